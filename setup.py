@@ -1,0 +1,50 @@
+"""CurveCheck: a TensorBoard plugin that finds what went wrong in a training run."""
+import os
+
+from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _read(name):
+    with open(os.path.join(HERE, name), encoding="utf-8") as f:
+        return f.read()
+
+
+setup(
+    name="tb-curvecheck",
+    version="0.1.0",
+    description="A TensorBoard plugin that tells you what went wrong in a training run "
+    "and shows it on your curves.",
+    long_description=_read("README.md") if os.path.exists(os.path.join(HERE, "README.md")) else "",
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["tb_curvecheck", "tb_curvecheck.*"]),
+    package_data={"tb_curvecheck": ["static/*", "static/**/*"]},
+    include_package_data=True,
+    python_requires=">=3.9",
+    install_requires=[
+        "tensorboard>=2.16",
+        "numpy>=1.22",
+        "protobuf>=3.20",
+    ],
+    extras_require={
+        # The demo and the Keras callback need TensorFlow; the plugin never does.
+        "tf": ["tensorflow-cpu>=2.16"],
+        "test": [
+            "pytest>=7",
+            "tensorflow-cpu>=2.16",
+            "tensorboardX>=2.6",
+            "playwright>=1.40",
+            "werkzeug>=2",
+        ],
+    },
+    entry_points={
+        "console_scripts": ["curvecheck = tb_curvecheck.cli:main"],
+        "tensorboard_plugins": ["curvecheck = tb_curvecheck.plugin.loader:CurveCheckLoader"],
+    },
+    classifiers=[
+        "Framework :: TensorFlow",
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

@@ -1,0 +1,368 @@
+"""Plain data shared by every part of CurveCheck: series, findings, kinds.
+
+Nothing here knows about TensorBoard, HTTP or TensorFlow; only numpy.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+SEVERITIES: Tuple[str, ...] = ("error", "warning", "info")
+# Lower rank = more serious; used for sorting and for `--fail-on`.
+SEVERITY_RANK: Dict[str, int] = {name: i for i, name in enumerate(SEVERITIES)}
+
+SCALAR_KINDS: Tuple[str, ...] = (
+    "non_finite",
+    "loss_divergence",
+    "metric_collapse",
+    "transient_dip",
+    "stuck_metric",
+    "saturated_loss",
+    "oscillation",
+    "overfitting",
+    "no_progress",
+    "low_margin",
+)
+HISTOGRAM_KINDS: Tuple[str, ...] = (
+    "exploding_weights",
+    "frozen_weights",
+    "dead_units",
+    "saturated_outputs",
+    "collapsed_outputs",
+    "vanishing_gradients",
+    "exploding_gradients",
+)
+KINDS: Tuple[str, ...] = SCALAR_KINDS + HISTOGRAM_KINDS
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ScalarSeries:
+    """One scalar tag of one run, sorted by step, one value per step.
+
+    `values` keeps NaN and +-Inf exactly as logged.  `restarts` counts the
+    places where the writer went back to an earlier step (a run resumed from
+    a checkpoint); the newest value per step (by wall time) is the one kept.
+    """
+
+    steps: np.ndarray  # int64, strictly increasing
+    values: np.ndarray  # float64
+    wall_times: np.ndarray  # float64, seconds since the epoch
+    restarts: int = 0
+    sampled: bool = False  # True when TensorBoard kept only a sample of the points
+
+    def __len__(self) -> int:
+        return int(self.steps.shape[0])
+
+    @property
+    def last_step(self) -> Optional[int]:
+        return int(self.steps[-1]) if len(self) else None
+
+    def fingerprint(self) -> Tuple[int, Optional[int], float]:
+        """Cheap identity of the content, for caches: grows when the series grows."""
+        if not len(self):
+            return (0, None, 0.0)
+        return (len(self), int(self.steps[-1]), float(self.wall_times[-1]))
+
+    @staticmethod
+    def from_points(
+        steps: Sequence[int],
+        values: Sequence[float],
+        wall_times: Optional[Sequence[float]] = None,
+        sampled: bool = False,
+    ) -> "ScalarSeries":
+        """Builds a normalised series from raw points in logged order.
+
+        Duplicate steps (a restarted run writes them again) keep the value with
+        the newest wall time; a step lower than one already seen counts as a restart.
+        """
+        s = np.asarray(steps, dtype=np.int64).reshape(-1)
+        v = np.asarray(values, dtype=np.float64).reshape(-1)
+        if wall_times is None:
+            w = np.arange(s.shape[0], dtype=np.float64)
+        else:
+            w = np.asarray(wall_times, dtype=np.float64).reshape(-1)
+        if not (s.shape == v.shape == w.shape):
+            raise ValueError("steps, values and wall times differ in length")
+        restarts = int(np.count_nonzero(np.diff(s) <= 0)) if s.shape[0] > 1 else 0
+        if restarts:
+            # Stable sort by (step, wall time): the last of each step is the newest.
+            order = np.lexsort((np.arange(s.shape[0]), w, s))
+            s, v, w = s[order], v[order], w[order]
+            keep = np.ones(s.shape[0], dtype=bool)
+            keep[:-1] = s[1:] != s[:-1]
+            s, v, w = s[keep], v[keep], w[keep]
+        return ScalarSeries(s, v, w, restarts=restarts, sampled=sampled)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class HistogramSeries:
+    """One histogram tag of one run: per step, buckets as a [k, 3] float64
+    array of (left edge, right edge, count), sorted by left edge.
+
+    The number of buckets may differ from step to step.
+    """
+
+    steps: np.ndarray  # int64, strictly increasing
+    wall_times: np.ndarray  # float64
+    buckets: Tuple[np.ndarray, ...]  # one [k, 3] float64 array per step
+    restarts: int = 0
+    sampled: bool = False
+
+    def __len__(self) -> int:
+        return int(self.steps.shape[0])
+
+    def fingerprint(self) -> Tuple[int, Optional[int], float]:
+        if not len(self):
+            return (0, None, 0.0)
+        return (len(self), int(self.steps[-1]), float(self.wall_times[-1]))
+
+    @staticmethod
+    def normalise_buckets(raw: Any) -> np.ndarray:
+        """Any writer's buckets as a clean [k, 3] float64 array.
+
+        TF1-style `histo` summaries read by RustBoard can carry a first bucket
+        whose left edge lies right of its right edge; edges are swapped there.
+        """
+        a = np.asarray(raw, dtype=np.float64)
+        if a.size == 0:
+            return np.zeros((0, 3), dtype=np.float64)
+        a = a.reshape(-1, 3).copy()
+        lo = np.minimum(a[:, 0], a[:, 1])
+        hi = np.maximum(a[:, 0], a[:, 1])
+        a[:, 0], a[:, 1] = lo, hi
+        order = np.argsort(a[:, 0], kind="stable")
+        return a[order]
+
+    @staticmethod
+    def from_points(
+        steps: Sequence[int],
+        buckets: Sequence[Any],
+        wall_times: Optional[Sequence[float]] = None,
+        sampled: bool = False,
+    ) -> "HistogramSeries":
+        s = np.asarray(steps, dtype=np.int64).reshape(-1)
+        w = (
+            np.arange(s.shape[0], dtype=np.float64)
+            if wall_times is None
+            else np.asarray(wall_times, dtype=np.float64).reshape(-1)
+        )
+        b = [HistogramSeries.normalise_buckets(x) for x in buckets]
+        if not (s.shape[0] == w.shape[0] == len(b)):
+            raise ValueError("steps, wall times and buckets differ in length")
+        restarts = int(np.count_nonzero(np.diff(s) <= 0)) if s.shape[0] > 1 else 0
+        if restarts:
+            order = np.lexsort((np.arange(s.shape[0]), w, s))
+            s, w = s[order], w[order]
+            b = [b[i] for i in order]
+            keep = np.ones(s.shape[0], dtype=bool)
+            keep[:-1] = s[1:] != s[:-1]
+            s, w = s[keep], w[keep]
+            b = [x for x, k in zip(b, keep) if k]
+        return HistogramSeries(s, w, tuple(b), restarts=restarts, sampled=sampled)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars/arrays and nested containers as JSON-ready Python values.
+
+    Non-finite floats become the strings "nan", "inf", "-inf" so that the
+    JSON is strict (json.loads in any language reads it).
+    """
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        f = float(value)
+        if math.isnan(f):
+            return "nan"
+        if math.isinf(f):
+            return "inf" if f > 0 else "-inf"
+        return f
+    return value
+
+
+@dataclasses.dataclass
+class Finding:
+    """The contract every surface speaks (see SPEC.md, "A finding")."""
+
+    run: str
+    tag: str
+    kind: str
+    severity: str
+    start_step: int
+    end_step: int
+    title: str
+    explanation: str
+    evidence: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    related: List[Dict[str, str]] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError("unknown finding kind %r" % (self.kind,))
+        if self.severity not in SEVERITY_RANK:
+            raise ValueError("unknown severity %r" % (self.severity,))
+        self.start_step = int(self.start_step)
+        self.end_step = int(self.end_step)
+        if self.end_step < self.start_step:
+            raise ValueError("end_step before start_step")
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "run": self.run,
+            "tag": self.tag,
+            "kind": self.kind,
+            "severity": self.severity,
+            "start_step": self.start_step,
+            "end_step": self.end_step,
+            "title": self.title,
+            "explanation": self.explanation,
+            "evidence": _plain(self.evidence),
+            "related": [{"run": str(r["run"]), "tag": str(r["tag"])} for r in self.related],
+        }
+
+    @staticmethod
+    def from_json(obj: Mapping[str, Any]) -> "Finding":
+        return Finding(
+            run=obj["run"],
+            tag=obj["tag"],
+            kind=obj["kind"],
+            severity=obj["severity"],
+            start_step=obj["start_step"],
+            end_step=obj["end_step"],
+            title=obj["title"],
+            explanation=obj["explanation"],
+            evidence=dict(obj.get("evidence") or {}),
+            related=[dict(r) for r in obj.get("related") or []],
+        )
+
+    def sort_key(self) -> Tuple[int, int, str, str, str]:
+        """Most serious first, then earliest onset."""
+        return (SEVERITY_RANK[self.severity], self.start_step, self.run, self.tag, self.kind)
+
+
+def at_or_above(severity: str, threshold: str) -> bool:
+    """True when `severity` is as serious as `threshold` or more."""
+    return SEVERITY_RANK[severity] <= SEVERITY_RANK[threshold]
+
+
+# --- What a tag is, and series grouped into experiments -------------------
+
+ROLES: Tuple[str, ...] = (
+    "loss",  # lower is better, a training objective
+    "metric_up",  # higher is better: accuracy, AUC, F1, precision, recall, IoU, ...
+    "metric_down",  # lower is better but not the objective: MAE, MSE, error rate, perplexity, ...
+    "learning_rate",
+    "other",  # known not to be judged: epoch counters, throughput, timing, reward, ...
+    "unknown",  # could not be told; detectors leave these alone except non_finite
+)
+SPLITS: Tuple[str, ...] = ("train", "validation", "test")
+
+
+@dataclasses.dataclass(frozen=True)
+class TagInfo:
+    """What a scalar tag measures, decided from run and tag names.
+
+    `quantity` is a canonical name shared by the train and validation series
+    of the same thing ("loss", "accuracy", "auc", ...), so they can be paired.
+    `split` is None when neither names tell.  `granularity` is "epoch" for
+    per-epoch values, "batch" for per-batch values (Keras `batch_*` are running
+    means that reset every epoch), "step" otherwise.
+    `percent` is True when a fraction-valued metric is logged on a 0-100 scale.
+    """
+
+    role: str
+    quantity: str
+    split: Optional[str] = None
+    granularity: str = "step"
+    percent: bool = False
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SeriesRef:
+    """A scalar series with where it came from and what it is."""
+
+    run: str
+    tag: str
+    info: TagInfo
+    series: ScalarSeries
+
+    def ref(self) -> Dict[str, str]:
+        return {"run": self.run, "tag": self.tag}
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class HistogramRef:
+    run: str
+    tag: str
+    series: HistogramSeries
+
+    def ref(self) -> Dict[str, str]:
+        return {"run": self.run, "tag": self.tag}
+
+
+@dataclasses.dataclass(eq=False)
+class Experiment:
+    """Runs that belong to one training job (e.g. `exp/train` and
+    `exp/validation`, or the extra runs PyTorch's `add_scalars` creates),
+    with every scalar and histogram series they hold.
+    """
+
+    name: str
+    runs: Tuple[str, ...]
+    scalars: List[SeriesRef] = dataclasses.field(default_factory=list)
+    histograms: List[HistogramRef] = dataclasses.field(default_factory=list)
+
+    def find(
+        self,
+        quantity: Optional[str] = None,
+        split: Optional[str] = None,
+        role: Optional[str] = None,
+        granularity: Optional[str] = None,
+    ) -> List[SeriesRef]:
+        """Series matching every criterion given (None = any)."""
+        out = []
+        for s in self.scalars:
+            if quantity is not None and s.info.quantity != quantity:
+                continue
+            if split is not None and s.info.split != split:
+                continue
+            if role is not None and s.info.role != role:
+                continue
+            if granularity is not None and s.info.granularity != granularity:
+                continue
+            out.append(s)
+        return out
+
+    def partner(self, ref: SeriesRef) -> Optional[SeriesRef]:
+        """The same quantity on the other split (train <-> validation), same granularity."""
+        other = {"train": "validation", "validation": "train"}.get(ref.info.split or "")
+        if other is None:
+            return None
+        hits = self.find(ref.info.quantity, other, granularity=ref.info.granularity)
+        return hits[0] if hits else None
+
+    def loss_for(self, ref: SeriesRef) -> Optional[SeriesRef]:
+        """The loss of the same split and granularity as `ref` (for a metric)."""
+        hits = [
+            s
+            for s in self.find(role="loss", split=ref.info.split, granularity=ref.info.granularity)
+            if s is not ref
+        ]
+        if not hits:
+            return None
+        # Prefer the plain objective ("loss") over auxiliary losses.
+        hits.sort(key=lambda s: (s.info.quantity != "loss", s.tag))
+        return hits[0]
+
+    def metrics_for(self, ref: SeriesRef) -> List[SeriesRef]:
+        """Higher-is-better metrics of the same split and granularity as `ref` (for a loss)."""
+        return self.find(role="metric_up", split=ref.info.split, granularity=ref.info.granularity)

@@ -1,0 +1,1 @@
+"""Pure detectors: model series in, findings out. Imports only model and numpy."""

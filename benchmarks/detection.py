@@ -1,0 +1,211 @@
+"""Detection benchmark: recall and false alarms per kind over the labelled corpus.
+
+    python benchmarks/detection.py [--verbose] [--only SUBSTRING] [--family NAME]
+
+Collects cases from every `benchmarks/corpus_*.py` module exposing `cases()`
+(see `benchmarks/corpus.py` for the format), runs CurveCheck's analysis on
+each, and prints per kind: cases expecting it, detected, missed, false alarms
+(cases not expecting the kind that got it at warning or error), then the
+healthy cases that got any warning or error (and, separately, any info).
+
+A finding folded into another by corroboration (listed in the primary's
+`evidence["corroborating"]`) counts as found: it is on screen, as part of
+the story it belongs to.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import importlib
+import os
+import sys
+import time
+from collections import defaultdict
+from typing import Dict, Iterable, List, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+for p in (ROOT, HERE):
+    if p not in sys.path:
+        sys.path.insert(0, p)
+
+from tb_curvecheck.model import (  # noqa: E402
+    KINDS, Experiment, Finding, SeriesRef, TagInfo, at_or_above)
+
+from corpus import Case  # noqa: E402
+
+
+def corpus_modules() -> List[str]:
+    names = []
+    for path in sorted(glob.glob(os.path.join(HERE, "corpus_*.py"))):
+        names.append(os.path.splitext(os.path.basename(path))[0])
+    return names
+
+
+def collect_cases(log=print) -> List[Case]:
+    cases: List[Case] = []
+    for name in corpus_modules():
+        mod = importlib.import_module(name)
+        if not hasattr(mod, "cases"):
+            continue
+        t0 = time.time()
+        got = list(mod.cases())
+        log("  %-28s %4d cases  (%.1f s)" % (name, len(got), time.time() - t0))
+        cases.extend(got)
+    return cases
+
+
+def _fallback_experiments(case: Case) -> List[Experiment]:
+    """One experiment per case, roles from the case's own labels.
+
+    Used only while `tb_curvecheck.analysis.grouping` does not exist yet.
+    """
+    refs = []
+    for run, tags in case.scalars.items():
+        for tag, s in tags.items():
+            info = case.infos.get((run, tag)) or TagInfo(role="unknown", quantity=tag)
+            refs.append(SeriesRef(run, tag, info, s))
+    from tb_curvecheck.model import HistogramRef
+    hists = [HistogramRef(run, tag, h)
+             for run, tags in case.histograms.items() for tag, h in tags.items()]
+    runs = tuple(sorted(set(case.scalars) | set(case.histograms)))
+    return [Experiment(case.name, runs, refs, hists)]
+
+
+def analyze_case(case: Case) -> List[Finding]:
+    try:
+        from tb_curvecheck.analysis import grouping, pipeline
+    except ImportError:
+        grouping = pipeline = None
+    if pipeline is not None and hasattr(pipeline, "analyze_experiment"):
+        findings: List[Finding] = []
+        for exp in grouping.build_experiments(case.scalars, case.histograms):
+            findings.extend(pipeline.analyze_experiment(exp))
+        return findings
+    from tb_curvecheck.detectors import scalar_suite
+    try:
+        from tb_curvecheck.analysis import corroborate
+    except ImportError:
+        corroborate = None
+    findings = []
+    for exp in _fallback_experiments(case):
+        found = list(scalar_suite.detect(exp))
+        try:
+            from tb_curvecheck.detectors import histogram_suite
+            found.extend(histogram_suite.detect(exp, found))
+        except ImportError:
+            pass
+        if corroborate is not None:
+            found = corroborate.merge(found)
+        findings.extend(found)
+    return findings
+
+
+def flatten(findings: Iterable[Finding]) -> List[Finding]:
+    """Findings plus those folded into them by corroboration."""
+    out = []
+    for f in findings:
+        out.append(f)
+        for sub in (f.evidence or {}).get("corroborating", []) or []:
+            try:
+                out.append(Finding.from_json(sub))
+            except (KeyError, ValueError, TypeError):
+                continue
+    return out
+
+
+def evaluate(cases: List[Case]):
+    """Per-kind tallies and the lists behind them."""
+    stats: Dict[str, Dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    misses: List[Tuple[str, str, str]] = []
+    alarms: List[Tuple[str, str, str]] = []
+    healthy_loud: List[Tuple[str, List[str]]] = []
+    healthy_info: List[Tuple[str, List[str]]] = []
+    seconds = 0.0
+    for case in cases:
+        t0 = time.time()
+        found = flatten(analyze_case(case))
+        seconds += time.time() - t0
+        expected_kinds = {e.kind for e in case.expect}
+        for e in case.expect:
+            stats[e.kind]["cases"] += 1
+            hits = [f for f in found if e.matches(f)]
+            if hits:
+                stats[e.kind]["detected"] += 1
+            else:
+                stats[e.kind]["missed"] += 1
+                same_kind = ["%s:%s@%d" % (f.run, f.tag, f.start_step) for f in found if f.kind == e.kind]
+                misses.append((case.name, e.kind, "wanted %s:%s in %s; got %s" % (
+                    e.run, e.tag, e.start_window, same_kind or [f.kind for f in found])))
+        flagged = {f.kind for f in found if at_or_above(f.severity, "warning")}
+        for kind in flagged - expected_kinds - set(case.also_ok):
+            stats[kind]["false_alarms"] += 1
+            titles = [f.title for f in found if f.kind == kind]
+            alarms.append((case.name, kind, titles[0] if titles else ""))
+        if case.healthy:
+            stats["_healthy"]["cases"] += 1
+            loud = [f for f in found if at_or_above(f.severity, "warning")]
+            if loud:
+                healthy_loud.append((case.name, ["%s %s: %s" % (f.severity, f.kind, f.title) for f in loud]))
+            infos = [f for f in found if f.severity == "info"]
+            if infos:
+                healthy_info.append((case.name, ["%s: %s" % (f.kind, f.title) for f in infos]))
+    return stats, misses, alarms, healthy_loud, healthy_info, seconds
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--verbose", action="store_true", help="list misses and false alarms")
+    ap.add_argument("--only", default=None, help="only cases whose name contains this")
+    ap.add_argument("--family", default=None, help="only cases of this family")
+    args = ap.parse_args(argv)
+
+    print("Collecting cases (generated artefacts are cached in benchmarks/out/):")
+    cases = collect_cases()
+    if args.only:
+        cases = [c for c in cases if args.only in c.name]
+    if args.family:
+        cases = [c for c in cases if c.family == args.family]
+    stats, misses, alarms, loud, infos, seconds = evaluate(cases)
+
+    print()
+    print("%d cases (%d healthy); analysis took %.1f s in all" % (
+        len(cases), stats["_healthy"]["cases"], seconds))
+    print()
+    print("%-20s %6s %9s %7s %7s %13s" % ("kind", "cases", "detected", "missed", "recall", "false alarms"))
+    worst_recall = 1.0
+    for kind in KINDS:
+        s = stats.get(kind)
+        if not s:
+            continue
+        n = s["cases"]
+        recall = s["detected"] / n if n else float("nan")
+        if n:
+            worst_recall = min(worst_recall, recall)
+        print("%-20s %6d %9d %7d %7s %13d" % (
+            kind, n, s["detected"], s["missed"], "%.3f" % recall if n else "-", s["false_alarms"]))
+    print()
+    print("healthy cases with any warning or error: %d of %d" % (len(loud), stats["_healthy"]["cases"]))
+    print("healthy cases with an info finding:      %d of %d" % (len(infos), stats["_healthy"]["cases"]))
+    if args.verbose:
+        if misses:
+            print("\nMisses:")
+            for name, kind, why in misses:
+                print("  %-40s %-16s %s" % (name, kind, why))
+        if alarms:
+            print("\nFalse alarms:")
+            for name, kind, title in alarms:
+                print("  %-40s %-16s %s" % (name, kind, title))
+        if loud:
+            print("\nHealthy cases with warnings/errors:")
+            for name, what in loud:
+                print("  %s: %s" % (name, "; ".join(what)))
+        if infos:
+            print("\nHealthy cases with infos:")
+            for name, what in infos:
+                print("  %s: %s" % (name, "; ".join(what)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -348,6 +348,9 @@ class Experiment:
         if other is None:
             return None
         hits = self.find(ref.info.quantity, other, granularity=ref.info.granularity)
+        if not hits and ref.info.granularity != "batch":
+            # Lightning logs `train_loss_epoch` beside `val_loss`: same cadence, other names.
+            hits = [s for s in self.find(ref.info.quantity, other) if s.info.granularity != "batch"]
         return hits[0] if hits else None
 
     def loss_for(self, ref: SeriesRef) -> Optional[SeriesRef]:
@@ -357,6 +360,12 @@ class Experiment:
             for s in self.find(role="loss", split=ref.info.split, granularity=ref.info.granularity)
             if s is not ref
         ]
+        if not hits and ref.info.granularity != "batch":
+            hits = [
+                s
+                for s in self.find(role="loss", split=ref.info.split)
+                if s is not ref and s.info.granularity != "batch"
+            ]
         if not hits:
             return None
         # Prefer the plain objective ("loss") over auxiliary losses.

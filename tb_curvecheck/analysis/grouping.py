@@ -1,0 +1,87 @@
+"""Runs that belong to one training job, and the series each holds.
+
+Keras writes `exp/train` and `exp/validation`; PyTorch's `add_scalars` writes
+extra runs `exp/Loss_train` (torch) or `exp/Loss/train` (tensorboardX) beside
+the main run `exp`.  Each becomes one Experiment named after `exp`, so the
+train and validation series of a quantity can be paired.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+
+import numpy as np
+
+from ..model import Experiment, HistogramRef, HistogramSeries, ScalarSeries, SeriesRef, TagInfo
+from .roles import FRACTION_METRICS, SPLIT_WORDS, _tokens, classify
+
+# A fraction-valued metric whose finite values reach past this is on a 0-100
+# scale: 1.0 plus room for float noise, well below any real percentage curve.
+PERCENT_THRESHOLD = 1.5
+
+
+def _parent(run: str) -> str:
+    return run.rsplit("/", 1)[0] if "/" in run else "."
+
+
+def experiment_name(run: str, tags: Iterable[str] = ()) -> str:
+    """The experiment a run belongs to, from its name and its tags."""
+    if run in ("", "."):
+        return "."
+    last = run.split("/")[-1]
+    low = last.lower()
+    if low in SPLIT_WORDS:
+        parent = _parent(run)
+        # tensorboardX add_scalars: `exp/<main_tag>/<key>` holds tag <main_tag>.
+        tag_names = {t.replace("/", "_") for t in tags}
+        if parent != "." and parent.split("/")[-1] in tag_names:
+            return _parent(parent)
+        return parent
+    toks = _tokens(last)
+    if len(toks) > 1 and toks[-1] in SPLIT_WORDS:
+        # torch add_scalars: `exp/<main_tag>_<key>` holds tag <main_tag>.
+        prefix = last[: -len(last.split("_")[-1]) - 1] if "_" in last else None
+        tag_names = {t.replace("/", "_") for t in tags}
+        if prefix and prefix in tag_names:
+            return _parent(run)
+    return run
+
+
+def _with_percent(info: TagInfo, series: ScalarSeries) -> TagInfo:
+    if info.role != "metric_up" or info.quantity not in FRACTION_METRICS:
+        return info
+    finite = series.values[np.isfinite(series.values)]
+    if finite.size and float(np.max(finite)) > PERCENT_THRESHOLD and float(np.max(finite)) <= 100.0 + 1e-6:
+        return dataclasses.replace(info, percent=True)
+    return info
+
+
+def build_experiments(
+    scalars: Mapping[str, Mapping[str, ScalarSeries]],
+    histograms: Optional[Mapping[str, Mapping[str, HistogramSeries]]] = None,
+) -> List[Experiment]:
+    """Every series, classified and grouped into experiments (sorted by name)."""
+    histograms = histograms or {}
+    by_name: Dict[str, Experiment] = {}
+    runs = sorted(set(scalars) | set(histograms))
+    for run in runs:
+        tags = list(scalars.get(run, {})) + list(histograms.get(run, {}))
+        name = experiment_name(run, tags)
+        exp = by_name.get(name)
+        if exp is None:
+            exp = by_name[name] = Experiment(name=name, runs=())
+        exp.runs = tuple(sorted(set(exp.runs) | {run}))
+        for tag, series in sorted(scalars.get(run, {}).items()):
+            info = _with_percent(classify(run, tag), series)
+            exp.scalars.append(SeriesRef(run=run, tag=tag, info=info, series=series))
+        for tag, hseries in sorted(histograms.get(run, {}).items()):
+            exp.histograms.append(HistogramRef(run=run, tag=tag, series=hseries))
+    return [by_name[k] for k in sorted(by_name)]
+
+
+def experiment_runs(runs_to_tags: Mapping[str, Iterable[str]]) -> Dict[str, Tuple[str, ...]]:
+    """experiment name -> its runs, from names only (no data needed)."""
+    out: Dict[str, List[str]] = {}
+    for run, tags in runs_to_tags.items():
+        out.setdefault(experiment_name(run, tags), []).append(run)
+    return {k: tuple(sorted(v)) for k, v in out.items()}

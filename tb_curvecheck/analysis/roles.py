@@ -1,0 +1,227 @@
+"""What a scalar tag measures, told from its run and tag names alone.
+
+The names come from the conventions people already use (SPEC.md, "Naming
+conventions"): Keras (`train`/`validation` runs, `epoch_*`, `batch_*`,
+`evaluation_*_vs_iterations`), plain `tf.summary` tags (`val_loss`,
+`train/loss`, `Loss/train`), Lightning (`train_loss_epoch`), Hugging Face
+(`eval/loss`, `train/learning_rate`), PyTorch `add_scalars` extra runs.
+When a tag cannot be told, its role is "unknown": a wrong guess would make a
+detector judge, say, a reward curve as if it were an accuracy.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from typing import List, Optional, Tuple
+
+from ..model import TagInfo
+
+SPLIT_WORDS = {
+    "train": "train",
+    "training": "train",
+    "trn": "train",
+    "val": "validation",
+    "valid": "validation",
+    "validation": "validation",
+    "eval": "validation",
+    "evaluation": "validation",
+    "dev": "validation",
+    "test": "test",
+    "testing": "test",
+}
+
+# Words that say how often a value is logged, not what it measures.
+GRANULARITY_WORDS = {
+    "epoch": "epoch",
+    "epochs": "epoch",
+    "batch": "batch",
+    "step": "step",
+    "steps": "step",
+    "iter": "step",
+    "iters": "step",
+    "iteration": "step",
+    "iterations": "step",
+}
+
+# Higher is better.  Values are canonical quantity names, so that `acc`,
+# `accuracy` and `categorical_accuracy` of the two splits pair up.
+METRIC_UP = {
+    "acc": "accuracy",
+    "accuracy": "accuracy",
+    "binary_accuracy": "accuracy",
+    "categorical_accuracy": "accuracy",
+    "sparse_categorical_accuracy": "accuracy",
+    "top1": "accuracy",
+    "top_1": "accuracy",
+    "top1_accuracy": "accuracy",
+    "top5": "top5_accuracy",
+    "top_5": "top5_accuracy",
+    "top5_accuracy": "top5_accuracy",
+    "sparse_top_k_categorical_accuracy": "top_k_accuracy",
+    "top_k_categorical_accuracy": "top_k_accuracy",
+    "auc": "auc",
+    "roc_auc": "auc",
+    "auroc": "auc",
+    "pr_auc": "pr_auc",
+    "auprc": "pr_auc",
+    "f1": "f1",
+    "f1_score": "f1",
+    "fbeta": "f1",
+    "fbeta_score": "f1",
+    "precision": "precision",
+    "recall": "recall",
+    "iou": "iou",
+    "miou": "iou",
+    "mean_iou": "iou",
+    "dice": "dice",
+    "map": "map",
+    "mean_average_precision": "map",
+    "bleu": "bleu",
+    "rouge": "rouge",
+    "r2": "r2",
+    "r2_score": "r2",
+    "matthews_correlation": "mcc",
+    "mcc": "mcc",
+    "kappa": "kappa",
+    "cohen_kappa": "kappa",
+    "exact_match": "exact_match",
+    "em": "exact_match",
+}
+# Metrics whose natural range is [0, 1], so a 0-100 log is a percentage.
+FRACTION_METRICS = {
+    "accuracy", "top5_accuracy", "top_k_accuracy", "auc", "pr_auc", "f1", "precision",
+    "recall", "iou", "dice", "map", "exact_match",
+}
+
+# Lower is better, but not the training objective.
+METRIC_DOWN = {
+    "mae": "mae",
+    "mean_absolute_error": "mae",
+    "mse": "mse",
+    "mean_squared_error": "mse",
+    "rmse": "rmse",
+    "root_mean_squared_error": "rmse",
+    "mape": "mape",
+    "mean_absolute_percentage_error": "mape",
+    "msle": "msle",
+    "mean_squared_logarithmic_error": "msle",
+    "error": "error",
+    "err": "error",
+    "error_rate": "error",
+    "top1_error": "error",
+    "perplexity": "perplexity",
+    "ppl": "perplexity",
+    "wer": "wer",
+    "cer": "cer",
+}
+
+# Logged beside training but not judged: counters, clocks, throughput,
+# optimiser state, reinforcement-learning returns (they may fall by design),
+# CurveCheck's own diagnostics.
+OTHER_WORDS = {
+    "epoch", "epochs", "global_step", "step", "steps", "runtime", "time", "duration",
+    "samples_per_second", "steps_per_second", "examples_per_second", "examples_per_sec",
+    "throughput", "total_flos", "flos", "memory", "mem", "gpu_memory", "momentum",
+    "weight_decay", "grad_norm", "gradient_norm", "norm", "reward", "rewards", "return",
+    "returns", "episode_reward", "episode_return", "episode_length", "ep_len", "ep_rew",
+    "ep_rew_mean", "ep_len_mean", "fps", "entropy", "kl", "approx_kl", "clip_fraction",
+    "explained_variance", "value_loss_coef", "temperature", "beta", "batch_size",
+    "num_tokens", "tokens", "sec", "secs", "seconds", "class_share", "epoch_time",
+}
+OTHER_PREFIXES = ("curvecheck/", "sys/", "system/", "perf/", "timing/", "time/", "rollout/")
+
+LEARNING_RATE_WORDS = {"lr", "learning_rate", "learningrate", "learning-rate"}
+
+_TOKEN_SPLIT = re.compile(r"[/_\-\.\s:]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _tokens(text: str) -> List[str]:
+    text = _CAMEL.sub("_", text)
+    return [t for t in _TOKEN_SPLIT.split(text.lower()) if t]
+
+
+def run_split(run: str) -> Optional[str]:
+    """The split a run's own name says, from its last path component
+    (`exp/validation`) or its `_<split>` suffix (PyTorch `add_scalars` runs)."""
+    if run in ("", "."):
+        return None
+    last = run.rstrip("/").split("/")[-1]
+    toks = _tokens(last)
+    if not toks:
+        return None
+    if len(toks) == 1 or last.lower() in SPLIT_WORDS:
+        return SPLIT_WORDS.get(toks[-1]) if len(toks) == 1 else SPLIT_WORDS.get(last.lower())
+    # `Loss_train`, `acc_val`: an add_scalars extra run.
+    return SPLIT_WORDS.get(toks[-1])
+
+
+def _quantity(tokens: List[str]) -> Tuple[str, str]:
+    """(role, canonical quantity) from tag tokens with split/granularity removed."""
+    joined = "_".join(tokens)
+    if not tokens:
+        return "unknown", ""
+    if joined in LEARNING_RATE_WORDS or tokens[-1] in LEARNING_RATE_WORDS or joined.endswith("learning_rate"):
+        return "learning_rate", "learning_rate"
+    if joined in METRIC_UP:
+        return "metric_up", METRIC_UP[joined]
+    if joined in METRIC_DOWN:
+        return "metric_down", METRIC_DOWN[joined]
+    if "loss" in tokens or joined in ("nll", "xent", "cross_entropy", "crossentropy", "objective", "cost"):
+        if joined == "loss":
+            return "loss", "loss"
+        # "value_loss", "kl_loss": an auxiliary loss keeps its own name.
+        return "loss", joined
+    if joined in OTHER_WORDS:
+        return "other", joined
+    # Keras names a metric `<name>_<index>` when two share a name (`accuracy_1`).
+    if len(tokens) > 1 and tokens[-1].isdigit():
+        role, q = _quantity(tokens[:-1])
+        if role != "unknown":
+            return role, q
+    # `val_acc_top1` style compounds: judge by the strongest known word.
+    for tok in tokens:
+        if tok in METRIC_UP and tok not in ("em", "map"):
+            return "metric_up", METRIC_UP[tok]
+    for tok in tokens:
+        if tok in OTHER_WORDS and tok not in ("step", "steps", "norm"):
+            return "other", joined
+    return "unknown", joined
+
+
+@functools.lru_cache(maxsize=65536)
+def classify(run: str, tag: str) -> TagInfo:
+    """What `tag` of `run` measures: role, canonical quantity, split, granularity."""
+    lowered = tag.lower()
+    if lowered.startswith(OTHER_PREFIXES):
+        return TagInfo(role="other", quantity=lowered, split=run_split(run), granularity="step")
+    toks = _tokens(tag)
+    granularity = "step"
+    split: Optional[str] = None
+    rest: List[str] = []
+    keras_eval = (
+        len(toks) >= 4 and toks[0] == "evaluation" and toks[-2:] == ["vs", "iterations"]
+    )
+    if keras_eval:
+        # Keras writes `evaluation_<metric>_vs_iterations` into the validation run.
+        toks = toks[1:-2]
+        split = "validation"
+    for i, tok in enumerate(toks):
+        if tok in SPLIT_WORDS and split is None and len(toks) > 1:
+            split = SPLIT_WORDS[tok]
+            continue
+        if tok in GRANULARITY_WORDS and len(toks) > 1 and (i == 0 or i == len(toks) - 1):
+            granularity = GRANULARITY_WORDS[tok]
+            continue
+        rest.append(tok)
+    # Only Keras writes `batch_<metric>`: running means that reset every epoch.
+    if granularity == "batch" and not (toks and toks[0] == "batch"):
+        granularity = "step"
+    if not rest and toks:
+        # The tag was only a counter word such as `epoch` or `step`.
+        return TagInfo(role="other", quantity="_".join(toks), split=split or run_split(run),
+                       granularity="step")
+    role, quantity = _quantity(rest)
+    if split is None:
+        split = run_split(run)
+    return TagInfo(role=role, quantity=quantity, split=split, granularity=granularity)

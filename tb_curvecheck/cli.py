@@ -1,0 +1,169 @@
+"""`curvecheck scan LOGDIR`: the analysis in a terminal or CI.
+
+Exit codes: 0 no finding at or above `--fail-on`; 1 at least one; 2 the
+logdir could not be read (or bad usage).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+import time
+from typing import Dict, List, Optional, Sequence, TextIO
+
+from .model import SEVERITIES, Finding, at_or_above
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_UNREADABLE = 2
+
+# Progress lines appear only when loading takes longer than this: a quick
+# scan stays quiet, a slow one shows it is alive.
+PROGRESS_AFTER_S = 1.0
+
+_SEVERITY_LABEL = {"error": "ERROR", "warning": "WARN ", "info": "INFO "}
+_COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
+_RESET = "\033[0m"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="curvecheck",
+        description="Find what went wrong in TensorBoard training logs.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    s = sub.add_parser("scan", help="analyse every run under a logdir",
+                       description="Analyse every run under LOGDIR and report the findings.")
+    s.add_argument("logdir", help="a TensorBoard logdir (as passed to tensorboard --logdir)")
+    s.add_argument("--json", action="store_true",
+                   help='print {"findings": [...]} on stdout and nothing else')
+    s.add_argument("--fail-on", choices=list(SEVERITIES) + ["never"], default="error",
+                   help="exit 1 when a finding at or above this severity exists (default: error)")
+    s.add_argument("--loader", choices=["auto", "rust", "python"], default="auto",
+                   help="TensorBoard loader: its Rust data server or its Python loader (default: auto)")
+    s.add_argument("--min-severity", choices=list(SEVERITIES), default="info",
+                   help="leave out findings below this severity in the report (default: info)")
+    s.add_argument("--explain", action="store_true",
+                   help="print each finding's explanation under its title")
+    s.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    return p
+
+
+class _Progress:
+    """Writes loading progress to stderr once loading has taken a moment."""
+
+    def __init__(self, stream: TextIO, quiet: bool) -> None:
+        self._stream = stream
+        self._quiet = quiet
+        self._start = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        if self._quiet or time.monotonic() - self._start < PROGRESS_AFTER_S:
+            return
+        self._stream.write("curvecheck: %s (%.0f s)\n" % (message, time.monotonic() - self._start))
+        self._stream.flush()
+
+
+def _use_colour(mode: str, stream: TextIO) -> bool:
+    if mode == "always":
+        return True
+    if mode == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _steps(f: Finding) -> str:
+    return "step %d" % f.start_step if f.start_step == f.end_step else "steps %d-%d" % (f.start_step, f.end_step)
+
+
+def format_report(
+    findings: Sequence[Finding],
+    notes: Sequence[str],
+    run_errors: Dict[str, str],
+    runs: Sequence[str],
+    series_count: int,
+    colour: bool = False,
+    explain: bool = False,
+    width: int = 100,
+) -> str:
+    """The human report: findings grouped by run, most serious first."""
+    lines: List[str] = []
+    by_run: Dict[str, List[Finding]] = {}
+    for f in findings:
+        by_run.setdefault(f.run, []).append(f)
+    for run in sorted(by_run, key=lambda r: (min(x.sort_key() for x in by_run[r]), r)):
+        lines.append(run)
+        for f in sorted(by_run[run], key=Finding.sort_key):
+            label = _SEVERITY_LABEL[f.severity]
+            if colour:
+                label = _COLOURS[f.severity] + label + _RESET
+            lines.append("  %s %-16s %-28s %-14s %s" % (label, f.kind, f.tag, _steps(f), f.title))
+            if explain:
+                for para in textwrap.wrap(f.explanation, width=width - 8):
+                    lines.append("        " + para)
+        lines.append("")
+    for run, reason in sorted(run_errors.items()):
+        lines.append("%s\n  could not be analysed: %s\n" % (run, reason))
+    for note in notes:
+        lines.append("note: %s" % note)
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+    n_runs = len(runs)
+    if findings:
+        lines.append(
+            "%d error%s, %d warning%s, %d info in %d run%s, %d series"
+            % (counts["error"], "" if counts["error"] == 1 else "s",
+               counts["warning"], "" if counts["warning"] == 1 else "s",
+               counts["info"], n_runs, "" if n_runs == 1 else "s", series_count)
+        )
+    else:
+        lines.append("No problems found in %d run%s, %d series." % (n_runs, "" if n_runs == 1 else "s", series_count))
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .analysis.pipeline import analyze
+    from .reading import LogdirError, read_logdir
+
+    progress = _Progress(err, quiet=False)
+    try:
+        data = read_logdir(args.logdir, loader=args.loader, progress=progress)
+    except LogdirError as e:
+        err.write("curvecheck: %s\n" % e)
+        return EXIT_UNREADABLE
+    result = analyze(data)
+    findings = result.findings
+    if args.json:
+        json.dump({"findings": [f.to_json() for f in findings]}, out, ensure_ascii=False)
+        out.write("\n")
+        for run, reason in sorted(result.run_errors.items()):
+            err.write("curvecheck: run %s could not be analysed: %s\n" % (run, reason))
+    else:
+        shown = [f for f in findings if at_or_above(f.severity, args.min_severity)]
+        runs = sorted(set(data.runs) | set(data.scalars) | set(data.histograms))
+        out.write(format_report(shown, result.notes, result.run_errors, runs, data.series_count(),
+                                colour=_use_colour(args.color, out), explain=args.explain))
+    if args.fail_on != "never" and any(at_or_above(f.severity, args.fail_on) for f in findings):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def main(argv: Optional[Sequence[str]] = None, out: TextIO = None, err: TextIO = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse exits 2 on bad usage, 0 on --help
+        return int(e.code or 0)
+    if args.command is None:
+        parser.print_help(err)
+        return EXIT_UNREADABLE
+    if args.command == "scan":
+        return _scan(args, out, err)
+    return EXIT_UNREADABLE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -196,6 +196,8 @@ def classify(run: str, tag: str) -> TagInfo:
     if lowered.startswith(OTHER_PREFIXES):
         return TagInfo(role="other", quantity=lowered, split=run_split(run), granularity="step")
     toks = _tokens(tag)
+    if "_".join(toks) in OTHER_WORDS:
+        return TagInfo(role="other", quantity="_".join(toks), split=run_split(run), granularity="step")
     granularity = "step"
     split: Optional[str] = None
     rest: List[str] = []

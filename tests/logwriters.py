@@ -1,0 +1,98 @@
+"""Writes real event files with the real writers, for tests.
+
+TensorFlow is imported inside each function so that modules which only
+need tensorboardX do not pay for it.
+"""
+from __future__ import annotations
+
+import os
+from typing import Iterable, Sequence
+
+import numpy as np
+
+
+def keras_fit(logdir: str, epochs: int = 4, seed: int = 0, histogram_freq: int = 1) -> None:
+    """A tiny binary classifier trained with `fit` and Keras' TensorBoard callback."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(256, 8)).astype("float32")
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype("float32")
+    model = keras.Sequential([
+        keras.Input((8,)),
+        keras.layers.Dense(8, activation="relu"),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
+    model.fit(
+        x, y, validation_split=0.25, epochs=epochs, batch_size=32, verbose=0,
+        callbacks=[keras.callbacks.TensorBoard(logdir, histogram_freq=histogram_freq)],
+    )
+
+
+def tf_scalars(logdir: str, tag_values: dict, steps: Sequence[int] = None) -> None:
+    """`tf.summary.scalar` in a custom loop: {tag: values} at the given steps."""
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(logdir)
+    with writer.as_default():
+        for tag, values in tag_values.items():
+            st = steps if steps is not None else range(len(values))
+            for step, value in zip(st, values):
+                tf.summary.scalar(tag, float(value), step=int(step))
+    writer.close()
+
+
+def tf_histograms(logdir: str, tag: str, samples: Iterable[np.ndarray]) -> None:
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(logdir)
+    with writer.as_default():
+        for step, sample in enumerate(samples):
+            tf.summary.histogram(tag, sample, step=step)
+    writer.close()
+
+
+def tf1_scalars(logdir: str, tag: str, values: Sequence[float]) -> None:
+    """TF1-style summaries: a graph-mode `tf.compat.v1.summary.scalar` op run
+    in a session and written by `tf.compat.v1.summary.FileWriter`."""
+    import tensorflow as tf
+
+    graph = tf.Graph()
+    with graph.as_default():
+        ph = tf.compat.v1.placeholder(tf.float32, shape=())
+        op = tf.compat.v1.summary.scalar(tag, ph)
+        writer = tf.compat.v1.summary.FileWriter(logdir, graph=None)
+        with tf.compat.v1.Session(graph=graph) as sess:
+            for step, v in enumerate(values):
+                writer.add_summary(sess.run(op, {ph: v}), step)
+        writer.close()
+
+
+def tbx_scalars(logdir: str, tag_values: dict, steps: Sequence[int] = None) -> None:
+    """PyTorch-style `simple_value` events, written by tensorboardX."""
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(logdir)
+    for tag, values in tag_values.items():
+        st = steps if steps is not None else range(len(values))
+        for step, value in zip(st, values):
+            w.add_scalar(tag, float(value), int(step))
+    w.close()
+
+
+def tbx_histograms(logdir: str, tag: str, samples: Iterable[np.ndarray]) -> None:
+    """PyTorch-style TF1 `histo` events, written by tensorboardX."""
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(logdir)
+    for step, sample in enumerate(samples):
+        w.add_histogram(tag, np.asarray(sample), step)
+    w.close()
+
+
+def event_files(directory: str) -> list:
+    return sorted(
+        os.path.join(directory, f) for f in os.listdir(directory) if "tfevents" in f
+    )

@@ -1,0 +1,137 @@
+"""Tag roles and train/validation pairing across the naming conventions."""
+import numpy as np
+import pytest
+
+from tb_curvecheck import reading
+from tb_curvecheck.analysis.grouping import build_experiments, experiment_name
+from tb_curvecheck.analysis.roles import classify
+from tb_curvecheck.model import ScalarSeries
+from tests import logwriters
+
+
+@pytest.mark.parametrize(
+    "run, tag, role, quantity, split, granularity",
+    [
+        # Keras
+        ("exp/train", "epoch_loss", "loss", "loss", "train", "epoch"),
+        ("exp/validation", "epoch_accuracy", "metric_up", "accuracy", "validation", "epoch"),
+        ("exp/train", "batch_loss", "loss", "loss", "train", "batch"),
+        ("exp/validation", "evaluation_accuracy_vs_iterations", "metric_up", "accuracy", "validation", "step"),
+        ("exp/train", "epoch_learning_rate", "learning_rate", "learning_rate", "train", "epoch"),
+        ("exp/train", "epoch_sparse_categorical_accuracy", "metric_up", "accuracy", "train", "epoch"),
+        ("exp/train", "epoch_auc", "metric_up", "auc", "train", "epoch"),
+        ("exp/train", "epoch_mae", "metric_down", "mae", "train", "epoch"),
+        # plain tf.summary / PyTorch tags in one run
+        ("run1", "loss", "loss", "loss", None, "step"),
+        ("run1", "val_loss", "loss", "loss", "validation", "step"),
+        ("run1", "train/loss", "loss", "loss", "train", "step"),
+        ("run1", "val/acc", "metric_up", "accuracy", "validation", "step"),
+        ("run1", "eval/accuracy", "metric_up", "accuracy", "validation", "step"),
+        ("run1", "Loss/train", "loss", "loss", "train", "step"),
+        ("run1", "Accuracy/val", "metric_up", "accuracy", "validation", "step"),
+        ("run1", "Accuracy/test", "metric_up", "accuracy", "test", "step"),
+        # Lightning
+        ("lightning_logs/version_0", "train_loss_epoch", "loss", "loss", "train", "epoch"),
+        ("lightning_logs/version_0", "train_loss_step", "loss", "loss", "train", "step"),
+        ("lightning_logs/version_0", "val_acc", "metric_up", "accuracy", "validation", "step"),
+        # Hugging Face
+        ("runs/x", "eval_loss", "loss", "loss", "validation", "step"),
+        ("runs/x", "eval/loss", "loss", "loss", "validation", "step"),
+        ("runs/x", "train/learning_rate", "learning_rate", "learning_rate", "train", "step"),
+        # add_scalars extra runs (torch: `<main>_<key>`, tensorboardX: `<main>/<key>`)
+        ("runs/exp/Loss_train", "Loss", "loss", "loss", "train", "step"),
+        ("runs/exp/Loss/val", "Loss", "loss", "loss", "validation", "step"),
+    ],
+)
+def test_naming_conventions(run, tag, role, quantity, split, granularity):
+    info = classify(run, tag)
+    assert (info.role, info.quantity, info.split, info.granularity) == (role, quantity, split, granularity)
+
+
+@pytest.mark.parametrize(
+    "tag",
+    ["epoch", "global_step", "train/epoch", "eval/runtime", "eval/samples_per_second",
+     "train/total_flos", "reward", "episode_reward", "rollout/ep_rew_mean", "throughput",
+     "curvecheck/class_share/0"],
+)
+def test_counters_clocks_rewards_are_not_judged(tag):
+    assert classify("run", tag).role == "other"
+
+
+@pytest.mark.parametrize("tag", ["foo", "my_custom_thing", "z"])
+def test_unknown_says_unknown(tag):
+    assert classify("run", tag).role == "unknown"
+
+
+def test_experiment_names():
+    assert experiment_name("exp/train", ["epoch_loss"]) == "exp"
+    assert experiment_name("validation", ["epoch_loss"]) == "."
+    assert experiment_name("runs/exp/Loss_train", ["Loss"]) == "runs/exp"
+    assert experiment_name("runs/exp/Loss/val", ["Loss"]) == "runs/exp"
+    assert experiment_name("runs/exp", ["x"]) == "runs/exp"
+    # A run that merely ends in a split-like word but holds other tags stays itself.
+    assert experiment_name("a/loss_val", ["accuracy"]) == "a/loss_val"
+
+
+def test_keras_runs_pair(keras_logdir):
+    data = reading.read_logdir(keras_logdir)
+    (exp,) = build_experiments(data.scalars, data.histograms)
+    assert exp.name == "keras_run"
+    assert set(exp.runs) == {"keras_run/train", "keras_run/validation"}
+    train_acc = exp.find("accuracy", "train", granularity="epoch")[0]
+    partner = exp.partner(train_acc)
+    assert partner is not None and partner.run == "keras_run/validation"
+    assert exp.loss_for(partner).tag == "epoch_loss" and exp.loss_for(partner).run == "keras_run/validation"
+    assert exp.histograms, "histograms belong to the experiment of their run"
+
+
+def test_tensorboardx_add_scalars_runs_pair(tmp_path):
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "exp"))
+    for i in range(5):
+        w.add_scalars("Loss", {"train": 1.0 / (i + 1), "val": 1.5 / (i + 1)}, i)
+        w.add_scalar("Accuracy/val", 0.5 + i / 20, i)
+    w.close()
+    data = reading.read_logdir(str(tmp_path))
+    assert set(data.scalars) == {"exp", "exp/Loss/train", "exp/Loss/val"}
+    (exp,) = build_experiments(data.scalars)
+    assert exp.name == "exp"
+    train_loss = exp.find("loss", "train")[0]
+    assert exp.partner(train_loss).run == "exp/Loss/val"
+    val_acc = exp.find("accuracy", "validation")[0]
+    assert exp.loss_for(val_acc).run == "exp/Loss/val"
+
+
+def test_plain_tags_in_one_run_pair(tmp_path):
+    logwriters.tbx_scalars(str(tmp_path / "r"), {"loss": [2, 1, 0.5], "val_loss": [2, 1.2, 0.8],
+                                                 "acc": [0.5, 0.7, 0.8], "val_acc": [0.5, 0.6, 0.7]})
+    (exp,) = build_experiments(reading.read_logdir(str(tmp_path)).scalars)
+    val_acc = exp.find("accuracy", "validation")[0]
+    assert val_acc.tag == "val_acc"
+    # `loss` and `acc` name no split; the validation ones do.  Unsplit
+    # series are not paired by guesswork.
+    assert exp.partner(val_acc) is None
+    assert exp.loss_for(val_acc).tag == "val_loss"
+
+
+def test_lightning_epoch_and_step_pair():
+    s = ScalarSeries.from_points([0, 1, 2], [1.0, 0.8, 0.6])
+    (exp,) = build_experiments({"lightning_logs/version_0": {
+        "train_loss_epoch": s, "train_loss_step": s, "val_loss": s}})
+    tr = [r for r in exp.scalars if r.tag == "train_loss_epoch"][0]
+    assert exp.partner(tr).tag == "val_loss"
+
+
+def test_percent_accuracy_is_recognised():
+    pct = ScalarSeries.from_points(range(5), [40.0, 55.0, 70.0, 80.0, 85.0])
+    frac = ScalarSeries.from_points(range(5), [0.4, 0.55, 0.7, 0.8, 0.85])
+    (exp,) = build_experiments({"r": {"val/acc": pct, "train/acc": frac}})
+    by_tag = {r.tag: r.info for r in exp.scalars}
+    assert by_tag["val/acc"].percent and not by_tag["train/acc"].percent
+
+
+def test_nan_only_metric_does_not_break_grouping():
+    s = ScalarSeries.from_points([0, 1], [np.nan, np.nan])
+    (exp,) = build_experiments({"r": {"acc": s}})
+    assert not exp.scalars[0].info.percent

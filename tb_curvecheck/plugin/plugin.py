@@ -113,6 +113,7 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
         if context.data_provider is None:
             raise ValueError("CurveCheck needs TensorBoard's data provider")
         self._service = AnalysisService(context.data_provider, context.sampling_hints)
+        self._static_root = STATIC_DIR
 
     def get_plugin_apps(self):
         return {
@@ -224,7 +225,7 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
         prefix = "/data/plugin/%s/static/" % PLUGIN_NAME
         path = request.path
         name = path[len(prefix):] if path.startswith(prefix) else ""
-        full = static_file(name)
+        full = static_file(name, self._static_root)
         if full is None:
             raise errors.NotFoundError("no static file %r" % name)
         with open(full, "rb") as f:

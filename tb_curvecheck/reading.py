@@ -388,10 +388,30 @@ def _python_provider(path: str, progress: Optional[ProgressFn]) -> Iterator[obje
         size_guidance=keep_all,
         tensor_size_guidance={SCALARS_PLUGIN: 0, HISTOGRAMS_PLUGIN: 0},
     )
-    if progress is not None:
-        progress("loading %s with TensorBoard's Python loader..." % path)
     multiplexer.AddRunsFromDirectory(path)
-    multiplexer.Reload()
+    if progress is None:
+        multiplexer.Reload()
+    else:
+        # Reload gives no progress of its own: report from beside it.
+        import threading
+
+        failure: List[BaseException] = []
+
+        def reload() -> None:
+            try:
+                multiplexer.Reload()
+            except BaseException as e:  # noqa: BLE001 - re-raised in the caller's thread
+                failure.append(e)
+
+        worker = threading.Thread(target=reload, name="curvecheck-reload", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            worker.join(timeout=2.0)
+            if worker.is_alive():
+                progress("loading %d runs from %s with TensorBoard's Python loader..."
+                         % (len(multiplexer.Runs()), path))
+        if failure:
+            raise failure[0]
     yield tb_data_provider.MultiplexerDataProvider(multiplexer, path)
 
 

@@ -79,8 +79,8 @@ def detect_exploding_weights(ref: HistogramRef, role: HistogramRole,
         ratio = float("inf")
     else:
         ratio = float(abs_max[i] / ref_scale)
-        symptom = "%s grew to |w| = %.3g at step %d, %.0f times their early scale %.3g" % (
-            phrase, abs_max[i], onset_step, ratio, base)
+        symptom = "%s grew to |w| = %.3g at step %d, from %.3g early on" % (
+            phrase, abs_max[i], onset_step, base)
     peak = np.nanmax(np.where(np.isfinite(abs_max), abs_max, np.nan)) if np.isfinite(abs_max).any() else float("nan")
     explanation = (
         "%s. Weights that grow by orders of magnitude are not being learned but pushed by "

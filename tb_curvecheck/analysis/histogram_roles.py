@@ -111,7 +111,11 @@ def classify(run: str, tag: str, scalar: bool = False) -> HistogramRole:
         return HistogramRole("gradient_norm", "/".join(rest) or None)
     if grad_at:
         rest = [t for i, t in enumerate(tokens) if i not in grad_at]
-        return HistogramRole("gradients", "/".join(rest) or None)
+        param = None
+        if rest and _param_role(rest[-1]) is not None:
+            # `fc1.weight.grad`, `gradients/dense/kernel`: the layer is what owns the weight.
+            param = _strip_suffix(rest.pop())
+        return HistogramRole("gradients", "/".join(rest) or None, param)
     # The parameter name is the last meaningful component in every convention.
     role = _param_role(tokens[-1])
     if role is not None:

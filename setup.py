@@ -3,6 +3,8 @@ import os
 
 from setuptools import find_packages, setup
 
+from setup_frontend import cmdclass as frontend_cmdclass
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -21,6 +23,8 @@ setup(
     packages=find_packages(include=["tb_curvecheck", "tb_curvecheck.*"]),
     package_data={"tb_curvecheck": ["static/*", "static/**/*"]},
     include_package_data=True,
+    # Builds the TensorBoard tab (frontend/) into tb_curvecheck/static/.
+    cmdclass=frontend_cmdclass(),
     python_requires=">=3.9",
     install_requires=[
         "tensorboard>=2.16",

@@ -1,0 +1,110 @@
+// What the tab does with the `findings` answer, kept free of the DOM so node
+// can test it.
+
+export const SEVERITIES = ['error', 'warning', 'info'];
+
+/** A key that survives a refresh, for the URL and for selection. */
+export function findingKey(f) {
+  return [f.run, f.tag, f.kind, f.start_step].join('\u241f');
+}
+
+/**
+ * A regular expression as TensorBoard's run filter takes it: case-insensitive,
+ * and an invalid pattern matches nothing (TensorBoard says so; so do we).
+ */
+export function runMatcher(pattern) {
+  if (!pattern) return { ok: true, test: () => true };
+  try {
+    const re = new RegExp(pattern, 'i');
+    return { ok: true, test: (run) => re.test(run) };
+  } catch (e) {
+    return { ok: false, error: String(e.message || e), test: () => false };
+  }
+}
+
+export function filterFindings(findings, { severities, runPattern }) {
+  const m = runMatcher(runPattern);
+  return findings.filter((f) => severities.has(f.severity) && m.test(f.run));
+}
+
+export function countBySeverity(findings) {
+  const c = { error: 0, warning: 0, info: 0 };
+  for (const f of findings) if (f.severity in c) c[f.severity] += 1;
+  return c;
+}
+
+function plural(n, one, many) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function summaryText(summary, shown = null) {
+  const runs = plural(summary.runs, 'run', 'runs');
+  const series = plural(summary.series, 'series', 'series');
+  const total = summary.error + summary.warning + summary.info;
+  if (total === 0) return `No problems found in ${runs}, ${series}`;
+  const parts = [
+    plural(summary.error, 'error', 'errors'),
+    plural(summary.warning, 'warning', 'warnings'),
+    plural(summary.info, 'info', 'infos'),
+  ];
+  let text = `${parts.join(' · ')} across ${runs} and ${series}`;
+  if (shown !== null && shown < total) text += ` (${shown} shown)`;
+  return text;
+}
+
+/**
+ * Groups findings by experiment (train/validation runs that belong together)
+ * and by run inside it. Runs without an experiment form their own group.
+ * @returns {{name: string, runs: {run: string, findings: object[]}[]}[]}
+ */
+export function groupFindings(findings, experiments) {
+  const expOfRun = new Map();
+  for (const e of experiments || []) for (const r of e.runs) expOfRun.set(r, e.name);
+  const groups = new Map();
+  for (const f of findings) {
+    const name = expOfRun.has(f.run) ? expOfRun.get(f.run) : f.run;
+    if (!groups.has(name)) groups.set(name, new Map());
+    const runs = groups.get(name);
+    if (!runs.has(f.run)) runs.set(f.run, []);
+    runs.get(f.run).push(f);
+  }
+  const rank = { error: 0, warning: 1, info: 2 };
+  const worst = (list) => Math.min(...list.map((f) => rank[f.severity] ?? 3));
+  const out = [];
+  for (const [name, runs] of groups) {
+    const runList = [];
+    for (const [run, list] of runs) {
+      list.sort((a, b) => (rank[a.severity] - rank[b.severity]) || (a.start_step - b.start_step));
+      runList.push({ run, findings: list });
+    }
+    runList.sort((a, b) => a.run.localeCompare(b.run));
+    out.push({ name, runs: runList, worst: Math.min(...runList.map((r) => worst(r.findings))) });
+  }
+  out.sort((a, b) => (a.worst - b.worst) || a.name.localeCompare(b.name));
+  return out;
+}
+
+/** Findings whose range covers `step` on any of the given (run, tag) series. */
+export function findingsAtStep(findings, seriesKeys, step) {
+  return findings.filter((f) => seriesKeys.has(`${f.run}\u241f${f.tag}`)
+    && step >= f.start_step && step <= f.end_step);
+}
+
+export function seriesKey(run, tag) {
+  return `${run}\u241f${tag}`;
+}
+
+/**
+ * The chart a finding is drawn on: the scalar chart holding its (run, tag),
+ * else a histogram chart id (see histogramChartId).
+ */
+export function chartForFinding(f, charts) {
+  for (const c of charts) {
+    if (c.series.some((s) => s.run === f.run && s.tag === f.tag)) return c.id;
+  }
+  return histogramChartId(f);
+}
+
+export function histogramChartId(f) {
+  return `hist\u241f${f.run}\u241f${f.tag}`;
+}

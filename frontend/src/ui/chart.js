@@ -1,0 +1,410 @@
+import uPlot from 'uplot';
+import { h, clear } from './dom.js';
+import { smooth } from '../logic/smoothing.js';
+import { alignSeries, nearestIndex } from '../logic/align.js';
+import { nonFiniteStretches, formatValue, formatSteps } from '../logic/values.js';
+import { findingsAtStep, seriesKey, findingKey } from '../logic/findings.js';
+import { SEVERITY_COLORS, pick } from './theme.js';
+
+const HEIGHT = 230;
+// Past this many flagged points a finding's markers would hide the curve;
+// its band already says where it is, so only the ends get a marker.
+const MAX_MARKED_POINTS = 150;
+const NONFINITE_LABEL = { nan: 'NaN', posinf: '+∞', neginf: '−∞' };
+const NONFINITE_NAME = { nan: 'NaN', posinf: '+Inf', neginf: '−Inf' };
+
+function withAlpha(hex, alpha) {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}
+
+function shortKind(kind) {
+  return String(kind || '').replace(/_/g, ' ');
+}
+
+/**
+ * One chart: a quantity's train and validation series (or a histogram
+ * statistic), the flagged ranges as DOM bands over the plot (inspectable,
+ * and they stay put through zoom and resize), non-finite stretches as DOM
+ * markers on the edge, flagged points on the canvas.
+ */
+export class ChartCard {
+  constructor(ctx, spec) {
+    this.ctx = ctx;
+    this.spec = spec;
+    this.id = spec.id;
+    this.data = [];
+    this.findings = [];
+    this.selectedKey = '';
+    this.xZoom = null;
+    this.plot = null;
+    this.state = 'pending';
+    this.onKey = this.onKey.bind(this);
+
+    this.titleEl = h('h3', { class: 'cc-card-title', text: spec.title });
+    this.subEl = h('div', { class: 'cc-card-sub', text: spec.subtitle || '' });
+    this.plotEl = h('div', { class: 'cc-plot' });
+    this.legendEl = h('div', { class: 'cc-legend' });
+    this.statusEl = h('div', { class: 'cc-card-status', role: 'status', text: 'Waiting to load…' });
+    this.tooltip = h('div', { class: 'cc-tooltip', role: 'tooltip', hidden: true });
+    this.el = h('section', {
+      class: 'cc-card',
+      tabindex: '0',
+      dataset: { chartId: spec.id, state: 'pending', kind: spec.kind },
+      'aria-label': `Chart ${spec.title}${spec.subtitle ? `, ${spec.subtitle}` : ''}. Arrow keys move the cursor, Escape resets zoom.`,
+      onkeydown: this.onKey,
+    }, h('header', { class: 'cc-card-head' }, this.titleEl, this.subEl), this.statusEl, this.plotEl, this.legendEl);
+  }
+
+  setState(state, message = '') {
+    this.state = state;
+    this.el.dataset.state = state;
+    this.statusEl.hidden = state === 'drawn';
+    this.statusEl.textContent = message;
+    this.statusEl.classList.toggle('cc-card-error', state === 'error');
+  }
+
+  /** @param data [{run, tag, label, steps, values: Float64Array, thinned, sampled, total}] */
+  setData(data) {
+    this.data = data;
+    this.build();
+  }
+
+  setFindings(findings) {
+    this.findings = findings;
+    if (this.plot) this.build();
+  }
+
+  setSelected(key) {
+    this.selectedKey = key || '';
+    if (this.plot) this.layoutBands();
+  }
+
+  destroy() {
+    if (this.plot) this.plot.destroy();
+    this.plot = null;
+  }
+
+  visibleData() {
+    return this.data.filter((d) => this.ctx.runVisible(d.run));
+  }
+
+  build() {
+    const dark = this.ctx.isDark();
+    if (this.plot) {
+      this.rememberZoom();
+      this.plot.destroy();
+      this.plot = null;
+    }
+    clear(this.plotEl);
+    clear(this.legendEl);
+    const visible = this.visibleData();
+    if (!visible.length || visible.every((d) => d.steps.length === 0)) {
+      this.setState('empty', this.data.length ? 'No series match the run filter.' : 'No data points yet.');
+      return;
+    }
+    const weight = this.spec.kind === 'histogram' ? 0 : this.ctx.smoothing();
+    const raw = alignSeries(visible.map((d) => ({ steps: d.steps, values: d.values })));
+    const x = raw.x;
+    const series = [{ label: 'step' }];
+    const columns = [x];
+    this.layers = [];
+    visible.forEach((d, i) => {
+      const color = this.ctx.colorFor(d.run);
+      if (weight > 0) {
+        const sm = alignSeries([{ steps: d.steps, values: smooth(d.values, weight) }]).ys[0];
+        // alignSeries over one series only covers its own steps: re-map to x.
+        const smoothed = remap(d.steps, sm, x);
+        series.push({ label: `${d.label} (raw)`, stroke: withAlpha(color, dark ? 0.35 : 0.28), width: 1, points: { show: false } });
+        columns.push(raw.ys[i]);
+        series.push({ label: d.label, stroke: color, width: 1.6, points: { show: false } });
+        columns.push(smoothed);
+        this.layers.push({ d, rawIdx: columns.length - 2, mainIdx: columns.length - 1, hasNonFinite: hasNonFinite(d.values) });
+      } else {
+        series.push({ label: d.label, stroke: color, width: 1.6, points: { show: x.length < 60, size: 4 } });
+        columns.push(raw.ys[i]);
+        this.layers.push({ d, rawIdx: columns.length - 1, mainIdx: columns.length - 1, hasNonFinite: hasNonFinite(d.values) });
+      }
+    });
+    this.x = x;
+    this.rawByLayer = this.layers.map((l) => new Map(Array.from(l.d.steps, (s, j) => [s, l.d.values[j]])));
+
+    const axisColor = () => (this.ctx.isDark() ? '#bdbdbd' : '#616161');
+    const gridColor = () => (this.ctx.isDark() ? 'rgba(255,255,255,0.08)' : 'rgba(0,0,0,0.07)');
+    const width = Math.max(260, this.plotEl.clientWidth || this.el.clientWidth - 24 || 420);
+    const opts = {
+      width,
+      height: HEIGHT,
+      legend: { show: false },
+      scales: { x: { time: false } },
+      cursor: {
+        drag: { x: true, y: false, setScale: true },
+        points: { size: 6 },
+        focus: { prox: 16 },
+      },
+      axes: [
+        { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
+        { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: 56 },
+      ],
+      series,
+      hooks: {
+        draw: [(u) => { this.drawFlaggedPoints(u); this.layoutBands(); this.layoutNonFinite(); }],
+        setCursor: [(u) => this.showTooltip(u)],
+        setScale: [(u, key) => { if (key === 'x') this.noteZoom(u); }],
+      },
+    };
+    this.setState('drawn');
+    this.overlay = null;
+    this.plot = new uPlot(opts, columns, this.plotEl);
+    this.overlay = h('div', { class: 'cc-overlay' });
+    this.plot.over.appendChild(this.overlay);
+    this.plot.over.appendChild(this.tooltip);
+    this.plot.over.addEventListener('mouseleave', () => { this.tooltip.hidden = true; });
+    if (this.xZoom) this.plot.setScale('x', { min: this.xZoom[0], max: this.xZoom[1] });
+    else this.layoutBands();
+    this.renderLegend(visible, weight);
+    this.el.dataset.points = String(visible.reduce((a, d) => a + d.steps.length, 0));
+  }
+
+  renderLegend(visible, weight) {
+    for (const d of visible) {
+      const note = [];
+      if (d.thinned) note.push(`${d.steps.length} of ${d.total} points drawn`);
+      if (d.sampled) note.push('TensorBoard kept a sample');
+      this.legendEl.appendChild(h('span', { class: 'cc-legend-item', dataset: { run: d.run } },
+        h('span', { class: 'cc-swatch', style: { background: this.ctx.colorFor(d.run) } }),
+        h('span', { class: 'cc-legend-run', text: d.label }),
+        note.length ? h('span', { class: 'cc-legend-note', text: ` (${note.join('; ')})` }) : null));
+    }
+    if (weight > 0) this.legendEl.appendChild(h('span', { class: 'cc-legend-note', text: `smoothed ${weight}, raw curve faint` }));
+  }
+
+  rememberZoom() {
+    if (!this.plot) return;
+    const s = this.plot.scales.x;
+    const x = this.x;
+    if (!x || !x.length || s.min === null || s.min === undefined) return;
+    this.xZoom = (s.min > x[0] || s.max < x[x.length - 1]) ? [s.min, s.max] : null;
+  }
+
+  noteZoom(u) {
+    const x = this.x;
+    if (!x || !x.length) return;
+    const s = u.scales.x;
+    const zoomed = s.min > x[0] || s.max < x[x.length - 1];
+    this.xZoom = zoomed ? [s.min, s.max] : null;
+    this.el.dataset.zoomed = zoomed ? 'true' : 'false';
+  }
+
+  resetZoom() {
+    if (!this.plot || !this.x.length) return;
+    this.xZoom = null;
+    this.plot.setScale('x', { min: this.x[0], max: this.x[this.x.length - 1] });
+  }
+
+  chartSeriesKeys() {
+    return new Set(this.visibleData().map((d) => seriesKey(d.run, d.tag)));
+  }
+
+  /** Half the typical gap between steps: an inclusive range [a, b] covers a-½ … b+½. */
+  halfStep() {
+    const x = this.x;
+    if (!x || x.length < 2) return 0.5;
+    const gaps = [];
+    const stride = Math.max(1, Math.floor(x.length / 200));
+    for (let i = stride; i < x.length; i += stride) gaps.push(x[i] - x[i - stride]);
+    gaps.sort((a, b) => a - b);
+    return Math.max(gaps[gaps.length >> 1] / stride / 2, 0.5);
+  }
+
+  layoutBands() {
+    if (!this.plot || !this.overlay) return;
+    const u = this.plot;
+    for (const el of Array.from(this.overlay.querySelectorAll('.cc-band'))) el.remove();
+    const keys = this.chartSeriesKeys();
+    const half = this.halfStep();
+    const width = u.over.clientWidth || u.bbox.width / devicePixelRatio;
+    const dark = this.ctx.isDark();
+    // Labels start below the non-finite markers' rows, and one label serves
+    // every band of the same kind and range (train and validation together).
+    const labelTop = 2 + this.layers.filter((l) => l.hasNonFinite).length * 16;
+    const labelled = new Set();
+    let row = 0;
+    for (const f of this.findings) {
+      if (!keys.has(seriesKey(f.run, f.tag))) continue;
+      let left = u.valToPos(f.start_step - half, 'x');
+      let right = u.valToPos(f.end_step + half, 'x');
+      if (right < 0 || left > width) continue;
+      left = Math.max(0, left);
+      right = Math.min(width, right);
+      if (right - left < 3) {
+        const mid = (left + right) / 2;
+        left = mid - 1.5;
+        right = mid + 1.5;
+      }
+      const color = pick(SEVERITY_COLORS[f.severity] || SEVERITY_COLORS.info, dark);
+      const key = findingKey(f);
+      const selected = key === this.selectedKey;
+      const band = h('div', {
+        class: `cc-band cc-sev-${f.severity}${selected ? ' cc-band-selected' : ''}`,
+        dataset: { startStep: f.start_step, endStep: f.end_step, run: f.run, tag: f.tag, kind: f.kind, findingKey: key },
+        style: {
+          left: `${left}px`,
+          width: `${right - left}px`,
+          background: withAlpha(color, selected ? 0.3 : 0.14),
+          borderColor: color,
+        },
+      });
+      const labelKey = `${f.kind}|${f.start_step}|${f.end_step}`;
+      if (!labelled.has(labelKey)) {
+        labelled.add(labelKey);
+        band.appendChild(h('span', {
+          class: 'cc-band-label',
+          text: shortKind(f.kind),
+          style: { top: `${labelTop + (row % 4) * 14}px`, color },
+        }));
+        row += 1;
+      }
+      this.overlay.appendChild(band);
+    }
+  }
+
+  layoutNonFinite() {
+    if (!this.plot || !this.overlay) return;
+    const u = this.plot;
+    for (const el of Array.from(this.overlay.querySelectorAll('.cc-nonfinite'))) el.remove();
+    const width = u.over.clientWidth;
+    const half = this.halfStep();
+    this.layers.forEach((layer, li) => {
+      const { d } = layer;
+      const color = this.ctx.colorFor(d.run);
+      for (const st of nonFiniteStretches(d.steps, d.values)) {
+        let left = u.valToPos(st.start - half, 'x');
+        let right = u.valToPos(st.end + half, 'x');
+        if (right < 0 || left > width) continue;
+        left = Math.max(0, left);
+        right = Math.min(width, Math.max(right, left + 14));
+        const edge = st.kind === 'neginf' ? 'bottom' : 'top';
+        const el = h('div', {
+          class: `cc-nonfinite cc-nonfinite-${st.kind}`,
+          dataset: { run: d.run, tag: d.tag, startStep: st.start, endStep: st.end, count: st.count },
+          title: `${d.label}: ${NONFINITE_NAME[st.kind]} at ${formatSteps(st.start, st.end)}`,
+          style: { left: `${left}px`, width: `${right - left}px`, [edge]: `${li * 16}px`, borderColor: color },
+        }, h('span', { text: NONFINITE_LABEL[st.kind] }));
+        this.overlay.appendChild(el);
+      }
+    });
+  }
+
+  drawFlaggedPoints(u) {
+    const keys = new Map(this.layers.map((l, i) => [seriesKey(l.d.run, l.d.tag), i]));
+    const ctx = u.ctx;
+    const dark = this.ctx.isDark();
+    const pr = devicePixelRatio || 1;
+    ctx.save();
+    for (const f of this.findings) {
+      const li = keys.get(seriesKey(f.run, f.tag));
+      if (li === undefined) continue;
+      const layer = this.layers[li];
+      const ys = u.data[layer.rawIdx];
+      const color = pick(SEVERITY_COLORS[f.severity] || SEVERITY_COLORS.info, dark);
+      const idx = [];
+      for (let i = 0; i < this.x.length; i++) {
+        if (this.x[i] >= f.start_step && this.x[i] <= f.end_step && ys[i] !== null && ys[i] !== undefined) idx.push(i);
+      }
+      const marked = idx.length > MAX_MARKED_POINTS ? [idx[0], idx[idx.length - 1]] : idx;
+      ctx.fillStyle = color;
+      ctx.strokeStyle = dark ? '#303030' : '#ffffff';
+      ctx.lineWidth = 1 * pr;
+      for (const i of marked) {
+        const cx = u.valToPos(this.x[i], 'x', true);
+        const cy = u.valToPos(ys[i], 'y', true);
+        ctx.beginPath();
+        ctx.arc(cx, cy, 3.5 * pr, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.stroke();
+      }
+    }
+    ctx.restore();
+  }
+
+  showTooltip(u) {
+    const idx = u.cursor.idx;
+    if (idx === null || idx === undefined || u.cursor.left < 0) {
+      this.tooltip.hidden = true;
+      return;
+    }
+    const step = this.x[idx];
+    clear(this.tooltip);
+    this.tooltip.appendChild(h('div', { class: 'cc-tip-step', text: `step ${step}` }));
+    const weight = this.spec.kind === 'histogram' ? 0 : this.ctx.smoothing();
+    this.layers.forEach((layer, i) => {
+      const rawVal = this.rawByLayer[i].get(step);
+      const smoothed = u.data[layer.mainIdx][idx];
+      let text = rawVal === undefined ? '—' : formatValue(rawVal);
+      if (weight > 0 && rawVal !== undefined && Number.isFinite(rawVal) && smoothed !== null && smoothed !== undefined) {
+        text = `${formatValue(smoothed)} (raw ${formatValue(rawVal)})`;
+      }
+      this.tooltip.appendChild(h('div', { class: 'cc-tip-row' },
+        h('span', { class: 'cc-swatch', style: { background: this.ctx.colorFor(layer.d.run) } }),
+        h('span', { class: 'cc-tip-run', text: layer.d.label }),
+        h('span', { class: 'cc-tip-val', text })));
+    });
+    const covering = findingsAtStep(this.findings, this.chartSeriesKeys(), step);
+    for (const f of covering) {
+      this.tooltip.appendChild(h('div', { class: `cc-tip-finding cc-sev-${f.severity}` },
+        h('span', { class: 'cc-sev-dot' }), h('span', { text: f.title })));
+    }
+    this.tooltip.hidden = false;
+    const w = u.over.clientWidth;
+    const tipW = this.tooltip.offsetWidth;
+    const left = u.cursor.left + 14 + tipW > w ? Math.max(0, u.cursor.left - 14 - tipW) : u.cursor.left + 14;
+    this.tooltip.style.left = `${left}px`;
+    this.tooltip.style.top = `${Math.max(0, Math.min(u.cursor.top + 10, u.over.clientHeight - this.tooltip.offsetHeight))}px`;
+  }
+
+  onKey(event) {
+    if (!this.plot || event.target !== this.el) return;
+    const u = this.plot;
+    const n = this.x.length;
+    let idx = u.cursor.idx;
+    if (event.key === 'Escape') {
+      this.resetZoom();
+    } else if (event.key === 'ArrowRight' || event.key === 'ArrowLeft' || event.key === 'Home' || event.key === 'End') {
+      const s = u.scales.x;
+      if (idx === null || idx === undefined) idx = nearestIndex(this.x, (s.min + s.max) / 2);
+      else if (event.key === 'ArrowRight') idx = Math.min(n - 1, idx + 1);
+      else if (event.key === 'ArrowLeft') idx = Math.max(0, idx - 1);
+      if (event.key === 'Home') idx = nearestIndex(this.x, s.min);
+      if (event.key === 'End') idx = nearestIndex(this.x, s.max);
+      const left = u.valToPos(this.x[idx], 'x');
+      const firstY = u.data[this.layers[0].mainIdx][idx];
+      const top = firstY === null || firstY === undefined ? u.over.clientHeight / 2 : u.valToPos(firstY, 'y');
+      u.setCursor({ left, top });
+    } else {
+      return;
+    }
+    event.preventDefault();
+  }
+
+  resize() {
+    if (!this.plot) return;
+    const width = Math.max(260, this.plotEl.clientWidth);
+    if (Math.abs(width - this.plot.width) > 2) this.plot.setSize({ width, height: HEIGHT });
+  }
+}
+
+function hasNonFinite(values) {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return true;
+  return false;
+}
+
+function remap(steps, values, x) {
+  const out = new Array(x.length).fill(undefined);
+  let j = 0;
+  for (let i = 0; i < steps.length; i++) {
+    while (x[j] < steps[i]) j++;
+    out[j] = values[i];
+  }
+  return out;
+}

@@ -12,6 +12,7 @@ Nothing here knows HTTP; the routes in `plugin.py` turn a `Snapshot` into JSON.
 """
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import hashlib
 import logging
@@ -124,6 +125,12 @@ class AnalysisService:
         }
         self._states: Dict[str, _EidState] = {}
         self._states_lock = threading.Lock()
+        # The two listings are TensorBoard's work, not ours, and are most of
+        # what a warm request costs (RustBoard scans its series for them):
+        # asked side by side, a refresh waits for the slower one only.
+        self._lister = concurrent.futures.ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="curvecheck-list"
+        )
 
     def snapshot(
         self, ctx, eid: str, runs: Optional[Sequence[str]] = None, analyse: bool = True
@@ -139,8 +146,9 @@ class AnalysisService:
     # -- internals --------------------------------------------------------
 
     def _refresh(self, state: _EidState, ctx, eid, runs, analyse) -> Snapshot:
-        all_runs = reading.list_runs(self._provider, ctx, eid)
+        runs_future = self._lister.submit(reading.list_runs, self._provider, ctx, eid)
         index = reading.list_series(self._provider, ctx, eid)
+        all_runs = runs_future.result()
         listing: Dict[str, Dict[SeriesKey, Fingerprint]] = {r: {} for r in all_runs}
         for (run, tag), meta in index.items():
             listing.setdefault(run, {})[(run, tag, meta.kind)] = (meta.max_step, meta.max_wall_time)

@@ -419,6 +419,9 @@ def test_static_files_are_typed_and_confined(tb, tmp_path):
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "style.css").write_text("body {}\n")
     (tmp_path / "notes.exe").write_text("x")
+    outside = tmp_path.parent / (tmp_path.name + "_outside.js")
+    outside.write_text("secret")
+    (tmp_path / "link.js").symlink_to(outside)
     old = tb.plugin._static_root
     tb.plugin._static_root = str(tmp_path)
     try:
@@ -434,6 +437,7 @@ def test_static_files_are_typed_and_confined(tb, tmp_path):
             "static/..%2fplugin.py",
             "static//etc/passwd",
             "static/notes.exe",
+            "static/link.js",
             "static/missing.js",
             "static/",
         ):

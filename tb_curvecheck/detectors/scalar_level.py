@@ -1,0 +1,238 @@
+"""Level changes: `metric_collapse`, `transient_dip` (a higher-is-better metric
+falls sharply, and stays down or recovers) and `loss_divergence` (a loss climbs
+far above its best and does not come back)."""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import numpy as np
+
+from ..model import Experiment, Finding, SeriesRef
+from . import _util as U
+
+# A fall spread over at most this many evaluations is still "sharp".
+DROP_LOOKBACK = 3
+# A fall must exceed this many noise units (typical step-to-step change): ~1 in 700 points of
+# Gaussian noise, and a recovered one is only ever an info.
+DROP_NOISE_K = 3.0
+# ... and this much for a 0-1 metric: ten points of accuracy is a drop anyone would call sharp.
+DROP_MIN_FRACTION = 0.10
+# ... or this share of its level for unbounded metrics (BLEU, PSNR, mAP x 100, ...).
+DROP_MIN_RELATIVE = 0.20
+# ... and at least this many quanta (1/N for an accuracy on N samples): a few samples flipping is not a fall.
+DROP_MIN_QUANTA = 3
+# A dip has recovered when the metric regains all but this share of the fall.
+RECOVERED_SHARE_LEFT = 0.5
+# "Recovers within a few evaluations": longer than this and restoring a checkpoint would have been better.
+DIP_MAX_EVALS = 5
+# More dips than this in one curve is a pattern (oscillation or plain noise), not an event.
+MAX_DIPS = 3
+
+# A loss must climb this many noise units above its best to have diverged.
+DIV_NOISE_K = 6.0
+# ... and by this multiple of its best value (a loss that doubled) ...
+DIV_REL_BEST = 1.0
+# ... or give back this share of everything it had learned (first value minus best) ...
+DIV_REL_SPAN = 0.5
+# ... and in any case at least this share of what it had learned, so a loss near zero
+# (or crossing zero by design) does not "diverge" by a rounding error.
+DIV_MIN_SPAN_SHARE = 0.1
+# "Does not come back": after the climb, no point falls back below best + this share of the climb threshold.
+DIV_STAYS_ABOVE = 0.5
+
+
+def _drop_threshold(view: U.View, fraction: bool, pre: float, sigma: float, q: float) -> float:
+    floor = DROP_MIN_FRACTION if fraction else DROP_MIN_RELATIVE * abs(pre)
+    return max(floor, DROP_NOISE_K * sigma, DROP_MIN_QUANTA * q)
+
+
+def find_drops(view: U.View):
+    """Sharp falls of a higher-is-better curve: (pre_index, first_low, bottom, recovered_at or None)."""
+    v = view.values
+    n = len(view)
+    if n < 2:
+        return []
+    sigma = U.step_noise(v)
+    q = U.quantum(v) if not view.condensed else 0.0
+    fraction = U.is_fraction(v)
+    events = []
+    i = max(1, U.warmup(n))
+    while i < n:
+        lo = max(0, i - DROP_LOOKBACK)
+        pre_i = lo + int(np.argmax(v[lo:i]))
+        pre = v[pre_i]
+        thr = _drop_threshold(view, fraction, pre, sigma, q)
+        if pre - v[i] < thr:
+            i += 1
+            continue
+        first_low = pre_i + 1
+        while v[first_low] > pre - thr / 2 and first_low < i:
+            first_low += 1
+        bottom = i
+        while bottom + 1 < n and v[bottom + 1] < v[bottom] and bottom + 1 - i < DROP_LOOKBACK:
+            bottom += 1
+        depth = pre - v[bottom]
+        target = pre - RECOVERED_SHARE_LEFT * depth
+        back = np.flatnonzero(v[bottom + 1:] >= target)
+        rec = bottom + 1 + int(back[0]) if back.size else None
+        events.append(dict(pre=pre_i, first=first_low, bottom=bottom, recovered=rec,
+                           threshold=thr, sigma=sigma))
+        if rec is None:
+            break
+        i = rec + 1
+    return events
+
+
+def detect_metric_drops(exp: Experiment, ref: SeriesRef) -> List[Finding]:
+    if not U.judged(ref, ("metric_up",)):
+        return []
+    view = U.view_of(ref)
+    events = find_drops(view)
+    if not events or len(events) > MAX_DIPS:
+        return []
+    out = []
+    v = view.values
+    loss = exp.loss_for(ref)
+    for e in events:
+        pre_i, first, bottom, rec = e["pre"], e["first"], e["bottom"], e["recovered"]
+        pre, low = v[pre_i], v[bottom]
+        name = U.short(ref)
+        healthy_step = int(view.end_steps[pre_i])
+        evidence = {
+            "before_value": pre * view.raw_scale, "before_step": healthy_step,
+            "lowest_value": low * view.raw_scale, "lowest_step": int(view.steps[bottom]),
+            "drop": (pre - low) * view.raw_scale, "threshold": e["threshold"] * view.raw_scale,
+            "noise": e["sigma"] * view.raw_scale, "last_healthy_step": healthy_step,
+        }
+        loss_note = _loss_note(loss, view, pre_i, bottom)
+        if rec is not None and rec - first <= DIP_MAX_EVALS:
+            evals = rec - first
+            evidence.update(recovered_step=int(view.steps[rec]), recovered_value=v[rec] * view.raw_scale,
+                            evaluations_low=evals)
+            title = "%s fell %s → %s at step %d and recovered to %s by step %d" % (
+                name, view.shown(pre), view.shown(low), int(view.steps[first]),
+                view.shown(v[rec]), int(view.steps[rec]))
+            expl = (
+                "%s dropped sharply (by %s, %.1f times the curve's usual step-to-step noise) and came back "
+                "within %d evaluation%s. A one-off dip that recovers is usually harmless: an unlucky "
+                "update, a batch of hard examples, or predictions sitting close to the decision "
+                "threshold so that a small weight change flips many of them. %sIf it recurs, lower the "
+                "learning rate; and select checkpoints on the loss rather than on this metric."
+                % (name[0].upper() + name[1:], view.shown(pre - low),
+                   (pre - low) / e["sigma"] if e["sigma"] > 0 else float("inf"),
+                   evals, "" if evals == 1 else "s", loss_note))
+            out.append(U.make_finding(ref, "transient_dip", "info", view, first, rec - 1, title, expl,
+                                      evidence, related=[loss]))
+            continue
+        tail = v[bottom:]
+        pinned = bool(tail.shape[0] >= 2 and U.same(tail, tail[0]).all())
+        evidence.update(recovered=rec is not None, pinned=pinned,
+                        final_value=v[-1] * view.raw_scale)
+        severity = "error" if rec is None else "warning"
+        when = "and has not recovered" if rec is None else "and took %d evaluations to recover" % (rec - first)
+        title = "%s collapsed %s → %s at step %d %s" % (
+            name, view.shown(pre), view.shown(low), int(view.steps[first]), when)
+        parts = ["%s fell from %s to %s between step %d and step %d %s. " % (
+            name[0].upper() + name[1:], view.shown(pre), view.shown(low), healthy_step,
+            int(view.steps[first]), when)]
+        if pinned and U.is_fraction(v) and ref.info.quantity in ("accuracy", "acc", "binary_accuracy",
+                                                                  "categorical_accuracy"):
+            parts.append(
+                "Since then it holds exactly %s: a value that does not move means the predictions "
+                "stopped changing, and %s is almost surely the share of the most frequent class in "
+                "this data: the model now predicts one class for every input. "
+                % (view.shown(low), view.shown(low)))
+        parts.append(
+            "A sudden, lasting fall means one large update broke the network: typically a learning "
+            "rate too high (a spike in the gradient, Adam/Nadam with a large step), ReLU units that died "
+            "after that step (a narrow ReLU layer of a few units is especially fragile), or outputs "
+            "that saturated. %sCheck the loss at the same step (a jump says the weights blew up; "
+            "compare the learning rate schedule), the weight and activation histograms for dead or "
+            "exploding layers, and rerun with a 3-10x lower learning rate or gradient clipping. "
+            % loss_note)
+        if rec is None:
+            parts.append("Restore the checkpoint from step %d or earlier." % healthy_step)
+        out.append(U.make_finding(ref, "metric_collapse", severity, view, first, len(view) - 1
+                                  if rec is None else rec - 1, title, "".join(parts), evidence,
+                                  related=[loss]))
+    return out
+
+
+def _loss_note(loss: Optional[SeriesRef], view: U.View, pre_i: int, bottom: int) -> str:
+    if loss is None:
+        return ""
+    s = loss.series
+    ok = np.isfinite(s.values)
+    steps, vals = s.steps[ok], s.values[ok]
+    a = np.flatnonzero(steps == view.end_steps[pre_i])
+    b = np.flatnonzero(steps == view.steps[bottom])
+    if not a.size or not b.size:
+        return ""
+    la, lb = float(vals[a[0]]), float(vals[b[0]])
+    return "Over the same steps %s went %s → %s. " % (U.short(loss), U.fmt(la), U.fmt(lb))
+
+
+def divergence(view: U.View):
+    """(best index, onset index, threshold) when the curve climbed far above its best and stayed."""
+    v = view.values
+    n = len(view)
+    if n < 2:
+        return None
+    best_i = int(np.argmin(v))
+    if best_i >= n - 1:
+        return None
+    best = v[best_i]
+    span = max(float(v[0] - best), 0.0)
+    sigma = U.residual_noise(v)
+    thr = max(DIV_NOISE_K * sigma, DIV_MIN_SPAN_SHARE * span,
+              min(DIV_REL_BEST * abs(best), DIV_REL_SPAN * span) if span > 0 else DIV_REL_BEST * abs(best))
+    if thr <= 0:
+        return None
+    after = v[best_i + 1:]
+    above = np.flatnonzero(after > best + thr)
+    if not above.size:
+        return None
+    onset_full = best_i + 1 + int(above[0])
+    if (v[onset_full:] <= best + DIV_STAYS_ABOVE * thr).any():
+        return None
+    # The climb starts where the curve last left its best level.
+    onset = onset_full
+    while onset - 1 > best_i and v[onset - 1] > best + DIV_STAYS_ABOVE * thr:
+        onset -= 1
+    return best_i, onset, thr, sigma
+
+
+def detect_divergence(exp: Experiment, ref: SeriesRef) -> List[Finding]:
+    if not U.judged(ref, ("loss",)):
+        return []
+    view = U.view_of(ref)
+    got = divergence(view)
+    if got is None:
+        return []
+    partner = exp.partner(ref)
+    if ref.info.split in ("validation", "test") and partner is not None:
+        # A validation loss that climbs while training loss does not is overfitting's story.
+        if divergence(U.view_of(partner)) is None:
+            return []
+    best_i, onset, thr, sigma = got
+    v = view.values
+    name = U.short(ref)
+    healthy = int(view.end_steps[onset - 1])
+    peak_i = onset + int(np.argmax(v[onset:]))
+    title = "%s diverged: %s at step %d → %s at step %d, never back" % (
+        name, U.fmt(v[best_i]), int(view.steps[best_i]), U.fmt(v[-1]), int(view.end_steps[-1]))
+    expl = (
+        "%s reached its best, %s, at step %d, then climbed to %s (peak %s) from step %d on and did not "
+        "come back: the optimiser is no longer descending. The usual causes are a learning rate too "
+        "high for this stage of training (check whether a warm-up ended or a schedule raised it at step "
+        "%d), exploding gradients (look at the gradient or weight histograms; clipping the gradient norm "
+        "fixes this one), or numerically saturated outputs (a loss near 16.1 x the error rate is the "
+        "clipped-probability signature). Lower the learning rate and restore the checkpoint from step %d "
+        "or earlier." % (name[0].upper() + name[1:], U.fmt(v[best_i]), int(view.steps[best_i]),
+                         U.fmt(v[-1]), U.fmt(v[peak_i]), int(view.steps[onset]), int(view.steps[onset]),
+                         healthy))
+    evidence = {"best_value": v[best_i], "best_step": int(view.steps[best_i]), "final_value": v[-1],
+                "peak_value": v[peak_i], "threshold": thr, "noise": sigma, "last_healthy_step": healthy}
+    related = [partner] if partner is not None else []
+    return [U.make_finding(ref, "loss_divergence", "error", view, onset, len(view) - 1, title, expl,
+                           evidence, related=related + exp.metrics_for(ref)[:1])]

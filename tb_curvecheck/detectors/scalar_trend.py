@@ -1,0 +1,143 @@
+"""Trends over the run: `overfitting` (validation loss rises while training loss
+keeps falling) and `no_progress` (the loss does not improve meaningfully)."""
+from __future__ import annotations
+
+from typing import List
+
+import numpy as np
+
+from ..model import Experiment, Finding, SeriesRef
+from . import _util as U
+from .scalar_level import divergence
+from .scalar_oscillation import alternating_stretch
+
+# The rise must last at least this many evaluations after the best: one bad epoch is noise.
+OVF_MIN_EVALS_AFTER = 3
+# The rise must exceed this many noise units of the validation loss.
+OVF_NOISE_K = 4.0
+# ... and give back this share of what the validation loss had learned (first minus best);
+# early stopping's "patience" wobble stays well under it.
+OVF_MIN_SPAN_SHARE = 0.15
+# When the validation loss never improved, the rise must reach this share of its best instead.
+OVF_MIN_REL_BEST = 0.10
+# Level at the end of a curve: median of this many last evaluations, so one point does not decide.
+END_POINTS = 3
+# The training loss must have kept falling by this share of its own level since the validation best.
+TRAIN_FALL_REL = 0.01
+
+# "Over the run" needs a run: fewer evaluations say nothing about progress.
+NP_MIN_POINTS = 8
+# A loss that improved by less than this share of its first value has not learned ...
+NP_MIN_REL = 0.05
+# ... nor one whose improvement is within this many standard errors of the starting level
+# (the median of NP_START_POINTS points): ~1 in 700 for a flat Gaussian curve.
+NP_NOISE_K = 3.0
+# The starting level is the median of this many first evaluations ...
+NP_START_POINTS = 3
+# ... and the best level the lowest running median over this share of the run (at least
+# NP_MIN_WIDTH points), so the luckiest minibatch of a long flat run is not "progress".
+NP_BEST_WIDTH_SHARE = 0.1
+NP_MIN_WIDTH = 5
+
+def _end_level(v: np.ndarray, after: int) -> float:
+    k = max(1, min(END_POINTS, v.shape[0] - after))
+    return float(np.median(v[-k:]))
+
+
+def _value_at(view: U.View, step: int) -> float:
+    i = int(np.searchsorted(view.steps, step, side="right")) - 1
+    return float(view.values[max(i, 0)])
+
+
+def detect_overfitting(exp: Experiment, ref: SeriesRef) -> List[Finding]:
+    if not U.judged(ref, ("loss",)) or ref.info.split not in ("validation", "test"):
+        return []
+    train = exp.partner(ref)
+    if train is None:
+        return []
+    view = U.view_of(ref)
+    tview = U.view_of(train)
+    v = view.values
+    n = len(view)
+    if n < OVF_MIN_EVALS_AFTER + 2 or len(tview) < 2:
+        return []
+    best_i = int(np.argmin(v))
+    if n - 1 - best_i < OVF_MIN_EVALS_AFTER:
+        return []
+    best = v[best_i]
+    span = float(v[0] - best)
+    sigma = U.residual_noise(v)
+    thr = max(OVF_NOISE_K * sigma, OVF_MIN_SPAN_SHARE * span if span > 0 else OVF_MIN_REL_BEST * abs(best))
+    end = _end_level(v, best_i + 1)
+    if end - best < thr or thr <= 0:
+        return []
+    post = v[best_i + 1:]
+    if np.median(post[post.shape[0] // 2:]) < best + thr / 2:
+        return []
+    t_best = _value_at(tview, int(view.steps[best_i]))
+    t_end = _end_level(tview.values, 0)
+    t_sigma = U.residual_noise(tview.values)
+    if not (t_best - t_end > max(t_sigma, TRAIN_FALL_REL * abs(t_best))):
+        return []
+    name = U.short(ref)
+    best_step = int(view.end_steps[best_i])
+    title = "%s rose %s → %s after step %d while %s fell %s → %s" % (
+        name, U.fmt(best), U.fmt(end), best_step, U.short(train), U.fmt(t_best), U.fmt(t_end))
+    expl = (
+        "%s was lowest (%s) at step %d and has risen since, to %s, while %s kept falling (%s → %s): the "
+        "model is memorising the training data instead of learning what generalises. The best model of "
+        "this run is the one from step %d: restore it, or stop there (EarlyStopping on the validation "
+        "loss with restore_best_weights=True). To push the best point later: more data or augmentation, "
+        "dropout or weight decay, a smaller model, or a lower learning rate late in training. If the "
+        "validation accuracy is still flat or rising, the model is becoming over-confident on the "
+        "examples it gets wrong rather than getting more of them wrong; this is still the point to stop."
+        % (name[0].upper() + name[1:], U.fmt(best), best_step, U.fmt(end), U.short(train), U.fmt(t_best),
+           U.fmt(t_end), best_step))
+    evidence = {"best_step": best_step, "best_value": best, "end_value": end, "rise": end - best,
+                "threshold": thr, "noise": sigma, "train_at_best": t_best, "train_end": t_end,
+                "last_healthy_step": best_step}
+    return [U.make_finding(ref, "overfitting", "warning", view, min(best_i + 1, n - 1), n - 1, title, expl,
+                           evidence, related=[train])]
+
+
+def detect_no_progress(exp: Experiment, ref: SeriesRef) -> List[Finding]:
+    if not U.judged(ref, ("loss",)):
+        return []
+    view = U.view_of(ref)
+    n = len(view)
+    if n < NP_MIN_POINTS:
+        return []
+    if divergence(view) is not None:
+        return []
+    v = view.values
+    if alternating_stretch(v) is not None:
+        # An alternating curve's level is not defined; the oscillation finding tells that story.
+        return []
+    first = float(np.median(v[:NP_START_POINTS]))
+    width = max(NP_MIN_WIDTH, int(NP_BEST_WIDTH_SHARE * n)) | 1
+    smooth = U.running_median(v, width)
+    best_i = int(np.argmin(smooth))
+    best = float(smooth[best_i])
+    improvement = first - best
+    sigma = U.residual_noise(v)
+    rel = improvement / abs(first) if first != 0 else float("inf")
+    if improvement >= NP_MIN_REL * abs(first) and improvement >= NP_NOISE_K * sigma / np.sqrt(NP_START_POINTS):
+        return []
+    name = U.short(ref)
+    title = "%s did not improve: %s at the start, best %s (%+.1f %%) over %d evaluations" % (
+        name, U.fmt(first), U.fmt(best), -100 * rel if np.isfinite(rel) else 0.0, n)
+    expl = (
+        "%s starts at %s and its best level over the whole run (steps %d-%d) is %s, an improvement of "
+        "%.1f %% and %.1f noise units: nothing was learned. Check first that the model trains at all: "
+        "overfit a single batch (the loss should reach near zero in a few hundred steps; if not, the "
+        "model, loss or labels are wrong: labels misaligned with inputs, a loss that does not match "
+        "the output activation, a frozen model). Then the learning rate: too low and the loss creeps, "
+        "too high and it bounces around its start; try a range test over 1e-5..1. Also check for "
+        "unnormalised inputs and for gradients that are zero (vanishing, dead ReLUs)."
+        % (name[0].upper() + name[1:], U.fmt(first), int(view.steps[0]), int(view.end_steps[-1]), U.fmt(best),
+           100 * rel if np.isfinite(rel) else 0.0, improvement / sigma if sigma > 0 else float("inf")))
+    evidence = {"first_level": first, "best_level": best, "improvement": improvement,
+                "relative_improvement": rel, "noise": sigma, "points": n,
+                "min_relative_improvement": NP_MIN_REL}
+    return [U.make_finding(ref, "no_progress", "warning", view, 0, n - 1, title, expl, evidence,
+                           related=exp.metrics_for(ref)[:1])]

@@ -146,7 +146,7 @@ export class App {
   setDark(dark) {
     this.dark = dark;
     document.documentElement.dataset.theme = dark ? 'dark' : 'light';
-    for (const card of this.cards.values()) if (card.plot) card.build();
+    for (const card of this.cards.values()) if (card.loaded()) card.build();
   }
 
   setRunOrder(runs) {
@@ -154,7 +154,7 @@ export class App {
     const same = runs.length === this.runOrder.length && runs.every((r, i) => r === this.runOrder[i]);
     if (same) return;
     this.runOrder = runs.slice();
-    for (const card of this.cards.values()) if (card.plot) card.build();
+    for (const card of this.cards.values()) if (card.loaded()) card.build();
     this.renderFindings();
   }
 
@@ -198,7 +198,7 @@ export class App {
       this.updateCards({ rebuild: prev.runs !== next.runs });
     }
     if (prev.smoothing !== next.smoothing) {
-      for (const card of this.cards.values()) if (card.plot) card.build();
+      for (const card of this.cards.values()) if (card.loaded()) card.build();
     }
     if (prev.finding !== next.finding) this.select(next.finding, { smooth: !fromUrl });
   }
@@ -529,7 +529,7 @@ export class App {
       card.setSelected(this.state.finding);
       // Bands and flagged points follow the filters; the run filter also
       // changes which series are drawn (`rebuild` says so, for readers).
-      if (card.plot) card.build(rebuild);
+      if (card.loaded()) card.build(rebuild);
     }
     for (const section of this.chartsEl.querySelectorAll('.cc-exp')) {
       section.hidden = !Array.from(section.querySelectorAll('.cc-card')).some((c) => !c.hidden);

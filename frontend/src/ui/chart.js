@@ -70,9 +70,9 @@ export class ChartCard {
     this.build();
   }
 
-  setFindings(findings) {
-    this.findings = findings;
-    if (this.plot) this.build();
+  /** Has data to draw (a filtered-out chart has data but no plot). */
+  loaded() {
+    return this.state === 'drawn' || this.state === 'empty';
   }
 
   setSelected(key) {

@@ -14,14 +14,14 @@ from demo import common
 SEED = 0
 N_TRAIN, N_VAL, FEATURES = 2400, 600, 8
 BATCH = 16
-EPOCHS = 14
-DECAY_EPOCH = 8
-LABEL_NOISE = 0.15
+EPOCHS = 16
+DECAY_EPOCH = 10
+LABEL_NOISE = 0.1
 
 
 def make_data(rng: np.random.Generator, n: int, w: np.ndarray):
     x = rng.normal(size=(n, FEATURES)).astype("float32")
-    y = (np.sin(x @ w) + 0.5 * x[:, 2] > 0).astype("float32")
+    y = (np.sin(2.0 * (x @ w)) + 0.5 * x[:, 2] * x[:, 3] > 0).astype("float32")
     flip = rng.random(n) < LABEL_NOISE
     y[flip] = 1.0 - y[flip]
     return x, y[:, None]
@@ -42,7 +42,7 @@ def build_model():
 
 
 def schedule(epoch: int, lr: float) -> float:
-    return 0.05 if epoch < DECAY_EPOCH else 0.005
+    return 0.02 if epoch < DECAY_EPOCH else 0.002
 
 
 def train(logdir: str, seed: int = SEED) -> None:
@@ -55,7 +55,7 @@ def train(logdir: str, seed: int = SEED) -> None:
     xv, yv = make_data(rng, N_VAL, w)
     model = build_model()
     model.compile(
-        optimizer=keras.optimizers.SGD(0.05, momentum=0.9),
+        optimizer=keras.optimizers.SGD(0.02, momentum=0.9),
         loss="binary_crossentropy",
         metrics=["accuracy"],
         jit_compile=False,

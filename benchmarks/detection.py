@@ -42,9 +42,11 @@ def corpus_modules() -> List[str]:
     return names
 
 
-def collect_cases(log=print) -> List[Case]:
+def collect_cases(log=print, corpus=None) -> List[Case]:
     cases: List[Case] = []
     for name in corpus_modules():
+        if corpus and corpus not in name:
+            continue
         mod = importlib.import_module(name)
         if not hasattr(mod, "cases"):
             continue
@@ -158,10 +160,11 @@ def main(argv=None) -> int:
     ap.add_argument("--verbose", action="store_true", help="list misses and false alarms")
     ap.add_argument("--only", default=None, help="only cases whose name contains this")
     ap.add_argument("--family", default=None, help="only cases of this family")
+    ap.add_argument("--corpus", default=None, help="only corpus modules whose name contains this")
     args = ap.parse_args(argv)
 
     print("Collecting cases (generated artefacts are cached in benchmarks/out/):")
-    cases = collect_cases()
+    cases = collect_cases(corpus=args.corpus)
     if args.only:
         cases = [c for c in cases if args.only in c.name]
     if args.family:

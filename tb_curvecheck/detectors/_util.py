@@ -88,7 +88,9 @@ def view_of(ref: SeriesRef, smooth: bool = True) -> View:
         values = values / 100.0
         scale = 100.0
     first, last, values, condensed = condense(steps, values)
-    if smooth and ref.info.granularity == "step" and not condensed:
+    # Per-step training values are minibatch samples; validation points are evaluations.
+    minibatch = ref.info.granularity == "step" and ref.info.split not in ("validation", "test")
+    if smooth and minibatch and not condensed:
         values = running_median(values, STEP_SMOOTHING)
     return View(first.astype(np.int64), last.astype(np.int64), values, scale, condensed)
 

@@ -12,8 +12,10 @@ from . import _util as U
 
 # A fall spread over at most this many evaluations is still "sharp".
 DROP_LOOKBACK = 3
-# A fall must exceed this many noise units (typical step-to-step change): ~1 in 700 points of
-# Gaussian noise, and a recovered one is only ever an info.
+# A fall must exceed this many noise units: ~1 in 700 points of Gaussian noise, and a recovered
+# one is only ever an info.  The noise is the smaller of the centred MAD of differences (blind to a
+# trend) and the median step (blind to a zigzag), so neither a steep start nor a jittery
+# plateau hides a fall.
 DROP_NOISE_K = 3.0
 # ... and this much for a 0-1 metric: ten points of accuracy is a drop anyone would call sharp.
 DROP_MIN_FRACTION = 0.10
@@ -37,6 +39,9 @@ DIV_REL_SPAN = 0.5
 # ... and in any case at least this share of what it had learned, so a loss near zero
 # (or crossing zero by design) does not "diverge" by a rounding error.
 DIV_MIN_SPAN_SHARE = 0.1
+# A loss that learned less than this share of its level has no "what it learned" to give back:
+# then only a doubling counts (a flat loss wandering up a few percent has not diverged).
+DIV_LEARNED_SHARE = 0.1
 # "Does not come back": after the climb, no point falls back below best + this share of the climb threshold.
 DIV_STAYS_ABOVE = 0.5
 
@@ -52,7 +57,7 @@ def find_drops(view: U.View):
     n = len(view)
     if n < 2:
         return []
-    sigma = U.step_noise(v)
+    sigma = min(U.step_noise(v), U.noise(v))
     q = U.quantum(v) if not view.condensed else 0.0
     fraction = U.is_fraction(v)
     events = []
@@ -184,8 +189,9 @@ def divergence(view: U.View):
     best = v[best_i]
     span = max(float(v[0] - best), 0.0)
     sigma = U.residual_noise(v)
+    learned = span >= DIV_LEARNED_SHARE * abs(best)
     thr = max(DIV_NOISE_K * sigma, DIV_MIN_SPAN_SHARE * span,
-              min(DIV_REL_BEST * abs(best), DIV_REL_SPAN * span) if span > 0 else DIV_REL_BEST * abs(best))
+              min(DIV_REL_BEST * abs(best), DIV_REL_SPAN * span) if learned else DIV_REL_BEST * abs(best))
     if thr <= 0:
         return None
     after = v[best_i + 1:]
@@ -197,7 +203,8 @@ def divergence(view: U.View):
         return None
     # The climb starts where the curve last left its best level.
     onset = onset_full
-    while onset - 1 > best_i and v[onset - 1] > best + DIV_STAYS_ABOVE * thr:
+    half_jump = best + 0.5 * (v[onset_full] - best)
+    while onset - 1 > best_i and v[onset - 1] > half_jump:
         onset -= 1
     return best_i, onset, thr, sigma
 

@@ -36,7 +36,7 @@ def detect_low_margin(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     steps, A, L = U.align(av.steps, av.values, ls, lv)
     if steps.shape[0] < 3 or (L <= 0).any():
         return []
-    sigma = U.step_noise(A)
+    sigma = min(U.step_noise(A), U.noise(A))
     start = max(1, U.warmup(steps.shape[0]))
     events = []
     for i in range(start, steps.shape[0]):

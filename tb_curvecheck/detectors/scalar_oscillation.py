@@ -12,8 +12,9 @@ from . import _util as U
 # Consecutive differences that must alternate in sign: white noise alternates with probability
 # 2/3 per step (8 in a row: 6 %), and a one-off dip makes two; the swing size does the rest.
 MIN_SWINGS = 8
-# The median swing must exceed this many noise units, the noise measured from differences
-# two evaluations apart, which a period-2 alternation cancels out.
+# The median swing must exceed this many noise units, the noise measured over the whole curve
+# from differences two evaluations apart, which a period-2 alternation cancels out
+# (a swing of white noise exceeds 3 sigma 3 % of the time: a stretch of them never happens).
 NOISE_K = 3.0
 # Every swing must exceed this on a 0-1 metric: a point of accuracy up and down is not worth a warning.
 MIN_SWING_FRACTION = 0.02
@@ -50,7 +51,8 @@ def alternating_stretch(values: np.ndarray) -> Optional[Tuple[int, int, float, f
     if best is None or best[1] - best[0] + 1 < MIN_SWINGS:
         return None
     i, j = best
-    sigma = U.noise(v[i:j + 2], lag=2)
+    # Noise from the whole curve: a short stretch says too little about its own noise.
+    sigma = U.noise(v, lag=2)
     swing = float(np.median(np.abs(d[i:j + 1])))
     if swing < NOISE_K * sigma:
         return None

@@ -16,16 +16,22 @@ TORCH_WRONG_COST = 100.0
 # A confidently right prediction under Keras' clip costs -log(1 - 1e-7), which float32 rounds
 # to its machine epsilon 2**-23 = 1.1921e-07.
 KERAS_RIGHT_COST = float(np.float32(2.0 ** -23))
-# Loss / error within 3 % of a clip cost: logged 4-5 digit values reproduce it to ~0.5 %,
-# a healthy model's ratio (typically 2-8) almost never sits in that band two evaluations running.
-RATIO_RTOL = 0.03
+# Loss / error within 1.5 % of a clip cost: right predictions cost 1.2e-7 each, so a saturated
+# model reproduces the ratio to the logged precision (~0.3 % at 4 digits).
+RATIO_RTOL = 0.015
 # The loss sits at the pinned value within this share.
 PINNED_RTOL = 0.05
 # Below this error share the ratio is dominated by the last logged digit.
 MIN_ERROR = 0.02
-# Consecutive evaluations the signature must hold (one more, when it is also the last point
-# of a run whose accuracy just fell, see below).
-MIN_POINTS = 2
+# Pinned at 1.1921e-07 this many evaluations running: a healthy loss never reads float32 epsilon.
+MIN_PINNED = 2
+# A healthy ratio drifting through the band can sit in it a few evaluations; the signature must
+# hold this long ...
+MIN_POINTS_LONG = 5
+# ... or this long while the error itself moves by MIN_ERROR_SWING (relative), which a
+# coincidence cannot follow.
+MIN_POINTS_MOVING = 3
+MIN_ERROR_SWING = 0.10
 # The accuracy fell by this much (0-1 scale) when the signature appeared: then it is an error.
 ACCURACY_FELL = 0.10
 
@@ -76,7 +82,11 @@ def detect_saturated(exp: Experiment, ref: SeriesRef) -> List[Finding]:
         before = A[:a][np.isfinite(A[:a])]
         during = A[a:b + 1][np.isfinite(A[a:b + 1])]
         fell = bool(before.size and during.size and before.max() - during.min() >= ACCURACY_FELL)
-        if b - a + 1 >= MIN_POINTS or (b == n - 1 and fell):
+        length = b - a + 1
+        e = err[a:b + 1][np.isfinite(err[a:b + 1])]
+        moving = bool(e.size and e.max() > 0 and (e.max() - e.min()) / e.max() >= MIN_ERROR_SWING)
+        if (pinned[a:b + 1].sum() >= MIN_PINNED or length >= MIN_POINTS_LONG
+                or (length >= MIN_POINTS_MOVING and moving) or fell):
             chosen = (a, b, fell)
             break
     if chosen is None:

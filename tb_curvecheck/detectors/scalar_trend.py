@@ -32,6 +32,9 @@ NP_MIN_REL = 0.05
 # ... nor one whose improvement is within this many standard errors of the starting level
 # (the median of NP_START_POINTS points): ~1 in 700 for a flat Gaussian curve.
 NP_NOISE_K = 3.0
+# An improvement this many noise units large is learning whatever its share of the level
+# (a loss offset by a constant, like a log-likelihood, improves by a small share of a big number).
+NP_CLEAR_K = 20.0
 # The starting level is the median of this many first evaluations ...
 NP_START_POINTS = 3
 # ... and the best level the lowest running median over this share of the run (at least
@@ -121,7 +124,8 @@ def detect_no_progress(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     improvement = first - best
     sigma = U.residual_noise(v)
     rel = improvement / abs(first) if first != 0 else float("inf")
-    if improvement >= NP_MIN_REL * abs(first) and improvement >= NP_NOISE_K * sigma / np.sqrt(NP_START_POINTS):
+    significant = improvement >= NP_NOISE_K * sigma / np.sqrt(NP_START_POINTS)
+    if significant and (improvement >= NP_MIN_REL * abs(first) or improvement >= NP_CLEAR_K * sigma):
         return []
     name = U.short(ref)
     title = "%s did not improve: %s at the start, best %s (%+.1f %%) over %d evaluations" % (

@@ -1,0 +1,341 @@
+"""Seeded synthetic curves in families: healthy shapes with varied noise, length,
+scale and schedule, and each scalar pathology at varied magnitudes and onsets.
+
+Deterministic (fixed seeds), so a figure in the report means the same cases.
+Curves are built the way training produces them: losses decay towards a floor
+with multiplicative noise, accuracies are binomial counts over N samples
+(so they move in steps of 1/N), a collapsed or stuck model predicts one class
+and logs exactly that class's share.
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from corpus import Case, Expect, series
+
+SEED = 20240605
+KERAS_WRONG_COST = -math.log(1e-7)
+
+# Naming styles: (run, tag) for (split, quantity).
+STYLES = {
+    "keras": {("train", "loss"): ("train", "epoch_loss"), ("val", "loss"): ("validation", "epoch_loss"),
+              ("train", "acc"): ("train", "epoch_accuracy"), ("val", "acc"): ("validation", "epoch_accuracy")},
+    "plain": {("train", "loss"): (".", "train/loss"), ("val", "loss"): (".", "val/loss"),
+              ("train", "acc"): (".", "train/acc"), ("val", "acc"): (".", "val/acc")},
+    "torch": {("train", "loss"): ("run1", "Loss/train"), ("val", "loss"): ("run1", "Loss/val"),
+              ("train", "acc"): ("run1", "Accuracy/train"), ("val", "acc"): ("run1", "Accuracy/val")},
+}
+
+
+class Curves:
+    """Clean curves of one run, per split, before logging."""
+
+    def __init__(self, rng: np.random.Generator, n: int, *, scale: float = 1.0, offset: float = 0.0,
+                 lr_decay: bool = False, val_above_train: bool = False, noise: float = 0.02,
+                 n_val: int = 2000, n_train: int = 20000):
+        self.rng, self.n = rng, n
+        t = np.arange(n, dtype=float)
+        tau = max(1.0, rng.uniform(0.08, 0.3) * n)
+        l0 = rng.uniform(0.7, 2.5)
+        floor = l0 * rng.uniform(0.03, 0.3)
+        shape = np.exp(-t / tau)
+        if lr_decay and n >= 6:
+            td = int(rng.uniform(0.4, 0.7) * n)
+            drop = rng.uniform(0.3, 0.6)
+            shape = shape + np.where(t >= td, 0.0, 0.0)
+            floor_t = np.where(t >= td, floor * (1 - drop), floor)
+        else:
+            floor_t = np.full(n, floor)
+        self.train_loss = floor_t + (l0 - floor) * shape
+        gap = rng.uniform(0.0, 0.3) * floor
+        self.val_loss = self.train_loss + (-gap if val_above_train else gap)
+        a0, amax = rng.uniform(0.1, 0.5), rng.uniform(0.75, 0.99)
+        self.train_acc = amax - (amax - a0) * shape
+        if lr_decay and n >= 6:
+            self.train_acc = np.minimum(0.999, self.train_acc + np.where(t >= td, rng.uniform(0.02, 0.06), 0))
+        vgap = rng.uniform(0.0, 0.06)
+        self.val_acc = np.clip(self.train_acc + (vgap if val_above_train else -vgap), 0, 1)
+        self.scale, self.offset, self.noise = scale, offset, noise
+        self.n_val, self.n_train = n_val, n_train
+
+    def logged(self) -> Dict[Tuple[str, str], np.ndarray]:
+        r = self.rng
+        out = {}
+        for split, loss, acc, count, k in (("train", self.train_loss, self.train_acc, self.n_train, 1.0),
+                                           ("val", self.val_loss, self.val_acc, self.n_val, 2.0)):
+            noisy = loss * np.exp(r.normal(0, self.noise * k, loss.shape))
+            out[(split, "loss")] = noisy * self.scale - self.offset
+            p = np.clip(acc, 0, 1)
+            out[(split, "acc")] = np.where(np.isfinite(p), r.binomial(count, np.nan_to_num(p)) / count, np.nan)
+        return out
+
+
+def to_case(name, family, healthy, logged, style, *, expect=(), also_ok=(), percent=False, steps=None):
+    names = STYLES[style]
+    scalars: Dict[str, Dict] = {}
+    for key, values in logged.items():
+        run, tag = names[key]
+        v = np.asarray(values, dtype=float)
+        if percent and key[1] == "acc":
+            v = v * 100.0
+        scalars.setdefault(run, {})[tag] = series(v, steps)
+    ex = []
+    for kind, key, window in expect:
+        run, tag = names[key]
+        ex.append(Expect(kind, run, tag, window))
+    return Case(name, family, healthy, scalars, expect=ex, also_ok=tuple(also_ok))
+
+
+def _style(rng):
+    return ["keras", "plain", "torch"][int(rng.integers(3))]
+
+
+def healthy_cases(rng) -> List[Case]:
+    out = []
+    for i in range(90):
+        n = int(rng.choice([4, 6, 10, 20, 40, 80, 150, 400]))
+        kw = dict(scale=float(rng.choice([0.01, 1.0, 1.0, 30.0])), lr_decay=bool(rng.random() < 0.35),
+                  val_above_train=bool(rng.random() < 0.25), noise=float(rng.choice([0.003, 0.02, 0.05])),
+                  n_val=int(rng.choice([300, 1000, 5000, 20000])))
+        if rng.random() < 0.15:
+            kw["offset"] = float(rng.uniform(1.5, 4.0))  # a loss negative by design (log-likelihood)
+        c = Curves(rng, n, **kw)
+        tags = []
+        if kw["lr_decay"]:
+            tags.append("lrdecay")
+        if kw.get("offset"):
+            tags.append("negative")
+        if kw["val_above_train"]:
+            tags.append("valabove")
+        percent = bool(rng.random() < 0.15)
+        if percent:
+            tags.append("percent")
+        out.append(to_case("synth_healthy_%02d_n%d_%s" % (i, n, "_".join(tags) or "plain"), "synth_healthy",
+                           True, c.logged(), _style(rng), percent=percent))
+    for n in (2, 3, 2, 3):
+        c = Curves(rng, n)
+        out.append(to_case("synth_healthy_short_n%d_%d" % (n, len(out)), "synth_healthy", True, c.logged(),
+                           _style(rng)))
+    return out
+
+
+def _onset(rng, n, lo=0.3, hi=0.7):
+    return int(rng.uniform(lo, hi) * n)
+
+
+def pathology_cases(rng) -> List[Case]:
+    out: List[Case] = []
+
+    for i in range(25):  # metric_collapse: predictions pin to one class at t0
+        n = int(rng.choice([10, 20, 40, 100, 300]))
+        c = Curves(rng, n, noise=float(rng.choice([0.005, 0.02, 0.05])))
+        t0 = _onset(rng, n)
+        log = c.logged()
+        share = float(rng.uniform(0.3, min(0.85, float(np.min(c.train_acc[max(0, t0 - 2):t0 + 1])) - 0.12)))
+        share = round(share * c.n_train) / c.n_train
+        vshare = round(share * c.n_val) / c.n_val
+        prior_loss = -(share * math.log(share) + (1 - share) * math.log(1 - share))
+        drift = 1 + 1e-3 * np.exp(-np.arange(n - t0) / 5.0)
+        log[("train", "acc")][t0:] = share
+        log[("val", "acc")][t0:] = vshare
+        log[("train", "loss")][t0:] = prior_loss * drift * c.scale
+        log[("val", "loss")][t0:] = prior_loss * drift * 1.01 * c.scale
+        out.append(to_case("synth_collapse_%02d_n%d_t%d" % (i, n, t0), "synth_collapse", False, log, _style(rng),
+                           expect=[("metric_collapse", ("train", "acc"), (t0, t0))],
+                           also_ok=("stuck_metric", "loss_divergence", "no_progress", "saturated_loss")))
+
+    for i in range(25):  # loss_divergence: the loss blows up at t0 and stays up
+        n = int(rng.choice([10, 20, 40, 100, 300]))
+        c = Curves(rng, n, noise=float(rng.choice([0.005, 0.02, 0.05])))
+        t0 = _onset(rng, n)
+        log = c.logged()
+        k = np.arange(n - t0)
+        if rng.random() < 0.5:
+            factor = float(rng.uniform(3, 30)) * np.ones(n - t0)  # a jump
+        else:
+            factor = np.minimum((1 + float(rng.uniform(0.5, 1.5))) ** (k + 1), 50.0)  # a runaway
+        for split in ("train", "val"):
+            log[(split, "loss")][t0:] = log[(split, "loss")][t0 - 1] * factor * np.exp(rng.normal(0, 0.02, n - t0))
+            log[(split, "acc")][t0:] = np.clip(log[(split, "acc")][t0 - 1] - rng.uniform(0.1, 0.4), 0.05, 1)
+        out.append(to_case("synth_divergence_%02d_n%d_t%d" % (i, n, t0), "synth_divergence", False, log,
+                           _style(rng), expect=[("loss_divergence", ("train", "loss"), (t0 - 1, t0 + 1))],
+                           also_ok=("metric_collapse", "saturated_loss", "stuck_metric", "no_progress",
+                                    "transient_dip")))
+
+    for i in range(15):  # non_finite: NaN/Inf from t0
+        n = int(rng.choice([5, 20, 100, 1000]))
+        c = Curves(rng, n)
+        t0 = _onset(rng, n, 0.1, 0.9)
+        log = c.logged()
+        bad = float(rng.choice([np.nan, np.inf]))
+        log[("train", "loss")][t0:] = bad
+        if rng.random() < 0.5:
+            log[("val", "loss")][t0:] = np.nan
+        out.append(to_case("synth_nonfinite_%02d_n%d_t%d" % (i, n, t0), "synth_nonfinite", False, log,
+                           _style(rng), expect=[("non_finite", ("train", "loss"), (t0, t0))],
+                           also_ok=("metric_collapse", "stuck_metric", "loss_divergence", "no_progress")))
+
+    for i in range(40):  # transient_dip (and low_margin when the loss barely follows)
+        n = int(rng.choice([10, 20, 40, 100]))
+        margin = i % 2 == 1
+        c = Curves(rng, n, noise=0.01, n_val=int(rng.choice([2000, 10000])))
+        length = int(rng.integers(1, 3))
+        t0 = min(_onset(rng, n, 0.35, 0.85), n - 2 - length)
+        log = c.logged()
+        depth = float(rng.uniform(0.15, 0.4))
+        depth = min(depth, float(log[("val", "acc")][t0]) - 0.05)
+        cost = float(rng.uniform(0.2, 0.8)) if margin else float(rng.uniform(1.6, 4.0))
+        sl = slice(t0, min(n, t0 + length))
+        log[("val", "acc")][sl] -= depth
+        log[("val", "loss")][sl] += depth * cost * c.scale
+        expect = [("transient_dip", ("val", "acc"), (t0, t0))]
+        if margin:
+            expect.append(("low_margin", ("val", "acc"), (t0, t0)))
+        out.append(to_case("synth_%s_%02d_n%d_t%d" % ("lowmargin" if margin else "dip", i, n, t0),
+                           "synth_dip", False, log, _style(rng), expect=expect, also_ok=("low_margin",)))
+
+    for i in range(20):  # stuck_metric: predicts the majority class from the start, the loss learns the prior
+        n = int(rng.choice([20, 50, 200, 1000]))
+        c = Curves(rng, n)
+        log = c.logged()
+        for split, count in (("train", c.n_train), ("val", c.n_val)):
+            p = round(float(rng.uniform(0.55, 0.92)) * count) / count
+            log[(split, "acc")][:] = p
+            prior = -(p * math.log(p) + (1 - p) * math.log(1 - p))
+            start = float(rng.uniform(prior * 1.05, prior * 1.6))
+            t = np.arange(n)
+            log[(split, "loss")][:] = (prior + (start - prior) * np.exp(-t / (0.2 * n))) * c.scale
+        out.append(to_case("synth_stuck_%02d_n%d" % (i, n), "synth_stuck", False, log, _style(rng),
+                           expect=[("stuck_metric", ("train", "acc"), (0, max(1, int(0.1 * n))))],
+                           also_ok=("no_progress",)))
+
+    for i in range(20):  # saturated_loss: outputs pinned at 0/1 from t0, loss = (1 - acc) x clip cost
+        n = int(rng.choice([10, 20, 60]))
+        c = Curves(rng, n)
+        t0 = _onset(rng, n)
+        log = c.logged()
+        cost = KERAS_WRONG_COST if i % 3 else 100.0
+        acc = np.clip(float(rng.uniform(0.45, 0.8)) + rng.normal(0, 0.03, n - t0), 0, 1)
+        acc = np.round(acc * c.n_train) / c.n_train
+        log[("train", "acc")][t0:] = acc
+        log[("train", "loss")][t0:] = (1 - acc) * cost * (1 + rng.normal(0, 0.002, n - t0))
+        out.append(to_case("synth_saturated_%02d_n%d_t%d_c%d" % (i, n, t0, cost), "synth_saturated", False, log,
+                           _style(rng), expect=[("saturated_loss", ("train", "loss"), (t0, t0))],
+                           also_ok=("metric_collapse", "loss_divergence", "stuck_metric", "no_progress")))
+
+    for i in range(25):  # oscillation: validation alternates every evaluation from t0 on
+        n = int(rng.choice([20, 30, 40, 60, 100]))
+        c = Curves(rng, n, noise=0.01, n_val=5000)
+        t0 = _onset(rng, n, 0.0, 0.4)
+        log = c.logged()
+        amp = float(rng.uniform(0.05, 0.2))
+        sign = np.where(np.arange(n - t0) % 2 == 0, 1.0, -1.0)
+        log[("val", "acc")][t0:] = np.clip(log[("val", "acc")][t0:] - amp * (1 + sign), 0, 1)
+        log[("val", "loss")][t0:] += amp * (1 + sign) * float(rng.uniform(1.5, 4)) * c.scale
+        out.append(to_case("synth_oscillation_%02d_n%d_t%d" % (i, n, t0), "synth_oscillation", False, log,
+                           _style(rng), expect=[("oscillation", ("val", "acc"), (t0 - 2, t0 + 2))],
+                           also_ok=("low_margin", "transient_dip")))
+
+    for i in range(25):  # overfitting: validation loss turns up at tb while training loss keeps falling
+        n = int(rng.choice([15, 30, 60, 150]))
+        c = Curves(rng, n, noise=float(rng.choice([0.005, 0.02])))
+        tb = _onset(rng, n, 0.3, 0.6)
+        log = c.logged()
+        span = float(c.val_loss[0] - c.val_loss[tb])
+        rise = float(rng.uniform(0.3, 1.2)) * span * c.scale
+        k = np.arange(n - tb) / max(1, n - 1 - tb)
+        base = log[("val", "loss")][tb]
+        log[("val", "loss")][tb:] = base + rise * k ** float(rng.uniform(0.7, 1.5)) * np.exp(
+            rng.normal(0, 0.01, n - tb))
+        pad = int(0.15 * n) + 2
+        out.append(to_case("synth_overfit_%02d_n%d_t%d" % (i, n, tb), "synth_overfit", False, log, _style(rng),
+                           expect=[("overfitting", ("val", "loss"), (tb - pad, tb + pad))]))
+
+    for i in range(20):  # no_progress: the loss hovers around its start for the whole run
+        n = int(rng.choice([10, 30, 100, 500]))
+        c = Curves(rng, n)
+        log = c.logged()
+        for split in ("train", "val"):
+            l0 = float(rng.uniform(0.6, 2.5)) * c.scale
+            log[(split, "loss")][:] = l0 * (1 - float(rng.uniform(0, 0.02)) * np.arange(n) / n) * np.exp(
+                rng.normal(0, float(rng.choice([0.005, 0.02, 0.05])), n))
+            log[(split, "acc")][:] = rng.binomial(c.n_val, float(rng.uniform(0.2, 0.5)), n) / c.n_val
+        out.append(to_case("synth_noprogress_%02d_n%d" % (i, n), "synth_noprogress", False, log, _style(rng),
+                           expect=[("no_progress", ("train", "loss"), (0, 0))]))
+    return out
+
+
+def step_cases(rng) -> List[Case]:
+    """Custom-loop logging: a training loss every step (minibatch noise), evaluations every k steps."""
+    out = []
+    for i in range(16):
+        n_steps = int(rng.choice([2000, 20000, 200000]))
+        every = n_steps // int(rng.choice([20, 50]))
+        t = np.arange(n_steps, dtype=float)
+        tau = rng.uniform(0.05, 0.2) * n_steps
+        l0, floor = rng.uniform(1, 3), rng.uniform(0.05, 0.4)
+        train = (floor + (l0 - floor) * np.exp(-t / tau)) * np.exp(rng.normal(0, rng.uniform(0.1, 0.3), n_steps))
+        ev = np.arange(0, n_steps, every)
+        val = (floor * 1.1 + (l0 - floor) * np.exp(-ev / tau)) * np.exp(rng.normal(0, 0.01, ev.shape))
+        vacc = np.clip(0.95 - 0.6 * np.exp(-ev / tau) + rng.normal(0, 0.005, ev.shape), 0, 1)
+        kind = ["healthy", "healthy", "divergence", "nonfinite"][i % 4]
+        expect = []
+        if kind == "divergence":
+            t0 = int(rng.uniform(0.4, 0.7) * n_steps)
+            train[t0:] *= rng.uniform(5, 20)
+            val[ev >= t0] *= 10
+            vacc[ev >= t0] = 0.5
+            expect = [Expect("loss_divergence", ".", "train/loss", (t0 - n_steps // 500 - 5, t0 + n_steps // 200 + 5))]
+        elif kind == "nonfinite":
+            t0 = int(rng.uniform(0.4, 0.7) * n_steps)
+            train[t0:] = np.nan
+            expect = [Expect("non_finite", ".", "train/loss", (t0, t0))]
+        scalars = {".": {"train/loss": series(train), "val/loss": series(val, ev), "val/acc": series(vacc, ev),
+                         "learning_rate": series(1e-3 * 0.1 ** (t // (n_steps // 3)))}}
+        out.append(Case("synth_steps_%s_%02d_n%d" % (kind, i, n_steps), "synth_steps", kind == "healthy", scalars,
+                        expect=expect, also_ok=("metric_collapse", "stuck_metric", "no_progress", "overfitting")
+                        if kind != "healthy" else ()))
+    return out
+
+
+def other_tag_cases(rng) -> List[Case]:
+    """Tags that are not judged beyond non_finite: rewards, learning rates, counters, throughput,
+    and Keras' batch_* running means that reset at every epoch."""
+    out = []
+    for i in range(8):
+        n = int(rng.choice([200, 2000, 50000]))
+        t = np.arange(n, dtype=float)
+        reward = 200 * (1 - np.exp(-t / (0.3 * n))) + rng.normal(0, 30, n)
+        reward[int(0.6 * n):int(0.62 * n)] -= 150  # RL policies collapse and recover: not our call
+        lr = 0.1 * np.where(t < n // 2, 1.0, 0.01)
+        scalars = {".": {"episode_reward": series(reward), "learning_rate": series(lr),
+                         "epoch": series(t // max(1, n // 10)),
+                         "examples_per_sec": series(1000 + rng.normal(0, 200, n))}}
+        out.append(Case("synth_other_tags_%02d_n%d" % (i, n), "synth_healthy", True, scalars))
+    for i in range(10):
+        epochs, per = int(rng.choice([3, 10, 30])), int(rng.choice([20, 100, 300]))
+        l0, floor = rng.uniform(0.7, 2.3), rng.uniform(0.05, 0.3)
+        steps, bl, ba, el, ea = [], [], [], [], []
+        for e in range(epochs):
+            level = floor + (l0 - floor) * np.exp(-(e + np.arange(per) / per) / (0.3 * epochs))
+            raw = level * np.exp(rng.normal(0, 0.3, per))
+            acc_raw = np.clip(1 - level / l0 * 0.7 + rng.normal(0, 0.05, per), 0, 1)
+            run_mean = np.cumsum(raw) / np.arange(1, per + 1)
+            run_acc = np.cumsum(acc_raw) / np.arange(1, per + 1)
+            steps += list(e * per + np.arange(1, per + 1))
+            bl += list(run_mean)
+            ba += list(run_acc)
+            el.append(run_mean[-1])
+            ea.append(run_acc[-1])
+        scalars = {"train": {"batch_loss": series(bl, steps), "batch_accuracy": series(ba, steps),
+                             "epoch_loss": series(el), "epoch_accuracy": series(ea)}}
+        out.append(Case("synth_keras_batch_sawtooth_%02d_e%d" % (i, epochs), "synth_healthy", True, scalars))
+    return out
+
+
+def cases() -> List[Case]:
+    rng = np.random.default_rng(SEED)
+    return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng)

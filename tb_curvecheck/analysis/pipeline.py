@@ -4,20 +4,10 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from ..detectors import scalar_suite
+from ..detectors import histogram_suite, scalar_suite
 from ..model import Experiment, Finding, HistogramSeries, ScalarSeries
+from . import corroborate
 from .grouping import build_experiments
-
-# The histogram detectors and the corroboration step land separately; until
-# they do, the scalar findings pass through as they are.
-try:
-    from ..detectors import histogram_suite
-except ImportError:  # pragma: no cover - transitional
-    histogram_suite = None  # type: ignore[assignment]
-try:
-    from . import corroborate
-except ImportError:  # pragma: no cover - transitional
-    corroborate = None  # type: ignore[assignment]
 
 
 @dataclasses.dataclass
@@ -38,10 +28,8 @@ def analyze_experiment(experiment: Experiment) -> List[Finding]:
     series' fingerprints.
     """
     scalar_findings = scalar_suite.detect(experiment)
-    hist_findings = histogram_suite.detect(experiment, scalar_findings) if histogram_suite else []
-    merged = list(scalar_findings) + list(hist_findings)
-    if corroborate is not None:
-        merged = corroborate.merge(merged)
+    hist_findings = histogram_suite.detect(experiment, scalar_findings)
+    merged = corroborate.merge(list(scalar_findings) + list(hist_findings))
     return sorted(merged, key=Finding.sort_key)
 
 

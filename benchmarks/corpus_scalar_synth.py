@@ -186,10 +186,11 @@ def pathology_cases(rng) -> List[Case]:
         t0 = min(_onset(rng, n, 0.35, 0.85), n - 2 - length)
         log = c.logged()
         depth = float(rng.uniform(0.15, 0.4))
-        depth = min(depth, float(log[("val", "acc")][t0]) - 0.05)
+        depth = min(depth, float(log[("val", "acc")][t0 - 1]) - 0.05)
         cost = float(rng.uniform(0.2, 0.8)) if margin else float(rng.uniform(1.6, 4.0))
         sl = slice(t0, min(n, t0 + length))
-        log[("val", "acc")][sl] -= depth
+        # A dip is a fall from where the curve just was, whatever its trend.
+        log[("val", "acc")][sl] = np.minimum(log[("val", "acc")][sl], log[("val", "acc")][t0 - 1] - depth)
         log[("val", "loss")][sl] += depth * cost * c.scale
         expect = [("transient_dip", ("val", "acc"), (t0, t0))]
         if margin:

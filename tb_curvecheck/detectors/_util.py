@@ -23,6 +23,8 @@ MAX_JUDGED_POINTS = 1000
 # Noisy per-step series are smoothed with a running median this wide before
 # levels are compared, so one lucky minibatch is never a "level".
 STEP_SMOOTHING = 5
+# ... but only series this long: a short one is per-epoch values under a plain name, not minibatches.
+SMOOTH_MIN_POINTS = 50
 # Values within this relative distance count as the same logged value: float32
 # keeps ~7 significant digits, so a metric that did not change reads equal to that.
 SAME_VALUE_RTOL = 1e-6
@@ -44,9 +46,14 @@ class View:
     values: np.ndarray  # float64, finite, fractions when the tag is a percentage
     raw_scale: float  # multiply `values` by this to get the logged unit (100 for percent)
     condensed: bool
+    raw: Optional[np.ndarray] = None  # `values` before smoothing: noise is measured on these
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
+
+    @property
+    def unsmoothed(self) -> np.ndarray:
+        return self.values if self.raw is None else self.raw
 
     def shown(self, v: float) -> str:
         """A value in the unit the user logged it in."""
@@ -90,9 +97,10 @@ def view_of(ref: SeriesRef, smooth: bool = True) -> View:
     first, last, values, condensed = condense(steps, values)
     # Per-step training values are minibatch samples; validation points are evaluations.
     minibatch = ref.info.granularity == "step" and ref.info.split not in ("validation", "test")
-    if smooth and minibatch and not condensed:
+    raw = values
+    if smooth and minibatch and not condensed and values.shape[0] >= SMOOTH_MIN_POINTS:
         values = running_median(values, STEP_SMOOTHING)
-    return View(first.astype(np.int64), last.astype(np.int64), values, scale, condensed)
+    return View(first.astype(np.int64), last.astype(np.int64), values, scale, condensed, raw)
 
 
 def noise(values: np.ndarray, lag: int = 1) -> float:

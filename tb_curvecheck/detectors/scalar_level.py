@@ -57,7 +57,7 @@ def find_drops(view: U.View):
     n = len(view)
     if n < 2:
         return []
-    sigma = min(U.step_noise(v), U.noise(v))
+    sigma = min(U.step_noise(view.unsmoothed), U.noise(view.unsmoothed))
     q = U.quantum(v) if not view.condensed else 0.0
     fraction = U.is_fraction(v)
     events = []
@@ -188,7 +188,7 @@ def divergence(view: U.View):
         return None
     best = v[best_i]
     span = max(float(v[0] - best), 0.0)
-    sigma = U.residual_noise(v)
+    sigma = U.residual_noise(view.unsmoothed)
     learned = span >= DIV_LEARNED_SHARE * abs(best)
     thr = max(DIV_NOISE_K * sigma, DIV_MIN_SPAN_SHARE * span,
               min(DIV_REL_BEST * abs(best), DIV_REL_SPAN * span) if learned else DIV_REL_BEST * abs(best))

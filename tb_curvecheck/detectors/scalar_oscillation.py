@@ -51,12 +51,21 @@ def alternating_stretch(values: np.ndarray) -> Optional[Tuple[int, int, float, f
     if best is None or best[1] - best[0] + 1 < MIN_SWINGS:
         return None
     i, j = best
-    # Noise from the whole curve: a short stretch says too little about its own noise.
-    sigma = U.noise(v, lag=2)
+    # Noise from the whole curve and from the stretch's neighbourhood (as wide again on each
+    # side), whichever is larger: a short stretch says too little about its own noise, and a
+    # curve that is flat elsewhere (a collapsed run) says too little about the noisy part.
+    length = j + 2 - i
+    local = v[max(0, i - length):min(n, j + 2 + length)]
+    sigma = max(U.noise(v, lag=2), U.noise(local, lag=2))
     swing = float(np.median(np.abs(d[i:j + 1])))
     if swing < NOISE_K * sigma:
         return None
     return i, j + 1, swing, sigma
+
+
+def _alternates(ref: SeriesRef, v: np.ndarray) -> bool:
+    judged_values = np.log(v) if ref.info.role == "loss" and v.size and (v > 0).all() else v
+    return alternating_stretch(judged_values) is not None
 
 
 def detect_oscillation(exp: Experiment, ref: SeriesRef) -> List[Finding]:
@@ -68,11 +77,16 @@ def detect_oscillation(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     view = U.view_of(ref, smooth=False)
     if view.condensed:
         return []
-    got = alternating_stretch(view.values)
+    v = view.values
+    # Loss noise is multiplicative (large while the loss is large): judged on a log scale, an
+    # early steep stretch is not mistaken for a swing.
+    judged_values = np.log(v) if ref.info.role == "loss" and v.size and (v > 0).all() else v
+    got = alternating_stretch(judged_values)
     if got is None:
         return []
-    a, b, swing, sigma = got
-    v = view.values
+    a, b, _, _ = got
+    swing = float(np.median(np.abs(np.diff(v[a:b + 1]))))
+    sigma = U.noise(v, lag=2)
     name = U.short(ref)
     seg = v[a:b + 1]
     highs, lows = seg[::2], seg[1::2]
@@ -86,11 +100,11 @@ def detect_oscillation(exp: Experiment, ref: SeriesRef) -> List[Finding]:
         if other is None or other is ref:
             continue
         ov = U.view_of(other, smooth=False)
-        if not ov.condensed and alternating_stretch(ov.values) is not None:
+        if not ov.condensed and _alternates(other, ov.values):
             companions.append(other)
     partner = exp.partner(ref)
     partner_calm = partner is not None and not U.view_of(partner, smooth=False).condensed and \
-        alternating_stretch(U.view_of(partner, smooth=False).values) is None
+        not _alternates(partner, U.view_of(partner, smooth=False).values)
     title = "%s alternates up and down every evaluation for %d evaluations (steps %d-%d), swing %s" % (
         name, evals, int(view.steps[a]), int(view.end_steps[b]), view.shown(swing))
     parts = ["%s goes up and down on consecutive evaluations from step %d to step %d: highs around %s, lows "

@@ -69,7 +69,7 @@ def detect_overfitting(exp: Experiment, ref: SeriesRef) -> List[Finding]:
         return []
     best = v[best_i]
     span = float(v[0] - best)
-    sigma = U.residual_noise(v)
+    sigma = U.residual_noise(view.unsmoothed)
     thr = max(OVF_NOISE_K * sigma, OVF_MIN_SPAN_SHARE * span if span > 0 else OVF_MIN_REL_BEST * abs(best))
     end = _end_level(v, best_i + 1)
     if end - best < thr or thr <= 0:
@@ -79,7 +79,7 @@ def detect_overfitting(exp: Experiment, ref: SeriesRef) -> List[Finding]:
         return []
     t_best = _value_at(tview, int(view.steps[best_i]))
     t_end = _end_level(tview.values, 0)
-    t_sigma = U.residual_noise(tview.values)
+    t_sigma = U.residual_noise(tview.unsmoothed)
     if not (t_best - t_end > max(t_sigma, TRAIN_FALL_REL * abs(t_best))):
         return []
     name = U.short(ref)
@@ -106,7 +106,7 @@ def detect_overfitting(exp: Experiment, ref: SeriesRef) -> List[Finding]:
 def detect_no_progress(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     if not U.judged(ref, ("loss",)):
         return []
-    view = U.view_of(ref)
+    view = U.view_of(ref, smooth=False)
     n = len(view)
     if n < NP_MIN_POINTS:
         return []

@@ -173,7 +173,7 @@ def fmt(v: Optional[float]) -> str:
         return str(v)
     a = abs(v)
     if a != 0 and (a < 1e-3 or a >= 1e5):
-        return "%.4g" % v
+        return "%.5g" % v
     if a >= 100:
         return "%.1f" % v
     return ("%.4f" % v).rstrip("0").rstrip(".") if a < 10 else "%.3f" % v

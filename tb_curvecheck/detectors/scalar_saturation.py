@@ -32,6 +32,8 @@ MIN_POINTS_LONG = 5
 # coincidence cannot follow.
 MIN_POINTS_MOVING = 3
 MIN_ERROR_SWING = 0.10
+# The episode extends to the last saturated point while at least this share of its points is.
+EPISODE_MIN_SHARE = 0.5
 # The accuracy fell by this much (0-1 scale) when the signature appeared: then it is an error.
 ACCURACY_FELL = 0.10
 
@@ -92,6 +94,14 @@ def detect_saturated(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     if chosen is None:
         return []
     a, b, fell = chosen
+    # The episode runs on while most points keep the signature (a running mean that mixes in a few
+    # unsaturated batches drifts out of the band and back).
+    share = np.cumsum(sat[a:]) / np.arange(1, n - a + 1)
+    ok = np.flatnonzero(sat[a:] & (share >= EPISODE_MIN_SHARE))
+    b = max(b, a + int(ok[-1]))
+    before = A[:a][np.isfinite(A[:a])]
+    during = A[a:b + 1][np.isfinite(A[a:b + 1])]
+    fell = bool(before.size and during.size and before.max() - during.min() >= ACCURACY_FELL)
     name = U.short(ref)
     k_pts = np.flatnonzero(keras[a:b + 1]) + a
     t_pts = np.flatnonzero(torch[a:b + 1]) + a

@@ -14,8 +14,8 @@ logging it the way users do:
 Faults are the real ones: a learning rate that spikes for one epoch (the
 large step that kills ReLUs, or saturates a tanh net and pins its outputs at
 0 and 1), unnormalised inputs that kill a ReLU layer from the first epoch
-(post 001's stuck accuracy), a learning rate that keeps growing (exploding
-gradients), an optimizer that updates only the head (frozen weights).  Healthy runs include sparse ReLU networks, a frozen base
+(post 001's stuck accuracy), a regression whose learning rate keeps
+growing (exploding gradients), an optimizer that updates only the head (frozen weights).  Healthy runs include sparse ReLU networks, a frozen base
 by design, and converging runs with a learning-rate decay.
 
 Logdirs are cached under CACHE_DIR/histogram/ (delete it to regenerate).
@@ -92,7 +92,7 @@ def keras_run(logdir: str, seed: int, widths: Sequence[int] = (16, 4), lr: float
                 rate = kick[1]
             self.model.optimizer.learning_rate.assign(rate)
 
-    cc = CurveCheck(logdir, verbose=0, **(callback_kwargs or {}))
+    cc = CurveCheck(logdir, **dict(dict(verbose=0), **(callback_kwargs or {})))
     hist = model.fit(x, y, validation_split=0.25, epochs=epochs, batch_size=32, verbose=0,
                      shuffle=True, callbacks=[Schedule(), keras.callbacks.TensorBoard(
                          logdir, histogram_freq=1), cc])
@@ -147,7 +147,13 @@ class _TBXLog:
             tag = name % layer.replace("fc", "")
         else:
             tag = name % layer if "%s" in name else name
-        self.w.add_histogram(tag, np.asarray(values, dtype=np.float32).reshape(-1), step)
+        v = np.asarray(values, dtype=np.float32).reshape(-1)
+        if not np.isfinite(v).any():
+            # tensorboardX (like torch's SummaryWriter) refuses a histogram of
+            # nothing but NaN/Inf and drops non-finite values otherwise: the
+            # step simply goes missing, as it does in users' logs.
+            return
+        self.w.add_histogram(tag, v, step)
 
     def close(self):
         self.w.close()
@@ -156,27 +162,34 @@ class _TBXLog:
 def loop_run(logdir: str, writer: str, seed: int, widths: Sequence[int] = (16, 8),
              lr: Callable[[int], float] = lambda e: 0.05, epochs: int = 10,
              scale: float = 1.0, hidden: str = "relu", head_only_from: Optional[int] = None,
-             kick: Optional[Tuple[int, float]] = None) -> Dict[str, List[float]]:
+             kick: Optional[Tuple[int, float]] = None,
+             task: str = "classify") -> Dict[str, List[float]]:
     """Trains with a GradientTape loop and logs weights, gradients, activations
     and outputs every epoch through `writer` ("tf2" or "tbx").
 
     `head_only_from=k`: from epoch k the optimizer is handed only the output
     layer's variables (the classic "optimizer over the wrong parameters" bug).
     `kick=(epoch, lr)`: the rate for that one epoch.
+    `task="regress"`: a linear output fitted with MSE to a continuous target
+    (no accuracy is logged), the setting where too large a step makes the
+    iterates, and with them the gradients, grow geometrically.
     """
     import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
     x, y = make_data(seed, scale=scale)
+    regress = task == "regress"
+    if regress:
+        y = (x @ np.linspace(-1.0, 1.0, x.shape[1])).astype("float32")
     n_val = len(x) // 4
     xv, yv, xt, yt = x[:n_val], y[:n_val], x[n_val:], y[n_val:]
     names = ["fc%d" % (i + 1) for i in range(len(widths))]
     model = keras.Sequential([keras.Input((x.shape[1],))] + [
         keras.layers.Dense(w, activation=hidden, name=nm) for w, nm in zip(widths, names)] + [
-        keras.layers.Dense(1, activation="sigmoid", name="head")])
+        keras.layers.Dense(1, activation=None if regress else "sigmoid", name="head")])
     probe = keras.Model(model.inputs[0], [model.get_layer(nm).output for nm in names])
-    bce = keras.losses.BinaryCrossentropy()
+    bce = keras.losses.MeanSquaredError() if regress else keras.losses.BinaryCrossentropy()
     opt = keras.optimizers.SGD(0.05)
     log = _TF2Log(logdir) if writer == "tf2" else _TBXLog(logdir)
     history: Dict[str, List[float]] = {"loss": [], "acc": [], "val_loss": [], "val_acc": []}
@@ -200,6 +213,8 @@ def loop_run(logdir: str, writer: str, seed: int, widths: Sequence[int] = (16, 8
         ev = {"loss": float(bce(yt[:, None], pt)), "acc": float(np.mean((pt[:, 0] > 0.5) == yt)),
               "val_loss": float(bce(yv[:, None], pv)), "val_acc": float(np.mean((pv[:, 0] > 0.5) == yv))}
         for k, v in ev.items():
+            if regress and k.endswith("acc"):
+                continue
             history[k].append(v)
             log.scalar(k, v, epoch)
         sample = xv[:256]
@@ -209,11 +224,13 @@ def loop_run(logdir: str, writer: str, seed: int, widths: Sequence[int] = (16, 8
         grads = tape.gradient(loss, layer_vars)
         acts = probe(sample, training=False)
         acts = acts if isinstance(acts, (list, tuple)) else [acts]
-        for nm, g, a in zip(names, grads, acts):
+        for nm in names + ["head"]:
             layer = model.get_layer(nm)
             log.hist("weight", nm, layer.kernel.numpy(), epoch)
             log.hist("bias", nm, layer.bias.numpy(), epoch)
-            log.hist("grad", nm, np.zeros(layer.kernel.shape) if g is None else g.numpy(), epoch)
+        for nm, g, a in zip(names, grads, acts):
+            log.hist("grad", nm, np.zeros(model.get_layer(nm).kernel.shape) if g is None
+                     else g.numpy(), epoch)
             log.hist("act", nm, a.numpy(), epoch)
         log.hist("out", "", pv[:256], epoch)
     log.close()
@@ -248,21 +265,21 @@ def _spec() -> List[dict]:
                 make=lambda d, w=writer, s=seed, k=kick_epoch: loop_run(d, w, s, kick=(k, 60.0)),
                 expect=[Expect("dead_units", None, None, (kick_epoch, kick_epoch + 1)),
                         Expect("collapsed_outputs", None, None, (kick_epoch, kick_epoch + 1)),
-                        Expect("exploding_weights", None, None, (kick_epoch, kick_epoch + 1)),
-                        Expect("vanishing_gradients", None, None, (kick_epoch, kick_epoch + 2))],
+                        Expect("exploding_weights", None, None, (kick_epoch, kick_epoch + 1))],
                 also_ok=("frozen_weights", "saturated_outputs", "metric_collapse", "stuck_metric",
                          "loss_divergence", "saturated_loss", "no_progress", "non_finite",
-                         "exploding_gradients")))
-    # Post 002: a good run takes one huge step; tanh layers saturate, the head's
-    # weights blow up and the outputs pin at 0 and 1 (the clipped loss).
+                         "exploding_gradients", "vanishing_gradients")))
+    # Post 002's end state: a classifier whose learning rate triples every
+    # epoch; the tanh layers saturate, the logits blow up and the outputs pin
+    # at 0 and 1, every wrong one at the clipped loss.
     for writer in ("tf2", "tbx"):
         for seed in range(4):
-            kick_epoch = 3 + seed % 2
             specs.append(dict(
                 name="hist_%s_saturated_s%d" % (writer, seed), healthy=False,
-                make=lambda d, w=writer, s=seed, k=kick_epoch: loop_run(
-                    d, w, s, hidden="tanh", kick=(k, 50.0)),
-                expect=[Expect("saturated_outputs", None, None, (kick_epoch, kick_epoch + 1))],
+                make=lambda d, w=writer, s=seed: loop_run(
+                    d, w, s, hidden="tanh", widths=(32, 16), epochs=12,
+                    lr=lambda e: 0.05 * (3.0 ** e)),
+                expect=[Expect("saturated_outputs", None, None, None)],
                 also_ok=("exploding_weights", "exploding_gradients", "vanishing_gradients",
                          "frozen_weights", "dead_units", "collapsed_outputs", "saturated_loss",
                          "loss_divergence", "metric_collapse", "stuck_metric", "no_progress",
@@ -275,18 +292,20 @@ def _spec() -> List[dict]:
                 name="hist_%s_dead_from_start_s%d" % (writer, seed), healthy=False,
                 make=lambda d, w=writer, s=seed: loop_run(d, w, s, scale=1000.0, epochs=8),
                 expect=[Expect("dead_units", None, None, (0, 1)),
-                        Expect("collapsed_outputs", None, None, (0, 1))],
+                        Expect("collapsed_outputs", None, None, (0, 1)),
+                        Expect("vanishing_gradients", None, None, (0, 1))],
                 also_ok=("frozen_weights", "vanishing_gradients", "stuck_metric", "no_progress",
                          "loss_divergence", "metric_collapse", "low_margin", "transient_dip",
                          "oscillation")))
-    # A learning rate that keeps growing: gradients and weights run away.
+    # A regression whose learning rate doubles every epoch: past the stability
+    # bound the iterates, the gradients and the weights grow geometrically.
     for writer in ("tf2", "tbx"):
         for seed in range(4):
             specs.append(dict(
                 name="hist_%s_runaway_s%d" % (writer, seed), healthy=False,
                 make=lambda d, w=writer, s=seed: loop_run(
-                    d, w, s, hidden="tanh", widths=(32, 16), epochs=12,
-                    lr=lambda e: 0.05 * (3.0 ** e)),
+                    d, w, s, task="regress", hidden="tanh", widths=(16, 8), epochs=10,
+                    lr=lambda e: 0.002 * 2.0 ** e),
                 expect=[Expect("exploding_gradients", None, None, None),
                         Expect("exploding_weights", None, None, None)],
                 also_ok=("saturated_outputs", "vanishing_gradients", "frozen_weights", "dead_units",

@@ -41,6 +41,8 @@ def _symptom_title(kind: str, layer: str, value: float, base: float, step: int) 
     if not np.isfinite(value):
         return "gradients of layer %s turned non-finite at step %d" % (layer, step)
     if kind == "vanishing_gradients":
+        if value == 0.0:
+            return "gradients of layer %s are exactly zero from step %d" % (layer, step)
         return "gradients of layer %s shrank to %.3g at step %d, %.0e of their early %.3g" % (
             layer, value, step, value / base if base > 0 else 0.0, base)
     return "gradients of layer %s grew to %.3g at step %d, %.0f times their early %.3g" % (
@@ -62,9 +64,12 @@ def detect_gradients(run: str, tag: str, role: HistogramRole, steps: np.ndarray,
     for kind in ("vanishing_gradients", "exploding_gradients"):
         with np.errstate(invalid="ignore", divide="ignore"):
             if kind == "vanishing_gradients":
-                if not (np.isfinite(base) and base > 0):
-                    continue
-                mask = ((mag <= VANISH_FACTOR * base) | (mag <= VANISH_ABSOLUTE)) & ~bad & ~early
+                # Relative to the start only after the baseline steps; an
+                # absolute zero counts from the first step (a layer dead
+                # from initialisation never had a gradient to lose).
+                relative = (mag <= VANISH_FACTOR * base) & ~early if (np.isfinite(base) and base > 0) \
+                    else np.zeros(n, bool)
+                mask = (relative | (mag <= VANISH_ABSOLUTE)) & ~bad
             else:
                 grown = (mag >= EXPLODE_FACTOR * base) if (np.isfinite(base) and base > 0) else np.zeros(n, bool)
                 mask = (grown & ~early) | bad

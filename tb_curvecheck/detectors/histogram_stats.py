@@ -51,14 +51,15 @@ STAT_NAMES = (
 def _clean(buckets: np.ndarray):
     """Edges and counts of one step, plus whether anything was non-finite.
 
-    Non-finite edges appear when the logged tensor held NaN or Inf (TF2 takes
-    min and max of the data as the outer edges); such buckets are dropped from
-    the moments and the step is flagged instead.
+    Non-finite edges appear when the logged tensor held NaN or Inf: TF2 takes
+    min and max of the data as the outer edges, so one NaN makes every edge
+    NaN and every count 0, and one Inf makes the last edges Inf.  Such buckets
+    are dropped from the moments and the step is flagged instead.
     """
     b = np.asarray(buckets, dtype=np.float64).reshape(-1, 3)
     left, right, counts = b[:, 0], b[:, 1], b[:, 2]
     finite = np.isfinite(left) & np.isfinite(right) & np.isfinite(counts)
-    bad = bool((~finite & (counts != 0)).any()) or bool((~np.isfinite(counts)).any())
+    bad = bool((~finite).any())
     left, right, counts = left[finite], right[finite], counts[finite]
     counts = np.where(counts > 0, counts, 0.0)
     lo = np.minimum(left, right)

@@ -39,6 +39,12 @@ SUPPORT: Dict[str, Sequence[str]] = {
 SLACK_STEPS = 2
 SLACK_SHARE = 0.1
 
+# Outputs pinned at 0 or 1 are only a problem when some of them are wrong.
+# When the accuracy at those steps is at least the pinned share (less this
+# much for the accuracy's own rounding and sample), every pinned output may
+# be a right one: a confident model on an easy problem, not a finding.
+PINNED_BUT_RIGHT_SLACK = 0.02
+
 # Roles each detector reads.
 WEIGHT_ROLES = ("kernel", "bias")
 
@@ -104,6 +110,34 @@ def _note_other_weights(frozen: List[Finding], experiment: Experiment) -> None:
             f.explanation += (" No other weight histogram of this run moved over these steps "
                               "either: the optimizer is not updating at all (a learning rate "
                               "of 0, or an optimizer built over no or other parameters).")
+
+
+def _accuracy_explains(f: Finding, experiment: Experiment) -> bool:
+    """True when an accuracy curve shows the pinned outputs can all be right."""
+    accs = [s for s in experiment.scalars
+            if s.info.role == "metric_up" and s.info.quantity == "accuracy" and len(s.series)
+            and s.info.granularity != "batch"]
+    if not accs:
+        return False
+    # The outputs are logged on held-out data when a split is known at all.
+    accs.sort(key=lambda s: (s.info.split != "validation", s.run != f.run, s.tag))
+    acc = accs[0]
+    ref = next((h for h in experiment.histograms if h.run == f.run and h.tag == f.tag), None)
+    if ref is None:
+        return False
+    ends = summarize(ref.series)["ends_fraction"]
+    steps = ref.series.steps
+    checked = 0
+    for k in np.flatnonzero((steps >= f.start_step) & (steps <= f.end_step)):
+        hit = np.flatnonzero(acc.series.steps == steps[k])
+        if not hit.size or not np.isfinite(ends[k]):
+            continue
+        a = float(acc.series.values[hit[0]])
+        a = a / 100.0 if acc.info.percent else a
+        if not np.isfinite(a) or a < ends[k] - PINNED_BUT_RIGHT_SLACK:
+            return False
+        checked += 1
+    return checked > 0
 
 
 def _overlaps(h: Finding, s: Finding, experiment: Experiment) -> bool:
@@ -175,6 +209,8 @@ def detect(experiment: Experiment, scalar_findings: Sequence[Finding] = ()) -> L
     scalar detectors' findings for the same experiment."""
     symptoms = _symptoms(experiment)
     _note_other_weights([f for f in symptoms if f.kind == "frozen_weights"], experiment)
+    symptoms = [f for f in symptoms
+                if not (f.kind == "saturated_outputs" and _accuracy_explains(f, experiment))]
     out = []
     for h in symptoms:
         s = _support(h, scalar_findings, experiment)

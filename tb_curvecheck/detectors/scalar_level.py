@@ -39,6 +39,8 @@ DIV_REL_SPAN = 0.5
 # ... and in any case at least this share of what it had learned, so a loss near zero
 # (or crossing zero by design) does not "diverge" by a rounding error.
 DIV_MIN_SPAN_SHARE = 0.1
+# The climb starts at the first point this many noise units (and half the threshold) above the best.
+DIV_ONSET_NOISE_K = 3.0
 # A loss that learned less than this share of its level has no "what it learned" to give back:
 # then only a doubling counts (a flat loss wandering up a few percent has not diverged).
 DIV_LEARNED_SHARE = 0.1
@@ -203,8 +205,8 @@ def divergence(view: U.View):
         return None
     # The climb starts where the curve last left its best level.
     onset = onset_full
-    half_jump = best + 0.5 * (v[onset_full] - best)
-    while onset - 1 > best_i and v[onset - 1] > half_jump:
+    left_best = best + max(DIV_STAYS_ABOVE * thr, DIV_ONSET_NOISE_K * sigma)
+    while onset - 1 > best_i and v[onset - 1] > left_best:
         onset -= 1
     return best_i, onset, thr, sigma
 

@@ -345,18 +345,21 @@ def test_follows_tensorboards_dark_mode(session):
 
 def test_screenshot_for_the_readme(session):
     frame = session.frame()
-    frame.locator(".cc-finding[data-run='collapse/train'][data-kind=metric_collapse] .cc-finding-head").click()
+    # The view a user would share: the training runs, a finding opened.
+    frame.locator("#cc-runs").fill("^(collapse|diverged|keras)")
+    head = frame.locator(".cc-finding[data-run='collapse/train'][data-kind=metric_collapse] .cc-finding-head")
+    if head.get_attribute("aria-pressed") != "true":  # a second click deselects
+        head.click()
     frame.locator(".cc-finding[data-run='collapse/train'][data-kind=metric_collapse] summary").click()
-    frame.locator(".cc-main").evaluate("el => el.scrollTo(0, 0)")
-    frame.locator(".cc-findings").evaluate("el => el.scrollTo(0, 0)")
     card = frame.locator(".cc-card", has=frame.locator(".cc-band-selected")).first
     card.wait_for()
     over = _settled_box(card.locator(".u-over"))
-    frame.page.mouse.move(over["x"] + over["width"] * 0.72, over["y"] + over["height"] * 0.6)
-    frame.page.wait_for_timeout(300)
+    frame.page.mouse.move(over["x"] + over["width"] * 0.72, over["y"] + over["height"] * 0.45)
+    card.locator(".cc-tooltip").wait_for(state="visible")
     os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
     session.page.screenshot(path=SCREENSHOT)
     assert os.path.getsize(SCREENSHOT) > 20000
+    frame.locator("#cc-runs").fill("")
 
 
 def test_refreshes_while_training_writes_and_keeps_zoom_selection_and_scroll(session, logdir):

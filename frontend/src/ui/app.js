@@ -523,8 +523,9 @@ export class App {
     for (const card of this.cards.values()) {
       const show = card.spec.series.some((s) => this.runVisible(s.run));
       card.el.hidden = !show;
+      const onCard = (run, tag) => card.spec.series.some((s) => s.run === run && s.tag === tag);
       const mine = visible.filter((f) => chartForFinding(f, this.charts) === card.id
-        || card.spec.series.some((s) => s.run === f.run && s.tag === f.tag));
+        || onCard(f.run, f.tag) || (f.related || []).some((r) => onCard(r.run, r.tag)));
       card.findings = mine;
       card.setSelected(this.state.finding);
       // Bands and flagged points follow the filters; the run filter also

@@ -231,7 +231,10 @@ export class ChartCard {
     const labelled = new Set();
     let row = 0;
     for (const f of this.findings) {
-      if (!keys.has(seriesKey(f.run, f.tag))) continue;
+      // A finding also shades the series it rests on (`related`), fainter:
+      // "training loss diverged" belongs on the loss chart of a collapse.
+      const own = keys.has(seriesKey(f.run, f.tag));
+      if (!own && !(f.related || []).some((r) => keys.has(seriesKey(r.run, r.tag)))) continue;
       let left = u.valToPos(f.start_step - half, 'x');
       let right = u.valToPos(f.end_step + half, 'x');
       if (right < 0 || left > width) continue;
@@ -246,17 +249,17 @@ export class ChartCard {
       const key = findingKey(f);
       const selected = key === this.selectedKey;
       const band = h('div', {
-        class: `cc-band cc-sev-${f.severity}${selected ? ' cc-band-selected' : ''}`,
+        class: `cc-band cc-sev-${f.severity}${selected ? ' cc-band-selected' : ''}${own ? '' : ' cc-band-related'}`,
         dataset: { startStep: f.start_step, endStep: f.end_step, run: f.run, tag: f.tag, kind: f.kind, findingKey: key },
         style: {
           left: `${left}px`,
           width: `${right - left}px`,
-          background: withAlpha(color, selected ? 0.3 : 0.14),
+          background: withAlpha(color, (selected ? 0.3 : 0.14) * (own ? 1 : 0.5)),
           borderColor: color,
         },
       });
       const labelKey = `${f.kind}|${f.start_step}|${f.end_step}`;
-      if (!labelled.has(labelKey)) {
+      if (own && !labelled.has(labelKey)) {
         labelled.add(labelKey);
         band.appendChild(h('span', {
           class: 'cc-band-label',

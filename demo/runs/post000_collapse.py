@@ -67,6 +67,8 @@ def schedule(epoch: int, lr: float) -> float:
 def train(logdir: str, seed: int = SEED) -> None:
     import keras
 
+    from tb_curvecheck.keras import CurveCheck
+
     common.seed_everything(seed)
     rng = np.random.default_rng(seed)
     x, y = make_data(rng, N_TRAIN, N_POSITIVE)
@@ -84,6 +86,11 @@ def train(logdir: str, seed: int = SEED) -> None:
         batch_size=32,
         epochs=EPOCHS,
         validation_data=(xv, yv),
-        callbacks=[keras.callbacks.LearningRateScheduler(schedule), common.tensorboard_callback(logdir)],
+        callbacks=[
+            keras.callbacks.LearningRateScheduler(schedule),
+            common.tensorboard_callback(logdir),
+            # Outputs, activations and gradient norms: the histograms that explain the collapse.
+            CurveCheck(logdir, verbose=0),
+        ],
         verbose=0,
     )

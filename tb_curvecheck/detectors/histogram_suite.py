@@ -159,49 +159,111 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text else text
 
 
-def _support(h: Finding, scalar_findings: Sequence[Finding], experiment: Experiment) -> Optional[Finding]:
+def _supports(h: Finding, scalar_findings: Sequence[Finding], experiment: Experiment) -> List[Finding]:
+    """Curve findings telling the same story, the headline first (most
+    serious, then the kind closest to the symptom, then the earliest)."""
     kinds = SUPPORT.get(h.kind, ())
     hits = [s for s in scalar_findings if s.kind in kinds and _overlaps(h, s, experiment)]
-    if not hits:
-        return None
-    # The most serious, then the earliest: the story's headline.
     hits.sort(key=lambda s: (SEVERITY_RANK[s.severity], kinds.index(s.kind), s.start_step))
-    return hits[0]
+    return hits
 
 
-def _class_share_note(experiment: Experiment, support: Finding) -> str:
-    """When the curves stuck at a value equal to a logged class share, say so."""
-    value = None
-    for key in ("value", "stuck_value", "collapsed_to", "level", "after"):
-        v = support.evidence.get(key) if support.evidence else None
-        if isinstance(v, (int, float)) and np.isfinite(v):
-            value = float(v)
-            break
-    if value is None:
-        return ""
+# Keras prints metrics to 4 decimals; a settled accuracy and a class share
+# that agree to within half of the last digit are the same number.
+SHARE_MATCH = 5e-4
+
+
+def _class_share_match(experiment: Experiment, supports: Sequence[Finding]):
+    """(value, class, tag) when a curve settled on a logged class share, else None."""
+    values = []
+    for f in supports:
+        for key in ("value", "final_value"):
+            v = (f.evidence or {}).get(key)
+            if isinstance(v, (int, float)) and np.isfinite(v):
+                values.append(float(v))
     for ref in experiment.scalars:
         if "class_share" not in ref.tag or not len(ref.series):
             continue
         share = float(ref.series.values[-1])
-        # Two decimals of agreement after rounding to the 4 digits Keras prints.
-        if np.isfinite(share) and abs(share - value) <= 5e-4:
-            return (" %.4f is exactly the share of class %s (%s), the class the model now "
-                    "predicts for everything." % (value, ref.tag.rsplit("/", 1)[-1], ref.tag))
-    return ""
+        if not np.isfinite(share):
+            continue
+        for v in values:
+            if abs(share - v) <= SHARE_MATCH:
+                return v, ref.tag.rsplit("/", 1)[-1], ref.tag
+    return None
 
 
-def _raise(h: Finding, s: Finding, experiment: Experiment) -> Finding:
+def _raise(h: Finding, supports: Sequence[Finding], experiment: Experiment) -> Finding:
+    s = supports[0]
     severity = "error" if s.severity == "error" else "warning"
     symptom = h.evidence.get("symptom", h.title)
     title = "%s, when %s" % (symptom, _lower_first(s.title))
-    joined = "%s The curves agree: %s (%s, %s).%s" % (
-        h.explanation, _lower_first(s.title), s.run, s.tag, _class_share_note(experiment, s))
+    joined = "%s The curves agree: %s (%s, %s)." % (
+        h.explanation, _lower_first(s.title), s.run, s.tag)
     evidence = dict(h.evidence)
+    match = _class_share_match(experiment, supports)
+    if match is not None and h.kind in ("dead_units", "collapsed_outputs"):
+        value, cls, tag = match
+        title += "; it settled at %.4f, the share of class %s" % (value, cls)
+        joined += (" The accuracy settled at %.4f, exactly the share of class %s in the labels "
+                   "(%s): the model predicts that class for every input." % (value, cls, tag))
+        evidence["class_share"] = {"value": value, "class": cls, "tag": tag}
     evidence["corroborated_by"] = {"kind": s.kind, "run": s.run, "tag": s.tag,
                                    "start_step": s.start_step, "severity": s.severity}
     related = list(h.related) + [{"run": s.run, "tag": s.tag}]
     return dataclasses.replace(h, severity=severity, title=title, explanation=joined,
                                evidence=evidence, related=related)
+
+
+# Kinds that strike many tensors of one run at once (every layer below a dead
+# one stops receiving gradient; a runaway step grows every weight): one
+# finding per run and onset, naming every layer, instead of one per tensor.
+GROUPED_KINDS = ("frozen_weights", "exploding_weights", "vanishing_gradients",
+                 "exploding_gradients")
+
+_GROUP_VERB = {"frozen_weights": "stopped changing",
+               "exploding_weights": "grew by orders of magnitude",
+               "vanishing_gradients": "vanished",
+               "exploding_gradients": "blew up"}
+
+
+def _group(symptoms: List[Finding]) -> List[Finding]:
+    out: List[Finding] = []
+    groups: Dict[tuple, List[Finding]] = {}
+    for f in symptoms:
+        if f.kind in GROUPED_KINDS:
+            groups.setdefault((f.kind, f.run, f.start_step), []).append(f)
+        else:
+            out.append(f)
+    for (kind, run, start), members in groups.items():
+        if len(members) == 1:
+            out.append(members[0])
+            continue
+        # A kernel speaks for its layer better than a bias or a norm scale.
+        members.sort(key=lambda f: (f.evidence.get("role") not in (None, "kernel"), f.tag))
+        head = members[0]
+        layers: List[str] = []
+        for f in members:
+            name = (f.evidence.get("layer") or f.tag).split("/")[-1]
+            if name not in layers:
+                layers.append(name)
+        shown = ", ".join(layers[:6]) + (", ..." if len(layers) > 6 else "")
+        if "gradients" in kind:
+            symptom = "the gradients of %d layers (%s) %s from step %d" % (
+                len(layers), shown, _GROUP_VERB[kind], start)
+        else:
+            symptom = "%d weight tensors of %d layers (%s) %s from step %d" % (
+                len(members), len(layers), shown, _GROUP_VERB[kind], start)
+        evidence = dict(head.evidence)
+        evidence.update(symptom=symptom, layers=layers, tags=[f.tag for f in members],
+                        per_tag=[{"tag": f.tag, "title": f.title} for f in members])
+        explanation = "%s. The first of them: %s" % (symptom[0].upper() + symptom[1:],
+                                                     head.explanation)
+        out.append(dataclasses.replace(
+            head, title=symptom, explanation=explanation, evidence=evidence,
+            end_step=max(f.end_step for f in members),
+            related=list(head.related) + [{"run": f.run, "tag": f.tag} for f in members[1:]]))
+    return out
 
 
 def detect(experiment: Experiment, scalar_findings: Sequence[Finding] = ()) -> List[Finding]:
@@ -212,7 +274,7 @@ def detect(experiment: Experiment, scalar_findings: Sequence[Finding] = ()) -> L
     symptoms = [f for f in symptoms
                 if not (f.kind == "saturated_outputs" and _accuracy_explains(f, experiment))]
     out = []
-    for h in symptoms:
-        s = _support(h, scalar_findings, experiment)
-        out.append(_raise(h, s, experiment) if s is not None else h)
+    for h in _group(symptoms):
+        supports = _supports(h, scalar_findings, experiment)
+        out.append(_raise(h, supports, experiment) if supports else h)
     return out

@@ -3,7 +3,7 @@
 Three classes, 74 % of them the first ("normal"), and readings that carry no
 information about the class: the only thing a model can learn is the class
 prior. The network is the post's shape (Conv1D/BatchNorm/ReLU blocks, heavy
-dropout, a small Adam rate). Its softmax drifts towards the class shares, so
+dropout, Adam). Its softmax drifts towards the class shares, so
 both cross-entropies fall epoch after epoch, but the most likely class is the
 majority one for every input from the start: accuracy is the majority share
 on each split (982/1322 = 0.7428 train, 421/567 = 0.7425 validation) and does
@@ -37,16 +37,19 @@ def build_model():
     import keras
     from keras import layers
 
+    # Momentum 0.9 (PyTorch's default) lets the moving statistics catch up with
+    # the raw readings within the first epoch; with Keras' 0.99 validation is
+    # judged on stale statistics for a few epochs, a different story.
     return keras.Sequential(
         [
             keras.Input(shape=(LENGTH, 1)),
             layers.Conv1D(16, 5),
-            layers.BatchNormalization(),
+            layers.BatchNormalization(momentum=0.9),
             layers.Activation("relu"),
             layers.MaxPooling1D(2),
             layers.Dropout(0.6),
             layers.Conv1D(32, 5),
-            layers.BatchNormalization(),
+            layers.BatchNormalization(momentum=0.9),
             layers.Activation("relu"),
             layers.GlobalAveragePooling1D(),
             layers.Dense(32, activation="relu"),
@@ -65,7 +68,7 @@ def train(logdir: str, seed: int = SEED) -> None:
     xv, yv = make_data(rng, VAL_COUNTS)
     model = build_model()
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
+        optimizer=keras.optimizers.Adam(3e-3),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
         jit_compile=False,

@@ -3,10 +3,10 @@
 Three classes, 74 % of them the first ("normal"), and readings that carry no
 information about the class: the only thing a model can learn is the class
 prior. The network is the post's shape (Conv1D/BatchNorm/ReLU blocks, heavy
-dropout, Adam). Its softmax drifts towards the class shares, so
-both cross-entropies fall epoch after epoch, but the most likely class is the
-majority one for every input from the start: accuracy is the majority share
-on each split (982/1322 = 0.7428 train, 421/567 = 0.7425 validation) and does
+dropout, Adam). Its softmax drifts towards the class shares, so both
+cross-entropies keep moving epoch after epoch, but within the first epochs the
+most likely class becomes the majority one for every input: accuracy is then
+the majority share on each split (982/1322 = 0.7428 train, 421/567 = 0.7425 validation) and does
 not move.
 """
 from __future__ import annotations

@@ -49,9 +49,14 @@ def _analyse(path, loader):
     return data, pipeline.analyze(data).findings
 
 
+def _tags(f):
+    """Every tag a finding stands for (several layers struck at once are one finding)."""
+    return list(f.evidence.get("tags") or [f.tag])
+
+
 def _of(findings, kind, run=None, tag=None):
     return [f for f in findings if f.kind == kind and (run is None or f.run == run)
-            and (tag is None or f.tag == tag)]
+            and (tag is None or tag in _tags(f))]
 
 
 # --- statistics across writers and loaders ----------------------------------
@@ -173,7 +178,7 @@ def test_tensorboardx_collapse(runs, loader):
     assert dead and min(f.start_step for f in dead) == 3
     assert _of(found, "collapsed_outputs", tag="probs")
     grads = _of(found, "vanishing_gradients")
-    assert grads and all(f.tag.endswith(".grad") for f in grads)
+    assert grads and all(t.endswith(".grad") for f in grads for t in _tags(f))
 
 
 @pytest.mark.parametrize("loader", LOADERS)
@@ -190,7 +195,7 @@ def test_runaway_learning_rate_explodes_gradients_and_weights(runs, loader):
     _, found = _analyse(runs["tbx_runaway"], loader)
     grads = _of(found, "exploding_gradients")
     assert grads, [f.title for f in found]
-    assert all(f.tag.endswith(".weight.grad") for f in grads)
+    assert all(t.endswith(".weight.grad") for f in grads for t in _tags(f))
     weights = _of(found, "exploding_weights")
     assert weights
     # The curves diverge with them, so both are raised above info.
@@ -200,8 +205,10 @@ def test_runaway_learning_rate_explodes_gradients_and_weights(runs, loader):
 def test_optimizer_over_the_head_only_freezes_the_body(runs):
     _, found = _analyse(runs["tf2_frozen_body"], "python")
     frozen = _of(found, "frozen_weights")
-    tags = {f.tag for f in frozen}
-    assert {"fc1/kernel", "fc2/kernel"} <= tags
+    tags = {t for f in frozen for t in _tags(f)}
+    assert {"fc1/kernel", "fc2/kernel", "fc1/bias", "fc2/bias"} <= tags
+    # One story for the body, not one finding per tensor.
+    assert len(frozen) == 1 and frozen[0].evidence["layers"] == ["fc1", "fc2"]
     assert not any(t.startswith("head") for t in tags)
     assert all(f.start_step in (2, 3) for f in frozen)
     # The head kept learning, so the story is a layer problem, not a dead optimizer.

@@ -32,12 +32,16 @@ IMG_RUN = '<img src=x onerror="window.__ccPwned=1">'
 SCRIPT_RUN = "<script>window.__ccPwned=2</script>"  # the "/" makes it a nested run dir
 NAN_FROM = 30  # the diverged run's loss is NaN from this step on (and +Inf at 35)
 EXPECTED_RUNS = {"keras/train", "keras/validation", "diverged", "collapse/train",
-                 "collapse/validation", IMG_RUN, SCRIPT_RUN}
+                 "collapse/validation", "kicked/train", "kicked/validation", IMG_RUN, SCRIPT_RUN}
 
 
 def _write_logs(root):
     """Runs in a child process: TensorFlow stays out of the test process."""
     logwriters.keras_fit(os.path.join(root, "keras"), epochs=10)
+    # A Keras run whose weights are kicked at epoch 3: dead ReLUs and flat
+    # outputs, written as histograms (the histogram findings' case).
+    from benchmarks import corpus_histogram
+    corpus_histogram.keras_run(os.path.join(root, "kicked"), 0, kick=(3, 50.0), epochs=7)
     loss = np.linspace(2.0, 0.4, 40)
     loss[NAN_FROM:] = np.nan
     loss[35] = np.inf
@@ -256,6 +260,24 @@ def test_nan_and_inf_are_markers_on_the_edge_not_zeros(session):
     nb = nan.first.bounding_box()
     frame.page.mouse.move(nb["x"] + nb["width"] / 2, over["y"] + over["height"] / 2)
     assert "NaN" in card.locator(".cc-tooltip .cc-tip-val").first.text_content()
+
+
+def test_histogram_findings_are_drawn_with_the_statistic_they_rest_on(session):
+    frame = session.frame()
+    tags = _get(session.base, "/data/plugin/curvecheck/tags")["runs"]
+    hist = [f for f in _findings(session.base)
+            if tags.get(f["run"], {}).get(f["tag"], {}).get("type") == "histogram"]
+    assert hist, "the kicked Keras run should have histogram findings"
+    for f in hist:
+        chart_id = "\u241f".join(["hist", f["run"], f["tag"], f["evidence"]["statistic"]])
+        card = frame.locator(".cc-card[data-chart-id=%s]" % json.dumps(chart_id, ensure_ascii=False))
+        card.scroll_into_view_if_needed()
+        card.locator(".cc-band").first.wait_for(timeout=10000)
+        band = card.locator(".cc-band[data-kind=%s]" % f["kind"]).first
+        assert (band.get_attribute("data-start-step"), band.get_attribute("data-end-step")) == (
+            str(f["start_step"]), str(f["end_step"]))
+    zero = frame.locator(".cc-card[data-kind=histogram] .cc-card-sub", has_text="share of exact zeros")
+    assert zero.count() >= 1
 
 
 def test_run_names_with_markup_are_shown_as_text_and_never_run(session):

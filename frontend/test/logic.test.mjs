@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { alignSeries, nearestIndex, finiteRange } from '../src/logic/align.js';
 import { parseValues, nonFiniteStretches, formatValue } from '../src/logic/values.js';
 import {
-  filterFindings, groupFindings, summaryText, runMatcher, findingsAtStep, seriesKey, findingKey,
+  filterFindings, groupFindings, summaryText, runMatcher, findingsAtStep, seriesKey, findingKey, chartForFinding,
 } from '../src/logic/findings.js';
 import {
   parseState, formatState, composeParentHash, parseParentHash, DEFAULTS,
@@ -96,4 +96,20 @@ test('parent hash: our keys replaced, TensorBoard\'s kept', () => {
   assert.ok(!h.includes('old'));
   assert.deepEqual(parseParentHash(h, 'curvecheck'), s);
   assert.equal(composeParentHash('', 'curvecheck', DEFAULTS), '#curvecheck');
+});
+
+test('histogram findings get one chart per statistic; scalar findings their chart', () => {
+  const charts = [{ id: 'c1', series: [{ run: 'r', tag: 'loss' }] }];
+  const a = { run: 'r', tag: 'dense/kernel', evidence: { statistic: 'abs_max' } };
+  const b = { run: 'r', tag: 'dense/kernel', evidence: { statistic: 'change' } };
+  assert.notEqual(chartForFinding(a, charts), chartForFinding(b, charts));
+  assert.equal(chartForFinding({ run: 'r', tag: 'loss' }, charts), 'c1');
+});
+
+test('a second statistic of one histogram does not land on the first one\'s chart', () => {
+  const a = { run: 'r', tag: 'h', evidence: { statistic: 'abs_max' } };
+  const b = { run: 'r', tag: 'h', evidence: { statistic: 'change' } };
+  const charts = [{ id: chartForFinding(a, []), kind: 'histogram', series: [{ run: 'r', tag: 'h' }] }];
+  assert.equal(chartForFinding(b, charts), chartForFinding(b, []));
+  assert.notEqual(chartForFinding(b, charts), charts[0].id);
 });

@@ -100,11 +100,15 @@ export function seriesKey(run, tag) {
  */
 export function chartForFinding(f, charts) {
   for (const c of charts) {
+    if (c.kind === 'histogram') continue;
     if (c.series.some((s) => s.run === f.run && s.tag === f.tag)) return c.id;
   }
   return histogramChartId(f);
 }
 
 export function histogramChartId(f) {
-  return `hist\u241f${f.run}\u241f${f.tag}`;
+  // One chart per statistic: a layer can be flagged on its largest |value|
+  // and on its step-to-step change, two different curves.
+  const stat = f.evidence && typeof f.evidence.statistic === 'string' ? f.evidence.statistic : '';
+  return `hist\u241f${f.run}\u241f${f.tag}\u241f${stat}`;
 }

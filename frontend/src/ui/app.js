@@ -316,6 +316,15 @@ export class App {
       seen.add(id);
       const stat = (f.evidence && typeof f.evidence.statistic === 'string') ? f.evidence.statistic : null;
       const exp = this.experiments.find((e) => e.runs.includes(f.run));
+      const info = (this.tagInfo[f.run] || {})[f.tag];
+      if (info && info.type === 'scalar') {
+        // A scalar the tags route does not chart (a callback's own series).
+        out.push({
+          id, kind: 'scalar', experiment: exp ? exp.name : f.run, title: f.tag, subtitle: f.run,
+          series: [{ run: f.run, tag: f.tag, label: f.run }],
+        });
+        continue;
+      }
       out.push({
         id,
         kind: 'histogram',
@@ -524,8 +533,10 @@ export class App {
       const show = card.spec.series.some((s) => this.runVisible(s.run));
       card.el.hidden = !show;
       const onCard = (run, tag) => card.spec.series.some((s) => s.run === run && s.tag === tag);
-      const mine = visible.filter((f) => chartForFinding(f, this.charts) === card.id
-        || onCard(f.run, f.tag) || (f.related || []).some((r) => onCard(r.run, r.tag)));
+      const mine = card.spec.kind === 'histogram'
+        ? visible.filter((f) => chartForFinding(f, this.charts) === card.id)
+        : visible.filter((f) => chartForFinding(f, this.charts) === card.id
+          || onCard(f.run, f.tag) || (f.related || []).some((r) => onCard(r.run, r.tag)));
       card.findings = mine;
       card.setSelected(this.state.finding);
       // Bands and flagged points follow the filters; the run filter also

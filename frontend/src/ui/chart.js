@@ -144,7 +144,7 @@ export class ChartCard {
       },
       axes: [
         { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
-        { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: 56 },
+        { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: 56, values: (u, splits) => splits.map(tickLabel) },
       ],
       series,
       hooks: {
@@ -395,6 +395,14 @@ export class ChartCard {
     const width = Math.max(260, this.plotEl.clientWidth);
     if (Math.abs(width - this.plot.width) > 2) this.plot.setSize({ width, height: HEIGHT });
   }
+}
+
+// Exploding weights reach 1e8: plain digits would not fit the axis.
+function tickLabel(v) {
+  if (v === null || v === undefined) return '';
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1).replace('e+', 'e');
+  return String(Number(v.toPrecision(6)));
 }
 
 function hasNonFinite(values) {

@@ -1,7 +1,7 @@
 """Healthy: noisy minibatch training with a learning-rate step decay.
 
-Small batches, momentum SGD and 15 % label noise make the batch-level curves
-jumpy; at epoch 8 (0-based) the rate drops tenfold and the loss takes a sharp
+Small batches, momentum SGD and 10 % label noise make the batch-level curves
+jumpy; at epoch 10 (0-based) the rate drops tenfold and the loss takes a sharp
 step *down*. Batch scalars every 5 batches show Keras' running-mean saw-tooth.
 A sharp improvement, minibatch noise and the saw-tooth are not findings.
 """

@@ -26,12 +26,12 @@ from corpus import CACHE_DIR, Case, read_logdir
 LOGDIR = os.path.join(CACHE_DIR, "keras_traps")
 RUNS = ("trap_dropout", "trap_percent", "trap_negative_loss", "trap_lr_decay", "trap_batch_means",
         "trap_long_steps")
-VERSION = "1"
+VERSION = "2"
 
 
-def _data(np, seed, n=3000, d=20, classes=3, label_noise=0.1):
+def _data(np, seed, n=20000, d=20, classes=3, label_noise=0.05):
     rng = np.random.default_rng(seed)
-    centers = rng.normal(0, 1.2, (classes, d))
+    centers = np.random.default_rng(0).normal(0, 0.5, (classes, d))  # shared by train and validation
     y = rng.integers(0, classes, n)
     x = centers[y] + rng.normal(0, 1.0, (n, d))
     flip = rng.random(n) < label_noise
@@ -47,44 +47,48 @@ def generate(logdir: str) -> None:  # runs in a subprocess: imports TensorFlow
 
     keras.utils.set_random_seed(7)
     x, y = _data(np, 1)
-    xv, yv = _data(np, 2, n=1000)
+    xv, yv = _data(np, 2, n=2000)
 
     def mlp(dropout=0.0, out=3, act="softmax"):
-        layers = [keras.Input((x.shape[1],)), keras.layers.Dense(64, activation="relu")]
+        layers = [keras.Input((x.shape[1],)), keras.layers.Dense(32, activation="relu")]
         if dropout:
             layers.append(keras.layers.Dropout(dropout))
-        layers += [keras.layers.Dense(64, activation="relu")]
+        layers += [keras.layers.Dense(32, activation="relu")]
         if dropout:
             layers.append(keras.layers.Dropout(dropout))
         layers.append(keras.layers.Dense(out, activation=act))
         return keras.Sequential(layers)
 
-    def fit(name, model, epochs, callbacks=(), update_freq="epoch", lr=1e-3, **kw):
+    def fit(name, model, epochs, callbacks=(), update_freq="epoch", lr=1e-4, **kw):
         model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
         tb = keras.callbacks.TensorBoard(os.path.join(logdir, name), update_freq=update_freq)
-        model.fit(x, y, validation_data=(xv, yv), epochs=epochs, batch_size=64, verbose=0,
+        model.fit(x, y, validation_data=(xv, yv), epochs=epochs, batch_size=128, verbose=0,
                   callbacks=[tb, *callbacks], **kw)
 
-    fit("trap_dropout", mlp(dropout=0.6), 15)
-    sched = keras.callbacks.LearningRateScheduler(lambda e, lr: 3e-3 if e < 10 else 1e-4)
-    fit("trap_lr_decay", mlp(), 20, callbacks=[sched], lr=3e-3)
+    fit("trap_dropout", mlp(dropout=0.5), 15, lr=3e-4)
+    sched = keras.callbacks.LearningRateScheduler(lambda e, lr: 1e-2 if e < 10 else 3e-4)
+    fit("trap_lr_decay", mlp(), 20, callbacks=[sched], lr=1e-2)
     fit("trap_batch_means", mlp(), 6, update_freq=5)
 
     # Accuracy x 100 and plain tags, written with tf.summary from a custom loop.
     model = mlp()
-    opt = keras.optimizers.Adam(1e-3)
+    opt = keras.optimizers.Adam(1e-4)
     lossf = keras.losses.SparseCategoricalCrossentropy()
     w = tf.summary.create_file_writer(os.path.join(logdir, "trap_percent"))
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(3000, seed=1).batch(64)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(20000, seed=1).batch(128)
 
-    @tf.function
-    def step(xb, yb):
-        with tf.GradientTape() as tape:
-            p = model(xb, training=True)
-            loss = lossf(yb, p)
-        opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
-        return loss, p
+    def make_step(model, opt):
+        @tf.function
+        def step(xb, yb):
+            with tf.GradientTape() as tape:
+                p = model(xb, training=True)
+                loss = lossf(yb, p)
+            opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
+            return loss, p
+        return step
+
+    step = make_step(model, opt)
 
     def acc(p, t):
         return float(np.mean(np.argmax(p, -1) == t))
@@ -119,9 +123,10 @@ def generate(logdir: str) -> None:  # runs in a subprocess: imports TensorFlow
 
     # 20 000 minibatch losses from a custom loop (a long, noisy, healthy curve).
     model = mlp()
-    opt = keras.optimizers.SGD(0.02)
+    opt = keras.optimizers.SGD(0.005)
+    step = make_step(model, opt)
     w = tf.summary.create_file_writer(os.path.join(logdir, "trap_long_steps"))
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).repeat().shuffle(3000, seed=2).batch(16).take(20000)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).repeat().shuffle(20000, seed=2).batch(16).take(20000)
     with w.as_default():
         for i, (xb, yb) in enumerate(ds):
             loss, _ = step(xb, yb)

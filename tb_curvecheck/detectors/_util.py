@@ -155,6 +155,35 @@ def step_noise(values: np.ndarray) -> float:
     return float(np.median(np.abs(np.diff(v)))) / (0.6745 * math.sqrt(2.0))
 
 
+# Noise around an event is measured over this many evaluations on each side (at least) ...
+NOISE_WINDOW_MIN = 5
+# ... or this share of the run, whichever is wider.
+NOISE_WINDOW_SHARE = 0.1
+# Fewer differences than this left around an event: fall back to the whole curve's noise.
+NOISE_MIN_DIFFS = 4
+
+
+def noise_around(values: np.ndarray, lo: int, hi: int) -> float:
+    """Noise near points lo..hi, leaving out the differences that touch them.
+
+    An event judged against noise that includes itself (or a steep start far
+    away from it) hides itself; its neighbourhood is what it stands out from.
+    """
+    v = values
+    n = v.shape[0]
+    d = np.diff(v)
+    w = max(NOISE_WINDOW_MIN, int(NOISE_WINDOW_SHARE * n))
+    idx = np.arange(max(0, lo - w), min(d.shape[0], hi + w + 1))
+    idx = idx[(idx < lo - 1) | (idx > hi)]
+    d = d[idx]
+    d = d[np.isfinite(d)]
+    if d.shape[0] < NOISE_MIN_DIFFS:
+        return min(step_noise(v), noise(v))
+    centred = MAD_TO_SIGMA * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+    typical = float(np.median(np.abs(d))) / (0.6745 * math.sqrt(2.0))
+    return min(centred, typical)
+
+
 def is_fraction(values: np.ndarray) -> bool:
     """True when every value lies in [0, 1] (accuracy-like, after percent scaling)."""
     v = values[np.isfinite(values)]
@@ -212,21 +241,18 @@ def judged(ref: SeriesRef, roles: Sequence[str], allow_batch: bool = False) -> b
 
 
 def residual_noise(values: np.ndarray) -> float:
-    """Noise of one point from its distance to the median of it and its two
-    neighbours: robust to trends and to the single points an event moves.
+    """Noise of one point from its distance to the mean of its two neighbours.
 
-    The factor makes it an unbiased sigma for Gaussian white noise
-    (measured: the median |v - med3(v)| of white noise is 0.32 sigma).
+    Blind to a linear trend; a one-point event moves three residuals, which
+    the median ignores.  For Gaussian white noise the residual has standard
+    deviation sqrt(1.5) sigma, undone here.  (A median-of-three residual is
+    exactly zero in every monotone stretch, and said "no noise" on short curves.)
     """
     v = values[np.isfinite(values)]
     if v.shape[0] < 4:
         return 0.0
-    r = v[1:-1] - np.median(np.stack([v[:-2], v[1:-1], v[2:]]), axis=0)
-    return float(np.median(np.abs(r))) / RESIDUAL_MAD_OF_SIGMA
-
-
-# Median |v - med3(v)| of unit Gaussian white noise (see residual_noise).
-RESIDUAL_MAD_OF_SIGMA = 0.32
+    r = v[1:-1] - 0.5 * (v[:-2] + v[2:])
+    return MAD_TO_SIGMA * float(np.median(np.abs(r - np.median(r)))) / math.sqrt(1.5)
 
 
 def make_finding(ref: SeriesRef, kind: str, severity: str, view: View, i0: int, i1: int,

@@ -13,9 +13,9 @@ from . import _util as U
 # A fall spread over at most this many evaluations is still "sharp".
 DROP_LOOKBACK = 3
 # A fall must exceed this many noise units: ~1 in 700 points of Gaussian noise, and a recovered
-# one is only ever an info.  The noise is the smaller of the centred MAD of differences (blind to a
-# trend) and the median step (blind to a zigzag), so neither a steep start nor a jittery
-# plateau hides a fall.
+# one is only ever an info.  The noise is measured around the fall, leaving the fall out, as the
+# smaller of the centred MAD of differences (blind to a trend) and the median step (blind to a
+# zigzag), so neither a steep start nor a jittery plateau hides a fall.
 DROP_NOISE_K = 3.0
 # ... and this much for a 0-1 metric: ten points of accuracy is a drop anyone would call sharp.
 DROP_MIN_FRACTION = 0.10
@@ -59,7 +59,6 @@ def find_drops(view: U.View):
     n = len(view)
     if n < 2:
         return []
-    sigma = min(U.step_noise(view.unsmoothed), U.noise(view.unsmoothed))
     q = U.quantum(v) if not view.condensed else 0.0
     fraction = U.is_fraction(v)
     events = []
@@ -68,6 +67,10 @@ def find_drops(view: U.View):
         lo = max(0, i - DROP_LOOKBACK)
         pre_i = lo + int(np.argmax(v[lo:i]))
         pre = v[pre_i]
+        if pre - v[i] < _drop_threshold(view, fraction, pre, 0.0, q):
+            i += 1
+            continue
+        sigma = U.noise_around(view.unsmoothed, pre_i + 1, i)
         thr = _drop_threshold(view, fraction, pre, sigma, q)
         if pre - v[i] < thr:
             i += 1

@@ -8,12 +8,11 @@ import numpy as np
 
 from ..model import Experiment, Finding, SeriesRef
 from . import _util as U
+from .scalar_level import find_drops
 
-# Only falls of at least this much accuracy (0-1) are judged: smaller ones are within the
-# sampling noise of an ordinary validation set.
+# Only falls of at least this much accuracy (0-1) are judged (on top of the level detector's own
+# noise test): smaller ones are within the sampling noise of an ordinary validation set.
 MIN_FALL = 0.10
-# ... and of at least this many noise units of the accuracy curve.
-NOISE_K = 3.0
 # Loss increase per newly wrong sample, in nats.  A sample that goes from 3:1 for to 3:1 against
 # the right class costs ln 9 - ln 3 ... = ln 3 = 1.0986 nats; less than that on average means the
 # samples that flipped sat within 3:1 odds of the decision threshold (and the other samples'
@@ -33,25 +32,29 @@ def detect_low_margin(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     if av.condensed or len(av) < 3 or not U.is_fraction(av.values):
         return []
     ls, lv = U.finite_points(loss)
-    steps, A, L = U.align(av.steps, av.values, ls, lv)
-    if steps.shape[0] < 3 or (L <= 0).any():
-        return []
-    sigma = min(U.step_noise(A), U.noise(A))
-    start = max(1, U.warmup(steps.shape[0]))
+    if ls.shape[0] < 2 or (lv <= 0).any():
+        return []  # not a cross-entropy in nats: the per-sample cost means nothing
+    A = av.values
+    at = {int(s): float(x) for s, x in zip(ls, lv)}
     events = []
-    for i in range(start, steps.shape[0]):
-        fall = A[i - 1] - A[i]
-        if fall < max(MIN_FALL, NOISE_K * sigma):
+    # The swings judged are the sharp falls the level detector finds (dips and collapses).
+    for e in find_drops(av):
+        p, b = e["pre"], e["bottom"]
+        sp, sb = int(av.end_steps[p]), int(av.steps[b])
+        fall = A[p] - A[b]
+        if sp not in at or sb not in at or fall < MIN_FALL:
             continue
-        cost = (L[i] - L[i - 1]) / fall
+        dl = at[sb] - at[sp]
+        cost = dl / fall
         if cost <= MAX_NATS_PER_FLIP:
-            events.append((i, fall, L[i] - L[i - 1], cost))
+            events.append((p, b, fall, dl, cost, e["first"]))
     if not events:
         return []
-    i, fall, dl, cost = max(events, key=lambda e: e[1])
+    p, i, fall, dl, cost, first = max(events, key=lambda e: e[2])
     name, lname = U.short(ref), U.short(loss)
+    steps = av.steps
     title = "%s fell %s → %s at step %d while %s changed only %+.3g: predictions sit near the threshold" % (
-        name, U.fmt(A[i - 1] * av.raw_scale), U.fmt(A[i] * av.raw_scale), int(steps[i]), lname, dl)
+        name, U.fmt(A[p] * av.raw_scale), U.fmt(A[i] * av.raw_scale), int(steps[first]), lname, dl)
     expl = (
         "Between step %d and step %d %s fell by %s (%.0f %% of the samples changed from right to wrong) while "
         "%s rose only %s, about %.2f nats per sample that flipped. A confident prediction that turns wrong "
@@ -61,11 +64,12 @@ def detect_low_margin(exp: Experiment, ref: SeriesRef) -> List[Finding]:
         "when it recovers; select checkpoints on the loss rather than the accuracy, and if the swings "
         "bother you, lower the learning rate or train longer so the margins grow (a loss that stays high "
         "while accuracy is high, or label smoothing, says the same)."
-        % (int(steps[i - 1]), int(steps[i]), name, U.fmt(fall * av.raw_scale), 100 * fall, lname, U.fmt(dl), cost))
-    evidence = {"granularity": ref.info.granularity, "accuracy_before": A[i - 1] * av.raw_scale,
+        % (int(av.end_steps[p]), int(steps[i]), name, U.fmt(fall * av.raw_scale), 100 * fall, lname, U.fmt(dl),
+           cost))
+    evidence = {"granularity": ref.info.granularity, "accuracy_before": A[p] * av.raw_scale,
                 "accuracy_after": A[i] * av.raw_scale,
-                "loss_before": L[i - 1], "loss_after": L[i], "nats_per_flip": cost,
+                "loss_before": at[int(av.end_steps[p])], "loss_after": at[int(steps[i])], "nats_per_flip": cost,
                 "max_nats_per_flip": MAX_NATS_PER_FLIP, "events": len(events)}
     return [Finding(run=ref.run, tag=ref.tag, kind="low_margin", severity="info",
-                    start_step=int(steps[i]), end_step=int(steps[i]), title=title, explanation=expl,
+                    start_step=int(steps[first]), end_step=int(steps[i]), title=title, explanation=expl,
                     evidence=evidence, related=[loss.ref()])]

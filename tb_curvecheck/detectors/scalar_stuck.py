@@ -12,9 +12,15 @@ from . import _util as U
 # Six identical evaluations in a row: a metric on N >= 50 samples that still learns
 # almost never repeats its exact value that often by chance.
 STUCK_MIN_EVALS = 6
-# Stuck from the first evaluations on: it must hold for this share of the run
-# (a few flat epochs before learning starts are common and harmless).
+# Stuck without ever having learned: it must hold for this share of the run (or to its end);
+# a few flat epochs before learning starts are common and harmless.
 STUCK_MIN_SHARE = 0.25
+# "Never learned": the held value is within this much (0-1 metrics) of where the metric started
+# (the median of its first STUCK_START_POINTS evaluations) and near its best; a metric that climbed
+# further and then settled has converged.
+STUCK_LEARNED_FRACTION = 0.05
+STUCK_LEARNED_RELATIVE = 0.10
+STUCK_START_POINTS = 3
 # Stuck after having been better: the held value must lie this far (0-1 metrics)
 # below the best seen before, or it is simply a converged metric.
 STUCK_BELOW_BEST_FRACTION = 0.05
@@ -57,7 +63,10 @@ def stuck_stretch(view: U.View) -> Optional[Tuple[int, int, str]]:
     fraction = U.is_fraction(v)
     if fraction and value >= 1.0 - CEILING_TOL:
         return None
-    if a <= U.warmup(n) and (length >= STUCK_MIN_SHARE * n or b == n - 1):
+    start_level = float(np.median(v[:STUCK_START_POINTS]))
+    learned = STUCK_LEARNED_FRACTION if fraction else STUCK_LEARNED_RELATIVE * abs(start_level)
+    if value - start_level < learned and value >= float(np.max(v)) - learned \
+            and (length >= STUCK_MIN_SHARE * n or b == n - 1):
         return a, b, "from_start"
     if a > 0:
         best_before = float(np.max(v[:a]))

@@ -20,9 +20,13 @@ OVF_NOISE_K = 4.0
 OVF_MIN_SPAN_SHARE = 0.15
 # When the validation loss never improved, the rise must reach this share of its best instead.
 OVF_MIN_REL_BEST = 0.10
+# The training loss must end within this share of its own improvement from its best: a run whose
+# training loss jumped back up and holds there has broken, not overfitted.
+TRAIN_NEAR_BEST = 0.25
 # Level at the end of a curve: median of this many last evaluations, so one point does not decide.
 END_POINTS = 3
-# The training loss must have kept falling by this share of its own level since the validation best.
+# The training loss must not have risen by more than this share of its level (or two noise units)
+# since the validation best: falling or holding while validation climbs is overfitting.
 TRAIN_FALL_REL = 0.01
 
 # "Over the run" needs a run: fewer evaluations say nothing about progress.
@@ -80,22 +84,26 @@ def detect_overfitting(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     t_best = _value_at(tview, int(view.steps[best_i]))
     t_end = _end_level(tview.values, 0)
     t_sigma = U.residual_noise(tview.unsmoothed)
-    if not (t_best - t_end > max(t_sigma, TRAIN_FALL_REL * abs(t_best))):
-        return []
+    if t_end - t_best > max(2 * t_sigma, TRAIN_FALL_REL * abs(t_best)):
+        return []  # both rising: the run diverges, which loss_divergence tells
+    t_first, t_min = float(tview.values[0]), float(np.min(tview.values))
+    if t_end > t_min + TRAIN_NEAR_BEST * max(t_first - t_min, 0.0) + 2 * t_sigma:
+        return []  # training itself broke (a collapse holds its loss high): not overfitting
+    verb = "fell" if t_best - t_end > max(t_sigma, TRAIN_FALL_REL * abs(t_best)) else "held at"
     name = U.short(ref)
     best_step = int(view.end_steps[best_i])
-    title = "%s rose %s → %s after step %d while %s fell %s → %s" % (
-        name, U.fmt(best), U.fmt(end), best_step, U.short(train), U.fmt(t_best), U.fmt(t_end))
+    title = "%s rose %s → %s after step %d while %s %s %s → %s" % (
+        name, U.fmt(best), U.fmt(end), best_step, U.short(train), verb, U.fmt(t_best), U.fmt(t_end))
     expl = (
-        "%s was lowest (%s) at step %d and has risen since, to %s, while %s kept falling (%s → %s): the "
+        "%s was lowest (%s) at step %d and has risen since, to %s, while %s %s (%s → %s): the "
         "model is memorising the training data instead of learning what generalises. The best model of "
         "this run is the one from step %d: restore it, or stop there (EarlyStopping on the validation "
         "loss with restore_best_weights=True). To push the best point later: more data or augmentation, "
         "dropout or weight decay, a smaller model, or a lower learning rate late in training. If the "
         "validation accuracy is still flat or rising, the model is becoming over-confident on the "
         "examples it gets wrong rather than getting more of them wrong; this is still the point to stop."
-        % (name[0].upper() + name[1:], U.fmt(best), best_step, U.fmt(end), U.short(train), U.fmt(t_best),
-           U.fmt(t_end), best_step))
+        % (name[0].upper() + name[1:], U.fmt(best), best_step, U.fmt(end), U.short(train),
+           "kept falling" if verb == "fell" else "held", U.fmt(t_best), U.fmt(t_end), best_step))
     evidence = {"best_step": best_step, "best_value": best, "end_value": end, "rise": end - best,
                 "threshold": thr, "noise": sigma, "train_at_best": t_best, "train_end": t_end,
                 "last_healthy_step": best_step}
@@ -125,7 +133,9 @@ def detect_no_progress(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     sigma = U.residual_noise(v)
     rel = improvement / abs(first) if first != 0 else float("inf")
     significant = improvement >= NP_NOISE_K * sigma / np.sqrt(NP_START_POINTS)
-    if significant and (improvement >= NP_MIN_REL * abs(first) or improvement >= NP_CLEAR_K * sigma):
+    # The noise where the curve has settled (its second half): a steep start is not noise.
+    settled = U.residual_noise(v[n // 2:]) if n - n // 2 >= 4 else sigma
+    if significant and (improvement >= NP_MIN_REL * abs(first) or improvement >= NP_CLEAR_K * settled):
         return []
     name = U.short(ref)
     title = "%s did not improve: %s at the start, best %s (%+.1f %%) over %d evaluations" % (

@@ -36,6 +36,11 @@ NP_MIN_REL = 0.05
 # ... nor one whose improvement is within this many standard errors of the starting level
 # (the median of NP_START_POINTS points): ~1 in 700 for a flat Gaussian curve.
 NP_NOISE_K = 3.0
+# Standard error of a median of k Gaussian points, in sigma / sqrt(k).
+MEDIAN_SE = 1.2533
+# A higher-is-better 0-1 metric of the same split that gained this much (end vs start) says the
+# run learns, whatever the loss's offset or scale.
+NP_METRIC_GAIN = 0.10
 # An improvement this many noise units large is learning whatever its share of the level
 # (a loss offset by a constant, like a log-likelihood, improves by a small share of a big number).
 NP_CLEAR_K = 20.0
@@ -132,11 +137,19 @@ def detect_no_progress(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     improvement = first - best
     sigma = U.residual_noise(v)
     rel = improvement / abs(first) if first != 0 else float("inf")
-    significant = improvement >= NP_NOISE_K * sigma / np.sqrt(NP_START_POINTS)
+    # Standard error of (start median - lowest running median): a median of k points has
+    # 1.25 sigma / sqrt(k), and the two levels are independent.
+    se = MEDIAN_SE * sigma * np.sqrt(1.0 / min(NP_START_POINTS, n) + 1.0 / width)
+    significant = improvement >= NP_NOISE_K * se
     # The noise where the curve has settled (its second half): a steep start is not noise.
     settled = U.residual_noise(v[n // 2:]) if n - n // 2 >= 4 else sigma
     if significant and (improvement >= NP_MIN_REL * abs(first) or improvement >= NP_CLEAR_K * settled):
         return []
+    for m in exp.metrics_for(ref):
+        mv = U.view_of(m, smooth=False).values
+        if mv.shape[0] >= 2 * NP_START_POINTS and U.is_fraction(mv) and \
+                np.median(mv[-NP_START_POINTS:]) - np.median(mv[:NP_START_POINTS]) >= NP_METRIC_GAIN:
+            return []
     name = U.short(ref)
     title = "%s did not improve: %s at the start, best %s (%+.1f %%) over %d evaluations" % (
         name, U.fmt(first), U.fmt(best), -100 * rel if np.isfinite(rel) else 0.0, n)

@@ -295,7 +295,6 @@ class CurveCheck(keras.callbacks.Callback):
     def _get_sample(self) -> Optional[Tuple[Any, Any]]:
         if self._sample_tried:
             return self._sample
-        self._sample_tried = True
         labels = []
         batches: List[Tuple[Any, Any]] = []
         have = 0
@@ -307,8 +306,11 @@ class CurveCheck(keras.callbacks.Callback):
             it = getattr(self.model, "_eval_epoch_iterator", None)
             adapter = getattr(it, "data_adapter", None)
             if adapter is None:
-                self._note("no validation data reached the callback (pass validation_data= to fit "
-                           "or to CurveCheck): outputs, activations and gradient norms are not logged.")
+                # With validation_freq > 1 the iterator appears at the first
+                # validated epoch: try again at the next one.
+                self._note("no validation data reached the callback yet (pass validation_data= "
+                           "to fit or to CurveCheck): outputs, activations and gradient norms "
+                           "wait for it.")
                 return None
             for batch in adapter.get_numpy_iterator():
                 x, y = _unpack(batch)
@@ -317,6 +319,7 @@ class CurveCheck(keras.callbacks.Callback):
                     have += len(keras.tree.flatten(x)[0])
                 # All labels are read once, for the exact class shares.
                 labels.append(y)
+        self._sample_tried = True
         x = _take(_concat([b[0] for b in batches]), self.sample_size)
         ys = [b[1] for b in batches]
         y = None if any(v is None for v in ys) else _take(_concat(ys), self.sample_size)

@@ -139,3 +139,22 @@ def test_explicit_validation_data_and_a_subclassed_model(tmp_path):
     assert {"curvecheck/outputs", "curvecheck/outputs/class_0", "curvecheck/outputs/class_2"} <= set(val_h)
     assert any(t.startswith("curvecheck/gradient_norm/") for t in data.scalars["train"])
     assert any("activations not logged" in n for n in notes)
+
+
+def test_validation_every_other_epoch_starts_logging_at_the_first_validated_epoch(tmp_path):
+    import keras
+
+    from tb_curvecheck.keras import CurveCheck
+
+    keras.utils.set_random_seed(0)
+    x, y = ch.make_data(5, n=400)
+    model = keras.Sequential([keras.Input((7,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    notes = []
+    cc = CurveCheck(str(tmp_path), print_fn=notes.append)
+    model.fit(x, y, validation_split=0.25, validation_freq=2, epochs=4, verbose=0, callbacks=[cc])
+    data = read_logdir(str(tmp_path), loader="python")
+    # Keras validates after epochs 1 and 3; from the first of them on, every epoch is logged.
+    assert list(data.histograms["validation"]["curvecheck/outputs"].steps) == [1, 2, 3]
+    assert len([n for n in notes if "no validation data" in n]) == 1

@@ -249,11 +249,15 @@ def _group(symptoms: List[Finding]) -> List[Finding]:
                 layers.append(name)
         shown = ", ".join(layers[:6]) + (", ..." if len(layers) > 6 else "")
         if "gradients" in kind:
-            symptom = "the gradients of %d layers (%s) %s from step %d" % (
-                len(layers), shown, _GROUP_VERB[kind], start)
+            where = ("layer %s" % shown) if len(layers) == 1 else "%d layers (%s)" % (len(layers), shown)
+            symptom = "the gradients of %s %s from step %d" % (where, _GROUP_VERB[kind], start)
         else:
-            symptom = "%d weight tensors of %d layers (%s) %s from step %d" % (
-                len(members), len(layers), shown, _GROUP_VERB[kind], start)
+            where = ("layer %s" % shown) if len(layers) == 1 else "%d layers (%s)" % (len(layers), shown)
+            if kind == "frozen_weights" and all(f.evidence.get("frozen_from_start") for f in members):
+                symptom = "%d weight tensors of %s never changed over the run" % (len(members), where)
+            else:
+                symptom = "%d weight tensors of %s %s from step %d" % (
+                    len(members), where, _GROUP_VERB[kind], start)
         evidence = dict(head.evidence)
         evidence.update(symptom=symptom, layers=layers, tags=[f.tag for f in members],
                         per_tag=[{"tag": f.tag, "title": f.title} for f in members])

@@ -95,6 +95,14 @@ def test_stop_on_non_finite_loss(tmp_path):
     assert cc.stopped_epoch == len(hist.history["loss"]) - 1 < 7
     assert not np.isfinite(hist.history["loss"][-1])
     assert cc.last_healthy_epoch == cc.stop_finding.start_step - 1
+    # Keras' weight histograms of that epoch hold NaN/Inf: read back, they are exploding weights.
+    from tb_curvecheck.analysis import pipeline
+
+    found = pipeline.analyze(read_logdir(str(tmp_path / "nan"), loader="python")).findings
+    blown = [f for f in found if f.kind == "exploding_weights"]
+    assert blown and blown[0].start_step == cc.stop_finding.start_step
+    assert blown[0].evidence["non_finite_steps"] >= 1
+    assert blown[0].severity == "error"  # the loss turned NaN at the same step
 
 
 def test_healthy_run_is_quiet_and_never_stops(tmp_path):

@@ -18,6 +18,9 @@ OVF_NOISE_K = 4.0
 # ... and give back this share of what the validation loss had learned (first minus best);
 # early stopping's "patience" wobble stays well under it.
 OVF_MIN_SPAN_SHARE = 0.15
+# ... and this share of its best level: a validation loss that creeps up 2 % after a run that
+# learned almost everything in its first epoch is not worth a warning.
+OVF_MIN_REL_LEVEL = 0.05
 # When the validation loss never improved, the rise must reach this share of its best instead.
 OVF_MIN_REL_BEST = 0.10
 # The training loss must end within this share of its own improvement from its best: a run whose
@@ -79,7 +82,8 @@ def detect_overfitting(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     best = v[best_i]
     span = float(v[0] - best)
     sigma = U.residual_noise(view.unsmoothed)
-    thr = max(OVF_NOISE_K * sigma, OVF_MIN_SPAN_SHARE * span if span > 0 else OVF_MIN_REL_BEST * abs(best))
+    thr = max(OVF_NOISE_K * sigma, OVF_MIN_SPAN_SHARE * span if span > 0 else OVF_MIN_REL_BEST * abs(best),
+              OVF_MIN_REL_LEVEL * abs(best))
     end = _end_level(v, best_i + 1)
     if end - best < thr or thr <= 0:
         return []

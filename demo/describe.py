@@ -34,7 +34,9 @@ def load_scalars(path: str) -> dict:
     for tag in tags.get(event_accumulator.TENSORS, []):
         events = acc.Tensors(tag)
         arrays = [tensor_util.make_ndarray(e.tensor_proto) for e in events]
-        if not arrays or arrays[0].size != 1:
+        # Only numeric one-value tensors are scalars; text summaries (the
+        # CurveCheck callback's report) and histograms are not.
+        if not arrays or arrays[0].size != 1 or arrays[0].dtype.kind not in "fiub":
             continue
         out[tag] = ([e.step for e in events], [float(np.asarray(a).reshape(())) for a in arrays])
     for tag in tags.get(event_accumulator.SCALARS, []):

@@ -98,6 +98,7 @@ def train(logdir: str, seed: int = SEED) -> None:
     model.fit(
         training_batches(x, y, seed, steps),
         steps_per_epoch=steps,
+        shuffle=False,  # the dataset orders its own batches; Keras would ignore True and warn
         epochs=EPOCHS,
         validation_data=(xv, yv),
         callbacks=[common.tensorboard_callback(logdir, update_freq=1)],

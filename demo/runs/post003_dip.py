@@ -83,6 +83,7 @@ def train(logdir: str, seed: int = SEED) -> None:
     model.fit(
         stream,
         steps_per_epoch=steps,
+        shuffle=False,  # the dataset orders its own batches; Keras would ignore True and warn
         epochs=EPOCHS,
         validation_data=(xv, yv),
         callbacks=[common.tensorboard_callback(logdir)],

@@ -274,3 +274,12 @@ def test_non_finite_values_inside_a_curve_do_not_break_the_other_detectors():
     empty = Experiment("e", (".",), [ref(".", "loss", LT, [np.nan] * 5),
                                      ref(".", "acc", AT, [])])
     assert kinds(scalar_suite.detect(empty)) == ["non_finite"]
+
+
+def test_a_collapse_that_settles_on_a_pinned_value_names_that_value():
+    # Post 000's shape: ~0.9, one bad step to 0.5277, then exactly 0.5467 for good.
+    acc = list(np.linspace(0.6, 0.9, 10)) + [0.5277, 0.5401] + [0.5467] * 12
+    collapse = [f for f in scalar_suite.detect(keras(None, acc)) if f.kind == "metric_collapse"]
+    assert len(collapse) == 1 and collapse[0].start_step == 10
+    assert collapse[0].evidence["pinned_value"] == pytest.approx(0.5467)
+    assert "From step 12 on it holds exactly 0.5467" in collapse[0].explanation

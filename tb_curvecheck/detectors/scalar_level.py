@@ -27,6 +27,8 @@ DROP_MIN_QUANTA = 3
 RECOVERED_SHARE_LEFT = 0.5
 # "Recovers within a few evaluations": longer than this and restoring a checkpoint would have been better.
 DIP_MAX_EVALS = 5
+# A collapsed metric that ends on this many identical values has pinned (predictions frozen).
+PINNED_MIN_EVALS = 3
 # More dips than this in one curve is a pattern (oscillation or plain noise), not an event.
 MAX_DIPS = 3
 
@@ -134,9 +136,16 @@ def detect_metric_drops(exp: Experiment, ref: SeriesRef) -> List[Finding]:
             out.append(U.make_finding(ref, "transient_dip", "info", view, first, rec - 1, title, expl,
                                       evidence, related=[loss]))
             continue
+        # Where the metric settled: the run of identical values it ends on, if any.
         tail = v[bottom:]
-        pinned = bool(tail.shape[0] >= 2 and U.same(tail, tail[0]).all())
+        k = tail.shape[0]
+        while k > 1 and U.same(tail[k - 2:k - 1], tail[-1:])[0]:
+            k -= 1
+        held = tail.shape[0] - k + 1
+        pinned = bool(held >= PINNED_MIN_EVALS or (held >= 2 and held == tail.shape[0]))
+        pinned_value, pinned_from = tail[-1], int(view.steps[bottom + k - 1])
         evidence.update(recovered=rec is not None, pinned=pinned,
+                        pinned_value=pinned_value * view.raw_scale if pinned else None,
                         final_value=v[-1] * view.raw_scale)
         severity = "error" if rec is None else "warning"
         when = "and has not recovered" if rec is None else "and took %d evaluations to recover" % (rec - first)
@@ -148,10 +157,10 @@ def detect_metric_drops(exp: Experiment, ref: SeriesRef) -> List[Finding]:
         if pinned and U.is_fraction(v) and ref.info.quantity in ("accuracy", "acc", "binary_accuracy",
                                                                   "categorical_accuracy"):
             parts.append(
-                "Since then it holds exactly %s: a value that does not move means the predictions "
+                "From step %d on it holds exactly %s: a value that does not move means the predictions "
                 "stopped changing, and %s is almost surely the share of the most frequent class in "
                 "this data: the model now predicts one class for every input. "
-                % (view.shown(low), view.shown(low)))
+                % (pinned_from, view.shown(pinned_value), view.shown(pinned_value)))
         parts.append(
             "A sudden, lasting fall means one large update broke the network: typically a learning "
             "rate too high (a spike in the gradient, Adam/Nadam with a large step), ReLU units that died "

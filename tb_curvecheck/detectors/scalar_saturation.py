@@ -116,9 +116,10 @@ def detect_saturated(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     if ex_pts.size:
         e = ex_pts[-1]
         parts.append(
-            "At step %d it is %s with accuracy %s, and %s ≈ (1 - %s) × %s = %s: every wrong prediction "
-            "costs the clipped maximum %s, %s. " % (
-                int(steps[e]), U.fmt(L[e]), U.fmt(A[e]), U.fmt(L[e]), U.fmt(A[e]), U.fmt(cost),
+            "From step %d %s follows (1 - accuracy) × %s: at step %d it is %s with accuracy %s, and "
+            "%s ≈ (1 - %s) × %s = %s. Every wrong prediction costs the clipped maximum %s, %s. " % (
+                int(steps[a]), name, U.fmt(cost), int(steps[e]), U.fmt(L[e]), U.fmt(A[e]), U.fmt(L[e]),
+                U.fmt(A[e]), U.fmt(cost),
                 U.fmt((1 - A[e]) * cost), U.fmt(cost),
                 "-log(1e-7) under Keras' probability clipping" if cost == KERAS_WRONG_COST
                 else "PyTorch BCELoss's clamp of the log at -100"))

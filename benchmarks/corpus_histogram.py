@@ -61,12 +61,15 @@ def make_data(seed: int, n: int = 1200, features: int = 7, scale: float = 1.0,
 def keras_run(logdir: str, seed: int, widths: Sequence[int] = (16, 4), lr: float = 0.05,
               kick: Optional[Tuple[int, float]] = None, epochs: int = 10,
               optimizer: str = "sgd", frozen_first: bool = False, scale: float = 1.0,
-              callback_kwargs: Optional[dict] = None, decay_at: Optional[int] = None):
+              callback_kwargs: Optional[dict] = None, decay_at: Optional[int] = None,
+              batchnorm: bool = False):
     """Trains a small ReLU MLP with `fit`; returns (history, CurveCheck callback).
 
     `kick=(epoch, lr)` sets the learning rate to `lr` for that one epoch: the
     single large step of post 000.  `frozen_first` freezes the first layer
     by design (transfer learning).  `decay_at` divides the rate by 10 there.
+    `batchnorm` puts BatchNormalization and Dropout(0.2) after each hidden
+    layer, as post 000's model does (moving statistics change by design).
     """
     import keras
 
@@ -78,6 +81,9 @@ def keras_run(logdir: str, seed: int, widths: Sequence[int] = (16, 4), lr: float
     for i, w in enumerate(widths):
         layers.append(keras.layers.Dense(w, activation="relu", name="dense_%d" % i,
                                          trainable=not (frozen_first and i == 0)))
+        if batchnorm:
+            layers.append(keras.layers.BatchNormalization())
+            layers.append(keras.layers.Dropout(0.2))
     layers.append(keras.layers.Dense(1, activation="sigmoid", name="out"))
     model = keras.Sequential(layers)
     opt = keras.optimizers.SGD(lr) if optimizer == "sgd" else keras.optimizers.Adam(lr)
@@ -334,6 +340,23 @@ def _spec() -> List[dict]:
         make=lambda d: keras_run(d, 7, widths=(32, 16), lr=0.003, optimizer="adam",
                                  frozen_first=True),
         expect=[]))
+    for seed in range(2):
+        specs.append(dict(
+            name="hist_keras_healthy_batchnorm_s%d" % seed, healthy=True,
+            make=lambda d, s=seed: keras_run(d, 10 + s, widths=(32, 16), lr=0.01, optimizer="adam",
+                                             batchnorm=True),
+            expect=[]))
+    for writer in ("tf2", "tbx"):
+        # A rate decayed to 1e-6: the weights barely move, but they move.
+        specs.append(dict(
+            name="hist_%s_healthy_tiny_lr" % writer, healthy=True,
+            make=lambda d, w=writer: loop_run(d, w, 5, widths=(32, 16),
+                                              lr=lambda e: 0.05 * 0.1 ** (e // 2)),
+            expect=[]))
+        specs.append(dict(
+            name="hist_%s_healthy_tanh" % writer, healthy=True,
+            make=lambda d, w=writer: loop_run(d, w, 6, widths=(32, 16), hidden="tanh"),
+            expect=[]))
     for writer in ("tf2", "tbx"):
         for seed in range(3):
             specs.append(dict(

@@ -4,13 +4,15 @@ output histograms.  Each returns the symptom alone at severity `info`;
 """
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
 import numpy as np
 
-from ..analysis.histogram_roles import HistogramRole
 from ..model import Finding, HistogramRef
 from .histogram_stats import END_TOLERANCE, baseline, first_sustained
+
+if TYPE_CHECKING:  # what a tag is, decided in analysis.histogram_roles; only its fields are read here
+    from ..analysis.histogram_roles import HistogramRole
 
 # A ReLU layer is normally sparse: half its outputs are zero after
 # BatchNorm, up to ~80-90 % in wide layers.  At 97 % zeros nearly every unit
@@ -50,7 +52,7 @@ def _pct(x: float) -> str:
     return "%.0f %%" % (100.0 * x) if x < 0.995 else "%.1f %%" % (100.0 * x)
 
 
-def detect_dead_units(ref: HistogramRef, role: HistogramRole,
+def detect_dead_units(ref: HistogramRef, role: "HistogramRole",
                       stats: Dict[str, np.ndarray]) -> Optional[Finding]:
     steps = ref.series.steps
     zf = stats["zero_fraction"]
@@ -100,7 +102,7 @@ def detect_dead_units(ref: HistogramRef, role: HistogramRole,
     )
 
 
-def detect_saturated_outputs(ref: HistogramRef, role: HistogramRole,
+def detect_saturated_outputs(ref: HistogramRef, role: "HistogramRole",
                              stats: Dict[str, np.ndarray]) -> Optional[Finding]:
     steps = ref.series.steps
     ends = stats["ends_fraction"]
@@ -137,7 +139,7 @@ def detect_saturated_outputs(ref: HistogramRef, role: HistogramRole,
     )
 
 
-def detect_collapsed_outputs(ref: HistogramRef, role: HistogramRole,
+def detect_collapsed_outputs(ref: HistogramRef, role: "HistogramRole",
                              stats: Dict[str, np.ndarray]) -> Optional[Finding]:
     steps = ref.series.steps
     n = steps.shape[0]

@@ -8,11 +8,15 @@ Symptoms alone are `info`; `histogram_suite` raises them when the curves agree.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from ..analysis.histogram_roles import HistogramRole
 from ..model import Finding
 from .histogram_stats import baseline, first_sustained
+
+if TYPE_CHECKING:  # what a tag is, decided in analysis.histogram_roles; only its fields are read here
+    from ..analysis.histogram_roles import HistogramRole
 
 # Early gradients are noisy and largest in the first updates; the median of
 # the first few logged steps is the reference.
@@ -49,7 +53,7 @@ def _symptom_title(kind: str, layer: str, value: float, base: float, step: int) 
         layer, value, step, value / base if base > 0 else float("inf"), base)
 
 
-def detect_gradients(run: str, tag: str, role: HistogramRole, steps: np.ndarray,
+def detect_gradients(run: str, tag: str, role: "HistogramRole", steps: np.ndarray,
                      magnitude: np.ndarray, non_finite: np.ndarray, statistic: str):
     """Both gradient kinds for one magnitude series; returns a list of findings."""
     out = []

@@ -13,7 +13,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ..analysis.histogram_roles import HistogramRole, classify
+from ..analysis.histogram_roles import classify
 from ..model import Experiment, Finding, SEVERITY_RANK
 from . import histogram_activations as act
 from . import histogram_gradients as grad

@@ -5,13 +5,15 @@ curves agree (and the severity rises) is decided in `histogram_suite`.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
 import numpy as np
 
-from ..analysis.histogram_roles import HistogramRole
 from ..model import Finding, HistogramRef
 from .histogram_stats import baseline, first_sustained
+
+if TYPE_CHECKING:  # what a tag is, decided in analysis.histogram_roles; only its fields are read here
+    from ..analysis.histogram_roles import HistogramRole
 
 # The reference scale is the median of the first few logged steps: one step
 # can be an outlier (Keras logs after the first epoch, when a large first
@@ -42,14 +44,14 @@ FROZEN_CHANGE = 1e-7
 FROZEN_STEPS = 3
 
 
-def _layer_phrase(ref: HistogramRef, role: HistogramRole) -> str:
+def _layer_phrase(ref: HistogramRef, role: "HistogramRole") -> str:
     what = {"kernel": "weights", "bias": "biases"}.get(role.role, "values")
     if role.param:
         what = "%s (%s)" % (what, role.param)
     return "layer %s's %s" % (role.name, what)
 
 
-def detect_exploding_weights(ref: HistogramRef, role: HistogramRole,
+def detect_exploding_weights(ref: HistogramRef, role: "HistogramRole",
                              stats: Dict[str, np.ndarray]) -> Optional[Finding]:
     steps = ref.series.steps
     n = steps.shape[0]
@@ -81,7 +83,8 @@ def detect_exploding_weights(ref: HistogramRef, role: HistogramRole,
         ratio = float(abs_max[i] / ref_scale)
         symptom = "%s grew to |w| = %.3g at step %d, from %.3g early on" % (
             phrase, abs_max[i], onset_step, base)
-    peak = np.nanmax(np.where(np.isfinite(abs_max), abs_max, np.nan)) if np.isfinite(abs_max).any() else float("nan")
+    finite_max = abs_max[np.isfinite(abs_max)]
+    peak = float(finite_max.max()) if finite_max.size else float("nan")
     explanation = (
         "%s. Weights that grow by orders of magnitude are not being learned but pushed by "
         "updates too large for the loss surface: a learning rate too high for the data's "
@@ -111,7 +114,7 @@ def detect_exploding_weights(ref: HistogramRef, role: HistogramRole,
     )
 
 
-def detect_frozen_weights(ref: HistogramRef, role: HistogramRole,
+def detect_frozen_weights(ref: HistogramRef, role: "HistogramRole",
                           stats: Dict[str, np.ndarray]) -> Optional[Finding]:
     steps = ref.series.steps
     n = steps.shape[0]

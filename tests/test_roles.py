@@ -135,3 +135,18 @@ def test_nan_only_metric_does_not_break_grouping():
     s = ScalarSeries.from_points([0, 1], [np.nan, np.nan])
     (exp,) = build_experiments({"r": {"acc": s}})
     assert not exp.scalars[0].info.percent
+
+
+def test_keras_evaluation_twin_is_judged_once(keras_logdir):
+    """Keras logs validation values at epochs and again at iterations; the
+    analysis judges the epoch series only, so an event is reported once."""
+    data = reading.read_logdir(keras_logdir)
+    val = data.scalars["keras_run/validation"]
+    assert "evaluation_loss_vs_iterations" in val and "epoch_loss" in val
+    (exp,) = build_experiments(data.scalars, data.histograms)
+    tags = {(r.run, r.tag) for r in exp.scalars}
+    assert ("keras_run/validation", "epoch_loss") in tags
+    assert ("keras_run/validation", "evaluation_loss_vs_iterations") not in tags
+    # A lone evaluation series (no epoch twin) is kept.
+    (exp2,) = build_experiments({"v": {"evaluation_loss_vs_iterations": val["evaluation_loss_vs_iterations"]}})
+    assert [r.tag for r in exp2.scalars] == ["evaluation_loss_vs_iterations"]

@@ -56,6 +56,23 @@ def _with_percent(info: TagInfo, series: ScalarSeries) -> TagInfo:
     return info
 
 
+def _keras_eval_twin(tag: str, tags: Mapping[str, ScalarSeries]) -> Optional[str]:
+    """`epoch_<m>` when `tag` is Keras' `evaluation_<m>_vs_iterations` copy of it.
+
+    Keras writes each validation value twice: at the epoch and at the optimizer
+    iteration.  Judging both would report every validation event twice.
+    """
+    if not (tag.startswith("evaluation_") and tag.endswith("_vs_iterations")):
+        return None
+    twin = "epoch_" + tag[len("evaluation_"):-len("_vs_iterations")]
+    other = tags.get(twin)
+    mine = tags[tag]
+    if other is None or len(other) != len(mine):
+        return None
+    same = np.allclose(other.values, mine.values, rtol=1e-6, atol=0.0, equal_nan=True)
+    return twin if same else None
+
+
 def build_experiments(
     scalars: Mapping[str, Mapping[str, ScalarSeries]],
     histograms: Optional[Mapping[str, Mapping[str, HistogramSeries]]] = None,
@@ -71,7 +88,10 @@ def build_experiments(
         if exp is None:
             exp = by_name[name] = Experiment(name=name, runs=())
         exp.runs = tuple(sorted(set(exp.runs) | {run}))
-        for tag, series in sorted(scalars.get(run, {}).items()):
+        run_scalars = scalars.get(run, {})
+        for tag, series in sorted(run_scalars.items()):
+            if _keras_eval_twin(tag, run_scalars) is not None:
+                continue
             info = _with_percent(classify(run, tag), series)
             exp.scalars.append(SeriesRef(run=run, tag=tag, info=info, series=series))
         for tag, hseries in sorted(histograms.get(run, {}).items()):

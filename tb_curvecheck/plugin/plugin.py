@@ -20,6 +20,7 @@ from tensorboard import errors, plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
 
+from tb_curvecheck.detectors import histogram_stats
 from tb_curvecheck.model import SEVERITIES, Finding
 from tb_curvecheck.plugin import thinning
 from tb_curvecheck.plugin.service import AnalysisService, Snapshot
@@ -206,9 +207,6 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
         series = snap.histogram(run, tag)
         if series is None:
             raise errors.NotFoundError("no histogram tag %r in run %r" % (tag, run))
-        # Imported here: the histogram statistics are only needed by this route.
-        from tb_curvecheck.detectors import histogram_stats
-
         stats = histogram_stats.summarize(series)
         body = {
             "run": run,

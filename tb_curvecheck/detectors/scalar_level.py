@@ -25,13 +25,19 @@ DROP_MIN_RELATIVE = 0.20
 DROP_MIN_QUANTA = 3
 # A dip has recovered when the metric regains all but this share of the fall.
 RECOVERED_SHARE_LEFT = 0.5
-# "Recovers within a few evaluations": longer than this and restoring a checkpoint would have been better.
+# "Recovers within a few evaluations": a slower recovery is still a dip (it recovered), but the
+# explanation says a checkpoint would have saved the evaluations.
 DIP_MAX_EVALS = 5
 # A collapsed metric that ends on this many identical values has pinned (predictions frozen).
 PINNED_MIN_EVALS = 3
+# A fall seen only at the last evaluation is called a collapse only when it is this many times the
+# threshold (post 002's 0.975 -> 0.598 is); a smaller one may be noise the next point undoes.
+COLLAPSE_SINGLE_POINT_K = 2.0
 # More dips than this in one curve is a pattern (oscillation or plain noise), not an event.
 MAX_DIPS = 3
 
+# Fewer healthy points than this before the best give no noise estimate; the relative thresholds rule.
+DIV_NOISE_MIN_POINTS = 6
 # A loss must climb this many noise units above its best to have diverged.
 DIV_NOISE_K = 6.0
 # ... and by this multiple of its best value (a loss that doubled) ...
@@ -41,7 +47,8 @@ DIV_REL_SPAN = 0.5
 # ... and in any case at least this share of what it had learned, so a loss near zero
 # (or crossing zero by design) does not "diverge" by a rounding error.
 DIV_MIN_SPAN_SHARE = 0.1
-# The climb starts at the first point this many noise units (and half the threshold) above the best.
+# The climb starts at the first point this many noise units above the best level (half the
+# threshold when the curve has no measurable noise).
 DIV_ONSET_NOISE_K = 3.0
 # A loss that learned less than this share of its level has no "what it learned" to give back:
 # then only a doubling counts (a flat loss wandering up a few percent has not diverged).
@@ -117,23 +124,35 @@ def detect_metric_drops(exp: Experiment, ref: SeriesRef) -> List[Finding]:
             "noise": e["sigma"] * view.raw_scale, "last_healthy_step": healthy_step,
         }
         loss_note = _loss_note(loss, view, pre_i, bottom)
-        if rec is not None and rec - first <= DIP_MAX_EVALS:
-            evals = rec - first
-            evidence.update(recovered_step=int(view.steps[rec]), recovered_value=v[rec] * view.raw_scale,
-                            evaluations_low=evals)
-            title = "%s fell %s → %s at step %d and recovered to %s by step %d" % (
-                name, view.shown(pre), view.shown(low), int(view.steps[first]),
-                view.shown(v[rec]), int(view.steps[rec]))
+        # A single low last point that fell less than twice the threshold may be noise: too early to
+        # call it a collapse.
+        pending = rec is None and first == len(view) - 1 and pre - low < COLLAPSE_SINGLE_POINT_K * e["threshold"]
+        if rec is not None or pending:
+            evals = (rec - first) if rec is not None else 1
+            if rec is not None:
+                evidence.update(recovered_step=int(view.steps[rec]), recovered_value=v[rec] * view.raw_scale,
+                                evaluations_low=evals)
+                back = "recovered to %s by step %d" % (view.shown(v[rec]), int(view.steps[rec]))
+                came = ("came back within %d evaluation%s" % (evals, "" if evals == 1 else "s")
+                        if evals <= DIP_MAX_EVALS else
+                        "took %d evaluations to come back (restoring the checkpoint from step %d would have "
+                        "saved them)" % (evals, healthy_step))
+            else:
+                evidence.update(pending=True)
+                back = "(the last evaluation: watch the next one)"
+                came = "has not come back yet, at the last evaluation logged"
+            title = "%s fell %s → %s at step %d and %s" % (
+                name, view.shown(pre), view.shown(low), int(view.steps[first]), back)
             expl = (
-                "%s dropped sharply (by %s, %.1f times the curve's usual step-to-step noise) and came back "
-                "within %d evaluation%s. A one-off dip that recovers is usually harmless: an unlucky "
+                "%s dropped sharply (by %s, %.1f times the curve's usual step-to-step noise) and %s. "
+                "A one-off dip that recovers is usually harmless: an unlucky "
                 "update, a batch of hard examples, or predictions sitting close to the decision "
                 "threshold so that a small weight change flips many of them. %sIf it recurs, lower the "
                 "learning rate; and select checkpoints on the loss rather than on this metric."
                 % (name[0].upper() + name[1:], view.shown(pre - low),
-                   (pre - low) / e["sigma"] if e["sigma"] > 0 else float("inf"),
-                   evals, "" if evals == 1 else "s", loss_note))
-            out.append(U.make_finding(ref, "transient_dip", "info", view, first, rec - 1, title, expl,
+                   (pre - low) / e["sigma"] if e["sigma"] > 0 else float("inf"), came, loss_note))
+            out.append(U.make_finding(ref, "transient_dip", "info", view, first,
+                                      rec - 1 if rec is not None else first, title, expl,
                                       evidence, related=[loss]))
             continue
         # Where the metric settled: the run of identical values it ends on, if any.
@@ -147,8 +166,8 @@ def detect_metric_drops(exp: Experiment, ref: SeriesRef) -> List[Finding]:
         evidence.update(recovered=rec is not None, pinned=pinned,
                         pinned_value=pinned_value * view.raw_scale if pinned else None,
                         final_value=v[-1] * view.raw_scale)
-        severity = "error" if rec is None else "warning"
-        when = "and has not recovered" if rec is None else "and took %d evaluations to recover" % (rec - first)
+        severity = "error"
+        when = "and has not recovered"
         title = "%s collapsed %s → %s at step %d %s" % (
             name, view.shown(pre), view.shown(low), int(view.steps[first]), when)
         parts = ["%s fell from %s to %s between step %d and step %d %s. " % (
@@ -169,10 +188,9 @@ def detect_metric_drops(exp: Experiment, ref: SeriesRef) -> List[Finding]:
             "compare the learning rate schedule), the weight and activation histograms for dead or "
             "exploding layers, and rerun with a 3-10x lower learning rate or gradient clipping. "
             % loss_note)
-        if rec is None:
-            parts.append("Restore the checkpoint from step %d or earlier." % healthy_step)
-        out.append(U.make_finding(ref, "metric_collapse", severity, view, first, len(view) - 1
-                                  if rec is None else rec - 1, title, "".join(parts), evidence,
+        parts.append("Restore the checkpoint from step %d or earlier." % healthy_step)
+        out.append(U.make_finding(ref, "metric_collapse", severity, view, first, len(view) - 1,
+                                  title, "".join(parts), evidence,
                                   related=[loss]))
     return out
 
@@ -202,7 +220,11 @@ def divergence(view: U.View):
         return None
     best = v[best_i]
     span = max(float(v[0] - best), 0.0)
-    sigma = U.residual_noise(view.unsmoothed)
+    # Noise of the healthy part, up to the best: a blow-up measured as its own noise hides itself.
+    raw = view.unsmoothed
+    healthy_noise = best_i + 1 >= DIV_NOISE_MIN_POINTS
+    # Without enough healthy points, the whole curve's noise: inflated by the climb, so cautious.
+    sigma = U.residual_noise(raw[:best_i + 1] if healthy_noise else raw)
     learned = span >= DIV_LEARNED_SHARE * abs(best)
     thr = max(DIV_NOISE_K * sigma, DIV_MIN_SPAN_SHARE * span,
               min(DIV_REL_BEST * abs(best), DIV_REL_SPAN * span) if learned else DIV_REL_BEST * abs(best))
@@ -217,7 +239,10 @@ def divergence(view: U.View):
         return None
     # The climb starts where the curve last left its best level.
     onset = onset_full
-    left_best = best + max(DIV_STAYS_ABOVE * thr, DIV_ONSET_NOISE_K * sigma)
+    # ... measured from the level at the best (the minimum alone is a lucky low point; the points
+    # after it may already be climbing).
+    around = float(np.median(v[max(0, best_i - 2):best_i + 1])) if healthy_noise else best
+    left_best = around + (DIV_ONSET_NOISE_K * sigma if healthy_noise and sigma > 0 else DIV_STAYS_ABOVE * thr)
     while onset - 1 > best_i and v[onset - 1] > left_best:
         onset -= 1
     return best_i, onset, thr, sigma

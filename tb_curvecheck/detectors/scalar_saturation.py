@@ -25,11 +25,10 @@ PINNED_RTOL = 0.05
 MIN_ERROR = 0.02
 # Pinned at 1.1921e-07 this many evaluations running: a healthy loss never reads float32 epsilon.
 MIN_PINNED = 2
-# A healthy ratio drifting through the band can sit in it a few evaluations; the signature must
-# hold this long ...
-MIN_POINTS_LONG = 5
-# ... or this long while the error itself moves by MIN_ERROR_SWING (relative), which a
-# coincidence cannot follow.
+# A healthy ratio drifting through the band can sit in it for many evaluations; the signature
+# must hold this long while the error itself moves by MIN_ERROR_SWING (relative), which a
+# coincidence cannot follow (or as the accuracy falls; a single point only when the run ends there,
+# as post 002's epoch 7 does; or pin the loss at 1.1921e-07).
 MIN_POINTS_MOVING = 3
 MIN_ERROR_SWING = 0.10
 # The episode extends to the last saturated point while at least this share of its points is.
@@ -87,8 +86,8 @@ def detect_saturated(exp: Experiment, ref: SeriesRef) -> List[Finding]:
         length = b - a + 1
         e = err[a:b + 1][np.isfinite(err[a:b + 1])]
         moving = bool(e.size and e.max() > 0 and (e.max() - e.min()) / e.max() >= MIN_ERROR_SWING)
-        if (pinned[a:b + 1].sum() >= MIN_PINNED or length >= MIN_POINTS_LONG
-                or (length >= MIN_POINTS_MOVING and moving) or fell):
+        if pinned[a:b + 1].sum() >= MIN_PINNED or (length >= MIN_POINTS_MOVING and (moving or fell)) \
+                or (fell and b == n - 1):
             chosen = (a, b, fell)
             break
     if chosen is None:

@@ -68,8 +68,8 @@ def detect_overfitting(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     if not U.judged(ref, ("loss",)) or ref.info.split not in ("validation", "test"):
         return []
     train = exp.partner(ref)
-    if train is None:
-        return []
+    if train is None or stalled(exp, train) is not None:
+        return []  # a training loss that never learned has nothing to overfit
     view = U.view_of(ref)
     tview = U.view_of(train)
     v = view.values
@@ -120,19 +120,20 @@ def detect_overfitting(exp: Experiment, ref: SeriesRef) -> List[Finding]:
                            evidence, related=[train])]
 
 
-def detect_no_progress(exp: Experiment, ref: SeriesRef) -> List[Finding]:
+def stalled(exp: Experiment, ref: SeriesRef):
+    """The numbers behind a no_progress verdict on a loss, or None when it learned (or cannot tell)."""
     if not U.judged(ref, ("loss",)):
-        return []
+        return None
     view = U.view_of(ref, smooth=False)
     n = len(view)
     if n < NP_MIN_POINTS:
-        return []
+        return None
     if divergence(view) is not None:
-        return []
+        return None
     v = view.values
     if alternating_stretch(v) is not None:
         # An alternating curve's level is not defined; the oscillation finding tells that story.
-        return []
+        return None
     first = float(np.median(v[:NP_START_POINTS]))
     width = max(NP_MIN_WIDTH, int(NP_BEST_WIDTH_SHARE * n)) | 1
     smooth = U.running_median(v, width)
@@ -148,12 +149,21 @@ def detect_no_progress(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     # The noise where the curve has settled (its second half): a steep start is not noise.
     settled = U.residual_noise(v[n // 2:]) if n - n // 2 >= 4 else sigma
     if significant and (improvement >= NP_MIN_REL * abs(first) or improvement >= NP_CLEAR_K * settled):
-        return []
+        return None
     for m in exp.metrics_for(ref):
         mv = U.view_of(m, smooth=False).values
         if mv.shape[0] >= 2 * NP_START_POINTS and U.is_fraction(mv) and \
                 np.median(mv[-NP_START_POINTS:]) - np.median(mv[:NP_START_POINTS]) >= NP_METRIC_GAIN:
-            return []
+            return None
+    return dict(view=view, n=n, first=first, best=best, improvement=improvement, sigma=sigma, rel=rel)
+
+
+def detect_no_progress(exp: Experiment, ref: SeriesRef) -> List[Finding]:
+    got = stalled(exp, ref)
+    if got is None:
+        return []
+    view, n, first, best = got["view"], got["n"], got["first"], got["best"]
+    improvement, sigma, rel = got["improvement"], got["sigma"], got["rel"]
     name = U.short(ref)
     title = "%s did not improve: %s at the start, best %s (%+.1f %%) over %d evaluations" % (
         name, U.fmt(first), U.fmt(best), -100 * rel if np.isfinite(rel) else 0.0, n)

@@ -283,3 +283,13 @@ def test_a_collapse_that_settles_on_a_pinned_value_names_that_value():
     assert len(collapse) == 1 and collapse[0].start_step == 10
     assert collapse[0].evidence["pinned_value"] == pytest.approx(0.5467)
     assert "From step 12 on it holds exactly 0.5467" in collapse[0].explanation
+
+
+def test_a_metric_that_settles_with_its_loss_after_a_learning_rate_decays_to_nothing_is_not_stuck():
+    acc = [0.77, 0.8333, 0.8433] + [0.85] * 7
+    loss = [0.5669, 0.4515, 0.4407, 0.4298, 0.4287, 0.4277, 0.4276, 0.4275, 0.4275, 0.4275]
+    assert [f for f in scalar_suite.detect(keras(None, None, loss, acc)) if f.kind == "stuck_metric"] == []
+    # The same accuracy while the loss keeps moving by percents: the model learns the prior.
+    moving = list(np.linspace(0.57, 0.45, 10))
+    stuck = [f for f in scalar_suite.detect(keras(None, None, moving, acc)) if f.kind == "stuck_metric"]
+    assert len(stuck) == 1 and stuck[0].start_step == 3

@@ -26,9 +26,10 @@ STUCK_START_POINTS = 3
 STUCK_BELOW_BEST_FRACTION = 0.05
 # ... or this share of the best for unbounded metrics.
 STUCK_BELOW_BEST_RELATIVE = 0.10
-# A loss "still moves" when it spans more than this share of its level during the stuck stretch
-# (float32 rounding alone moves it by ~1e-7).
-LOSS_MOVES_REL = 1e-3
+# A loss "still moves" when it spans more than this share of its level during the stuck stretch:
+# a loss learning the class prior moves by several percent, one that converged with its metric
+# (a learning rate decayed to nothing) by a fraction of a percent.
+LOSS_MOVES_REL = 0.01
 # A fraction-valued metric at its ceiling (1.0) holding still has converged, not stuck.
 CEILING_TOL = 1e-6
 
@@ -104,6 +105,10 @@ def detect_stuck(exp: Experiment, ref: SeriesRef) -> List[Finding]:
     shown = view.shown(value)
     loss = exp.loss_for(ref)
     motion = _loss_motion(loss, int(view.steps[a]), int(view.end_steps[b]))
+    if how == "from_start" and motion is not None and not motion["moves"]:
+        # Metric and loss both settled after early learning: converged, not stuck.  (A loss frozen
+        # from the very start is no_progress's finding.)
+        return []
     partner = exp.partner(ref)
     partner_stuck = False
     if partner is not None and U.judged(partner, ("metric_up",)):

@@ -100,6 +100,13 @@ def format_report(
             if colour:
                 label = _COLOURS[f.severity] + label + _RESET
             lines.append("  %s %-16s %-28s %-14s %s" % (label, f.kind, f.tag, _steps(f), f.title))
+            # One event seen by several detectors is one story: its other
+            # sightings are listed under it rather than as rows of their own.
+            for other in f.evidence.get("corroborating") or []:
+                where = other.get("tag", "")
+                if other.get("run") and other.get("run") != f.run:
+                    where = "%s: %s" % (other["run"], where)
+                lines.append("        + %s (%s)" % (other.get("title", other.get("kind", "")), where))
             if explain:
                 for para in textwrap.wrap(f.explanation, width=width - 8):
                     lines.append("        " + para)

@@ -170,6 +170,11 @@ def detect_metric_drops(exp: Experiment, ref: SeriesRef) -> List[Finding]:
         when = "and has not recovered"
         title = "%s collapsed %s → %s at step %d %s" % (
             name, view.shown(pre), view.shown(low), int(view.steps[first]), when)
+        if pinned and not U.same(np.asarray([low]), np.asarray([pinned_value]))[0]:
+            # The number a user sees on every later step is the one to name.
+            title += "; pinned at %s from step %d" % (view.shown(pinned_value), pinned_from)
+        elif pinned:
+            title += "; pinned there"
         parts = ["%s fell from %s to %s between step %d and step %d %s. " % (
             name[0].upper() + name[1:], view.shown(pre), view.shown(low), healthy_step,
             int(view.steps[first]), when)]

@@ -347,12 +347,14 @@ def _spec() -> List[dict]:
                                              batchnorm=True),
             expect=[]))
     for writer in ("tf2", "tbx"):
-        # A rate decayed to 1e-6: the weights barely move, but they move.
+        # A rate decayed to 5e-7: the weights barely move, but they move, so no
+        # frozen_weights.  The accuracy does stop moving (SPEC: "a decayed
+        # learning rate" is a cause of stuck_metric), so the run is not healthy.
         specs.append(dict(
-            name="hist_%s_healthy_tiny_lr" % writer, healthy=True,
+            name="hist_%s_tiny_lr_not_frozen" % writer, healthy=False,
             make=lambda d, w=writer: loop_run(d, w, 5, widths=(32, 16),
                                               lr=lambda e: 0.05 * 0.1 ** (e // 2)),
-            expect=[]))
+            expect=[], also_ok=("stuck_metric", "no_progress")))
         specs.append(dict(
             name="hist_%s_healthy_tanh" % writer, healthy=True,
             make=lambda d, w=writer: loop_run(d, w, 6, widths=(32, 16), hidden="tanh"),

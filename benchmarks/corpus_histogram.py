@@ -15,7 +15,8 @@ Faults are the real ones: a learning rate that spikes for one epoch (the
 large step that kills ReLUs, or saturates a tanh net and pins its outputs at
 0 and 1), unnormalised inputs that kill a ReLU layer from the first epoch
 (post 001's stuck accuracy), a regression whose learning rate keeps
-growing (exploding gradients), an optimizer that updates only the head (frozen weights).  Healthy runs include sparse ReLU networks, a frozen base
+growing (exploding gradients), an optimizer that updates only the head (frozen weights), a
+stack of eight sigmoid layers (gradients that fade with depth).  Healthy runs include sparse ReLU networks, a frozen base
 by design, and converging runs with a learning-rate decay.
 
 Logdirs are cached under CACHE_DIR/histogram/ (delete it to regenerate).
@@ -318,6 +319,18 @@ def _spec() -> List[dict]:
                          "collapsed_outputs", "saturated_loss", "loss_divergence", "metric_collapse",
                          "stuck_metric", "no_progress", "oscillation", "non_finite",
                          "transient_dip", "low_margin")))
+    # Eight sigmoid layers: the gradient fades by ~4x per layer on the way
+    # down, and the first layers get a thousandth of the last one's.
+    for writer in ("tf2", "tbx"):
+        for seed in range(3):
+            specs.append(dict(
+                name="hist_%s_deep_sigmoid_s%d" % (writer, seed), healthy=False,
+                make=lambda d, w=writer, s=seed: loop_run(d, w, s, hidden="sigmoid",
+                                                          widths=(16,) * 8, epochs=6),
+                expect=[Expect("vanishing_gradients", None, None, (0, 1))],
+                also_ok=("collapsed_outputs", "stuck_metric", "no_progress", "low_margin",
+                         "transient_dip", "oscillation", "loss_divergence", "metric_collapse",
+                         "frozen_weights")))
     # The optimizer handed only the head from epoch 3: the body freezes.
     for writer in ("tf2", "tbx"):
         for seed in range(3):
@@ -355,6 +368,10 @@ def _spec() -> List[dict]:
             make=lambda d, w=writer: loop_run(d, w, 5, widths=(32, 16),
                                               lr=lambda e: 0.05 * 0.1 ** (e // 2)),
             expect=[], also_ok=("stuck_metric", "no_progress")))
+        specs.append(dict(
+            name="hist_%s_healthy_deep_tanh" % writer, healthy=True,
+            make=lambda d, w=writer: loop_run(d, w, 0, widths=(16,) * 8, hidden="tanh", epochs=6),
+            expect=[]))
         specs.append(dict(
             name="hist_%s_healthy_tanh" % writer, healthy=True,
             make=lambda d, w=writer: loop_run(d, w, 6, widths=(32, 16), hidden="tanh"),

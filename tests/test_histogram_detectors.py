@@ -39,6 +39,10 @@ def runs(tmp_path_factory):
                                               widths=(16, 8), epochs=10,
                                               lr=lambda e: 0.002 * 2.0 ** e))
     make("tf2_frozen_body", lambda d: ch.loop_run(d, "tf2", 0, head_only_from=3, epochs=7))
+    make("tbx_deep_sigmoid", lambda d: ch.loop_run(d, "tbx", 0, hidden="sigmoid",
+                                                   widths=(16,) * 8, epochs=4))
+    make("tf2_deep_tanh", lambda d: ch.loop_run(d, "tf2", 0, hidden="tanh",
+                                                widths=(16,) * 8, epochs=4))
     make("keras_healthy_sparse", lambda d: ch.keras_run(d, 1, widths=(64, 32), lr=0.003,
                                                         optimizer="adam", epochs=7))
     return made
@@ -213,6 +217,20 @@ def test_optimizer_over_the_head_only_freezes_the_body(runs):
     assert all(f.start_step in (2, 3) for f in frozen)
     # The head kept learning, so the story is a layer problem, not a dead optimizer.
     assert all(f.evidence["other_weights_moving"] for f in frozen)
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_gradients_fading_with_depth(runs, loader):
+    _, found = _analyse(runs["tbx_deep_sigmoid"], loader)
+    fading = _of(found, "vanishing_gradients")
+    assert fading, [f.title for f in found]
+    tags = {t for f in fading for t in _tags(f)}
+    # The lowest layers fade, the top ones carry the gradient.
+    assert "fc1.weight.grad" in tags and "fc8.weight.grad" not in tags
+    assert fading[0].evidence["across_layers"] and fading[0].evidence["ratio"] <= 1e-3
+    # Eight tanh layers keep their gradients within range of each other.
+    _, quiet = _analyse(runs["tf2_deep_tanh"], loader)
+    assert not _of(quiet, "vanishing_gradients"), [f.title for f in quiet]
 
 
 @pytest.mark.parametrize("loader", LOADERS)

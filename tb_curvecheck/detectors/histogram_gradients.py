@@ -119,3 +119,74 @@ def detect_gradients(run: str, tag: str, role: "HistogramRole", steps: np.ndarra
         ))
     return out
 
+
+
+# Across the layers of one network at one step: a layer whose gradient is
+# three orders of magnitude below the largest layer's learns a thousand times
+# slower.  Healthy nets keep layers within one to two orders (different
+# fan-ins, biases against kernels); a stack of sigmoids loses a factor of ~4
+# per layer and crosses this after five or six layers.
+DEPTH_FACTOR = 1e-3
+
+# Comparing across depth needs a depth: with two layers a large ratio is as
+# likely a bias against a kernel as a fading signal.
+DEPTH_MIN_LAYERS = 3
+
+
+def detect_depth(run: str, items, statistic: str):
+    """`vanishing_gradients` across the layers of one run.
+
+    `items`: (tag, role, steps, magnitude) for every gradient series of the
+    run measured the same way (all histogram RMS, or all logged norms).
+    A layer is flagged where its magnitude is at most DEPTH_FACTOR times the
+    largest layer's at the same step, for MIN_STEPS logged steps.
+    """
+    out = []
+    if len(items) < DEPTH_MIN_LAYERS:
+        return out
+    peak: dict = {}
+    owner: dict = {}
+    for tag, role, steps, mag in items:
+        for s, m in zip(steps.tolist(), np.asarray(mag, dtype=np.float64).tolist()):
+            if np.isfinite(m) and m > peak.get(s, 0.0):
+                peak[s] = m
+                owner[s] = role.name
+    for tag, role, steps, mag in items:
+        mag = np.asarray(mag, dtype=np.float64)
+        top = np.array([peak.get(s, np.nan) for s in steps.tolist()])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # Exact zeros are the absolute criterion's story (a dead layer), not depth's.
+            faded = np.isfinite(mag) & (mag > VANISH_ABSOLUTE) & (mag <= DEPTH_FACTOR * top)
+        hit = first_sustained(faded, MIN_STEPS)
+        if hit is None:
+            continue
+        i, j = hit
+        ratio = float(mag[i] / top[i])
+        symptom = ("gradients of layer %s are %.2g at step %d, 1/%.0f of layer %s's: the "
+                   "signal fades before it reaches this layer" % (
+                       role.name, mag[i], int(steps[i]), 1.0 / ratio, owner[int(steps[i])]))
+        why = (
+            "The loss gradient shrinks on its way down the network, so the lower layers barely "
+            "learn while the upper ones do. Classic causes: a deep stack of sigmoid or tanh "
+            "layers (each multiplies the gradient by at most 0.25 or 1), small initial weights, "
+            "no normalisation or skip connections. Check: ReLU-family activations with He "
+            "initialisation, BatchNorm between layers, or residual connections; then compare "
+            "the layers' gradients again.")
+        out.append(Finding(
+            run=run, tag=tag, kind="vanishing_gradients", severity="info",
+            start_step=int(steps[i]), end_step=int(steps[j]),
+            title=symptom,
+            explanation="%s. %s" % (symptom[0].upper() + symptom[1:], why),
+            evidence={
+                "statistic": statistic,
+                "symptom": symptom,
+                "layer": role.layer,
+                "onset_value": float(mag[i]),
+                "largest_layer": owner[int(steps[i])],
+                "largest_value": float(top[i]),
+                "ratio": ratio,
+                "threshold_factor": DEPTH_FACTOR,
+                "across_layers": True,
+            },
+        ))
+    return out

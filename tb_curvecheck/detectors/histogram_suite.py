@@ -51,6 +51,7 @@ WEIGHT_ROLES = ("kernel", "bias")
 
 def _symptoms(experiment: Experiment) -> List[Finding]:
     found: List[Finding] = []
+    depth: Dict[tuple, list] = {}
     for ref in experiment.histograms:
         if not len(ref.series):
             continue
@@ -71,6 +72,8 @@ def _symptoms(experiment: Experiment) -> List[Finding]:
             candidates.extend(grad.detect_gradients(
                 ref.run, ref.tag, role, ref.series.steps, stats["rms"],
                 stats["non_finite"] >= 1.0, "rms"))
+            depth.setdefault((ref.run, "rms"), []).append(
+                (ref.tag, role, ref.series.steps, stats["rms"]))
         found.extend(f for f in candidates if f is not None)
     for sref in experiment.scalars:
         role = classify(sref.run, sref.tag, scalar=True)
@@ -79,6 +82,12 @@ def _symptoms(experiment: Experiment) -> List[Finding]:
         found.extend(grad.detect_gradients(
             sref.run, sref.tag, role, sref.series.steps, sref.series.values,
             ~np.isfinite(sref.series.values), "value"))
+        depth.setdefault((sref.run, "value"), []).append(
+            (sref.tag, role, sref.series.steps, sref.series.values))
+    for (run, statistic), items in depth.items():
+        # A layer already found vanishing on its own history tells that story.
+        seen = {f.tag for f in found if f.kind == "vanishing_gradients"}
+        found.extend(f for f in grad.detect_depth(run, items, statistic) if f.tag not in seen)
     return found
 
 

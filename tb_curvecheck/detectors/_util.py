@@ -84,8 +84,22 @@ def condense(steps: np.ndarray, values: np.ndarray, max_points: int = MAX_JUDGED
         return steps, steps, values, False
     edges = np.linspace(0, n, max_points + 1).astype(np.int64)
     starts, ends = edges[:-1], edges[1:]
-    med = np.array([np.median(values[a:b]) for a, b in zip(starts, ends)])
-    return steps[starts], steps[ends - 1], med, True
+    return steps[starts], steps[ends - 1], _bin_medians(values, starts, ends), True
+
+
+def _bin_medians(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Median of each values[start:end] in one array operation (bins are
+    non-empty and differ in length by at most one; values are finite)."""
+    lengths = ends - starts
+    width = int(lengths.max())
+    idx = starts[:, None] + np.arange(width)[None, :]
+    inside = idx < ends[:, None]
+    block = values[np.minimum(idx, values.shape[0] - 1)].astype(np.float64, copy=True)
+    block[~inside] = np.inf  # sorts after every real value, never chosen below
+    block.sort(axis=1)
+    lo = ((lengths - 1) // 2)[:, None]
+    hi = (lengths // 2)[:, None]
+    return 0.5 * (np.take_along_axis(block, lo, axis=1)[:, 0] + np.take_along_axis(block, hi, axis=1)[:, 0])
 
 
 def view_of(ref: SeriesRef, smooth: bool = True) -> View:

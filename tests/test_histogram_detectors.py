@@ -166,7 +166,12 @@ def test_keras_collapse_is_explained_by_dead_layer_and_flat_outputs(runs, loader
     flat = _of(found, "collapsed_outputs", "validation", "curvecheck/outputs")
     assert flat and flat[0].start_step == 3
     assert _of(found, "exploding_weights", "train")
+    downstream = _of(found, "vanishing_gradients", "train") + _of(found, "frozen_weights", "train")
     assert _of(found, "vanishing_gradients", "train")
+    # Layers below a dead one lose their gradient because of it: told as its consequence.
+    for f in downstream:
+        assert f.evidence["caused_by"]["kind"] == "dead_units"
+        assert f.severity != "error"
     # Before the kick the ReLU layers were sparse but alive.
     acts = {t: histogram_stats.summarize(h) for t, h in data.histograms["validation"].items()
             if t.startswith("curvecheck/activations/")}

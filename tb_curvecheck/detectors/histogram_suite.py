@@ -213,7 +213,7 @@ def _raise(h: Finding, supports: Sequence[Finding], experiment: Experiment) -> F
     match = _class_share_match(experiment, supports)
     if match is not None and h.kind in ("dead_units", "collapsed_outputs"):
         value, cls, tag = match
-        title += "; it settled at %.4f, the share of class %s" % (value, cls)
+        title += "; %.4f is exactly the share of class %s" % (value, cls)
         joined += (" The accuracy settled at %.4f, exactly the share of class %s in the labels "
                    "(%s): the model predicts that class for every input." % (value, cls, tag))
         evidence["class_share"] = {"value": value, "class": cls, "tag": tag}
@@ -290,4 +290,40 @@ def detect(experiment: Experiment, scalar_findings: Sequence[Finding] = ()) -> L
     for h in _group(symptoms):
         supports = _supports(h, scalar_findings, experiment)
         out.append(_raise(h, supports, experiment) if supports else h)
+    return _downstream_of_dead(out)
+
+
+# What a dead layer does to the layers below it: no gradient flows through
+# units that output only zeros, so their gradients vanish and their weights
+# freeze.  Those findings are consequences, not separate failures.
+DOWNSTREAM_KINDS = ("vanishing_gradients", "frozen_weights")
+
+
+def _downstream_of_dead(findings: List[Finding]) -> List[Finding]:
+    dead = [f for f in findings if f.kind == "dead_units"]
+    if not dead:
+        return findings
+    out = []
+    for f in findings:
+        cause = None
+        if f.kind in DOWNSTREAM_KINDS:
+            # Histograms of one epoch: the layer dies during the epoch that
+            # the weights and gradients show frozen from.
+            near = [d for d in dead if d.start_step - SLACK_STEPS <= f.start_step <= d.end_step]
+            cause = min(near, key=lambda d: d.start_step) if near else None
+        if cause is None:
+            out.append(f)
+            continue
+        layer = cause.evidence.get("layer") or cause.tag
+        evidence = dict(f.evidence)
+        evidence["caused_by"] = {"kind": "dead_units", "run": cause.run, "tag": cause.tag,
+                                 "start_step": cause.start_step}
+        explanation = ("Layer %s died at step %d (its outputs are exact zeros): no gradient "
+                       "flows back through it, so the layers below it stop learning. This is "
+                       "that consequence; the dead layer is the cause to fix. %s" % (
+                           layer, cause.start_step, f.explanation))
+        severity = f.severity if f.severity == "info" else "warning"
+        out.append(dataclasses.replace(
+            f, severity=severity, explanation=explanation, evidence=evidence,
+            related=list(f.related) + [{"run": cause.run, "tag": cause.tag}]))
     return out

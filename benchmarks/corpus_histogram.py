@@ -44,13 +44,15 @@ MAJORITY = 0.5467
 
 
 def make_data(seed: int, n: int = 1200, features: int = 7, scale: float = 1.0,
-              noise: float = 0.3) -> Tuple[np.ndarray, np.ndarray]:
-    """A linearly separable-ish binary problem whose class 0 is 54.67 % of the rows."""
+              noise: float = 0.3, classes: int = 2) -> Tuple[np.ndarray, np.ndarray]:
+    """A linearly separable-ish problem whose class 0 is 54.67 % of the rows
+    (the rest split evenly between the other classes)."""
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, features)).astype("float32")
     w = rng.normal(size=features)
     score = x @ w + noise * rng.normal(size=n)
-    y = (score > np.quantile(score, MAJORITY)).astype("float32")
+    cuts = np.quantile(score, MAJORITY + (1.0 - MAJORITY) * np.arange(classes - 1) / (classes - 1))
+    y = np.searchsorted(cuts, score).astype("float32")
     if scale != 1.0:
         # Unnormalised inputs: some features in the hundreds, as raw sensor data.
         x[:, : features // 2] *= scale
@@ -63,7 +65,7 @@ def keras_run(logdir: str, seed: int, widths: Sequence[int] = (16, 4), lr: float
               kick: Optional[Tuple[int, float]] = None, epochs: int = 10,
               optimizer: str = "sgd", frozen_first: bool = False, scale: float = 1.0,
               callback_kwargs: Optional[dict] = None, decay_at: Optional[int] = None,
-              batchnorm: bool = False):
+              batchnorm: bool = False, classes: int = 2):
     """Trains a small ReLU MLP with `fit`; returns (history, CurveCheck callback).
 
     `kick=(epoch, lr)` sets the learning rate to `lr` for that one epoch: the
@@ -77,7 +79,7 @@ def keras_run(logdir: str, seed: int, widths: Sequence[int] = (16, 4), lr: float
     from tb_curvecheck.keras import CurveCheck
 
     keras.utils.set_random_seed(seed)
-    x, y = make_data(seed, scale=scale)
+    x, y = make_data(seed, scale=scale, classes=classes)
     layers = [keras.Input((x.shape[1],))]
     for i, w in enumerate(widths):
         layers.append(keras.layers.Dense(w, activation="relu", name="dense_%d" % i,
@@ -85,10 +87,14 @@ def keras_run(logdir: str, seed: int, widths: Sequence[int] = (16, 4), lr: float
         if batchnorm:
             layers.append(keras.layers.BatchNormalization())
             layers.append(keras.layers.Dropout(0.2))
-    layers.append(keras.layers.Dense(1, activation="sigmoid", name="out"))
+    if classes > 2:
+        layers.append(keras.layers.Dense(classes, activation="softmax", name="out"))
+    else:
+        layers.append(keras.layers.Dense(1, activation="sigmoid", name="out"))
     model = keras.Sequential(layers)
     opt = keras.optimizers.SGD(lr) if optimizer == "sgd" else keras.optimizers.Adam(lr)
-    model.compile(opt, "binary_crossentropy", metrics=["accuracy"])
+    loss = "sparse_categorical_crossentropy" if classes > 2 else "binary_crossentropy"
+    model.compile(opt, loss, metrics=["accuracy"])
 
     class Schedule(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):

@@ -166,3 +166,20 @@ def test_validation_every_other_epoch_starts_logging_at_the_first_validated_epoc
     # Keras validates after epochs 1 and 3; from the first of them on, every epoch is logged.
     assert list(data.histograms["validation"]["curvecheck/outputs"].steps) == [1, 2, 3]
     assert len([n for n in notes if "no validation data" in n]) == 1
+
+
+def test_softmax_collapse_is_seen_in_the_per_class_outputs(tmp_path):
+    """Pooled softmax outputs of a collapsed model still spread (one value per
+    class); the per-class histograms the callback writes show the collapse."""
+    path = str(tmp_path / "softmax")
+    ch.keras_run(path, 0, kick=(3, 50.0), epochs=5, classes=3)
+    from tb_curvecheck.analysis import pipeline
+
+    data = read_logdir(path, loader="rust")
+    found = pipeline.analyze(data).findings
+    flat = [f for f in found if f.kind == "collapsed_outputs"]
+    assert len(flat) == 1 and flat[0].start_step == 3
+    assert set(flat[0].evidence["tags"]) == {"curvecheck/outputs/class_%d" % k for k in range(3)}
+    # Three class shares logged, summing to one.
+    shares = [data.scalars["validation"]["curvecheck/class_share/%d" % k].values[-1] for k in range(3)]
+    assert sum(shares) == pytest.approx(1.0)

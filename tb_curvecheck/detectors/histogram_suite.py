@@ -189,16 +189,16 @@ def _class_share_match(experiment: Experiment, supports: Sequence[Finding]):
         for key in ("value", "final_value"):
             v = (f.evidence or {}).get(key)
             if isinstance(v, (int, float)) and np.isfinite(v):
-                values.append(float(v))
+                values.append((float(v), f))
     for ref in experiment.scalars:
         if "class_share" not in ref.tag or not len(ref.series):
             continue
         share = float(ref.series.values[-1])
         if not np.isfinite(share):
             continue
-        for v in values:
+        for v, f in values:
             if abs(share - v) <= SHARE_MATCH:
-                return v, ref.tag.rsplit("/", 1)[-1], ref.tag
+                return v, ref.tag.rsplit("/", 1)[-1], ref.tag, f
     return None
 
 
@@ -212,10 +212,11 @@ def _raise(h: Finding, supports: Sequence[Finding], experiment: Experiment) -> F
     evidence = dict(h.evidence)
     match = _class_share_match(experiment, supports)
     if match is not None and h.kind in ("dead_units", "collapsed_outputs"):
-        value, cls, tag = match
-        title += "; %.4f is exactly the share of class %s" % (value, cls)
-        joined += (" The accuracy settled at %.4f, exactly the share of class %s in the labels "
-                   "(%s): the model predicts that class for every input." % (value, cls, tag))
+        value, cls, tag, source = match
+        where = "%s %s" % (source.run.rsplit("/", 1)[-1], source.tag)
+        title += "; %.4f (%s) is exactly the share of class %s" % (value, where, cls)
+        joined += (" %s settled at %.4f, exactly the share of class %s in the labels (%s): the "
+                   "model predicts that class for every input." % (where, value, cls, tag))
         evidence["class_share"] = {"value": value, "class": cls, "tag": tag}
     evidence["corroborated_by"] = {"kind": s.kind, "run": s.run, "tag": s.tag,
                                    "start_step": s.start_step, "severity": s.severity}
@@ -228,12 +229,14 @@ def _raise(h: Finding, supports: Sequence[Finding], experiment: Experiment) -> F
 # one stops receiving gradient; a runaway step grows every weight): one
 # finding per run and onset, naming every layer, instead of one per tensor.
 GROUPED_KINDS = ("frozen_weights", "exploding_weights", "vanishing_gradients",
-                 "exploding_gradients")
+                 "exploding_gradients", "collapsed_outputs", "saturated_outputs")
 
 _GROUP_VERB = {"frozen_weights": "stopped changing",
                "exploding_weights": "grew by orders of magnitude",
                "vanishing_gradients": "vanished",
-               "exploding_gradients": "blew up"}
+               "exploding_gradients": "blew up",
+               "collapsed_outputs": "are the same for every input",
+               "saturated_outputs": "sit at exactly 0 or 1"}
 
 
 def _group(symptoms: List[Finding]) -> List[Finding]:
@@ -253,11 +256,14 @@ def _group(symptoms: List[Finding]) -> List[Finding]:
         head = members[0]
         layers: List[str] = []
         for f in members:
-            name = (f.evidence.get("layer") or f.tag).split("/")[-1]
+            name = (f.evidence.get("layer") or f.tag.split("/")[-1]).split("/")[-1]
             if name not in layers:
                 layers.append(name)
         shown = ", ".join(layers[:6]) + (", ..." if len(layers) > 6 else "")
-        if "gradients" in kind:
+        if kind.endswith("_outputs"):
+            # Per-class output histograms (a softmax) and the pooled one.
+            symptom = "the outputs (%s) %s from step %d" % (shown, _GROUP_VERB[kind], start)
+        elif "gradients" in kind:
             where = ("layer %s" % shown) if len(layers) == 1 else "%d layers (%s)" % (len(layers), shown)
             symptom = "the gradients of %s %s from step %d" % (where, _GROUP_VERB[kind], start)
         else:

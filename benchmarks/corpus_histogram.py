@@ -269,6 +269,17 @@ def _spec() -> List[dict]:
                     Expect("vanishing_gradients", "train", None, (kick_epoch, kick_epoch + 2))],
             also_ok=("frozen_weights", "saturated_outputs", "metric_collapse", "stuck_metric",
                      "loss_divergence", "saturated_loss", "no_progress", "non_finite")))
+    # The same with a 3-class softmax: the pooled outputs keep one spike per
+    # class, the per-class histograms show every input gets the same answer.
+    for seed in range(3):
+        specs.append(dict(
+            name="hist_keras_softmax_collapse_s%d" % seed, healthy=False,
+            make=lambda d, s=seed: keras_run(d, s, kick=(3, 50.0), epochs=8, classes=3),
+            expect=[Expect("dead_units", None, None, (3, 4)),
+                    Expect("collapsed_outputs", "validation", None, (3, 4))],
+            also_ok=("frozen_weights", "saturated_outputs", "metric_collapse", "stuck_metric",
+                     "loss_divergence", "saturated_loss", "no_progress", "non_finite",
+                     "exploding_gradients", "vanishing_gradients", "exploding_weights")))
     # The same failure in custom loops, through tf.summary and tensorboardX.
     for writer in ("tf2", "tbx"):
         for seed in range(4):
@@ -325,6 +336,15 @@ def _spec() -> List[dict]:
                          "collapsed_outputs", "saturated_loss", "loss_divergence", "metric_collapse",
                          "stuck_metric", "no_progress", "oscillation", "non_finite",
                          "transient_dip", "low_margin")))
+    # A learning rate of 0 (a schedule that multiplies by a zero, a typo):
+    # nothing moves at all.
+    for seed in range(2):
+        specs.append(dict(
+            name="hist_keras_lr_zero_s%d" % seed, healthy=False,
+            make=lambda d, s=seed: keras_run(d, 30 + s, lr=0.0, epochs=6),
+            expect=[Expect("frozen_weights", "train", None, (0, 0))],
+            also_ok=("no_progress", "stuck_metric", "collapsed_outputs", "dead_units",
+                     "vanishing_gradients")))
     # Eight sigmoid layers: the gradient fades by ~4x per layer on the way
     # down, and the first layers get a thousandth of the last one's.
     for writer in ("tf2", "tbx"):
@@ -359,6 +379,12 @@ def _spec() -> List[dict]:
         make=lambda d: keras_run(d, 7, widths=(32, 16), lr=0.003, optimizer="adam",
                                  frozen_first=True),
         expect=[]))
+    for seed in range(2):
+        specs.append(dict(
+            name="hist_keras_healthy_softmax_s%d" % seed, healthy=True,
+            make=lambda d, s=seed: keras_run(d, 20 + s, widths=(32, 16), lr=0.003,
+                                             optimizer="adam", classes=3),
+            expect=[]))
     for seed in range(2):
         specs.append(dict(
             name="hist_keras_healthy_batchnorm_s%d" % seed, healthy=True,

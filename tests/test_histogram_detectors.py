@@ -282,3 +282,16 @@ def test_symptom_is_info_alone_and_raised_when_curves_agree(runs):
     # A warning on the curves gives a warning, not an error.
     warn = _scalar("stuck_metric", "train", "epoch_accuracy", 3, 6, "warning")
     assert {f.severity for f in histogram_suite.detect(exp, [warn]) if f.kind == "collapsed_outputs"} == {"warning"}
+
+
+def test_learning_rate_zero_freezes_everything_and_says_why(tmp_path):
+    path = str(tmp_path / "lr0")
+    ch.keras_run(path, 3, lr=0.0, epochs=5)
+    _, found = _analyse(path, "python")
+    frozen = _of(found, "frozen_weights", "train")
+    assert len(frozen) == 1, [f.title for f in frozen]
+    assert frozen[0].evidence["other_weights_moving"] is False
+    assert frozen[0].evidence["learning_rate"]["tag"] == "epoch_learning_rate"
+    assert frozen[0].severity == "warning"
+    # Moving normalisation statistics are not weights: none here, so every layer is named.
+    assert set(frozen[0].evidence["layers"]) == {"dense_0", "dense_1", "out"}

@@ -296,7 +296,29 @@ def detect(experiment: Experiment, scalar_findings: Sequence[Finding] = ()) -> L
     for h in _group(symptoms):
         supports = _supports(h, scalar_findings, experiment)
         out.append(_raise(h, supports, experiment) if supports else h)
-    return _downstream_of_dead(out)
+    return _downstream_of_dead([_zero_rate(f, experiment) for f in out])
+
+
+def _zero_rate(f: Finding, experiment: Experiment) -> Finding:
+    """Weights frozen everywhere while the logged learning rate is exactly 0:
+    the learning-rate curve agrees, and names the cause."""
+    if f.kind != "frozen_weights" or f.evidence.get("other_weights_moving", True):
+        return f
+    for ref in experiment.scalars:
+        if ref.info.role != "learning_rate" or not len(ref.series):
+            continue
+        steps, values = ref.series.steps, ref.series.values
+        sel = (steps >= f.start_step) & (steps <= f.end_step)
+        if sel.any() and np.all(values[sel] == 0.0):
+            evidence = dict(f.evidence)
+            evidence["learning_rate"] = {"run": ref.run, "tag": ref.tag, "value": 0.0}
+            return dataclasses.replace(
+                f, severity="warning" if f.severity == "info" else f.severity,
+                title="%s: the learning rate (%s) is 0" % (f.title, ref.tag),
+                explanation=f.explanation + " The logged learning rate %s is exactly 0 over "
+                "these steps: that is why." % ref.tag,
+                evidence=evidence, related=list(f.related) + [ref.ref()])
+    return f
 
 
 # What a dead layer does to the layers below it: no gradient flows through

@@ -309,6 +309,35 @@ class HistogramRef:
         return {"run": self.run, "tag": self.tag}
 
 
+@dataclasses.dataclass(frozen=True)
+class LayerRole:
+    """What a histogram tag (or a per-layer scalar such as a gradient norm)
+    holds, decided in `analysis.histogram_roles`.
+
+    `role`: kernel, bias, norm_stat, activations, outputs, gradients,
+    gradient_norm or unknown.  `layer` is the layer's path as the tag spells
+    it (None when the tag names none); `name` its last component, for
+    explanations ("dense_1").
+    """
+
+    role: str
+    layer: Optional[str] = None
+    param: Optional[str] = None
+
+    @property
+    def name(self) -> str:
+        if not self.layer:
+            return "the model"
+        return self.layer.split("/")[-1]
+
+    @property
+    def is_weight(self) -> bool:
+        return self.role in ("kernel", "bias")
+
+
+UNKNOWN_LAYER_ROLE = LayerRole("unknown")
+
+
 @dataclasses.dataclass(eq=False)
 class Experiment:
     """Runs that belong to one training job (e.g. `exp/train` and
@@ -320,6 +349,11 @@ class Experiment:
     runs: Tuple[str, ...]
     scalars: List[SeriesRef] = dataclasses.field(default_factory=list)
     histograms: List[HistogramRef] = dataclasses.field(default_factory=list)
+    # (run, tag) -> what the histogram (or per-layer scalar) holds.
+    layer_roles: Dict[Tuple[str, str], LayerRole] = dataclasses.field(default_factory=dict)
+
+    def layer_role(self, run: str, tag: str) -> LayerRole:
+        return self.layer_roles.get((run, tag), UNKNOWN_LAYER_ROLE)
 
     def find(
         self,

@@ -13,6 +13,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 import numpy as np
 
 from ..model import Experiment, HistogramRef, HistogramSeries, ScalarSeries, SeriesRef, TagInfo
+from . import histogram_roles
 from .roles import FRACTION_METRICS, SPLIT_WORDS, _tokens, classify
 
 # A fraction-valued metric whose finite values reach past this is on a 0-100
@@ -94,8 +95,12 @@ def build_experiments(
                 continue
             info = _with_percent(classify(run, tag), series)
             exp.scalars.append(SeriesRef(run=run, tag=tag, info=info, series=series))
+            layer = histogram_roles.classify(run, tag, scalar=True)
+            if layer.role != "unknown":
+                exp.layer_roles[(run, tag)] = layer
         for tag, hseries in sorted(histograms.get(run, {}).items()):
             exp.histograms.append(HistogramRef(run=run, tag=tag, series=hseries))
+            exp.layer_roles[(run, tag)] = histogram_roles.classify(run, tag)
     return [by_name[k] for k in sorted(by_name)]
 
 

@@ -17,9 +17,10 @@ A tag whose name tells nothing gets role "unknown", and detectors leave it alone
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Optional, Tuple
+
+from ..model import LayerRole
 
 HISTOGRAM_ROLES: Tuple[str, ...] = (
     "kernel",  # trainable weights that multiply: kernel, weight, embeddings, recurrent kernels
@@ -54,25 +55,9 @@ _NOISE = {"histogram", "histograms", "hist", "histo", "summary", "curvecheck", "
           "value", "param", "params", "parameters", "var", "variable", "variables"}
 
 
-@dataclasses.dataclass(frozen=True)
-class HistogramRole:
-    """`role` is one of HISTOGRAM_ROLES; `layer` the layer's path as the tag
-    spells it (None when the tag does not name one); `name` its last component,
-    for explanations ("dense_1")."""
-
-    role: str
-    layer: Optional[str] = None
-    param: Optional[str] = None
-
-    @property
-    def name(self) -> str:
-        if not self.layer:
-            return "the model"
-        return self.layer.split("/")[-1]
-
-    @property
-    def is_weight(self) -> bool:
-        return self.role in ("kernel", "bias")
+# The dataclass lives in the model so that detectors can read it without
+# importing the analysis.
+HistogramRole = LayerRole
 
 
 def _strip_suffix(token: str) -> str:

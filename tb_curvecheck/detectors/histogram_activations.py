@@ -4,15 +4,14 @@ output histograms.  Each returns the symptom alone at severity `info`;
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, Optional
+from typing import Dict, Optional
 
 import numpy as np
 
-from ..model import Finding, HistogramRef
+from ..model import LayerRole, Finding, HistogramRef
 from .histogram_stats import END_TOLERANCE, baseline, first_sustained
 
-if TYPE_CHECKING:  # what a tag is, decided in analysis.histogram_roles; only its fields are read here
-    from ..analysis.histogram_roles import HistogramRole
+HistogramRole = LayerRole  # what a tag is, decided in analysis.histogram_roles
 
 # A ReLU layer is normally sparse: half its outputs are zero after
 # BatchNorm, up to ~80-90 % in wide layers.  At 97 % zeros nearly every unit

@@ -8,15 +8,13 @@ Symptoms alone are `info`; `histogram_suite` raises them when the curves agree.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..model import Finding
+from ..model import LayerRole, Finding
 from .histogram_stats import baseline, first_sustained
 
-if TYPE_CHECKING:  # what a tag is, decided in analysis.histogram_roles; only its fields are read here
-    from ..analysis.histogram_roles import HistogramRole
+HistogramRole = LayerRole  # what a tag is, decided in analysis.histogram_roles
 
 # Early gradients are noisy and largest in the first updates; the median of
 # the first few logged steps is the reference.

@@ -13,7 +13,6 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from ..analysis.histogram_roles import classify
 from ..model import Experiment, Finding, SEVERITY_RANK
 from . import histogram_activations as act
 from . import histogram_gradients as grad
@@ -55,7 +54,7 @@ def _symptoms(experiment: Experiment) -> List[Finding]:
     for ref in experiment.histograms:
         if not len(ref.series):
             continue
-        role = classify(ref.run, ref.tag)
+        role = experiment.layer_role(ref.run, ref.tag)
         if role.role == "unknown" or role.role == "norm_stat":
             continue
         stats = summarize(ref.series)
@@ -76,7 +75,7 @@ def _symptoms(experiment: Experiment) -> List[Finding]:
                 (ref.tag, role, ref.series.steps, stats["rms"]))
         found.extend(f for f in candidates if f is not None)
     for sref in experiment.scalars:
-        role = classify(sref.run, sref.tag, scalar=True)
+        role = experiment.layer_role(sref.run, sref.tag)
         if role.role != "gradient_norm" or not len(sref.series):
             continue
         found.extend(grad.detect_gradients(
@@ -102,7 +101,7 @@ def _note_other_weights(frozen: List[Finding], experiment: Experiment) -> None:
         for ref in experiment.histograms:
             if ref.run != f.run or ref.tag == f.tag:
                 continue
-            if classify(ref.run, ref.tag).role not in WEIGHT_ROLES:
+            if experiment.layer_role(ref.run, ref.tag).role not in WEIGHT_ROLES:
                 continue
             steps = ref.series.steps
             sel = (steps > f.start_step) & (steps <= f.end_step)

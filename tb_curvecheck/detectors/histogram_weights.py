@@ -5,15 +5,14 @@ curves agree (and the severity rises) is decided in `histogram_suite`.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Dict, Optional
+from typing import Dict, Optional
 
 import numpy as np
 
-from ..model import Finding, HistogramRef
+from ..model import LayerRole, Finding, HistogramRef
 from .histogram_stats import baseline, first_sustained
 
-if TYPE_CHECKING:  # what a tag is, decided in analysis.histogram_roles; only its fields are read here
-    from ..analysis.histogram_roles import HistogramRole
+HistogramRole = LayerRole  # what a tag is, decided in analysis.histogram_roles
 
 # The reference scale is the median of the first few logged steps: one step
 # can be an outlier (Keras logs after the first epoch, when a large first

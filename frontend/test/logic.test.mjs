@@ -4,6 +4,7 @@ import { alignSeries, nearestIndex, finiteRange } from '../src/logic/align.js';
 import { parseValues, nonFiniteStretches, formatValue } from '../src/logic/values.js';
 import {
   filterFindings, groupFindings, summaryText, runMatcher, findingsAtStep, seriesKey, findingKey, chartForFinding,
+  groupTags, corroboratingOf,
 } from '../src/logic/findings.js';
 import {
   parseState, formatState, composeParentHash, parseParentHash, DEFAULTS,
@@ -112,4 +113,25 @@ test('a second statistic of one histogram does not land on the first one\'s char
   const charts = [{ id: chartForFinding(a, []), kind: 'histogram', series: [{ run: 'r', tag: 'h' }] }];
   assert.equal(chartForFinding(b, charts), chartForFinding(b, []));
   assert.notEqual(chartForFinding(b, charts), charts[0].id);
+});
+
+test('a grouped finding names all its tags, its own first, and gets a chart of its own', () => {
+  const tags = ['g/a', 'g/b', 'g/c'];
+  const f = { run: 'r', tag: 'g/b', kind: 'vanishing_gradients', evidence: { statistic: 'value', tags } };
+  assert.deepEqual(groupTags(f), ['g/b', 'g/a', 'g/c']);
+  assert.deepEqual(groupTags({ run: 'r', tag: 'loss', evidence: {} }), ['loss']);
+  const charts = [{ id: 'single', series: [{ run: 'r', tag: 'g/b' }] }];
+  assert.notEqual(chartForFinding(f, charts), 'single');
+  const alone = { ...f, evidence: { statistic: 'value', tags: ['g/b'] } };
+  assert.equal(chartForFinding(alone, charts), 'single');
+});
+
+test('corroborating findings carry their lead\'s key; malformed entries are dropped', () => {
+  const c = { run: 'r/validation', tag: 'acc', kind: 'metric_collapse', severity: 'error', start_step: 10, end_step: 23 };
+  const lead = { run: 'r/train', tag: 'acc', kind: 'metric_collapse', start_step: 10, evidence: { corroborating: [c, { run: 'x' }, null] } };
+  const out = corroboratingOf(lead);
+  assert.equal(out.length, 1);
+  assert.equal(out[0].run, 'r/validation');
+  assert.equal(out[0].leadKey, findingKey(lead));
+  assert.deepEqual(corroboratingOf({ run: 'r', tag: 't', evidence: {} }), []);
 });

@@ -99,6 +99,9 @@ export function seriesKey(run, tag) {
  * else a histogram chart id (see histogramChartId).
  */
 export function chartForFinding(f, charts) {
+  // A finding over many layers at once gets its own chart with all of them:
+  // the single-tag chart of its first layer would hide that it is many.
+  if (groupTags(f).length > 1) return histogramChartId(f);
   for (const c of charts) {
     if (c.kind === 'histogram') continue;
     if (c.series.some((s) => s.run === f.run && s.tag === f.tag)) return c.id;
@@ -111,4 +114,27 @@ export function histogramChartId(f) {
   // and on its step-to-step change, two different curves.
   const stat = f.evidence && typeof f.evidence.statistic === 'string' ? f.evidence.statistic : '';
   return `hist\u241f${f.run}\u241f${f.tag}\u241f${stat}`;
+}
+
+/**
+ * The tags a grouped finding covers (`evidence.tags`, same run), its own tag
+ * first; just `[f.tag]` for an ordinary finding.
+ */
+export function groupTags(f) {
+  const listed = f.evidence && Array.isArray(f.evidence.tags)
+    ? f.evidence.tags.filter((t) => typeof t === 'string') : [];
+  return [f.tag, ...listed.filter((t) => t !== f.tag)];
+}
+
+/**
+ * The findings a lead finding folded into its story (`evidence.corroborating`,
+ * full finding objects), each with `leadKey` set to the lead's key.
+ */
+export function corroboratingOf(f) {
+  const list = f && f.evidence && Array.isArray(f.evidence.corroborating) ? f.evidence.corroborating : [];
+  const lead = findingKey(f);
+  return list
+    .filter((c) => c && typeof c === 'object' && typeof c.run === 'string' && typeof c.tag === 'string'
+      && Number.isFinite(c.start_step) && Number.isFinite(c.end_step))
+    .map((c) => ({ ...c, leadKey: lead }));
 }

@@ -7,7 +7,7 @@ import { parseValues, formatSteps, formatValue } from '../logic/values.js';
 import { thinMinMax } from '../logic/thin.js';
 import {
   SEVERITIES, filterFindings, groupFindings, summaryText, countBySeverity, runMatcher,
-  findingKey, chartForFinding, histogramChartId, seriesKey,
+  findingKey, chartForFinding, histogramChartId, seriesKey, groupTags, corroboratingOf,
 } from '../logic/findings.js';
 import {
   parseState, formatState, parseParentHash, composeParentHash, DEFAULTS,
@@ -17,6 +17,9 @@ const PLUGIN = 'curvecheck';
 // The `findings` answer carries a generation id, so a poll that finds nothing
 // new costs one small request; TensorBoard's DataReloaded also triggers one.
 const POLL_MS = 5000;
+// A grouped finding can cover dozens of tags; past this many lines a chart
+// is unreadable, so the rest are named under it instead.
+const MAX_GROUP_TAGS = 6;
 const SEVERITY_LABEL = { error: 'Errors', warning: 'Warnings', info: 'Infos' };
 const STAT_LABEL = {
   zero_fraction: 'share of exact zeros',
@@ -164,6 +167,14 @@ export class App {
 
   isDark() {
     return this.dark;
+  }
+
+  /** A drawn series' colour: its own palette slot in a grouped chart, else its run's. */
+  colorOf(d) {
+    if (d.paletteIndex !== null && d.paletteIndex !== undefined) {
+      return pick(RUN_PALETTE[d.paletteIndex % RUN_PALETTE.length], this.dark);
+    }
+    return this.colorFor(d.run);
   }
 
   colorFor(run) {
@@ -316,23 +327,36 @@ export class App {
       seen.add(id);
       const stat = (f.evidence && typeof f.evidence.statistic === 'string') ? f.evidence.statistic : null;
       const exp = this.experiments.find((e) => e.runs.includes(f.run));
-      const info = (this.tagInfo[f.run] || {})[f.tag];
-      if (info && info.type === 'scalar') {
-        // A scalar the tags route does not chart (a callback's own series).
-        out.push({
-          id, kind: 'scalar', experiment: exp ? exp.name : f.run, title: f.tag, subtitle: f.run,
-          series: [{ run: f.run, tag: f.tag, label: f.run }],
-        });
-        continue;
-      }
+      const runTags = this.tagInfo[f.run] || {};
+      const all = groupTags(f);
+      const tags = all.slice(0, MAX_GROUP_TAGS);
+      const more = all.length - tags.length;
+      const grouped = all.length > 1;
+      // "value": the flagged series is a scalar (a callback's gradient norm).
+      const info = runTags[f.tag];
+      const scalar = stat === 'value' || Boolean(info && info.type === 'scalar');
+      const statText = stat && stat !== 'value' ? (STAT_LABEL[stat] || stat) : '';
+      // Several tags of one run: each gets a colour of its own, the run's
+      // colour would make them one line.
+      const series = tags.map((tag, i) => ({
+        run: f.run,
+        tag,
+        label: grouped ? tag : (scalar ? f.run : `${f.run} · ${statText}`),
+        paletteIndex: grouped ? i : null,
+      }));
+      const parts = [f.run];
+      if (statText) parts.push(`${statText} per step`);
+      if (grouped) parts.push(`${all.length} tags flagged together`);
       out.push({
         id,
-        kind: 'histogram',
+        kind: scalar ? 'scalar' : 'histogram',
         experiment: exp ? exp.name : f.run,
-        title: f.tag,
-        subtitle: `${f.run} · ${stat ? (STAT_LABEL[stat] || stat) : 'histogram statistic'} per step`,
-        statistic: stat,
-        series: [{ run: f.run, tag: f.tag, label: `${f.run} · ${stat ? (STAT_LABEL[stat] || stat) : ''}` }],
+        title: grouped ? `${f.kind.replace(/_/g, ' ')}: ${all.length} tags` : f.tag,
+        subtitle: parts.join(' · '),
+        statistic: scalar ? null : stat,
+        grouped,
+        more: more > 0 ? `${more} more flagged with it, not drawn: ${all.slice(MAX_GROUP_TAGS).join(', ')}` : '',
+        series,
       });
     }
     return out;
@@ -409,7 +433,8 @@ export class App {
       class: 'cc-finding-head',
       'aria-pressed': selected ? 'true' : 'false',
       dataset: { findingKey: key },
-      onclick: () => this.update({ finding: selected && this.state.finding === key ? '' : key }),
+      // The state, not `selected`: this button outlives the render that made it.
+      onclick: () => this.update({ finding: this.state.finding === key ? '' : key }),
     },
     h('span', { class: `cc-sev-badge cc-sev-${f.severity}`, text: f.severity }),
     h('span', { class: 'cc-finding-title', text: f.title }),
@@ -419,17 +444,55 @@ export class App {
       h('p', { class: 'cc-explanation', text: f.explanation || '' }),
       this.evidenceList(f.evidence),
       (f.related && f.related.length) ? h('p', { class: 'cc-related' }, 'Also rests on: ',
-        f.related.map((r, i) => h('span', { class: 'cc-related-item', text: `${i ? ', ' : ''}${r.run} · ${r.tag}` }))) : null);
+        f.related.map((r, i) => h('span', { class: 'cc-related-item', text: `${i ? ', ' : ''}${r.run} · ${r.tag}` }))) : null,
+      this.corroboratingList(f));
     return h('article', {
       class: `cc-finding cc-sev-${f.severity}${selected ? ' cc-selected' : ''}`,
       dataset: { findingKey: key, run: f.run, tag: f.tag, kind: f.kind, severity: f.severity },
     }, head, details);
   }
 
+  /** The findings folded into this story; a click shows that one's chart. */
+  corroboratingList(f) {
+    const list = corroboratingOf(f);
+    if (!list.length) return null;
+    return h('div', { class: 'cc-corroborating' },
+      h('p', { class: 'cc-corroborating-head', text: 'The same event shows in:' }),
+      h('ul', { class: 'cc-corroborating-list' }, list.map((c) => h('li', null, h('button', {
+        type: 'button',
+        class: 'cc-corroborating-item',
+        dataset: { run: c.run, tag: c.tag, kind: c.kind, startStep: c.start_step, endStep: c.end_step },
+        onclick: () => this.showCorroborating(f, c),
+      },
+      h('span', { class: `cc-sev-dot cc-sev-${c.severity}` }),
+      h('span', { class: 'cc-corroborating-where', text: `${c.run} · ${c.tag}` }),
+      h('span', { class: 'cc-corroborating-what', text: ` ${String(c.kind).replace(/_/g, ' ')}, ${formatSteps(c.start_step, c.end_step)}` }))))));
+  }
+
+  showCorroborating(lead, c) {
+    const key = findingKey(lead);
+    if (this.state.finding !== key) this.update({ finding: key });
+    const card = this.cards.get(chartForFinding(c, this.charts));
+    if (!card || card.el.hidden) return;
+    card.el.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    card.el.classList.add('cc-card-flash');
+    setTimeout(() => card.el.classList.remove('cc-card-flash'), 1200);
+    if (card.state === 'pending') this.loadCard(card);
+  }
+
+  /** The selected story's corroborating findings, while it passes the filters. */
+  corroboratingFor(key) {
+    if (!key) return [];
+    const f = this.visibleFindings().find((x) => findingKey(x) === key);
+    return f ? corroboratingOf(f) : [];
+  }
+
   evidenceList(evidence) {
     if (!evidence || typeof evidence !== 'object') return null;
     const dl = h('dl', { class: 'cc-evidence' });
     for (const [k, v] of Object.entries(evidence)) {
+      // Listed on its own below, finding by finding.
+      if (k === 'corroborating') continue;
       let text;
       if (typeof v === 'number') text = formatValue(v);
       else if (Array.isArray(v)) text = v.map((x) => (typeof x === 'number' ? formatValue(x) : String(x))).slice(0, 12).join(', ') + (v.length > 12 ? ', …' : '');
@@ -476,9 +539,15 @@ export class App {
     // Experiments with findings first, worst first; inside, charts with findings first.
     const rank = { error: 0, warning: 1, info: 2 };
     const worstOfChart = new Map();
-    for (const f of this.findings) {
+    const note = (f) => {
       const id = chartForFinding(f, this.charts);
       worstOfChart.set(id, Math.min(worstOfChart.get(id) ?? 9, rank[f.severity] ?? 3));
+    };
+    for (const f of this.findings) {
+      note(f);
+      // The charts where a story also shows (its loss, its other split) sit
+      // with its own, not after every chart that has a finding.
+      for (const c of corroboratingOf(f)) note(c);
     }
     const byExp = new Map();
     for (const c of this.charts) {
@@ -583,7 +652,7 @@ export class App {
             thinned = thinned || t.thinned;
           }
           return {
-            run: s.run, tag: s.tag, label: spec.label || s.run, steps, values: vals,
+            run: s.run, tag: s.tag, label: spec.label || s.run, paletteIndex: spec.paletteIndex ?? null, steps, values: vals,
             thinned, sampled: Boolean(s.sampled), total: s.total_points ?? s.steps.length,
           };
         });
@@ -602,16 +671,28 @@ export class App {
   }
 
   async histogramData(spec) {
-    const s = spec.series[0];
-    const res = await api.histogramStats(s.run, s.tag);
-    const stats = res.stats || {};
-    const name = spec.statistic && stats[spec.statistic] ? spec.statistic : Object.keys(stats)[0];
-    if (!name) return [];
-    return [{
-      run: s.run, tag: s.tag, label: `${s.run} · ${STAT_LABEL[name] || name}`,
-      steps: res.steps || [], values: parseValues(stats[name]), thinned: false, sampled: false,
-      total: (res.steps || []).length,
-    }];
+    const answers = await Promise.all(spec.series.map((s) => api.histogramStats(s.run, s.tag)));
+    const out = [];
+    spec.series.forEach((s, i) => {
+      const res = answers[i];
+      const stats = res.stats || {};
+      const name = spec.statistic && stats[spec.statistic] ? spec.statistic : Object.keys(stats)[0];
+      if (!name) return;
+      let steps = res.steps || [];
+      let values = parseValues(stats[name]);
+      // A step-to-step change has no value at the first step: that NaN is not
+      // in the data, and a NaN marker per layer would say it is.
+      if (name === 'change' && values.length && Number.isNaN(values[0])) {
+        steps = steps.slice(1);
+        values = values.slice(1);
+      }
+      out.push({
+        run: s.run, tag: s.tag, label: spec.grouped ? s.label : `${s.run} · ${STAT_LABEL[name] || name}`,
+        paletteIndex: s.paletteIndex ?? null,
+        steps, values, thinned: false, sampled: false, total: steps.length,
+      });
+    });
+    return out;
   }
 
   noteDrawn() {

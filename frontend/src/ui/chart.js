@@ -110,7 +110,7 @@ export class ChartCard {
     const columns = [x];
     this.layers = [];
     visible.forEach((d, i) => {
-      const color = this.ctx.colorFor(d.run);
+      const color = this.ctx.colorOf(d);
       if (weight > 0) {
         const sm = alignSeries([{ steps: d.steps, values: smooth(d.values, weight) }]).ys[0];
         // alignSeries over one series only covers its own steps: re-map to x.
@@ -172,11 +172,12 @@ export class ChartCard {
       if (d.thinned) note.push(`${d.steps.length} of ${d.total} points drawn`);
       if (d.sampled) note.push('TensorBoard kept a sample');
       this.legendEl.appendChild(h('span', { class: 'cc-legend-item', dataset: { run: d.run } },
-        h('span', { class: 'cc-swatch', style: { background: this.ctx.colorFor(d.run) } }),
+        h('span', { class: 'cc-swatch', style: { background: this.ctx.colorOf(d) } }),
         h('span', { class: 'cc-legend-run', text: d.label }),
         note.length ? h('span', { class: 'cc-legend-note', text: ` (${note.join('; ')})` }) : null));
     }
     if (weight > 0) this.legendEl.appendChild(h('span', { class: 'cc-legend-note', text: `smoothed ${weight}, raw curve faint` }));
+    if (this.spec.more) this.legendEl.appendChild(h('span', { class: 'cc-legend-note cc-legend-more', text: this.spec.more }));
   }
 
   rememberZoom() {
@@ -270,6 +271,38 @@ export class ChartCard {
       }
       this.overlay.appendChild(band);
     }
+    // The selected story's corroborating findings, each on its own tag's
+    // chart: fainter than a finding of its own, since it is not one.
+    for (const c of this.ctx.corroboratingFor(this.selectedKey)) {
+      if (!keys.has(seriesKey(c.run, c.tag))) continue;
+      let left = u.valToPos(c.start_step - half, 'x');
+      let right = u.valToPos(c.end_step + half, 'x');
+      if (right < 0 || left > width) continue;
+      left = Math.max(0, left);
+      right = Math.min(width, Math.max(right, left + 3));
+      const color = pick(SEVERITY_COLORS[c.severity] || SEVERITY_COLORS.info, dark);
+      const band = h('div', {
+        class: `cc-band cc-band-corroborating cc-sev-${c.severity}`,
+        dataset: {
+          startStep: c.start_step, endStep: c.end_step, run: c.run, tag: c.tag, kind: c.kind, leadKey: c.leadKey,
+        },
+        title: `${c.run} · ${c.tag}: ${c.title || shortKind(c.kind)} (part of the selected finding)`,
+        style: { left: `${left}px`, width: `${right - left}px`, background: withAlpha(color, 0.05), borderColor: color },
+      });
+      // One label per kind: a story's stuck-metric findings on both splits
+      // start a step apart and would print the same words twice.
+      const labelKey = `corroborating|${c.kind}`;
+      if (!labelled.has(labelKey) && !labelled.has(`${c.kind}|${c.start_step}|${c.end_step}`)) {
+        labelled.add(labelKey);
+        band.appendChild(h('span', {
+          class: 'cc-band-label cc-band-label-corroborating',
+          text: shortKind(c.kind),
+          style: { top: `${labelTop + (row % 4) * 14}px`, color },
+        }));
+        row += 1;
+      }
+      this.overlay.appendChild(band);
+    }
   }
 
   layoutNonFinite() {
@@ -280,7 +313,7 @@ export class ChartCard {
     const half = this.halfStep();
     this.layers.forEach((layer, li) => {
       const { d } = layer;
-      const color = this.ctx.colorFor(d.run);
+      const color = this.ctx.colorOf(d);
       for (const st of nonFiniteStretches(d.steps, d.values)) {
         let left = u.valToPos(st.start - half, 'x');
         let right = u.valToPos(st.end + half, 'x');
@@ -349,7 +382,7 @@ export class ChartCard {
         text = `${formatValue(smoothed)} (raw ${formatValue(rawVal)})`;
       }
       this.tooltip.appendChild(h('div', { class: 'cc-tip-row' },
-        h('span', { class: 'cc-swatch', style: { background: this.ctx.colorFor(layer.d.run) } }),
+        h('span', { class: 'cc-swatch', style: { background: this.ctx.colorOf(layer.d) } }),
         h('span', { class: 'cc-tip-run', text: layer.d.label }),
         h('span', { class: 'cc-tip-val', text })));
     });

@@ -76,6 +76,12 @@ def test_screenshot_of_the_tab_on_the_demo_logs(session):
     print("\nCurveCheck tab on the demo logs: click to first screen of charts drawn %.2f s "
           "(module start to drawn %d ms)" % (wall, drawn_ms))
 
+    # Unsmoothed: post 000's story is a drop in one step, which smoothing
+    # would draw as a slide.
+    smoothing = frame.locator(".cc-smooth-number")
+    smoothing.fill("0")
+    smoothing.press("Enter")
+    frame.wait_for_function("location.hash.includes('smoothing=0')")
     finding = _collapse(session.base)
     item = frame.locator(".cc-finding[data-run='%s'][data-kind=metric_collapse]" % COLLAPSE)
     item.locator(".cc-finding-head").click()
@@ -96,6 +102,10 @@ def test_screenshot_of_the_tab_on_the_demo_logs(session):
     hover_until_tooltip(card, inside_band)
     assert finding["title"] in card.locator(".cc-tooltip").text_content()
     assert _in_viewport(frame, card)
+    # The picture shows the bands and their labels, which the tooltip covers.
+    over = card.locator(".u-over").bounding_box()
+    page.mouse.move(over["x"] + over["width"] / 2, over["y"] - 60)
+    card.locator(".cc-tooltip").wait_for(state="hidden", timeout=5000)
     os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
     page.screenshot(path=SCREENSHOT)
     assert os.path.getsize(SCREENSHOT) > 20000
@@ -140,6 +150,17 @@ def test_a_storys_corroborating_findings_are_listed_and_shaded_on_their_own_char
     _settled_box(loss_card)
     assert _in_viewport(frame, loss_card)
     assert item.locator(".cc-finding-head").get_attribute("aria-pressed") == "true"
+
+    # Hovering inside it names the corroborating finding.
+    loss_finding = next(c for c in corroborating if c["run"] == loss_run and c["tag"] == "epoch_loss")
+    loss_band = loss_card.locator(".cc-band-corroborating[data-run='%s']" % loss_run)
+
+    def inside_loss_band(over):
+        box = loss_band.bounding_box()
+        return box["x"] + box["width"] * 0.5, over["y"] + over["height"] * 0.5
+
+    hover_until_tooltip(loss_card, inside_loss_band)
+    assert loss_finding["title"] in loss_card.locator(".cc-tooltip").text_content()
 
     # They belong to the story: deselected, they are gone; selected, back.
     item.locator(".cc-finding-head").click()

@@ -231,6 +231,11 @@ export class ChartCard {
     const labelTop = 2 + this.layers.filter((l) => l.hasNonFinite).length * 16;
     const labelled = new Set();
     let row = 0;
+    // With a story selected the other bands step back: stacked on one range
+    // (a collapse and every histogram finding that cites it) they would
+    // otherwise paint it opaque.
+    const dim = this.selectedKey ? 0.4 : 1;
+    let holdsSelected = false;
     for (const f of this.findings) {
       // A finding also shades the series it rests on (`related`), fainter:
       // "training loss diverged" belongs on the loss chart of a collapse.
@@ -249,13 +254,14 @@ export class ChartCard {
       const color = pick(SEVERITY_COLORS[f.severity] || SEVERITY_COLORS.info, dark);
       const key = findingKey(f);
       const selected = key === this.selectedKey;
+      if (selected && own) holdsSelected = true;
       const band = h('div', {
         class: `cc-band cc-sev-${f.severity}${selected ? ' cc-band-selected' : ''}${own ? '' : ' cc-band-related'}`,
         dataset: { startStep: f.start_step, endStep: f.end_step, run: f.run, tag: f.tag, kind: f.kind, findingKey: key },
         style: {
           left: `${left}px`,
           width: `${right - left}px`,
-          background: withAlpha(color, (selected ? 0.3 : 0.14) * (own ? 1 : 0.5)),
+          background: withAlpha(color, (selected ? 0.3 : 0.14 * dim) * (own ? 1 : 0.5)),
           borderColor: color,
         },
       });
@@ -272,7 +278,8 @@ export class ChartCard {
       this.overlay.appendChild(band);
     }
     // The selected story's corroborating findings, each on its own tag's
-    // chart: fainter than a finding of its own, since it is not one.
+    // chart: fainter than a finding of its own, since it is not one, and only
+    // outlined where the story's own band already fills the range.
     for (const c of this.ctx.corroboratingFor(this.selectedKey)) {
       if (!keys.has(seriesKey(c.run, c.tag))) continue;
       let left = u.valToPos(c.start_step - half, 'x');
@@ -287,7 +294,7 @@ export class ChartCard {
           startStep: c.start_step, endStep: c.end_step, run: c.run, tag: c.tag, kind: c.kind, leadKey: c.leadKey,
         },
         title: `${c.run} · ${c.tag}: ${c.title || shortKind(c.kind)} (part of the selected finding)`,
-        style: { left: `${left}px`, width: `${right - left}px`, background: withAlpha(color, 0.05), borderColor: color },
+        style: { left: `${left}px`, width: `${right - left}px`, background: withAlpha(color, holdsSelected ? 0 : 0.1), borderColor: color },
       });
       // One label per kind: a story's stuck-metric findings on both splits
       // start a step apart and would print the same words twice.
@@ -386,7 +393,9 @@ export class ChartCard {
         h('span', { class: 'cc-tip-run', text: layer.d.label }),
         h('span', { class: 'cc-tip-val', text })));
     });
-    const covering = findingsAtStep(this.findings, this.chartSeriesKeys(), step);
+    const keys = this.chartSeriesKeys();
+    const covering = findingsAtStep(this.findings, keys, step)
+      .concat(findingsAtStep(this.ctx.corroboratingFor(this.selectedKey), keys, step));
     for (const f of covering) {
       this.tooltip.appendChild(h('div', { class: `cc-tip-finding cc-sev-${f.severity}` },
         h('span', { class: 'cc-sev-dot' }), h('span', { text: f.title })));

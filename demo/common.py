@@ -50,6 +50,31 @@ def tensorboard_callback(logdir: str, update_freq="epoch"):
     )
 
 
+def fit_logged(model, logdir: str, train_data, validation_data, *, learning_rate: float,
+               loss: str, epochs: int, batch_size: int = 64) -> None:
+    """Adam, accuracy, and `fit` with the TensorBoard callback: how most of the
+    demo runs train; the runs that need more (schedules, custom validation)
+    spell their own `fit` out."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=loss,
+        metrics=["accuracy"],
+        jit_compile=False,
+    )
+    x, y = train_data
+    model.fit(
+        x,
+        y,
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_data=validation_data,
+        callbacks=[tensorboard_callback(logdir)],
+        verbose=0,
+    )
+
+
 def is_complete(rundir: str) -> bool:
     return os.path.isfile(os.path.join(rundir, MARKER))
 

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from tests import logwriters
+from tests.tbprocess import tensorboard_process
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -94,24 +95,9 @@ def serve(logdir, log_path, expected_runs):
     """A real `tensorboard` on `logdir`, yielded once every expected run is analysed."""
     # The Python loader reloading every second, not the blocking single load:
     # the live-refresh test writes a new run while the page is open.
-    cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", logdir,
-           "--host", "127.0.0.1", "--port", "0", "--load_fast", "false",
-           "--reload_interval", "1", "--reload_task", "thread"]
-    with open(log_path, "wb") as log:  # a file: a pipe nobody drains blocks TensorBoard
-        proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-    try:
+    with tensorboard_process(logdir, log_path, "--load_fast", "false",
+                             "--reload_interval", "1", "--reload_task", "thread") as (base, _):
         deadline = time.monotonic() + 120
-        base = None
-        while base is None:
-            m = re.search(r"TensorBoard \S+ at (http://127\.0\.0\.1:\d+/)",
-                          log_path.read_text(errors="replace"))
-            if m:
-                base = m.group(1).rstrip("/")
-            elif proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("tensorboard did not start:\n" + log_path.read_text(errors="replace")[-3000:])
-            else:
-                time.sleep(0.2)
         while True:  # until every run is loaded and analysed
             body = _get(base, "/data/plugin/curvecheck/findings")
             analysed = {r["run"] for r in body["runs"] if r["status"] == "analysed"}
@@ -120,13 +106,6 @@ def serve(logdir, log_path, expected_runs):
             assert time.monotonic() < deadline, (analysed, log_path.read_text(errors="replace")[-2000:])
             time.sleep(0.5)
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")

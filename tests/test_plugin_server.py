@@ -5,10 +5,6 @@ once per loader: the Rust data server (`--load_fast=true`) and the Python
 loader (`--load_fast=false`).
 """
 import json
-import os
-import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,9 +14,9 @@ import numpy as np
 import pytest
 
 from tests import logwriters
+from tests.tbprocess import tensorboard_process
 
 POINTS = 1500  # above TensorBoard's default retention of 1000 scalars
-START_TIMEOUT_S = 120
 LOAD_TIMEOUT_S = 60
 
 
@@ -52,47 +48,9 @@ def server(request, logdir, tmp_path):
     if not _installed():
         pytest.fail("tb-curvecheck is not installed: run `pip install -e . --no-deps`")
     log_path = tmp_path / "tensorboard.log"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    with open(log_path, "wb") as log:
-        # A file, not a pipe: TensorBoard and its data server write to it for
-        # as long as they run, and a pipe nobody drains would block them.
-        proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "tensorboard.main",
-                "--logdir", logdir,
-                "--host", "127.0.0.1",
-                "--port", "0",
-                "--reload_interval", "0",
-                "--reload_task", "blocking",
-                "--load_fast", request.param,
-            ],
-            stdout=log,
-            stderr=log,
-            stdin=subprocess.PIPE,
-            env=env,
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        url = None
-        while url is None:
-            text = log_path.read_text(errors="replace")
-            m = re.search(r"TensorBoard \S+ at (http://127\.0\.0\.1:\d+/)", text)
-            if m:
-                url = m.group(1).rstrip("/")
-            elif proc.poll() is not None:
-                pytest.fail("tensorboard exited (%s):\n%s" % (proc.returncode, text[-3000:]))
-            elif time.monotonic() > deadline:
-                pytest.fail("tensorboard did not start:\n%s" % text[-3000:])
-            else:
-                time.sleep(0.2)
+    with tensorboard_process(logdir, log_path, "--reload_interval", "0", "--reload_task",
+                             "blocking", "--load_fast", request.param) as (url, _):
         yield url, log_path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_real_tensorboard_serves_the_tab_and_the_findings(server):

@@ -32,26 +32,10 @@ def build_model():
 
 
 def train(logdir: str, seed: int = SEED) -> None:
-    import keras
-
     common.seed_everything(seed)
     rng = np.random.default_rng(seed)
     w = rng.normal(size=FEATURES) / np.sqrt(FEATURES)
     x, y = make_data(rng, N_TRAIN, w)
     xv, yv = make_data(rng, N_VAL, w)
-    model = build_model()
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-        jit_compile=False,
-    )
-    model.fit(
-        x,
-        y,
-        batch_size=64,
-        epochs=EPOCHS,
-        validation_data=(xv, yv),
-        callbacks=[common.tensorboard_callback(logdir)],
-        verbose=0,
-    )
+    common.fit_logged(build_model(), logdir, (x, y), (xv, yv), learning_rate=1e-3,
+                      loss="binary_crossentropy", epochs=EPOCHS)

@@ -60,25 +60,9 @@ def build_model():
 
 
 def train(logdir: str, seed: int = SEED) -> None:
-    import keras
-
     common.seed_everything(seed)
     rng = np.random.default_rng(seed)
     x, y = make_data(rng, TRAIN_COUNTS)
     xv, yv = make_data(rng, VAL_COUNTS)
-    model = build_model()
-    model.compile(
-        optimizer=keras.optimizers.Adam(3e-3),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-        jit_compile=False,
-    )
-    model.fit(
-        x,
-        y,
-        batch_size=64,
-        epochs=EPOCHS,
-        validation_data=(xv, yv),
-        callbacks=[common.tensorboard_callback(logdir)],
-        verbose=0,
-    )
+    common.fit_logged(build_model(), logdir, (x, y), (xv, yv), learning_rate=3e-3,
+                      loss="categorical_crossentropy", epochs=EPOCHS)

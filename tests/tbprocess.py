@@ -1,12 +1,10 @@
-"""A real `tensorboard` process for tests, on a free loopback port."""
+"""A real `tensorboard` process for tests and benchmarks, on a free loopback port."""
 import contextlib
 import os
 import re
 import subprocess
 import sys
 import time
-
-import pytest
 
 START_TIMEOUT_S = 120
 
@@ -32,9 +30,9 @@ def tensorboard_process(logdir, log_path, *flags):
             if m:
                 break
             if proc.poll() is not None:
-                pytest.fail("tensorboard exited (%s):\n%s" % (proc.returncode, text[-3000:]))
+                raise RuntimeError("tensorboard exited (%s):\n%s" % (proc.returncode, text[-3000:]))
             if time.monotonic() > deadline:
-                pytest.fail("tensorboard did not start:\n%s" % text[-3000:])
+                raise RuntimeError("tensorboard did not start:\n%s" % text[-3000:])
             time.sleep(0.2)
         yield m.group(1).rstrip("/"), proc
     finally:

@@ -10,6 +10,7 @@ drives it.
 import json
 import os
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -24,6 +25,7 @@ from tensorboard.plugins.scalar import scalars_plugin
 from tb_curvecheck.analysis import pipeline
 from tb_curvecheck.plugin import loader as cc_loader
 from tb_curvecheck.plugin import plugin as cc_plugin
+from tb_curvecheck.plugin import service as cc_service
 from tests import logwriters
 
 P = "/data/plugin/curvecheck/"
@@ -260,6 +262,8 @@ def test_a_growing_run_is_the_only_one_read_and_analysed_again(tmp_path):
         live.add_scalar("loss", float("inf"), 20)
         live.close()
         app.reload()
+        # The tab polls every few seconds; a listing younger than this is reused.
+        time.sleep(cc_service.LISTING_REUSE_S + 0.1)
         after = app.json(P + "findings")
     finally:
         pipeline.analyze_experiment = real
@@ -269,6 +273,29 @@ def test_a_growing_run_is_the_only_one_read_and_analysed_again(tmp_path):
     assert [(f["run"], f["kind"], f["start_step"]) for f in after["findings"]] == [
         ("live", "non_finite", 20)
     ]
+
+
+def test_a_page_load_burst_lists_the_series_once(logdir):
+    """findings, tags and every chart's series asked at once share one listing."""
+    app = TB(logdir)
+    app.json(P + "findings")
+    time.sleep(cc_service.LISTING_REUSE_S + 0.1)
+    listings = []
+    real = app.provider.read_last_scalars
+
+    def spy(ctx=None, **kw):
+        listings.append(1)
+        return real(ctx, **kw)
+
+    app.provider.read_last_scalars = spy
+    app.json(P + "findings")
+    app.json(P + "tags")
+    for _ in range(6):
+        app.json(P + "series?run=nan_run&tag=loss")
+    assert len(listings) == 1
+    time.sleep(cc_service.LISTING_REUSE_S + 0.1)
+    app.json(P + "findings")
+    assert len(listings) == 2, "an older listing is asked for again"
 
 
 def test_concurrent_cold_requests_read_once_and_agree(logdir):

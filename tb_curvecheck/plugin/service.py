@@ -18,7 +18,8 @@ import dataclasses
 import hashlib
 import logging
 import threading
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Set, Tuple
+import time
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from tensorboard import errors
 
@@ -36,6 +37,13 @@ _TB_DEFAULT_RETENTION = {"scalars": 1000, "histograms_python": 500, "histograms_
 SeriesKey = Tuple[str, str, str]  # (run, tag, "scalar" | "histogram")
 Fingerprint = Tuple[Optional[int], Optional[float]]
 
+
+# A listing this recent is reused instead of asking TensorBoard again: one
+# page load fires a burst (findings, tags, then every visible chart's series
+# at once) that would otherwise list every series once per request, one after
+# another under the experiment's lock.  TensorBoard reloads its logdir every
+# 5 s by default, so a listing under a second old is as fresh as any.
+LISTING_REUSE_S = 1.0
 
 @dataclasses.dataclass(frozen=True)
 class RunStatus:
@@ -103,6 +111,8 @@ class _EidState:
     # so a permanently broken run is not re-read on every poll.
     failures: Dict[str, Tuple[Tuple, str]] = dataclasses.field(default_factory=dict)
     analyses: Dict[str, Analysis] = dataclasses.field(default_factory=dict)
+    # (when, runs, series index) of the last listing, see LISTING_REUSE_S.
+    listed: Optional[Tuple[float, List[str], Dict]] = None
 
 
 class AnalysisService:
@@ -147,9 +157,14 @@ class AnalysisService:
     # -- internals --------------------------------------------------------
 
     def _refresh(self, state: _EidState, ctx, eid, runs, analyse) -> Snapshot:
-        runs_future = self._lister.submit(reading.list_runs, self._provider, ctx, eid)
-        index = self._list_series(ctx, eid)
-        all_runs = runs_future.result()
+        now = time.monotonic()
+        if state.listed is not None and now - state.listed[0] < LISTING_REUSE_S:
+            _, all_runs, index = state.listed
+        else:
+            runs_future = self._lister.submit(reading.list_runs, self._provider, ctx, eid)
+            index = self._list_series(ctx, eid)
+            all_runs = runs_future.result()
+            state.listed = (time.monotonic(), all_runs, index)
         listing: Dict[str, Dict[SeriesKey, Fingerprint]] = {r: {} for r in all_runs}
         for (run, tag, kind), fp in index.items():
             listing.setdefault(run, {})[(run, tag, kind)] = fp

@@ -22,9 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from tb_curvecheck.plugin.service import LISTING_REUSE_S  # noqa: E402
+from demo.tbprocess import tensorboard_process  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.environ.get("CURVECHECK_BENCH_CACHE", os.path.join(HERE, "out"))
@@ -89,30 +88,6 @@ def _scalars_url(run: str, tag: str) -> str:
     return "/data/plugin/scalars/scalars?" + urllib.parse.urlencode({"run": run, "tag": tag})
 
 
-def start_tensorboard(loader: str, log_path: str):
-    log = open(log_path, "wb")  # a pipe nobody drains would block TensorBoard
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "tensorboard.main",
-            "--logdir", LOGDIR, "--host", "127.0.0.1", "--port", "0",
-            "--reload_interval", "0", "--reload_task", "blocking",
-            "--load_fast", "true" if loader == "rust" else "false",
-        ],
-        stdout=log, stderr=log, stdin=subprocess.PIPE,
-        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"),
-    )
-    deadline = time.monotonic() + 900
-    while True:
-        with open(log_path, "r", errors="replace") as f:
-            m = re.search(r"TensorBoard \S+ at (http://127\.0\.0\.1:\d+)/", f.read())
-        if m:
-            return proc, log, m.group(1)
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit("tensorboard did not start; see %s" % log_path)
-        time.sleep(0.2)
-
-
 def wait_loaded(base: str) -> float:
     """Waits until TensorBoard holds every point (the Rust server answers
     while it loads); uses only TensorBoard's own routes, so CurveCheck's
@@ -140,8 +115,12 @@ def timed(fn):
 
 def bench(loader: str, warm_n: int) -> dict:
     tmp = tempfile.mkdtemp(prefix="curvecheck-bench-")
-    proc, log, base = start_tensorboard(loader, os.path.join(tmp, "tensorboard.log"))
-    try:
+    with tensorboard_process(
+        LOGDIR, os.path.join(tmp, "tensorboard.log"), "--reload_interval", "0",
+        "--reload_task", "blocking", "--load_fast", "true" if loader == "rust" else "false",
+        # The Python loader reads all 2M points before it serves at all.
+        start_timeout=900,
+    ) as (base, _):
         load_s = wait_loaded(base)
         pairs = [("run_%02d" % i, tag) for i in range(RUNS) for tag in TAG_NAMES]
 
@@ -189,14 +168,6 @@ def bench(loader: str, warm_n: int) -> dict:
             "findings": len(body["findings"]),
             "runs_analysed": sum(r["status"] == "analysed" for r in body["runs"]),
         }
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def main(argv=None) -> None:

@@ -138,7 +138,6 @@ def _histogram_series(data: Sequence, limit: Optional[int]) -> HistogramSeries:
 def _read_per_run(
     read: Callable,
     convert: Callable,
-    provider,
     ctx,
     experiment_id: str,
     plugin_name: str,
@@ -151,31 +150,22 @@ def _read_per_run(
     errors: Dict[str, str] = {}
     if not runs_to_tags:
         return result, errors
+
+    def read_some(wanted: Mapping[str, Iterable[str]]):
+        return read(ctx, experiment_id=experiment_id, plugin_name=plugin_name,
+                    downsample=KEEP_ALL, run_tag_filter=_rtf(wanted))
+
     try:
-        raw = read(
-            ctx,
-            experiment_id=experiment_id,
-            plugin_name=plugin_name,
-            downsample=KEEP_ALL,
-            run_tag_filter=_rtf(runs_to_tags),
-        )
-        batches = [(raw, None)]
+        batches = [read_some(runs_to_tags)]
     except Exception as e:  # noqa: BLE001 - any loader failure is reported per run below
         logger.info("batched read failed (%s); reading run by run", e)
         batches = []
         for run, tags in runs_to_tags.items():
             try:
-                raw = read(
-                    ctx,
-                    experiment_id=experiment_id,
-                    plugin_name=plugin_name,
-                    downsample=KEEP_ALL,
-                    run_tag_filter=_rtf({run: tags}),
-                )
-                batches.append((raw, run))
+                batches.append(read_some({run: tags}))
             except Exception as e2:  # noqa: BLE001
                 errors[run] = "could not read %s data: %s" % (plugin_name, e2)
-    for raw, _ in batches:
+    for raw in batches:
         for run, tags in raw.items():
             wanted = set(runs_to_tags.get(run, ()))
             for tag, data in tags.items():
@@ -201,7 +191,7 @@ def read_scalars(
     holding that many points is marked `sampled`.
     """
     return _read_per_run(
-        provider.read_scalars, _scalar_series, provider, ctx, experiment_id,
+        provider.read_scalars, _scalar_series, ctx, experiment_id,
         SCALARS_PLUGIN, runs_to_tags, sample_limit,
     )
 
@@ -214,7 +204,7 @@ def read_histograms(
     sample_limit: Optional[int] = None,
 ) -> Tuple[Dict[str, Dict[str, HistogramSeries]], Dict[str, str]]:
     return _read_per_run(
-        provider.read_tensors, _histogram_series, provider, ctx, experiment_id,
+        provider.read_tensors, _histogram_series, ctx, experiment_id,
         HISTOGRAMS_PLUGIN, runs_to_tags, sample_limit,
     )
 
@@ -443,24 +433,17 @@ def open_logdir(
         raise ValueError("loader must be auto, rust or python")
     path = _check_logdir(logdir)
     ctx = tb_context.RequestContext()
-    if loader in ("auto", "rust") and (loader == "rust" or _rust_binary() is not None):
-        try:
-            cm = _rust_provider(path, progress)
-            provider = cm.__enter__()
-        except Exception as e:  # noqa: BLE001
-            if loader == "rust":
-                raise LogdirError("could not start TensorBoard's data server: %s" % e) from e
-            logger.info("Rust data server unavailable (%s); using the Python loader", e)
-        else:
+    with contextlib.ExitStack() as stack:
+        provider = None
+        if loader == "rust" or (loader == "auto" and _rust_binary() is not None):
             try:
-                yield provider, ctx, ""
-            except BaseException:
-                if not cm.__exit__(*__import__("sys").exc_info()):
-                    raise
-            else:
-                cm.__exit__(None, None, None)
-            return
-    with _python_provider(path, progress) as provider:
+                provider = stack.enter_context(_rust_provider(path, progress))
+            except Exception as e:  # noqa: BLE001
+                if loader == "rust":
+                    raise LogdirError("could not start TensorBoard's data server: %s" % e) from e
+                logger.info("Rust data server unavailable (%s); using the Python loader", e)
+        if provider is None:
+            provider = stack.enter_context(_python_provider(path, progress))
         yield provider, ctx, ""
 
 

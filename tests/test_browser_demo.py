@@ -16,7 +16,8 @@ import urllib.parse
 import pytest
 
 from tests.test_browser_tab import (  # noqa: F401  (browser, bundle: fixtures)
-    ROOT, Session, _findings, _get, _settled_box, browser, bundle, hover_until_tooltip, serve,
+    ROOT, Session, _findings, _get, _settled_box, browser, bundle, hover_until_tooltip, open_tab,
+    serve,
 )
 
 SCREENSHOT = os.path.join(ROOT, "docs", "screenshot.png")
@@ -64,17 +65,7 @@ def _in_viewport(frame, locator):
 
 def test_screenshot_of_the_tab_on_the_demo_logs(session):
     page = session.page
-    page.goto(session.base + "/")
-    tab = page.get_by_role("tab", name="CurveCheck")
-    tab.wait_for(timeout=60000)
-    started = time.monotonic()
-    tab.click()
-    frame = session.frame()
-    frame.wait_for_selector(".cc-app[data-charts-drawn-ms]", timeout=60000)
-    wall = time.monotonic() - started
-    drawn_ms = int(frame.locator(".cc-app").get_attribute("data-charts-drawn-ms"))
-    print("\nCurveCheck tab on the demo logs: click to first screen of charts drawn %.2f s "
-          "(module start to drawn %d ms)" % (wall, drawn_ms))
+    frame = open_tab(session, "the demo logs")
 
     # Unsmoothed: post 000's story is a drop in one step, which smoothing
     # would draw as a slide.

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tests import logwriters
-from tests.tbprocess import tensorboard_process
+from demo.tbprocess import tensorboard_process
 
 POINTS = 1500  # above TensorBoard's default retention of 1000 scalars
 LOAD_TIMEOUT_S = 60

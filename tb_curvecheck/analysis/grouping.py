@@ -41,9 +41,8 @@ def experiment_name(run: str, tags: Iterable[str] = ()) -> str:
     toks = _tokens(last)
     if len(toks) > 1 and toks[-1] in SPLIT_WORDS:
         # torch add_scalars: `exp/<main_tag>_<key>` holds tag <main_tag>.
-        prefix = last[: -len(last.split("_")[-1]) - 1] if "_" in last else None
-        tag_names = {t.replace("/", "_") for t in tags}
-        if prefix and prefix in tag_names:
+        prefix = last.rsplit("_", 1)[0] if "_" in last else None
+        if prefix and prefix in {t.replace("/", "_") for t in tags}:
             return _parent(run)
     return run
 

@@ -150,10 +150,8 @@ def run_split(run: str) -> Optional[str]:
     toks = _tokens(last)
     if not toks:
         return None
-    if len(toks) == 1 or last.lower() in SPLIT_WORDS:
-        return SPLIT_WORDS.get(toks[-1]) if len(toks) == 1 else SPLIT_WORDS.get(last.lower())
-    # `Loss_train`, `acc_val`: an add_scalars extra run.
-    return SPLIT_WORDS.get(toks[-1])
+    # `validation` itself, or `Loss_train` / `acc_val`: an add_scalars extra run.
+    return SPLIT_WORDS.get(last.lower()) or SPLIT_WORDS.get(toks[-1])
 
 
 def _quantity(tokens: List[str]) -> Tuple[str, str]:

@@ -1,4 +1,5 @@
-"""A real `tensorboard` process for tests and benchmarks, on a free loopback port."""
+"""A real `tensorboard` process on a free loopback port, for the demo check, the
+tests and the benchmarks."""
 import contextlib
 import os
 import re
@@ -10,7 +11,7 @@ START_TIMEOUT_S = 120
 
 
 @contextlib.contextmanager
-def tensorboard_process(logdir, log_path, *flags):
+def tensorboard_process(logdir, log_path, *flags, start_timeout=START_TIMEOUT_S):
     """Starts `python -m tensorboard.main` on `logdir` and yields
     `(base_url, process)` once it prints its URL; stops it afterwards.
 
@@ -23,7 +24,7 @@ def tensorboard_process(logdir, log_path, *flags):
         proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.PIPE,
                                 env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
+        deadline = time.monotonic() + start_timeout
         while True:
             text = open(log_path, errors="replace").read()
             m = re.search(r"TensorBoard \S+ at (http://127\.0\.0\.1:\d+/)", text)

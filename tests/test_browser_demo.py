@@ -196,3 +196,14 @@ def test_a_finding_over_many_layers_draws_all_of_them(session, kind):
 def test_no_errors_in_the_browser_console(session):
     errors = [m for m in session.messages if m[0] in ("error", "pageerror")]
     assert errors == []
+
+
+def test_demo_runs_reproduce_their_posts(demo_logdir):
+    """The runs this module serves show their post's mechanism on this CPU
+    (where it starts may differ from machine to machine; what holds may not)."""
+    from demo.describe import load_run
+    from demo.mechanisms import CHECKS
+
+    for name in DEMO_RUNS:
+        sig = CHECKS[name](load_run(os.path.join(demo_logdir, name)))
+        assert sig.failures == [], sig.line()

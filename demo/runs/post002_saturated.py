@@ -22,6 +22,10 @@ samples (far from the class boundary, as a shard sorted by how sure its
 labels are would): every one saturates on the right side, so its first
 batches read exactly 1.1921e-07 on any CPU, where a random first batch would
 show it only when rounding happened to leave none of its 32 samples wrong.
+The new dataset replaced the validation files too: from the same epoch on,
+validation reads unscaled readings, so its loss shows the signature through
+the inputs themselves and not only through weights that happened to grow
+far enough to saturate scaled ones (which depends on the CPU's rounding).
 """
 from __future__ import annotations
 
@@ -91,6 +95,23 @@ def training_batches(x, y, order: np.ndarray, steps: int):
     return tf.data.Dataset.from_tensor_slices((xb, y[order]))
 
 
+def shard_validation(xv, yv):
+    """Validation on the current shard: scaled before RAW_FROM_EPOCH, raw from
+    then on. Results go into the epoch's logs as `val_*`, where Keras' own
+    TensorBoard callback (after this one) writes them to `validation/`."""
+    import keras
+
+    class ShardValidation(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            scale = RAW_SCALE if epoch >= RAW_FROM_EPOCH else 1.0
+            result = self.model.evaluate(xv * scale, yv, batch_size=BATCH, verbose=0, return_dict=True)
+            if logs is not None:
+                for name, value in result.items():
+                    logs["val_" + name] = value
+
+    return ShardValidation()
+
+
 def train(logdir: str, seed: int = SEED) -> None:
     import keras
 
@@ -111,7 +132,6 @@ def train(logdir: str, seed: int = SEED) -> None:
         steps_per_epoch=steps,
         shuffle=False,  # the dataset orders its own batches; Keras would ignore True and warn
         epochs=EPOCHS,
-        validation_data=(xv, yv),
-        callbacks=[common.tensorboard_callback(logdir, update_freq=1)],
+        callbacks=[shard_validation(xv, yv), common.tensorboard_callback(logdir, update_freq=1)],
         verbose=0,
     )

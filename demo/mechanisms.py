@@ -143,7 +143,11 @@ HEALTHY_RATIO = 0.3
 SATURATED_BAND = (0.9, 1.001)
 # The raw shard must end a model that was good: best healthy accuracy.
 HEALTHY_ACC = 0.92
-FALLEN_ACC = 0.75  # and after saturation it stays well below that
+# After saturating, accuracy stays at least this far below its healthy best:
+# ten points is over three times the epoch-to-epoch noise of the healthy
+# epochs (about 0.03), and where it settles depends on the split the frozen
+# weights happen to draw (0.50-0.75 across seeds).
+FALLEN_BY = 0.1
 
 
 def check_post002(data) -> Signature:
@@ -176,7 +180,7 @@ def check_post002(data) -> Signature:
             failures.append("%s epochs %s after the onset leave the (1-acc) x 16.118 band %s" % (sub, bad, SATURATED_BAND))
         if max(acc[: run.RAW_FROM_EPOCH]) < HEALTHY_ACC:
             failures.append("%s never reached %.2f accuracy before the raw shard" % (sub, HEALTHY_ACC))
-        if max(acc[onset + 1:] or [0.0]) >= FALLEN_ACC:
+        if max(acc[onset + 1:] or [0.0]) > max(acc[: run.RAW_FROM_EPOCH]) - FALLEN_BY:
             failures.append("%s accuracy recovered after saturating (%s)" % (sub, _fmt(acc[onset:])))
 
     steps, bl = _series(data, "train", "batch_loss")

@@ -6,7 +6,6 @@ own mechanics (extraction round trip, scoring).  It asserts nothing about
 what today's detectors find on the corpus: that is the benchmark's report.
 """
 import hashlib
-import math
 import os
 import re
 import sys
@@ -116,8 +115,12 @@ def test_labels_are_well_formed():
 
 
 def test_held_out_split_follows_its_recorded_rule():
-    ranked = sorted(REPOS, key=lambda r: hashlib.sha256(r["repo"].encode()).hexdigest())
-    want = {r["repo"] for r in ranked[: math.ceil(len(REPOS) / 3)]}
+    # The rule in the manifest: held out when sha256("owner/name") falls in the
+    # first third of the hash space.  A threshold (not a rank) keeps every
+    # repository's split fixed when repositories are added.
+    assert "0x55555555" in MANIFEST["held_out_rule"]
+    want = {r["repo"] for r in REPOS
+            if int(hashlib.sha256(r["repo"].encode()).hexdigest()[:8], 16) < 0x55555555}
     got = {r["repo"] for r in REPOS if r["split"] == "held_out"}
     assert got == want
     assert len(got) * 3 >= len(REPOS)

@@ -1,0 +1,298 @@
+"""Real-world benchmark: CurveCheck on TensorBoard logs from public repositories.
+
+    python benchmarks/realworld.py [--json] [--split tuned|held_out] [--only SUBSTRING]
+    python benchmarks/realworld.py --extract LOGDIR OUT.npz
+
+The corpus is `benchmarks/realworld/manifest.json`: every run's repository,
+commit and path, how it is stored (the event files byte for byte under
+`data/`, or its series extracted into `extracted/*.npz` when the originals
+were large), and a label read off its numbers (healthy, healthy_by_design,
+pathology with kinds and steps, or mild).  Each run is analysed on its own,
+as if it were the whole logdir.
+
+Printed per split (tuned / held-out), per domain and per writer:
+- false-alarm rate: healthy and healthy_by_design runs with any warning or
+  error, over those runs;
+- recall: pathology runs with a warning or error of one of the labelled kinds
+  (a finding folded into another by corroboration counts), over those runs.
+`mild` runs count for neither.  Then every false alarm (run, tag, kind,
+severity, title) and every miss (with what was found instead).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from collections import defaultdict
+from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+from tb_curvecheck.model import Finding, HistogramSeries, ScalarSeries, at_or_above  # noqa: E402
+
+CORPUS = os.path.join(HERE, "realworld")
+MANIFEST = os.path.join(CORPUS, "manifest.json")
+LABELS = ("healthy", "healthy_by_design", "pathology", "mild")
+SPLITS = ("tuned", "held_out")
+# Severity at which a finding counts, for a false alarm as for a detection:
+# an `info` neither alarms a user nor tells them their run is broken.
+ALARM = "warning"
+
+Scalars = Dict[str, Dict[str, ScalarSeries]]
+Histograms = Dict[str, Dict[str, HistogramSeries]]
+
+
+def load_manifest(path: str = MANIFEST) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+# --- extracted series: written with TensorBoard's loader, read back as model series ---
+
+
+def extract(logdir: str, out_path: str) -> None:
+    """Every scalar and histogram series under `logdir`, read by TensorBoard's
+    own loader (through `tb_curvecheck.reading`), saved compressed."""
+    from tb_curvecheck import reading
+
+    data = reading.read_logdir(logdir, loader="python")
+    index, arrays = [], {}
+    for run in sorted(data.scalars):
+        for tag in sorted(data.scalars[run]):
+            s = data.scalars[run][tag]
+            i = len(index)
+            index.append({"kind": "scalar", "run": run, "tag": tag,
+                          "restarts": int(s.restarts), "sampled": bool(s.sampled)})
+            arrays["a%d_steps" % i] = s.steps
+            arrays["a%d_values" % i] = s.values
+            arrays["a%d_wall" % i] = s.wall_times
+    for run in sorted(data.histograms):
+        for tag in sorted(data.histograms[run]):
+            h = data.histograms[run][tag]
+            i = len(index)
+            index.append({"kind": "histogram", "run": run, "tag": tag,
+                          "restarts": int(h.restarts), "sampled": bool(h.sampled)})
+            arrays["a%d_steps" % i] = h.steps
+            arrays["a%d_wall" % i] = h.wall_times
+            arrays["a%d_nbuckets" % i] = np.array([b.shape[0] for b in h.buckets], dtype=np.int64)
+            arrays["a%d_buckets" % i] = (np.concatenate(h.buckets) if h.buckets
+                                         else np.zeros((0, 3), dtype=np.float64))
+    arrays["index"] = np.array(json.dumps(index))
+    np.savez_compressed(out_path, **arrays)
+
+
+def load_extracted(path: str) -> Tuple[Scalars, Histograms]:
+    scalars: Scalars = defaultdict(dict)
+    histograms: Histograms = defaultdict(dict)
+    with np.load(path, allow_pickle=False) as z:
+        index = json.loads(str(z["index"]))
+        for i, meta in enumerate(index):
+            steps = z["a%d_steps" % i].astype(np.int64)
+            wall = z["a%d_wall" % i].astype(np.float64)
+            if meta["kind"] == "scalar":
+                scalars[meta["run"]][meta["tag"]] = ScalarSeries(
+                    steps, z["a%d_values" % i].astype(np.float64), wall,
+                    restarts=meta["restarts"], sampled=meta["sampled"])
+            else:
+                cuts = np.cumsum(z["a%d_nbuckets" % i])[:-1]
+                buckets = tuple(np.split(z["a%d_buckets" % i].astype(np.float64), cuts))
+                histograms[meta["run"]][meta["tag"]] = HistogramSeries(
+                    steps, wall, buckets, restarts=meta["restarts"], sampled=meta["sampled"])
+    return dict(scalars), dict(histograms)
+
+
+# --- the analysis: the one place that knows CurveCheck's entry points ---
+
+
+def analyze_logdir(path: str, loader: str = "python") -> List[Finding]:
+    """Raw event files through the normal read path (`curvecheck scan`'s)."""
+    from tb_curvecheck import api
+
+    result = api.scan_result(path, loader=loader)
+    if result.run_errors:
+        raise RuntimeError("; ".join("%s: %s" % kv for kv in sorted(result.run_errors.items())))
+    return list(result.findings)
+
+
+def analyze_series(scalars: Scalars, histograms: Histograms) -> List[Finding]:
+    """Extracted series through the in-memory entry (the Keras callback's)."""
+    from tb_curvecheck.analysis import pipeline
+
+    return list(pipeline.analyze_series(scalars, histograms))
+
+
+def run_findings(run: Mapping, loader: str = "python") -> List[Finding]:
+    where = os.path.join(CORPUS, run["data"])
+    if run["stored"] == "raw":
+        return analyze_logdir(where, loader=loader)
+    return analyze_series(*load_extracted(where))
+
+
+def flatten(findings: Iterable[Finding]) -> List[Finding]:
+    """Findings plus those folded into them by corroboration."""
+    out = []
+    for f in findings:
+        out.append(f)
+        for sub in (f.evidence or {}).get("corroborating", []) or []:
+            try:
+                out.append(Finding.from_json(sub))
+            except (KeyError, ValueError, TypeError):
+                continue
+    return out
+
+
+# --- scoring ---
+
+
+def score(manifest: dict, results: Mapping[str, List[Finding]],
+          errors: Optional[Mapping[str, str]] = None) -> dict:
+    """Per-run verdicts and tallies by split, domain and writer.
+
+    A run that could not be analysed counts as `error`: never as quiet.
+    """
+    errors = errors or {}
+    split_of = {r["repo"]: r["split"] for r in manifest["repositories"]}
+    verdicts = []
+    for run in manifest["runs"]:
+        found = flatten(results.get(run["id"], []))
+        loud = [f for f in found if at_or_above(f.severity, ALARM)]
+        v = {"id": run["id"], "repo": run["repo"], "split": split_of[run["repo"]],
+             "domain": run["domain"], "writer": run["writer"], "label": run["label"],
+             "kinds": run["kinds"], "steps": run["steps"],
+             "alarms": [_brief(f) for f in loud],
+             "infos": [_brief(f) for f in found if f.severity == "info"]}
+        if run["id"] in errors:
+            v["outcome"] = "error"
+            v["error"] = errors[run["id"]]
+        elif run["label"] in ("healthy", "healthy_by_design"):
+            v["outcome"] = "false_alarm" if loud else "quiet"
+        elif run["label"] == "pathology":
+            hits = [f for f in loud if f.kind in run["kinds"]]
+            v["outcome"] = "caught" if hits else "missed"
+            if hits and run["steps"]:
+                a, b = run["steps"]
+                v["in_range"] = any(f.start_step <= b and f.end_step >= a for f in hits)
+        else:
+            v["outcome"] = "not_scored"
+        verdicts.append(v)
+    tallies = {}
+    for axis in ("split", "domain", "writer"):
+        t: Dict[str, Dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for v in verdicts:
+            for key in (v[axis], "all") if axis == "split" else (v[axis],):
+                t[key][v["outcome"]] += 1
+                t[key]["runs"] += 1
+        tallies[axis] = {k: dict(val) for k, val in sorted(t.items())}
+    by_split_axis = {}
+    for split in SPLITS:
+        sub = [v for v in verdicts if v["split"] == split]
+        for axis in ("domain", "writer"):
+            t = defaultdict(lambda: defaultdict(int))
+            for v in sub:
+                t[v[axis]][v["outcome"]] += 1
+                t[v[axis]]["runs"] += 1
+            by_split_axis["%s/%s" % (split, axis)] = {k: dict(val) for k, val in sorted(t.items())}
+    return {"verdicts": verdicts, "tallies": tallies, "by_split": by_split_axis}
+
+
+def _brief(f: Finding) -> dict:
+    return {"run": f.run, "tag": f.tag, "kind": f.kind, "severity": f.severity,
+            "start_step": f.start_step, "end_step": f.end_step, "title": f.title}
+
+
+def rates(t: Mapping[str, int]) -> Tuple[str, str]:
+    healthy = t.get("quiet", 0) + t.get("false_alarm", 0)
+    patho = t.get("caught", 0) + t.get("missed", 0)
+    fa = "%d/%d = %.3f" % (t.get("false_alarm", 0), healthy, t.get("false_alarm", 0) / healthy) if healthy else "-"
+    rc = "%d/%d = %.3f" % (t.get("caught", 0), patho, t.get("caught", 0) / patho) if patho else "-"
+    return fa, rc
+
+
+def print_report(manifest: dict, scored: dict, seconds: float) -> None:
+    runs = manifest["runs"]
+    n_repo = len(manifest["repositories"])
+    held = sum(1 for r in manifest["repositories"] if r["split"] == "held_out")
+    print("%d runs from %d repositories (%d held out); analysis took %.1f s" % (
+        len(runs), n_repo, held, seconds))
+    print()
+    print("%-34s %6s  %-22s %-22s %5s" % ("", "runs", "false alarms (healthy)", "recall (pathology)", "mild"))
+
+    def row(name, t):
+        fa, rc = rates(t)
+        print("%-34s %6d  %-22s %-22s %5d" % (name, t.get("runs", 0), fa, rc, t.get("not_scored", 0)))
+
+    for split in ("all",) + SPLITS:
+        row("split: " + split, scored["tallies"]["split"].get(split, {}))
+    for split in SPLITS:
+        for axis in ("domain", "writer"):
+            print("\n%s, by %s:" % (split, axis))
+            for k, t in scored["by_split"]["%s/%s" % (split, axis)].items():
+                row("  " + k, t)
+    fas = [v for v in scored["verdicts"] if v["outcome"] == "false_alarm"]
+    misses = [v for v in scored["verdicts"] if v["outcome"] == "missed"]
+    print("\nFalse alarms (%d runs):" % len(fas))
+    for v in fas:
+        print("  [%s] %s (%s, %s, %s)" % (v["split"], v["id"], v["label"], v["domain"], v["writer"]))
+        for a in v["alarms"]:
+            print("      %-7s %-16s %s | %s" % (a["severity"], a["kind"], a["tag"], a["title"]))
+    print("\nMisses (%d runs):" % len(misses))
+    for v in misses:
+        print("  [%s] %s wanted %s at %s" % (v["split"], v["id"], "/".join(v["kinds"]), v["steps"]))
+        got = v["alarms"] + v["infos"]
+        print("      got: %s" % (", ".join("%s %s on %s" % (a["severity"], a["kind"], a["tag"]) for a in got) or "nothing"))
+    caught_out = [v for v in scored["verdicts"] if v["outcome"] == "caught" and v.get("in_range") is False]
+    if caught_out:
+        print("\nCaught with the right kind but outside the labelled steps: %s" % ", ".join(v["id"] for v in caught_out))
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--json", action="store_true", help="print the verdicts and tallies as JSON")
+    ap.add_argument("--split", choices=SPLITS, help="only runs of this split")
+    ap.add_argument("--only", help="only runs whose id contains this")
+    ap.add_argument("--loader", default="python", choices=("python", "rust", "auto"),
+                    help="TensorBoard loader for the raw runs (default python: no server per run)")
+    ap.add_argument("--extract", nargs=2, metavar=("LOGDIR", "OUT_NPZ"),
+                    help="write LOGDIR's series as an extracted .npz and exit")
+    args = ap.parse_args(argv)
+    logging.disable(logging.WARNING)
+    if args.extract:
+        extract(*args.extract)
+        return 0
+    manifest = load_manifest()
+    split_of = {r["repo"]: r["split"] for r in manifest["repositories"]}
+    runs = [r for r in manifest["runs"]
+            if (not args.split or split_of[r["repo"]] == args.split)
+            and (not args.only or args.only in r["id"])]
+    manifest = dict(manifest, runs=runs)
+    results, errors = {}, {}
+    t0 = time.time()
+    for run in runs:
+        try:
+            results[run["id"]] = run_findings(run, loader=args.loader)
+        except Exception as e:  # noqa: BLE001 - one broken run must not hide the others
+            errors[run["id"]] = "%s: %s" % (type(e).__name__, e)
+    seconds = time.time() - t0
+    scored = score(manifest, results, errors)
+    if args.json:
+        json.dump({"seconds": round(seconds, 2), "errors": errors, **scored}, sys.stdout, indent=1)
+        print()
+    else:
+        print_report(manifest, scored, seconds)
+        if errors:
+            print("\nRuns that could not be analysed:")
+            for k, e in sorted(errors.items()):
+                print("  %s: %s" % (k, e))
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,191 @@
+"""The real-world corpus is whole and its labels are usable.
+
+Checks the corpus itself (files present, byte for byte where stored raw,
+labels well formed, the held-out split as its rule says) and the benchmark's
+own mechanics (extraction round trip, scoring).  It asserts nothing about
+what today's detectors find on the corpus: that is the benchmark's report.
+"""
+import hashlib
+import os
+import re
+import sys
+
+import numpy as np
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BENCH = os.path.join(os.path.dirname(HERE), "benchmarks")
+if BENCH not in sys.path:
+    sys.path.insert(0, BENCH)
+
+import realworld as rw  # noqa: E402
+
+from tb_curvecheck import reading  # noqa: E402
+from tb_curvecheck.model import KINDS, Finding  # noqa: E402
+
+MANIFEST = rw.load_manifest()
+RUNS = MANIFEST["runs"]
+REPOS = MANIFEST["repositories"]
+# Kinds a label may name: the finding kinds, plus the issue's name for a run
+# whose loss and metrics never moved (detectors may report it under its own
+# kind or as no_progress / stuck_metric).
+LABEL_KINDS = set(KINDS) | {"never_learned"}
+HEX40 = re.compile(r"^[0-9a-f]{40}$")
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def test_corpus_is_as_large_and_as_varied_as_promised():
+    assert len(RUNS) >= 150
+    assert len(REPOS) >= 15
+    assert len({r["writer"] for r in RUNS}) >= 4
+    assert len({r["domain"] for r in RUNS}) >= 5
+    ids = [r["id"] for r in RUNS]
+    assert len(ids) == len(set(ids)), "run ids must be unique"
+
+
+def test_every_repository_is_pinned_to_a_commit_and_every_run_to_a_repository():
+    names = [r["repo"] for r in REPOS]
+    assert len(names) == len(set(names))
+    for r in REPOS:
+        assert re.match(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$", r["repo"]), r["repo"]
+        assert HEX40.match(r["commit"]), r
+        assert r["split"] in rw.SPLITS
+        assert r["runs"] == sum(1 for run in RUNS if run["repo"] == r["repo"])
+    assert {run["repo"] for run in RUNS} == set(names)
+
+
+def test_raw_runs_are_the_committed_bytes():
+    raw = [r for r in RUNS if r["stored"] == "raw"]
+    assert raw
+    for run in raw:
+        root = os.path.join(rw.CORPUS, run["data"])
+        assert os.path.isdir(root), run["id"]
+        repo_dir = os.path.join(rw.CORPUS, "data", run["repo"].replace("/", "__", 1))
+        assert run["files"], run["id"]
+        for f in run["files"]:
+            path = os.path.join(repo_dir, f["path"])
+            assert os.path.commonpath([path, root]) == root, "file outside its run: %s" % f["path"]
+            assert "tfevents" in os.path.basename(f["path"])
+            assert os.path.getsize(path) == f["size"], path
+            assert _sha256(path) == f["sha256"], path
+            with open(path, "rb") as fh:
+                head = fh.read(64)
+            assert b"git-lfs" not in head, "an LFS pointer, not an event file: %s" % path
+
+
+def test_extracted_runs_load_and_name_their_originals():
+    extracted = [r for r in RUNS if r["stored"] == "extracted"]
+    assert extracted
+    for run in extracted:
+        assert run["data"].startswith("extracted/") and run["data"].endswith(".npz")
+        scalars, histograms = rw.load_extracted(os.path.join(rw.CORPUS, run["data"]))
+        n = sum(len(t) for t in scalars.values())
+        assert n > 0, run["id"]
+        for tags in scalars.values():
+            for s in tags.values():
+                assert s.steps.dtype == np.int64 and s.values.shape == s.steps.shape
+                assert np.all(np.diff(s.steps) > 0), "steps strictly increasing"
+        for tags in histograms.values():
+            for h in tags.values():
+                assert len(h.buckets) == len(h.steps)
+                assert all(b.ndim == 2 and b.shape[1] == 3 for b in h.buckets)
+        for f in run["files"]:
+            assert f["size"] > 0 and HEX64.match(f["sha256"]), run["id"]
+
+
+def test_labels_are_well_formed():
+    for run in RUNS:
+        assert run["label"] in rw.LABELS, run["id"]
+        assert run["reason"].strip(), run["id"]
+        assert run["writer"] and run["domain"]
+        if run["label"] == "pathology":
+            assert run["kinds"], run["id"]
+            assert set(run["kinds"]) <= LABEL_KINDS, run["kinds"]
+            a, b = run["steps"]
+            assert 0 <= a <= b, run["id"]
+        else:
+            assert run["kinds"] == [] and run["steps"] is None, run["id"]
+    labels = {r["label"] for r in RUNS}
+    assert {"healthy", "pathology"} <= labels
+
+
+def test_held_out_split_follows_its_recorded_rule():
+    # The rule in the manifest: held out when sha256("owner/name") falls in the
+    # first third of the hash space.  A threshold (not a rank) keeps every
+    # repository's split fixed when repositories are added.
+    assert "0x55555555" in MANIFEST["held_out_rule"]
+    want = {r["repo"] for r in REPOS
+            if int(hashlib.sha256(r["repo"].encode()).hexdigest()[:8], 16) < 0x55555555}
+    got = {r["repo"] for r in REPOS if r["split"] == "held_out"}
+    assert got == want
+    assert len(got) * 3 >= len(REPOS)
+    # Both parts must be able to score something.
+    for split in rw.SPLITS:
+        labels = {run["label"] for run in RUNS
+                  if next(r for r in REPOS if r["repo"] == run["repo"])["split"] == split}
+        assert "healthy" in labels and "pathology" in labels, split
+
+
+def test_corpus_stays_small_enough_to_clone():
+    total = 0
+    for root, _, files in os.walk(rw.CORPUS):
+        total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+    assert total < 100 * 2**20, total
+
+
+def test_extraction_round_trip_keeps_every_point(tmp_path):
+    """A raw run extracted and loaded back gives the series TensorBoard's loader reads."""
+    run = next(r for r in RUNS if r["stored"] == "raw" and r["writer"] == "mlagents")
+    src = os.path.join(rw.CORPUS, run["data"])
+    out = str(tmp_path / "run.npz")
+    rw.extract(src, out)
+    scalars, histograms = rw.load_extracted(out)
+    direct = reading.read_logdir(src, loader="python")
+    assert set(scalars) == set(direct.scalars)
+    for name, tags in direct.scalars.items():
+        assert set(scalars[name]) == set(tags)
+        for tag, s in tags.items():
+            np.testing.assert_array_equal(scalars[name][tag].steps, s.steps)
+            np.testing.assert_array_equal(scalars[name][tag].values, s.values)
+    assert set(histograms) == set(direct.histograms)
+    for name, tags in direct.histograms.items():
+        for tag, h in tags.items():
+            got = histograms[name][tag]
+            np.testing.assert_array_equal(got.steps, h.steps)
+            for a, b in zip(got.buckets, h.buckets):
+                np.testing.assert_array_equal(a, b)
+
+
+def _finding(kind, severity):
+    return Finding(run=".", tag="loss", kind=kind, severity=severity, start_step=0,
+                   end_step=10, title="t", explanation="e")
+
+
+@pytest.mark.parametrize("label,found,outcome", [
+    ("healthy", [], "quiet"),
+    ("healthy", [("no_progress", "info")], "quiet"),
+    ("healthy", [("no_progress", "warning")], "false_alarm"),
+    ("healthy_by_design", [("loss_divergence", "error")], "false_alarm"),
+    ("pathology", [("non_finite", "info")], "missed"),
+    ("pathology", [("oscillation", "error")], "missed"),
+    ("pathology", [("non_finite", "error")], "caught"),
+    ("mild", [("loss_divergence", "error")], "not_scored"),
+])
+def test_scoring_counts_warnings_and_errors_only(label, found, outcome):
+    base = next(r for r in RUNS if r["label"] == label)
+    run = dict(base, kinds=["non_finite"] if label == "pathology" else [],
+               steps=[0, 10] if label == "pathology" else None)
+    manifest = dict(MANIFEST, runs=[run])
+    scored = rw.score(manifest, {run["id"]: [_finding(k, s) for k, s in found]})
+    assert scored["verdicts"][0]["outcome"] == outcome
+
+
+def test_a_run_that_cannot_be_analysed_is_never_counted_quiet():
+    run = next(r for r in RUNS if r["label"] == "healthy")
+    scored = rw.score(dict(MANIFEST, runs=[run]), {}, errors={run["id"]: "boom"})
+    assert scored["verdicts"][0]["outcome"] == "error"

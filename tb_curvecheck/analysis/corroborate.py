@@ -13,7 +13,7 @@ as the row, and folds the others into it:
 - `explanation`: a closing sentence naming what else showed it;
 - `severity`: the most serious of the group.
 
-Histogram findings pass through unchanged: `histogram_suite` already reads
+Histogram findings pass through unchanged: `histogram_stories` already reads
 the scalar findings it corroborates.
 """
 from __future__ import annotations

@@ -293,3 +293,54 @@ def test_a_metric_that_settles_with_its_loss_after_a_learning_rate_decays_to_not
     moving = list(np.linspace(0.57, 0.45, 10))
     stuck = [f for f in detect_scalars(keras(None, None, moving, acc)) if f.kind == "stuck_metric"]
     assert len(stuck) == 1 and stuck[0].start_step == 3
+
+
+# --- the detector interface: parameters, events, strict JSON ------------------------------
+
+def _stuck_for(evals, n=30):
+    """An accuracy held at the class share for `evals` evaluations, after having been better."""
+    acc = list(np.linspace(0.60, 0.90, n - evals)) + [0.5467] * evals
+    loss = list(np.linspace(1.0, 0.4, n - evals)) + list(np.linspace(0.9, 1.1, evals))
+    return keras(None, None, loss, acc)
+
+
+def test_thresholds_are_parameters_the_registry_can_change():
+    from tb_curvecheck.detectors.registry import DEFAULT
+
+    exp = _stuck_for(6)
+    assert DEFAULT["stuck_metric"].min_evals == 6
+    assert [f.kind for f in DEFAULT.detect_scalars(exp) if f.kind == "stuck_metric"] == ["stuck_metric"]
+    stricter = DEFAULT.with_params({"stuck_metric.min_evals": "7"})  # as a command line gives it
+    assert stricter["stuck_metric"].min_evals == 7 and DEFAULT["stuck_metric"].min_evals == 6
+    assert [f for f in stricter.detect_scalars(exp) if f.kind == "stuck_metric"] == []
+    # Nested tests are parameters too, and unknown names are refused.
+    assert DEFAULT.with_params({"metric_drops.drops.noise_k": 4.5})["metric_drops"].drops.noise_k == 4.5
+    for bad in ("stuck_metric.no_such_field", "no_such_detector.x", "stuck_metric"):
+        with pytest.raises(ValueError):
+            DEFAULT.with_params({bad: 1})
+    assert "saturated_loss.min_error" in DEFAULT.params()
+
+
+def test_measure_returns_events_and_describe_writes_the_finding():
+    from tb_curvecheck.detectors.scalar_stuck import StuckEvent, StuckMetric
+
+    exp = _stuck_for(8)
+    val_acc = [r for r in exp.scalars if r.run == "validation" and r.tag == "epoch_accuracy"][0]
+    events = StuckMetric().measure(exp, val_acc)
+    assert len(events) == 1 and isinstance(events[0], StuckEvent)
+    assert events[0].how == "after_fall" and events[0].last - events[0].first + 1 == 8
+    f = StuckMetric().describe(events[0])
+    assert f.kind == "stuck_metric" and f.start_step == 22 and "0.5467" in f.title
+    assert StuckMetric().detect(exp, val_acc)[0].to_json() == f.to_json()
+
+
+def test_non_finite_evidence_is_strict_json_with_javascript_names():
+    import json
+
+    from tb_curvecheck.model import Finding
+
+    f = Finding("r", "loss", "no_progress", "warning", 0, 3, "t", "e",
+                evidence={"a": float("nan"), "b": [np.inf, -np.inf], "c": np.float32(1.5), "d": "nan"})
+    ev = f.to_json()["evidence"]
+    assert ev == {"a": "NaN", "b": ["Infinity", "-Infinity"], "c": 1.5, "d": "nan"}
+    json.dumps(f.to_json(), allow_nan=False)

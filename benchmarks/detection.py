@@ -34,7 +34,7 @@ for p in (ROOT, HERE):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from tb_curvecheck.model import KINDS, Finding, at_or_above  # noqa: E402
+from tb_curvecheck.model import EV_CORROBORATING, KINDS, Finding, at_or_above  # noqa: E402
 
 from corpus import Case  # noqa: E402
 
@@ -78,7 +78,7 @@ def flatten(findings: Iterable[Finding]) -> List[Finding]:
     out = []
     for f in findings:
         out.append(f)
-        for sub in (f.evidence or {}).get("corroborating", []) or []:
+        for sub in (f.evidence or {}).get(EV_CORROBORATING, []) or []:
             try:
                 out.append(Finding.from_json(sub))
             except (KeyError, ValueError, TypeError):

@@ -77,16 +77,19 @@ class Detector(Generic[E]):
         return [self.describe(e) for e in self.measure(experiment, target)]
 
     def params(self) -> Dict[str, Any]:
-        """Every parameter with its value, nested detectors' as `outer.inner`."""
-        out: Dict[str, Any] = {}
-        for f in dataclasses.fields(self):  # type: ignore[arg-type]
-            v = getattr(self, f.name)
-            if dataclasses.is_dataclass(v):
-                for k, x in dataclasses.asdict(v).items():
-                    out["%s.%s" % (f.name, k)] = x
-            else:
-                out[f.name] = v
-        return out
+        """Every parameter with its value, nested ones (a shared test) as `outer.inner`."""
+        return _flat(self)
+
+
+def _flat(obj: Any) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        v = getattr(obj, f.name)
+        if dataclasses.is_dataclass(v):
+            out.update({"%s.%s" % (f.name, k): x for k, x in _flat(v).items()})
+        else:
+            out[f.name] = v
+    return out
 
 
 def with_param(obj: Any, path: str, value: Any) -> Any:

@@ -52,11 +52,14 @@ SLACK_SHARE = 0.1
 # be a right one: a confident model on an easy problem, not a finding.
 PINNED_BUT_RIGHT_SLACK = 0.02
 
+
 def _note_other_weights(frozen: List[Finding], experiment: Experiment) -> None:
     """Records whether other weights of the run kept moving over the frozen
     steps: a lone frozen layer is a layer problem (trainable flag, no
     gradient); everything frozen at once is an optimizer problem (a learning
-    rate of 0, an optimizer given no parameters)."""
+    rate of 0, an optimizer given no parameters).  "Moved" is judged at the
+    default `FROZEN_CHANGE` whatever the frozen-weights detector was given:
+    the question is whether anything moved at all."""
     cache: Dict[int, np.ndarray] = {}
     for f in frozen:
         moving = False

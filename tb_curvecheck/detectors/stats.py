@@ -1,4 +1,4 @@
-"""Robust statistics shared by the scalar detectors (the only module they share).
+"""Robust statistics shared by the scalar detectors: the one place they are measured.
 
 Every detector judges a `View` of a series: finite points only, fractions on a
 0-1 scale, long step series condensed into bin medians, and a noise unit

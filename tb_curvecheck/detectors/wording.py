@@ -20,14 +20,6 @@ def fmt(v: Optional[float]) -> str:
     return ("%.4f" % v).rstrip("0").rstrip(".") if a < 10 else "%.3f" % v
 
 
-def label(ref: SeriesRef) -> str:
-    """How a person names the series: 'validation accuracy (epoch_accuracy)'."""
-    split = {"train": "training", "validation": "validation", "test": "test"}.get(ref.info.split or "", "")
-    q = ref.info.quantity or ref.tag
-    words = ("%s %s" % (split, q)).strip()
-    return "%s (%s%s)" % (words, ref.run + ":" if ref.run not in (".", "") else "", ref.tag)
-
-
 def short(ref: SeriesRef) -> str:
     split = {"train": "training", "validation": "validation", "test": "test"}.get(ref.info.split or "", "")
     return ("%s %s" % (split, ref.info.quantity or ref.tag)).strip()

@@ -1,6 +1,7 @@
 """Detection benchmark: recall and false alarms per kind over the labelled corpus.
 
-    python benchmarks/detection.py [--verbose] [--only SUBSTRING] [--family NAME]
+    python -m benchmarks.detection [--verbose] [--only SUBSTRING] [--family NAME]
+        [--param DETECTOR.FIELD=VALUE ...] [--list-params]
 
 Collects cases from every `benchmarks/corpus_*.py` module exposing `cases()`
 (see `benchmarks/corpus.py` for the format), runs CurveCheck's analysis on
@@ -11,6 +12,10 @@ healthy cases that got any warning or error (and, separately, any info).
 A finding folded into another by corroboration (listed in the primary's
 `evidence["corroborating"]`) counts as found: it is on screen, as part of
 the story it belongs to.
+
+`--param saturated_loss.min_error=0.03` runs the detectors with one threshold
+changed (repeatable; nested ones as `metric_drops.drops.noise_k=4`);
+`--list-params` prints every parameter with its default.
 """
 from __future__ import annotations
 
@@ -29,8 +34,7 @@ for p in (ROOT, HERE):
     if p not in sys.path:
         sys.path.insert(0, p)
 
-from tb_curvecheck.model import (  # noqa: E402
-    KINDS, Experiment, Finding, SeriesRef, TagInfo, at_or_above)
+from tb_curvecheck.model import EV_CORROBORATING, KINDS, Finding, at_or_above  # noqa: E402
 
 from corpus import Case  # noqa: E402
 
@@ -57,49 +61,15 @@ def collect_cases(log=print, corpus=None) -> List[Case]:
     return cases
 
 
-def _fallback_experiments(case: Case) -> List[Experiment]:
-    """One experiment per case, roles from the case's own labels.
+def analyze_case(case: Case, detectors=None) -> List[Finding]:
+    """The findings CurveCheck gives for one case (with `detectors`: a configured
+    `DetectorSet`, by default the registry's)."""
+    from tb_curvecheck.analysis import grouping, pipeline
+    from tb_curvecheck.detectors.registry import DEFAULT
 
-    Used only while `tb_curvecheck.analysis.grouping` does not exist yet.
-    """
-    refs = []
-    for run, tags in case.scalars.items():
-        for tag, s in tags.items():
-            info = case.infos.get((run, tag)) or TagInfo(role="unknown", quantity=tag)
-            refs.append(SeriesRef(run, tag, info, s))
-    from tb_curvecheck.model import HistogramRef
-    hists = [HistogramRef(run, tag, h)
-             for run, tags in case.histograms.items() for tag, h in tags.items()]
-    runs = tuple(sorted(set(case.scalars) | set(case.histograms)))
-    return [Experiment(case.name, runs, refs, hists)]
-
-
-def analyze_case(case: Case) -> List[Finding]:
-    try:
-        from tb_curvecheck.analysis import grouping, pipeline
-    except ImportError:
-        grouping = pipeline = None
-    if pipeline is not None and hasattr(pipeline, "analyze_experiment"):
-        findings: List[Finding] = []
-        for exp in grouping.build_experiments(case.scalars, case.histograms):
-            findings.extend(pipeline.analyze_experiment(exp))
-        return findings
-    from tb_curvecheck.detectors import scalar_suite
-    try:
-        from tb_curvecheck.analysis import corroborate
-    except ImportError:
-        corroborate = None
-    findings = []
-    for exp in _fallback_experiments(case):
-        found = list(scalar_suite.detect(exp))
-        try:
-            from tb_curvecheck.detectors import histogram_suite
-            found.extend(histogram_suite.detect(exp, found))
-        except ImportError:
-            pass
-        if corroborate is not None:
-            found = corroborate.merge(found)
-        findings.extend(found)
+    findings: List[Finding] = []
+    for exp in grouping.build_experiments(case.scalars, case.histograms):
+        findings.extend(pipeline.analyze_experiment(exp, detectors or DEFAULT))
     return findings
 
 
@@ -108,7 +78,7 @@ def flatten(findings: Iterable[Finding]) -> List[Finding]:
     out = []
     for f in findings:
         out.append(f)
-        for sub in (f.evidence or {}).get("corroborating", []) or []:
+        for sub in (f.evidence or {}).get(EV_CORROBORATING, []) or []:
             try:
                 out.append(Finding.from_json(sub))
             except (KeyError, ValueError, TypeError):
@@ -116,7 +86,7 @@ def flatten(findings: Iterable[Finding]) -> List[Finding]:
     return out
 
 
-def evaluate(cases: List[Case]):
+def evaluate(cases: List[Case], detectors=None):
     """Per-kind tallies and the lists behind them."""
     stats: Dict[str, Dict[str, int]] = defaultdict(lambda: defaultdict(int))
     misses: List[Tuple[str, str, str]] = []
@@ -126,7 +96,7 @@ def evaluate(cases: List[Case]):
     seconds = 0.0
     for case in cases:
         t0 = time.time()
-        found = flatten(analyze_case(case))
+        found = flatten(analyze_case(case, detectors))
         seconds += time.time() - t0
         expected_kinds = {e.kind for e in case.expect}
         for e in case.expect:
@@ -161,7 +131,23 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default=None, help="only cases whose name contains this")
     ap.add_argument("--family", default=None, help="only cases of this family")
     ap.add_argument("--corpus", default=None, help="only corpus modules whose name contains this")
+    ap.add_argument("--param", action="append", default=[], metavar="DETECTOR.FIELD=VALUE",
+                    help="run with this detector parameter changed (repeatable)")
+    ap.add_argument("--list-params", action="store_true", help="print every detector parameter and exit")
     args = ap.parse_args(argv)
+
+    from tb_curvecheck.detectors.registry import DEFAULT
+
+    if args.list_params:
+        for key, value in DEFAULT.params().items():
+            print("%s=%r" % (key, value))
+        return 0
+    try:
+        detectors = DEFAULT.with_params(dict(p.split("=", 1) for p in args.param))
+    except ValueError as e:
+        ap.error("--param: %s" % e)
+    for p in args.param:
+        print("parameter changed: %s" % p)
 
     print("Collecting cases (generated artefacts are cached in benchmarks/out/):")
     cases = collect_cases(corpus=args.corpus)
@@ -169,7 +155,7 @@ def main(argv=None) -> int:
         cases = [c for c in cases if args.only in c.name]
     if args.family:
         cases = [c for c in cases if c.family == args.family]
-    stats, misses, alarms, loud, infos, seconds = evaluate(cases)
+    stats, misses, alarms, loud, infos, seconds = evaluate(cases, detectors)
 
     print()
     print("%d cases (%d healthy); analysis took %.1f s in all" % (

@@ -41,7 +41,9 @@ import tensorflow as tf
 import keras
 from tensorboard.plugins.histogram import metadata as _hist_metadata
 
-from .model import Finding, HistogramSeries, ScalarSeries, at_or_above
+from . import tags
+from .detectors.histogram_stats import END_TOLERANCE
+from .model import KINDS, Finding, HistogramSeries, ScalarSeries, at_or_above
 
 # Buckets spanning [min, max], as `tf.summary.histogram` uses by default, so
 # the histogram looks the same in TensorBoard's own Histograms tab.
@@ -51,9 +53,9 @@ DEFAULT_BUCKETS = 30
 # zeros: far below any float32 value a ReLU passes on (relative precision ~1e-7).
 ZERO_RELATIVE = 1e-12
 
-# Width of the end buckets of probabilities; the same tolerance the detectors
-# use (`histogram_stats.END_TOLERANCE`), so both speak of the same outputs.
-END_WIDTH = 1e-6
+# Width of the end buckets of probabilities: the detectors' own tolerance, so
+# both speak of the same outputs.
+END_WIDTH = END_TOLERANCE
 
 # A sample of this many validation examples is plenty to see a share of
 # zeros or a spread of outputs, and costs one small forward pass per epoch.
@@ -140,6 +142,60 @@ def _class_labels(y: Any) -> Optional[np.ndarray]:
     return np.round(a).astype(np.int64)
 
 
+def _checked_kinds(stop_on: Any) -> Tuple[str, ...]:
+    """`stop_on` as a tuple of known kinds; a single string is one kind (not its letters)."""
+    if stop_on is None:
+        return ()
+    if isinstance(stop_on, str):
+        stop_on = (stop_on,)
+    try:
+        kinds = tuple(stop_on)
+    except TypeError:
+        raise ValueError("stop_on must be a finding kind or an iterable of kinds, not %r" % (stop_on,)) from None
+    unknown = [k for k in kinds if not isinstance(k, str) or k not in KINDS]
+    if unknown:
+        raise ValueError("stop_on: unknown finding kind%s %s; known kinds: %s" % (
+            "s" if len(unknown) > 1 else "", ", ".join(repr(k) for k in unknown), ", ".join(KINDS)))
+    return kinds
+
+
+def _checked_sample_size(sample_size: Any) -> int:
+    try:
+        n = int(sample_size)
+    except (TypeError, ValueError):
+        raise ValueError("sample_size must be a whole number >= 1, not %r" % (sample_size,)) from None
+    if n < 1 or n != sample_size:
+        raise ValueError("sample_size must be a whole number >= 1, not %r" % (sample_size,))
+    return n
+
+
+def _checked_log_dir(log_dir: Any) -> str:
+    """`log_dir` as a string, refused when it cannot become a writable directory.
+
+    Nothing is created here (the writers create it at the first epoch); remote
+    paths (`gs://...`) are left to TensorFlow.
+    """
+    try:
+        path = os.fspath(log_dir)
+    except TypeError:
+        raise ValueError("log_dir must be a path, not %r" % (log_dir,)) from None
+    if not path:
+        raise ValueError("log_dir must not be empty")
+    if "://" in path:
+        return path
+    probe = os.path.abspath(path)
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            break
+        probe = parent
+    if not os.path.isdir(probe):
+        raise ValueError("log_dir %r cannot be created: %r is not a directory" % (path, probe))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise ValueError("log_dir %r is not writable: no write permission in %r" % (path, probe))
+    return path
+
+
 class CurveCheck(keras.callbacks.Callback):
     """Logs outputs, activations, gradient norms and class shares for CurveCheck,
     runs its detectors at each epoch end, prints new findings once, writes them
@@ -148,11 +204,13 @@ class CurveCheck(keras.callbacks.Callback):
     Args:
       log_dir: the `log_dir` given to Keras' `TensorBoard` callback.
       stop_on: finding kinds that stop training (`model.stop_training = True`),
-        at any severity, e.g. `("non_finite", "loss_divergence", "dead_units")`.
+        at any severity, e.g. `("non_finite", "loss_divergence", "dead_units")`;
+        a single string is one kind (`stop_on="non_finite"`).  An unknown kind
+        raises ValueError here, before training starts.
       validation_data: `(x, y)` to sample from; by default the validation data
         given to `fit` (`validation_data=` or `validation_split=`).
       train_labels: the training labels, to log the training class shares.
-      sample_size: validation examples used for outputs, activations, gradients.
+      sample_size: validation examples used for outputs, activations, gradients (>= 1).
       activation_layers: "auto" (ReLU-like layers except the last), "all",
         a list of layer names, or None for none.
       histogram_freq: log histograms and gradient norms every this many epochs.
@@ -179,11 +237,11 @@ class CurveCheck(keras.callbacks.Callback):
         print_fn: Callable[[str], None] = print,
     ):
         super().__init__()
-        self.log_dir = os.fspath(log_dir)
-        self.stop_on = tuple(stop_on)
+        self.log_dir = _checked_log_dir(log_dir)
+        self.stop_on = _checked_kinds(stop_on)
         self.validation_data = validation_data
         self.train_labels = train_labels
-        self.sample_size = int(sample_size)
+        self.sample_size = _checked_sample_size(sample_size)
         self.activation_layers = activation_layers
         self.histogram_freq = max(1, int(histogram_freq))
         self.gradient_norms = gradient_norms
@@ -334,7 +392,7 @@ class CurveCheck(keras.callbacks.Callback):
             return
         values, counts = np.unique(cls, return_counts=True)
         for v, c in zip(values, counts):
-            self._write_scalar(run, "curvecheck/class_share/%d" % int(v), 0, float(c) / cls.size)
+            self._write_scalar(run, tags.class_share(int(v)), 0, float(c) / cls.size)
 
     def _chosen_layers(self) -> List[Any]:
         spec = self.activation_layers
@@ -389,19 +447,19 @@ class CurveCheck(keras.callbacks.Callback):
         preds = self.model(x, training=False)
         outs = [keras.ops.convert_to_numpy(p) for p in keras.tree.flatten(preds)]
         for i, p in enumerate(outs):
-            base = "curvecheck/outputs" if len(outs) == 1 else "curvecheck/outputs/%d" % i
+            base = tags.outputs() if len(outs) == 1 else tags.outputs(i)
             self._write_hist("validation", base, epoch, p)
             units = p.shape[-1] if p.ndim >= 2 else 1
             if len(outs) == 1 and 2 <= units <= MAX_PER_CLASS:
                 flat = p.reshape(-1, units)
                 for k in range(units):
-                    self._write_hist("validation", "%s/class_%d" % (base, k), epoch, flat[:, k])
+                    self._write_hist("validation", tags.output_class(base, k), epoch, flat[:, k])
         probe = self._activation_probe()
         if probe is not None:
             acts = probe(x, training=False)
             acts = acts if isinstance(acts, (list, tuple)) else [acts]
             for name, a in zip(self._probe_names, acts):
-                self._write_hist("validation", "curvecheck/activations/%s" % name, epoch,
+                self._write_hist("validation", tags.activations(name), epoch,
                                  keras.ops.convert_to_numpy(a))
         if self.gradient_norms and y is not None:
             self._log_gradient_norms(epoch, x, y)
@@ -433,7 +491,7 @@ class CurveCheck(keras.callbacks.Callback):
                 tf.convert_to_tensor(g), tf.float64))).numpy())
             sq[name] = sq.get(name, 0.0) + g2
         for name, s in sq.items():
-            self._write_scalar("train", "curvecheck/gradient_norm/%s" % name, epoch, float(np.sqrt(s)))
+            self._write_scalar("train", tags.gradient_norm(name), epoch, float(np.sqrt(s)))
 
     # -- live analysis ------------------------------------------------------
     def series(self) -> Tuple[Dict[str, Dict[str, ScalarSeries]], Dict[str, Dict[str, HistogramSeries]]]:
@@ -468,7 +526,7 @@ class CurveCheck(keras.callbacks.Callback):
         lines = ["- **%s** `%s` (%s/%s): %s  \n  %s" % (f.severity, f.kind, f.run, f.tag, f.title,
                                                        f.explanation) for f in new]
         with self._writer("train").as_default():
-            tf.summary.text("curvecheck/findings", "\n".join(lines), step=epoch)
+            tf.summary.text(tags.FINDINGS, "\n".join(lines), step=epoch)
         self._writer("train").flush()
         stopping = [f for f in new if f.kind in self.stop_on]
         if stopping and self.stop_reason is None:

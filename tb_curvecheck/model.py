@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, get_args
 
 import numpy as np
 
-SEVERITIES: Tuple[str, ...] = ("error", "warning", "info")
+# --- Named contracts --------------------------------------------------------
+# Each is a `Literal` (what type checkers and readers see) and the tuple of its
+# values (what code iterates and validates against).  The values are plain
+# strings, so a finding's JSON is the same as it always was.
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: Tuple[str, ...] = get_args(Severity)
 # Lower rank = more serious; used for sorting and for `--fail-on`.
 SEVERITY_RANK: Dict[str, int] = {name: i for i, name in enumerate(SEVERITIES)}
 
-SCALAR_KINDS: Tuple[str, ...] = (
+ScalarKind = Literal[
     "non_finite",
     "loss_divergence",
     "metric_collapse",
@@ -25,8 +31,8 @@ SCALAR_KINDS: Tuple[str, ...] = (
     "overfitting",
     "no_progress",
     "low_margin",
-)
-HISTOGRAM_KINDS: Tuple[str, ...] = (
+]
+HistogramKind = Literal[
     "exploding_weights",
     "frozen_weights",
     "dead_units",
@@ -34,8 +40,59 @@ HISTOGRAM_KINDS: Tuple[str, ...] = (
     "collapsed_outputs",
     "vanishing_gradients",
     "exploding_gradients",
-)
+]
+Kind = Literal[ScalarKind, HistogramKind]
+SCALAR_KINDS: Tuple[str, ...] = get_args(ScalarKind)
+HISTOGRAM_KINDS: Tuple[str, ...] = get_args(HistogramKind)
 KINDS: Tuple[str, ...] = SCALAR_KINDS + HISTOGRAM_KINDS
+
+# What a scalar tag measures (`TagInfo.role`).
+Role = Literal[
+    "loss",  # lower is better, a training objective
+    "metric_up",  # higher is better: accuracy, AUC, F1, precision, recall, IoU, ...
+    "metric_down",  # lower is better but not the objective: MAE, MSE, error rate, perplexity, ...
+    "learning_rate",
+    "other",  # known not to be judged: epoch counters, throughput, timing, reward, ...
+    "unknown",  # could not be told; detectors leave these alone except non_finite
+]
+ROLES: Tuple[str, ...] = get_args(Role)
+Split = Literal["train", "validation", "test"]
+SPLITS: Tuple[str, ...] = get_args(Split)
+# "epoch": one value per epoch; "batch": Keras `batch_*` running means that reset every
+# epoch; "step": anything else logged against a global step.
+Granularity = Literal["epoch", "batch", "step"]
+GRANULARITIES: Tuple[str, ...] = get_args(Granularity)
+# What a histogram tag (or a per-layer gradient-norm scalar) holds (`LayerRole.role`).
+LayerRoleName = Literal["kernel", "bias", "norm_stat", "activations", "outputs", "gradients",
+                        "gradient_norm", "unknown"]
+LAYER_ROLES: Tuple[str, ...] = get_args(LayerRoleName)
+
+# Evidence keys that surfaces (the tab, the CLI, the benchmark) read; everything
+# else in `Finding.evidence` is for people.  Documented in docs/internals.md.
+EV_GRANULARITY = "granularity"  # scalar findings: the TagInfo.granularity of the flagged tag
+EV_STATISTIC = "statistic"  # histogram findings: the `histogram_stats` key the finding rests on
+EV_CORROBORATING = "corroborating"  # folded findings, each a Finding.to_json() (corroborate.merge)
+EV_CORROBORATED_BY = "corroborated_by"  # the curve finding that raised a histogram symptom
+EV_TAGS = "tags"  # grouped histogram findings: every tag covered (`tag` is the first)
+EV_LAYERS = "layers"  # ... and every layer
+EV_SYMPTOM = "symptom"  # a histogram finding's symptom alone, before any story is added
+EV_LAYER = "layer"  # the layer a histogram finding names
+EV_CAUSED_BY = "caused_by"  # a frozen/vanished layer told as the consequence of a dead one
+EV_CLASS_SHARE = "class_share"  # the logged class share a stuck or collapsed output matched
+EV_LAST_HEALTHY_STEP = "last_healthy_step"  # the checkpoint to restore
+
+# How non-finite floats are spelled in JSON (evidence here, points over HTTP):
+# JavaScript's own names, so `Number("NaN")` and `Number("-Infinity")` read them back.
+NON_FINITE_JSON = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def json_float(f: float) -> Any:
+    """A float as strict JSON: itself when finite, else "NaN", "Infinity" or "-Infinity"."""
+    if math.isnan(f):
+        return NON_FINITE_JSON["nan"]
+    if math.isinf(f):
+        return NON_FINITE_JSON["inf"] if f > 0 else NON_FINITE_JSON["-inf"]
+    return f
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -167,8 +224,8 @@ class HistogramSeries:
 def _plain(value: Any) -> Any:
     """numpy scalars/arrays and nested containers as JSON-ready Python values.
 
-    Non-finite floats become the strings "nan", "inf", "-inf" so that the
-    JSON is strict (json.loads in any language reads it).
+    Non-finite floats become the strings "NaN", "Infinity", "-Infinity" (see
+    `json_float`) so that the JSON is strict (json.loads in any language reads it).
     """
     if isinstance(value, Mapping):
         return {str(k): _plain(v) for k, v in value.items()}
@@ -181,12 +238,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating, float)):
-        f = float(value)
-        if math.isnan(f):
-            return "nan"
-        if math.isinf(f):
-            return "inf" if f > 0 else "-inf"
-        return f
+        return json_float(float(value))
     return value
 
 
@@ -196,8 +248,8 @@ class Finding:
 
     run: str
     tag: str
-    kind: str
-    severity: str
+    kind: Kind
+    severity: Severity
     start_step: int
     end_step: int
     title: str
@@ -256,16 +308,6 @@ def at_or_above(severity: str, threshold: str) -> bool:
 
 # --- What a tag is, and series grouped into experiments -------------------
 
-ROLES: Tuple[str, ...] = (
-    "loss",  # lower is better, a training objective
-    "metric_up",  # higher is better: accuracy, AUC, F1, precision, recall, IoU, ...
-    "metric_down",  # lower is better but not the objective: MAE, MSE, error rate, perplexity, ...
-    "learning_rate",
-    "other",  # known not to be judged: epoch counters, throughput, timing, reward, ...
-    "unknown",  # could not be told; detectors leave these alone except non_finite
-)
-SPLITS: Tuple[str, ...] = ("train", "validation", "test")
-
 
 @dataclasses.dataclass(frozen=True)
 class TagInfo:
@@ -279,10 +321,10 @@ class TagInfo:
     `percent` is True when a fraction-valued metric is logged on a 0-100 scale.
     """
 
-    role: str
+    role: Role
     quantity: str
-    split: Optional[str] = None
-    granularity: str = "step"
+    split: Optional[Split] = None
+    granularity: Granularity = "step"
     percent: bool = False
 
 
@@ -320,7 +362,7 @@ class LayerRole:
     explanations ("dense_1").
     """
 
-    role: str
+    role: LayerRoleName
     layer: Optional[str] = None
     param: Optional[str] = None
 

@@ -55,3 +55,20 @@ def test_fast_corpora_meet_the_recall_and_silence_bar():
         assert s["detected"] / s["cases"] >= 0.95, (kind, [m for m in misses if m[1] == kind])
     assert loud == []
     assert stats["_healthy"]["cases"] >= 100
+
+
+def test_a_parameter_passed_to_the_benchmark_changes_what_is_found(capsys):
+    import pytest
+
+    from tb_curvecheck.detectors.registry import DEFAULT
+
+    flat = [0.9] * 5 + [0.5467] * 15
+    cases = [Case("collapse", "t", False, {"train": {"epoch_accuracy": series(flat)}},
+                  expect=[Expect("metric_collapse", "train", "epoch_accuracy", (5, 5))], also_ok=("stuck_metric",))]
+    assert detection.evaluate(cases)[0]["metric_collapse"]["detected"] == 1
+    # A drop must now be more than 0.5 of accuracy: this 0.35 fall no longer is one.
+    strict = DEFAULT.with_params({"metric_drops.drops.min_fraction": 0.5})
+    assert detection.evaluate(cases, strict)[0]["metric_collapse"]["missed"] == 1
+    with pytest.raises(SystemExit):
+        detection.main(["--corpus", "posts", "--param", "metric_drops.no_such_threshold=1"])
+    assert "no_such_threshold" in capsys.readouterr().err

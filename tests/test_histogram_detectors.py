@@ -12,7 +12,9 @@ import pytest  # noqa: E402
 from benchmarks import corpus_histogram as ch  # noqa: E402
 from tb_curvecheck.analysis import grouping, pipeline  # noqa: E402
 from tb_curvecheck.analysis.histogram_roles import classify  # noqa: E402
-from tb_curvecheck.detectors import histogram_stats, histogram_suite  # noqa: E402
+from tb_curvecheck.analysis import histogram_stories  # noqa: E402
+from tb_curvecheck.detectors import histogram_stats  # noqa: E402
+from tb_curvecheck.detectors.registry import detect_histograms  # noqa: E402
 from tb_curvecheck.model import Finding, at_or_above  # noqa: E402
 from tb_curvecheck.reading import read_logdir  # noqa: E402
 
@@ -263,12 +265,12 @@ def _scalar(kind, run, tag, start, end, severity, **evidence):
 def test_symptom_is_info_alone_and_raised_when_curves_agree(runs):
     data = read_logdir(runs["keras_collapse"], loader="python")
     exp = grouping.build_experiments(data.scalars, data.histograms)[0]
-    alone = histogram_suite.detect(exp, [])
+    alone = histogram_stories.tell(exp, detect_histograms(exp), [])
     assert alone and all(f.severity == "info" for f in alone)
 
     share = float(data.scalars["validation"]["curvecheck/class_share/0"].values[-1])
     agree = _scalar("metric_collapse", "train", "epoch_accuracy", 3, 6, "error", value=share)
-    joined = histogram_suite.detect(exp, [agree])
+    joined = histogram_stories.tell(exp, detect_histograms(exp), [agree])
     dead = [f for f in joined if f.kind == "dead_units"]
     assert dead and all(f.severity == "error" for f in dead)
     assert "when epoch_accuracy collapsed to 0.5467 at step 3" in dead[0].title
@@ -277,11 +279,11 @@ def test_symptom_is_info_alone_and_raised_when_curves_agree(runs):
 
     # A curve finding long before the symptom tells another story.
     early = _scalar("metric_collapse", "train", "epoch_accuracy", 0, 0, "error")
-    apart = histogram_suite.detect(exp, [early])
+    apart = histogram_stories.tell(exp, detect_histograms(exp), [early])
     assert all(f.severity == "info" for f in apart if f.kind == "dead_units")
     # A warning on the curves gives a warning, not an error.
     warn = _scalar("stuck_metric", "train", "epoch_accuracy", 3, 6, "warning")
-    assert {f.severity for f in histogram_suite.detect(exp, [warn]) if f.kind == "collapsed_outputs"} == {"warning"}
+    assert {f.severity for f in histogram_stories.tell(exp, detect_histograms(exp), [warn]) if f.kind == "collapsed_outputs"} == {"warning"}
 
 
 def test_learning_rate_zero_freezes_everything_and_says_why(tmp_path):

@@ -183,3 +183,70 @@ def test_softmax_collapse_is_seen_in_the_per_class_outputs(tmp_path):
     # Three class shares logged, summing to one.
     shares = [data.scalars["validation"]["curvecheck/class_share/%d" % k].values[-1] for k in range(3)]
     assert sum(shares) == pytest.approx(1.0)
+
+
+# --- arguments are checked when the callback is built, before any training ------
+
+def test_stop_on_a_single_string_is_one_kind_and_stops_training(tmp_path):
+    """`stop_on="non_finite"` names one kind (not the characters n, o, n, ...)."""
+    hist, cc = ch.keras_run(str(tmp_path / "nan"), 0, kick=(2, 1e38), epochs=8,
+                            callback_kwargs=dict(stop_on="non_finite", verbose=1, print_fn=lambda s: None))
+    assert cc.stop_on == ("non_finite",)
+    assert cc.stop_finding is not None and cc.stop_finding.kind == "non_finite"
+    assert len(hist.history["loss"]) < 8
+
+
+def _file_in(tmp_path):
+    path = tmp_path / "a_file"
+    path.write_text("not a directory")
+    return path
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    (dict(stop_on=("nonfinite", "not_a_kind")), ["stop_on", "'nonfinite'", "'not_a_kind'"]),
+    (dict(stop_on=("non_finite", 3)), ["stop_on", "3"]),
+    (dict(stop_on=5), ["stop_on"]),
+    (dict(sample_size=0), ["sample_size"]),
+    (dict(sample_size=-3), ["sample_size"]),
+    (dict(sample_size=2.5), ["sample_size"]),
+])
+def test_bad_arguments_raise_value_error_naming_the_argument(tmp_path, kwargs, named):
+    from tb_curvecheck.keras import CurveCheck
+
+    with pytest.raises(ValueError) as err:
+        CurveCheck(str(tmp_path / "logs"), **kwargs)
+    for word in named:
+        assert word in str(err.value)
+    assert not os.path.exists(tmp_path / "logs")  # refused before anything was written
+
+
+def test_log_dir_under_a_regular_file_is_refused_before_fit(tmp_path):
+    import keras
+
+    from tb_curvecheck.keras import CurveCheck
+
+    bad = _file_in(tmp_path) / "logs"
+    with pytest.raises(ValueError, match="log_dir"):
+        CurveCheck(str(bad))
+    # A path that can become a directory passes, and training logs there.
+    keras.utils.set_random_seed(0)
+    x, y = ch.make_data(0, n=64)
+    model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy")
+    good = CurveCheck(str(tmp_path / "ok"), sample_size=8, verbose=0)
+    model.fit(x, y, validation_split=0.25, epochs=1, verbose=0, callbacks=[good])
+    assert os.path.isdir(tmp_path / "ok" / "validation")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_read_only_log_dir_is_refused(tmp_path):
+    from tb_curvecheck.keras import CurveCheck
+
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        with pytest.raises(ValueError, match="log_dir"):
+            CurveCheck(str(locked / "logs"))
+    finally:
+        locked.chmod(0o700)

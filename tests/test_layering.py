@@ -13,6 +13,9 @@ PKG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 FORBIDDEN = {
     "model.py": {"tensorboard", "tensorflow", "keras", "werkzeug", "analysis", "detectors",
                  "reading", "plugin", "cli", "api"},
+    # The callback's tags: read by the analysis, written by the callback; knows neither.
+    "tags.py": {"tensorboard", "tensorflow", "keras", "werkzeug", "analysis", "detectors",
+                "reading", "plugin", "cli", "api", "model", "numpy"},
     "detectors": {"tensorboard", "tensorflow", "keras", "werkzeug", "analysis", "reading",
                   "plugin", "cli", "api"},
     "analysis": {"tensorboard", "tensorflow", "keras", "werkzeug", "reading", "plugin", "cli", "api"},
@@ -56,6 +59,50 @@ def test_part_imports_only_what_it_may(part):
             if name in FORBIDDEN[part] and name != own:
                 bad.append("%s imports %s" % (os.path.relpath(path, PKG), name))
     assert not bad, bad
+
+
+# Modules of `detectors/` that any detector may import; a detector never imports another
+# detector's module (shared measurements live in `stats`), only the registry lists them all.
+DETECTOR_SHARED = {"base", "stats", "wording", "histogram_stats", "model", "tags"}
+
+
+def test_detectors_share_only_the_shared_modules():
+    bad = []
+    folder = os.path.join(PKG, "detectors")
+    siblings = {f[:-3] for f in os.listdir(folder) if f.endswith(".py")}
+    for f in sorted(os.listdir(folder)):
+        if not f.endswith(".py") or f in ("registry.py", "__init__.py"):
+            continue
+        tree = ast.parse(open(os.path.join(folder, f), encoding="utf-8").read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                names = [node.module] if node.module else [a.name for a in node.names]
+                bad += ["%s imports %s" % (f, n) for n in names
+                        if n.split(".")[0] in siblings and n.split(".")[0] not in DETECTOR_SHARED]
+    assert not bad, bad
+
+
+def test_no_callback_tag_is_spelled_outside_tags_module():
+    """The callback's tags are built and recognised through `tb_curvecheck.tags` only."""
+    bad = []
+    for part in ("analysis", "detectors", "keras.py"):
+        for path in _files(part):
+            text = open(path, encoding="utf-8").read()
+            code = ast.parse(text)
+            for node in ast.walk(code):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                        and "curvecheck/" in node.value \
+                        and not _is_docstring(code, node):
+                    bad.append("%s: %r" % (os.path.relpath(path, PKG), node.value[:60]))
+    assert not bad, bad
+
+
+def _is_docstring(tree, node):
+    for holder in ast.walk(tree):
+        body = getattr(holder, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and body[0].value is node:
+            return True
+    return False
 
 
 def test_plugin_entry_point_and_scan_run_without_tensorflow():

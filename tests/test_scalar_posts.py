@@ -12,7 +12,7 @@ from corpus_scalar_posts import (  # noqa: E402
     ACC_T, ACC_V, BACC, BLOSS, LOSS_T, LOSS_V, POST_002, POST_003, POST_004, post002_batch_steps)
 
 from tb_curvecheck.analysis import corroborate  # noqa: E402
-from tb_curvecheck.detectors import scalar_suite  # noqa: E402
+from tb_curvecheck.detectors.registry import detect_scalars  # noqa: E402
 from tb_curvecheck.model import Experiment, ScalarSeries, SeriesRef  # noqa: E402
 
 
@@ -41,7 +41,7 @@ def test_post002_batch_running_means_show_the_clipped_probability_signature():
         ref("train", "batch_loss", BLOSS, POST_002["epoch6_tail_loss"] + POST_002["epoch7_loss"], tail + e7),
         ref("train", "batch_accuracy", BACC, POST_002["epoch6_tail_acc"] + POST_002["epoch7_acc"], tail + e7),
     ])
-    found = scalar_suite.detect(exp)
+    found = detect_scalars(exp)
     sat = only(found, "saturated_loss", tag="batch_loss")
     assert len(sat) == 1
     f = sat[0]
@@ -60,7 +60,7 @@ def test_post002_epoch_values_collapse_diverge_and_saturate_at_epoch_7():
         ref("train", "epoch_loss", LOSS_T, [POST_002["epoch6_tail_loss"][-1], POST_002["epoch7_loss"][-1]], [5, 6]),
         ref("train", "epoch_accuracy", ACC_T, [POST_002["epoch6_tail_acc"][-1], POST_002["epoch7_acc"][-1]], [5, 6]),
     ])
-    found = scalar_suite.detect(exp)
+    found = detect_scalars(exp)
     for kind, tag in (("saturated_loss", "epoch_loss"), ("loss_divergence", "epoch_loss"),
                       ("metric_collapse", "epoch_accuracy")):
         hits = only(found, kind, tag=tag)
@@ -79,7 +79,7 @@ def test_post002_epoch_values_collapse_diverge_and_saturate_at_epoch_7():
 
 
 def test_post003_dip_at_epoch_8_recovers_with_low_margin_and_nothing_louder():
-    found = scalar_suite.detect(epoch_experiment(POST_003))
+    found = detect_scalars(epoch_experiment(POST_003))
     dip = only(found, "transient_dip", "validation", "epoch_accuracy")
     assert len(dip) == 1 and dip[0].start_step == 7 and dip[0].severity == "info"
     assert "0.8737 → 0.6055" in dip[0].title and "0.9023" in dip[0].title
@@ -94,7 +94,7 @@ def test_post003_dip_at_epoch_8_recovers_with_low_margin_and_nothing_louder():
 
 
 def test_post004_alternation_of_both_validation_curves_from_the_first_epochs():
-    found = scalar_suite.detect(epoch_experiment(POST_004))
+    found = detect_scalars(epoch_experiment(POST_004))
     acc = only(found, "oscillation", "validation", "epoch_accuracy")
     loss = only(found, "oscillation", "validation", "epoch_loss")
     assert len(acc) == 1 and len(loss) == 1

@@ -13,14 +13,14 @@ as the row, and folds the others into it:
 - `explanation`: a closing sentence naming what else showed it;
 - `severity`: the most serious of the group.
 
-Histogram findings pass through unchanged: `histogram_suite` already reads
+Histogram findings pass through unchanged: `histogram_stories` already reads
 the scalar findings it corroborates.
 """
 from __future__ import annotations
 
 from typing import Dict, List
 
-from ..model import SCALAR_KINDS, SEVERITY_RANK, Finding
+from ..model import EV_CORROBORATING, EV_GRANULARITY, SCALAR_KINDS, SEVERITY_RANK, Finding
 
 # Pairs of kinds that describe one event when they overlap in steps.
 _STORIES = [
@@ -43,7 +43,7 @@ EPOCH_GAP = 1
 
 
 def _axis(f: Finding) -> str:
-    return str((f.evidence or {}).get("granularity", "step"))
+    return str((f.evidence or {}).get(EV_GRANULARITY, "step"))
 
 
 def _overlap(a: Finding, b: Finding) -> bool:
@@ -102,7 +102,7 @@ def _fold(primary: Finding, others: List[Finding]) -> Finding:
                 seen.add(key)
                 related.append({"run": r["run"], "tag": r["tag"]})
     evidence = dict(primary.evidence)
-    evidence["corroborating"] = [f.to_json() for f in others]
+    evidence[EV_CORROBORATING] = [f.to_json() for f in others]
     also = "; ".join("%s (%s)" % (f.title, f.kind.replace("_", " ")) for f in others)
     explanation = primary.explanation.rstrip() + " The same event shows in: " + also + "."
     return Finding(run=primary.run, tag=primary.tag, kind=primary.kind, severity=severity,

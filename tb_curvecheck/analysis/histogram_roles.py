@@ -9,9 +9,10 @@ Writers name histograms after the tensor they show:
 - PyTorch / tensorboardX loops: `fc1.weight`, `layer1.0.bn1.running_var`,
   `fc1.weight.grad`, `grad/fc1.weight`, `gradients/fc1`, `activations/relu1`,
   `outputs`, `predictions`, `probs`, `logits`.
-- CurveCheck's Keras callback: `curvecheck/activations/<layer>`,
-  `curvecheck/outputs`, `curvecheck/outputs/class_<i>` (histograms) and
-  `curvecheck/gradient_norm/<layer>` (scalars).
+- CurveCheck's Keras callback (tags defined in `tb_curvecheck.tags`):
+  `curvecheck/activations/<layer>`, `curvecheck/outputs`,
+  `curvecheck/outputs/class_<i>` (histograms) and `curvecheck/gradient_norm/<layer>`
+  (scalars); the generic rules below read them like any writer's.
 
 A tag whose name tells nothing gets role "unknown", and detectors leave it alone.
 """
@@ -20,18 +21,15 @@ from __future__ import annotations
 import re
 from typing import Optional, Tuple
 
-from ..model import LayerRole
+from ..model import LAYER_ROLES, LayerRole
 
-HISTOGRAM_ROLES: Tuple[str, ...] = (
-    "kernel",  # trainable weights that multiply: kernel, weight, embeddings, recurrent kernels
-    "bias",  # trainable additive weights, including normalisation shifts/scales
-    "norm_stat",  # running statistics of normalisation layers: not trained, change by design
-    "activations",  # a layer's outputs on some inputs
-    "outputs",  # the model's predictions (probabilities or logits)
-    "gradients",  # gradients of the loss with respect to weights or activations
-    "gradient_norm",  # a per-layer gradient norm logged as a scalar
-    "unknown",
-)
+# kernel: trainable weights that multiply (kernel, weight, embeddings, recurrent kernels);
+# bias: trainable additive weights, including normalisation shifts/scales;
+# norm_stat: running statistics of normalisation layers (not trained, change by design);
+# activations: a layer's outputs on some inputs; outputs: the model's predictions
+# (probabilities or logits); gradients: gradients of the loss with respect to weights or
+# activations; gradient_norm: a per-layer gradient norm logged as a scalar.
+HISTOGRAM_ROLES: Tuple[str, ...] = LAYER_ROLES
 
 _SPLIT = re.compile(r"[/.:]+")
 

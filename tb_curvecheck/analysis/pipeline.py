@@ -4,9 +4,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from ..detectors import histogram_suite, scalar_suite
+from ..detectors.registry import DEFAULT, DetectorSet
 from ..model import Experiment, Finding, HistogramSeries, ScalarSeries
-from . import corroborate
+from . import corroborate, histogram_stories
 from .grouping import build_experiments
 
 
@@ -21,14 +21,16 @@ class AnalysisResult:
         return {"findings": [f.to_json() for f in self.findings]}
 
 
-def analyze_experiment(experiment: Experiment) -> List[Finding]:
+def analyze_experiment(experiment: Experiment, detectors: DetectorSet = DEFAULT) -> List[Finding]:
     """Findings of one experiment, merged into stories and ranked.
 
     Pure: the same series give the same findings, so callers may cache on the
-    series' fingerprints.
+    series' fingerprints.  `detectors` (the registry's, at default thresholds,
+    unless given) measure; `histogram_stories` and `corroborate` tell the stories.
     """
-    scalar_findings = scalar_suite.detect(experiment)
-    hist_findings = histogram_suite.detect(experiment, scalar_findings)
+    scalar_findings = detectors.detect_scalars(experiment)
+    symptoms = detectors.detect_histograms(experiment)
+    hist_findings = histogram_stories.tell(experiment, symptoms, scalar_findings)
     merged = corroborate.merge(list(scalar_findings) + list(hist_findings))
     return sorted(merged, key=Finding.sort_key)
 

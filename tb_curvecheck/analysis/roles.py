@@ -14,6 +14,7 @@ import functools
 import re
 from typing import List, Optional, Tuple
 
+from .. import tags
 from ..model import TagInfo
 
 SPLIT_WORDS = {
@@ -128,7 +129,7 @@ OTHER_WORDS = {
     "explained_variance", "value_loss_coef", "temperature", "beta", "batch_size",
     "num_tokens", "tokens", "sec", "secs", "seconds", "class_share", "epoch_time",
 }
-OTHER_PREFIXES = ("curvecheck/", "sys/", "system/", "perf/", "timing/", "time/", "rollout/")
+OTHER_PREFIXES = (tags.PREFIX, "sys/", "system/", "perf/", "timing/", "time/", "rollout/")
 
 LEARNING_RATE_WORDS = {"lr", "learning_rate", "learningrate", "learning-rate"}
 

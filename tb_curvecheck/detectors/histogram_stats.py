@@ -32,6 +32,13 @@ END_TOLERANCE = 1e-6
 # rounding of a softmax or sigmoid, plus float32 bucket edges in TF1 histograms.
 UNIT_INTERVAL_SLACK = 1e-5
 
+# A histogram that moved less than this share of its spread since the last step
+# did not move (`change` below): one float32 ulp of a weight of magnitude ~1
+# relative to a spread of ~0.05 is about 2e-6; a real update of even lr=1e-6
+# moves min/max by more.  Frozen weights and the stories that ask whether the
+# other weights of a run moved use the same figure.
+FROZEN_CHANGE = 1e-7
+
 STAT_NAMES = (
     "count",
     "non_finite",

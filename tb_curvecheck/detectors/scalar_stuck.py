@@ -2,39 +2,165 @@
 many evaluations, above all while its loss still moves."""
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+import dataclasses
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
 from ..model import Experiment, Finding, SeriesRef
-from . import _util as U
-
-# Six identical evaluations in a row: a metric on N >= 50 samples that still learns
-# almost never repeats its exact value that often by chance.
-STUCK_MIN_EVALS = 6
-# Stuck without ever having learned: it must hold for this share of the run (or to its end);
-# a few flat epochs before learning starts are common and harmless.
-STUCK_MIN_SHARE = 0.25
-# "Never learned": the held value is within this much (0-1 metrics) of where the metric started
-# (the median of its first STUCK_START_POINTS evaluations) and near its best; a metric that climbed
-# further and then settled has converged.
-STUCK_LEARNED_FRACTION = 0.05
-STUCK_LEARNED_RELATIVE = 0.10
-STUCK_START_POINTS = 3
-# Stuck after having been better: the held value must lie this far (0-1 metrics)
-# below the best seen before, or it is simply a converged metric.
-STUCK_BELOW_BEST_FRACTION = 0.05
-# ... or this share of the best for unbounded metrics.
-STUCK_BELOW_BEST_RELATIVE = 0.10
-# A loss "still moves" when it spans more than this share of its level during the stuck stretch:
-# a loss learning the class prior moves by several percent, one that converged with its metric
-# (a learning rate decayed to nothing) by a fraction of a percent.
-LOSS_MOVES_REL = 0.01
-# A fraction-valued metric at its ceiling (1.0) holding still has converged, not stuck.
-CEILING_TOL = 1e-6
+from . import stats as U
+from .base import Detector
+from .wording import capital, fmt, make_finding, short
 
 
-def longest_constant_run(values: np.ndarray) -> Optional[Tuple[int, int]]:
+@dataclasses.dataclass(frozen=True, eq=False)
+class StuckEvent:
+    ref: SeriesRef
+    view: U.View
+    first: int  # the constant stretch, view indices
+    last: int
+    how: str  # "from_start" (never learned) or "after_fall" (broke and never came back)
+    loss: Optional[SeriesRef]
+    loss_motion: Optional[Dict[str, Any]]  # first, last, spread, moves over the stretch
+    partner: Optional[SeriesRef]
+    partner_stuck: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class StuckMetric(Detector[StuckEvent]):
+    name = "stuck_metric"
+    kinds = ("stuck_metric",)
+
+    # Six identical evaluations in a row: a metric on N >= 50 samples that still learns
+    # almost never repeats its exact value that often by chance.
+    min_evals: int = 6
+    # Stuck without ever having learned: it must hold for this share of the run (or to its end);
+    # a few flat epochs before learning starts are common and harmless.
+    min_share: float = 0.25
+    # "Never learned": the held value is within this much (0-1 metrics) of where the metric started
+    # (the median of its first `start_points` evaluations) and near its best; a metric that climbed
+    # further and then settled has converged.
+    learned_fraction: float = 0.05
+    learned_relative: float = 0.10
+    start_points: int = 3
+    # Stuck after having been better: the held value must lie this far (0-1 metrics)
+    # below the best seen before, or it is simply a converged metric.
+    below_best_fraction: float = 0.05
+    # ... or this share of the best for unbounded metrics.
+    below_best_relative: float = 0.10
+    # A loss "still moves" when it spans more than this share of its level during the stuck stretch:
+    # a loss learning the class prior moves by several percent, one that converged with its metric
+    # (a learning rate decayed to nothing) by a fraction of a percent.
+    loss_moves_rel: float = 0.01
+    # A fraction-valued metric at its ceiling (1.0) holding still has converged, not stuck.
+    ceiling_tol: float = 1e-6
+
+    def stretch(self, view: U.View) -> Optional[Tuple[int, int, str]]:
+        v = view.values
+        n = len(view)
+        run = _longest_constant_run(v)
+        if run is None:
+            return None
+        a, b = run
+        length = b - a + 1
+        if length < self.min_evals:
+            return None
+        value = v[a]
+        fraction = U.is_fraction(v)
+        if fraction and value >= 1.0 - self.ceiling_tol:
+            return None
+        start_level = float(np.median(v[:self.start_points]))
+        learned = self.learned_fraction if fraction else self.learned_relative * abs(start_level)
+        if value - start_level < learned and value >= float(np.max(v)) - learned \
+                and (length >= self.min_share * n or b == n - 1):
+            return a, b, "from_start"
+        if a > 0:
+            best_before = float(np.max(v[:a]))
+            gap = self.below_best_fraction if fraction else self.below_best_relative * abs(best_before)
+            if best_before - value >= gap:
+                return a, b, "after_fall"
+        return None
+
+    def _loss_motion(self, loss: Optional[SeriesRef], lo_step: int, hi_step: int):
+        if loss is None:
+            return None
+        s = loss.series
+        m = (s.steps >= lo_step) & (s.steps <= hi_step) & np.isfinite(s.values)
+        seg = s.values[m]
+        if seg.shape[0] < 2:
+            return None
+        first, last = float(seg[0]), float(seg[-1])
+        spread = float(seg.max() - seg.min())
+        moves = spread > self.loss_moves_rel * max(abs(float(np.median(seg))), 1e-12)
+        return dict(first=first, last=last, spread=spread, moves=bool(moves))
+
+    def measure(self, exp: Experiment, ref: SeriesRef) -> List[StuckEvent]:
+        if not U.judged(ref, ("metric_up",)):
+            return []
+        view = U.view_of(ref, smooth=False)
+        got = self.stretch(view)
+        if got is None:
+            return []
+        a, b, how = got
+        loss = exp.loss_for(ref)
+        motion = self._loss_motion(loss, int(view.steps[a]), int(view.end_steps[b]))
+        if how == "from_start" and motion is not None and not motion["moves"]:
+            # Metric and loss both settled after early learning: converged, not stuck.  (A loss frozen
+            # from the very start is no_progress's finding.)
+            return []
+        partner = exp.partner(ref)
+        partner_stuck = False
+        if partner is not None and U.judged(partner, ("metric_up",)):
+            partner_stuck = self.stretch(U.view_of(partner, smooth=False)) is not None
+        return [StuckEvent(ref, view, a, b, how, loss, motion, partner, partner_stuck)]
+
+    def describe(self, e: StuckEvent) -> Finding:
+        view, v = e.view, e.view.values
+        a, b, motion = e.first, e.last, e.loss_motion
+        value = v[a]
+        name = short(e.ref)
+        shown = view.shown(value)
+        evals = b - a + 1
+        title = "%s stuck at %s for %d evaluations (steps %d-%d)%s" % (
+            name, shown, evals, int(view.steps[a]), int(view.end_steps[b]),
+            " while %s still moves" % short(e.loss) if motion and motion["moves"] else "")
+        parts = ["%s holds exactly %s from step %d to step %d. " % (
+            capital(name), shown, int(view.steps[a]), int(view.end_steps[b]))]
+        if e.how == "after_fall":
+            parts.append("It had reached %s before, so training broke and never came back. " % view.shown(
+                float(np.max(v[:a]))))
+        parts.append("A metric that does not move at all means the model's predictions stopped changing. ")
+        if motion and motion["moves"]:
+            parts.append(
+                "Yet %s still changes (%s → %s over the same steps): the model is adjusting its confidence, "
+                "not its answers; typically it is learning the class prior. " % (
+                    short(e.loss), fmt(motion["first"]), fmt(motion["last"])))
+        elif motion:
+            parts.append("%s is frozen too: the weights are not being updated at all (a learning rate of "
+                         "zero, frozen layers, or gradients that no longer reach them). " % short(e.loss))
+        if U.is_fraction(v) and 0.0 < value < 1.0:
+            parts.append(
+                "%s is almost surely the share of the most frequent class in this data: the model predicts "
+                "one class for every input. " % shown)
+        if e.partner_stuck:
+            parts.append("%s is stuck too. " % short(e.partner).capitalize())
+        parts.append(
+            "Likely causes: class imbalance (compare %s with the class counts; weight the classes or "
+            "resample), unnormalised inputs that saturate the first layer, too much dropout, dead ReLUs, or a "
+            "learning rate too small or decayed to nothing. Check the confusion matrix of one batch: one "
+            "column only confirms it." % shown)
+        evidence = {"value": value * view.raw_scale, "first_step": int(view.steps[a]),
+                    "last_step": int(view.end_steps[b]), "evaluations": evals, "how": e.how,
+                    "loss_moves": bool(motion["moves"]) if motion else None,
+                    "loss_first": motion["first"] if motion else None,
+                    "loss_last": motion["last"] if motion else None, "partner_stuck": e.partner_stuck}
+        if e.how == "after_fall":
+            evidence["last_healthy_step"] = int(view.end_steps[a - 1])
+        return make_finding(e.ref, "stuck_metric", "warning", view, a, b, title, "".join(parts), evidence,
+                            related=[e.loss, e.partner])
+
+
+def _longest_constant_run(values: np.ndarray) -> Optional[Tuple[int, int]]:
     n = values.shape[0]
     if n < 2:
         return None
@@ -48,107 +174,3 @@ def longest_constant_run(values: np.ndarray) -> Optional[Tuple[int, int]]:
         else:
             start, cur = i + 1, 0
     return best
-
-
-def stuck_stretch(view: U.View) -> Optional[Tuple[int, int, str]]:
-    v = view.values
-    n = len(view)
-    run = longest_constant_run(v)
-    if run is None:
-        return None
-    a, b = run
-    length = b - a + 1
-    if length < STUCK_MIN_EVALS:
-        return None
-    value = v[a]
-    fraction = U.is_fraction(v)
-    if fraction and value >= 1.0 - CEILING_TOL:
-        return None
-    start_level = float(np.median(v[:STUCK_START_POINTS]))
-    learned = STUCK_LEARNED_FRACTION if fraction else STUCK_LEARNED_RELATIVE * abs(start_level)
-    if value - start_level < learned and value >= float(np.max(v)) - learned \
-            and (length >= STUCK_MIN_SHARE * n or b == n - 1):
-        return a, b, "from_start"
-    if a > 0:
-        best_before = float(np.max(v[:a]))
-        gap = STUCK_BELOW_BEST_FRACTION if fraction else STUCK_BELOW_BEST_RELATIVE * abs(best_before)
-        if best_before - value >= gap:
-            return a, b, "after_fall"
-    return None
-
-
-def _loss_motion(loss: Optional[SeriesRef], lo_step: int, hi_step: int):
-    if loss is None:
-        return None
-    s = loss.series
-    m = (s.steps >= lo_step) & (s.steps <= hi_step) & np.isfinite(s.values)
-    seg = s.values[m]
-    if seg.shape[0] < 2:
-        return None
-    first, last = float(seg[0]), float(seg[-1])
-    spread = float(seg.max() - seg.min())
-    moves = spread > LOSS_MOVES_REL * max(abs(float(np.median(seg))), 1e-12)
-    return dict(first=first, last=last, spread=spread, moves=bool(moves))
-
-
-def detect_stuck(exp: Experiment, ref: SeriesRef) -> List[Finding]:
-    if not U.judged(ref, ("metric_up",)):
-        return []
-    view = U.view_of(ref, smooth=False)
-    got = stuck_stretch(view)
-    if got is None:
-        return []
-    a, b, how = got
-    v = view.values
-    value = v[a]
-    name = U.short(ref)
-    shown = view.shown(value)
-    loss = exp.loss_for(ref)
-    motion = _loss_motion(loss, int(view.steps[a]), int(view.end_steps[b]))
-    if how == "from_start" and motion is not None and not motion["moves"]:
-        # Metric and loss both settled after early learning: converged, not stuck.  (A loss frozen
-        # from the very start is no_progress's finding.)
-        return []
-    partner = exp.partner(ref)
-    partner_stuck = False
-    if partner is not None and U.judged(partner, ("metric_up",)):
-        pg = stuck_stretch(U.view_of(partner, smooth=False))
-        partner_stuck = pg is not None
-    evals = b - a + 1
-    title = "%s stuck at %s for %d evaluations (steps %d-%d)%s" % (
-        name, shown, evals, int(view.steps[a]), int(view.end_steps[b]),
-        " while %s still moves" % U.short(loss) if motion and motion["moves"] else "")
-    parts = ["%s holds exactly %s from step %d to step %d. " % (
-        name[0].upper() + name[1:], shown, int(view.steps[a]), int(view.end_steps[b]))]
-    if how == "after_fall":
-        parts.append("It had reached %s before, so training broke and never came back. " % view.shown(
-            float(np.max(v[:a]))))
-    parts.append("A metric that does not move at all means the model's predictions stopped changing. ")
-    if motion and motion["moves"]:
-        parts.append(
-            "Yet %s still changes (%s → %s over the same steps): the model is adjusting its confidence, "
-            "not its answers; typically it is learning the class prior. " % (
-                U.short(loss), U.fmt(motion["first"]), U.fmt(motion["last"])))
-    elif motion:
-        parts.append("%s is frozen too: the weights are not being updated at all (a learning rate of "
-                     "zero, frozen layers, or gradients that no longer reach them). " % U.short(loss))
-    if U.is_fraction(v) and 0.0 < value < 1.0:
-        parts.append(
-            "%s is almost surely the share of the most frequent class in this data: the model predicts "
-            "one class for every input. " % shown)
-    if partner_stuck:
-        parts.append("%s is stuck too. " % U.short(partner).capitalize())
-    parts.append(
-        "Likely causes: class imbalance (compare %s with the class counts; weight the classes or "
-        "resample), unnormalised inputs that saturate the first layer, too much dropout, dead ReLUs, or a "
-        "learning rate too small or decayed to nothing. Check the confusion matrix of one batch: one "
-        "column only confirms it." % shown)
-    evidence = {"value": value * view.raw_scale, "first_step": int(view.steps[a]),
-                "last_step": int(view.end_steps[b]), "evaluations": evals, "how": how,
-                "loss_moves": bool(motion["moves"]) if motion else None,
-                "loss_first": motion["first"] if motion else None,
-                "loss_last": motion["last"] if motion else None, "partner_stuck": partner_stuck}
-    if how == "after_fall":
-        evidence["last_healthy_step"] = int(view.end_steps[a - 1])
-    return [U.make_finding(ref, "stuck_metric", "warning", view, a, b, title, "".join(parts), evidence,
-                           related=[loss, partner])]

@@ -1,23 +1,31 @@
-"""Every histogram kind over one experiment, judged together with the curves.
+"""The stories histogram symptoms tell with the curves (beside `corroborate`).
 
-A histogram symptom alone is `info`: a layer can look odd and train fine.
-It becomes a `warning` when a scalar finding of a related kind overlaps it in
-time (a dead layer while accuracy is stuck or collapsed; exploding weights
-before a divergence), and an `error` when that scalar finding is itself an
-error.  The explanation then tells both halves of the story.
+The histogram detectors (`detectors.registry`) find symptoms alone, at
+severity `info`: a layer can look odd and train fine.  Here they are told
+together with the scalar findings of the same experiment:
+
+- a symptom becomes a `warning` when a scalar finding of a related kind
+  overlaps it in time (a dead layer while accuracy is stuck or collapsed;
+  exploding weights before a divergence), and an `error` when that scalar
+  finding is itself an error; the explanation then tells both halves;
+- kinds that strike many tensors of one run at once are one finding per run and onset;
+- frozen weights say whether the rest of the run froze too, and name a logged
+  learning rate of exactly 0;
+- pinned outputs that an accuracy shows can all be right are dropped;
+- frozen weights and vanished gradients below a dead layer are told as its consequence.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import numpy as np
 
-from ..model import Experiment, Finding, SEVERITY_RANK
-from . import histogram_activations as act
-from . import histogram_gradients as grad
-from . import histogram_weights as weights
-from .histogram_stats import summarize
+from .. import tags
+from ..model import (EV_CAUSED_BY, EV_CLASS_SHARE, EV_CORROBORATED_BY, EV_LAYER, EV_LAYERS, EV_SYMPTOM,
+                     EV_TAGS, SEVERITY_RANK, Experiment, Finding)
+from ..detectors.histogram_stats import FROZEN_CHANGE, summarize
+from ..detectors.histogram_weights import WEIGHT_ROLES
 
 # Which curve findings tell the same story as each histogram symptom.
 SUPPORT: Dict[str, Sequence[str]] = {
@@ -44,57 +52,14 @@ SLACK_SHARE = 0.1
 # be a right one: a confident model on an easy problem, not a finding.
 PINNED_BUT_RIGHT_SLACK = 0.02
 
-# Roles each detector reads.
-WEIGHT_ROLES = ("kernel", "bias")
-
-
-def _symptoms(experiment: Experiment) -> List[Finding]:
-    found: List[Finding] = []
-    depth: Dict[tuple, list] = {}
-    for ref in experiment.histograms:
-        if not len(ref.series):
-            continue
-        role = experiment.layer_role(ref.run, ref.tag)
-        if role.role == "unknown" or role.role == "norm_stat":
-            continue
-        stats = summarize(ref.series)
-        candidates: List[Optional[Finding]] = []
-        if role.role in WEIGHT_ROLES:
-            candidates.append(weights.detect_exploding_weights(ref, role, stats))
-            candidates.append(weights.detect_frozen_weights(ref, role, stats))
-        elif role.role == "activations":
-            candidates.append(act.detect_dead_units(ref, role, stats))
-        elif role.role == "outputs":
-            candidates.append(act.detect_saturated_outputs(ref, role, stats))
-            candidates.append(act.detect_collapsed_outputs(ref, role, stats))
-        elif role.role == "gradients":
-            candidates.extend(grad.detect_gradients(
-                ref.run, ref.tag, role, ref.series.steps, stats["rms"],
-                stats["non_finite"] >= 1.0, "rms"))
-            depth.setdefault((ref.run, "rms"), []).append(
-                (ref.tag, role, ref.series.steps, stats["rms"]))
-        found.extend(f for f in candidates if f is not None)
-    for sref in experiment.scalars:
-        role = experiment.layer_role(sref.run, sref.tag)
-        if role.role != "gradient_norm" or not len(sref.series):
-            continue
-        found.extend(grad.detect_gradients(
-            sref.run, sref.tag, role, sref.series.steps, sref.series.values,
-            ~np.isfinite(sref.series.values), "value"))
-        depth.setdefault((sref.run, "value"), []).append(
-            (sref.tag, role, sref.series.steps, sref.series.values))
-    for (run, statistic), items in depth.items():
-        # A layer already found vanishing on its own history tells that story.
-        seen = {f.tag for f in found if f.kind == "vanishing_gradients"}
-        found.extend(f for f in grad.detect_depth(run, items, statistic) if f.tag not in seen)
-    return found
-
 
 def _note_other_weights(frozen: List[Finding], experiment: Experiment) -> None:
     """Records whether other weights of the run kept moving over the frozen
     steps: a lone frozen layer is a layer problem (trainable flag, no
     gradient); everything frozen at once is an optimizer problem (a learning
-    rate of 0, an optimizer given no parameters)."""
+    rate of 0, an optimizer given no parameters).  "Moved" is judged at the
+    default `FROZEN_CHANGE` whatever the frozen-weights detector was given:
+    the question is whether anything moved at all."""
     cache: Dict[int, np.ndarray] = {}
     for f in frozen:
         moving = False
@@ -110,7 +75,7 @@ def _note_other_weights(frozen: List[Finding], experiment: Experiment) -> None:
             if id(ref) not in cache:
                 cache[id(ref)] = summarize(ref.series)["change"]
             with np.errstate(invalid="ignore"):
-                if np.any(cache[id(ref)][sel] > weights.FROZEN_CHANGE):
+                if np.any(cache[id(ref)][sel] > FROZEN_CHANGE):
                     moving = True
                     break
         f.evidence["other_weights_moving"] = moving
@@ -190,21 +155,22 @@ def _class_share_match(experiment: Experiment, supports: Sequence[Finding]):
             if isinstance(v, (int, float)) and np.isfinite(v):
                 values.append((float(v), f))
     for ref in experiment.scalars:
-        if "class_share" not in ref.tag or not len(ref.series):
+        cls = tags.class_share_label(ref.tag)
+        if cls is None or not len(ref.series):
             continue
         share = float(ref.series.values[-1])
         if not np.isfinite(share):
             continue
         for v, f in values:
             if abs(share - v) <= SHARE_MATCH:
-                return v, ref.tag.rsplit("/", 1)[-1], ref.tag, f
+                return v, cls, ref.tag, f
     return None
 
 
 def _raise(h: Finding, supports: Sequence[Finding], experiment: Experiment) -> Finding:
     s = supports[0]
     severity = "error" if s.severity == "error" else "warning"
-    symptom = h.evidence.get("symptom", h.title)
+    symptom = h.evidence.get(EV_SYMPTOM, h.title)
     title = "%s, when %s" % (symptom, _lower_first(s.title))
     joined = "%s The curves agree: %s (%s, %s)." % (
         h.explanation, _lower_first(s.title), s.run, s.tag)
@@ -216,8 +182,8 @@ def _raise(h: Finding, supports: Sequence[Finding], experiment: Experiment) -> F
         title += "; %.4f (%s) is exactly the share of class %s" % (value, where, cls)
         joined += (" %s settled at %.4f, exactly the share of class %s in the labels (%s): the "
                    "model predicts that class for every input." % (where, value, cls, tag))
-        evidence["class_share"] = {"value": value, "class": cls, "tag": tag}
-    evidence["corroborated_by"] = {"kind": s.kind, "run": s.run, "tag": s.tag,
+        evidence[EV_CLASS_SHARE] = {"value": value, "class": cls, "tag": tag}
+    evidence[EV_CORROBORATED_BY] = {"kind": s.kind, "run": s.run, "tag": s.tag,
                                    "start_step": s.start_step, "severity": s.severity}
     related = list(h.related) + [{"run": s.run, "tag": s.tag}]
     return dataclasses.replace(h, severity=severity, title=title, explanation=joined,
@@ -255,7 +221,7 @@ def _group(symptoms: List[Finding]) -> List[Finding]:
         head = members[0]
         layers: List[str] = []
         for f in members:
-            name = (f.evidence.get("layer") or f.tag.split("/")[-1]).split("/")[-1]
+            name = (f.evidence.get(EV_LAYER) or f.tag.split("/")[-1]).split("/")[-1]
             if name not in layers:
                 layers.append(name)
         shown = ", ".join(layers[:6]) + (", ..." if len(layers) > 6 else "")
@@ -273,8 +239,8 @@ def _group(symptoms: List[Finding]) -> List[Finding]:
                 symptom = "%d weight tensors of %s %s from step %d" % (
                     len(members), where, _GROUP_VERB[kind], start)
         evidence = dict(head.evidence)
-        evidence.update(symptom=symptom, layers=layers, tags=[f.tag for f in members],
-                        per_tag=[{"tag": f.tag, "title": f.title} for f in members])
+        evidence.update({EV_SYMPTOM: symptom, EV_LAYERS: layers, EV_TAGS: [f.tag for f in members],
+                         "per_tag": [{"tag": f.tag, "title": f.title} for f in members]})
         explanation = "%s. The first of them: %s" % (symptom[0].upper() + symptom[1:],
                                                      head.explanation)
         out.append(dataclasses.replace(
@@ -284,10 +250,11 @@ def _group(symptoms: List[Finding]) -> List[Finding]:
     return out
 
 
-def detect(experiment: Experiment, scalar_findings: Sequence[Finding] = ()) -> List[Finding]:
-    """Every histogram kind for one experiment; `scalar_findings` are the
-    scalar detectors' findings for the same experiment."""
-    symptoms = _symptoms(experiment)
+def tell(experiment: Experiment, symptoms: Sequence[Finding],
+         scalar_findings: Sequence[Finding] = ()) -> List[Finding]:
+    """The histogram findings of one experiment: its `symptoms` (from
+    `DetectorSet.detect_histograms`) told with its `scalar_findings`."""
+    symptoms = _once_per_layer(list(symptoms))
     _note_other_weights([f for f in symptoms if f.kind == "frozen_weights"], experiment)
     symptoms = [f for f in symptoms
                 if not (f.kind == "saturated_outputs" and _accuracy_explains(f, experiment))]
@@ -296,6 +263,20 @@ def detect(experiment: Experiment, scalar_findings: Sequence[Finding] = ()) -> L
         supports = _supports(h, scalar_findings, experiment)
         out.append(_raise(h, supports, experiment) if supports else h)
     return _downstream_of_dead([_zero_rate(f, experiment) for f in out])
+
+
+def _once_per_layer(symptoms: List[Finding]) -> List[Finding]:
+    """A layer already found vanishing on its own history tells that story:
+    the comparison across layers (`across_layers`) does not repeat it."""
+    seen = {f.tag for f in symptoms if f.kind == "vanishing_gradients" and not f.evidence.get("across_layers")}
+    out = []
+    for f in symptoms:
+        if f.kind == "vanishing_gradients" and f.evidence.get("across_layers"):
+            if f.tag in seen:
+                continue
+            seen.add(f.tag)
+        out.append(f)
+    return out
 
 
 def _zero_rate(f: Finding, experiment: Experiment) -> Finding:
@@ -341,9 +322,9 @@ def _downstream_of_dead(findings: List[Finding]) -> List[Finding]:
         if cause is None:
             out.append(f)
             continue
-        layer = cause.evidence.get("layer") or cause.tag
+        layer = cause.evidence.get(EV_LAYER) or cause.tag
         evidence = dict(f.evidence)
-        evidence["caused_by"] = {"kind": "dead_units", "run": cause.run, "tag": cause.tag,
+        evidence[EV_CAUSED_BY] = {"kind": "dead_units", "run": cause.run, "tag": cause.tag,
                                  "start_step": cause.start_step}
         explanation = ("Layer %s died at step %d (its outputs are exact zeros): no gradient "
                        "flows back through it, so the layers below it stop learning. This is "

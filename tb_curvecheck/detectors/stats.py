@@ -1,0 +1,445 @@
+"""Robust statistics shared by the scalar detectors: the one place they are measured.
+
+Every detector judges a `View` of a series: finite points only, fractions on a
+0-1 scale, long step series condensed into bin medians, and a noise unit
+measured from the series itself (median absolute deviation of differences),
+so one threshold holds across scales, lengths and noise levels.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from ..model import SeriesRef
+
+# Consistency constant that makes a MAD estimate a Gaussian standard deviation.
+MAD_TO_SIGMA = 1.4826
+# Longer series are condensed into this many bin medians: enough to place an
+# onset within 0.1 % of the run, few enough that every detector stays linear and fast.
+MAX_JUDGED_POINTS = 1000
+# Noisy per-step series are smoothed with a running median this wide before
+# levels are compared, so one lucky minibatch is never a "level".
+STEP_SMOOTHING = 5
+# ... but only series this long: a short one is per-epoch values under a plain name, not minibatches.
+SMOOTH_MIN_POINTS = 50
+# Values within this relative distance count as the same logged value: float32
+# keeps ~7 significant digits, so a metric that did not change reads equal to that.
+SAME_VALUE_RTOL = 1e-6
+# Absolute floor for "the same value" near zero (float32 resolution around 1e-7).
+SAME_VALUE_ATOL = 1e-7
+# Trends are not judged over the first tenth of a run: early curves are steep and
+# erratic by nature.
+WARMUP_FRACTION = 0.1
+# ... and never over fewer than this many first evaluations.
+WARMUP_MIN_POINTS = 1
+
+
+@dataclasses.dataclass
+class View:
+    """A series as detectors judge it."""
+
+    steps: np.ndarray  # int64 (first step of each bin when condensed)
+    end_steps: np.ndarray  # int64 (last step of each bin)
+    values: np.ndarray  # float64, finite, fractions when the tag is a percentage
+    raw_scale: float  # multiply `values` by this to get the logged unit (100 for percent)
+    condensed: bool
+    raw: Optional[np.ndarray] = None  # `values` before smoothing: noise is measured on these
+
+    def __len__(self) -> int:
+        return int(self.values.shape[0])
+
+    @property
+    def unsmoothed(self) -> np.ndarray:
+        return self.values if self.raw is None else self.raw
+
+    def shown(self, v: float) -> str:
+        """A value in the unit the user logged it in."""
+        from .wording import fmt
+
+        return fmt(v * self.raw_scale)
+
+
+def finite_points(ref: SeriesRef):
+    s = ref.series
+    ok = np.isfinite(s.values)
+    return s.steps[ok], s.values[ok].astype(np.float64)
+
+
+def running_median(values: np.ndarray, width: int) -> np.ndarray:
+    """Centered running median; the window shrinks at the ends."""
+    n = values.shape[0]
+    if width <= 1 or n < 3:
+        return values.copy()
+    half = width // 2
+    padded = np.concatenate([np.full(half, np.nan), values, np.full(half, np.nan)])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+    return np.nanmedian(windows, axis=1)
+
+
+def condense(steps: np.ndarray, values: np.ndarray, max_points: int = MAX_JUDGED_POINTS):
+    """Equal-count bins, each as its median value and first/last step."""
+    n = values.shape[0]
+    if n <= max_points:
+        return steps, steps, values, False
+    edges = np.linspace(0, n, max_points + 1).astype(np.int64)
+    starts, ends = edges[:-1], edges[1:]
+    return steps[starts], steps[ends - 1], _bin_medians(values, starts, ends), True
+
+
+def _bin_medians(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Median of each values[start:end] in one array operation (bins are
+    non-empty and differ in length by at most one; values are finite)."""
+    lengths = ends - starts
+    width = int(lengths.max())
+    idx = starts[:, None] + np.arange(width)[None, :]
+    inside = idx < ends[:, None]
+    block = values[np.minimum(idx, values.shape[0] - 1)].astype(np.float64, copy=True)
+    block[~inside] = np.inf  # sorts after every real value, never chosen below
+    block.sort(axis=1)
+    lo = ((lengths - 1) // 2)[:, None]
+    hi = (lengths // 2)[:, None]
+    return 0.5 * (np.take_along_axis(block, lo, axis=1)[:, 0] + np.take_along_axis(block, hi, axis=1)[:, 0])
+
+
+def view_of(ref: SeriesRef, smooth: bool = True) -> View:
+    steps, values = finite_points(ref)
+    scale = 1.0
+    if ref.info.percent:
+        values = values / 100.0
+        scale = 100.0
+    first, last, values, condensed = condense(steps, values)
+    # Per-step training values are minibatch samples; validation points are evaluations.
+    minibatch = ref.info.granularity == "step" and ref.info.split not in ("validation", "test")
+    raw = values
+    if smooth and minibatch and not condensed and values.shape[0] >= SMOOTH_MIN_POINTS:
+        values = running_median(values, STEP_SMOOTHING)
+    return View(first.astype(np.int64), last.astype(np.int64), values, scale, condensed, raw)
+
+
+def noise(values: np.ndarray, lag: int = 1) -> float:
+    """Noise of one point, in the series' units: MAD of lag-`lag` differences.
+
+    Differences remove a slowly moving trend; the median ignores the few
+    large steps an event makes, so the event does not hide itself.
+    Lag 2 cancels a period-2 alternation, leaving the noise around it.
+    """
+    v = values[np.isfinite(values)]
+    if v.shape[0] <= lag + 1:
+        return 0.0
+    d = v[lag:] - v[:-lag]
+    mad = float(np.median(np.abs(d - np.median(d))))
+    return MAD_TO_SIGMA * mad / math.sqrt(2.0)
+
+
+def warmup(n: int) -> int:
+    """Index of the first point at which trends may be judged."""
+    return max(WARMUP_MIN_POINTS, int(math.ceil(WARMUP_FRACTION * n)))
+
+
+def same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(a - b) <= np.maximum(SAME_VALUE_ATOL, SAME_VALUE_RTOL * np.maximum(np.abs(a), np.abs(b)))
+
+
+def quantum(values: np.ndarray) -> float:
+    """The smallest step between distinct values: for an accuracy measured on N
+    samples this is 1/N (or a multiple), the finest change it can show."""
+    v = np.unique(values[np.isfinite(values)])
+    if v.shape[0] < QUANTUM_MIN_DISTINCT:
+        return 0.0
+    d = np.diff(v)
+    d = d[d > max(SAME_VALUE_ATOL, SAME_VALUE_RTOL * float(np.max(np.abs(v))))]
+    return float(d.min()) if d.size else 0.0
+
+
+# Fewer distinct values than this say nothing about the finest step a metric can take.
+QUANTUM_MIN_DISTINCT = 8
+
+
+def step_noise(values: np.ndarray) -> float:
+    """Typical step-to-step change as a per-point sigma: median |difference|.
+
+    Unbiased for white noise (median |d| = 0.6745 * sqrt(2) sigma); a trend or a
+    zigzag counts as noise, so a fall measured against it is a fall against
+    everything the curve usually does from one evaluation to the next.
+    """
+    v = values[np.isfinite(values)]
+    if v.shape[0] < 3:
+        return 0.0
+    return float(np.median(np.abs(np.diff(v)))) / (0.6745 * math.sqrt(2.0))
+
+
+# Noise around an event is measured over this many evaluations on each side (at least) ...
+NOISE_WINDOW_MIN = 5
+# ... or this share of the run, whichever is wider.
+NOISE_WINDOW_SHARE = 0.1
+# Fewer differences than this left around an event: fall back to the whole curve's noise.
+NOISE_MIN_DIFFS = 4
+
+
+def noise_around(values: np.ndarray, lo: int, hi: int) -> float:
+    """Noise near points lo..hi, leaving out the differences that touch them.
+
+    An event judged against noise that includes itself (or a steep start far
+    away from it) hides itself; its neighbourhood is what it stands out from.
+    """
+    v = values
+    n = v.shape[0]
+    d = np.diff(v)
+    w = max(NOISE_WINDOW_MIN, int(NOISE_WINDOW_SHARE * n))
+    idx = np.arange(max(0, lo - w), min(d.shape[0], hi + w + 1))
+    idx = idx[(idx < lo - 1) | (idx > hi)]
+    d = d[idx]
+    d = d[np.isfinite(d)]
+    if d.shape[0] < NOISE_MIN_DIFFS:
+        return min(step_noise(v), noise(v))
+    centred = MAD_TO_SIGMA * float(np.median(np.abs(d - np.median(d)))) / math.sqrt(2.0)
+    typical = float(np.median(np.abs(d))) / (0.6745 * math.sqrt(2.0))
+    return min(centred, typical)
+
+
+def is_fraction(values: np.ndarray) -> bool:
+    """True when every value lies in [0, 1] (accuracy-like, after percent scaling)."""
+    v = values[np.isfinite(values)]
+    return bool(v.size) and float(v.min()) >= 0.0 and float(v.max()) <= 1.0
+
+
+def level(values: np.ndarray, lo: int, hi: int) -> float:
+    """Median of values[lo:hi], NaN when empty."""
+    seg = values[max(0, lo):max(0, hi)]
+    return float(np.median(seg)) if seg.size else float("nan")
+
+
+def step_before(view: View, i: int) -> Optional[int]:
+    """The last step before index i (the last healthy checkpoint), None at the start."""
+    return int(view.end_steps[i - 1]) if i > 0 else None
+
+
+def align(a_steps: np.ndarray, a_vals: np.ndarray, b_steps: np.ndarray, b_vals: np.ndarray):
+    """Points of two series logged at the same steps."""
+    common, ia, ib = np.intersect1d(a_steps, b_steps, return_indices=True)
+    return common, a_vals[ia], b_vals[ib]
+
+
+def judged(ref: SeriesRef, roles: Sequence[str], allow_batch: bool = False) -> bool:
+    if ref.info.role not in roles:
+        return False
+    if ref.info.granularity == "batch" and not allow_batch:
+        return False
+    return True
+
+
+def residual_noise(values: np.ndarray) -> float:
+    """Noise of one point from its distance to the mean of its two neighbours.
+
+    Blind to a linear trend; a one-point event moves three residuals, which
+    the median ignores.  For Gaussian white noise the residual has standard
+    deviation sqrt(1.5) sigma, undone here.  (A median-of-three residual is
+    exactly zero in every monotone stretch, and said "no noise" on short curves.)
+    """
+    v = values[np.isfinite(values)]
+    if v.shape[0] < 4:
+        return 0.0
+    r = v[1:-1] - 0.5 * (v[:-2] + v[2:])
+    return MAD_TO_SIGMA * float(np.median(np.abs(r - np.median(r)))) / math.sqrt(1.5)
+
+
+# --- Tests more than one detector applies -------------------------------------
+# Each is a frozen dataclass of its thresholds with a `__call__` that measures;
+# a detector that needs one holds it as a parameter (e.g. `metric_drops.drops`,
+# `no_progress.divergence`), so a benchmark can vary it like any other threshold.
+
+
+@dataclasses.dataclass(frozen=True)
+class DropTest:
+    """Sharp falls of a higher-is-better curve (metric drops, low margin)."""
+
+    # A fall spread over at most this many evaluations is still "sharp".
+    lookback: int = 3
+    # A fall must exceed this many noise units: ~1 in 700 points of Gaussian noise, and a recovered
+    # one is only ever an info.  The noise is measured around the fall, leaving the fall out, as the
+    # smaller of the centred MAD of differences (blind to a trend) and the median step (blind to a
+    # zigzag), so neither a steep start nor a jittery plateau hides a fall.
+    noise_k: float = 3.0
+    # ... and this much for a 0-1 metric: ten points of accuracy is a drop anyone would call sharp.
+    min_fraction: float = 0.10
+    # ... or this share of its level for unbounded metrics (BLEU, PSNR, mAP x 100, ...).
+    min_relative: float = 0.20
+    # ... and at least this many quanta (1/N for an accuracy on N samples): a few samples flipping is not a fall.
+    min_quanta: float = 3
+    # A dip has recovered when the metric regains all but this share of the fall.
+    recovered_share_left: float = 0.5
+
+    def threshold(self, fraction: bool, pre: float, sigma: float, q: float) -> float:
+        floor = self.min_fraction if fraction else self.min_relative * abs(pre)
+        return max(floor, self.noise_k * sigma, self.min_quanta * q)
+
+    def __call__(self, view: View) -> List[Dict[str, Any]]:
+        """Sharp falls: dicts of pre (index before), first (first low), bottom, recovered
+        (index or None), threshold and sigma (noise), in the view's units."""
+        v = view.values
+        n = len(view)
+        if n < 2:
+            return []
+        q = quantum(v) if not view.condensed else 0.0
+        fraction = is_fraction(v)
+        events = []
+        i = max(1, warmup(n))
+        while i < n:
+            lo = max(0, i - self.lookback)
+            pre_i = lo + int(np.argmax(v[lo:i]))
+            pre = v[pre_i]
+            if pre - v[i] < self.threshold(fraction, pre, 0.0, q):
+                i += 1
+                continue
+            sigma = noise_around(view.unsmoothed, pre_i + 1, i)
+            thr = self.threshold(fraction, pre, sigma, q)
+            if pre - v[i] < thr:
+                i += 1
+                continue
+            first_low = pre_i + 1
+            while v[first_low] > pre - thr / 2 and first_low < i:
+                first_low += 1
+            bottom = i
+            while bottom + 1 < n and v[bottom + 1] < v[bottom] and bottom + 1 - i < self.lookback:
+                bottom += 1
+            depth = pre - v[bottom]
+            target = pre - self.recovered_share_left * depth
+            back = np.flatnonzero(v[bottom + 1:] >= target)
+            rec = bottom + 1 + int(back[0]) if back.size else None
+            events.append(dict(pre=pre_i, first=first_low, bottom=bottom, recovered=rec,
+                               threshold=thr, sigma=sigma))
+            if rec is None:
+                break
+            i = rec + 1
+        return events
+
+
+@dataclasses.dataclass(frozen=True)
+class DivergenceTest:
+    """A loss that climbed far above its best and stayed (divergence; no_progress rules it out)."""
+
+    # Fewer healthy points than this before the best give no noise estimate; the relative thresholds rule.
+    noise_min_points: int = 6
+    # A loss must climb this many noise units above its best to have diverged.
+    noise_k: float = 6.0
+    # ... and by this multiple of its best value (a loss that doubled) ...
+    rel_best: float = 1.0
+    # ... or give back this share of everything it had learned (first value minus best) ...
+    rel_span: float = 0.5
+    # ... and in any case at least this share of what it had learned, so a loss near zero
+    # (or crossing zero by design) does not "diverge" by a rounding error.
+    min_span_share: float = 0.1
+    # The climb starts at the first point this many noise units above the best level (half the
+    # threshold when the curve has no measurable noise).
+    onset_noise_k: float = 3.0
+    # A loss that learned less than this share of its level has no "what it learned" to give back:
+    # then only a doubling counts (a flat loss wandering up a few percent has not diverged).
+    learned_share: float = 0.1
+    # "Does not come back": after the climb, no point falls back below best + this share of the climb threshold.
+    stays_above: float = 0.5
+
+    def __call__(self, view: View) -> Optional[Tuple[int, int, float, float]]:
+        """(best index, onset index, threshold, noise) when the curve climbed far above its best and stayed."""
+        v = view.values
+        n = len(view)
+        if n < 2:
+            return None
+        best_i = int(np.argmin(v))
+        if best_i >= n - 1:
+            return None
+        best = v[best_i]
+        span = max(float(v[0] - best), 0.0)
+        # Noise of the healthy part, up to the best: a blow-up measured as its own noise hides itself.
+        raw = view.unsmoothed
+        healthy_noise = best_i + 1 >= self.noise_min_points
+        # Without enough healthy points, the whole curve's noise: inflated by the climb, so cautious.
+        sigma = residual_noise(raw[:best_i + 1] if healthy_noise else raw)
+        learned = span >= self.learned_share * abs(best)
+        thr = max(self.noise_k * sigma, self.min_span_share * span,
+                  min(self.rel_best * abs(best), self.rel_span * span) if learned else self.rel_best * abs(best))
+        if thr <= 0:
+            return None
+        after = v[best_i + 1:]
+        above = np.flatnonzero(after > best + thr)
+        if not above.size:
+            return None
+        onset_full = best_i + 1 + int(above[0])
+        if (v[onset_full:] <= best + self.stays_above * thr).any():
+            return None
+        # The climb starts where the curve last left its best level.
+        onset = onset_full
+        # ... measured from the level at the best (the minimum alone is a lucky low point; the points
+        # after it may already be climbing).
+        around = float(np.median(v[max(0, best_i - 2):best_i + 1])) if healthy_noise else best
+        left_best = around + (self.onset_noise_k * sigma if healthy_noise and sigma > 0
+                              else self.stays_above * thr)
+        while onset - 1 > best_i and v[onset - 1] > left_best:
+            onset -= 1
+        return best_i, onset, thr, sigma
+
+
+@dataclasses.dataclass(frozen=True)
+class AlternationTest:
+    """A period-2 up-and-down stretch (oscillation; no_progress rules it out)."""
+
+    # Consecutive differences that must alternate in sign: white noise alternates with probability
+    # 2/3 per step (8 in a row: 6 %), and a one-off dip makes two; the swing size does the rest.
+    min_swings: int = 8
+    # The median swing must exceed this many noise units, the noise measured over the whole curve
+    # from differences two evaluations apart, which a period-2 alternation cancels out
+    # (a swing of white noise exceeds 3 sigma 3 % of the time: a stretch of them never happens).
+    noise_k: float = 3.0
+    # Every swing must exceed this on a 0-1 metric: a point of accuracy up and down is not worth a warning.
+    min_swing_fraction: float = 0.02
+    # ... or this share of the curve's robust range (5th-95th percentile) for other curves.
+    min_swing_range_share: float = 0.05
+
+    def __call__(self, values: np.ndarray) -> Optional[Tuple[int, int, float, float]]:
+        """(first point, last point, median swing, noise) of the longest period-2 alternation."""
+        v = values
+        n = v.shape[0]
+        if n < self.min_swings + 1:
+            return None
+        d = np.diff(v)
+        if is_fraction(v):
+            floor = self.min_swing_fraction
+        else:
+            lo, hi = np.percentile(v, [5, 95])
+            floor = self.min_swing_range_share * float(hi - lo)
+        big = np.abs(d) >= floor
+        sign = np.sign(d)
+        best = None
+        i = 0
+        while i < d.shape[0]:
+            if not big[i] or sign[i] == 0:
+                i += 1
+                continue
+            j = i
+            while j + 1 < d.shape[0] and big[j + 1] and sign[j + 1] == -sign[j]:
+                j += 1
+            if best is None or j - i > best[1] - best[0]:
+                best = (i, j)
+            i = j + 1
+        if best is None or best[1] - best[0] + 1 < self.min_swings:
+            return None
+        i, j = best
+        # Noise from the whole curve and from the stretch's neighbourhood (as wide again on each
+        # side), whichever is larger: a short stretch says too little about its own noise, and a
+        # curve that is flat elsewhere (a collapsed run) says too little about the noisy part.
+        length = j + 2 - i
+        local = v[max(0, i - length):min(n, j + 2 + length)]
+        sigma = max(noise(v, lag=2), noise(local, lag=2))
+        swing = float(np.median(np.abs(d[i:j + 1])))
+        if swing < self.noise_k * sigma:
+            return None
+        return i, j + 1, swing, sigma
+
+    def on_log_if_loss(self, ref: SeriesRef, values: np.ndarray) -> Optional[Tuple[int, int, float, float]]:
+        """Loss noise is multiplicative (large while the loss is large): a positive loss is judged on
+        a log scale, so an early steep stretch is not mistaken for a swing."""
+        judged_values = np.log(values) if ref.info.role == "loss" and values.size and (values > 0).all() \
+            else values
+        return self(judged_values)

@@ -25,7 +25,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 from ..detectors._util import fmt
 from ..model import Experiment, Finding
-from .context import NAMES, ContextSeries, FindingContext, Measure, context_for, find_context
+from .context import NAMES, NORM_RATIO, ContextSeries, FindingContext, Measure, context_for, find_context
 
 CONFIDENCES = ("likely", "possible", "unlikely given the logs")
 _RANK = {c: i for i, c in enumerate(CONFIDENCES)}
@@ -151,9 +151,13 @@ def describe(kind: str, m: Measure, axis: str) -> Optional[str]:
                     name, "rose" if up else "fell", _times(r), fmt(c["from"]), fmt(c["to"]), _steps(span), unit)
             return "%s had been %s since %s %s (after %s %s from %s)" % (
                 name, fmt(c["to"]), unit, _steps(settled), "rising" if up else "falling", _times(r), fmt(c["from"]))
-        return "%s %s %s (%s → %s) from %s %s, before the onset at %s" % (
-            name, "grew" if up else "shrank", _times(r), fmt(c["from"]), fmt(c["to"]), unit,
-            _steps(int(c["from_step"])), _steps(m.onset))
+        if int(c["from_step"]) >= m.onset:
+            return "%s %s %s (%s → %s) at the onset (%s %s)" % (
+                name, "grew" if up else "shrank", _times(r), fmt(c["from"]), fmt(c["to"]), unit, _steps(m.onset))
+        lead = m.onset - int(c["from_step"])
+        return "%s %s %s first (%s → %s): it passed %s its baseline at %s %s, %s %s%s before the onset" % (
+            name, "grew" if up else "shrank", _times(r), fmt(c["from"]), fmt(c["to"]),
+            _times(NORM_RATIO), unit, _steps(int(c["from_step"])), _steps(lead), unit, "" if lead == 1 else "s")
     if m.flat:
         where = "throughout" if m.flat_to_end else "from the start to the onset"
         return "%s was flat at %s %s" % (name, fmt(m.value), where)
@@ -215,10 +219,12 @@ def rank_causes(finding: Finding, ctx: FindingContext, hp: Mapping[str, object])
                                or gn.change is not None and gn.change["to"] > gn.change["from"]):
             clause = describe("gradient_norm", gn, ctx.axis) or ""
             clip = _hp_text(hp, ("clip",))
+            first = gn.nonfinite_step is not None or int((gn.change or {}).get("from_step", ctx.onset)) < ctx.onset
             out.append(_cause(
                 "gradient_explosion",
-                clause + ": the gradients blew up first" + ("; " + clip if clip else
-                                                             "; clip gradients (clipnorm / max_grad_norm)"),
+                clause + (": the gradients blew up before the curve showed it" if first else
+                          ": the gradients blew up with it") +
+                ("; " + clip if clip else "; clip gradients (clipnorm / max_grad_norm)"),
                 "likely", ratio=(gn.change or {}).get("ratio"), nonfinite_step=gn.nonfinite_step,
                 onset=ctx.onset, series={"run": gn.run, "tag": gn.tag}))
         if wn is not None and wn.change is not None and wn.change["to"] > wn.change["from"]:
@@ -246,18 +252,18 @@ def rank_causes(finding: Finding, ctx: FindingContext, hp: Mapping[str, object])
         if lr is not None and lr.value is not None and not rate_explains:
             steady = lr.flat or (lr.jump is None and lr.change is None)
             clause = describe("learning_rate", lr, ctx.axis) or ""
-            if steady and lr.value <= SMALL_LR and kind in NUMERIC_KINDS and not out:
+            if steady and _at_most(lr.value, SMALL_LR) and kind in NUMERIC_KINDS and not out:
                 out.append(_cause(
                     "data_or_loss",
                     "%s, so a rate too high is unlikely: look at the data (a NaN/Inf or an extreme value "
                     "in a batch, labels out of range) and the loss (a log or division of zero, "
                     "probabilities fed to a loss that expects logits) first" % clause,
                     "likely", learning_rate=lr.value, onset=ctx.onset, series=lr_tag))
-            if steady and lr.value <= SMALL_LR:
+            if steady and _at_most(lr.value, SMALL_LR):
                 out.append(_cause(
                     "learning_rate_too_high", with_hp("%s: a steady rate this small rarely causes it" % clause),
                     "unlikely given the logs", learning_rate=lr.value, series=lr_tag))
-            elif steady and lr.value >= LARGE_LR:
+            elif steady and _at_most(LARGE_LR, lr.value):
                 out.append(_cause(
                     "learning_rate_too_high", with_hp("%s: large for an adaptive optimiser (Adam's default is "
                                                       "0.001)" % clause),
@@ -304,6 +310,11 @@ def rank_causes(finding: Finding, ctx: FindingContext, hp: Mapping[str, object])
     return out
 
 
+def _at_most(a: float, b: float) -> bool:
+    """a <= b, allowing for a rate logged as float32 (0.001 reads 0.0010000000475)."""
+    return a <= b * (1.0 + 1e-6)
+
+
 def _num(v: object) -> Optional[float]:
     try:
         return float(v)  # type: ignore[arg-type]
@@ -340,9 +351,6 @@ def sentence(ctx: FindingContext, causes: Sequence[Mapping[str, object]]) -> str
         fs = facts(ctx)
         if fs:
             parts.append("In this run, %s." % "; ".join(fs))
-        if top is not None:
-            parts.append("From the logs, the %s cause is %s." % (
-                "likeliest" if top["confidence"] == "possible" else "first", str(top["cause"]).replace("_", " ")))
     unlikely = [c for c in causes if c["confidence"] == "unlikely given the logs"]
     if unlikely and (top is None or top["confidence"] != "likely" or top is not unlikely[0]):
         names = ", ".join(str(c["cause"]).replace("_", " ") for c in unlikely)

@@ -81,6 +81,7 @@ _GRAD_WORDS = {"grad", "grads", "gradient", "gradients"}
 _WEIGHT_WORDS = {"weight", "weights", "param", "params", "parameter", "parameters", "w"}
 _NORM_WORDS = {"norm", "global_norm", "l2", "l2_norm"}
 _SCALE_WORDS = {"loss_scale", "lossscale", "loss_scaler", "grad_scale", "grad_scaler", "scaler_scale"}
+_BATCH_SIZE_WORDS = {"batch_size", "batchsize", "bs", "global_batch_size", "train_batch_size"}
 _AMP_WORDS = {"amp", "scaler", "grad_scaler", "mixed_precision", "fp16", "loss_scaler"}
 # Writer prefixes that say where a value was logged, not what it is.
 _PREFIX_NOISE = {"optimizer", "optim", "opt", "train", "training", "trainer", "epoch", "batch",
@@ -137,6 +138,8 @@ def context_kind(run: str, tag: str) -> Optional[str]:
         return "loss_scale"
     rest = [t for t in toks if t not in _PREFIX_NOISE] or toks
     joined_rest = "_".join(rest)
+    if joined in _BATCH_SIZE_WORDS or joined_rest in _BATCH_SIZE_WORDS:
+        return "batch_size"
     if joined_rest in ("batch_size", "batchsize", "bs", "global_batch_size", "train_batch_size"):
         return "batch_size"
     if toks == ["epoch"] or toks == ["epochs"] or joined in ("train_epoch", "epoch_epoch"):

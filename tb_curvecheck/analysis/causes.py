@@ -72,6 +72,8 @@ def _times(r: float) -> str:
     """A ratio as people say it: 3.2x, 45x, 1,000x."""
     if r == math.inf:
         return "from zero"
+    if r >= 1e6:
+        return "%.2g×" % r  # past a million the digits say nothing more
     if r >= 100:
         return "{:,.0f}×".format(r)
     if r >= 10:
@@ -121,8 +123,12 @@ def _when(step: int, onset: int, axis: str) -> str:
     return "%s %ss before the onset (%s %s)" % (_steps(d), unit, unit, _steps(step))
 
 
-def describe(kind: str, m: Measure, axis: str) -> Optional[str]:
-    """One measured clause for a context series, or None when it says nothing."""
+def describe(kind: str, m: Measure, axis: str, direction: Optional[str] = None) -> Optional[str]:
+    """One measured clause for a context series, or None when it says nothing.
+
+    `direction` ("up"/"down"): describe the movement that way, when a cause
+    rests on it (a gradient norm that spiked and then fell is named for its spike).
+    """
     name = NAMES[kind]
     unit = "epoch" if axis == "epoch" else "step"
     if m.nonfinite_step is not None and kind in ("gradient_norm", "weight_norm", "loss_scale"):
@@ -133,12 +139,18 @@ def describe(kind: str, m: Measure, axis: str) -> Optional[str]:
         return None
     if kind == "learning_rate" and m.value == 0.0 and m.flat:
         return "the learning rate was 0 throughout"
-    if m.jump is not None:
-        j = m.jump
+    jump = m.jump
+    if jump is not None and direction is not None and (jump["after"] > jump["before"]) != (direction == "up"):
+        jump = None
+    if jump is not None:
+        j = jump
         verb = "jumped" if j["after"] > j["before"] else "dropped"
         r = j["ratio"] if j["after"] > j["before"] else (1.0 / j["ratio"] if j["ratio"] > 0 else math.inf)
-        return "%s %s %s (%s → %s) %s" % (name, verb, _times(r), fmt(j["before"]), fmt(j["after"]),
+        text = "%s %s %s (%s → %s) %s" % (name, verb, _times(r), fmt(j["before"]), fmt(j["after"]),
                                           _when(int(j["step"]), m.onset, axis))
+        if "pace" in j:
+            text += ", the largest one-%s change of the run so far (%.1f× its usual pace)" % (unit, j["pace"])
+        return text
     if m.change is not None:
         c = m.change
         up = c["to"] > c["from"]
@@ -155,9 +167,10 @@ def describe(kind: str, m: Measure, axis: str) -> Optional[str]:
             return "%s %s %s (%s → %s) at the onset (%s %s)" % (
                 name, "grew" if up else "shrank", _times(r), fmt(c["from"]), fmt(c["to"]), unit, _steps(m.onset))
         lead = m.onset - int(c["from_step"])
-        return "%s %s %s first (%s → %s): it passed %s its baseline at %s %s, %s %s%s before the onset" % (
+        return "%s %s %s first (%s → %s): it passed %s its baseline at %s %s, %s before the onset" % (
             name, "grew" if up else "shrank", _times(r), fmt(c["from"]), fmt(c["to"]),
-            _times(NORM_RATIO), unit, _steps(int(c["from_step"])), _steps(lead), unit, "" if lead == 1 else "s")
+            _times(NORM_RATIO), unit, _steps(int(c["from_step"])),
+            ("one " + unit) if lead == 1 else "%s %ss" % (_steps(lead), unit))
     if m.flat:
         where = "throughout" if m.flat_to_end else "from the start to the onset"
         return "%s was flat at %s %s" % (name, fmt(m.value), where)
@@ -217,7 +230,7 @@ def rank_causes(finding: Finding, ctx: FindingContext, hp: Mapping[str, object])
                 end=lr.change["to"], from_step=int(lr.change["from_step"]), onset=ctx.onset, series=lr_tag))
         if gn is not None and (gn.nonfinite_step is not None and gn.nonfinite_step < ctx.onset
                                or gn.change is not None and gn.change["to"] > gn.change["from"]):
-            clause = describe("gradient_norm", gn, ctx.axis) or ""
+            clause = describe("gradient_norm", gn, ctx.axis, "up") or ""
             clip = _hp_text(hp, ("clip",))
             first = gn.nonfinite_step is not None or int((gn.change or {}).get("from_step", ctx.onset)) < ctx.onset
             out.append(_cause(
@@ -227,11 +240,26 @@ def rank_causes(finding: Finding, ctx: FindingContext, hp: Mapping[str, object])
                 ("; " + clip if clip else "; clip gradients (clipnorm / max_grad_norm)"),
                 "likely", ratio=(gn.change or {}).get("ratio"), nonfinite_step=gn.nonfinite_step,
                 onset=ctx.onset, series={"run": gn.run, "tag": gn.tag}))
-        if wn is not None and wn.change is not None and wn.change["to"] > wn.change["from"]:
+        grew = [m for m in (wn, gn) if m is not None and (
+            m.change is not None and m.change["to"] > m.change["from"] or
+            m.jump is not None and m.jump["after"] > m.jump["before"])]
+        if wn is not None and wn in grew:
+            ratio = (wn.jump or wn.change or {}).get("ratio")
             out.append(_cause(
-                "weight_growth", (describe("weight_norm", wn, ctx.axis) or "") +
-                ": the weights grew until the outputs saturated", "likely",
-                ratio=wn.change["ratio"], onset=ctx.onset, series={"run": wn.run, "tag": wn.tag}))
+                "weight_growth", (describe("weight_norm", wn, ctx.axis, "up") or "") +
+                ": the weights grew with it, and outputs that grow saturate", "likely",
+                ratio=ratio, onset=ctx.onset, series={"run": wn.run, "tag": wn.tag}))
+        rate_steady = lr is not None and lr.value is not None and lr.jump is None and (
+            lr.change is None or lr.change["to"] < lr.change["from"])
+        if grew and rate_steady:
+            # The update is rate x gradient: with the rate unchanged, bigger steps came from the gradients.
+            out.append(_cause(
+                "inputs_or_gradients",
+                "%s while the larger steps came through the gradients: check what the data looked like "
+                "there (the scale of the inputs, a new shard or source, extreme or mislabelled samples) "
+                "and the loss" % (describe("learning_rate", lr, ctx.axis) or "the learning rate did not change"),
+                "possible", learning_rate=lr.value, onset=ctx.onset,
+                series={"run": lr.run, "tag": lr.tag}))
         if ls is not None and ls.value is not None and (
                 ls.change is not None and ls.change["to"] < ls.change["from"] and
                 ls.change["from"] / max(ls.change["to"], 1e-300) >= LOSS_SCALE_FALL or 0 < ls.value <= 1.0):
@@ -295,7 +323,7 @@ def rank_causes(finding: Finding, ctx: FindingContext, hp: Mapping[str, object])
                                                                    "for this model"),
                                   "possible", learning_rate=lr.value, series=lr_tag))
         if gn is not None and gn.change is not None and gn.change["to"] < gn.change["from"]:
-            out.append(_cause("vanishing_gradient_norm", (describe("gradient_norm", gn, ctx.axis) or "") +
+            out.append(_cause("vanishing_gradient_norm", (describe("gradient_norm", gn, ctx.axis, "down") or "") +
                               ": the gradients faded, so the weights stopped moving", "likely",
                               ratio=gn.change["ratio"], series={"run": gn.run, "tag": gn.tag}))
         if ctx.restart is not None:

@@ -72,6 +72,15 @@ NORM_RATIO = 10.0
 # is not "right after".
 NEAR_POINTS = 3
 NEAR_SHARE = 0.02
+# A measured norm "jumped" when one interval near the onset changed it by at
+# least this factor, more than any earlier interval did, and this many times
+# its median pace before: the run's own rhythm is the yardstick, so a per-step
+# norm's batch-to-batch noise does not count, while a per-epoch weight norm
+# that grew 1.5x after epochs of ~1.1x does.
+NOISY_JUMP_MIN_RATIO = 1.25
+NOISY_JUMP_PACE = 3.0
+# ... and only with this many points before it to know that rhythm.
+NOISY_JUMP_MIN_POINTS = 4
 # A wall-clock gap this many times the median time per logged step, at a
 # series that restarted, marks where the resumed run began writing.
 RESTART_GAP_FACTOR = 10.0
@@ -196,6 +205,8 @@ def find_context(experiment: Experiment) -> List[ContextSeries]:
             layered.setdefault((s.run, kind, axis), []).append((s.tag, s.series))
             continue
         out.append(ContextSeries(kind, s.run, s.tag, s.series.steps, s.series.values, axis))
+    have_weight_norm = {cs.run for cs in out if cs.kind == "weight_norm"}
+    out.extend(_weight_norms_from_histograms(experiment, tags_by_run, have_weight_norm))
     for (run, kind, axis), parts in sorted(layered.items()):
         if len(parts) == 1:
             tag, series = parts[0]
@@ -213,6 +224,41 @@ def find_context(experiment: Experiment) -> List[ContextSeries]:
         prefix = _common_prefix([t for t, _ in parts])
         out.append(ContextSeries(kind, run, prefix + "*", common.astype(np.int64), np.sqrt(total), axis,
                                  parts=len(parts)))
+    return out
+
+
+def _weight_norms_from_histograms(experiment: Experiment, tags_by_run: Dict[str, List[str]],
+                                  skip_runs: set) -> List[ContextSeries]:
+    """The weight norm of each run that logs kernel histograms but no weight-norm scalar.
+
+    Each bucket's count times its centre squared, summed over every kernel
+    tensor, estimates the squared Frobenius norm of the weights (within the
+    bucket width; the same estimate at every step, so ratios hold).
+    """
+    by_run: Dict[Tuple[str, str], List] = {}
+    for h in experiment.histograms:
+        if h.run in skip_runs or not len(h.series):
+            continue
+        if experiment.layer_role(h.run, h.tag).role != "kernel":
+            continue
+        axis = histogram_axis(tags_by_run.get(h.run, []), h.tag)
+        by_run.setdefault((h.run, axis), []).append(h)
+    out = []
+    for (run, axis), hists in sorted(by_run.items()):
+        common = hists[0].series.steps
+        for h in hists[1:]:
+            common = np.intersect1d(common, h.series.steps)
+        if common.shape[0] < 2:
+            continue
+        total = np.zeros(common.shape[0], dtype=np.float64)
+        for h in hists:
+            where = np.searchsorted(h.series.steps, common)
+            with np.errstate(invalid="ignore", over="ignore"):
+                total += np.array([float(np.sum(b[:, 2] * np.square(0.5 * (b[:, 0] + b[:, 1]))))
+                                   for b in (h.series.buckets[i] for i in where)])
+        prefix = _common_prefix([h.tag for h in hists]) if len(hists) > 1 else hists[0].tag
+        out.append(ContextSeries("weight_norm", run, prefix + ("*" if len(hists) > 1 else ""),
+                                 common.astype(np.int64), np.sqrt(total), axis, parts=len(hists)))
     return out
 
 
@@ -379,6 +425,20 @@ def _measure_noisy(m: Measure, fs: np.ndarray, fv: np.ndarray, near: int) -> Non
                     "from_step": int(fs[first]), "to_step": int(m.onset)}
     lo, hi = float(np.min(fv)), float(np.max(fv))
     m.flat = _same(lo, hi)
+    # One interval near the onset that outpaces everything the series did before it.
+    if n >= NOISY_JUMP_MIN_POINTS and np.all(fv > 0):
+        logr = np.log(fv[1:] / fv[:-1])
+        inside = np.flatnonzero(fs[1:] >= m.onset - near)
+        if inside.size:
+            j = int(inside[np.argmax(np.abs(logr[inside]))])
+            earlier = np.abs(logr[:j])
+            size = abs(float(logr[j]))
+            if (earlier.size >= NOISY_JUMP_MIN_POINTS - 1 and size >= math.log(NOISY_JUMP_MIN_RATIO)
+                    and size >= float(np.max(earlier))
+                    and size >= NOISY_JUMP_PACE * max(float(np.median(earlier)), 1e-12)):
+                m.jump = {"ratio": float(fv[j + 1] / fv[j]), "before": float(fv[j]), "after": float(fv[j + 1]),
+                          "step": int(fs[j + 1]), "prev_step": int(fs[j]),
+                          "pace": size / max(float(np.median(earlier)), 1e-12)}
 
 
 # --- All of it for one finding ---------------------------------------------------
@@ -426,8 +486,8 @@ def context_for(experiment: Experiment, finding: Finding,
     pool = find_context(experiment) if series is None else series
     chosen: Dict[str, ContextSeries] = {}
     for cs in pool:
-        if cs.axis != axis:
-            continue
+        if cs.axis != axis or (cs.run == finding.run and cs.tag == finding.tag):
+            continue  # another step axis, or the finding's own series (it says nothing about itself)
         old = chosen.get(cs.kind)
         key = (cs.run == finding.run, cs.parts == 1 or cs.kind != "gradient_norm", len(cs.steps))
         if old is None or key > (old.run == finding.run, old.parts == 1 or old.kind != "gradient_norm", len(old.steps)):

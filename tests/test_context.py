@@ -10,6 +10,7 @@ on a least-squares problem in float32: a rate that grows past the stability
 limit, or a fixed rate just past it, overflows for real, and a batch with a
 NaN reading poisons the weights for real.
 """
+import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -234,7 +235,7 @@ def _keras_jump(logdir, jump_epoch=5, epochs=9):
         x, y, validation_split=0.25, epochs=epochs, batch_size=32, verbose=0,
         callbacks=[
             keras.callbacks.LearningRateScheduler(lambda e, lr: 5.0 if e >= jump_epoch else 0.05),
-            keras.callbacks.TensorBoard(logdir, histogram_freq=0, write_graph=False),
+            keras.callbacks.TensorBoard(logdir, histogram_freq=1, write_graph=False),
         ],
     )
 
@@ -254,6 +255,10 @@ def test_keras_scheduler_jump_is_named_at_the_onset(tmp_path):
         assert top["numbers"]["step"] == jump
         assert top["numbers"]["ratio"] == pytest.approx(100.0, rel=1e-5)
         assert "jumped 100× (0.05 → 5)" in f.explanation
+    # No weight-norm scalar was logged: it is read from the kernel histograms, and the
+    # epoch trained at the 100x rate moved it more than any epoch before.
+    wn = at_jump[0].evidence["context"]["weight_norm"]
+    assert wn["parts"] == 3 and wn["jump"]["step"] == jump and wn["jump"]["ratio"] > 1.25
     # Before the jump nothing blames a rate that had not moved.
     for f in findings:
         if f.start_step < jump:
@@ -272,3 +277,42 @@ def test_hparams_are_named_in_the_cause(tmp_path):
     texts = [c["text"] for c in nan.evidence["likely_causes"]]
     assert any("the run's hparams say lr=0.1, optimizer=sgd" in t for t in texts), texts
     assert nan.evidence["context"]["hparams"]["clip"] == 1.0
+
+
+# --- A warm-up long before the onset is stated, not blamed --------------------------
+
+
+def test_warmup_long_before_is_not_the_likely_cause(tmp_path):
+    x, y = _least_squares(seed=1)
+    # Linear warm-up to 1e-3 over 100 steps, then flat; a NaN reading at step 500.
+    loss, lr, _ = _sgd(x, y, lambda t: 1e-3 * min(1.0, (t + 1) / 100.0), 700, poison_step=500)
+    logwriters.tbx_scalars(str(tmp_path / "warm"), {"loss": loss, "train/learning_rate": lr})
+    findings, _ = _annotated(str(tmp_path))
+    nan = [f for f in findings if f.kind == "non_finite"][0]
+    causes = nan.evidence["likely_causes"]
+    growth = [c for c in causes if c["cause"] == "learning_rate_growth"]
+    assert growth and growth[0]["confidence"] == "possible"
+    assert causes[0]["confidence"] != "likely" or causes[0]["cause"] != "learning_rate_growth"
+    assert "had been 0.001 since step 99" in nan.explanation
+
+
+# --- Odd context values never cost a finding -------------------------------------------
+
+
+def test_odd_context_series_leave_findings_standing(tmp_path):
+    loss = [1.0, 0.9, 0.8, float("nan"), float("nan")]
+    odd = {"loss": loss, "lr": [0.0, -1.0, float("inf"), float("nan"), 0.0],
+           "grad_norm": [float("nan")] * 5, "batch_size": [32.0]}
+    logwriters.tbx_scalars(str(tmp_path / "odd"), odd)
+    result = scan_result(str(tmp_path))
+    before = [f.to_json() for f in result.findings]
+    assert before, "the NaN loss is a finding"
+    after = []
+    for exp in result.experiments:
+        after.extend(annotate_findings(exp, [f for f in result.findings if f.run in exp.runs]))
+    assert [(f.kind, f.tag, f.start_step) for f in after] == [(b["kind"], b["tag"], b["start_step"]) for b in before]
+    for f, b in zip(after, before):
+        # Whatever was added, the detector's own text is all still there, in order.
+        first = b["explanation"].split(". ")[0]
+        assert first in f.explanation and len(f.explanation) >= len(b["explanation"])
+        json.dumps(f.to_json(), allow_nan=False)  # still strict JSON (inf/nan as strings)

@@ -436,8 +436,16 @@ def annotate_findings(experiment: Experiment, findings: Sequence[Finding],
     `hparams`: run name (or experiment name) -> that run's hyperparameters, as
     TensorBoard's HParams plugin holds them; optional.
     """
-    pool = find_context(experiment)
+    if not findings:
+        return []
+    try:
+        pool = find_context(experiment)
+    except Exception:  # noqa: BLE001 - context is an addition: it never costs the findings
+        return list(findings)
     out = []
     for f in findings:
-        out.append(annotate(f, experiment, hparams, pool))
+        try:
+            out.append(annotate(f, experiment, hparams, pool))
+        except Exception:  # noqa: BLE001 - the finding stands without its context
+            out.append(f)
     return out

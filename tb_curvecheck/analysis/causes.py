@@ -60,8 +60,7 @@ _HP_KEYS = {
 }
 # Where the detectors' generic causes begin: the measured sentence goes right before.
 _GENERIC = re.compile(
-    r"(?:(?<=[.;:] )|^)[^.]*?\b(?:Likely causes|likely causes|The usual causes|usual causes|Classic causes|usually|"
-    r"Usually)\b")
+    r"(?:(?<=\. )|^)[^.]*?\b(?:Likely causes|likely causes|usual causes|Classic causes|usually|Usually)\b")
 
 
 def _steps(n: int) -> str:
@@ -86,7 +85,8 @@ def hparams_for(hparams: Optional[Mapping[str, Mapping[str, object]]], experimen
     """The relevant hyperparameters of `run` (or of its experiment's runs), by canonical name."""
     if not hparams:
         return {}
-    sources = [hparams.get(run)] + [hparams.get(r) for r in experiment.runs if r != run] + [hparams.get(experiment.name)]
+    sources = [hparams.get(run)] + [hparams.get(r) for r in experiment.runs if r != run]
+    sources.append(hparams.get(experiment.name))
     out: Dict[str, object] = {}
     for src in sources:
         if not src:
@@ -108,7 +108,8 @@ def _hp_text(hp: Mapping[str, object], keys: Sequence[str]) -> str:
     for k in keys:
         if k in hp:
             v = hp[k]
-            parts.append("%s=%s" % (short[k], fmt(float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else v))
+            number = isinstance(v, (int, float)) and not isinstance(v, bool)
+            parts.append("%s=%s" % (short[k], fmt(float(v)) if number else v))
     return ("the run's hparams say " + ", ".join(parts)) if parts else ""
 
 
@@ -371,7 +372,7 @@ def sentence(ctx: FindingContext, causes: Sequence[Mapping[str, object]]) -> str
     top = causes[0] if causes else None
     parts: List[str] = []
     if top is not None and top["confidence"] in ("likely",):
-        parts.append("In this run, %s." % _cap_strip(str(top["text"])))
+        parts.append("In this run, %s." % _clause(str(top["text"])))
         rest = [f for f in facts(ctx) if not _covered(f, top)]
         if rest:
             parts.append("Also: %s." % "; ".join(rest))
@@ -386,7 +387,7 @@ def sentence(ctx: FindingContext, causes: Sequence[Mapping[str, object]]) -> str
     return " ".join(parts)
 
 
-def _cap_strip(text: str) -> str:
+def _clause(text: str) -> str:
     return text.strip().rstrip(".")
 
 

@@ -156,7 +156,7 @@ def context_kind(run: str, tag: str) -> Optional[str]:
     return None
 
 
-def scalar_axis(run_tags: Sequence[str], tag: str) -> str:
+def scalar_axis(tag: str) -> str:
     """The step axis a scalar tag of a run lives on."""
     low = tag.lower()
     if low.startswith("curvecheck/"):
@@ -180,7 +180,7 @@ def finding_axis(experiment: Experiment, finding: Finding) -> str:
     run_tags = [s.tag for s in experiment.scalars if s.run == finding.run]
     if any(h.run == finding.run and h.tag == finding.tag for h in experiment.histograms):
         return histogram_axis(run_tags, finding.tag)
-    return scalar_axis(run_tags, finding.tag)
+    return scalar_axis(finding.tag)
 
 
 def find_context(experiment: Experiment) -> List[ContextSeries]:
@@ -199,7 +199,7 @@ def find_context(experiment: Experiment) -> List[ContextSeries]:
         kind = context_kind(s.run, s.tag)
         if kind is None or not len(s.series):
             continue
-        axis = scalar_axis(tags_by_run[s.run], s.tag)
+        axis = scalar_axis(s.tag)
         layer = experiment.layer_role(s.run, s.tag)
         if kind == "gradient_norm" and layer.role == "gradient_norm" and layer.layer:
             layered.setdefault((s.run, kind, axis), []).append((s.tag, s.series))
@@ -323,7 +323,9 @@ class Measure:
 def near_span(steps: np.ndarray, onset: int, finding_span: int) -> int:
     """How many steps before an onset count as 'near' it (see NEAR_POINTS)."""
     before = steps[steps <= onset]
-    by_points = int(onset - before[-NEAR_POINTS - 1]) if before.size > NEAR_POINTS else int(onset - before[0]) if before.size else 0
+    by_points = 0
+    if before.size:
+        by_points = int(onset - before[max(0, before.size - NEAR_POINTS - 1)])
     return max(by_points, int(math.ceil(NEAR_SHARE * max(finding_span, 0))), 1)
 
 
@@ -346,7 +348,7 @@ def measure(cs: ContextSeries, onset: int, finding_span: int) -> Optional[Measur
     m.value, m.value_step = float(fv[-1]), int(fs[-1])
     m.first, m.first_step = float(fv[0]), int(fs[0])
     if cs.kind in EXACT_KINDS:
-        _measure_set(m, fs, fv, steps, values, near)
+        _measure_set(m, fs, fv, values, near)
     else:
         _measure_noisy(m, fs, fv, near)
     return m
@@ -363,13 +365,12 @@ def _ratio(a: float, b: float) -> float:
     return b / a
 
 
-def _measure_set(m: Measure, fs: np.ndarray, fv: np.ndarray, all_steps: np.ndarray,
-                 all_values: np.ndarray, near: int) -> None:
+def _measure_set(m: Measure, fs: np.ndarray, fv: np.ndarray, all_values: np.ndarray, near: int) -> None:
     lo, hi = float(np.min(fv)), float(np.max(fv))
     m.flat = _same(lo, hi)
     if m.flat:
         rest = all_values[np.isfinite(all_values)]
-        m.flat_to_end = bool(rest.size) and _same(float(np.min(rest)), float(np.max(rest))) and _same(float(rest[0]), lo)
+        m.flat_to_end = bool(rest.size) and _same(float(np.min(rest)), lo) and _same(float(np.max(rest)), lo)
     # The largest one-interval change whose later point lies near the onset.
     if fv.shape[0] >= 2 and np.all(fv >= 0):
         prev, cur = fv[:-1], fv[1:]
@@ -484,13 +485,16 @@ def context_for(experiment: Experiment, finding: Finding,
     onset = int(finding.start_step)
     span = _finding_span(experiment, finding)
     pool = find_context(experiment) if series is None else series
+    def preference(cs: ContextSeries):
+        # Own run first; a logged global norm over one summed from layers; then the longest.
+        return (cs.run == finding.run, cs.parts == 1, len(cs.steps))
+
     chosen: Dict[str, ContextSeries] = {}
     for cs in pool:
         if cs.axis != axis or (cs.run == finding.run and cs.tag == finding.tag):
             continue  # another step axis, or the finding's own series (it says nothing about itself)
         old = chosen.get(cs.kind)
-        key = (cs.run == finding.run, cs.parts == 1 or cs.kind != "gradient_norm", len(cs.steps))
-        if old is None or key > (old.run == finding.run, old.parts == 1 or old.kind != "gradient_norm", len(old.steps)):
+        if old is None or preference(cs) > preference(old):
             chosen[cs.kind] = cs
     measures: Dict[str, Measure] = {}
     for kind in CONTEXT_KINDS:
@@ -503,8 +507,7 @@ def context_for(experiment: Experiment, finding: Finding,
     ctx = FindingContext(axis=axis, onset=onset, measures=measures)
     # Restarts: of the finding's own run, and only when its steps share the axis of what restarted.
     restarts = restart_steps(experiment, finding.run)
-    run_tags = [s.tag for s in experiment.scalars if s.run == finding.run]
-    restarted_axes = {scalar_axis(run_tags, s.tag) for s in experiment.scalars
+    restarted_axes = {scalar_axis(s.tag) for s in experiment.scalars
                       if s.run == finding.run and s.series.restarts}
     if restarts and axis in restarted_axes:
         ctx.restarts = restarts

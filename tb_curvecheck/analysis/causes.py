@@ -373,7 +373,13 @@ def sentence(ctx: FindingContext, causes: Sequence[Mapping[str, object]]) -> str
     parts: List[str] = []
     if top is not None and top["confidence"] in ("likely",):
         parts.append("In this run, %s." % _clause(str(top["text"])))
-        rest = [f for f in facts(ctx) if not _covered(f, top)]
+        said = [top]
+        # What a steady rate implies is worth its own sentence: it points away from the schedule.
+        for c in causes[1:]:
+            if c["cause"] == "inputs_or_gradients":
+                parts.append("And %s." % _clause(str(c["text"])))
+                said.append(c)
+        rest = [f for f in facts(ctx) if not any(_covered(f, c) for c in said)]
         if rest:
             parts.append("Also: %s." % "; ".join(rest))
     else:

@@ -281,7 +281,13 @@ def restart_steps(experiment: Experiment, run: str) -> List[int]:
     for s in experiment.scalars:
         if s.run == run and s.series.restarts and (best is None or len(s.series) > len(best)):
             best = s.series
-    if best is None or len(best) < 3:
+    if best is None:
+        return []
+    exact = getattr(best, "restart_steps", None)
+    if exact:
+        # Recorded by the reading layer where the steps went back: no inference needed.
+        return sorted({int(x) for x in exact})
+    if len(best) < 3:
         return []
     dt = np.diff(best.wall_times)
     positive = dt[dt > 0]

@@ -23,7 +23,7 @@ import math
 import re
 from typing import Dict, List, Mapping, Optional, Sequence
 
-from ..detectors._util import fmt
+from ..detectors.wording import fmt
 from ..model import Experiment, Finding
 from .context import NAMES, NORM_RATIO, ContextSeries, FindingContext, Measure, context_for, find_context
 

@@ -24,6 +24,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .. import tags
 from ..model import Experiment, Finding, ScalarSeries
 from . import histogram_roles
 from .roles import SPLIT_WORDS, _tokens, classify
@@ -159,7 +160,7 @@ def context_kind(run: str, tag: str) -> Optional[str]:
 def scalar_axis(tag: str) -> str:
     """The step axis a scalar tag of a run lives on."""
     low = tag.lower()
-    if low.startswith("curvecheck/"):
+    if low.startswith(tags.PREFIX):
         return "epoch"  # the callback writes its diagnostics once per epoch
     if low.startswith("epoch_"):
         return "epoch"
@@ -171,7 +172,7 @@ def scalar_axis(tag: str) -> str:
 def histogram_axis(run_tags: Sequence[str], tag: str) -> str:
     """Keras writes its weight histograms once per epoch into the run that
     holds its `epoch_*` scalars; other writers use their own step."""
-    if tag.lower().startswith("curvecheck/"):
+    if tag.lower().startswith(tags.PREFIX):
         return "epoch"
     return "epoch" if any(t.startswith("epoch_") for t in run_tags) else "step"
 

@@ -6,7 +6,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 from ..detectors.registry import DEFAULT, DetectorSet
 from ..model import Experiment, Finding, HistogramSeries, ScalarSeries
-from . import corroborate, histogram_stories
+from . import causes, corroborate, histogram_stories
 from .grouping import build_experiments
 
 
@@ -21,17 +21,22 @@ class AnalysisResult:
         return {"findings": [f.to_json() for f in self.findings]}
 
 
-def analyze_experiment(experiment: Experiment, detectors: DetectorSet = DEFAULT) -> List[Finding]:
+def analyze_experiment(experiment: Experiment, detectors: DetectorSet = DEFAULT,
+                       hparams: Optional[Mapping[str, Mapping[str, object]]] = None) -> List[Finding]:
     """Findings of one experiment, merged into stories and ranked.
 
     Pure: the same series give the same findings, so callers may cache on the
     series' fingerprints.  `detectors` (the registry's, at default thresholds,
-    unless given) measure; `histogram_stories` and `corroborate` tell the stories.
+    unless given) measure; `histogram_stories` and `corroborate` tell the
+    stories; `causes` states what the run's own context series (learning
+    rate, gradient and weight norms, restarts) and hyperparameters (run ->
+    {name: value}, when known) did at each onset.
     """
     scalar_findings = detectors.detect_scalars(experiment)
     symptoms = detectors.detect_histograms(experiment)
     hist_findings = histogram_stories.tell(experiment, symptoms, scalar_findings)
     merged = corroborate.merge(list(scalar_findings) + list(hist_findings))
+    merged = causes.annotate_findings(experiment, merged, hparams=hparams)
     return sorted(merged, key=Finding.sort_key)
 
 

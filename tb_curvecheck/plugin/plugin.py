@@ -206,7 +206,11 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
         series = snap.histogram(run, tag)
         if series is None:
             raise errors.NotFoundError("no histogram tag %r in run %r" % (tag, run))
-        stats = histogram_stats.summarize(series)
+        # Values near the float limit overflow the statistics (a histogram
+        # the analysis leaves unjudged, see its notes): drawn as "Infinity"
+        # or "NaN", not warned about in TensorBoard's log.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            stats = histogram_stats.summarize(series)
         body = {
             "run": run,
             "tag": tag,

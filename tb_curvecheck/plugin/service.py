@@ -63,6 +63,8 @@ class Snapshot:
     generation: str
     notes: List[str] = dataclasses.field(default_factory=list)
     _findings: List[Finding] = dataclasses.field(default_factory=list)
+    # The series as read, including those the analysis left out (see notes).
+    _data: List[LogData] = dataclasses.field(default_factory=list)
 
     def findings(self, runs: Optional[Iterable[str]] = None) -> List[Finding]:
         """Findings on the given runs (default: the runs asked about)."""
@@ -76,17 +78,15 @@ class Snapshot:
         return None
 
     def scalar(self, run: str, tag: str) -> Optional[ScalarSeries]:
-        exp = self.experiment_of(run)
-        for ref in exp.scalars if exp is not None else ():
-            if ref.run == run and ref.tag == tag:
-                return ref.series
+        for data in self._data:
+            if tag in data.scalars.get(run, {}):
+                return data.scalars[run][tag]
         return None
 
     def histogram(self, run: str, tag: str) -> Optional[HistogramSeries]:
-        exp = self.experiment_of(run)
-        for ref in exp.histograms if exp is not None else ():
-            if ref.run == run and ref.tag == tag:
-                return ref.series
+        for data in self._data:
+            if tag in data.histograms.get(run, {}):
+                return data.histograms[run][tag]
         return None
 
 
@@ -218,6 +218,7 @@ class AnalysisService:
         findings: List[Finding] = []
         statuses: Dict[str, RunStatus] = {}
         notes: List[str] = []
+        read: List[LogData] = []
         generation = hashlib.sha1()
         for name in sorted(needed):
             entry = self._entry(ctx, eid, name, needed[name], index)
@@ -226,6 +227,7 @@ class AnalysisService:
             findings.extend(f for f in result.findings if f.run in wanted_set)
             statuses.update({r: s for r, s in result.statuses.items() if r in wanted_set})
             notes.extend(result.notes)
+            read.append(entry.data)
             generation.update(repr((entry.key, sorted(result.run_errors.items()))).encode())
         findings.sort(key=Finding.sort_key)
         return Snapshot(
@@ -235,6 +237,7 @@ class AnalysisService:
             generation=generation.hexdigest()[:16],
             notes=notes,
             _findings=findings,
+            _data=read,
         )
 
     def _entry(self, ctx, eid, name: str, members: Sequence[str], index) -> _Entry:

@@ -383,9 +383,8 @@ def read_series(
     as analysis input.  `only` narrows the read to some series per run (a
     cache reading what changed).
 
-    A run or series that cannot be read is in `run_errors` (with every
-    reason) and the notes; every other series is read.  Empty series are
-    left out.
+    A run or series that cannot be read is in `run_errors`, with every
+    reason; every other series is read.  Empty series are left out.
     """
     limits = dict(sample_limits or {})
     chosen = list(index.runs) if runs is None else [r for r in index.runs if r in set(runs)]
@@ -403,7 +402,6 @@ def read_series(
         reasons += errs1.get(run, []) + errs2.get(run, [])
         if reasons:
             data.run_errors[run] = "; ".join(reasons)
-            data.notes.extend("run %r: %s; skipped" % (run, r) for r in reasons)
     for run, tags in scalars.items():
         kept = {t: s for t, s in tags.items() if len(s)}
         if kept:

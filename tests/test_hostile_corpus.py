@@ -215,7 +215,6 @@ def test_one_bad_run_costs_only_itself(server):
             assert runs[run]["status"] == "analysed"
         else:
             assert runs[run]["status"] == "failed" and tag in runs[run]["reason"], runs[run]
-            assert any(tag in n and run in n for n in body["notes"]), body["notes"]
         # The rest of the run is read and served.
         assert runs[run]["scalar_series"] == 1
         assert _series(base, run, "loss")["total_points"] == 12

@@ -91,7 +91,7 @@ def _tf_odd_tensors(root):
     write("out_of_order", out_of_order)
 
 
-def _damage(path, how, rng):
+def _damage(path, how):
     raw = open(path, "rb").read()
     if how == "truncated":
         raw = raw[: len(raw) - 17]  # cut mid-record, as a crash would
@@ -129,7 +129,7 @@ def write_corpus(root):
     for how in ("truncated", "bad_crc"):
         d = os.path.join(root, how)
         logwriters.tbx_scalars(d, {"loss": healthy})
-        _damage(logwriters.event_files(d)[0], how, rng)
+        _damage(logwriters.event_files(d)[0], how)
     for name, content in (("zero_length", b""), ("random_bytes", rng.bytes(4096))):
         os.makedirs(os.path.join(root, name))
         with open(os.path.join(root, name, "events.out.tfevents.1.host"), "wb") as f:

@@ -148,8 +148,7 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write("curvecheck: run %s could not be analysed: %s\n" % (run, reason))
     else:
         shown = [f for f in findings if at_or_above(f.severity, args.min_severity)]
-        runs = sorted(set(data.runs) | set(data.scalars) | set(data.histograms))
-        out.write(format_report(shown, result.notes, result.run_errors, runs, data.series_count(),
+        out.write(format_report(shown, result.notes, result.run_errors, data.all_runs(), data.series_count(),
                                 colour=_use_colour(args.color, out), explain=args.explain))
     if args.fail_on != "never" and any(at_or_above(f.severity, args.fail_on) for f in findings):
         return EXIT_FINDINGS

@@ -451,3 +451,64 @@ class Experiment:
     def metrics_for(self, ref: SeriesRef) -> List[SeriesRef]:
         """Higher-is-better metrics of the same split and granularity as `ref` (for a loss)."""
         return self.find(role="metric_up", split=ref.info.split, granularity=ref.info.granularity)
+
+
+# --- What the analysis is given, and what it says of each run --------------
+
+
+@dataclasses.dataclass
+class LogData:
+    """The input of the one analysis (`analysis.pipeline.analyze`): every
+    scalar and histogram series of some runs, with what reading them noted.
+
+    `runs` lists every run the source knows, including those holding no
+    series; `run_errors` names the runs (or series) that could not be read.
+    A subset of a logdir's runs (one experiment, one batch of runs) is as
+    valid an input as the whole logdir.
+    """
+
+    scalars: Dict[str, Dict[str, ScalarSeries]] = dataclasses.field(default_factory=dict)
+    histograms: Dict[str, Dict[str, HistogramSeries]] = dataclasses.field(default_factory=dict)
+    notes: List[str] = dataclasses.field(default_factory=list)
+    run_errors: Dict[str, str] = dataclasses.field(default_factory=dict)
+    runs: List[str] = dataclasses.field(default_factory=list)
+
+    def series_count(self) -> int:
+        return sum(len(t) for t in self.scalars.values()) + sum(
+            len(t) for t in self.histograms.values()
+        )
+
+    def all_runs(self) -> List[str]:
+        """Every run named anywhere in the data, sorted."""
+        return sorted(set(self.runs) | set(self.scalars) | set(self.histograms) | set(self.run_errors))
+
+    def nbytes(self) -> int:
+        """Memory held by the points, for caches that bound themselves."""
+        total = 0
+        for tags in self.scalars.values():
+            for s in tags.values():
+                total += s.steps.nbytes + s.values.nbytes + s.wall_times.nbytes
+        for tags in self.histograms.values():
+            for h in tags.values():
+                total += h.steps.nbytes + h.wall_times.nbytes + sum(b.nbytes for b in h.buckets)
+        return total
+
+
+RUN_STATUSES: Tuple[str, ...] = ("analysed", "empty", "failed")
+
+
+@dataclasses.dataclass(frozen=True)
+class RunStatus:
+    """What the analysis could do with one run.
+
+    `failed` with a `reason` when some of its data could not be read or its
+    experiment's analysis failed (the series that could be read are still
+    analysed); `empty` when it holds no scalar or histogram points.
+    """
+
+    run: str
+    status: str  # one of RUN_STATUSES
+    reason: Optional[str]
+    sampled: bool
+    scalar_series: int
+    histogram_series: int

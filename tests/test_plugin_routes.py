@@ -24,7 +24,6 @@ from tensorboard.plugins.scalar import scalars_plugin
 
 from tb_curvecheck.analysis import pipeline
 from tb_curvecheck.plugin import loader as cc_loader
-from tb_curvecheck.plugin import plugin as cc_plugin
 from tb_curvecheck.plugin import service as cc_service
 from tests import logwriters
 

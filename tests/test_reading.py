@@ -188,3 +188,26 @@ def test_provider_given_by_tensorboard(keras_logdir):
     s = data.scalars["keras_run/train"]["epoch_loss"]
     assert len(s) == 2 and s.sampled
     assert not any(h.sampled for h in data.histograms["keras_run/train"].values())
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_listing_fingerprints_every_series_and_survives_odd_tensors(tmp_path, loader):
+    """A vector under `scalars` has no last scalar datum (the Python loader
+    raises for it): the listing still names every run and series, each with
+    the step and wall time of its newest point."""
+    from tests.test_hostile_corpus import _tf_odd_tensors
+
+    _tf_odd_tensors(str(tmp_path))
+    with reading.open_logdir(str(tmp_path), loader=loader) as (provider, ctx, eid):
+        index = reading.list_series(provider, ctx, eid)
+        data = reading.read_provider(provider, ctx, eid, runs=["vector_run", "out_of_order"])
+    assert index.runs == sorted(["vector_run", "string_run", "double_run", "odd_histograms", "out_of_order"])
+    assert index.failures == {}
+    step, wall = index.keys("vector_run")[("loss", "scalar")]
+    assert step == 11 and wall == pytest.approx(data.scalars["vector_run"]["loss"].wall_times[-1])
+    assert ("dense/kernel/histogram", "histogram") in index.keys("odd_histograms")
+    # TensorBoard's Python loader lists the vector (RustBoard drops it): the
+    # read skips it, for its run only.
+    assert (("weights_norms", "scalar") in index.keys("vector_run")) == (loader == "python")
+    assert sorted(data.scalars) == ["out_of_order", "vector_run"]
+    assert ("vector_run" in data.run_errors) == (loader == "python")

@@ -1,13 +1,27 @@
-"""The one analysis every surface shares: series in, ranked findings out."""
+"""The one analysis every surface shares: series in, ranked findings out.
+
+`analyze(LogData) -> AnalysisResult` is the entry the CLI, the Python API,
+the TensorBoard plugin and the Keras callback all call; each surface only
+gets the data (reading, or the callback's own memory) and presents the result.
+"""
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Tuple
+
+import numpy as np
 
 from ..detectors.registry import DEFAULT, DetectorSet
-from ..model import Experiment, Finding, HistogramSeries, ScalarSeries
+from ..model import Experiment, Finding, HistogramSeries, LogData, RunStatus, ScalarSeries
 from . import causes, corroborate, histogram_stories
 from .grouping import build_experiments
+
+# The detectors take means, variances and least squares over raw values; a
+# value whose square overflows float64 (sqrt(1.8e308) ~ 1.3e154) turns those
+# into inf and the verdict into an artefact.  1e150 leaves room for sums of
+# squares over 10^8 points.  No training curve lives out there: such values
+# are reported as not judged rather than judged wrongly.
+JUDGEABLE_LIMIT = 1e150
 
 
 @dataclasses.dataclass
@@ -16,6 +30,8 @@ class AnalysisResult:
     experiments: List[Experiment]
     notes: List[str]
     run_errors: Dict[str, str]
+    # Every run of the input, with what could be done with it.
+    statuses: Dict[str, RunStatus] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> Dict[str, object]:
         return {"findings": [f.to_json() for f in self.findings]}
@@ -40,17 +56,19 @@ def analyze_experiment(experiment: Experiment, detectors: DetectorSet = DEFAULT,
     return sorted(merged, key=Finding.sort_key)
 
 
-def analyze(data) -> AnalysisResult:
-    """Analyses a `reading.LogdirData` (or anything with `scalars`,
-    `histograms`, `notes` and `run_errors`).
+def analyze(data: LogData) -> AnalysisResult:
+    """Findings, experiments, notes and a status per run for `data`.
 
     A detector that fails on one experiment costs only that experiment: its
-    runs get an error and the others keep their findings.
+    runs get an error and the others keep their findings.  Values beyond
+    JUDGEABLE_LIMIT are left out of the judgement, with a note.
     """
-    scalars: Mapping[str, Mapping[str, ScalarSeries]] = getattr(data, "scalars", {}) or {}
-    histograms: Mapping[str, Mapping[str, HistogramSeries]] = getattr(data, "histograms", {}) or {}
-    notes = list(getattr(data, "notes", []) or [])
-    run_errors = dict(getattr(data, "run_errors", {}) or {})
+    if not isinstance(data, LogData):
+        raise TypeError("analyze takes a model.LogData, not %s" % type(data).__name__)
+    notes = list(data.notes)
+    run_errors = dict(data.run_errors)
+    scalars, histograms, skipped = _judgeable(data.scalars, data.histograms)
+    notes.extend(skipped)
     experiments = build_experiments(scalars, histograms)
     findings: List[Finding] = []
     for exp in experiments:
@@ -60,7 +78,13 @@ def analyze(data) -> AnalysisResult:
             for run in exp.runs:
                 run_errors.setdefault(run, "analysis failed: %s: %s" % (type(e).__name__, e))
     findings.sort(key=Finding.sort_key)
-    return AnalysisResult(findings=findings, experiments=experiments, notes=notes, run_errors=run_errors)
+    return AnalysisResult(
+        findings=findings,
+        experiments=experiments,
+        notes=notes,
+        run_errors=run_errors,
+        statuses=_statuses(data, run_errors),
+    )
 
 
 def analyze_series(
@@ -68,12 +92,80 @@ def analyze_series(
     histograms: Optional[Mapping[str, Mapping[str, HistogramSeries]]] = None,
 ) -> List[Finding]:
     """Findings for in-memory series (the Keras callback, tests)."""
-    return analyze(_Plain(scalars, histograms or {})).findings
+    data = LogData(
+        scalars={r: dict(t) for r, t in scalars.items()},
+        histograms={r: dict(t) for r, t in (histograms or {}).items()},
+    )
+    return analyze(data).findings
 
 
-@dataclasses.dataclass
-class _Plain:
-    scalars: Mapping[str, Mapping[str, ScalarSeries]]
-    histograms: Mapping[str, Mapping[str, HistogramSeries]]
-    notes: Sequence[str] = ()
-    run_errors: Mapping[str, str] = dataclasses.field(default_factory=dict)
+def _statuses(data: LogData, run_errors: Mapping[str, str]) -> Dict[str, RunStatus]:
+    out: Dict[str, RunStatus] = {}
+    for run in data.all_runs():
+        scalars = data.scalars.get(run, {})
+        hists = data.histograms.get(run, {})
+        series = list(scalars.values()) + list(hists.values())
+        if run in run_errors:
+            status, reason = "failed", run_errors[run]
+        elif not any(len(s) for s in series):
+            status, reason = "empty", None
+        else:
+            status, reason = "analysed", None
+        out[run] = RunStatus(
+            run=run,
+            status=status,
+            reason=reason,
+            sampled=any(s.sampled for s in series),
+            scalar_series=len(scalars),
+            histogram_series=len(hists),
+        )
+    return out
+
+
+def _first_beyond(values: np.ndarray) -> Optional[int]:
+    """Index of the first finite value beyond JUDGEABLE_LIMIT, or None."""
+    with np.errstate(invalid="ignore"):
+        beyond = np.isfinite(values) & (np.abs(values) > JUDGEABLE_LIMIT)
+    idx = np.flatnonzero(beyond)
+    return int(idx[0]) if idx.size else None
+
+
+def _judgeable(scalars, histograms) -> Tuple[Dict, Dict, List[str]]:
+    """The series cut before their first value the detectors cannot judge,
+    and a note for each cut."""
+    notes: List[str] = []
+    out_s: Dict[str, Dict[str, ScalarSeries]] = {}
+    for run, tags in scalars.items():
+        kept: Dict[str, ScalarSeries] = {}
+        for tag, s in tags.items():
+            i = _first_beyond(s.values)
+            if i is not None:
+                notes.append(_cut_note(run, tag, s.steps, i))
+                if i == 0:
+                    continue
+                s = dataclasses.replace(s, steps=s.steps[:i], values=s.values[:i],
+                                        wall_times=s.wall_times[:i])
+            kept[tag] = s
+        if kept:
+            out_s[run] = kept
+    out_h: Dict[str, Dict[str, HistogramSeries]] = {}
+    for run, tags in histograms.items():
+        kept_h: Dict[str, HistogramSeries] = {}
+        for tag, h in tags.items():
+            i = next((k for k, b in enumerate(h.buckets) if _first_beyond(b.reshape(-1)) is not None), None)
+            if i is not None:
+                notes.append(_cut_note(run, tag, h.steps, i))
+                if i == 0:
+                    continue
+                h = dataclasses.replace(h, steps=h.steps[:i], wall_times=h.wall_times[:i],
+                                        buckets=h.buckets[:i])
+            kept_h[tag] = h
+        if kept_h:
+            out_h[run] = kept_h
+    return out_s, out_h, notes
+
+
+def _cut_note(run: str, tag: str, steps: np.ndarray, i: int) -> str:
+    where = "any step" if i == 0 else "step %d on" % int(steps[i])
+    return ("%r in run %r holds values beyond +-%g from %s: not judged there "
+            "(the statistics would overflow)" % (tag, run, JUDGEABLE_LIMIT, where))

@@ -13,14 +13,21 @@ from tensorboard.plugins import base_plugin
 
 logger = logging.getLogger(__name__)
 
-# TensorBoard keeps a random sample of each series (1000 scalars; 500 or 100
-# histograms depending on the loader), which can drop the very step where a
-# loss turned NaN.  These defaults keep every point of any ordinary run while
-# bounding memory on pathological logdirs: 200k float scalars is a few MB per
-# tag, and 2000 histograms of ~30 buckets is under 2 MB per tag.  A large
-# number rather than 0 ("keep all"), because 0 also makes TensorBoard's own
-# Scalars dashboard draw empty charts.
-DEFAULT_RETENTION = {"scalars": 200_000, "histograms": 2_000}
+# Retention per plugin: how many points of a series TensorBoard keeps.
+# TensorBoard's own defaults differ by loader and can drop the very step where
+# a loss turned NaN, so CurveCheck raises them ("curvecheck") unless the user
+# set `--samples_per_plugin`.  Those keep every point of any ordinary run
+# while bounding memory on pathological logdirs: 200k float scalars is a few
+# MB per tag, and 2000 histograms of ~30 buckets is under 2 MB per tag.  A
+# large number rather than 0 ("keep all"), because 0 also makes TensorBoard's
+# own Scalars dashboard draw empty charts.  TensorBoard's defaults ("python",
+# "rust") apply when neither is set (a plugin embedded in another app, tests)
+# and tell whether a series was sampled.
+RETENTION = {
+    "scalars": {"curvecheck": 200_000, "python": 1000, "rust": 1000},
+    "histograms": {"curvecheck": 2_000, "python": 500, "rust": 100},
+}
+DEFAULT_RETENTION = {plugin: r["curvecheck"] for plugin, r in RETENTION.items()}
 
 
 def raise_retention(flags) -> dict:

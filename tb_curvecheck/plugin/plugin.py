@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
@@ -141,10 +140,10 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
 
     # -- routes -----------------------------------------------------------
 
-    def _snapshot(self, request, runs, analyse=True) -> Snapshot:
+    def _snapshot(self, request, runs) -> Snapshot:
         ctx = plugin_util.context(request.environ)
         eid = plugin_util.experiment_id(request.environ)
-        return self._service.snapshot(ctx, eid, runs=runs, analyse=analyse)
+        return self._service.snapshot(ctx, eid, runs=runs)
 
     @wrappers.Request.application
     @_guarded
@@ -155,7 +154,7 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
     @wrappers.Request.application
     @_guarded
     def _tags_route(self, request):
-        snap = self._snapshot(request, _runs_param(request), analyse=False)
+        snap = self._snapshot(request, _runs_param(request))
         return http_util.Respond(request, tags_json(snap), "application/json")
 
     @wrappers.Request.application
@@ -203,11 +202,15 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
     def _histogram_stats_route(self, request):
         run = _single(request, "run")
         tag = _single(request, "tag")
-        snap = self._snapshot(request, [run], analyse=False)
+        snap = self._snapshot(request, [run])
         series = snap.histogram(run, tag)
         if series is None:
             raise errors.NotFoundError("no histogram tag %r in run %r" % (tag, run))
-        stats = histogram_stats.summarize(series)
+        # Values near the float limit overflow the statistics (a histogram
+        # the analysis leaves unjudged, see its notes): drawn as "Infinity"
+        # or "NaN", not warned about in TensorBoard's log.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            stats = histogram_stats.summarize(series)
         body = {
             "run": run,
             "tag": tag,
@@ -299,6 +302,7 @@ def findings_json(snap: Snapshot) -> Dict[str, Any]:
         "runs": runs,
         "experiments": [{"name": e.name, "runs": list(e.runs)} for e in snap.experiments],
         "summary": summary,
+        "notes": list(snap.notes),
         "generation": snap.generation,
     }
 

@@ -144,7 +144,7 @@ def test_log_scale_is_suggested_and_shows_train_and_validation(session, tmp_path
     card.screenshot(path=os.path.join(folder, "log_scale_spike_loss.png"))
 
 
-def test_learning_rate_overlays_on_a_second_axis(session):
+def test_learning_rate_overlays_on_a_second_axis(session, tmp_path):
     frame = session.frame()
     card = _card(frame, SPIKE_CHART)
     card.locator(".cc-context-toggle").click()
@@ -152,6 +152,10 @@ def test_learning_rate_overlays_on_a_second_axis(session):
     legend.wait_for(timeout=10000)
     assert "epoch_learning_rate" in legend.text_content()
     assert card.get_attribute("data-context") == "true"
+    # The rate's own axis on the right: its jump (0.01 to 1.0) is visible
+    # beside the loss it precedes, whatever the loss's scale.
+    folder = SHOTS or str(tmp_path)
+    card.screenshot(path=os.path.join(folder, "learning_rate_overlay.png"))
     errors = [m for m in session.messages if m[0] in ("error", "pageerror")]
     assert errors == []
 

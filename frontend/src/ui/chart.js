@@ -222,7 +222,10 @@ export class ChartCard {
       this.opts.onDrawn();
       return;
     }
-    const log = this.logScale();
+    // A log axis with nothing positive to draw has no range: stay linear and say so.
+    const positive = visible.some((d) => d.values.some((v) => Number.isFinite(v) && v > 0));
+    const log = this.logScale() && positive;
+    this.logUnavailable = this.logScale() && !positive;
     const weight = this.spec.kind === 'histogram' ? 0 : this.opts.smoothing();
     const context = this.contextOn && this.contextData ? this.contextData.filter((d) => d.steps.length) : [];
     const all = visible.concat(context);
@@ -340,6 +343,7 @@ export class ChartCard {
         h('span', { class: 'cc-legend-run', text: `${l.d.label} (right axis)` })));
     }
     if (weight > 0) this.legendEl.appendChild(h('span', { class: 'cc-legend-note', text: `smoothed ${weight}, raw curve faint` }));
+    if (this.logUnavailable) this.legendEl.appendChild(h('span', { class: 'cc-legend-note', text: 'no value above 0: drawn on a linear scale' }));
     if (dropped) this.legendEl.appendChild(h('span', { class: 'cc-legend-note', text: `${dropped} values ≤ 0 not drawn on the log scale` }));
     if (this.spec.more) this.legendEl.appendChild(h('span', { class: 'cc-legend-note cc-legend-more', text: this.spec.more }));
   }

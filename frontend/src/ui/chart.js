@@ -2,33 +2,22 @@ import uPlot from 'uplot';
 import { h, clear } from './dom.js';
 import { smooth } from '../logic/smoothing.js';
 import { alignSeries, nearestIndex } from '../logic/align.js';
-import { nonFiniteStretches, formatValue, formatSteps } from '../logic/values.js';
+import { formatValue } from '../logic/values.js';
 import { findingsAtStep, seriesKey, findingKey } from '../logic/findings.js';
 import { suggestLogScale, forLogScale } from '../logic/logscale.js';
 import { spliceRange, detailCovers, pointsInRange } from '../logic/series.js';
-import { SEVERITY_COLORS, pick } from './theme.js';
+import { pick } from './theme.js';
+import {
+  withAlpha, shortKind, tickLabel, halfStep, layoutBands, layoutNonFinite, drawFlaggedPoints,
+} from './chart_marks.js';
 
 const HEIGHT = 230;
-// Past this many flagged points a finding's markers would hide the curve;
-// its band already says where it is, so only the ends get a marker.
-const MAX_MARKED_POINTS = 150;
-const NONFINITE_LABEL = { nan: 'NaN', posinf: '+∞', neginf: '−∞' };
-const NONFINITE_NAME = { nan: 'NaN', posinf: '+Inf', neginf: '−Inf' };
-
-function withAlpha(hex, alpha) {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-}
 
 // A zoom waits this long after the last drag before it asks for its points:
 // a reader zooming twice in a row asks once.
 const DETAIL_DELAY_MS = 150;
 // The context overlay's colour: neutral, dashed, apart from every run colour.
 const CONTEXT_COLOR = ['#5f6368', '#bdc1c6'];
-
-function shortKind(kind) {
-  return String(kind || '').replace(/_/g, ' ');
-}
 
 /**
  * One chart: a quantity's train and validation series (or a histogram
@@ -439,166 +428,29 @@ export class ChartCard {
 
   /** Half the typical gap between steps: an inclusive range [a, b] covers a-½ … b+½. */
   halfStep() {
-    const x = this.x;
-    if (!x || x.length < 2) return 0.5;
-    const gaps = [];
-    const stride = Math.max(1, Math.floor(x.length / 200));
-    for (let i = stride; i < x.length; i += stride) gaps.push(x[i] - x[i - stride]);
-    gaps.sort((a, b) => a - b);
-    return Math.max(gaps[gaps.length >> 1] / stride / 2, 0.5);
+    return halfStep(this.x);
   }
 
   layoutBands() {
     if (!this.plot || !this.overlay) return;
-    const u = this.plot;
-    for (const el of Array.from(this.overlay.querySelectorAll('.cc-band'))) el.remove();
-    const keys = this.chartSeriesKeys();
-    const half = this.halfStep();
-    const width = u.over.clientWidth || u.bbox.width / devicePixelRatio;
-    const dark = this.opts.isDark();
-    // Labels start below the non-finite markers' rows, and one label serves
-    // every band of the same kind and range (train and validation together).
-    const labelTop = 2 + this.layers.filter((l) => l.hasNonFinite).length * 16;
-    const labelled = new Set();
-    let row = 0;
-    // With a story selected the other bands step back: stacked on one range
-    // (a collapse and every histogram finding that cites it) they would
-    // otherwise paint it opaque.
-    const dim = this.selectedKey ? 0.4 : 1;
-    let holdsSelected = false;
-    for (const f of this.findings) {
-      // A finding also shades the series it rests on (`related`), fainter:
-      // "training loss diverged" belongs on the loss chart of a collapse.
-      const own = keys.has(seriesKey(f.run, f.tag));
-      if (!own && !(f.related || []).some((r) => keys.has(seriesKey(r.run, r.tag)))) continue;
-      let left = u.valToPos(f.start_step - half, 'x');
-      let right = u.valToPos(f.end_step + half, 'x');
-      if (right < 0 || left > width) continue;
-      left = Math.max(0, left);
-      right = Math.min(width, right);
-      if (right - left < 3) {
-        const mid = (left + right) / 2;
-        left = mid - 1.5;
-        right = mid + 1.5;
-      }
-      const color = pick(SEVERITY_COLORS[f.severity] || SEVERITY_COLORS.info, dark);
-      const key = findingKey(f);
-      const selected = key === this.selectedKey;
-      if (selected && own) holdsSelected = true;
-      const band = h('div', {
-        class: `cc-band cc-sev-${f.severity}${selected ? ' cc-band-selected' : ''}${own ? '' : ' cc-band-related'}`,
-        dataset: { startStep: f.start_step, endStep: f.end_step, run: f.run, tag: f.tag, kind: f.kind, findingKey: key },
-        style: {
-          left: `${left}px`,
-          width: `${right - left}px`,
-          background: withAlpha(color, (selected ? 0.3 : 0.14 * dim) * (own ? 1 : 0.5)),
-          borderColor: color,
-        },
-      });
-      const labelKey = `${f.kind}|${f.start_step}|${f.end_step}`;
-      if (own && !labelled.has(labelKey)) {
-        labelled.add(labelKey);
-        band.appendChild(h('span', {
-          class: 'cc-band-label',
-          text: shortKind(f.kind),
-          style: { top: `${labelTop + (row % 4) * 14}px`, color },
-        }));
-        row += 1;
-      }
-      this.overlay.appendChild(band);
-    }
-    // The selected story's corroborating findings, each on its own tag's
-    // chart: fainter than a finding of its own, since it is not one, and only
-    // outlined where the story's own band already fills the range.
-    for (const c of this.selectedCorroborating) {
-      if (!keys.has(seriesKey(c.run, c.tag))) continue;
-      let left = u.valToPos(c.start_step - half, 'x');
-      let right = u.valToPos(c.end_step + half, 'x');
-      if (right < 0 || left > width) continue;
-      left = Math.max(0, left);
-      right = Math.min(width, Math.max(right, left + 3));
-      const color = pick(SEVERITY_COLORS[c.severity] || SEVERITY_COLORS.info, dark);
-      const band = h('div', {
-        class: `cc-band cc-band-corroborating cc-sev-${c.severity}`,
-        dataset: {
-          startStep: c.start_step, endStep: c.end_step, run: c.run, tag: c.tag, kind: c.kind, leadKey: c.leadKey,
-        },
-        title: `${c.run} · ${c.tag}: ${c.title || shortKind(c.kind)} (part of the selected finding)`,
-        style: { left: `${left}px`, width: `${right - left}px`, background: withAlpha(color, holdsSelected ? 0 : 0.1), borderColor: color },
-      });
-      // One label per kind: a story's stuck-metric findings on both splits
-      // start a step apart and would print the same words twice.
-      const labelKey = `corroborating|${c.kind}`;
-      if (!labelled.has(labelKey) && !labelled.has(`${c.kind}|${c.start_step}|${c.end_step}`)) {
-        labelled.add(labelKey);
-        band.appendChild(h('span', {
-          class: 'cc-band-label cc-band-label-corroborating',
-          text: shortKind(c.kind),
-          style: { top: `${labelTop + (row % 4) * 14}px`, color },
-        }));
-        row += 1;
-      }
-      this.overlay.appendChild(band);
-    }
+    layoutBands(this.plot, this.overlay, {
+      findings: this.findings,
+      corroborating: this.selectedCorroborating,
+      keys: this.chartSeriesKeys(),
+      half: this.halfStep(),
+      selectedKey: this.selectedKey,
+      dark: this.opts.isDark(),
+      labelTop: 2 + this.layers.filter((l) => l.hasNonFinite).length * 16,
+    });
   }
 
   layoutNonFinite() {
     if (!this.plot || !this.overlay) return;
-    const u = this.plot;
-    for (const el of Array.from(this.overlay.querySelectorAll('.cc-nonfinite'))) el.remove();
-    const width = u.over.clientWidth;
-    const half = this.halfStep();
-    this.layers.forEach((layer, li) => {
-      const { d } = layer;
-      const color = this.opts.colorOf(d);
-      for (const st of nonFiniteStretches(d.steps, d.values)) {
-        let left = u.valToPos(st.start - half, 'x');
-        let right = u.valToPos(st.end + half, 'x');
-        if (right < 0 || left > width) continue;
-        left = Math.max(0, left);
-        right = Math.min(width, Math.max(right, left + 14));
-        const edge = st.kind === 'neginf' ? 'bottom' : 'top';
-        const el = h('div', {
-          class: `cc-nonfinite cc-nonfinite-${st.kind}`,
-          dataset: { run: d.run, tag: d.tag, startStep: st.start, endStep: st.end, count: st.count },
-          title: `${d.label}: ${NONFINITE_NAME[st.kind]} at ${formatSteps(st.start, st.end)}`,
-          style: { left: `${left}px`, width: `${right - left}px`, [edge]: `${li * 16}px`, borderColor: color },
-        }, h('span', { text: NONFINITE_LABEL[st.kind] }));
-        this.overlay.appendChild(el);
-      }
-    });
+    layoutNonFinite(this.plot, this.overlay, { layers: this.layers, half: this.halfStep(), colorOf: this.opts.colorOf });
   }
 
   drawFlaggedPoints(u) {
-    const keys = new Map(this.layers.map((l, i) => [seriesKey(l.d.run, l.d.tag), i]));
-    const ctx = u.ctx;
-    const dark = this.opts.isDark();
-    const pr = devicePixelRatio || 1;
-    ctx.save();
-    for (const f of this.findings) {
-      const li = keys.get(seriesKey(f.run, f.tag));
-      if (li === undefined) continue;
-      const layer = this.layers[li];
-      const ys = u.data[layer.rawIdx];
-      const color = pick(SEVERITY_COLORS[f.severity] || SEVERITY_COLORS.info, dark);
-      const idx = [];
-      for (let i = 0; i < this.x.length; i++) {
-        if (this.x[i] >= f.start_step && this.x[i] <= f.end_step && ys[i] !== null && ys[i] !== undefined) idx.push(i);
-      }
-      const marked = idx.length > MAX_MARKED_POINTS ? [idx[0], idx[idx.length - 1]] : idx;
-      ctx.fillStyle = color;
-      ctx.strokeStyle = dark ? '#303030' : '#ffffff';
-      ctx.lineWidth = 1 * pr;
-      for (const i of marked) {
-        const cx = u.valToPos(this.x[i], 'x', true);
-        const cy = u.valToPos(ys[i], 'y', true);
-        ctx.beginPath();
-        ctx.arc(cx, cy, 3.5 * pr, 0, 2 * Math.PI);
-        ctx.fill();
-        ctx.stroke();
-      }
-    }
-    ctx.restore();
+    drawFlaggedPoints(u, { x: this.x, layers: this.layers, findings: this.findings, dark: this.opts.isDark() });
   }
 
   showTooltip(u) {
@@ -686,14 +538,6 @@ export class ChartCard {
     const width = Math.max(260, this.plotEl.clientWidth);
     if (Math.abs(width - this.plot.width) > 2) this.plot.setSize({ width, height: HEIGHT });
   }
-}
-
-// Exploding weights reach 1e8: plain digits would not fit the axis.
-function tickLabel(v) {
-  if (v === null || v === undefined) return '';
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1).replace('e+', 'e');
-  return String(Number(v.toPrecision(6)));
 }
 
 function hasNonFinite(values) {

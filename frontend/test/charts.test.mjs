@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePattern, MAX_STATES } from '../src/logic/regex.js';
-import { runMatcher } from '../src/logic/findings.js';
+import { runMatcher, makeMatcher } from '../src/logic/findings.js';
 import { suggestLogScale, decadeSpan, forLogScale, SUGGEST_DECADES } from '../src/logic/logscale.js';
 import {
   parseState, formatState, parseZoom, withZoom, parseLogChoices, withLog, composeParentHash, parseParentHash, DEFAULTS,
@@ -66,6 +66,20 @@ test('the run filter says why a pattern matches nothing', () => {
   assert.equal(ok.test('aaa'), true);
   assert.equal(ok.tooSlow(), false);
   assert.equal(runMatcher('').test('anything'), true);
+});
+
+test('past its budget the filter stops, says so, and keeps what it matched', () => {
+  const m = makeMatcher('(x+x+)+y', 2000);
+  const names = Array.from({ length: 200 }, (_, i) => `${'x'.repeat(20 + (i % 5))}${i % 2 ? 'y' : 'z'}`);
+  const first = names.map((n) => m.test(n));
+  assert.equal(m.tooSlow(), true);
+  // Names judged before the stop keep their answer; later ones match nothing.
+  const judged = first.findIndex((hit, i) => !hit && i % 2 === 1);
+  assert.ok(judged > 0, 'some names were judged before the budget ran out');
+  assert.equal(first[1], true);
+  assert.equal(m.test(names[1]), true);
+  assert.equal(m.test(`${names[199]}-new`), false);
+  assert.equal(makeMatcher('(x+x+)+y').tooSlow(), false);
 });
 
 test('log scale is suggested past three decades of positive values', () => {

@@ -31,7 +31,8 @@ export function runMatcher(pattern) {
   return lastMatcher;
 }
 
-function makeMatcher(pattern) {
+/** A fresh matcher for `pattern` that stops after `budget` automaton steps (runMatcher's, uncached). */
+export function makeMatcher(pattern, budget = MATCH_BUDGET) {
   const never = { test: () => false, tooSlow: () => false };
   if (!pattern) return { ok: true, test: () => true, tooSlow: () => false };
   try {
@@ -56,7 +57,7 @@ function makeMatcher(pattern) {
       if (stopped) return false;
       const hit = compiled.test(name);
       seen.set(name, hit);
-      if (compiled.steps() > MATCH_BUDGET) stopped = true;
+      if (compiled.steps() > budget) stopped = true;
       return hit;
     },
     tooSlow: () => stopped,

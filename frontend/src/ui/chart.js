@@ -268,9 +268,19 @@ export class ChartCard {
     const gridColor = () => (this.opts.isDark() ? 'rgba(255,255,255,0.08)' : 'rgba(0,0,0,0.07)');
     const width = Math.max(260, this.plotEl.clientWidth || this.el.clientWidth - 24 || 420);
     const scales = { x: { time: false }, y: log ? { distr: 3 } : {} };
+    // On a log axis a grid line per decade: lines at 2…9 of each would
+    // cover the plot in grey.
+    // (uPlot takes an absent filter as "all"; an undefined one would replace its default.)
+    const decadesOnly = log ? { filter: (u, splits) => splits.map((v) => (isDecade(v) ? v : null)) } : {};
     const axes = [
       { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
-      { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: 56, values: (u, splits) => splits.map(tickLabel) },
+      {
+        stroke: axisColor,
+        grid: { stroke: gridColor, width: 1, ...decadesOnly },
+        ticks: { stroke: gridColor, ...decadesOnly },
+        size: 56,
+        values: (u, splits) => splits.map(tickLabel),
+      },
     ];
     if (context.length) {
       scales.ctx = contextLog ? { distr: 3 } : {};
@@ -538,6 +548,12 @@ export class ChartCard {
     const width = Math.max(260, this.plotEl.clientWidth);
     if (Math.abs(width - this.plot.width) > 2) this.plot.setSize({ width, height: HEIGHT });
   }
+}
+
+function isDecade(v) {
+  if (!(v > 0)) return false;
+  const e = Math.log10(v);
+  return Math.abs(e - Math.round(e)) < 1e-9;
 }
 
 function hasNonFinite(values) {

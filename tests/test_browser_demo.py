@@ -23,7 +23,7 @@ from tests.test_browser_tab import (  # noqa: F401  (browser, bundle: fixtures)
 SCREENSHOT = os.path.join(ROOT, "docs", "screenshot.png")
 DEMO_RUNS = ["post000_collapse", "post003_dip", "post004_alternating"]
 COLLAPSE = "post000_collapse/train"
-MAX_GROUP_TAGS = 6  # frontend/src/ui/app.js draws at most this many tags of a grouped finding
+MAX_GROUP_TAGS = 6  # frontend/src/logic/charts.js draws at most this many tags of a grouped finding
 
 
 @pytest.fixture(scope="module")
@@ -153,12 +153,41 @@ def test_a_storys_corroborating_findings_are_listed_and_shaded_on_their_own_char
     hover_until_tooltip(loss_card, inside_loss_band)
     assert loss_finding["title"] in loss_card.locator(".cc-tooltip").text_content()
 
-    # They belong to the story: deselected, they are gone; selected, back.
+    # They belong to the story: deselected, their bands are gone (selected,
+    # back); the tooltip still names every finding covering the step, the
+    # story's corroborating ones included.
+    band_box = loss_band.bounding_box()
+    same_card = frame.locator(".cc-card[data-chart-id=%s]" % json.dumps(
+        loss_card.get_attribute("data-chart-id"), ensure_ascii=False))
     item.locator(".cc-finding-head").click()
     assert frame.locator(".cc-band-corroborating").count() == 0
+    hover_until_tooltip(same_card, lambda over: (band_box["x"] + band_box["width"] * 0.5,
+                                                 over["y"] + over["height"] * 0.5))
+    tip = same_card.locator(".cc-tooltip .cc-tip-corroborating").all_text_contents()
+    assert any(loss_finding["title"] in t and finding["title"] in t for t in tip), tip
     item.locator(".cc-finding-head").click()
     frame.locator(".cc-band-corroborating").first.wait_for(timeout=10000)
     assert frame.locator(".cc-band-corroborating").count() == len(corroborating)
+
+
+def test_log_scale_on_the_post_000_loss_chart_shows_both_splits(session, tmp_path):
+    frame = session.frame()
+    # Post 000's validation loss reaches about 12,000 at the jump: on a
+    # linear axis every other point of either split lies on the floor.
+    card = frame.locator(".cc-card[data-chart-id='post000_collapse|loss|epoch']")
+    card.scroll_into_view_if_needed()
+    card.locator(".u-over").wait_for(timeout=30000)
+    assert card.get_attribute("data-log-suggested") == "true"
+    height = card.locator(".u-over").bounding_box()["height"]
+    card.locator(".cc-log-toggle").click()
+    frame.wait_for_function("document.querySelector(\"[data-chart-id='post000_collapse|loss|epoch']\")"
+                            ".dataset.log === 'true'")
+    spans = {s["run"]: s["px"] for s in json.loads(card.get_attribute("data-y-spans"))}
+    assert spans["post000_collapse/train"] > 0.1 * height, spans
+    assert spans["post000_collapse/validation"] > 0.1 * height, spans
+    folder = os.environ.get("CURVECHECK_SHOTS") or str(tmp_path)
+    card.screenshot(path=os.path.join(folder, "post000_loss_log_scale.png"))
+    card.locator(".cc-log-toggle").click()  # back to linear for the tests that follow
 
 
 @pytest.mark.parametrize("kind", ["vanishing_gradients", "frozen_weights"])

@@ -171,6 +171,21 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
                 "at most %d series per request" % MAX_SERIES_PER_REQUEST
             )
         max_points = _max_points(request)
+        # A zoomed chart asks for its range only: thinned within it, so a
+        # range that holds no more than max_points comes back whole.
+        def step_param(name):
+            raw = request.args.get(name)
+            if raw is None or raw == "":
+                return None
+            try:
+                return int(raw)
+            except ValueError:
+                raise errors.InvalidArgumentError("%s must be an integer step, got %r" % (name, raw))
+
+        start_step = step_param("start_step")
+        end_step = step_param("end_step")
+        if start_step is not None and end_step is not None and start_step > end_step:
+            raise errors.InvalidArgumentError("start_step must not be after end_step")
         snap = self._snapshot(request, sorted(set(runs)))
         out = []
         for run, tag in zip(runs, tags):
@@ -181,8 +196,12 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
                         "%r in run %r is a histogram: use histogram_stats" % (tag, run)
                     )
                 raise errors.NotFoundError("no scalar tag %r in run %r" % (tag, run))
+            lo = 0 if start_step is None else int(np.searchsorted(series.steps, start_step, "left"))
+            hi = len(series) if end_step is None else int(np.searchsorted(series.steps, end_step, "right"))
+            hi = max(lo, hi)
+            steps, values = series.steps[lo:hi], series.values[lo:hi]
             keep = _flagged_steps(snap.findings([run]), run, tag)
-            idx = thinning.thin_indices(series.steps, series.values, max_points, keep)
+            idx = lo + thinning.thin_indices(steps, values, max_points, keep)
             out.append(
                 {
                     "run": run,
@@ -191,7 +210,8 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
                     "values": _floats(series.values[idx]),
                     "wall_times": _floats(series.wall_times[idx]),
                     "total_points": len(series),
-                    "thinned": bool(idx.size < len(series)),
+                    "range_points": hi - lo,
+                    "thinned": bool(idx.size < hi - lo),
                     "sampled": bool(series.sampled),
                 }
             )

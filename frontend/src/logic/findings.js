@@ -1,6 +1,8 @@
 // What the tab does with the `findings` answer, kept free of the DOM so node
 // can test it.
 
+import { compilePattern } from './regex.js';
+
 export const SEVERITIES = ['error', 'warning', 'info'];
 
 /** A key that survives a refresh, for the URL and for selection. */
@@ -8,18 +10,58 @@ export function findingKey(f) {
   return [f.run, f.tag, f.kind, f.start_step].join('\u241f');
 }
 
+// Matching every run name against one pattern costs at most this many
+// automaton steps in all (about a second of work): past it the filter stops
+// and says so, whatever the number of runs.
+export const MATCH_BUDGET = 2e7;
+
+let lastMatcher = null;
+
 /**
  * A regular expression as TensorBoard's run filter takes it: case-insensitive,
  * and an invalid pattern matches nothing (TensorBoard says so; so do we).
+ * Matched in linear time (logic/regex.js), each name once: the same matcher
+ * is handed back while the pattern stays the same.
+ * @returns {{ok: boolean, error?: string, test: (run: string) => boolean, tooSlow: () => boolean}}
  */
 export function runMatcher(pattern) {
-  if (!pattern) return { ok: true, test: () => true };
+  if (lastMatcher && lastMatcher.pattern === pattern) return lastMatcher;
+  lastMatcher = makeMatcher(pattern);
+  lastMatcher.pattern = pattern;
+  return lastMatcher;
+}
+
+/** A fresh matcher for `pattern` that stops after `budget` automaton steps (runMatcher's, uncached). */
+export function makeMatcher(pattern, budget = MATCH_BUDGET) {
+  const never = { test: () => false, tooSlow: () => false };
+  if (!pattern) return { ok: true, test: () => true, tooSlow: () => false };
   try {
-    const re = new RegExp(pattern, 'i');
-    return { ok: true, test: (run) => re.test(run) };
+    // Compiling runs nothing: the browser's own message for a bad pattern.
+    new RegExp(pattern, 'i'); // eslint-disable-line no-new
   } catch (e) {
-    return { ok: false, error: String(e.message || e), test: () => false };
+    return { ok: false, error: `Invalid regular expression: ${String(e.message || e)}`, ...never };
   }
+  let compiled;
+  try {
+    compiled = compilePattern(pattern);
+  } catch (e) {
+    return { ok: false, error: `Cannot use this pattern: ${String(e.message || e)}`, ...never };
+  }
+  const seen = new Map();
+  let stopped = false;
+  return {
+    ok: true,
+    test(run) {
+      const name = String(run);
+      if (seen.has(name)) return seen.get(name);
+      if (stopped) return false;
+      const hit = compiled.test(name);
+      seen.set(name, hit);
+      if (compiled.steps() > budget) stopped = true;
+      return hit;
+    },
+    tooSlow: () => stopped,
+  };
 }
 
 export function filterFindings(findings, { severities, runPattern }) {

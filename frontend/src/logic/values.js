@@ -1,11 +1,26 @@
-// The HTTP API sends non-finite numbers as strings, because JSON has no NaN.
+// The HTTP API sends non-finite numbers as strings, because JSON has no NaN:
+// "NaN", "Infinity", "-Infinity" (TensorBoard's own spelling, used for
+// points), and older answers' evidence says "nan", "inf", "-inf". Every
+// spelling is read here and nowhere else.
 
-export function parseValue(v) {
+const NON_FINITE = new Map([
+  ['nan', NaN], ['inf', Infinity], ['+inf', Infinity], ['infinity', Infinity], ['+infinity', Infinity],
+  ['-inf', -Infinity], ['-infinity', -Infinity],
+]);
+
+/** A number the API sent, or null when `v` is neither a number nor a non-finite spelling. */
+export function decodeNumber(v) {
   if (typeof v === 'number') return v;
-  if (v === 'NaN' || v === 'nan') return NaN;
-  if (v === 'Infinity' || v === 'inf' || v === '+inf') return Infinity;
-  if (v === '-Infinity' || v === '-inf') return -Infinity;
-  if (v === null || v === undefined) return NaN;
+  if (typeof v !== 'string') return null;
+  const key = v.trim().toLowerCase();
+  return NON_FINITE.has(key) ? NON_FINITE.get(key) : null;
+}
+
+/** A point's value: a missing or unreadable one is a hole (NaN), never 0. */
+export function parseValue(v) {
+  const d = decodeNumber(v);
+  if (d !== null) return d;
+  if (v === null || v === undefined || v === '') return NaN;
   const n = Number(v);
   return Number.isNaN(n) ? NaN : n;
 }

@@ -32,13 +32,18 @@ async function getJson(path) {
 export const api = {
   findings: () => getJson('findings'),
   tags: () => getJson('tags'),
-  series(pairs, maxPoints) {
+  /** `range`: {lo, hi} steps (inclusive) to read only those, thinned only within them. */
+  series(pairs, maxPoints, range = null) {
     const q = new URLSearchParams();
     for (const p of pairs) {
       q.append('run', p.run);
       q.append('tag', p.tag);
     }
     if (maxPoints) q.set('max_points', String(maxPoints));
+    if (range) {
+      q.set('start_step', String(Math.floor(range.lo)));
+      q.set('end_step', String(Math.ceil(range.hi)));
+    }
     return getJson(`series?${q.toString()}`);
   },
   histogramStats(run, tag) {

@@ -2,47 +2,72 @@ import uPlot from 'uplot';
 import { h, clear } from './dom.js';
 import { smooth } from '../logic/smoothing.js';
 import { alignSeries, nearestIndex } from '../logic/align.js';
-import { nonFiniteStretches, formatValue, formatSteps } from '../logic/values.js';
+import { formatValue } from '../logic/values.js';
 import { findingsAtStep, seriesKey, findingKey } from '../logic/findings.js';
-import { SEVERITY_COLORS, pick } from './theme.js';
+import { suggestLogScale, forLogScale } from '../logic/logscale.js';
+import { spliceRange, detailCovers, pointsInRange } from '../logic/series.js';
+import { pick } from './theme.js';
+import {
+  withAlpha, shortKind, tickLabel, halfStep, layoutBands, layoutNonFinite, drawFlaggedPoints,
+} from './chart_marks.js';
 
 const HEIGHT = 230;
-// Past this many flagged points a finding's markers would hide the curve;
-// its band already says where it is, so only the ends get a marker.
-const MAX_MARKED_POINTS = 150;
-const NONFINITE_LABEL = { nan: 'NaN', posinf: '+∞', neginf: '−∞' };
-const NONFINITE_NAME = { nan: 'NaN', posinf: '+Inf', neginf: '−Inf' };
 
-function withAlpha(hex, alpha) {
-  const n = parseInt(hex.slice(1), 16);
-  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
-}
-
-function shortKind(kind) {
-  return String(kind || '').replace(/_/g, ' ');
-}
+// A zoom waits this long after the last drag before it asks for its points:
+// a reader zooming twice in a row asks once.
+const DETAIL_DELAY_MS = 150;
+// The context overlay's colour: neutral, dashed, apart from every run colour.
+const CONTEXT_COLOR = ['#5f6368', '#bdc1c6'];
 
 /**
  * One chart: a quantity's train and validation series (or a histogram
  * statistic), the flagged ranges as DOM bands over the plot (inspectable,
  * and they stay put through zoom and resize), non-finite stretches as DOM
- * markers on the edge, flagged points on the canvas.
+ * markers on the edge, flagged points on the canvas. Optionally on a log
+ * scale (suggested when the values span decades) and with a context series
+ * (the run's learning rate) on a second axis.
+ *
+ * It knows nothing of the tab around it: `opts` holds what it reads
+ * (theme, smoothing, colours, the run filter, its zoom and log choice from
+ * the URL) and the loaders and callbacks it calls:
+ *   isDark(), smoothing(), colorOf(d), runVisible(run),
+ *   zoom: [lo, hi] | null, logScale: true | false | null (not chosen),
+ *   loadRange(lo, hi, width) -> Promise<data>, loadContext() -> Promise<data>,
+ *   onZoom([lo, hi] | null), onLogScale(on), onDrawn().
  */
 export class ChartCard {
-  constructor(ctx, spec) {
-    this.ctx = ctx;
+  constructor(spec, opts) {
+    this.opts = opts;
     this.spec = spec;
     this.id = spec.id;
+    this.base = [];
+    this.detail = null;
     this.data = [];
     this.findings = [];
+    this.corroborating = [];
+    this.selectedCorroborating = [];
     this.selectedKey = '';
-    this.xZoom = null;
+    this.xZoom = opts.zoom || null;
+    this.logChoice = opts.logScale ?? null;
+    this.suggestion = { suggested: false, decades: 0 };
+    this.contextOn = false;
+    this.contextData = null;
     this.plot = null;
     this.state = 'pending';
     this.onKey = this.onKey.bind(this);
 
     this.titleEl = h('h3', { class: 'cc-card-title', text: spec.title });
     this.subEl = h('div', { class: 'cc-card-sub', text: spec.subtitle || '' });
+    this.logButton = h('button', {
+      type: 'button', class: 'cc-chip cc-log-toggle', 'aria-pressed': 'false', text: 'log scale',
+      onclick: () => this.setLogScale(!this.logScale()),
+    });
+    this.contextButton = (spec.context || []).length ? h('button', {
+      type: 'button', class: 'cc-chip cc-context-toggle', 'aria-pressed': 'false', text: 'learning rate',
+      title: `Overlay ${spec.context.map((c) => c.label).join(', ')} on a second axis`,
+      onclick: () => this.toggleContext(),
+    }) : null;
+    this.toolsEl = h('div', { class: 'cc-card-tools' }, this.logButton, this.contextButton);
     this.plotEl = h('div', { class: 'cc-plot' });
     this.legendEl = h('div', { class: 'cc-legend' });
     this.statusEl = h('div', { class: 'cc-card-status', role: 'status', text: 'Waiting to load…' });
@@ -53,7 +78,7 @@ export class ChartCard {
       dataset: { chartId: spec.id, state: 'pending', kind: spec.kind },
       'aria-label': `Chart ${spec.title}${spec.subtitle ? `, ${spec.subtitle}` : ''}. Arrow keys move the cursor, Escape resets zoom.`,
       onkeydown: this.onKey,
-    }, h('header', { class: 'cc-card-head' }, this.titleEl, this.subEl), this.statusEl, this.plotEl, this.legendEl);
+    }, h('header', { class: 'cc-card-head' }, this.titleEl, this.subEl, this.toolsEl), this.statusEl, this.plotEl, this.legendEl);
   }
 
   setState(state, message = '') {
@@ -64,10 +89,76 @@ export class ChartCard {
     this.statusEl.classList.toggle('cc-card-error', state === 'error');
   }
 
-  /** @param data [{run, tag, label, steps, values: Float64Array, thinned, sampled, total}] */
+  /**
+   * The whole series, thinned by the server for the chart's width; a zoomed
+   * range's full-resolution points are fetched again for the new data.
+   * @param data [{run, tag, label, steps, values: Float64Array, thinned, sampled, total}]
+   */
   setData(data) {
-    this.data = data;
+    this.base = data;
+    this.detail = null;
+    this.suggestion = suggestLogScale(data.map((d) => d.values));
     this.build();
+  }
+
+  /** The findings drawn as bands (`findings`), and those listed in the tooltip too. */
+  setFindings({ findings, corroborating, selectedCorroborating }) {
+    this.findings = findings;
+    this.corroborating = corroborating;
+    this.selectedCorroborating = selectedCorroborating;
+  }
+
+  logScale() {
+    return this.logChoice ?? false;
+  }
+
+  setLogScale(on, { fromUrl = false } = {}) {
+    this.logChoice = on;
+    if (!fromUrl) this.opts.onLogScale(on);
+    if (this.loaded()) this.build();
+    else this.syncTools();
+  }
+
+  /** A zoom from the URL (a link, the back button); null shows everything. */
+  setZoom(range) {
+    this.xZoom = range;
+    if (!this.plot) return;
+    if (range) this.plot.setScale('x', { min: range[0], max: range[1] });
+    else this.resetZoom();
+  }
+
+  async toggleContext() {
+    this.contextOn = !this.contextOn;
+    this.syncTools();
+    if (this.contextOn && !this.contextData) {
+      try {
+        this.contextData = await this.opts.loadContext();
+      } catch (err) {
+        this.contextOn = false;
+        this.contextButton.title = `Could not load the learning rate: ${err.message}`;
+        this.syncTools();
+        return;
+      }
+    }
+    if (this.loaded()) this.build();
+  }
+
+  syncTools() {
+    const on = this.logScale();
+    const { suggested, decades } = this.suggestion;
+    this.logButton.setAttribute('aria-pressed', on ? 'true' : 'false');
+    this.logButton.classList.toggle('cc-log-suggested', suggested && !on);
+    this.logButton.title = suggested
+      ? `The values span ${decades.toFixed(1)} decades: a log scale shows the small ones too`
+      : 'Log scale for the values (0 and negative values are not drawn on it)';
+    this.el.dataset.log = on ? 'true' : 'false';
+    this.el.dataset.logSuggested = suggested ? 'true' : 'false';
+    if (this.contextButton) {
+      this.contextButton.setAttribute('aria-pressed', this.contextOn ? 'true' : 'false');
+      this.el.dataset.context = this.contextOn ? 'true' : 'false';
+    }
+    // A histogram statistic such as a share of zeros has no decades to show.
+    this.logButton.hidden = this.spec.kind === 'histogram' && !suggested;
   }
 
   /** Has data to draw (a filtered-out chart has data but no plot). */
@@ -75,8 +166,10 @@ export class ChartCard {
     return this.state === 'drawn' || this.state === 'empty';
   }
 
-  setSelected(key) {
+  /** The selected story's key and its corroborating findings (drawn as their own bands). */
+  setSelected(key, selectedCorroborating = this.selectedCorroborating) {
     this.selectedKey = key || '';
+    this.selectedCorroborating = selectedCorroborating;
     if (this.plot) this.layoutBands();
   }
 
@@ -86,11 +179,23 @@ export class ChartCard {
   }
 
   visibleData() {
-    return this.data.filter((d) => this.ctx.runVisible(d.run));
+    return this.data.filter((d) => this.opts.runVisible(d.run));
+  }
+
+  /** The drawn points: the base series with a zoomed range at full resolution. */
+  merged() {
+    const det = this.detail;
+    if (!det) return this.base;
+    return this.base.map((d) => {
+      const fine = det.data.find((x) => x.run === d.run && x.tag === d.tag);
+      if (!fine) return d;
+      const { steps, values } = spliceRange(d, fine, det.lo, det.hi);
+      return { ...d, steps, values };
+    });
   }
 
   build() {
-    const dark = this.ctx.isDark();
+    const dark = this.opts.isDark();
     if (this.plot) {
       this.rememberZoom();
       this.plot.destroy();
@@ -98,57 +203,106 @@ export class ChartCard {
     }
     clear(this.plotEl);
     clear(this.legendEl);
+    this.syncTools();
+    this.data = this.merged();
     const visible = this.visibleData();
     if (!visible.length || visible.every((d) => d.steps.length === 0)) {
       this.setState('empty', this.data.length ? 'No series match the run filter.' : 'No data points yet.');
+      this.opts.onDrawn();
       return;
     }
-    const weight = this.spec.kind === 'histogram' ? 0 : this.ctx.smoothing();
-    const raw = alignSeries(visible.map((d) => ({ steps: d.steps, values: d.values })));
+    // A log axis with nothing positive to draw has no range: stay linear and say so.
+    const positive = visible.some((d) => d.values.some((v) => Number.isFinite(v) && v > 0));
+    const log = this.logScale() && positive;
+    this.logUnavailable = this.logScale() && !positive;
+    const weight = this.spec.kind === 'histogram' ? 0 : this.opts.smoothing();
+    const context = this.contextOn && this.contextData ? this.contextData.filter((d) => d.steps.length) : [];
+    const all = visible.concat(context);
+    const raw = alignSeries(all.map((d) => ({ steps: d.steps, values: d.values })));
     const x = raw.x;
     const series = [{ label: 'step' }];
     const columns = [x];
+    let dropped = 0;
+    const onScale = (ys) => {
+      if (!log) return ys;
+      const out = forLogScale(ys);
+      dropped += out.dropped;
+      return out.ys;
+    };
     this.layers = [];
     visible.forEach((d, i) => {
-      const color = this.ctx.colorOf(d);
+      const color = this.opts.colorOf(d);
+      const rawYs = onScale(raw.ys[i]);
       if (weight > 0) {
         const sm = alignSeries([{ steps: d.steps, values: smooth(d.values, weight) }]).ys[0];
         // alignSeries over one series only covers its own steps: re-map to x.
-        const smoothed = remap(d.steps, sm, x);
+        const smoothed = log ? forLogScale(remap(d.steps, sm, x)).ys : remap(d.steps, sm, x);
         series.push({ label: `${d.label} (raw)`, stroke: withAlpha(color, dark ? 0.35 : 0.28), width: 1, points: { show: false } });
-        columns.push(raw.ys[i]);
+        columns.push(rawYs);
         series.push({ label: d.label, stroke: color, width: 1.6, points: { show: false } });
         columns.push(smoothed);
         this.layers.push({ d, rawIdx: columns.length - 2, mainIdx: columns.length - 1, hasNonFinite: hasNonFinite(d.values) });
       } else {
         series.push({ label: d.label, stroke: color, width: 1.6, points: { show: x.length < 60, size: 4 } });
-        columns.push(raw.ys[i]);
+        columns.push(rawYs);
         this.layers.push({ d, rawIdx: columns.length - 1, mainIdx: columns.length - 1, hasNonFinite: hasNonFinite(d.values) });
       }
     });
+    // The context series: on its own axis, so a learning rate of 1e-3 and a
+    // loss of 2 both fill the chart; dashed, in neither run's colour.
+    const contextLog = context.length > 0 && suggestLogScale(context.map((d) => d.values)).suggested;
+    this.contextLayers = context.map((d, j) => {
+      const ys = raw.ys[visible.length + j];
+      series.push({
+        label: d.label, scale: 'ctx', stroke: pick(CONTEXT_COLOR, dark), width: 1.2, dash: [5, 4],
+        points: { show: false }, spanGaps: true,
+      });
+      columns.push(contextLog ? forLogScale(ys).ys : ys);
+      return { d, idx: columns.length - 1 };
+    });
     this.x = x;
-    this.rawByLayer = this.layers.map((l) => new Map(Array.from(l.d.steps, (s, j) => [s, l.d.values[j]])));
+    this.rawByLayer = this.layers.map((l) => new Map(Array.from(l.d.steps, (st, j) => [st, l.d.values[j]])));
+    this.contextByLayer = this.contextLayers.map((l) => new Map(Array.from(l.d.steps, (st, j) => [st, l.d.values[j]])));
 
-    const axisColor = () => (this.ctx.isDark() ? '#bdbdbd' : '#616161');
-    const gridColor = () => (this.ctx.isDark() ? 'rgba(255,255,255,0.08)' : 'rgba(0,0,0,0.07)');
+    const axisColor = () => (this.opts.isDark() ? '#bdbdbd' : '#616161');
+    const gridColor = () => (this.opts.isDark() ? 'rgba(255,255,255,0.08)' : 'rgba(0,0,0,0.07)');
     const width = Math.max(260, this.plotEl.clientWidth || this.el.clientWidth - 24 || 420);
+    const scales = { x: { time: false }, y: log ? { distr: 3 } : {} };
+    // On a log axis a grid line per decade: lines at 2…9 of each would
+    // cover the plot in grey.
+    // (uPlot takes an absent filter as "all"; an undefined one would replace its default.)
+    const decadesOnly = log ? { filter: (u, splits) => splits.map((v) => (isDecade(v) ? v : null)) } : {};
+    const axes = [
+      { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
+      {
+        stroke: axisColor,
+        grid: { stroke: gridColor, width: 1, ...decadesOnly },
+        ticks: { stroke: gridColor, ...decadesOnly },
+        size: 56,
+        values: (u, splits) => splits.map(tickLabel),
+      },
+    ];
+    if (context.length) {
+      scales.ctx = contextLog ? { distr: 3 } : {};
+      axes.push({
+        scale: 'ctx', side: 1, stroke: () => pick(CONTEXT_COLOR, this.opts.isDark()), grid: { show: false },
+        size: 56, values: (u, splits) => splits.map(tickLabel),
+      });
+    }
     const opts = {
       width,
       height: HEIGHT,
       legend: { show: false },
-      scales: { x: { time: false } },
+      scales,
       cursor: {
         drag: { x: true, y: false, setScale: true },
         points: { size: 6 },
         focus: { prox: 16 },
       },
-      axes: [
-        { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor } },
-        { stroke: axisColor, grid: { stroke: gridColor, width: 1 }, ticks: { stroke: gridColor }, size: 56, values: (u, splits) => splits.map(tickLabel) },
-      ],
+      axes,
       series,
       hooks: {
-        draw: [(u) => { this.drawFlaggedPoints(u); this.layoutBands(); this.layoutNonFinite(); }],
+        draw: [(u) => { this.drawFlaggedPoints(u); this.layoutBands(); this.layoutNonFinite(); this.noteSpans(u); }],
         setCursor: [(u) => this.showTooltip(u)],
         setScale: [(u, key) => { if (key === 'x') this.noteZoom(u); }],
       },
@@ -162,21 +316,34 @@ export class ChartCard {
     this.plot.over.addEventListener('mouseleave', () => { this.tooltip.hidden = true; });
     if (this.xZoom) this.plot.setScale('x', { min: this.xZoom[0], max: this.xZoom[1] });
     else this.layoutBands();
-    this.renderLegend(visible, weight);
-    this.el.dataset.points = String(visible.reduce((a, d) => a + d.steps.length, 0));
+    this.renderLegend(visible, weight, dropped);
+    this.el.dataset.points = String(visible.reduce((acc, d) => acc + d.steps.length, 0));
+    this.noteInView();
+    this.opts.onDrawn();
   }
 
-  renderLegend(visible, weight) {
+  renderLegend(visible, weight, dropped) {
+    const det = this.detail;
     for (const d of visible) {
       const note = [];
-      if (d.thinned) note.push(`${d.steps.length} of ${d.total} points drawn`);
+      if (d.thinned) {
+        note.push(det ? `every point of steps ${Math.ceil(det.lo)}–${Math.floor(det.hi)}${det.thinned ? ' thinned again' : ''}, ${d.total} in all`
+          : `${d.steps.length} of ${d.total} points drawn`);
+      }
       if (d.sampled) note.push('TensorBoard kept a sample');
       this.legendEl.appendChild(h('span', { class: 'cc-legend-item', dataset: { run: d.run } },
-        h('span', { class: 'cc-swatch', style: { background: this.ctx.colorOf(d) } }),
+        h('span', { class: 'cc-swatch', style: { background: this.opts.colorOf(d) } }),
         h('span', { class: 'cc-legend-run', text: d.label }),
         note.length ? h('span', { class: 'cc-legend-note', text: ` (${note.join('; ')})` }) : null));
     }
+    for (const l of this.contextLayers) {
+      this.legendEl.appendChild(h('span', { class: 'cc-legend-item cc-legend-context', dataset: { run: l.d.run, tag: l.d.tag } },
+        h('span', { class: 'cc-swatch cc-swatch-dashed', style: { borderColor: pick(CONTEXT_COLOR, this.opts.isDark()) } }),
+        h('span', { class: 'cc-legend-run', text: `${l.d.label} (right axis)` })));
+    }
     if (weight > 0) this.legendEl.appendChild(h('span', { class: 'cc-legend-note', text: `smoothed ${weight}, raw curve faint` }));
+    if (this.logUnavailable) this.legendEl.appendChild(h('span', { class: 'cc-legend-note', text: 'no value above 0: drawn on a linear scale' }));
+    if (dropped) this.legendEl.appendChild(h('span', { class: 'cc-legend-note', text: `${dropped} values ≤ 0 not drawn on the log scale` }));
     if (this.spec.more) this.legendEl.appendChild(h('span', { class: 'cc-legend-note cc-legend-more', text: this.spec.more }));
   }
 
@@ -195,6 +362,68 @@ export class ChartCard {
     const zoomed = s.min > x[0] || s.max < x[x.length - 1];
     this.xZoom = zoomed ? [s.min, s.max] : null;
     this.el.dataset.zoomed = zoomed ? 'true' : 'false';
+    if (zoomed) this.el.dataset.zoom = `${s.min}:${s.max}`;
+    else delete this.el.dataset.zoom;
+    this.opts.onZoom(this.xZoom);
+    this.noteInView();
+    this.fetchDetail();
+  }
+
+  /** How many points of the shown series lie in the shown step range (for readers and tests). */
+  noteInView() {
+    if (!this.plot) return;
+    const s = this.plot.scales.x;
+    const lo = this.xZoom ? this.xZoom[0] : -Infinity;
+    const hi = this.xZoom ? this.xZoom[1] : Infinity;
+    const counts = this.visibleData().map((d) => pointsInRange(d.steps, s.min ?? lo, s.max ?? hi));
+    this.el.dataset.pointsInView = counts.join(',');
+  }
+
+  /**
+   * Zoomed into a thinned series: ask the server for the range at full
+   * resolution (it thins only inside the range, and only past the chart's
+   * width in points), then redraw with those points spliced in.
+   */
+  fetchDetail() {
+    clearTimeout(this.detailTimer);
+    if (!this.xZoom || !this.base.some((d) => d.thinned) || this.spec.kind === 'histogram') return;
+    const lo = Math.floor(this.xZoom[0]);
+    const hi = Math.ceil(this.xZoom[1]);
+    if (detailCovers(this.detail, lo, hi)) return;
+    this.detailTimer = setTimeout(async () => {
+      const token = {};
+      this.detailToken = token;
+      this.el.dataset.detail = 'loading';
+      try {
+        const data = await this.opts.loadRange(lo, hi, this.plotEl.clientWidth || 500);
+        if (this.detailToken !== token) return;
+        this.detail = { lo, hi, thinned: data.some((d) => d.thinned), data };
+        this.el.dataset.detail = `${lo}:${hi}`;
+        this.build();
+      } catch (err) {
+        if (this.detailToken === token) this.el.dataset.detail = `error: ${err.message}`;
+      }
+    }, DETAIL_DELAY_MS);
+  }
+
+  /** Each main series' drawn height in pixels, over the shown range (for readers and tests). */
+  noteSpans(u) {
+    const s = u.scales.x;
+    const spans = this.layers.map((l) => {
+      let lo = Infinity;
+      let hi = -Infinity;
+      const ys = u.data[l.rawIdx];
+      for (let i = 0; i < this.x.length; i++) {
+        if (this.x[i] < s.min || this.x[i] > s.max) continue;
+        const v = ys[i];
+        if (v === null || v === undefined || !Number.isFinite(v)) continue;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      if (lo === Infinity) return 0;
+      return Math.round(Math.abs(u.valToPos(lo, 'y') - u.valToPos(hi, 'y')) * 10) / 10;
+    });
+    this.el.dataset.ySpans = JSON.stringify(this.layers.map((l, i) => ({ run: l.d.run, tag: l.d.tag, px: spans[i] })));
   }
 
   resetZoom() {
@@ -209,166 +438,29 @@ export class ChartCard {
 
   /** Half the typical gap between steps: an inclusive range [a, b] covers a-½ … b+½. */
   halfStep() {
-    const x = this.x;
-    if (!x || x.length < 2) return 0.5;
-    const gaps = [];
-    const stride = Math.max(1, Math.floor(x.length / 200));
-    for (let i = stride; i < x.length; i += stride) gaps.push(x[i] - x[i - stride]);
-    gaps.sort((a, b) => a - b);
-    return Math.max(gaps[gaps.length >> 1] / stride / 2, 0.5);
+    return halfStep(this.x);
   }
 
   layoutBands() {
     if (!this.plot || !this.overlay) return;
-    const u = this.plot;
-    for (const el of Array.from(this.overlay.querySelectorAll('.cc-band'))) el.remove();
-    const keys = this.chartSeriesKeys();
-    const half = this.halfStep();
-    const width = u.over.clientWidth || u.bbox.width / devicePixelRatio;
-    const dark = this.ctx.isDark();
-    // Labels start below the non-finite markers' rows, and one label serves
-    // every band of the same kind and range (train and validation together).
-    const labelTop = 2 + this.layers.filter((l) => l.hasNonFinite).length * 16;
-    const labelled = new Set();
-    let row = 0;
-    // With a story selected the other bands step back: stacked on one range
-    // (a collapse and every histogram finding that cites it) they would
-    // otherwise paint it opaque.
-    const dim = this.selectedKey ? 0.4 : 1;
-    let holdsSelected = false;
-    for (const f of this.findings) {
-      // A finding also shades the series it rests on (`related`), fainter:
-      // "training loss diverged" belongs on the loss chart of a collapse.
-      const own = keys.has(seriesKey(f.run, f.tag));
-      if (!own && !(f.related || []).some((r) => keys.has(seriesKey(r.run, r.tag)))) continue;
-      let left = u.valToPos(f.start_step - half, 'x');
-      let right = u.valToPos(f.end_step + half, 'x');
-      if (right < 0 || left > width) continue;
-      left = Math.max(0, left);
-      right = Math.min(width, right);
-      if (right - left < 3) {
-        const mid = (left + right) / 2;
-        left = mid - 1.5;
-        right = mid + 1.5;
-      }
-      const color = pick(SEVERITY_COLORS[f.severity] || SEVERITY_COLORS.info, dark);
-      const key = findingKey(f);
-      const selected = key === this.selectedKey;
-      if (selected && own) holdsSelected = true;
-      const band = h('div', {
-        class: `cc-band cc-sev-${f.severity}${selected ? ' cc-band-selected' : ''}${own ? '' : ' cc-band-related'}`,
-        dataset: { startStep: f.start_step, endStep: f.end_step, run: f.run, tag: f.tag, kind: f.kind, findingKey: key },
-        style: {
-          left: `${left}px`,
-          width: `${right - left}px`,
-          background: withAlpha(color, (selected ? 0.3 : 0.14 * dim) * (own ? 1 : 0.5)),
-          borderColor: color,
-        },
-      });
-      const labelKey = `${f.kind}|${f.start_step}|${f.end_step}`;
-      if (own && !labelled.has(labelKey)) {
-        labelled.add(labelKey);
-        band.appendChild(h('span', {
-          class: 'cc-band-label',
-          text: shortKind(f.kind),
-          style: { top: `${labelTop + (row % 4) * 14}px`, color },
-        }));
-        row += 1;
-      }
-      this.overlay.appendChild(band);
-    }
-    // The selected story's corroborating findings, each on its own tag's
-    // chart: fainter than a finding of its own, since it is not one, and only
-    // outlined where the story's own band already fills the range.
-    for (const c of this.ctx.corroboratingFor(this.selectedKey)) {
-      if (!keys.has(seriesKey(c.run, c.tag))) continue;
-      let left = u.valToPos(c.start_step - half, 'x');
-      let right = u.valToPos(c.end_step + half, 'x');
-      if (right < 0 || left > width) continue;
-      left = Math.max(0, left);
-      right = Math.min(width, Math.max(right, left + 3));
-      const color = pick(SEVERITY_COLORS[c.severity] || SEVERITY_COLORS.info, dark);
-      const band = h('div', {
-        class: `cc-band cc-band-corroborating cc-sev-${c.severity}`,
-        dataset: {
-          startStep: c.start_step, endStep: c.end_step, run: c.run, tag: c.tag, kind: c.kind, leadKey: c.leadKey,
-        },
-        title: `${c.run} · ${c.tag}: ${c.title || shortKind(c.kind)} (part of the selected finding)`,
-        style: { left: `${left}px`, width: `${right - left}px`, background: withAlpha(color, holdsSelected ? 0 : 0.1), borderColor: color },
-      });
-      // One label per kind: a story's stuck-metric findings on both splits
-      // start a step apart and would print the same words twice.
-      const labelKey = `corroborating|${c.kind}`;
-      if (!labelled.has(labelKey) && !labelled.has(`${c.kind}|${c.start_step}|${c.end_step}`)) {
-        labelled.add(labelKey);
-        band.appendChild(h('span', {
-          class: 'cc-band-label cc-band-label-corroborating',
-          text: shortKind(c.kind),
-          style: { top: `${labelTop + (row % 4) * 14}px`, color },
-        }));
-        row += 1;
-      }
-      this.overlay.appendChild(band);
-    }
+    layoutBands(this.plot, this.overlay, {
+      findings: this.findings,
+      corroborating: this.selectedCorroborating,
+      keys: this.chartSeriesKeys(),
+      half: this.halfStep(),
+      selectedKey: this.selectedKey,
+      dark: this.opts.isDark(),
+      labelTop: 2 + this.layers.filter((l) => l.hasNonFinite).length * 16,
+    });
   }
 
   layoutNonFinite() {
     if (!this.plot || !this.overlay) return;
-    const u = this.plot;
-    for (const el of Array.from(this.overlay.querySelectorAll('.cc-nonfinite'))) el.remove();
-    const width = u.over.clientWidth;
-    const half = this.halfStep();
-    this.layers.forEach((layer, li) => {
-      const { d } = layer;
-      const color = this.ctx.colorOf(d);
-      for (const st of nonFiniteStretches(d.steps, d.values)) {
-        let left = u.valToPos(st.start - half, 'x');
-        let right = u.valToPos(st.end + half, 'x');
-        if (right < 0 || left > width) continue;
-        left = Math.max(0, left);
-        right = Math.min(width, Math.max(right, left + 14));
-        const edge = st.kind === 'neginf' ? 'bottom' : 'top';
-        const el = h('div', {
-          class: `cc-nonfinite cc-nonfinite-${st.kind}`,
-          dataset: { run: d.run, tag: d.tag, startStep: st.start, endStep: st.end, count: st.count },
-          title: `${d.label}: ${NONFINITE_NAME[st.kind]} at ${formatSteps(st.start, st.end)}`,
-          style: { left: `${left}px`, width: `${right - left}px`, [edge]: `${li * 16}px`, borderColor: color },
-        }, h('span', { text: NONFINITE_LABEL[st.kind] }));
-        this.overlay.appendChild(el);
-      }
-    });
+    layoutNonFinite(this.plot, this.overlay, { layers: this.layers, half: this.halfStep(), colorOf: this.opts.colorOf });
   }
 
   drawFlaggedPoints(u) {
-    const keys = new Map(this.layers.map((l, i) => [seriesKey(l.d.run, l.d.tag), i]));
-    const ctx = u.ctx;
-    const dark = this.ctx.isDark();
-    const pr = devicePixelRatio || 1;
-    ctx.save();
-    for (const f of this.findings) {
-      const li = keys.get(seriesKey(f.run, f.tag));
-      if (li === undefined) continue;
-      const layer = this.layers[li];
-      const ys = u.data[layer.rawIdx];
-      const color = pick(SEVERITY_COLORS[f.severity] || SEVERITY_COLORS.info, dark);
-      const idx = [];
-      for (let i = 0; i < this.x.length; i++) {
-        if (this.x[i] >= f.start_step && this.x[i] <= f.end_step && ys[i] !== null && ys[i] !== undefined) idx.push(i);
-      }
-      const marked = idx.length > MAX_MARKED_POINTS ? [idx[0], idx[idx.length - 1]] : idx;
-      ctx.fillStyle = color;
-      ctx.strokeStyle = dark ? '#303030' : '#ffffff';
-      ctx.lineWidth = 1 * pr;
-      for (const i of marked) {
-        const cx = u.valToPos(this.x[i], 'x', true);
-        const cy = u.valToPos(ys[i], 'y', true);
-        ctx.beginPath();
-        ctx.arc(cx, cy, 3.5 * pr, 0, 2 * Math.PI);
-        ctx.fill();
-        ctx.stroke();
-      }
-    }
-    ctx.restore();
+    drawFlaggedPoints(u, { x: this.x, layers: this.layers, findings: this.findings, dark: this.opts.isDark() });
   }
 
   showTooltip(u) {
@@ -380,7 +472,7 @@ export class ChartCard {
     const step = this.x[idx];
     clear(this.tooltip);
     this.tooltip.appendChild(h('div', { class: 'cc-tip-step', text: `step ${step}` }));
-    const weight = this.spec.kind === 'histogram' ? 0 : this.ctx.smoothing();
+    const weight = this.spec.kind === 'histogram' ? 0 : this.opts.smoothing();
     this.layers.forEach((layer, i) => {
       const rawVal = this.rawByLayer[i].get(step);
       const smoothed = u.data[layer.mainIdx][idx];
@@ -389,16 +481,35 @@ export class ChartCard {
         text = `${formatValue(smoothed)} (raw ${formatValue(rawVal)})`;
       }
       this.tooltip.appendChild(h('div', { class: 'cc-tip-row' },
-        h('span', { class: 'cc-swatch', style: { background: this.ctx.colorOf(layer.d) } }),
+        h('span', { class: 'cc-swatch', style: { background: this.opts.colorOf(layer.d) } }),
         h('span', { class: 'cc-tip-run', text: layer.d.label }),
         h('span', { class: 'cc-tip-val', text })));
     });
+    this.contextLayers.forEach((layer, i) => {
+      const v = this.contextByLayer[i].get(step);
+      this.tooltip.appendChild(h('div', { class: 'cc-tip-row cc-tip-context' },
+        h('span', { class: 'cc-swatch cc-swatch-dashed', style: { borderColor: pick(CONTEXT_COLOR, this.opts.isDark()) } }),
+        h('span', { class: 'cc-tip-run', text: layer.d.label }),
+        h('span', { class: 'cc-tip-val', text: v === undefined ? '—' : formatValue(v) })));
+    });
+    // Every finding whose range covers the step, a story's corroborating
+    // findings included (whether or not that story is selected), each once.
     const keys = this.chartSeriesKeys();
+    const listed = new Set();
     const covering = findingsAtStep(this.findings, keys, step)
-      .concat(findingsAtStep(this.ctx.corroboratingFor(this.selectedKey), keys, step));
+      .concat(findingsAtStep(this.corroborating, keys, step))
+      .filter((f) => {
+        const k = findingKey(f);
+        if (listed.has(k)) return false;
+        listed.add(k);
+        return true;
+      });
     for (const f of covering) {
-      this.tooltip.appendChild(h('div', { class: `cc-tip-finding cc-sev-${f.severity}` },
-        h('span', { class: 'cc-sev-dot' }), h('span', { text: f.title })));
+      const part = f.leadTitle ? ` (part of: ${f.leadTitle})` : '';
+      this.tooltip.appendChild(h('div', {
+        class: `cc-tip-finding cc-sev-${f.severity}${f.leadKey ? ' cc-tip-corroborating' : ''}`,
+        dataset: { kind: f.kind, run: f.run, tag: f.tag },
+      }, h('span', { class: 'cc-sev-dot' }), h('span', { text: `${f.title || shortKind(f.kind)}${part}` })));
     }
     this.tooltip.hidden = false;
     const w = u.over.clientWidth;
@@ -439,12 +550,10 @@ export class ChartCard {
   }
 }
 
-// Exploding weights reach 1e8: plain digits would not fit the axis.
-function tickLabel(v) {
-  if (v === null || v === undefined) return '';
-  const a = Math.abs(v);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return v.toExponential(1).replace('e+', 'e');
-  return String(Number(v.toPrecision(6)));
+function isDecade(v) {
+  if (!(v > 0)) return false;
+  const e = Math.log10(v);
+  return Math.abs(e - Math.round(e)) < 1e-9;
 }
 
 function hasNonFinite(values) {

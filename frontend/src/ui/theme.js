@@ -50,3 +50,44 @@ export function watchTheme(onChange) {
 export function pick(pair, dark) {
   return pair[dark ? 1 : 0];
 }
+
+/**
+ * Run colours as TensorBoard gives them: by its run order when it told us
+ * (RunsChanged), else after those by our own run list.
+ */
+export class RunColors {
+  constructor() {
+    this.order = [];
+    this.known = [];
+  }
+
+  /** True when the order changed (charts and list then recolour). */
+  setOrder(runs) {
+    if (!Array.isArray(runs)) return false;
+    const same = runs.length === this.order.length && runs.every((r, i) => r === this.order[i]);
+    if (same) return false;
+    this.order = runs.slice();
+    return true;
+  }
+
+  setKnown(runs) {
+    this.known = runs.slice();
+  }
+
+  colorFor(run, dark) {
+    let i = this.order.indexOf(run);
+    if (i < 0) {
+      const j = this.known.indexOf(run);
+      i = j < 0 ? 0 : this.order.length + j;
+    }
+    return pick(RUN_PALETTE[i % RUN_PALETTE.length], dark);
+  }
+
+  /** A drawn series' colour: its own palette slot in a grouped chart, else its run's. */
+  colorOf(d, dark) {
+    if (d.paletteIndex !== null && d.paletteIndex !== undefined) {
+      return pick(RUN_PALETTE[d.paletteIndex % RUN_PALETTE.length], dark);
+    }
+    return this.colorFor(d.run, dark);
+  }
+}

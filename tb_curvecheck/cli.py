@@ -13,7 +13,7 @@ import textwrap
 import time
 from typing import Dict, List, Optional, Sequence, TextIO
 
-from .model import SEVERITIES, Finding, at_or_above
+from .model import EV_CORROBORATING, EV_LIKELY_CAUSES, SEVERITIES, Finding, at_or_above
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -102,12 +102,17 @@ def format_report(
             lines.append("  %s %-16s %-28s %-14s %s" % (label, f.kind, f.tag, _steps(f), f.title))
             # One event seen by several detectors is one story: its other
             # sightings are listed under it rather than as rows of their own.
-            for other in f.evidence.get("corroborating") or []:
+            for other in f.evidence.get(EV_CORROBORATING) or []:
                 where = other.get("tag", "")
                 if other.get("run") and other.get("run") != f.run:
                     where = "%s: %s" % (other["run"], where)
                 lines.append("        + %s (%s)" % (other.get("title", other.get("kind", "")), where))
             if explain:
+                # The causes this run's own logs point at come first, ranked.
+                for cause in f.evidence.get(EV_LIKELY_CAUSES) or []:
+                    text = "cause (%s): %s" % (cause.get("confidence", ""), cause.get("text", cause.get("cause", "")))
+                    for i, para in enumerate(textwrap.wrap(text, width=width - 8)):
+                        lines.append(("        " if i == 0 else "          ") + para)
                 for para in textwrap.wrap(f.explanation, width=width - 8):
                     lines.append("        " + para)
         lines.append("")

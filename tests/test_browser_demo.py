@@ -80,6 +80,15 @@ def test_screenshot_of_the_tab_on_the_demo_logs(session):
     explanation = item.locator(".cc-explanation")
     assert explanation.is_visible()
     assert explanation.text_content() == finding["explanation"]
+    # The cause this run's own logs point at (the learning-rate jump) is
+    # listed first, above the explanation, ranked as the analysis ranked it.
+    causes = finding["evidence"]["likely_causes"]
+    assert causes and "learning rate" in causes[0]["text"]
+    shown = item.locator(".cc-causes-list li")
+    assert shown.count() == len(causes)
+    assert shown.first.locator(".cc-cause-text").text_content() == causes[0]["text"]
+    assert shown.first.locator(".cc-cause-confidence").text_content() == causes[0]["confidence"]
+    assert item.locator(".cc-causes").bounding_box()["y"] < explanation.bounding_box()["y"]
     card = frame.locator(".cc-card").filter(has=frame.locator(".cc-band-selected")).first
     band = card.locator(".cc-band-selected").first
     band.wait_for(timeout=30000)

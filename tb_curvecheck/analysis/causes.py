@@ -24,7 +24,7 @@ import re
 from typing import Dict, List, Mapping, Optional, Sequence
 
 from ..detectors.wording import fmt
-from ..model import Experiment, Finding
+from ..model import EV_CONTEXT, EV_LIKELY_CAUSES, Experiment, Finding
 from .context import NAMES, NORM_RATIO, ContextSeries, FindingContext, Measure, context_for, find_context
 
 CONFIDENCES = ("likely", "possible", "unlikely given the logs")
@@ -418,18 +418,18 @@ def insert_sentence(explanation: str, text: str) -> str:
 def annotate(finding: Finding, experiment: Experiment, hparams: Optional[Mapping[str, Mapping[str, object]]] = None,
              series: Optional[Sequence[ContextSeries]] = None) -> Finding:
     """`finding` with its context, ranked causes and measured sentence (in place; returned)."""
-    if "likely_causes" in (finding.evidence or {}):
+    if EV_LIKELY_CAUSES in (finding.evidence or {}):
         return finding  # already annotated: never say it twice
     ctx = context_for(experiment, finding, series)
     hp = hparams_for(hparams, experiment, finding.run)
     causes = rank_causes(finding, ctx, hp)
     if not ctx.measures and ctx.restart is None and not causes:
         return finding
-    finding.evidence["context"] = ctx.to_json()
+    finding.evidence[EV_CONTEXT] = ctx.to_json()
     if hp:
-        finding.evidence["context"]["hparams"] = {k: (v if isinstance(v, (int, float, str, bool)) else str(v))
+        finding.evidence[EV_CONTEXT]["hparams"] = {k: (v if isinstance(v, (int, float, str, bool)) else str(v))
                                                   for k, v in hp.items()}
-    finding.evidence["likely_causes"] = causes
+    finding.evidence[EV_LIKELY_CAUSES] = causes
     text = sentence(ctx, causes)
     if text:
         finding.explanation = insert_sentence(finding.explanation, text)

@@ -102,6 +102,7 @@ export class FindingsView {
     h('span', { class: 'cc-finding-meta', text: `${f.tag} · ${formatSteps(f.start_step, f.end_step)}` }));
     const details = h('details', { class: 'cc-finding-details', dataset: { findingKey: key }, open: openKeys.has(key) },
       h('summary', { text: 'Why, and what to check' }),
+      this.causeList(f.evidence),
       h('p', { class: 'cc-explanation', text: f.explanation || '' }),
       this.evidenceList(f.evidence),
       (f.related && f.related.length) ? h('p', { class: 'cc-related' }, 'Also rests on: ',
@@ -130,12 +131,23 @@ export class FindingsView {
       h('span', { class: 'cc-corroborating-what', text: ` ${String(c.kind).replace(/_/g, ' ')}, ${formatSteps(c.start_step, c.end_step)}` }))))));
   }
 
+  /** The causes this run's own logs point at, most likely first. */
+  causeList(evidence) {
+    const causes = evidence && Array.isArray(evidence.likely_causes) ? evidence.likely_causes : [];
+    if (!causes.length) return null;
+    return h('div', { class: 'cc-causes' },
+      h('p', { class: 'cc-causes-head', text: 'Likely causes, from this run\'s logs:' }),
+      h('ol', { class: 'cc-causes-list' }, causes.map((c) => h('li', { dataset: { confidence: String(c.confidence || '') } },
+        h('span', { class: 'cc-cause-confidence', text: String(c.confidence || '') }),
+        h('span', { class: 'cc-cause-text', text: String(c.text || c.cause || '') })))));
+  }
+
   evidenceList(evidence) {
     if (!evidence || typeof evidence !== 'object') return null;
     const dl = h('dl', { class: 'cc-evidence' });
     for (const [k, v] of Object.entries(evidence)) {
-      // Listed on its own below, finding by finding.
-      if (k === 'corroborating') continue;
+      // Listed on their own, finding by finding and cause by cause.
+      if (k === 'corroborating' || k === 'likely_causes') continue;
       dl.appendChild(h('dt', { text: k.replace(/_/g, ' ') }));
       dl.appendChild(h('dd', { text: evidenceText(v) }));
     }

@@ -47,8 +47,32 @@ def _parser() -> argparse.ArgumentParser:
                    help="leave out findings below this severity in the report (default: info)")
     s.add_argument("--explain", action="store_true",
                    help="print each finding's explanation under its title")
+    s.add_argument("--sweep", action="store_true",
+                   help="also report which hyperparameters separate the runs that have a kind of finding "
+                        "from those that do not (with --json: a \"sweep\" key beside \"findings\")")
+    s.add_argument("--no-hparams-from-names", dest="hparams_from_names", action="store_false",
+                   help="use only logged hyperparameters (TensorBoard's HParams data), never values read "
+                        "from run names such as lr=3e-4_bs64")
     s.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     return p
+
+
+def format_sweep(result) -> str:
+    """The sweep report: per kind of finding, the hyperparameter rule that
+    separates the experiments having it, with counts; or why none is claimed."""
+    report = result.sweep
+    lines = ["Sweep: %d experiment%s, %d with hyperparameters" % (
+        len(result.experiments), "" if len(result.experiments) == 1 else "s", len(result.hparams))]
+    if report is None:
+        lines.append("  a single experiment: nothing to compare")
+        return "\n".join(lines) + "\n"
+    for sep in report.separations:
+        lines.append("  %-16s %s (p = %.2g)" % (sep.kind, sep.sentence(), sep.p_value))
+    for note in report.notes:
+        lines.append("  " + note)
+    if not report.separations and not report.notes:
+        lines.append("  no warning or error in any experiment")
+    return "\n".join(lines) + "\n"
 
 
 class _Progress:
@@ -144,10 +168,14 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except LogdirError as e:
         err.write("curvecheck: %s\n" % e)
         return EXIT_UNREADABLE
-    result = analyze(data)
+    result = analyze(data, hparams_from_names=args.hparams_from_names)
     findings = result.findings
     if args.json:
-        json.dump({"findings": [f.to_json() for f in findings]}, out, ensure_ascii=False)
+        doc = {"findings": [f.to_json() for f in findings]}
+        if args.sweep:
+            doc["hparams"] = result.hparams
+            doc["sweep"] = result.sweep.to_json() if result.sweep is not None else None
+        json.dump(doc, out, ensure_ascii=False)
         out.write("\n")
         for run, reason in sorted(result.run_errors.items()):
             err.write("curvecheck: run %s could not be analysed: %s\n" % (run, reason))
@@ -155,6 +183,8 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         shown = [f for f in findings if at_or_above(f.severity, args.min_severity)]
         out.write(format_report(shown, result.notes, result.run_errors, data.all_runs(), data.series_count(),
                                 colour=_use_colour(args.color, out), explain=args.explain))
+        if args.sweep:
+            out.write("\n" + format_sweep(result))
     if args.fail_on != "never" and any(at_or_above(f.severity, args.fail_on) for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK

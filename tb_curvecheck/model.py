@@ -474,6 +474,9 @@ class LogData:
     notes: List[str] = dataclasses.field(default_factory=list)
     run_errors: Dict[str, str] = dataclasses.field(default_factory=dict)
     runs: List[str] = dataclasses.field(default_factory=list)
+    # Hyperparameters per run, as TensorBoard's HParams plugin holds them
+    # (the run a session's record was written to; its sub-runs share them).
+    hparams: Dict[str, Dict[str, object]] = dataclasses.field(default_factory=dict)
 
     def series_count(self) -> int:
         return sum(len(t) for t in self.scalars.values()) + sum(

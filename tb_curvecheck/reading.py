@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -430,6 +430,60 @@ def series_notes(data: LogData) -> List[str]:
     return notes
 
 
+# TensorBoard's HParams plugin keeps each session's values in the metadata of
+# this tag, in the run the session was written to.
+_HPARAMS_PLUGIN = "hparams"
+_SESSION_START_TAG = "_hparams_/session_start_info"
+
+HParamValue = Union[float, str, bool]
+
+
+def _hparam_value(value) -> Optional[HParamValue]:
+    """A `google.protobuf.Value` as a plain Python value (None when empty)."""
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        return float(value.number_value)
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return bool(value.bool_value)
+    return None
+
+
+def read_hparams(provider, ctx, experiment_id: str, runs: Optional[Iterable[str]] = None
+                 ) -> Tuple[Dict[str, Dict[str, HParamValue]], Dict[str, str]]:
+    """The hyperparameters TensorBoard's HParams plugin holds per run (the run
+    a session's `hparams` summary was written to: Keras' `hp.KerasCallback`,
+    `hp.hparams`, Lightning's and tensorboardX's `add_hparams`), read through
+    the data provider, and the runs whose record could not be parsed."""
+    from tensorboard.plugins.hparams import metadata as hp_metadata
+
+    def listing_of(rtf):
+        return provider.list_tensors(ctx, experiment_id=experiment_id, plugin_name=_HPARAMS_PLUGIN,
+                                     run_tag_filter=rtf)
+
+    try:
+        wanted = sorted(runs) if runs is not None else list_runs(provider, ctx, experiment_id)
+        listing, _unlisted = _per_run(listing_of, wanted)
+    except Exception as e:  # noqa: BLE001 - hyperparameters are an extra, never a failure
+        logger.info("hyperparameters could not be listed: %s", e)
+        return {}, {}
+    errors: Dict[str, str] = {}
+    out: Dict[str, Dict[str, HParamValue]] = {}
+    for run, tags in listing.items():
+        meta = tags.get(_SESSION_START_TAG)
+        if meta is None:
+            continue
+        try:
+            info = hp_metadata.parse_session_start_info_plugin_data(meta.plugin_content)
+        except Exception as e:  # noqa: BLE001 - a damaged record costs only its run's hyperparameters
+            errors[run] = "hyperparameters unreadable: %s" % _reason(e)
+            continue
+        values = {name: _hparam_value(v) for name, v in info.hparams.items()}
+        out[run] = {k: v for k, v in values.items() if v is not None}
+    return out, errors
+
+
 def read_provider(
     provider,
     ctx,
@@ -442,7 +496,9 @@ def read_provider(
     calling this once per batch."""
     index = list_series(provider, ctx, experiment_id, runs=runs)
     data = read_series(provider, ctx, experiment_id, index, sample_limits=sample_limits)
+    data.hparams, hp_errors = read_hparams(provider, ctx, experiment_id, runs=runs)
     data.notes.extend(series_notes(data))
+    data.notes.extend("run %r: %s" % (run, why) for run, why in sorted(hp_errors.items()))
     return data
 
 

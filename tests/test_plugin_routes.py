@@ -248,9 +248,9 @@ def test_a_growing_run_is_the_only_one_read_and_analysed_again(tmp_path):
     analysed = []
     real = pipeline.analyze_experiment
 
-    def spy(exp):
+    def spy(exp, **kwargs):
         analysed.append(exp.name)
-        return real(exp)
+        return real(exp, **kwargs)
 
     pipeline.analyze_experiment = spy
     try:
@@ -325,10 +325,10 @@ def test_a_failing_analysis_costs_only_its_experiment(logdir):
     app = TB(logdir)
     real = pipeline.analyze_experiment
 
-    def failing(exp):
+    def failing(exp, **kwargs):
         if exp.name == "hist_run":
             raise RuntimeError("detector bug")
-        return real(exp)
+        return real(exp, **kwargs)
 
     pipeline.analyze_experiment = failing
     try:

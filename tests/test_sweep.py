@@ -1,5 +1,6 @@
 """Which hyperparameters separate broken runs from healthy ones (`analysis.sweep`)."""
 import math
+import os
 
 import numpy as np
 import pytest
@@ -70,3 +71,82 @@ def test_logged_hyperparameters_win_and_the_name_fallback_can_be_off():
     got = sweep.sweep_hparams(["lr=0.1", "b"], {"b": {"lr": 0.5}})
     assert got == {"lr=0.1": {"lr": 0.1}, "b": {"lr": 0.5}}
     assert sweep.sweep_hparams(["lr=0.1"], {}, names_fallback=False) == {"lr=0.1": {}}
+
+
+# --- on real event files: the CLI and the plugin ------------------------------
+
+RATES = (1e-4, 1e-3, 3e-3, 1e-2, 1e-1)
+SEEDS = 4
+
+
+def _write_sweep(root):
+    """Twenty runs written by tensorboardX: the four at lr=0.1 diverge. One
+    per rate logs its hyperparameters with add_hparams (TensorBoard's HParams
+    records), the others only name them (`lr=..._bs=...`)."""
+    from tensorboardX import SummaryWriter
+
+    steps = np.arange(60)
+    for i, lr in enumerate(RATES):
+        for seed in range(SEEDS):
+            name = "lr=%g_bs=%d_seed%d" % (lr, 32 * (seed + 1), seed) if seed else "trial%d" % i
+            w = SummaryWriter(os.path.join(root, name))
+            rng = np.random.default_rng(seed + 10 * i)
+            loss = 2.0 * np.exp(-steps / 15.0) + 0.05 + rng.normal(0, 0.005, steps.size)
+            if lr == 1e-1:
+                loss[25:] = loss[24] * np.exp((steps[25:] - 24) / 5.0)  # blows up for good
+            for s, v in zip(steps, loss):
+                w.add_scalar("loss", float(v), int(s))
+            if not seed:
+                w.add_hparams({"lr": lr, "optimizer": "sgd"}, {"hparam/final_loss": float(loss[-1])})
+            w.close()
+
+
+@pytest.fixture(scope="module")
+def sweep_logdir(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("sweep"))
+    _write_sweep(root)
+    return root
+
+
+def test_scan_sweep_names_the_rate_that_diverged(sweep_logdir):
+    from tb_curvecheck import cli
+    import io
+    import json as _json
+
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.main(["scan", sweep_logdir, "--json", "--sweep", "--fail-on", "never"], out=out, err=err)
+    assert code == 0, err.getvalue()
+    doc = _json.loads(out.getvalue())
+    diverged = {f["run"].split("/")[0] for f in doc["findings"] if f["kind"] == "loss_divergence"}
+    assert len(diverged) == SEEDS
+    # Logged (trial4) and named (lr=0.1_...) hyperparameters both count.
+    assert doc["hparams"]["trial4"]["lr"] == pytest.approx(0.1)
+    assert doc["hparams"]["lr=0.1_bs=64_seed1"]["lr"] == pytest.approx(0.1)
+    (sep,) = [s for s in doc["sweep"]["separations"] if s["kind"] == "loss_divergence" and s["hparam"] == "lr"]
+    assert sep["rule"] == "lr >= 0.1"
+    assert (sep["with_matching"], sep["with_total"]) == (SEEDS, SEEDS)
+    assert sep["without_total"] == len(RATES) * SEEDS - SEEDS  # record sub-runs are not trials
+    assert sep["without_matching"] == 0
+
+    # Without names, only the add_hparams trials have values: too few runs to claim anything.
+    out = io.StringIO()
+    cli.main(["scan", sweep_logdir, "--json", "--sweep", "--no-hparams-from-names", "--fail-on", "never"],
+             out=out, err=io.StringIO())
+    doc = _json.loads(out.getvalue())
+    assert {k for k in doc["hparams"] if "/" not in k} == {"trial%d" % i for i in range(len(RATES))}
+    assert doc["sweep"]["separations"] == []
+    assert any("loss_divergence" in n for n in doc["sweep"]["notes"])
+
+
+def test_findings_route_carries_hyperparameters_and_the_sweep(sweep_logdir):
+    from tests.test_plugin_routes import TB
+
+    tb = TB(sweep_logdir)
+    doc = tb.json("/data/plugin/curvecheck/findings")
+    assert doc["hparams"]["trial0"] == {"lr": pytest.approx(1e-4), "optimizer": "sgd"}
+    seps = [s for s in doc["sweep"]["separations"] if s["kind"] == "loss_divergence"]
+    assert [s["rule"] for s in seps if s["hparam"] == "lr"] == ["lr >= 0.1"]
+    assert all(r["last_step"] == 59 for r in doc["runs"] if "/" not in r["run"])
+    # A request about some runs compares nothing.
+    one = tb.json("/data/plugin/curvecheck/findings?run=trial0")
+    assert one["sweep"] is None

@@ -7,13 +7,14 @@ gets the data (reading, or the callback's own memory) and presents the result.
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 import numpy as np
 
 from ..detectors.registry import DEFAULT, DetectorSet
-from ..model import Experiment, Finding, HistogramSeries, LogData, RunStatus, ScalarSeries
+from ..model import EV_CORROBORATING, Experiment, Finding, HistogramSeries, LogData, RunStatus, ScalarSeries
 from . import causes, corroborate, histogram_stories
+from . import sweep as sweep_stats
 from .grouping import build_experiments
 
 # The detectors take means, variances and least squares over raw values; a
@@ -32,6 +33,10 @@ class AnalysisResult:
     run_errors: Dict[str, str]
     # Every run of the input, with what could be done with it.
     statuses: Dict[str, RunStatus] = dataclasses.field(default_factory=dict)
+    # Per experiment: its hyperparameters (logged, else read from its name)
+    # and which of them separate the experiments with a kind of finding.
+    hparams: Dict[str, Dict[str, object]] = dataclasses.field(default_factory=dict)
+    sweep: Optional[sweep_stats.SweepReport] = None
 
     def to_json(self) -> Dict[str, object]:
         return {"findings": [f.to_json() for f in self.findings]}
@@ -56,12 +61,14 @@ def analyze_experiment(experiment: Experiment, detectors: DetectorSet = DEFAULT,
     return sorted(merged, key=Finding.sort_key)
 
 
-def analyze(data: LogData) -> AnalysisResult:
+def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
     """Findings, experiments, notes and a status per run for `data`.
 
     A detector that fails on one experiment costs only that experiment: its
     runs get an error and the others keep their findings.  Values beyond
-    JUDGEABLE_LIMIT are left out of the judgement, with a note.
+    JUDGEABLE_LIMIT are left out of the judgement, with a note.  With
+    `hparams_from_names`, an experiment without logged hyperparameters takes
+    those its name spells out (`lr=3e-4_bs64`) for the sweep report.
     """
     if not isinstance(data, LogData):
         raise TypeError("analyze takes a model.LogData, not %s" % type(data).__name__)
@@ -71,9 +78,11 @@ def analyze(data: LogData) -> AnalysisResult:
     notes.extend(skipped)
     experiments = build_experiments(scalars, histograms)
     findings: List[Finding] = []
+    logged = {exp.name: experiment_hparams(exp, data.hparams) for exp in experiments}
     for exp in experiments:
         try:
-            findings.extend(analyze_experiment(exp))
+            findings.extend(analyze_experiment(exp, hparams={run: logged[exp.name] for run in exp.runs}
+                                               if logged[exp.name] else None))
         except Exception as e:  # noqa: BLE001 - one bad experiment must not hide the rest
             for run in exp.runs:
                 run_errors.setdefault(run, "analysis failed: %s: %s" % (type(e).__name__, e))
@@ -84,7 +93,56 @@ def analyze(data: LogData) -> AnalysisResult:
         notes=notes,
         run_errors=run_errors,
         statuses=_statuses(data, run_errors),
+        **dict(zip(("hparams", "sweep"), sweep_report(experiments, findings, logged, hparams_from_names))),
     )
+
+
+def experiment_hparams(exp: Experiment, hparams: Mapping[str, Mapping[str, object]]) -> Dict[str, object]:
+    """The hyperparameters logged for an experiment: those of its session run
+    (the experiment's own name, or any run it holds, or a parent directory of
+    one: Keras writes `exp/train` and `exp/validation`, the record sits in
+    `exp`), else those of its one sub-run that holds a record."""
+    out: Dict[str, object] = {}
+    for run in (exp.name,) + tuple(exp.runs):
+        parts = run.split("/")
+        for i in range(1, len(parts) + 1):
+            out.update(hparams.get("/".join(parts[:i]), {}))
+    if not out:
+        # tensorboardX's and PyTorch's `add_hparams` write the record into a
+        # new sub-run of the run they were called on (`run/<timestamp>`).
+        below = [v for run, v in hparams.items() if run.startswith(exp.name + "/")]
+        if len(below) == 1:
+            out.update(below[0])
+    return out
+
+
+# Flagged severities that make an experiment count as "having" a kind in the
+# sweep report: infos are worth knowing, not what broke a run.
+_SWEEP_SEVERITIES = ("error", "warning")
+
+
+def sweep_report(experiments: Sequence[Experiment], findings: Sequence[Finding],
+                 logged: Mapping[str, Mapping[str, object]], names_fallback: bool = True,
+                 ) -> Tuple[Dict[str, Dict[str, object]], Optional[sweep_stats.SweepReport]]:
+    """Each experiment's hyperparameters (logged, else from its name when
+    allowed) and which of them separate the experiments that have a kind of
+    warning or error from those that do not (None for a single experiment)."""
+    # An `add_hparams` record's own sub-run (`run/<timestamp>`, holding only
+    # the metrics passed with it) is part of its parent, not a trial of its own.
+    names = {exp.name for exp in experiments}
+    experiments = [e for e in experiments if not any(e.name.startswith(n + "/") for n in names)
+                   or not logged.get(e.name)]
+    owner = {run: exp.name for exp in experiments for run in exp.runs}
+    kinds: Dict[str, Set[str]] = {exp.name: set() for exp in experiments}
+    for f in findings:
+        if f.severity in _SWEEP_SEVERITIES and f.run in owner:
+            kinds[owner[f.run]].add(f.kind)
+            for other in f.evidence.get(EV_CORROBORATING) or []:
+                if isinstance(other, dict) and other.get("severity") in _SWEEP_SEVERITIES:
+                    kinds[owner[f.run]].add(other.get("kind"))
+    hp = sweep_stats.sweep_hparams([e.name for e in experiments], logged, names_fallback=names_fallback)
+    report = sweep_stats.separate(hp, kinds) if len(experiments) > 1 else None
+    return {k: v for k, v in hp.items() if v}, report
 
 
 def analyze_series(

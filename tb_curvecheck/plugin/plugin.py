@@ -310,6 +310,7 @@ def findings_json(snap: Snapshot) -> Dict[str, Any]:
                 "scalar_series": st.scalar_series,
                 "histogram_series": st.histogram_series,
                 "findings": per_run.get(run, 0),
+                "last_step": snap.last_step(run),
             }
         )
     summary: Dict[str, int] = {s: 0 for s in SEVERITIES}
@@ -323,8 +324,15 @@ def findings_json(snap: Snapshot) -> Dict[str, Any]:
         "experiments": [{"name": e.name, "runs": list(e.runs)} for e in snap.experiments],
         "summary": summary,
         "notes": list(snap.notes),
+        "hparams": {name: _plain(values) for name, values in snap.hparams.items()},
+        "sweep": snap.sweep.to_json() if snap.sweep is not None else None,
         "generation": snap.generation,
     }
+
+
+def _plain(values: Dict[str, object]) -> Dict[str, object]:
+    """Hyperparameter values as JSON scalars (numbers, strings, booleans)."""
+    return {k: (v if isinstance(v, (bool, int, float, str)) else str(v)) for k, v in values.items()}
 
 
 def tags_json(snap: Snapshot) -> Dict[str, Any]:

@@ -25,12 +25,13 @@ import hashlib
 import logging
 import threading
 import time
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from tensorboard import errors
 
 from tb_curvecheck import reading
 from tb_curvecheck.analysis import grouping, pipeline
+from tb_curvecheck.analysis import sweep as sweep_stats
 from tb_curvecheck.model import Experiment, Finding, HistogramSeries, LogData, RunStatus, ScalarSeries
 from tb_curvecheck.plugin.loader import RETENTION
 
@@ -62,6 +63,10 @@ class Snapshot:
     statuses: Dict[str, RunStatus]
     generation: str
     notes: List[str] = dataclasses.field(default_factory=list)
+    # Per experiment, its hyperparameters; across the logdir (every run asked
+    # about), which of them go with which kind of finding.
+    hparams: Dict[str, Dict[str, object]] = dataclasses.field(default_factory=dict)
+    sweep: Optional[sweep_stats.SweepReport] = None
     _findings: List[Finding] = dataclasses.field(default_factory=list)
     # The series as read, including those the analysis left out (see notes).
     _data: List[LogData] = dataclasses.field(default_factory=list)
@@ -70,6 +75,10 @@ class Snapshot:
         """Findings on the given runs (default: the runs asked about)."""
         wanted = set(self.runs if runs is None else runs)
         return [f for f in self._findings if f.run in wanted]
+
+    def last_step(self, run: str) -> Optional[int]:
+        steps = [int(s.steps[-1]) for data in self._data for s in data.scalars.get(run, {}).values() if len(s)]
+        return max(steps) if steps else None
 
     def experiment_of(self, run: str) -> Optional[Experiment]:
         for exp in self.experiments:
@@ -170,6 +179,8 @@ class AnalysisService:
         self._listings: "collections.OrderedDict[str, Tuple[float, reading.SeriesIndex]]" = (
             collections.OrderedDict()
         )
+        # experiment id -> (the listing it was read with, run -> hyperparameters).
+        self._hparams_by_listing: Dict[str, Tuple[reading.SeriesIndex, Dict[str, Dict[str, object]]]] = {}
 
     def snapshot(self, ctx, eid: str, runs: Optional[Sequence[str]] = None) -> Snapshot:
         """Brings the cache up to date for `runs` (all when None) and returns
@@ -219,28 +230,54 @@ class AnalysisService:
         statuses: Dict[str, RunStatus] = {}
         notes: List[str] = []
         read: List[LogData] = []
+        hparams: Dict[str, Dict[str, object]] = {}
+        all_findings: List[Finding] = []
+        logged = self._hparams(ctx, eid, index)
         generation = hashlib.sha1()
         for name in sorted(needed):
-            entry = self._entry(ctx, eid, name, needed[name], index)
+            entry = self._entry(ctx, eid, name, needed[name], index, logged)
             result = entry.result
             experiments.extend(result.experiments)
             findings.extend(f for f in result.findings if f.run in wanted_set)
+            all_findings.extend(result.findings)
+            hparams.update(result.hparams)
             statuses.update({r: s for r, s in result.statuses.items() if r in wanted_set})
             notes.extend(result.notes)
             read.append(entry.data)
             generation.update(repr((entry.key, sorted(result.run_errors.items()))).encode())
         findings.sort(key=Finding.sort_key)
+        # The sweep compares experiments with each other: only over the
+        # whole logdir, never over the few runs one request named.
+        _hp, sweep = pipeline.sweep_report(experiments, all_findings, hparams, names_fallback=False) \
+            if runs is None else ({}, None)
         return Snapshot(
             runs=wanted,
             experiments=experiments,
             statuses=statuses,
             generation=generation.hexdigest()[:16],
             notes=notes,
+            hparams=hparams,
+            sweep=sweep,
             _findings=findings,
             _data=read,
         )
 
-    def _entry(self, ctx, eid, name: str, members: Sequence[str], index) -> _Entry:
+    def _hparams(self, ctx, eid: str, index: reading.SeriesIndex) -> Dict[str, Dict[str, object]]:
+        """The HParams plugin's records, read once per listing (metadata
+        only, no points)."""
+        held = self._hparams_by_listing.get(eid)
+        if held is not None and held[0] is index:
+            return held[1]
+        logged, failures = reading.read_hparams(self._provider, ctx, eid)
+        for run, why in failures.items():
+            logger.warning("CurveCheck: run %r: %s", run, why)
+        self._hparams_by_listing[eid] = (index, logged)
+        while len(self._hparams_by_listing) > LISTINGS_KEPT:
+            self._hparams_by_listing.pop(next(iter(self._hparams_by_listing)))
+        return logged
+
+    def _entry(self, ctx, eid, name: str, members: Sequence[str], index,
+               logged: Optional[Mapping[str, Dict[str, object]]] = None) -> _Entry:
         """The experiment `name` as of `index`: from the cache, or read (only
         the series that changed since the last version) and analysed."""
         key = (name,) + tuple((run, index.fingerprint(run)) for run in members)
@@ -262,6 +299,7 @@ class AnalysisService:
         for (run, tag, kind), series in reuse.items():
             target = data.scalars if kind == "scalar" else data.histograms
             target.setdefault(run, {})[tag] = series
+        data.hparams = dict(logged or {})
         data.notes.extend(reading.series_notes(data))
         for run, reason in data.run_errors.items():
             logger.warning("CurveCheck could not read all of run %r: %s", run, reason)

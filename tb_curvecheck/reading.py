@@ -85,6 +85,16 @@ def loader_kind(provider) -> str:
     return "rust" if isinstance(provider, grpc_provider.GrpcDataProvider) else "python"
 
 
+def serves_one_logdir(provider) -> bool:
+    """True for TensorBoard's own providers over `--logdir` (the data server
+    and the Python multiplexer): they answer every experiment id with the
+    same data, so what is read for one id holds for all."""
+    from tensorboard.backend.event_processing import data_provider as mux_provider
+    from tensorboard.data import grpc_provider
+
+    return isinstance(provider, (grpc_provider.GrpcDataProvider, mux_provider.MultiplexerDataProvider))
+
+
 # --- reading a provider ----------------------------------------------------
 
 

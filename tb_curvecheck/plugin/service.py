@@ -172,6 +172,7 @@ class AnalysisService:
         self._provider = provider
         hints = dict(sampling_hints or {})
         loader = reading.loader_kind(provider)
+        self._one_logdir = reading.serves_one_logdir(provider)
         self._limits = {plugin: hints.get(plugin, r[loader]) for plugin, r in RETENTION.items()}
         self._lock = threading.Lock()
         self._cache = _Cache(cache_bytes)
@@ -200,12 +201,16 @@ class AnalysisService:
 
     def _listing(self, ctx, eid: str) -> reading.SeriesIndex:
         now = time.monotonic()
-        held = self._listings.get(eid)
+        # TensorBoard's own loaders serve one logdir whatever the URL's
+        # experiment id: one listing serves every id, so a stream of fresh
+        # ids costs no more than one client polling.
+        key = "" if self._one_logdir else eid
+        held = self._listings.get(key)
         if held is not None and now - held[0] < LISTING_REUSE_S:
             return held[1]
         index = reading.list_series(self._provider, ctx, eid)
-        self._listings[eid] = (time.monotonic(), index)
-        self._listings.move_to_end(eid)
+        self._listings[key] = (time.monotonic(), index)
+        self._listings.move_to_end(key)
         while len(self._listings) > LISTINGS_KEPT:
             self._listings.popitem(last=False)
         return index
@@ -265,13 +270,14 @@ class AnalysisService:
     def _hparams(self, ctx, eid: str, index: reading.SeriesIndex) -> Dict[str, Dict[str, object]]:
         """The HParams plugin's records, read once per listing (metadata
         only, no points)."""
-        held = self._hparams_by_listing.get(eid)
+        key = "" if self._one_logdir else eid
+        held = self._hparams_by_listing.get(key)
         if held is not None and held[0] is index:
             return held[1]
         logged, failures = reading.read_hparams(self._provider, ctx, eid)
         for run, why in failures.items():
             logger.warning("CurveCheck: run %r: %s", run, why)
-        self._hparams_by_listing[eid] = (index, logged)
+        self._hparams_by_listing[key] = (index, logged)
         while len(self._hparams_by_listing) > LISTINGS_KEPT:
             self._hparams_by_listing.pop(next(iter(self._hparams_by_listing)))
         return logged

@@ -6,7 +6,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 from ..detectors.registry import DEFAULT, DetectorSet
 from ..model import Experiment, Finding, HistogramSeries, ScalarSeries
-from . import corroborate, histogram_stories
+from . import corroborate, histogram_stories, purpose
 from .grouping import build_experiments
 
 
@@ -26,9 +26,11 @@ def analyze_experiment(experiment: Experiment, detectors: DetectorSet = DEFAULT)
 
     Pure: the same series give the same findings, so callers may cache on the
     series' fingerprints.  `detectors` (the registry's, at default thresholds,
-    unless given) measure; `histogram_stories` and `corroborate` tell the stories.
+    unless given) measure; `purpose.gate` keeps the trends of components and side
+    metrics only where the objective or task metric agrees; `histogram_stories`
+    and `corroborate` tell the stories.
     """
-    scalar_findings = detectors.detect_scalars(experiment)
+    scalar_findings = purpose.gate(experiment, detectors.detect_scalars(experiment))
     symptoms = detectors.detect_histograms(experiment)
     hist_findings = histogram_stories.tell(experiment, symptoms, scalar_findings)
     merged = corroborate.merge(list(scalar_findings) + list(hist_findings))

@@ -189,6 +189,10 @@ class LossDivergence(Detector[DivergenceEvent]):
     kinds = ("loss_divergence",)
 
     divergence: U.DivergenceTest = dataclasses.field(default_factory=U.DivergenceTest)
+    # Fewer evaluations give no noise estimate (a residual needs four points): there only a loss
+    # that at least doubled its best counts (post 002's 0.139 -> 6.47 over two epochs); three points
+    # of a loss wandering 0.23 -> 0.27 are not a divergence.
+    min_points: int = 5
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[DivergenceEvent]:
         if not U.judged(ref, ("loss",)):
@@ -197,6 +201,10 @@ class LossDivergence(Detector[DivergenceEvent]):
         got = self.divergence(view)
         if got is None:
             return []
+        if len(view) < self.min_points:
+            best = float(view.values[got[0]])
+            if not (best > 0 and float(view.values[-1]) >= (1.0 + self.divergence.rel_best) * best):
+                return []
         partner = exp.partner(ref)
         if ref.info.split in ("validation", "test") and partner is not None:
             # A validation loss that climbs while training loss does not is overfitting's story.

@@ -48,6 +48,10 @@ class NoProgress(Detector[StallEvent]):
     # An improvement this many noise units large is learning whatever its share of the level
     # (a loss offset by a constant, like a log-likelihood, improves by a small share of a big number).
     clear_k: float = 20.0
+    # A loss whose best level is this share below its start has learned, however noisy: a flat
+    # curve's lowest running median reaches it only when a point's noise is a fifth of its level,
+    # and then the noise says nothing either way (a short, noisy regression loss 0.19 -> 0.095).
+    progress_rel: float = 0.2
     # The starting level is the median of this many first evaluations ...
     start_points: int = 3
     # ... and the best level the lowest running median over this share of the run (at least
@@ -86,6 +90,8 @@ class NoProgress(Detector[StallEvent]):
         # The noise where the curve has settled (its second half): a steep start is not noise.
         settled = U.residual_noise(v[n // 2:]) if n - n // 2 >= 4 else sigma
         if significant and (improvement >= self.min_rel * abs(first) or improvement >= self.clear_k * settled):
+            return []
+        if improvement >= self.progress_rel * abs(first) and improvement > 0:
             return []
         for m in exp.metrics_for(ref):
             mv = U.view_of(m, smooth=False).values

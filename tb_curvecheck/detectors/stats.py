@@ -358,8 +358,15 @@ class DivergenceTest:
         # Without enough healthy points, the whole curve's noise: inflated by the climb, so cautious.
         sigma = residual_noise(raw[:best_i + 1] if healthy_noise else raw)
         learned = span >= self.learned_share * abs(best)
-        thr = max(self.noise_k * sigma, self.min_span_share * span,
-                  min(self.rel_best * abs(best), self.rel_span * span) if learned else self.rel_best * abs(best))
+        if float(np.min(v)) < 0.0 < float(np.max(v)):
+            # A loss that crosses zero (an energy, a log-likelihood offset) has no level to double:
+            # only giving back what it learned counts, and one that learned nothing has not diverged.
+            if span <= 0:
+                return None
+            thr = max(self.noise_k * sigma, self.rel_span * span)
+        else:
+            thr = max(self.noise_k * sigma, self.min_span_share * span,
+                      min(self.rel_best * abs(best), self.rel_span * span) if learned else self.rel_best * abs(best))
         if thr <= 0:
             return None
         after = v[best_i + 1:]

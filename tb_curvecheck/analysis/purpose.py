@@ -25,6 +25,9 @@ METRIC_KINDS = ("metric_collapse", "stuck_metric", "low_margin", "oscillation")
 # has blown up whatever its purpose (an RL value loss 20 -> 1.2 -> 8e8): a value loss growing with
 # the returns, from near zero, climbs one or two orders of magnitude over its own early noise, not three.
 BLOWUP_FACTOR = 1000.0
+# A 0-1 task metric that gained less than this (five points of accuracy) has not shown that the run
+# learns, however steady the gain.
+FRACTION_GAIN = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,19 +38,26 @@ class TaskTrend:
     best: float
     end: float
     sigma: float
+    k_start: int
     k: int
+    fraction: bool
+
+    def _se(self) -> float:
+        # Standard error of the difference of two medians (1.25 sigma / sqrt(k) each).
+        return 1.2533 * self.sigma * float(np.sqrt(1.0 / self.k_start + 1.0 / self.k))
 
     def improved(self, noise_k: float = 3.0) -> bool:
-        """Gained beyond its noise and kept most of the gain to the end."""
+        """Gained beyond its noise (and, for a 0-1 metric, by at least FRACTION_GAIN), and kept
+        most of the gain to the end."""
         gain = self.end - self.start
-        se = 1.2533 * self.sigma * np.sqrt(2.0 / self.k)
-        return gain > max(noise_k * se, 1e-12) and self.end >= self.best - 0.5 * (self.best - self.start)
+        floor = FRACTION_GAIN if self.fraction else 0.0
+        return gain > max(noise_k * self._se(), floor, 1e-12) and \
+            self.end >= self.best - 0.5 * (self.best - self.start)
 
     def fell(self, noise_k: float = 3.0) -> bool:
         """Ends clearly below its best level."""
         drop = self.best - self.end
-        se = 1.2533 * self.sigma * np.sqrt(2.0 / self.k)
-        return drop > max(noise_k * se, 0.25 * max(self.best - self.start, 0.0), 1e-12)
+        return drop > max(noise_k * self._se(), 0.25 * max(self.best - self.start, 0.0), 1e-12)
 
 
 def task_trend(ref: SeriesRef) -> Optional[TaskTrend]:
@@ -64,7 +74,7 @@ def task_trend(ref: SeriesRef) -> Optional[TaskTrend]:
     end = float(np.median(v[-k:]))
     best = float(np.max(U.running_median(v, k | 1)))
     sigma = U.residual_noise(v)
-    return TaskTrend(start, max(best, start, end), end, sigma, k)
+    return TaskTrend(start, max(best, start, end), end, sigma, min(3, n // 2), k, U.is_fraction(v))
 
 
 def _tasks(exp: Experiment) -> List[SeriesRef]:

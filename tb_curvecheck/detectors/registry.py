@@ -19,6 +19,7 @@ from .histogram_weights import ExplodingWeights, FrozenWeights
 from .non_finite import NonFinite
 from .scalar_level import LossDivergence, MetricDrops
 from .scalar_margin import LowMargin
+from .scalar_never import NeverLearned
 from .scalar_oscillation import Oscillation
 from .scalar_saturation import SaturatedLoss
 from .scalar_stuck import StuckMetric
@@ -37,6 +38,7 @@ DETECTORS: Tuple[Type[Detector], ...] = (
     Overfitting,
     NoProgress,
     LowMargin,
+    NeverLearned,
     # Histogram symptoms, at severity info: `analysis.histogram_stories` tells them with the curves.
     ExplodingWeights,
     FrozenWeights,

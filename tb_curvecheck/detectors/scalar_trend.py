@@ -93,6 +93,13 @@ class NoProgress(Detector[StallEvent]):
             return []
         if improvement >= self.progress_rel * abs(first) and improvement > 0:
             return []
+        partner = exp.partner(ref)
+        if ref.info.split in ("validation", "test") and improvement >= self.min_rel * abs(first) \
+                and improvement > 0 and partner is not None and U.judged(partner, ("loss",)) \
+                and not self.measure(exp, partner):
+            # A validation loss on few samples is noisy: one that improved by min_rel while its training
+            # loss clearly learns has progressed (a fine-tuning run that starts near its best).
+            return []
         for m in exp.metrics_for(ref):
             mv = U.view_of(m, smooth=False).values
             k = self.start_points

@@ -152,8 +152,11 @@ class Overfitting(Detector[OverfitEvent]):
 
     # The rise must last at least this many evaluations after the best: one bad epoch is noise.
     min_evals_after: int = 3
-    # The rise must exceed this many noise units of the validation loss.
+    # The rise must exceed this many noise units of the validation loss ...
     noise_k: float = 4.0
+    # ... or this many standard errors of the end level's median against the best's (a long noisy
+    # rise, 1.056 -> ~1.75 with points 0.15 apart, is certain from its level, not from one point).
+    level_k: float = 4.0
     # ... and give back this share of what the validation loss had learned (first minus best);
     # early stopping's "patience" wobble stays well under it.
     min_span_share: float = 0.15
@@ -195,9 +198,14 @@ class Overfitting(Detector[OverfitEvent]):
         best = v[best_i]
         span = float(v[0] - best)
         sigma = U.residual_noise(view.unsmoothed)
-        thr = max(self.noise_k * sigma, self.min_span_share * span if span > 0 else self.min_rel_best * abs(best),
+        # The end level is the median of the last third of what follows the best (at least
+        # `end_points`): a long noisy rise is measured on its level, with that median's standard error.
+        k_end = max(self.end_points, (n - 1 - best_i) // 3)
+        se = MEDIAN_SE * sigma * np.sqrt(1.0 / self.end_points + 1.0 / k_end)
+        thr = max(min(self.noise_k * sigma, self.level_k * se),
+                  self.min_span_share * span if span > 0 else self.min_rel_best * abs(best),
                   self.min_rel_level * abs(best))
-        end = self._end_level(v, best_i + 1)
+        end = float(np.median(v[-k_end:]))
         if end - best < thr or thr <= 0:
             return []
         post = v[best_i + 1:]

@@ -185,9 +185,12 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
         if role != "unknown":
             return role, q
     # `val_acc_top1` style compounds: judge by the strongest known word.
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
         if tok in METRIC_UP and tok not in ("em", "map"):
             return "metric_up", METRIC_UP[tok]
+        # `metrics/mAP_0.5:0.95`: mAP followed only by its IoU thresholds.
+        if tok == "map" and all(t.isdigit() for t in tokens[i + 1:]):
+            return "metric_up", "map"
     for tok in tokens:
         if tok in OTHER_WORDS and tok not in ("step", "steps", "norm"):
             return "other", joined

@@ -227,3 +227,28 @@ def test_few_shot_accuracy_on_a_coarse_grid_near_the_ceiling_is_not_stuck(tmp_pa
     loss = 0.1 + 1.5 * np.exp(-t / 20.0) + 0.01 * rng.standard_normal(n)
     logwriters.tbx_scalars(str(tmp_path), {"val/accuracy": acc, "val/loss": np.abs(loss)}, t * 1000)
     assert not [f for f in _loud(_scan(str(tmp_path))) if f.kind == "stuck_metric"]
+
+
+def test_sac_reward_that_collapses_below_its_start_is_a_metric_collapse(tmp_path):
+    # Stable-Baselines3 SAC: rollout/ep_rew_mean climbs to ~4.8, then collapses to ~-59 and stays.
+    rng = np.random.default_rng(8)
+    n = 120
+    t = np.arange(n)
+    reward = np.where(t < 70, -20 + 24.8 * (1 - np.exp(-t / 15.0)), -59.0) + 1.5 * rng.standard_normal(n)
+    reward[70:76] = np.linspace(4.8, -59, 6)
+    logwriters.tbx_scalars(str(tmp_path), {"rollout/ep_rew_mean": reward, "train/critic_loss":
+                                           np.abs(1 + 0.1 * rng.standard_normal(n))}, t * 1000)
+    found = _loud(_scan(str(tmp_path)))
+    col = [f for f in found if f.kind == "metric_collapse" and f.tag == "rollout/ep_rew_mean"]
+    assert col and col[0].severity == "error", [f.title for f in found]
+    assert 65000 <= col[0].start_step <= 76000
+    assert col[0].evidence["final_level"] < col[0].evidence["start_level"]
+
+
+def test_a_noisy_reward_that_learns_is_not_a_collapse(tmp_path):
+    rng = np.random.default_rng(9)
+    n = 200
+    t = np.arange(n)
+    reward = 100 * (1 - np.exp(-t / 40.0)) + 25 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path), {"rollout/ep_rew_mean": reward}, t * 1000)
+    assert _loud(_scan(str(tmp_path))) == []

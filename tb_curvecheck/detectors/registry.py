@@ -17,7 +17,7 @@ from .histogram_gradients import GradientDepth, GradientHistograms, GradientNorm
 from .histogram_stats import summarize
 from .histogram_weights import ExplodingWeights, FrozenWeights
 from .non_finite import NonFinite
-from .scalar_level import LossDivergence, MetricDrops
+from .scalar_level import LossDivergence, MetricDrops, RewardCollapse
 from .scalar_margin import LowMargin
 from .scalar_never import NeverLearned
 from .scalar_oscillation import Oscillation
@@ -32,6 +32,7 @@ DETECTORS: Tuple[Type[Detector], ...] = (
     NonFinite,
     LossDivergence,
     MetricDrops,
+    RewardCollapse,
     StuckMetric,
     SaturatedLoss,
     Oscillation,

@@ -155,7 +155,8 @@ class NeverLearned(Detector[NeverEvent]):
 
     def describe(self, e: NeverEvent) -> Finding:
         view, n = e.view, len(e.view)
-        name = short(e.ref)
+        # A return's tag reads better than its canonical quantity ("Environment/Cumulative Reward").
+        name = e.ref.tag if e.how == "reward" else short(e.ref)
         m = short(e.metric) if e.metric is not None else None
         lr = (" The logged learning rate is exactly 0 throughout: nothing can change."
               if e.zero_lr else "")

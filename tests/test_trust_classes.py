@@ -252,3 +252,25 @@ def test_a_noisy_reward_that_learns_is_not_a_collapse(tmp_path):
     reward = 100 * (1 - np.exp(-t / 40.0)) + 25 * rng.standard_normal(n)
     logwriters.tbx_scalars(str(tmp_path), {"rollout/ep_rew_mean": reward}, t * 1000)
     assert _loud(_scan(str(tmp_path))) == []
+
+
+def test_keras_model_with_every_layer_frozen_never_learned_with_identical_weights(tmp_path):
+    # Every layer frozen: loss and accuracy identical at every epoch, every weight histogram identical.
+    import keras
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 6)).astype("float32")
+    y = rng.integers(0, 3, 200)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(3, activation="softmax")])
+    for layer in model.layers:
+        layer.trainable = False
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, validation_split=0.25, epochs=6, batch_size=50, verbose=0,
+              callbacks=[keras.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)])
+    found = _scan(str(tmp_path))
+    never = [f for f in _loud(found) if f.kind == "never_learned"]
+    assert never and never[0].severity == "error" and never[0].evidence["how"] == "frozen"
+    frozen = [f for f in rw.flatten(found) if f.kind == "frozen_weights"]
+    assert frozen and all(at_or_above(f.severity, "warning") for f in frozen), [f.severity for f in frozen]

@@ -180,7 +180,12 @@ def test_energy_loss_crossing_zero_is_not_an_error_divergence(tmp_path):
     assert not [f for f in _loud(_scan(str(tmp_path))) if f.kind == "loss_divergence"]
 
 
-def test_overfitting_found_across_step_grids(tmp_path):
+@pytest.mark.parametrize("train_tag,val_tag,val_axis", [
+    ("train/loss", "val/loss", "steps"),  # the run
+    ("train_loss_step", "val_loss", "steps"),  # Lightning's names
+    ("train/loss", "val/loss", "epochs"),  # validation counted in epochs, training in optimizer steps
+])
+def test_overfitting_found_across_step_grids(tmp_path, train_tag, val_tag, val_axis):
     # train/loss every 50 steps 1.77 -> 0.011; val/loss every 1000 steps falls to 1.056 at epoch 10
     # and climbs to ~1.75 by the end with a spike to 4.53; each on its own grid (tensorboardX).
     rng = np.random.default_rng(5)
@@ -194,13 +199,17 @@ def test_overfitting_found_across_step_grids(tmp_path):
 
     w = SummaryWriter(str(tmp_path))  # one writer, as a training script logs both
     for step, value in zip(ts, tl):
-        w.add_scalar("train/loss", float(value), int(step))
+        w.add_scalar(train_tag, float(value), int(step))
         if step % per_epoch == 0:
-            w.add_scalar("val/loss", float(vl[step // per_epoch - 1]), int(step))
+            epoch = int(step // per_epoch)
+            w.add_scalar(val_tag, float(vl[epoch - 1]), int(step) if val_axis == "steps" else epoch)
     w.close()
     over = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
-    assert over and over[0].tag == "val/loss"
-    assert 8000 <= over[0].evidence["best_step"] <= 13000
+    assert over and over[0].tag == val_tag
+    unit = per_epoch if val_axis == "steps" else 1
+    assert 8 * unit <= over[0].evidence["best_step"] <= 13 * unit
+    # The training level at the validation best is the training loss over that epoch, not its start.
+    assert over[0].evidence["train_at_best"] < 0.5
 
 
 def test_accuracy_pinned_at_a_class_share_for_141_epochs_while_loss_falls_is_stuck(tmp_path):

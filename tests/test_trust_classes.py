@@ -283,3 +283,20 @@ def test_keras_model_with_every_layer_frozen_never_learned_with_identical_weight
     assert never and never[0].severity == "error" and never[0].evidence["how"] == "frozen"
     frozen = [f for f in rw.flatten(found) if f.kind == "frozen_weights"]
     assert frozen and all(at_or_above(f.severity, "warning") for f in frozen), [f.severity for f in frozen]
+
+
+def test_never_learned_reads_any_loss_level_without_failing():
+    # Levels far beyond any ln C (a blown-up loss with an accuracy that never rose), at zero, negative.
+    from types import SimpleNamespace
+
+    from tb_curvecheck.model import ScalarSeries
+
+    for level in (1e300, 5e3, 0.0, -3.0):
+        loss = ScalarSeries.from_points(range(10), [level * (1 + 0.01 * (i % 2)) for i in range(10)])
+        acc = ScalarSeries.from_points(range(10), [0.33] * 10)
+        data = SimpleNamespace(scalars={".": {"train/loss": loss, "train/accuracy": acc}}, histograms={},
+                               notes=[], run_errors={})
+        result = pipeline.analyze(data)
+        assert result.run_errors == {}, (level, result.run_errors)
+    # A negative loss (-3 +- 1 %) has no ln C to sit at, and it moves: not never_learned.
+    assert not [f for f in result.findings if f.kind == "never_learned"]

@@ -127,7 +127,7 @@ class NeverLearned(Detector[NeverEvent]):
         return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr)]
 
     def _classes(self, level: float) -> Optional[int]:
-        if not level > 0:
+        if not 0 < level <= math.log(self.max_classes) * (1 + self.chance_tol):
             return None
         c = int(round(math.exp(level)))
         best = None

@@ -122,15 +122,30 @@ def analyze_logdir(path: str, loader: str = "python") -> List[Finding]:
     return list(result.findings)
 
 
-def analyze_series(scalars: Scalars, histograms: Histograms) -> List[Finding]:
-    """Extracted series through the in-memory entry (the Keras callback's)."""
-    from tb_curvecheck.analysis import pipeline
+def analyze_series(scalars: Scalars, histograms: Histograms, detectors=None) -> List[Finding]:
+    """Extracted series through the in-memory entry (the Keras callback's), or, with `detectors`
+    (a configured `DetectorSet`), through `analyze_experiment` with those detectors."""
+    from tb_curvecheck.analysis import grouping, pipeline
 
-    return list(pipeline.analyze_series(scalars, histograms))
+    if detectors is None:
+        return list(pipeline.analyze_series(scalars, histograms))
+    out: List[Finding] = []
+    for exp in grouping.build_experiments(scalars, histograms):
+        out.extend(pipeline.analyze_experiment(exp, detectors))
+    return out
 
 
-def run_findings(run: Mapping, loader: str = "python") -> List[Finding]:
+def run_findings(run: Mapping, loader: str = "python", detectors=None) -> List[Finding]:
     where = os.path.join(CORPUS, run["data"])
+    if detectors is not None:
+        if run["stored"] == "raw":
+            from tb_curvecheck import reading
+
+            data = reading.read_logdir(where, loader=loader)
+            if data.run_errors:
+                raise RuntimeError("; ".join("%s: %s" % kv for kv in sorted(data.run_errors.items())))
+            return analyze_series(data.scalars, data.histograms, detectors)
+        return analyze_series(*load_extracted(where), detectors=detectors)
     if run["stored"] == "raw":
         return analyze_logdir(where, loader=loader)
     return analyze_series(*load_extracted(where))

@@ -31,6 +31,7 @@ ScalarKind = Literal[
     "overfitting",
     "no_progress",
     "low_margin",
+    "never_learned",
 ]
 HistogramKind = Literal[
     "exploding_weights",
@@ -56,6 +57,16 @@ Role = Literal[
     "unknown",  # could not be told; detectors leave these alone except non_finite
 ]
 ROLES: Tuple[str, ...] = get_args(Role)
+# What a series is for in its run (`TagInfo.purpose`, decided per experiment in
+# `analysis.roles.purposes`): trend kinds judge objectives and task metrics; a
+# component or auxiliary series is judged only when they agree.
+Purpose = Literal[
+    "objective",  # the loss being minimised (`loss`, `total_loss`)
+    "component",  # a term of it or a loss beside it: regularisation, KL, RL policy/value, YOLO box/obj
+    "task",  # the metric that says whether training works: accuracy, mAP, BLEU, reward
+    "auxiliary",  # a metric of a side task (a domain classifier's accuracy) or a partial one (precision)
+]
+PURPOSES: Tuple[str, ...] = get_args(Purpose)
 Split = Literal["train", "validation", "test"]
 SPLITS: Tuple[str, ...] = get_args(Split)
 # "epoch": one value per epoch; "batch": Keras `batch_*` running means that reset every
@@ -321,6 +332,7 @@ class TagInfo:
     per-epoch values, "batch" for per-batch values (Keras `batch_*` are running
     means that reset every epoch), "step" otherwise.
     `percent` is True when a fraction-valued metric is logged on a 0-100 scale.
+    `purpose` is what the series is for among its experiment's series (None: not judged by it).
     """
 
     role: Role
@@ -328,6 +340,7 @@ class TagInfo:
     split: Optional[Split] = None
     granularity: Granularity = "step"
     percent: bool = False
+    purpose: Optional[Purpose] = None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

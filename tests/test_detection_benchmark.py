@@ -72,3 +72,25 @@ def test_a_parameter_passed_to_the_benchmark_changes_what_is_found(capsys):
     with pytest.raises(SystemExit):
         detection.main(["--corpus", "posts", "--param", "metric_drops.no_such_threshold=1"])
     assert "no_such_threshold" in capsys.readouterr().err
+
+
+def test_benchmark_prints_rates_per_corpus_and_writer_and_scores_real_runs_with_given_detectors(capsys):
+    from tb_curvecheck.detectors.registry import DEFAULT
+
+    flat = [0.9] * 5 + [0.5467] * 15
+    keras_case = Case("k", "t", True, {"train": {"epoch_accuracy": series(flat)}})
+    plain_case = Case("p", "t", False, {".": {"train/acc": series(flat)}},
+                      expect=[Expect("metric_collapse", ".", "train/acc", (5, 5))], also_ok=("stuck_metric",))
+    assert detection.writer_of(keras_case) == "keras" and detection.writer_of(plain_case) == "plain_tags"
+    outcomes = []
+    detection.evaluate([keras_case, plain_case], None, outcomes)
+    detection.print_axes(outcomes)
+    out = capsys.readouterr().out
+    # The healthy Keras case collapses (a false alarm), the plain one is caught.
+    assert "keras" in out and "1/1 = 1.000" in out and "plain_tags" in out
+    import realworld as rw
+
+    run = [r for r in rw.load_manifest()["runs"] if r["id"].endswith("ML-Project5/results/run1")][0]
+    strict = DEFAULT.with_params({"never_learned.reward_share": 0.99, "reward_collapse.gave_back": 10.0})
+    kinds = {f.kind for f in rw.run_findings(run, detectors=strict)}
+    assert "never_learned" not in kinds and "never_learned" in {f.kind for f in rw.run_findings(run, detectors=DEFAULT)}

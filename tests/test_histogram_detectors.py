@@ -294,6 +294,10 @@ def test_learning_rate_zero_freezes_everything_and_says_why(tmp_path):
     assert len(frozen) == 1, [f.title for f in frozen]
     assert frozen[0].evidence["other_weights_moving"] is False
     assert frozen[0].evidence["learning_rate"]["tag"] == "epoch_learning_rate"
-    assert frozen[0].severity == "warning"
+    # Issue 12: loss and accuracy that never move are an error (never_learned), and the identical
+    # weights, told with it, are raised to the same severity (this was a warning before).
+    assert frozen[0].severity == "error"
+    never = [f for f in found if f.kind == "never_learned"]
+    assert never and never[0].evidence["how"] == "frozen" and never[0].evidence["zero_learning_rate"] is True
     # Moving normalisation statistics are not weights: none here, so every layer is named.
     assert set(frozen[0].evidence["layers"]) == {"dense_0", "dense_1", "out"}

@@ -27,7 +27,7 @@ _STORIES = [
     # A run that breaks: its loss blows up, saturates or turns non-finite, its metric collapses and pins.
     {"non_finite", "loss_divergence", "metric_collapse", "saturated_loss", "stuck_metric"},
     # A run that never learns: metric pinned at the class prior, loss flat or saturated.
-    {"stuck_metric", "no_progress", "saturated_loss"},
+    {"never_learned", "stuck_metric", "no_progress", "saturated_loss"},
     # An evaluation that swings: dips and alternation that the loss barely follows.
     {"oscillation", "transient_dip", "low_margin"},
     {"overfitting"},
@@ -35,7 +35,7 @@ _STORIES = [
 LINKED = {(a, b) for story in _STORIES for a in story for b in story}
 
 # Which finding of a group is the row: the one that names the mechanism first.
-PRIMARY_ORDER = ("non_finite", "saturated_loss", "metric_collapse", "loss_divergence", "stuck_metric",
+PRIMARY_ORDER = ("non_finite", "never_learned", "saturated_loss", "metric_collapse", "loss_divergence", "stuck_metric",
                  "no_progress", "overfitting", "oscillation", "transient_dip", "low_margin")
 # Findings on an epoch axis one evaluation apart still describe one event (a loss that jumps
 # at epoch 6 and an accuracy that shows it at epoch 7).

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..model import Experiment, HistogramRef, HistogramSeries, ScalarSeries, SeriesRef, TagInfo
 from . import histogram_roles
-from .roles import FRACTION_METRICS, SPLIT_WORDS, _tokens, classify
+from .roles import FRACTION_METRICS, SPLIT_WORDS, _tokens, classify, purposes
 
 # A fraction-valued metric whose finite values reach past this is on a 0-100
 # scale: 1.0 plus room for float noise, well below any real percentage curve.
@@ -100,7 +100,16 @@ def build_experiments(
         for tag, hseries in sorted(histograms.get(run, {}).items()):
             exp.histograms.append(HistogramRef(run=run, tag=tag, series=hseries))
             exp.layer_roles[(run, tag)] = histogram_roles.classify(run, tag)
+    for exp in by_name.values():
+        _with_purposes(exp)
     return [by_name[k] for k in sorted(by_name)]
+
+
+def _with_purposes(exp: Experiment) -> None:
+    """Each scalar's purpose among the experiment's series (objective, component, task, auxiliary)."""
+    got = purposes((s.run, s.tag, s.info) for s in exp.scalars)
+    exp.scalars = [dataclasses.replace(s, info=dataclasses.replace(s.info, purpose=got[(s.run, s.tag)]))
+                   if (s.run, s.tag) in got else s for s in exp.scalars]
 
 
 def experiment_runs(runs_to_tags: Mapping[str, Iterable[str]]) -> Dict[str, Tuple[str, ...]]:

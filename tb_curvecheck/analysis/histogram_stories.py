@@ -29,13 +29,13 @@ from ..detectors.histogram_weights import WEIGHT_ROLES
 
 # Which curve findings tell the same story as each histogram symptom.
 SUPPORT: Dict[str, Sequence[str]] = {
-    "dead_units": ("metric_collapse", "stuck_metric", "no_progress", "loss_divergence"),
-    "collapsed_outputs": ("stuck_metric", "metric_collapse", "no_progress"),
+    "dead_units": ("never_learned", "metric_collapse", "stuck_metric", "no_progress", "loss_divergence"),
+    "collapsed_outputs": ("never_learned", "stuck_metric", "metric_collapse", "no_progress"),
     "saturated_outputs": ("saturated_loss", "loss_divergence", "metric_collapse", "non_finite"),
     "exploding_weights": ("loss_divergence", "non_finite", "metric_collapse", "saturated_loss"),
     "exploding_gradients": ("loss_divergence", "non_finite", "metric_collapse"),
-    "vanishing_gradients": ("no_progress", "stuck_metric", "metric_collapse"),
-    "frozen_weights": ("no_progress", "stuck_metric", "metric_collapse"),
+    "vanishing_gradients": ("never_learned", "no_progress", "stuck_metric", "metric_collapse"),
+    "frozen_weights": ("never_learned", "no_progress", "stuck_metric", "metric_collapse"),
 }
 
 # Histograms are logged every epoch (or every N) while scalar findings may

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..detectors.registry import DEFAULT, DetectorSet
 from ..model import EV_CORROBORATING, Experiment, Finding, HistogramSeries, LogData, RunStatus, ScalarSeries
-from . import causes, corroborate, histogram_stories
+from . import causes, corroborate, histogram_stories, purpose
 from . import sweep as sweep_stats
 from .grouping import build_experiments
 
@@ -48,12 +48,13 @@ def analyze_experiment(experiment: Experiment, detectors: DetectorSet = DEFAULT,
 
     Pure: the same series give the same findings, so callers may cache on the
     series' fingerprints.  `detectors` (the registry's, at default thresholds,
-    unless given) measure; `histogram_stories` and `corroborate` tell the
-    stories; `causes` states what the run's own context series (learning
-    rate, gradient and weight norms, restarts) and hyperparameters (run ->
-    {name: value}, when known) did at each onset.
+    unless given) measure; `purpose.gate` keeps the trends of components and side
+    metrics only where the objective or task metric agrees; `histogram_stories`
+    and `corroborate` tell the stories; `causes` states what the run's own
+    context series (learning rate, gradient and weight norms, restarts) and
+    hyperparameters (run -> {name: value}, when known) did at each onset.
     """
-    scalar_findings = detectors.detect_scalars(experiment)
+    scalar_findings = purpose.gate(experiment, detectors.detect_scalars(experiment))
     symptoms = detectors.detect_histograms(experiment)
     hist_findings = histogram_stories.tell(experiment, symptoms, scalar_findings)
     merged = corroborate.merge(list(scalar_findings) + list(hist_findings))

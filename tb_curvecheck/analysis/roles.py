@@ -139,7 +139,13 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 def _tokens(text: str) -> List[str]:
     text = _CAMEL.sub("_", text)
-    return [t for t in _TOKEN_SPLIT.split(text.lower()) if t]
+    toks = [t for t in _TOKEN_SPLIT.split(text.lower()) if t]
+    # `mAP` splits as `m`, `ap` at its capital: it is one word.
+    for i in range(len(toks) - 1):
+        if toks[i] == "m" and toks[i + 1] == "ap":
+            toks[i:i + 2] = ["map"]
+            break
+    return toks
 
 
 def run_split(run: str) -> Optional[str]:
@@ -179,9 +185,12 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
         if role != "unknown":
             return role, q
     # `val_acc_top1` style compounds: judge by the strongest known word.
-    for tok in tokens:
+    for i, tok in enumerate(tokens):
         if tok in METRIC_UP and tok not in ("em", "map"):
             return "metric_up", METRIC_UP[tok]
+        # `metrics/mAP_0.5:0.95`: mAP followed only by its IoU thresholds.
+        if tok == "map" and all(t.isdigit() for t in tokens[i + 1:]):
+            return "metric_up", "map"
     for tok in tokens:
         if tok in OTHER_WORDS and tok not in ("step", "steps", "norm"):
             return "other", joined
@@ -226,3 +235,97 @@ def classify(run: str, tag: str) -> TagInfo:
     if split is None:
         split = run_split(run)
     return TagInfo(role=role, quantity=quantity, split=split, granularity=granularity)
+
+
+# --- What a series is for among its experiment's series ------------------------
+
+# Words that make a loss a term of the objective, or a loss beside it that may rise by design:
+# weight decay and regularisation, KL and entropy terms, RL actor/critic losses, GAN players,
+# domain-adversarial heads, energies, detector heads (YOLO box/obj/cls, TF OD localization).
+COMPONENT_WORDS = {
+    "reg", "regularization", "regularisation", "regularizer", "l1", "l2", "wd", "decay", "kl", "kld",
+    "divergence", "entropy", "policy", "value", "baseline", "critic", "actor", "q", "qf", "qf1", "qf2",
+    "alpha", "curiosity", "inverse", "forward", "disc", "discriminator", "d", "gen", "generator", "g",
+    "adv", "adversarial", "domain", "energy", "cd", "box", "obj", "objectness", "cls", "class",
+    "classification", "localization", "localisation", "loc", "bbox", "rpn", "mask", "aux", "auxiliary",
+    "commitment", "codebook", "vq", "perceptual", "gp", "penalty", "distill", "distillation", "teacher",
+    "consistency", "dfl",
+}
+# A loss whose name says it is the sum being minimised.
+OBJECTIVE_WORDS = {"total", "overall", "full", "sum", "objective", "combined"}
+# Words that only say "loss": what is left after them qualifies it.
+LOSS_WORDS = {"loss", "losses", "nll", "xent", "cross", "crossentropy", "cross_entropy", "cost"}
+# A metric of a side task: a domain classifier's or a discriminator's accuracy falls by design.
+AUX_METRIC_WORDS = {"domain", "disc", "discriminator", "adv", "adversarial", "gen", "generator", "d", "g",
+                    "teacher", "aux", "auxiliary"}
+# Metrics that trade off against each other; the composite (mAP, F1, AUC) is the task metric when logged.
+PARTIAL_METRICS = {"precision", "recall"}
+COMPOSITE_METRICS = {"map", "f1", "auc", "pr_auc", "iou", "dice"}
+# Reinforcement-learning returns and ratings: the task metric of an RL run (higher is better).
+REWARD_WORDS = {"reward", "rewards", "return", "returns", "ep_rew_mean", "elo"}
+INTRINSIC_WORDS = {"curiosity", "intrinsic", "gail", "rnd", "estimate", "value", "baseline", "std", "min",
+                   "max", "lesson"}
+
+
+def _qualifiers(tag: str) -> List[str]:
+    return [t for t in _tokens(tag)
+            if t not in LOSS_WORDS and t not in SPLIT_WORDS and t not in GRANULARITY_WORDS]
+
+
+def is_reward(tag: str) -> bool:
+    """True for an RL return or rating (`Environment/Cumulative Reward`, `rollout/ep_rew_mean`,
+    `Self-play/ELO`), not for an intrinsic reward or a value estimate."""
+    toks = set(_tokens(tag))
+    joined = "_".join(_tokens(tag))
+    if toks & INTRINSIC_WORDS:
+        return False
+    return bool(toks & REWARD_WORDS) or "ep_rew_mean" in joined
+
+
+def loss_purpose(tag: str) -> str:
+    """"objective" or "component" from a loss tag's own name."""
+    q = _qualifiers(tag)
+    if not q or set(q) & OBJECTIVE_WORDS:
+        return "objective"
+    if set(q) & COMPONENT_WORDS or len(q) > 1 and q[-1] in ("d", "g"):
+        return "component"
+    return "objective"
+
+
+def purposes(items) -> dict:
+    """(run, tag) -> purpose for an experiment's scalars, given as (run, tag, TagInfo).
+
+    A loss is the objective when its name says so (`loss`, `total_loss`); when the experiment has
+    one, every other loss is a component of it or beside it.  Without one, losses named for a part
+    (policy, value, box, KL, domain...) are components and the rest objectives.  Metrics are the
+    task's unless they measure a side task (a domain classifier) or are a partial one (precision,
+    recall) beside a composite (mAP, F1).  RL returns and ratings are task metrics.
+    """
+    items = list(items)
+    out = {}
+    losses = [(r, t) for r, t, i in items if i.role == "loss"]
+    named = {(r, t): loss_purpose(t) for r, t in losses}
+    plain = {(r, t) for (r, t), p in named.items() if p == "objective" and not _qualifiers(t)
+             or p == "objective" and set(_qualifiers(t)) & OBJECTIVE_WORDS}
+    for key, p in named.items():
+        out[key] = "component" if plain and key not in plain else p
+    composite = any(i.role == "metric_up" and i.quantity in COMPOSITE_METRICS for _, _, i in items)
+    for r, t, i in items:
+        if i.role in ("metric_up", "metric_down"):
+            toks = set(_tokens(t))
+            if toks & AUX_METRIC_WORDS:
+                out[(r, t)] = "auxiliary"
+            elif composite and i.quantity in PARTIAL_METRICS:
+                out[(r, t)] = "auxiliary"
+            else:
+                out[(r, t)] = "task"
+        elif i.role in ("other", "unknown") and is_reward(t):
+            out[(r, t)] = "task"
+    # Self-play: rewards are earned against a moving copy of the agent (zero-sum, they drift by
+    # design); the rating is what says whether it learns.
+    ratings = [k for k in out if out[k] == "task" and "elo" in _tokens(k[1])]
+    if ratings:
+        for k in out:
+            if out[k] == "task" and k not in ratings and is_reward(k[1]):
+                out[k] = "auxiliary"
+    return out

@@ -17,8 +17,9 @@ from .histogram_gradients import GradientDepth, GradientHistograms, GradientNorm
 from .histogram_stats import summarize
 from .histogram_weights import ExplodingWeights, FrozenWeights
 from .non_finite import NonFinite
-from .scalar_level import LossDivergence, MetricDrops
+from .scalar_level import LossDivergence, MetricDrops, RewardCollapse
 from .scalar_margin import LowMargin
+from .scalar_never import NeverLearned
 from .scalar_oscillation import Oscillation
 from .scalar_saturation import SaturatedLoss
 from .scalar_stuck import StuckMetric
@@ -31,12 +32,14 @@ DETECTORS: Tuple[Type[Detector], ...] = (
     NonFinite,
     LossDivergence,
     MetricDrops,
+    RewardCollapse,
     StuckMetric,
     SaturatedLoss,
     Oscillation,
     Overfitting,
     NoProgress,
     LowMargin,
+    NeverLearned,
     # Histogram symptoms, at severity info: `analysis.histogram_stories` tells them with the curves.
     ExplodingWeights,
     FrozenWeights,

@@ -189,6 +189,10 @@ class LossDivergence(Detector[DivergenceEvent]):
     kinds = ("loss_divergence",)
 
     divergence: U.DivergenceTest = dataclasses.field(default_factory=U.DivergenceTest)
+    # Fewer evaluations give no noise estimate (a residual needs four points): there only a loss
+    # that at least doubled its best counts (post 002's 0.139 -> 6.47 over two epochs); three points
+    # of a loss wandering 0.23 -> 0.27 are not a divergence.
+    min_points: int = 5
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[DivergenceEvent]:
         if not U.judged(ref, ("loss",)):
@@ -197,6 +201,10 @@ class LossDivergence(Detector[DivergenceEvent]):
         got = self.divergence(view)
         if got is None:
             return []
+        if len(view) < self.min_points:
+            best = float(view.values[got[0]])
+            if not (best > 0 and float(view.values[-1]) >= (1.0 + self.divergence.rel_best) * best):
+                return []
         partner = exp.partner(ref)
         if ref.info.split in ("validation", "test") and partner is not None:
             # A validation loss that climbs while training loss does not is overfitting's story.
@@ -229,3 +237,82 @@ class LossDivergence(Detector[DivergenceEvent]):
                     "last_healthy_step": healthy}
         return make_finding(e.ref, "loss_divergence", "error", view, onset, len(view) - 1, title, expl,
                             evidence, related=e.related)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class RewardCollapseEvent:
+    ref: SeriesRef
+    view: U.View
+    start: float  # level over the first points
+    peak_i: int  # index of the best level
+    peak: float
+    onset: int  # first point of the fall
+    end: float  # level over the last points
+    threshold: float
+    sigma: float
+
+
+@dataclasses.dataclass(frozen=True)
+class RewardCollapse(Detector[RewardCollapseEvent]):
+    """An RL return that climbed and then fell back, and stays down (`metric_collapse`).
+
+    Returns are noisy and unbounded, so levels are running medians and the fall is weighed
+    against both the noise and what the agent had learned."""
+
+    name = "reward_collapse"
+    kinds = ("metric_collapse",)
+
+    # A return's level needs a run of summaries: fewer cannot tell a collapse from noise.
+    min_points: int = 10
+    # Levels are medians over this share of the run (at least 3 summaries).
+    level_share: float = 0.1
+    # The fall must exceed this many standard errors of the two levels' difference ...
+    noise_k: float = 4.0
+    # ... and give back this share of what the agent had gained (peak level minus start level):
+    # a noisy plateau a little below its best has not collapsed.
+    gave_back: float = 0.75
+
+    def measure(self, exp: Experiment, ref: SeriesRef) -> List[RewardCollapseEvent]:
+        if ref.info.purpose != "task" or ref.info.role != "other":
+            return []
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        n = len(view)
+        if n < self.min_points:
+            return []
+        k = max(3, int(self.level_share * n))
+        level = U.running_median(v, k | 1)
+        start = float(np.median(v[:k]))
+        end = float(np.median(v[-k:]))
+        peak_i = int(np.argmax(level[:n - k]))
+        peak = float(level[peak_i])
+        gained = peak - start
+        sigma = U.residual_noise(v)
+        se = 1.2533 * sigma * np.sqrt(2.0 / k)
+        thr = max(self.noise_k * se, self.gave_back * gained)
+        if gained <= self.noise_k * se or peak - end < thr:
+            return []
+        below = np.flatnonzero(level[peak_i:] < peak - thr / 2)
+        onset = peak_i + int(below[0]) if below.size else n - k
+        return [RewardCollapseEvent(ref, view, start, peak_i, peak, onset, end, thr, sigma)]
+
+    def describe(self, e: RewardCollapseEvent) -> Finding:
+        view = e.view
+        name = e.ref.tag
+        title = "%s collapsed %s → %s from step %d and has not recovered" % (
+            name, fmt(e.peak), fmt(e.end), int(view.steps[e.onset]))
+        expl = (
+            "%s climbed from %s to %s (its best level, step %d), then fell to %s from step %d on and stays "
+            "there: the policy unlearned what it had learned. In off-policy methods (SAC, TD3, DQN) the "
+            "usual causes are a critic that overestimates and then diverges (check the Q-value and critic "
+            "loss at the same steps), an entropy temperature that collapsed or exploded, or a replay buffer "
+            "overwritten by data from the degraded policy; in on-policy methods a learning rate or clip range "
+            "too large for the late stage. Restore the checkpoint from step %d, lower the learning rate, "
+            "clip gradients, and compare the value estimates with the returns."
+            % (capital(name), fmt(e.start), fmt(e.peak), int(view.end_steps[e.peak_i]), fmt(e.end),
+               int(view.steps[e.onset]), int(view.end_steps[e.peak_i])))
+        evidence = {"start_level": e.start, "best_level": e.peak, "best_step": int(view.end_steps[e.peak_i]),
+                    "final_level": e.end, "threshold": e.threshold, "noise": e.sigma,
+                    "last_healthy_step": int(view.end_steps[e.peak_i])}
+        return make_finding(e.ref, "metric_collapse", "error", view, e.onset, len(view) - 1, title, expl,
+                            evidence)

@@ -19,7 +19,7 @@ class StuckEvent:
     view: U.View
     first: int  # the constant stretch, view indices
     last: int
-    how: str  # "from_start" (never learned) or "after_fall" (broke and never came back)
+    how: str  # "from_start" (never learned), "after_fall" (broke, never came back), "held" (climbed, then pinned)
     loss: Optional[SeriesRef]
     loss_motion: Optional[Dict[str, Any]]  # first, last, spread, moves over the stretch
     partner: Optional[SeriesRef]
@@ -54,6 +54,16 @@ class StuckMetric(Detector[StuckEvent]):
     loss_moves_rel: float = 0.01
     # A fraction-valued metric at its ceiling (1.0) holding still has converged, not stuck.
     ceiling_tol: float = 1e-6
+    # Stuck after a first climb: held for at least this many evaluations and this share of the run,
+    # to the end, while the loss still moves (an accuracy at a class share for 141 epochs while the
+    # validation loss falls); a converged metric wobbles by a sample now and then over that long ...
+    held_min_evals: int = 20
+    held_min_share: float = 0.5
+    # ... and only below this level: a few-shot accuracy near its ceiling repeats by chance.
+    held_max_fraction: float = 0.9
+    # A fall below the best must span this many quanta (1/N on N samples): on a coarse grid
+    # (episodes of 20, steps of 0.05) one quantum below the best is a sample flipping.
+    min_quanta: float = 3.0
 
     def stretch(self, view: U.View) -> Optional[Tuple[int, int, str]]:
         v = view.values
@@ -77,8 +87,12 @@ class StuckMetric(Detector[StuckEvent]):
         if a > 0:
             best_before = float(np.max(v[:a]))
             gap = self.below_best_fraction if fraction else self.below_best_relative * abs(best_before)
+            gap = max(gap, self.min_quanta * U.quantum(v))
             if best_before - value >= gap:
                 return a, b, "after_fall"
+        if b == n - 1 and length >= max(self.held_min_evals, self.held_min_share * n) \
+                and (not fraction or value <= self.held_max_fraction):
+            return a, b, "held"
         return None
 
     def _loss_motion(self, loss: Optional[SeriesRef], lo_step: int, hi_step: int):
@@ -104,6 +118,9 @@ class StuckMetric(Detector[StuckEvent]):
         a, b, how = got
         loss = exp.loss_for(ref)
         motion = self._loss_motion(loss, int(view.steps[a]), int(view.end_steps[b]))
+        if how == "held" and (motion is None or not motion["moves"]):
+            # Held while nothing else moves either: converged (a decayed learning rate), not stuck.
+            return []
         if how == "from_start" and motion is not None and not motion["moves"]:
             # Metric and loss both settled after early learning: converged, not stuck.  (A loss frozen
             # from the very start is no_progress's finding.)

@@ -48,6 +48,10 @@ class NoProgress(Detector[StallEvent]):
     # An improvement this many noise units large is learning whatever its share of the level
     # (a loss offset by a constant, like a log-likelihood, improves by a small share of a big number).
     clear_k: float = 20.0
+    # A loss whose best level is this share below its start has learned, however noisy: a flat
+    # curve's lowest running median reaches it only when a point's noise is a fifth of its level,
+    # and then the noise says nothing either way (a short, noisy regression loss 0.19 -> 0.095).
+    progress_rel: float = 0.2
     # The starting level is the median of this many first evaluations ...
     start_points: int = 3
     # ... and the best level the lowest running median over this share of the run (at least
@@ -86,6 +90,15 @@ class NoProgress(Detector[StallEvent]):
         # The noise where the curve has settled (its second half): a steep start is not noise.
         settled = U.residual_noise(v[n // 2:]) if n - n // 2 >= 4 else sigma
         if significant and (improvement >= self.min_rel * abs(first) or improvement >= self.clear_k * settled):
+            return []
+        if improvement >= self.progress_rel * abs(first) and improvement > 0:
+            return []
+        partner = exp.partner(ref)
+        if ref.info.split in ("validation", "test") and improvement >= self.min_rel * abs(first) \
+                and improvement > 0 and partner is not None and U.judged(partner, ("loss",)) \
+                and not self.measure(exp, partner):
+            # A validation loss on few samples is noisy: one that improved by min_rel while its training
+            # loss clearly learns has progressed (a fine-tuning run that starts near its best).
             return []
         for m in exp.metrics_for(ref):
             mv = U.view_of(m, smooth=False).values
@@ -139,8 +152,12 @@ class Overfitting(Detector[OverfitEvent]):
 
     # The rise must last at least this many evaluations after the best: one bad epoch is noise.
     min_evals_after: int = 3
-    # The rise must exceed this many noise units of the validation loss.
+    # The rise must exceed this many noise units of the validation loss ...
     noise_k: float = 4.0
+    # ... or this many standard errors of the end level's median against the best's (a long noisy
+    # rise, 1.056 -> ~1.75 with points 0.15 apart, is certain from its level, not from one point);
+    # the best level is then also taken as the lowest running median of `end_points`.
+    level_k: float = 4.0
     # ... and give back this share of what the validation loss had learned (first minus best);
     # early stopping's "patience" wobble stays well under it.
     min_span_share: float = 0.15
@@ -164,6 +181,24 @@ class Overfitting(Detector[OverfitEvent]):
         k = max(1, min(self.end_points, v.shape[0] - after))
         return float(np.median(v[-k:]))
 
+    def _rise(self, v: np.ndarray, best_i: int, best: float, sigma: float, single: bool):
+        """(best index, best level, threshold, end level) when the curve rose clearly after best_i."""
+        n = v.shape[0]
+        if n - 1 - best_i < self.min_evals_after:
+            return None
+        span = float(v[0] - best)
+        # The end level is the median of the last third of what follows the best (at least
+        # `end_points`): a long noisy rise is measured on its level, with that median's standard error.
+        k_end = max(self.end_points, (n - 1 - best_i) // 3)
+        se = MEDIAN_SE * sigma * np.sqrt(1.0 / self.end_points + 1.0 / k_end)
+        noise_thr = min(self.noise_k * sigma, self.level_k * se) if single else self.level_k * se
+        thr = max(noise_thr, self.min_span_share * span if span > 0 else self.min_rel_best * abs(best),
+                  self.min_rel_level * abs(best))
+        end = float(np.median(v[-k_end:]))
+        if end - best < thr or thr <= 0:
+            return None
+        return best_i, best, thr, end
+
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[OverfitEvent]:
         if not U.judged(ref, ("loss",)) or ref.info.split not in ("validation", "test"):
             return []
@@ -176,26 +211,30 @@ class Overfitting(Detector[OverfitEvent]):
         n = len(view)
         if n < self.min_evals_after + 2 or len(tview) < 2:
             return []
-        best_i = int(np.argmin(v))
-        if n - 1 - best_i < self.min_evals_after:
-            return []
-        best = v[best_i]
-        span = float(v[0] - best)
         sigma = U.residual_noise(view.unsmoothed)
-        thr = max(self.noise_k * sigma, self.min_span_share * span if span > 0 else self.min_rel_best * abs(best),
-                  self.min_rel_level * abs(best))
-        end = self._end_level(v, best_i + 1)
-        if end - best < thr or thr <= 0:
+        got = self._rise(v, int(np.argmin(v)), float(np.min(v)), sigma, single=True)
+        if got is None and n >= 2 * self.end_points + self.min_evals_after:
+            # The lowest running median is the best level too: the single lowest point of a noisy
+            # curve is biased low, and a rise measured from it needs the spread of one point.
+            level = U.running_median(v, self.end_points)
+            li = int(np.argmin(level))
+            got = self._rise(v, li, float(level[li]), sigma, single=False)
+        if got is None:
             return []
+        best_i, best, thr, end = got
         post = v[best_i + 1:]
         if np.median(post[post.shape[0] // 2:]) < best + thr / 2:
             return []
-        t_best = _value_at(tview, int(view.steps[best_i]))
-        t_end = self._end_level(tview.values, 0)
-        t_sigma = U.residual_noise(tview.unsmoothed)
+        # The training loss on the validation's axis: its level over each validation interval (a
+        # per-batch loss every 50 steps against a validation every 1000, or per epoch), so the two
+        # are compared where they were measured.
+        t_agg = U.aggregate(tview, U.on_axis_of(view, tview))
+        t_best = float(t_agg[best_i])
+        t_end = self._end_level(t_agg, 0)
+        t_sigma = U.residual_noise(t_agg)
         if t_end - t_best > max(2 * t_sigma, self.train_fall_rel * abs(t_best)):
             return []  # both rising: the run diverges, which loss_divergence tells
-        t_first, t_min = float(tview.values[0]), float(np.min(tview.values))
+        t_first, t_min = float(t_agg[0]), float(np.min(t_agg))
         if t_end > t_min + self.train_near_best * max(t_first - t_min, 0.0) + 2 * t_sigma:
             return []  # training itself broke (a collapse holds its loss high): not overfitting
         fell = t_best - t_end > max(t_sigma, self.train_fall_rel * abs(t_best))
@@ -226,7 +265,3 @@ class Overfitting(Detector[OverfitEvent]):
         return make_finding(e.ref, "overfitting", "warning", view, min(e.best + 1, n - 1), n - 1, title, expl,
                             evidence, related=[e.train])
 
-
-def _value_at(view: U.View, step: int) -> float:
-    i = int(np.searchsorted(view.steps, step, side="right")) - 1
-    return float(view.values[max(i, 0)])

@@ -217,6 +217,41 @@ def step_before(view: View, i: int) -> Optional[int]:
     return int(view.end_steps[i - 1]) if i > 0 else None
 
 
+# A series whose last step is this many times smaller than its partner's, and no larger than twice its
+# point count, counts its steps in epochs while the partner counts optimizer steps.
+EPOCH_AXIS_RATIO = 5
+
+
+def on_axis_of(coarse: View, fine: View) -> np.ndarray:
+    """The coarse view's end steps on the fine view's step axis.
+
+    A validation loss logged per epoch (steps 1..E) beside a training loss logged per
+    global step (0..S) is mapped by E -> S; two series on one step axis keep their steps.
+    """
+    c = coarse.end_steps.astype(np.float64)
+    if not len(coarse) or not len(fine):
+        return c
+    c_last, f_last = float(c[-1]), float(fine.end_steps[-1])
+    if len(coarse) >= 2 and 0 < c_last * EPOCH_AXIS_RATIO < f_last and c_last <= 2 * len(coarse):
+        return c * (f_last / c_last)
+    return c
+
+
+def aggregate(fine: View, at: np.ndarray) -> np.ndarray:
+    """The fine view's level over each interval (at[i-1], at[i]]: the median of its raw points
+    there, or its last point at or before at[i] when the interval holds none (a finer grid
+    on the other side).  Compares a per-batch training loss with a per-epoch validation loss."""
+    steps, raw = fine.end_steps, fine.unsmoothed
+    out = np.empty(at.shape[0], dtype=np.float64)
+    lo = -np.inf
+    for i, hi in enumerate(at):
+        a = int(np.searchsorted(steps, lo, side="right"))
+        b = int(np.searchsorted(steps, hi, side="right"))
+        out[i] = float(np.median(raw[a:b])) if b > a else float(raw[max(b - 1, 0)])
+        lo = hi
+    return out
+
+
 def align(a_steps: np.ndarray, a_vals: np.ndarray, b_steps: np.ndarray, b_vals: np.ndarray):
     """Points of two series logged at the same steps."""
     common, ia, ib = np.intersect1d(a_steps, b_steps, return_indices=True)
@@ -358,8 +393,15 @@ class DivergenceTest:
         # Without enough healthy points, the whole curve's noise: inflated by the climb, so cautious.
         sigma = residual_noise(raw[:best_i + 1] if healthy_noise else raw)
         learned = span >= self.learned_share * abs(best)
-        thr = max(self.noise_k * sigma, self.min_span_share * span,
-                  min(self.rel_best * abs(best), self.rel_span * span) if learned else self.rel_best * abs(best))
+        if float(np.min(v)) < 0.0 < float(np.max(v)):
+            # A loss that crosses zero (an energy, a log-likelihood offset) has no level to double:
+            # only giving back what it learned counts, and one that learned nothing has not diverged.
+            if span <= 0:
+                return None
+            thr = max(self.noise_k * sigma, self.rel_span * span)
+        else:
+            thr = max(self.noise_k * sigma, self.min_span_share * span,
+                      min(self.rel_best * abs(best), self.rel_span * span) if learned else self.rel_best * abs(best))
         if thr <= 0:
             return None
         after = v[best_i + 1:]

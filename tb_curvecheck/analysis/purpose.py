@@ -1,0 +1,139 @@
+"""Trend findings judged by what a series is for (`TagInfo.purpose`).
+
+A component of the objective (weight decay, an RL value loss, a YOLO objectness
+head, a domain-adversarial loss) or a side-task metric (a domain classifier's
+accuracy, precision beside mAP) may rise, fall or hold by design.  Its trend
+findings stand only when the objective or the task metric agrees; and a run
+whose task metric clearly improved (reward rising, mAP rising) has learned, so
+none of its losses "did not improve" or "diverged".
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import List, Optional
+
+import numpy as np
+
+from ..detectors import stats as U
+from ..model import Experiment, Finding, SeriesRef, at_or_above
+
+# Kinds that judge a trend over the run.
+TREND_KINDS = ("no_progress", "loss_divergence", "overfitting")
+# Kinds that say a metric broke; on a side-task metric they need the task metric to agree.
+METRIC_KINDS = ("metric_collapse", "stuck_metric", "low_margin", "oscillation")
+# A loss that climbed this many times above the highest value it had ever logged before the climb
+# has blown up whatever its purpose (an RL value loss 20 -> 1.2 -> 8e8): a value loss growing with
+# the returns, from near zero, climbs one or two orders of magnitude over its own early noise, not three.
+BLOWUP_FACTOR = 1000.0
+# A 0-1 task metric that gained less than this (five points of accuracy) has not shown that the run
+# learns, however steady the gain.
+FRACTION_GAIN = 0.05
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskTrend:
+    """A task metric's start, best and end levels (higher is better)."""
+
+    start: float
+    best: float
+    end: float
+    sigma: float
+    k_start: int
+    k: int
+    fraction: bool
+
+    def _se(self) -> float:
+        # Standard error of the difference of two medians (1.25 sigma / sqrt(k) each).
+        return 1.2533 * self.sigma * float(np.sqrt(1.0 / self.k_start + 1.0 / self.k))
+
+    def improved(self, noise_k: float = 3.0) -> bool:
+        """Gained beyond its noise (and, for a 0-1 metric, by at least FRACTION_GAIN), and kept
+        most of the gain to the end."""
+        gain = self.end - self.start
+        floor = FRACTION_GAIN if self.fraction else 0.0
+        return gain > max(noise_k * self._se(), floor, 1e-12) and \
+            self.end >= self.best - 0.5 * (self.best - self.start)
+
+    def fell(self, noise_k: float = 3.0) -> bool:
+        """Ends clearly below its best level."""
+        drop = self.best - self.end
+        return drop > max(noise_k * self._se(), 0.25 * max(self.best - self.start, 0.0), 1e-12)
+
+
+def task_trend(ref: SeriesRef) -> Optional[TaskTrend]:
+    """Levels of a task metric: the median of its first points, of its last fifth (at least 3
+    points), and its best running median of that width."""
+    v = U.view_of(ref, smooth=False).values
+    n = v.shape[0]
+    if n < 4:
+        return None
+    k = max(min(3, n // 2), n // 5)
+    sign = -1.0 if ref.info.role == "metric_down" else 1.0
+    v = sign * v
+    start = float(np.median(v[:min(3, n // 2)]))
+    end = float(np.median(v[-k:]))
+    best = float(np.max(U.running_median(v, k | 1)))
+    sigma = U.residual_noise(v)
+    return TaskTrend(start, max(best, start, end), end, sigma, min(3, n // 2), k, U.is_fraction(v))
+
+
+def _tasks(exp: Experiment) -> List[SeriesRef]:
+    return [s for s in exp.scalars if s.info.purpose == "task"]
+
+
+def _overlaps(a: Finding, b: Finding) -> bool:
+    return a.start_step <= b.end_step and b.start_step <= a.end_step
+
+
+def _blew_up(exp: Experiment, f: Finding) -> bool:
+    if f.kind != "loss_divergence":
+        return False
+    for s in exp.scalars:
+        if (s.run, s.tag) == (f.run, f.tag):
+            steps, v = U.finite_points(s)
+            before, after = np.abs(v[steps < f.start_step]), np.abs(v[steps >= f.start_step])
+            return bool(before.size and after.size and
+                        float(after.max()) >= BLOWUP_FACTOR * max(float(before.max()), 1e-12))
+    return False
+
+
+def gate(exp: Experiment, findings: List[Finding]) -> List[Finding]:
+    """`findings` without the trend findings of series whose purpose says the trend is by design."""
+    info = {(s.run, s.tag): s.info for s in exp.scalars}
+    trends = {(s.run, s.tag): task_trend(s) for s in _tasks(exp)}
+    trends = {k: t for k, t in trends.items() if t is not None}
+    loud = [f for f in findings if at_or_above(f.severity, "warning")]
+    task_fell = any(t.fell() for t in trends.values())
+    task_broke = any((f.run, f.tag) in trends and f.kind in METRIC_KINDS for f in loud)
+    # Learned, and kept it: a metric that rose and then collapsed says the run broke.
+    task_improved = any(t.improved() for t in trends.values()) and not task_fell and not task_broke
+
+    def purpose(f: Finding) -> Optional[str]:
+        i = info.get((f.run, f.tag))
+        return i.purpose if i is not None else None
+
+    def objective_agrees(f: Finding) -> bool:
+        return any(purpose(g) == "objective" and g.kind in TREND_KINDS and _overlaps(f, g) for g in loud)
+
+    def task_agrees(f: Finding) -> bool:
+        return any(purpose(g) == "task" and g.kind in METRIC_KINDS + ("metric_collapse",) for g in loud)
+
+    out = []
+    for f in findings:
+        p = purpose(f)
+        if f.kind in ("no_progress", "loss_divergence") and info.get((f.run, f.tag)) is not None \
+                and info[(f.run, f.tag)].role == "loss" and task_improved and not _blew_up(exp, f):
+            continue
+        if p == "component" and f.kind in TREND_KINDS and not _blew_up(exp, f):
+            if f.kind == "no_progress":
+                # A component's level says nothing about learning (an RL policy loss hovers by
+                # design): only the objective stalling too makes it part of the story.
+                agrees = objective_agrees(f)
+            else:
+                agrees = objective_agrees(f) or task_fell or task_agrees(f)
+            if not agrees:
+                continue
+        if p == "auxiliary" and f.kind in METRIC_KINDS and not task_agrees(f):
+            continue
+        out.append(f)
+    return out

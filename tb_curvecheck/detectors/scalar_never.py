@@ -1,0 +1,210 @@
+"""`never_learned`: a run whose loss and metrics never moved, or that sits at chance.
+
+Three signatures, each exact enough to name what the model does:
+
+- frozen: the loss and the metrics of its split hold the same value at every
+  evaluation (every layer frozen, a learning rate of zero, no trainable weights);
+- chance level: a cross-entropy pinned at ln C (0.6931 for two classes, 1.0986
+  for three, 2.3026 for ten) with an accuracy that never rose above where it
+  started, at 1/C or at one class's share: the model outputs the prior for every input;
+- absurd scale: a loss of a million or more with an accuracy that never rose:
+  broken whatever its trend;
+- a reinforcement-learning return held at its lowest value for most of the run
+  and at the end: the agent never reached a reward.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import List, Optional
+
+import numpy as np
+
+from ..model import Experiment, Finding, SeriesRef
+from . import stats as U
+from .base import Detector
+from .wording import capital, fmt, make_finding, short
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class NeverEvent:
+    ref: SeriesRef
+    view: U.View
+    how: str  # "frozen", "chance", "absurd", "reward"
+    level: float  # the loss's (or reward's) level over the judged stretch
+    metric: Optional[SeriesRef]
+    metric_level: Optional[float]
+    classes: Optional[int]  # C of the ln C matched
+    share: float  # share of evaluations judged (reward: share at its lowest value)
+    zero_lr: bool  # a logged learning rate that is exactly zero throughout
+
+
+@dataclasses.dataclass(frozen=True)
+class NeverLearned(Detector[NeverEvent]):
+    name = "never_learned"
+    kinds = ("never_learned",)
+
+    # Fewer evaluations cannot tell "did not move" from "had no time to": Iris's 7 epochs can.
+    min_points: int = 5
+    # "Did not move": every value within this share of the level (float32 keeps ~7 digits, and
+    # a model that trains moves its loss by far more than 0.01 % between evaluations).
+    frozen_rel: float = 1e-4
+    # ln C matched within this share above it: a softmax a little off uniform sits just above ln C
+    # (Iris's 1.13 against ln 3 = 1.0986) ...
+    chance_tol: float = 0.05
+    # ... and this share below it: a model that learned anything, or learned an uneven class prior
+    # (entropy below ln C), sits lower; the prior of a near-balanced set is within it.
+    chance_below: float = 0.02
+    # Class counts tried for ln C.
+    max_classes: int = 1000
+    # An accuracy "never rose": its best running median is within this of where it started.
+    metric_learned: float = 0.05
+    # ... and it sits within this of 1/C (or holds one value: the majority class's share).
+    chance_metric_tol: float = 0.03
+    # A loss this large is no loss of a working model (log-losses are O(1)-O(10), MSE on
+    # standardised targets O(1)); with an accuracy that never rose, the run is broken.
+    absurd_level: float = 1e6
+    # The chance and absurd levels are judged over the last share of the run (after warm-up).
+    tail_share: float = 0.5
+    # A return held at its lowest value for this share of the summaries, and at the end.
+    reward_share: float = 2.0 / 3.0
+    reward_min_points: int = 8
+
+    def measure(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        if ref.info.role == "loss" and ref.info.purpose in ("objective", None) \
+                and ref.info.granularity != "batch":
+            return self._loss(exp, ref)
+        if ref.info.purpose == "task" and ref.info.role == "other":
+            return self._reward(exp, ref)
+        return []
+
+    def _metric(self, exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
+        hits = [m for m in exp.metrics_for(ref) if m.info.quantity == "accuracy"]
+        if not hits:
+            hits = [m for m in exp.find(quantity="accuracy", split=ref.info.split)
+                    if m.info.granularity != "batch"]
+        return hits[0] if hits else None
+
+    def _zero_lr(self, exp: Experiment) -> bool:
+        lrs = exp.find(role="learning_rate")
+        return bool(lrs) and all(len(s.series) and np.all(s.series.values == 0.0) for s in lrs)
+
+    def _metric_never_rose(self, mv: np.ndarray) -> bool:
+        k = max(1, min(3, mv.shape[0] // 2))
+        start = float(np.median(mv[:k]))
+        best = float(np.max(U.running_median(mv, 3))) if mv.shape[0] >= 3 else float(np.max(mv))
+        return best - start < self.metric_learned
+
+    def _loss(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        n = len(view)
+        if n < self.min_points:
+            return []
+        metric = self._metric(exp, ref)
+        mv = U.view_of(metric, smooth=False).values if metric is not None else None
+        if mv is not None and mv.shape[0] < 2:
+            metric, mv = None, None
+        level = float(np.median(v))
+        zero_lr = self._zero_lr(exp)
+        if float(np.ptp(v)) <= max(U.SAME_VALUE_ATOL, self.frozen_rel * abs(level)):
+            if mv is None or float(np.ptp(mv)) <= max(U.SAME_VALUE_ATOL, self.frozen_rel * abs(float(mv[0]))):
+                return [NeverEvent(ref, view, "frozen", level, metric,
+                                   float(mv[-1]) if mv is not None else None, None, 1.0, zero_lr)]
+        if mv is None or not U.is_fraction(mv) or not self._metric_never_rose(mv):
+            return []
+        tail = v[U.warmup(n):][-max(2, int(self.tail_share * n)):]
+        mtail = mv[-max(2, int(self.tail_share * mv.shape[0])):]
+        tail_level, m_level = float(np.median(tail)), float(np.median(mtail))
+        if tail_level >= self.absurd_level and float(np.min(v)) >= self.absurd_level:
+            return [NeverEvent(ref, view, "absurd", tail_level, metric, m_level, None, 1.0, zero_lr)]
+        c = self._classes(tail_level)
+        if c is None or float(np.min(U.running_median(v, 3))) < math.log(c) * (1 - self.chance_below):
+            return []
+        pinned = float(np.ptp(mtail)) <= max(U.SAME_VALUE_ATOL, U.SAME_VALUE_RTOL * abs(m_level))
+        if abs(m_level - 1.0 / c) > self.chance_metric_tol and not pinned:
+            return []
+        return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr)]
+
+    def _classes(self, level: float) -> Optional[int]:
+        if not 0 < level <= math.log(self.max_classes) * (1 + self.chance_tol):
+            return None
+        c = int(round(math.exp(level)))
+        best = None
+        for cand in (c - 1, c, c + 1):
+            if not 2 <= cand <= self.max_classes:
+                continue
+            lo, hi = math.log(cand) * (1 - self.chance_below), math.log(cand) * (1 + self.chance_tol)
+            if 2 <= cand <= self.max_classes and lo <= level <= hi:
+                if best is None or abs(level - math.log(cand)) < abs(level - math.log(best)):
+                    best = cand
+        return best
+
+    def _reward(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        n = len(view)
+        if n < self.reward_min_points:
+            return []
+        low = float(np.min(v))
+        at_low = U.same(v, np.full_like(v, low))
+        share = float(np.mean(at_low))
+        if share < self.reward_share or not at_low[-1] or not at_low[0]:
+            return []
+        return [NeverEvent(ref, view, "reward", low, None, None, None, share, self._zero_lr(exp))]
+
+    def describe(self, e: NeverEvent) -> Finding:
+        view, n = e.view, len(e.view)
+        # A return's tag reads better than its canonical quantity ("Environment/Cumulative Reward").
+        name = e.ref.tag if e.how == "reward" else short(e.ref)
+        m = short(e.metric) if e.metric is not None else None
+        lr = (" The logged learning rate is exactly 0 throughout: nothing can change."
+              if e.zero_lr else "")
+        if e.how == "frozen":
+            title = "%s never moved: %s at every one of %d evaluations%s" % (
+                name, fmt(e.level), n, " and %s held %s" % (m, fmt(e.metric_level)) if m else "")
+            expl = ("%s holds %s at every evaluation%s: the weights are not being updated at all. "
+                    "Typical causes: every layer frozen (`trainable=False` on the whole model or a base model "
+                    "that holds all the weights), a learning rate of zero, an optimizer given no variables, or "
+                    "gradients that are zero everywhere (a stop-gradient, a detached output).%s Check the "
+                    "number of trainable parameters (model.summary()) and that one training step changes a "
+                    "weight." % (capital(name), fmt(e.level),
+                                 ", and %s holds %s" % (m, fmt(e.metric_level)) if m else "", lr))
+        elif e.how == "chance":
+            c = e.classes or 2
+            title = "%s pinned at %s = ln %d with %s at %s: the model outputs the prior for every input" % (
+                name, fmt(e.level), c, m, fmt(e.metric_level))
+            expl = ("%s sits at %s, the cross-entropy of predicting 1/%d for each of %d classes (ln %d = %.4f), "
+                    "and %s never rose from %s, %s: the network ignores its input and outputs the class "
+                    "prior. Common causes: labels shuffled apart from their inputs, inputs that are constant "
+                    "or all zero after preprocessing, a learning rate so small (or so large) that the output "
+                    "layer only learns the bias, dead units before the output, or a final activation that does "
+                    "not match the loss (softmax twice, logits into a loss expecting probabilities).%s "
+                    "Overfit one batch: if the loss cannot go below ln %d, the model or the data pipeline is "
+                    "broken." % (capital(name), fmt(e.level), c, c, c, math.log(c), m, fmt(e.metric_level),
+                                 "1/%d" % c if abs((e.metric_level or 0) - 1.0 / c) <= self.chance_metric_tol
+                                 else "the share of one class", lr, c))
+        elif e.how == "absurd":
+            title = "%s at %s (a million or more) with %s never above %s: the run is broken" % (
+                name, fmt(e.level), m, fmt(e.metric_level))
+            expl = ("%s sits at %s over the last part of the run while %s never rose (%s): no working model "
+                    "has a loss of that scale, whatever its trend. Look for unnormalised targets or inputs "
+                    "(pixel values 0-255, raw prices), a loss summed instead of averaged over a huge batch, "
+                    "logits exploding from a learning rate far too high, or a loss given probabilities where it "
+                    "expects logits.%s" % (capital(name), fmt(e.level), m, fmt(e.metric_level), lr))
+        else:
+            title = "%s held at %s in %d of %d summaries, first and last: the agent never reached a reward" % (
+                name, fmt(e.level), int(round(e.share * n)), n)
+            expl = ("%s is exactly %s, its lowest value, in %.0f %% of the summaries, including the first and the "
+                    "last: the agent almost never reaches the goal, so it has nothing to learn from. Make the "
+                    "task reachable first (shorter episodes, a denser or shaped reward, a curriculum, more "
+                    "exploration: entropy bonus, curiosity), and check that the reward is given at all.%s"
+                    % (capital(name), fmt(e.level), 100 * e.share, lr))
+        evidence = {"how": e.how, "level": e.level, "points": n, "zero_learning_rate": e.zero_lr}
+        if e.metric_level is not None:
+            evidence["metric_level"] = e.metric_level
+        if e.classes:
+            evidence.update(classes=e.classes, ln_classes=math.log(e.classes))
+        severity = "warning" if e.how == "reward" else "error"
+        return make_finding(e.ref, "never_learned", severity, view, 0, n - 1, title, expl, evidence,
+                            related=[e.metric] if e.metric is not None else [])

@@ -287,15 +287,12 @@ def test_keras_model_with_every_layer_frozen_never_learned_with_identical_weight
 
 def test_never_learned_reads_any_loss_level_without_failing():
     # Levels far beyond any ln C (a blown-up loss with an accuracy that never rose), at zero, negative.
-    from types import SimpleNamespace
-
-    from tb_curvecheck.model import ScalarSeries
+    from tb_curvecheck.model import LogData, ScalarSeries
 
     for level in (1e300, 5e3, 0.0, -3.0):
         loss = ScalarSeries.from_points(range(10), [level * (1 + 0.01 * (i % 2)) for i in range(10)])
         acc = ScalarSeries.from_points(range(10), [0.33] * 10)
-        data = SimpleNamespace(scalars={".": {"train/loss": loss, "train/accuracy": acc}}, histograms={},
-                               notes=[], run_errors={})
+        data = LogData(scalars={".": {"train/loss": loss, "train/accuracy": acc}})
         result = pipeline.analyze(data)
         assert result.run_errors == {}, (level, result.run_errors)
     # A negative loss (-3 +- 1 %) has no ln C to sit at, and it moves: not never_learned.

@@ -30,10 +30,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-try:
-    from corpus import CACHE_DIR, Case, Expect, read_logdir
-except ImportError:  # imported as benchmarks.corpus_histogram (from the tests)
-    from benchmarks.corpus import CACHE_DIR, Case, Expect, read_logdir
+from benchmarks.corpus import CACHE_DIR, Case, Expect, read_logdir
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

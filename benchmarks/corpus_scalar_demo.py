@@ -13,7 +13,7 @@ import subprocess
 import sys
 from typing import List
 
-from corpus import CACHE_DIR, Case, Expect, read_logdir
+from benchmarks.corpus import CACHE_DIR, Case, Expect, read_logdir
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)

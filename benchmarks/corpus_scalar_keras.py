@@ -21,7 +21,7 @@ import subprocess
 import sys
 from typing import List
 
-from corpus import CACHE_DIR, Case, read_logdir
+from benchmarks.corpus import CACHE_DIR, Case, read_logdir
 
 LOGDIR = os.path.join(CACHE_DIR, "keras_traps")
 RUNS = ("trap_dropout", "trap_percent", "trap_negative_loss", "trap_lr_decay", "trap_batch_means",

@@ -15,7 +15,7 @@ from typing import List
 
 from tb_curvecheck.model import TagInfo
 
-from corpus import Case, Expect, series
+from benchmarks.corpus import Case, Expect, series
 
 POST_002 = {
     # Epoch 6/50, last six progress-bar updates (samples seen, running loss, running acc).

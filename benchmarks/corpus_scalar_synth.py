@@ -15,7 +15,7 @@ from typing import Dict, List, Tuple
 
 import numpy as np
 
-from corpus import Case, Expect, series
+from benchmarks.corpus import Case, Expect, series
 
 # The thresholds were calibrated on this seed; CURVECHECK_SYNTH_SEED draws a fresh, held-out corpus.
 SEED = int(os.environ.get("CURVECHECK_SYNTH_SEED", "20240605"))

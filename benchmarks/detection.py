@@ -36,13 +36,12 @@ from typing import Dict, Iterable, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-for p in (ROOT, HERE):
-    if p not in sys.path:
-        sys.path.insert(0, p)
+if ROOT not in sys.path:  # run as a script: the repository root holds the packages
+    sys.path.insert(0, ROOT)
 
 from tb_curvecheck.model import EV_CORROBORATING, KINDS, Finding, at_or_above  # noqa: E402
 
-from corpus import Case  # noqa: E402
+from benchmarks.corpus import Case  # noqa: E402
 
 
 def corpus_modules() -> List[str]:
@@ -75,7 +74,7 @@ def collect_cases(log=print, corpus=None) -> List[Case]:
     for name in corpus_modules():
         if corpus and corpus not in name:
             continue
-        mod = importlib.import_module(name)
+        mod = importlib.import_module("benchmarks." + name)
         if not hasattr(mod, "cases"):
             continue
         t0 = time.time()
@@ -259,7 +258,7 @@ def print_realworld(which: str, detectors=None) -> None:
     writer (tallies only: `python benchmarks/realworld.py` lists every false alarm and miss)."""
     import logging
 
-    import realworld as rw
+    from benchmarks import realworld as rw
 
     logging.disable(logging.WARNING)
     manifest = rw.load_manifest()

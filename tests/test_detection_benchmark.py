@@ -2,18 +2,11 @@
 replays and the seeded synthetic families) hold the issue's bar: recall >= 0.95
 per kind and no warning or error on any healthy case.  (The demo and the
 real-training corpora train networks; `python benchmarks/detection.py` runs them.)"""
-import os
-import sys
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-
-import corpus_scalar_posts  # noqa: E402
-import corpus_scalar_synth  # noqa: E402
-import detection  # noqa: E402
-from corpus import Case, Expect, series  # noqa: E402
+from benchmarks import corpus_scalar_posts, corpus_scalar_synth, detection
+from benchmarks.corpus import Case, Expect, series
 
 
 def test_evaluate_counts_detections_misses_and_false_alarms():
@@ -88,7 +81,7 @@ def test_benchmark_prints_rates_per_corpus_and_writer_and_scores_real_runs_with_
     out = capsys.readouterr().out
     # The healthy Keras case collapses (a false alarm), the plain one is caught.
     assert "keras" in out and "1/1 = 1.000" in out and "plain_tags" in out
-    import realworld as rw
+    from benchmarks import realworld as rw
 
     run = [r for r in rw.load_manifest()["runs"] if r["id"].endswith("ML-Project5/results/run1")][0]
     strict = DEFAULT.with_params({"never_learned.reward_share": 0.99, "reward_collapse.gave_back": 10.0})

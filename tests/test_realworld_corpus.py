@@ -8,17 +8,11 @@ what today's detectors find on the corpus: that is the benchmark's report.
 import hashlib
 import os
 import re
-import sys
 
 import numpy as np
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BENCH = os.path.join(os.path.dirname(HERE), "benchmarks")
-if BENCH not in sys.path:
-    sys.path.insert(0, BENCH)
-
-import realworld as rw  # noqa: E402
+from benchmarks import realworld as rw
 
 from tb_curvecheck import reading  # noqa: E402
 from tb_curvecheck.model import KINDS, Finding  # noqa: E402

@@ -1,14 +1,9 @@
 """The numbers printed in posts 002, 003 and 004, replayed as series: each yields
 its kinds at the right steps, with the post's story in the words."""
-import os
-import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
-
-from corpus_scalar_posts import (  # noqa: E402
+from benchmarks.corpus_scalar_posts import (
     ACC_T, ACC_V, BACC, BLOSS, LOSS_T, LOSS_V, POST_002, POST_003, POST_004, post002_batch_steps)
 
 from tb_curvecheck.analysis import corroborate  # noqa: E402

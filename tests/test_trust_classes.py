@@ -5,17 +5,11 @@ Each test asserts the mechanism (which purpose a series got, which kind and why)
 tolerances, not one file's numbers."""
 import math
 import os
-import sys
 
 import numpy as np
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-BENCH = os.path.join(os.path.dirname(HERE), "benchmarks")
-if BENCH not in sys.path:
-    sys.path.insert(0, BENCH)
-
-import realworld as rw  # noqa: E402
+from benchmarks import realworld as rw
 
 from tb_curvecheck.analysis import grouping, pipeline  # noqa: E402
 from tb_curvecheck.model import at_or_above  # noqa: E402

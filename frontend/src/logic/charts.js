@@ -5,7 +5,9 @@
 // over many tags), because `tags` answers without analysing (it is fast and
 // cached apart from the findings), so only the tab holds both answers.
 
-import { chartForFinding, histogramChartId, groupTags } from './findings.js';
+import {
+  chartForFindingIn, chartIndex, histogramChartId, groupTags,
+} from './findings.js';
 
 // A grouped finding can cover dozens of tags; past this many lines a chart
 // is unreadable, so the rest are named under it instead.
@@ -60,6 +62,25 @@ export function contextSeriesFor(runs, tagInfo, experiments) {
 }
 
 /**
+ * A line's legend name: its run, or, when the chart holds more than one line
+ * of that run (its train and validation tags side by side), `run/train` and
+ * `run/validation` as TensorBoard names such runs, else `run · tag`.
+ */
+export function seriesLabel(s, series) {
+  let same = 0;
+  for (const x of series) if (x.run === s.run) same += 1;
+  if (same < 2) return s.run;
+  return s.split ? `${s.run}/${s.split}` : `${s.run} · ${s.tag}`;
+}
+
+/** How a split's line is drawn: train solid, validation dashed, test dotted (uPlot `dash`). */
+export function splitDash(split) {
+  if (split === 'validation') return [6, 4];
+  if (split === 'test') return [2, 3];
+  return null;
+}
+
+/**
  * @param {{scalarCharts: object[], findings: object[], experiments: object[], tagInfo: object}} data
  *   `scalarCharts` and `tagInfo` are the `tags` answer's `charts` and `runs`.
  * @returns {object[]} chart specs: {id, kind, experiment, title, subtitle, series, context, ...}
@@ -74,13 +95,16 @@ export function planCharts({ scalarCharts, findings, experiments, tagInfo }) {
       experiment: c.experiment,
       title: c.title,
       subtitle: c.experiment && c.experiment !== '.' ? c.experiment : '',
-      series: c.series.map((s) => ({ ...s, label: s.run })),
+      series: c.series.map((s) => ({ ...s, label: seriesLabel(s, c.series) })),
       context: ownLr ? [] : contextSeriesFor(runs, tagInfo, experiments),
     };
   });
   const seen = new Set(out.map((c) => c.id));
+  // The server's charts, indexed once: the charts added below are found by
+  // their own id, the same for every finding on them.
+  const planned = chartIndex(out.slice());
   for (const f of findings) {
-    if (chartForFinding(f, out) !== histogramChartId(f)) continue;
+    if (chartForFindingIn(f, planned) !== histogramChartId(f)) continue;
     const id = histogramChartId(f);
     if (seen.has(id)) continue;
     seen.add(id);

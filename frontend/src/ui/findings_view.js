@@ -43,6 +43,10 @@ export class FindingsView {
     const scrollTop = this.el.scrollTop;
     clear(this.el);
 
+    if (store.sweepMode() && !store.state.open) {
+      this.el.appendChild(h('p', { class: 'cc-empty-sub cc-open-hint', text: 'Open a run in the table to see its findings and charts.' }));
+      return;
+    }
     const visible = store.visibleFindings();
     const failed = store.runs.filter((r) => r.status === 'failed' && store.runVisible(r.run));
     if (!store.findings.length && !failed.length) {

@@ -84,8 +84,8 @@ def _curves(i: int, steps: int, kind):
     return dict(zip(TAGS, (loss, val_loss, acc, val_acc, lr, grad, wnorm, top5, val_top5, etime)))
 
 
-def write_sweep(root: str, runs: int = 1000, steps: int = 100) -> list:
-    """Writes `runs` runs of len(TAGS) scalar tags x `steps` steps under
+def write_sweep(root: str, runs: int = 1000, steps: int = 100, tags=TAGS) -> list:
+    """Writes `runs` runs of len(tags) scalar tags (of TAGS) x `steps` steps under
     `root` (one event file each, all tags of a step in one Event, through
     TensorBoard's own RecordWriter and protos); returns the run names."""
     from tensorboard.compat.proto import event_pb2, summary_pb2
@@ -103,7 +103,7 @@ def write_sweep(root: str, runs: int = 1000, steps: int = 100) -> list:
             w = RecordWriter(f)
             w.write(event_pb2.Event(wall_time=1.7e9, step=0, file_version="brain.Event:2").SerializeToString())
             for s in range(steps):
-                values = [summary_pb2.Summary.Value(tag=tag, simple_value=float(curves[tag][s])) for tag in TAGS]
+                values = [summary_pb2.Summary.Value(tag=tag, simple_value=float(curves[tag][s])) for tag in tags]
                 ev = event_pb2.Event(wall_time=1.7e9 + i + s * 0.01, step=s,
                                      summary=summary_pb2.Summary(value=values))
                 w.write(ev.SerializeToString())

@@ -107,12 +107,15 @@ export function rankName(rank) {
   return Object.keys(SEVERITY_RANK).find((k) => SEVERITY_RANK[k] === rank) || 'none';
 }
 
+// Names and text values compare as people read them: seed=2 before seed=10.
+const collator = new Intl.Collator(undefined, { numeric: true });
+
 function compareValues(a, b) {
   const an = typeof a === 'number';
   const bn = typeof b === 'number';
   if (an && bn) return a - b;
   if (an !== bn) return an ? -1 : 1; // numbers before text
-  return String(a).localeCompare(String(b), undefined, { numeric: true });
+  return collator.compare(String(a), String(b));
 }
 
 /** The column a sort key names, and its direction: '-last_step' -> {column: 'last_step', desc: true}. */
@@ -159,7 +162,7 @@ export function sortRows(entries, sort) {
       if (c) return desc ? -c : c;
     }
     return (a.e.rank - b.e.rank) || (b.e.shown - a.e.shown)
-      || a.e.row.run.localeCompare(b.e.row.run, undefined, { numeric: true });
+      || collator.compare(a.e.row.run, b.e.row.run);
   });
   return keyed.map((k) => k.e);
 }

@@ -1,6 +1,7 @@
 """The CurveCheck tab on a 1,000-run sweep, in a real browser.
 
-    python benchmarks/tab_sweep.py [RUNS]   # default 1000 runs x 10 tags x 100 steps
+    python benchmarks/tab_sweep.py [RUNS] [--screenshot PNG] [--preview-sweep]
+                                            # default 1000 runs x 10 tags x 100 steps
 
 Writes the sweep with TensorBoard's own record writer (seconds, no
 training), starts `tensorboard` with the plugin, waits until the findings
@@ -128,16 +129,132 @@ def wait_analysed(base: str, runs: int, timeout_s: float = 900):
         time.sleep(1.0)
 
 
+# In the page: from the next key or pointer press (or input event) until the
+# overview's row count is written, and until the frame after it.
+MEASURE_JS = """() => {
+  window.__ccAnswer = null;
+  const ov = document.querySelector('.cc-overview');
+  let t0 = null;
+  const start = () => { if (t0 === null) t0 = performance.now(); };
+  for (const type of ['keydown', 'pointerdown', 'input']) document.addEventListener(type, start, { capture: true, once: true });
+  const mo = new MutationObserver(() => {
+    if (t0 === null) return;
+    const dom = performance.now() - t0;
+    mo.disconnect();
+    requestAnimationFrame(() => setTimeout(() => {
+      window.__ccAnswer = { dom, painted: performance.now() - t0, rows: Number(ov.dataset.rows) };
+    }, 0));
+  });
+  mo.observe(ov, { attributes: true, attributeFilter: ['data-rows'] });
+}"""
+
+
+def measured(frame, action):
+    frame.evaluate(MEASURE_JS)
+    action()
+    frame.wait_for_function("window.__ccAnswer !== null", timeout=60000)
+    return frame.evaluate("window.__ccAnswer")
+
+
+def with_sweep_preview(body):
+    """The findings answer with `hparams` and `sweep` as the server is to
+    send them, computed here by the plugin's own analysis.sweep from the run
+    names: only for a look at the overview before the server sends them."""
+    from tb_curvecheck.analysis import sweep
+
+    runs = [r["run"] for r in body["runs"]]
+    hparams = sweep.sweep_hparams(runs, {})
+    kinds = {r: set() for r in runs}
+    for f in body["findings"]:
+        kinds[f["run"]].add(f["kind"])
+    body = dict(body, hparams=hparams, sweep=sweep.separate(hparams, kinds).to_json())
+    return body
+
+
+def measure(logdir: str, runs: int, shot: str = "", preview: bool = False) -> None:
+    from playwright.sync_api import sync_playwright
+    from demo.tbprocess import tensorboard_process
+
+    os.makedirs(os.path.join(HERE, "out"), exist_ok=True)
+    log_path = os.path.join(HERE, "out", "tab_sweep_tensorboard.log")
+    t0 = time.monotonic()
+    with tensorboard_process(logdir, log_path) as (base, _):
+        body = wait_analysed(base, runs)
+        print("findings for %d runs after %.1f s (cold, from start): %s"
+              % (len(body["runs"]), time.monotonic() - t0, body["summary"]), flush=True)
+        t1 = time.monotonic()
+        _get(base + "/data/plugin/curvecheck/findings")
+        print("warm findings request %.0f ms" % ((time.monotonic() - t1) * 1000), flush=True)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 960})
+            if preview:
+                answer = json.dumps(with_sweep_preview(_get(base + "/data/plugin/curvecheck/findings")))
+                page.route("**/data/plugin/curvecheck/findings*",
+                           lambda route: route.fulfill(status=200, content_type="application/json", body=answer))
+            t2 = time.monotonic()
+            page.goto(base + "/#curvecheck")
+            frame = None
+            while frame is None:
+                frame = next((f for f in page.frames if "plugin_entry" in f.url), None)
+                page.wait_for_timeout(20)
+            frame.wait_for_selector(".cc-app[data-first-rows-ms]", timeout=600000)
+            print("navigation -> first rows %.2f s (tab module start -> rows %s ms; goal: 2 s from opening the tab)"
+                  % (time.monotonic() - t2, frame.locator(".cc-app").get_attribute("data-first-rows-ms")), flush=True)
+            print("DOM elements: %d (%d row elements for %s rows)" % (
+                frame.evaluate("document.getElementsByTagName('*').length"),
+                frame.locator(".cc-sweep-row:not([hidden])").count(),
+                frame.locator(".cc-overview").get_attribute("data-rows")), flush=True)
+            if shot:
+                page.screenshot(path=shot)
+                print("screenshot: %s" % shot)
+            box = frame.locator("#cc-runs")
+            box.focus()
+            keys = []
+            for ch in "seed=1":
+                keys.append(measured(frame, lambda ch=ch: box.press(ch)))
+            box.select_text()
+            cleared = measured(frame, lambda: box.press("Backspace"))
+            print("run filter keystrokes (key -> rows / -> next frame, ms; goal 100): %s; clearing: %.1f/%.1f"
+                  % (", ".join("%.1f/%.1f" % (k["dom"], k["painted"]) for k in keys),
+                     cleared["dom"], cleared["painted"]), flush=True)
+            toggles = [measured(frame, lambda: frame.locator("#cc-sev-error").click()) for _ in range(2)]
+            print("severity toggle off/on (ms; goal 100): %s"
+                  % ", ".join("%.1f/%.1f" % (t["dom"], t["painted"]) for t in toggles), flush=True)
+            kind = measured(frame, lambda: frame.locator("#cc-kind").select_option(KIND_TO_TRY))
+            print("kind filter (%s): %.1f/%.1f ms, %d rows" % (KIND_TO_TRY, kind["dom"], kind["painted"], kind["rows"]))
+            t3 = time.monotonic()
+            frame.locator(".cc-sweep-row:not([hidden]) .cc-sweep-open").first.click()
+            frame.wait_for_selector(".cc-app[data-view=run] .cc-card[data-state=drawn]", timeout=60000)
+            print("a run opened from the overview: first chart drawn after %.2f s, %d charts"
+                  % (time.monotonic() - t3, frame.locator(".cc-card").count()), flush=True)
+            if shot:
+                page.wait_for_timeout(1000)
+                page.screenshot(path=shot.replace(".png", "_run.png"))
+            browser.close()
+
+
+KIND_TO_TRY = "non_finite"
+
+
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
-    root = os.path.join(HERE, "out", "tab_sweep_%d" % runs)
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("runs", nargs="?", type=int, default=1000)
+    ap.add_argument("--screenshot", default="", help="save a screenshot of the overview here")
+    ap.add_argument("--preview-sweep", action="store_true",
+                    help="add hparams and sweep (analysis.sweep on the run names) to the findings answer in the "
+                         "browser, for servers that do not send them yet")
+    args = ap.parse_args()
+    root = os.path.join(HERE, "out", "tab_sweep_%d" % args.runs)
     if not os.path.exists(os.path.join(root, ".complete")):
         os.makedirs(root, exist_ok=True)
         t0 = time.monotonic()
-        write_sweep(root, runs)
+        write_sweep(root, args.runs)
         open(os.path.join(root, ".complete"), "w").close()
-        print("wrote %d runs in %.1f s" % (runs, time.monotonic() - t0), flush=True)
-    print("measure(%s) not written yet" % root)
+        print("wrote %d runs x %d tags x 100 steps in %.1f s" % (args.runs, len(TAGS), time.monotonic() - t0), flush=True)
+    measure(root, args.runs, args.screenshot, args.preview_sweep)
 
 
 if __name__ == "__main__":

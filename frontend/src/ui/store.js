@@ -185,10 +185,14 @@ export class Store {
     this.polling = true;
     const first = this.generation === null;
     try {
+      // The first time both answers are needed: asked together. Afterwards
+      // `tags` is asked only when the findings' generation changed.
+      const early = first ? api.tags() : null;
+      if (early) early.catch(() => {}); // its failure surfaces below, when awaited
       const res = await api.findings();
       for (const fn of this.healthListeners) fn(null, { first });
       if (res.generation !== undefined && res.generation === this.generation && this.generation !== null) return;
-      const tags = await api.tags();
+      const tags = await (early || api.tags());
       this.generation = res.generation ?? String(Date.now());
       this.findings = res.findings || [];
       this.runs = res.runs || [];

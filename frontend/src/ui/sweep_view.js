@@ -250,10 +250,11 @@ export class SweepView {
   }
 }
 
+// The server's sentence already gives the counts; without one they are spelled out.
 function separationCounts(s) {
   const parts = [];
-  if (Number.isFinite(s.with_total)) parts.push(`with it: ${s.with_matching} of ${s.with_total}`);
-  if (Number.isFinite(s.without_total)) parts.push(`without: ${s.without_matching} of ${s.without_total}`);
+  if (!s.sentence && Number.isFinite(s.with_total)) parts.push(`with it: ${s.with_matching} of ${s.with_total}`);
+  if (!s.sentence && Number.isFinite(s.without_total)) parts.push(`without: ${s.without_matching} of ${s.without_total}`);
   if (Number.isFinite(s.p_value)) parts.push(`p = ${Number(s.p_value).toPrecision(2)}`);
   return parts.length ? ` (${parts.join('; ')})` : '';
 }

@@ -34,6 +34,21 @@ export function isLearningRateTag(tag, info) {
   return LR_TAG.test(String(tag));
 }
 
+// run -> its experiment, built once per experiments list (a lookup per
+// chart would be runs x experiments at 1,000 runs).
+const experimentMaps = new WeakMap();
+
+function experimentOf(experiments) {
+  const list = experiments || [];
+  let map = experimentMaps.get(list);
+  if (!map) {
+    map = new Map();
+    for (const e of list) for (const r of e.runs) if (!map.has(r)) map.set(r, e);
+    experimentMaps.set(list, map);
+  }
+  return map;
+}
+
 /**
  * The learning-rate series to offer as an overlay on a chart of `runs`: for
  * each run, its own learning-rate tags, else (a validation run logs none) the
@@ -48,7 +63,7 @@ export function contextSeriesFor(runs, tagInfo, experiments) {
   for (const run of runs) {
     let sources = lrTags(run).map((tag) => ({ run, tag }));
     if (!sources.length) {
-      const exp = (experiments || []).find((e) => e.runs.includes(run));
+      const exp = experimentOf(experiments).get(run);
       for (const other of exp ? exp.runs : []) sources = sources.concat(lrTags(other).map((tag) => ({ run: other, tag })));
     }
     for (const s of sources) {
@@ -109,7 +124,7 @@ export function planCharts({ scalarCharts, findings, experiments, tagInfo }) {
     if (seen.has(id)) continue;
     seen.add(id);
     const stat = (f.evidence && typeof f.evidence.statistic === 'string') ? f.evidence.statistic : null;
-    const exp = experiments.find((e) => e.runs.includes(f.run));
+    const exp = experimentOf(experiments).get(f.run);
     const runTags = tagInfo[f.run] || {};
     const all = groupTags(f);
     const tags = all.slice(0, MAX_GROUP_TAGS);

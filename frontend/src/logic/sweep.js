@@ -15,6 +15,9 @@ export const SWEEP_MIN_RUNS = 20;
 
 export const KIND_ANY = '*';
 
+// Names and text values compare as people read them: seed=2 before seed=10.
+const collator = new Intl.Collator(undefined, { numeric: true });
+
 function lastStepOf(tags) {
   let last = null;
   for (const info of Object.values(tags || {})) {
@@ -35,14 +38,19 @@ export function sweepRows({ runs, findings, hparams, tagInfo }) {
     byRun.get(f.run).push(f);
   }
   const hp = hparams && typeof hparams === 'object' ? hparams : {};
-  return (runs || []).map((r) => ({
+  const rows = (runs || []).map((r) => ({
     run: r.run,
     status: r.status,
     reason: r.reason || '',
     findings: byRun.get(r.run) || [],
     lastStep: Number.isFinite(r.last_step) ? r.last_step : lastStepOf((tagInfo || {})[r.run]),
     hp: hp[r.run] && typeof hp[r.run] === 'object' ? hp[r.run] : {},
+    order: 0,
   }));
+  // Each name's place in name order, found once: every sort after a
+  // keystroke then breaks ties with a subtraction, not a string collation.
+  rows.slice().sort((a, b) => collator.compare(a.run, b.run)).forEach((r, i) => { r.order = i; });
+  return rows;
 }
 
 /** Every hyperparameter name any run has, sorted. */
@@ -107,9 +115,6 @@ export function rankName(rank) {
   return Object.keys(SEVERITY_RANK).find((k) => SEVERITY_RANK[k] === rank) || 'none';
 }
 
-// Names and text values compare as people read them: seed=2 before seed=10.
-const collator = new Intl.Collator(undefined, { numeric: true });
-
 function compareValues(a, b) {
   const an = typeof a === 'number';
   const bn = typeof b === 'number';
@@ -135,7 +140,7 @@ export function nextSort(sort, column) {
 }
 
 function columnValue(entry, column) {
-  if (column === 'run') return entry.row.run;
+  if (column === 'run') return entry.row.order;
   if (column === 'worst') return entry.rank;
   if (column === 'kinds') return entry.kinds.length ? entry.kinds.join(', ') : null;
   if (column === 'findings') return entry.shown;
@@ -162,7 +167,7 @@ export function sortRows(entries, sort) {
       if (c) return desc ? -c : c;
     }
     return (a.e.rank - b.e.rank) || (b.e.shown - a.e.shown)
-      || collator.compare(a.e.row.run, b.e.row.run);
+      || (a.e.row.order - b.e.row.order);
   });
   return keyed.map((k) => k.e);
 }

@@ -128,7 +128,8 @@ export class App {
     this.overviewEl.hidden = !sweep || open;
     this.openBar.hidden = !open;
     this.chartsEl.hidden = sweep && !open;
-    this.openTitle.textContent = open ? store.state.open : '';
+    const known = open && store.runs.some((r) => r.run === store.state.open);
+    this.openTitle.textContent = !open ? '' : (known ? store.state.open : `${store.state.open}: no run of this name in the logdir`);
     this.app.dataset.view = !sweep ? 'list' : (open ? 'run' : 'overview');
     if (open) this.main.scrollTop = 0;
   }

@@ -35,7 +35,8 @@ export class Store {
     this.experiments = [];
     this.summary = null;
     this.tagInfo = {};
-    this.charts = [];
+    this.planned = null;
+    this.planInput = null;
     this.hparams = null;
     this.sweep = null;
     this.generation = null;
@@ -144,6 +145,16 @@ export class Store {
     return list;
   }
 
+  /**
+   * Every chart (logic/charts.js), planned when first asked for: the sweep
+   * overview needs none, and at 1,000 runs planning them is most of the
+   * work between the answers and the first rows.
+   */
+  get charts() {
+    if (!this.planned) this.planned = this.planInput ? planCharts(this.planInput) : [];
+    return this.planned;
+  }
+
   /** The charts the charts view holds: all of them, or in sweep mode the opened run's only. */
   shownCharts() {
     if (!this.sweepMode()) return this.charts;
@@ -202,9 +213,10 @@ export class Store {
       this.sweep = res.sweep && typeof res.sweep === 'object' ? res.sweep : null;
       this.summary = res.summary || { ...countBySeverity(this.findings), runs: this.runs.length, series: 0 };
       this.tagInfo = tags.runs || {};
-      this.charts = planCharts({
+      this.planInput = {
         scalarCharts: tags.charts || [], findings: this.findings, experiments: this.experiments, tagInfo: this.tagInfo,
-      });
+      };
+      this.planned = null;
       for (const fn of this.dataListeners) fn({ first });
     } catch (err) {
       for (const fn of this.healthListeners) fn(err, { first: this.generation === null });

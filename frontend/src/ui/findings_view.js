@@ -37,16 +37,20 @@ export class FindingsView {
   render() {
     const { store } = this;
     if (!store.summary) return;
+    if (store.sweepMode() && !store.state.open) {
+      // The overview's table lists the runs; nothing here to redo per keystroke.
+      if (!this.el.querySelector('.cc-open-hint')) {
+        clear(this.el);
+        this.el.appendChild(h('p', { class: 'cc-empty-sub cc-open-hint', text: 'Open a run in the table to see its findings and charts.' }));
+      }
+      return;
+    }
     const openKeys = new Set(Array.from(this.el.querySelectorAll('details[open]')).map((d) => d.dataset.findingKey));
     const active = document.activeElement;
     const focusKey = active && this.el.contains(active) ? active.dataset.findingKey : null;
     const scrollTop = this.el.scrollTop;
     clear(this.el);
 
-    if (store.sweepMode() && !store.state.open) {
-      this.el.appendChild(h('p', { class: 'cc-empty-sub cc-open-hint', text: 'Open a run in the table to see its findings and charts.' }));
-      return;
-    }
     const visible = store.visibleFindings();
     const failed = store.runs.filter((r) => r.status === 'failed' && store.runVisible(r.run));
     if (!store.findings.length && !failed.length) {

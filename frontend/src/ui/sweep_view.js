@@ -11,6 +11,7 @@ import {
 } from '../logic/sweep.js';
 
 const ROW_H = 28; // px, also in style.css (.cc-sweep-row)
+const HEAD_H = 32; // px, the sticky header row's height in style.css
 // Rows drawn beyond the visible ones on each side: a fast scroll shows rows,
 // not a blank, before the next frame fills them in.
 const OVERSCAN = 8;
@@ -24,6 +25,12 @@ const BASE_COLUMNS = [
 ];
 
 const kindText = (k) => String(k).replace(/_/g, ' ');
+
+// Rows are refilled on every scroll frame and keystroke: text that did not
+// change is left alone (no new text node, nothing to lay out again).
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
 
 export class SweepView {
   /**
@@ -141,6 +148,9 @@ export class SweepView {
 
   /** The filters or the sort changed: the shown rows again, the scroll kept where it can be. */
   refresh() {
+    // Where the table is scrolled, read before anything is written: a read
+    // after the writes would lay the page out twice per keystroke.
+    const geometry = this.geometry();
     const { store } = this;
     const { state } = store;
     const filtered = filterRows(this.rows, { severities: store.severitySet(), matcher: store.matcher(), kind: state.kind });
@@ -160,7 +170,8 @@ export class SweepView {
     this.el.dataset.rows = String(this.entries.length);
     this.el.dataset.sort = state.sort;
     this.el.dataset.kind = state.kind;
-    this.renderWindow();
+    this.renderWindow(geometry);
+    this.noteFirstRows();
   }
 
   schedule() {
@@ -172,9 +183,11 @@ export class SweepView {
   }
 
   /** The rows in view: pooled row elements refilled, nothing else in the DOM. */
-  renderWindow() {
-    const view = this.body.clientHeight || 600;
-    const top = Math.max(0, this.body.scrollTop - this.headRow.offsetHeight);
+  geometry() {
+    return { view: this.body.clientHeight || 600, top: Math.max(0, this.body.scrollTop - HEAD_H) };
+  }
+
+  renderWindow({ view, top } = this.geometry()) {
     const first = Math.max(0, Math.floor(top / ROW_H) - OVERSCAN);
     const last = Math.min(this.entries.length, Math.ceil((top + view) / ROW_H) + OVERSCAN);
     const need = Math.max(0, last - first);
@@ -187,11 +200,14 @@ export class SweepView {
       r.el.hidden = false;
       this.fillRow(r, first + i);
     });
-    if (this.entries.length && !this.root.dataset.firstRowsMs) {
-      performance.mark('curvecheck:rows');
-      const m = performance.measure('curvecheck:open-to-rows', 'curvecheck:start', 'curvecheck:rows');
-      this.root.dataset.firstRowsMs = String(Math.round(m.duration));
-    }
+  }
+
+  /** "First rows": the overview shows its first answer (rows, or that none match). */
+  noteFirstRows() {
+    if (this.root.dataset.firstRowsMs) return;
+    performance.mark('curvecheck:rows');
+    const m = performance.measure('curvecheck:open-to-rows', 'curvecheck:start', 'curvecheck:rows');
+    this.root.dataset.firstRowsMs = String(Math.round(m.duration));
   }
 
   makeRow() {
@@ -226,16 +242,18 @@ export class SweepView {
     r.el.dataset.run = row.run;
     r.el.dataset.worst = worst;
     r.el.classList.toggle('cc-sweep-odd', index % 2 === 1);
-    r.open.textContent = row.run;
+    setText(r.open, row.run);
     r.open.title = row.status === 'failed' ? `${row.run}: could not be analysed: ${row.reason}` : `Open ${row.run}: its findings and charts`;
-    r.badge.className = `cc-sev-badge cc-sev-${worst}`;
-    r.badge.textContent = worst === 'none' ? '—' : worst;
-    r.cells[2].textContent = e.shown ? String(e.shown) : '';
-    r.cells[3].textContent = row.status === 'failed' ? (row.reason || 'could not be analysed') : e.kinds.map(kindText).join(', ');
-    r.cells[3].title = r.cells[3].textContent;
-    r.cells[4].textContent = row.lastStep === null ? '' : String(row.lastStep);
+    const badgeClass = `cc-sev-badge cc-sev-${worst}`;
+    if (r.badge.className !== badgeClass) r.badge.className = badgeClass;
+    setText(r.badge, worst === 'none' ? '—' : worst);
+    setText(r.cells[2], e.shown ? String(e.shown) : '');
+    const kinds = row.status === 'failed' ? (row.reason || 'could not be analysed') : e.kinds.map(kindText).join(', ');
+    setText(r.cells[3], kinds);
+    r.cells[3].title = kinds;
+    setText(r.cells[4], row.lastStep === null ? '' : String(row.lastStep));
     for (let i = BASE_COLUMNS.length; i < this.columns.length; i++) {
-      r.cells[i].textContent = formatHparam(row.hp[this.columns[i].label]);
+      setText(r.cells[i], formatHparam(row.hp[this.columns[i].label]));
     }
   }
 

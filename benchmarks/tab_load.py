@@ -12,6 +12,8 @@ the tab (`/#curvecheck`), where TensorBoard's own Time Series dashboard, which
 reads the same points and keeps the server busy for many seconds on a large
 logdir, never opens; then twice by clicking the tab after TensorBoard opened
 on its default dashboard, as most users do.
+From 20 runs on the tab's first screen is the sweep overview's rows, not
+charts (the large logdir has 24 runs); that is then what is timed.
 Figures are printed, never asserted.
 """
 from __future__ import annotations
@@ -71,6 +73,16 @@ def write_demo(root: str) -> None:
     subprocess.run([sys.executable, "-m", "demo.generate", "--logdir", root], cwd=ROOT, env=env, check=True)
 
 
+# The tab's first screen: its charts drawn, or from 20 runs on (the large
+# logdir's 24) the sweep overview's first rows, where charts wait for a run
+# to be opened (benchmarks/tab_sweep.py measures that view at 1,000 runs).
+FIRST_SCREEN = ".cc-app[data-charts-drawn-ms], .cc-app[data-first-rows-ms]"
+
+
+def first_screen(frame) -> str:
+    return "charts drawn" if frame.locator(".cc-app[data-charts-drawn-ms]").count() else "overview rows"
+
+
 def _get(url: str):
     with urllib.request.urlopen(url, timeout=900) as r:
         return json.loads(r.read().decode("utf-8"))
@@ -111,8 +123,8 @@ def measure(logdir: str) -> None:
             while frame is None:
                 frame = next((f for f in page.frames if "plugin_entry" in f.url), None)
                 page.wait_for_timeout(20)
-            frame.wait_for_selector(".cc-app[data-charts-drawn-ms]", timeout=600000)
-            print("link to /#curvecheck: navigation -> charts drawn %.2f s" % (time.monotonic() - t3),
+            frame.wait_for_selector(FIRST_SCREEN, timeout=600000)
+            print("link to /#curvecheck: navigation -> %s %.2f s" % (first_screen(frame), time.monotonic() - t3),
                   flush=True)
             page.close()
             for attempt in range(2):
@@ -128,11 +140,13 @@ def measure(logdir: str) -> None:
                 while frame is None:
                     frame = next((f for f in page.frames if "plugin_entry" in f.url), None)
                     page.wait_for_timeout(20)
-                frame.wait_for_selector(".cc-app[data-charts-drawn-ms]", timeout=600000)
+                frame.wait_for_selector(FIRST_SCREEN, timeout=600000)
                 app = frame.locator(".cc-app")
-                print("page %d: click -> charts drawn %.2f s (module start -> drawn %s ms), %d chart cards, "
-                      "%d console errors" % (attempt + 1, time.monotonic() - t2,
-                                             app.get_attribute("data-charts-drawn-ms"),
+                what = first_screen(frame)
+                print("page %d: click -> %s %.2f s (module start -> then %s ms), %d chart cards, "
+                      "%d console errors" % (attempt + 1, what, time.monotonic() - t2,
+                                             app.get_attribute("data-charts-drawn-ms" if what == "charts drawn"
+                                                               else "data-first-rows-ms"),
                                              frame.locator(".cc-card").count(), len(errors)), flush=True)
                 page.close()
             browser.close()

@@ -5,7 +5,9 @@
 // over many tags), because `tags` answers without analysing (it is fast and
 // cached apart from the findings), so only the tab holds both answers.
 
-import { chartForFinding, histogramChartId, groupTags } from './findings.js';
+import {
+  chartForFindingIn, chartIndex, histogramChartId, groupTags,
+} from './findings.js';
 
 // A grouped finding can cover dozens of tags; past this many lines a chart
 // is unreadable, so the rest are named under it instead.
@@ -32,6 +34,21 @@ export function isLearningRateTag(tag, info) {
   return LR_TAG.test(String(tag));
 }
 
+// run -> its experiment, built once per experiments list (a lookup per
+// chart would be runs x experiments at 1,000 runs).
+const experimentMaps = new WeakMap();
+
+function experimentOf(experiments) {
+  const list = experiments || [];
+  let map = experimentMaps.get(list);
+  if (!map) {
+    map = new Map();
+    for (const e of list) for (const r of e.runs) if (!map.has(r)) map.set(r, e);
+    experimentMaps.set(list, map);
+  }
+  return map;
+}
+
 /**
  * The learning-rate series to offer as an overlay on a chart of `runs`: for
  * each run, its own learning-rate tags, else (a validation run logs none) the
@@ -46,7 +63,7 @@ export function contextSeriesFor(runs, tagInfo, experiments) {
   for (const run of runs) {
     let sources = lrTags(run).map((tag) => ({ run, tag }));
     if (!sources.length) {
-      const exp = (experiments || []).find((e) => e.runs.includes(run));
+      const exp = experimentOf(experiments).get(run);
       for (const other of exp ? exp.runs : []) sources = sources.concat(lrTags(other).map((tag) => ({ run: other, tag })));
     }
     for (const s of sources) {
@@ -57,6 +74,25 @@ export function contextSeriesFor(runs, tagInfo, experiments) {
     }
   }
   return out;
+}
+
+/**
+ * A line's legend name: its run, or, when the chart holds more than one line
+ * of that run (its train and validation tags side by side), `run/train` and
+ * `run/validation` as TensorBoard names such runs, else `run · tag`.
+ */
+export function seriesLabel(s, series) {
+  let same = 0;
+  for (const x of series) if (x.run === s.run) same += 1;
+  if (same < 2) return s.run;
+  return s.split ? `${s.run}/${s.split}` : `${s.run} · ${s.tag}`;
+}
+
+/** How a split's line is drawn: train solid, validation dashed, test dotted (uPlot `dash`). */
+export function splitDash(split) {
+  if (split === 'validation') return [6, 4];
+  if (split === 'test') return [2, 3];
+  return null;
 }
 
 /**
@@ -74,18 +110,21 @@ export function planCharts({ scalarCharts, findings, experiments, tagInfo }) {
       experiment: c.experiment,
       title: c.title,
       subtitle: c.experiment && c.experiment !== '.' ? c.experiment : '',
-      series: c.series.map((s) => ({ ...s, label: s.run })),
+      series: c.series.map((s) => ({ ...s, label: seriesLabel(s, c.series) })),
       context: ownLr ? [] : contextSeriesFor(runs, tagInfo, experiments),
     };
   });
   const seen = new Set(out.map((c) => c.id));
+  // The server's charts, indexed once: the charts added below are found by
+  // their own id, the same for every finding on them.
+  const planned = chartIndex(out.slice());
   for (const f of findings) {
-    if (chartForFinding(f, out) !== histogramChartId(f)) continue;
+    if (chartForFindingIn(f, planned) !== histogramChartId(f)) continue;
     const id = histogramChartId(f);
     if (seen.has(id)) continue;
     seen.add(id);
     const stat = (f.evidence && typeof f.evidence.statistic === 'string') ? f.evidence.statistic : null;
-    const exp = experiments.find((e) => e.runs.includes(f.run));
+    const exp = experimentOf(experiments).get(f.run);
     const runTags = tagInfo[f.run] || {};
     const all = groupTags(f);
     const tags = all.slice(0, MAX_GROUP_TAGS);

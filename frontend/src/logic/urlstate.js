@@ -13,6 +13,12 @@ export const DEFAULTS = Object.freeze({
   // comma-separated; ids are URI-encoded, which never leaves ',' or ':'.
   zoom: '',
   log: '',
+  // The sweep overview (many runs): the run opened from it, the column its
+  // rows are sorted by ('-' first for descending; '' is worst first) and the
+  // kind of finding its rows must have ('' all runs, '*' any finding).
+  open: '',
+  sort: '',
+  kind: '',
 });
 
 export function parseState(hash) {
@@ -21,6 +27,7 @@ export function parseState(hash) {
   if (params.has('finding')) state.finding = params.get('finding');
   if (params.has('severities')) state.severities = normaliseSeverities(params.get('severities'));
   if (params.has('runs')) state.runs = params.get('runs');
+  for (const key of ['open', 'sort', 'kind']) if (params.has(key)) state[key] = params.get(key);
   if (params.has('zoom')) state.zoom = formatChartMap(parseZoom(params.get('zoom')), formatRange);
   if (params.has('log')) state.log = formatChartMap(parseLogChoices(params.get('log')), (on) => (on ? '1' : '0'));
   if (params.has('smoothing')) {

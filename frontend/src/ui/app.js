@@ -1,5 +1,5 @@
 // The tab: a store (URL state, polled answers), the settings, the findings
-// list and the charts, wired together. Each part is its own module; this one
+// list and the charts, and for many runs the sweep overview, wired together. Each part is its own module; this one
 // only builds the page and passes changes from one to the others.
 
 import { h, clear } from './dom.js';
@@ -7,6 +7,7 @@ import { Store } from './store.js';
 import { Controls } from './controls.js';
 import { FindingsView } from './findings_view.js';
 import { ChartsView } from './charts_view.js';
+import { SweepView } from './sweep_view.js';
 import { watchTheme, RunColors } from './theme.js';
 import { connectTensorBoard } from './tensorboard.js';
 import { summaryText, countBySeverity, findingKey } from '../logic/findings.js';
@@ -49,12 +50,21 @@ export class App {
       findingsEl);
     this.banner = h('div', { class: 'cc-banner', role: 'status', hidden: true });
     this.chartsEl = h('div', { class: 'cc-charts' });
-    this.main = h('main', { class: 'cc-main', 'aria-label': 'Charts' }, this.banner, this.chartsEl);
+    this.overviewEl = h('div', { class: 'cc-overview', hidden: true });
+    this.openTitle = h('h2', { class: 'cc-open-title' });
+    this.openBar = h('div', { class: 'cc-open-bar', hidden: true },
+      h('button', {
+        type: 'button', class: 'cc-button cc-back', text: '← All runs',
+        onclick: () => store.update({ open: '', finding: '', zoom: '', log: '' }),
+      }),
+      this.openTitle);
+    this.main = h('main', { class: 'cc-main', 'aria-label': 'Charts' }, this.banner, this.overviewEl, this.openBar, this.chartsEl);
     this.app = h('div', { class: 'cc-app', dataset: { state: 'loading' } }, this.side, this.main);
     this.root.appendChild(this.app);
     this.charts = new ChartsView(this.chartsEl, {
       store, colors: this.colors, isDark: () => this.dark, root: this.app,
     });
+    this.sweepView = new SweepView(this.overviewEl, { store, root: this.app });
     this.findingsView = new FindingsView(findingsEl, {
       store,
       colorFor: (run) => this.colors.colorFor(run, this.dark),
@@ -89,15 +99,39 @@ export class App {
 
   onState(prev, next, fromUrl) {
     this.controls.sync();
-    if (prev.severities !== next.severities || prev.runs !== next.runs) {
+    const sweep = this.store.sweepMode();
+    if (prev.open !== next.open) {
+      this.applyView();
+      this.findingsView.render();
+      this.renderSummary();
+      this.charts.render({ reloadData: false });
+      if (sweep && !next.open) this.sweepView.show();
+    } else if (prev.severities !== next.severities || prev.runs !== next.runs) {
+      // The overview first: it is what the person is looking at.
+      if (sweep) this.sweepView.refresh();
       this.findingsView.render();
       this.renderSummary();
       this.charts.update();
     } else if (prev.smoothing !== next.smoothing) {
       this.charts.rebuildLoaded();
     }
+    if (sweep && (prev.kind !== next.kind || prev.sort !== next.sort)) this.sweepView.refresh();
     if (fromUrl) this.charts.applyChartChoices(prev, next);
     if (prev.finding !== next.finding) this.select(next.finding, !fromUrl);
+  }
+
+  /** Which of the overview, an opened run and the list-and-charts view is shown. */
+  applyView() {
+    const { store } = this;
+    const sweep = store.sweepMode();
+    const open = sweep && Boolean(store.state.open);
+    this.overviewEl.hidden = !sweep || open;
+    this.openBar.hidden = !open;
+    this.chartsEl.hidden = sweep && !open;
+    const known = open && store.runs.some((r) => r.run === store.state.open);
+    this.openTitle.textContent = !open ? '' : (known ? store.state.open : `${store.state.open}: no run of this name in the logdir`);
+    this.app.dataset.view = !sweep ? 'list' : (open ? 'run' : 'overview');
+    if (open) this.main.scrollTop = 0;
   }
 
   onData(first) {
@@ -105,6 +139,10 @@ export class App {
     this.colors.setKnown(store.runs.map((r) => r.run));
     this.app.dataset.state = 'ready';
     this.app.dataset.generation = store.generation;
+    this.applyView();
+    // The overview's rows before anything else: at 1,000 runs they are what
+    // the person waits for.
+    if (store.sweepMode()) this.sweepView.setData();
     this.renderSummary();
     this.controls.sync();
     this.findingsView.render();

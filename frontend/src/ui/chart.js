@@ -7,6 +7,7 @@ import { findingsAtStep, seriesKey, findingKey } from '../logic/findings.js';
 import { suggestLogScale, forLogScale } from '../logic/logscale.js';
 import { spliceRange, detailCovers, pointsInRange } from '../logic/series.js';
 import { pick } from './theme.js';
+import { splitDash } from '../logic/charts.js';
 import {
   withAlpha, shortKind, tickLabel, halfStep, layoutBands, layoutNonFinite, drawFlaggedPoints,
 } from './chart_marks.js';
@@ -232,18 +233,21 @@ export class ChartCard {
     this.layers = [];
     visible.forEach((d, i) => {
       const color = this.opts.colorOf(d);
+      // Train and validation of one run share its colour: validation dashed.
+      const dash = splitDash(d.split);
+      const style = dash ? { dash } : {};
       const rawYs = onScale(raw.ys[i]);
       if (weight > 0) {
         const sm = alignSeries([{ steps: d.steps, values: smooth(d.values, weight) }]).ys[0];
         // alignSeries over one series only covers its own steps: re-map to x.
         const smoothed = log ? forLogScale(remap(d.steps, sm, x)).ys : remap(d.steps, sm, x);
-        series.push({ label: `${d.label} (raw)`, stroke: withAlpha(color, dark ? 0.35 : 0.28), width: 1, points: { show: false } });
+        series.push({ label: `${d.label} (raw)`, stroke: withAlpha(color, dark ? 0.35 : 0.28), width: 1, points: { show: false }, ...style });
         columns.push(rawYs);
-        series.push({ label: d.label, stroke: color, width: 1.6, points: { show: false } });
+        series.push({ label: d.label, stroke: color, width: 1.6, points: { show: false }, ...style });
         columns.push(smoothed);
         this.layers.push({ d, rawIdx: columns.length - 2, mainIdx: columns.length - 1, hasNonFinite: hasNonFinite(d.values) });
       } else {
-        series.push({ label: d.label, stroke: color, width: 1.6, points: { show: x.length < 60, size: 4 } });
+        series.push({ label: d.label, stroke: color, width: 1.6, points: { show: x.length < 60, size: 4 }, ...style });
         columns.push(rawYs);
         this.layers.push({ d, rawIdx: columns.length - 1, mainIdx: columns.length - 1, hasNonFinite: hasNonFinite(d.values) });
       }
@@ -331,8 +335,13 @@ export class ChartCard {
           : `${d.steps.length} of ${d.total} points drawn`);
       }
       if (d.sampled) note.push('TensorBoard kept a sample');
-      this.legendEl.appendChild(h('span', { class: 'cc-legend-item', dataset: { run: d.run } },
-        h('span', { class: 'cc-swatch', style: { background: this.opts.colorOf(d) } }),
+      const swatch = d.split
+        ? h('span', { class: `cc-swatch cc-swatch-line cc-swatch-${d.split}`, style: { borderColor: this.opts.colorOf(d) } })
+        : h('span', { class: 'cc-swatch', style: { background: this.opts.colorOf(d) } });
+      this.legendEl.appendChild(h('span', {
+        class: 'cc-legend-item', dataset: { run: d.run, tag: d.tag, split: d.split || '' },
+      },
+        swatch,
         h('span', { class: 'cc-legend-run', text: d.label }),
         note.length ? h('span', { class: 'cc-legend-note', text: ` (${note.join('; ')})` }) : null));
     }

@@ -60,7 +60,7 @@ export class ChartsView {
 
   render({ reloadData }) {
     const { store } = this;
-    const charts = store.charts;
+    const charts = store.shownCharts();
     const wanted = new Set(charts.map((c) => c.id));
     for (const [id, card] of this.cards) {
       if (!wanted.has(id)) {
@@ -125,7 +125,8 @@ export class ChartsView {
     }
     for (const stale of sections.values()) stale.remove();
     for (const s of orderedSections) this.el.appendChild(s);
-    if (!charts.length) {
+    // The sweep overview holds no charts, and says nothing about them.
+    if (!charts.length && (!store.sweepMode() || store.state.open)) {
       this.el.appendChild(h('p', { class: 'cc-empty-sub cc-no-charts', text: 'No scalar or histogram data in this logdir yet. The tab refreshes on its own while training writes.' }));
     } else {
       const none = this.el.querySelector('.cc-no-charts');
@@ -243,6 +244,7 @@ export class ChartsView {
         run: s.run,
         tag: s.tag,
         label: spec.label || s.run,
+        split: spec.split ?? null,
         paletteIndex: spec.paletteIndex ?? null,
         steps: s.steps,
         values: parseValues(s.values),

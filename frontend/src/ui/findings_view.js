@@ -37,6 +37,14 @@ export class FindingsView {
   render() {
     const { store } = this;
     if (!store.summary) return;
+    if (store.sweepMode() && !store.state.open) {
+      // The overview's table lists the runs; nothing here to redo per keystroke.
+      if (!this.el.querySelector('.cc-open-hint')) {
+        clear(this.el);
+        this.el.appendChild(h('p', { class: 'cc-empty-sub cc-open-hint', text: 'Open a run in the table to see its findings and charts.' }));
+      }
+      return;
+    }
     const openKeys = new Set(Array.from(this.el.querySelectorAll('details[open]')).map((d) => d.dataset.findingKey));
     const active = document.activeElement;
     const focusKey = active && this.el.contains(active) ? active.dataset.findingKey : null;

@@ -10,6 +10,7 @@ import {
   parseState, formatState, parseParentHash, composeParentHash, DEFAULTS,
 } from '../logic/urlstate.js';
 import { planCharts } from '../logic/charts.js';
+import { SWEEP_MIN_RUNS, experimentRuns } from '../logic/sweep.js';
 
 export const PLUGIN = 'curvecheck';
 // The `findings` answer carries a generation id, so a poll that finds nothing
@@ -34,7 +35,10 @@ export class Store {
     this.experiments = [];
     this.summary = null;
     this.tagInfo = {};
-    this.charts = [];
+    this.planned = null;
+    this.planInput = null;
+    this.hparams = null;
+    this.sweep = null;
     this.generation = null;
     this.polling = false;
     this.stateListeners = [];
@@ -107,12 +111,60 @@ export class Store {
     return runMatcher(this.state.runs);
   }
 
-  runVisible(run) {
-    return this.matcher().test(run);
+  /** Many runs: the tab opens on the sweep overview, charts only for the run opened from it. */
+  sweepMode() {
+    return this.runs.length >= SWEEP_MIN_RUNS;
   }
 
+  /** The runs of the opened run's experiment, in sweep mode with a run open; else null. */
+  openScope() {
+    if (!this.sweepMode() || !this.state.open) return null;
+    const memo = this.scopeMemo;
+    if (memo && memo.open === this.state.open && memo.experiments === this.experiments) return memo.scope;
+    const scope = new Set(experimentRuns(this.state.open, this.experiments));
+    this.scopeMemo = { open: this.state.open, experiments: this.experiments, scope };
+    return scope;
+  }
+
+  /** A run's series are drawn: it is in the opened experiment, or (no run open) the run filter matches it. */
+  runVisible(run) {
+    const scope = this.openScope();
+    return scope ? scope.has(run) : this.matcher().test(run);
+  }
+
+  /** The findings the list and the charts show; computed once per data and filters. */
   visibleFindings() {
-    return filterFindings(this.findings, { severities: this.severitySet(), runPattern: this.state.runs });
+    const scope = this.openScope();
+    const key = [this.state.severities, scope ? '' : this.state.runs, scope ? this.state.open : ''].join('\u241f');
+    const memo = this.visibleMemo;
+    if (memo && memo.findings === this.findings && memo.key === key) return memo.list;
+    const list = scope
+      ? filterFindings(this.findings.filter((f) => scope.has(f.run)), { severities: this.severitySet(), runPattern: '' })
+      : filterFindings(this.findings, { severities: this.severitySet(), runPattern: this.state.runs });
+    this.visibleMemo = { findings: this.findings, key, list };
+    return list;
+  }
+
+  /**
+   * Every chart (logic/charts.js), planned when first asked for: the sweep
+   * overview needs none, and at 1,000 runs planning them is most of the
+   * work between the answers and the first rows.
+   */
+  get charts() {
+    if (!this.planned) this.planned = this.planInput ? planCharts(this.planInput) : [];
+    return this.planned;
+  }
+
+  /** The charts the charts view holds: all of them, or in sweep mode the opened run's only. */
+  shownCharts() {
+    if (!this.sweepMode()) return this.charts;
+    const scope = this.openScope();
+    if (!scope) return [];
+    const memo = this.chartsMemo;
+    if (memo && memo.charts === this.charts && memo.scope === scope) return memo.list;
+    const list = this.charts.filter((c) => c.series.some((s) => scope.has(s.run)));
+    this.chartsMemo = { charts: this.charts, scope, list };
+    return list;
   }
 
   /** The selected story's corroborating findings, while it passes the filters. */
@@ -144,19 +196,27 @@ export class Store {
     this.polling = true;
     const first = this.generation === null;
     try {
+      // The first time both answers are needed: asked together. Afterwards
+      // `tags` is asked only when the findings' generation changed.
+      const early = first ? api.tags() : null;
+      if (early) early.catch(() => {}); // its failure surfaces below, when awaited
       const res = await api.findings();
       for (const fn of this.healthListeners) fn(null, { first });
       if (res.generation !== undefined && res.generation === this.generation && this.generation !== null) return;
-      const tags = await api.tags();
+      const tags = await (early || api.tags());
       this.generation = res.generation ?? String(Date.now());
       this.findings = res.findings || [];
       this.runs = res.runs || [];
       this.experiments = res.experiments || [];
+      // Absent from older servers and from logdirs without hyperparameters: nothing shown then.
+      this.hparams = res.hparams && typeof res.hparams === 'object' ? res.hparams : null;
+      this.sweep = res.sweep && typeof res.sweep === 'object' ? res.sweep : null;
       this.summary = res.summary || { ...countBySeverity(this.findings), runs: this.runs.length, series: 0 };
       this.tagInfo = tags.runs || {};
-      this.charts = planCharts({
+      this.planInput = {
         scalarCharts: tags.charts || [], findings: this.findings, experiments: this.experiments, tagInfo: this.tagInfo,
-      });
+      };
+      this.planned = null;
       for (const fn of this.dataListeners) fn({ first });
     } catch (err) {
       for (const fn of this.healthListeners) fn(err, { first: this.generation === null });

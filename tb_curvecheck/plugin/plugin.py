@@ -324,7 +324,10 @@ def findings_json(snap: Snapshot) -> Dict[str, Any]:
         "experiments": [{"name": e.name, "runs": list(e.runs)} for e in snap.experiments],
         "summary": summary,
         "notes": list(snap.notes),
-        "hparams": {name: _plain(values) for name, values in snap.hparams.items()},
+        # Per run, its experiment's hyperparameters (train and validation of
+        # one experiment share them): the tab's rows are runs.
+        "hparams": {run: _plain(snap.hparams[exp.name]) for exp in snap.experiments
+                    if snap.hparams.get(exp.name) for run in exp.runs},
         "sweep": snap.sweep.to_json() if snap.sweep is not None else None,
         "generation": snap.generation,
     }

@@ -131,8 +131,12 @@ def sweep_report(experiments: Sequence[Experiment], findings: Sequence[Finding],
     # An `add_hparams` record's own sub-run (`run/<timestamp>`, holding only
     # the metrics passed with it) is part of its parent, not a trial of its own.
     names = {exp.name for exp in experiments}
-    experiments = [e for e in experiments if not any(e.name.startswith(n + "/") for n in names)
-                   or not logged.get(e.name)]
+
+    def below_another(name: str) -> bool:
+        parts = name.split("/")
+        return any("/".join(parts[:i]) in names for i in range(1, len(parts)))
+
+    experiments = [e for e in experiments if not (logged.get(e.name) and below_another(e.name))]
     owner = {run: exp.name for exp in experiments for run in exp.runs}
     kinds: Dict[str, Set[str]] = {exp.name: set() for exp in experiments}
     for f in findings:

@@ -70,6 +70,7 @@ class Snapshot:
     _findings: List[Finding] = dataclasses.field(default_factory=list)
     # The series as read, including those the analysis left out (see notes).
     _data: List[LogData] = dataclasses.field(default_factory=list)
+    _last_steps: Optional[Dict[str, int]] = None
 
     def findings(self, runs: Optional[Iterable[str]] = None) -> List[Finding]:
         """Findings on the given runs (default: the runs asked about)."""
@@ -77,8 +78,15 @@ class Snapshot:
         return [f for f in self._findings if f.run in wanted]
 
     def last_step(self, run: str) -> Optional[int]:
-        steps = [int(s.steps[-1]) for data in self._data for s in data.scalars.get(run, {}).values() if len(s)]
-        return max(steps) if steps else None
+        if self._last_steps is None:
+            # Once per snapshot: a run's highest scalar step, over every read.
+            self._last_steps = {}
+            for data in self._data:
+                for r, tags in data.scalars.items():
+                    top = max((int(s.steps[-1]) for s in tags.values() if len(s)), default=None)
+                    if top is not None:
+                        self._last_steps[r] = max(top, self._last_steps.get(r, top))
+        return self._last_steps.get(run)
 
     def experiment_of(self, run: str) -> Optional[Experiment]:
         for exp in self.experiments:

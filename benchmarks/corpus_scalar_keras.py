@@ -146,7 +146,9 @@ def ensure_logs(logdir: str = LOGDIR) -> str:
         return logdir
     os.makedirs(logdir, exist_ok=True)
     print("  training the real-training trap runs into %s (about a minute) ..." % logdir, file=sys.stderr)
-    subprocess.run([sys.executable, os.path.abspath(__file__), "--generate", logdir], check=True)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run([sys.executable, "-m", "benchmarks.corpus_scalar_keras", "--generate", logdir], cwd=root,
+                   check=True)
     return logdir
 
 

@@ -109,7 +109,7 @@ class MetricDrops(Detector[DropEvent]):
                 back = "(the last evaluation: watch the next one)"
                 came = "has not come back yet, at the last evaluation logged"
             title = "%s fell %s → %s at step %d and %s" % (
-                name, view.shown(pre), view.shown(low), int(view.steps[e.first]), back)
+                name, view.shown(pre), view.shown(low), view.onset_step(e.first), back)
             expl = (
                 "%s dropped sharply (by %s, %.1f times the curve's usual step-to-step noise) and %s. "
                 "A one-off dip that recovers is usually harmless: an unlucky "
@@ -127,7 +127,7 @@ class MetricDrops(Detector[DropEvent]):
                         final_value=v[-1] * view.raw_scale)
         when = "and has not recovered"
         title = "%s collapsed %s → %s at step %d %s" % (
-            name, view.shown(pre), view.shown(low), int(view.steps[e.first]), when)
+            name, view.shown(pre), view.shown(low), view.onset_step(e.first), when)
         if e.pinned and not U.same(np.asarray([low]), np.asarray([pinned_value]))[0]:
             # The number a user sees on every later step is the one to name.
             title += "; pinned at %s from step %d" % (view.shown(pinned_value), pinned_from)
@@ -135,7 +135,7 @@ class MetricDrops(Detector[DropEvent]):
             title += "; pinned there"
         parts = ["%s fell from %s to %s between step %d and step %d %s. " % (
             capital(name), view.shown(pre), view.shown(low), healthy_step,
-            int(view.steps[e.first]), when)]
+            view.onset_step(e.first), when)]
         if e.pinned and U.is_fraction(v) and ref.info.quantity in ("accuracy", "acc", "binary_accuracy",
                                                                    "categorical_accuracy"):
             parts.append(
@@ -230,7 +230,7 @@ class LossDivergence(Detector[DivergenceEvent]):
             "fixes this one), or numerically saturated outputs (a loss near 16.1 x the error rate is the "
             "clipped-probability signature). Lower the learning rate and restore the checkpoint from step %d "
             "or earlier." % (capital(name), fmt(v[best_i]), int(view.steps[best_i]),
-                             fmt(v[-1]), fmt(v[peak_i]), int(view.steps[onset]), int(view.steps[onset]),
+                             fmt(v[-1]), fmt(v[peak_i]), view.onset_step(onset), view.onset_step(onset),
                              healthy))
         evidence = {"best_value": v[best_i], "best_step": int(view.steps[best_i]), "final_value": v[-1],
                     "peak_value": v[peak_i], "threshold": e.threshold, "noise": e.sigma,
@@ -300,7 +300,7 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         view = e.view
         name = e.ref.tag
         title = "%s collapsed %s → %s from step %d and has not recovered" % (
-            name, fmt(e.peak), fmt(e.end), int(view.steps[e.onset]))
+            name, fmt(e.peak), fmt(e.end), view.onset_step(e.onset))
         expl = (
             "%s climbed from %s to %s (its best level, step %d), then fell to %s from step %d on and stays "
             "there: the policy unlearned what it had learned. In off-policy methods (SAC, TD3, DQN) the "
@@ -310,7 +310,7 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
             "too large for the late stage. Restore the checkpoint from step %d, lower the learning rate, "
             "clip gradients, and compare the value estimates with the returns."
             % (capital(name), fmt(e.start), fmt(e.peak), int(view.end_steps[e.peak_i]), fmt(e.end),
-               int(view.steps[e.onset]), int(view.end_steps[e.peak_i])))
+               view.onset_step(e.onset), int(view.end_steps[e.peak_i])))
         evidence = {"start_level": e.start, "best_level": e.peak, "best_step": int(view.end_steps[e.peak_i]),
                     "final_level": e.end, "threshold": e.threshold, "noise": e.sigma,
                     "last_healthy_step": int(view.end_steps[e.peak_i])}

@@ -20,6 +20,10 @@ MAD_TO_SIGMA = 1.4826
 # Longer series are condensed into this many bin medians: enough to place an
 # onset within 0.1 % of the run, few enough that every detector stays linear and fast.
 MAX_JUDGED_POINTS = 1000
+# An onset on a condensed series is placed at the first logged point past the
+# level midpoint whose next 5 points agree by their median: the same width as
+# the step smoothing below, enough that a single noisy minibatch cannot.
+ONSET_CONFIRM = 5
 # Noisy per-step series are smoothed with a running median this wide before
 # levels are compared, so one lucky minibatch is never a "level".
 STEP_SMOOTHING = 5
@@ -47,6 +51,35 @@ class View:
     raw_scale: float  # multiply `values` by this to get the logged unit (100 for percent)
     condensed: bool
     raw: Optional[np.ndarray] = None  # `values` before smoothing: noise is measured on these
+    # The logged points behind a condensed view (finite, in view units), so an
+    # onset found on bin medians is reported at the step it happened.
+    logged_steps: Optional[np.ndarray] = None
+    logged_values: Optional[np.ndarray] = None
+
+    def onset_step(self, i: int) -> int:
+        """The logged step where the change into point `i` happened.
+
+        On a plain view that is `steps[i]`.  On a condensed one the change
+        lies somewhere in bins i-1..i: it is the first logged point past the
+        midpoint between the two bins' medians (in the direction of the
+        change) from which the next ONSET_CONFIRM points, by their median,
+        stay past it, so one noisy minibatch never places it.
+        """
+        if not self.condensed or i <= 0 or self.logged_steps is None:
+            return int(self.steps[i])
+        old, new = float(self.values[i - 1]), float(self.values[i])
+        if old == new:
+            return int(self.steps[i])
+        lo = int(np.searchsorted(self.logged_steps, self.steps[i - 1], side="left"))
+        hi = int(np.searchsorted(self.logged_steps, self.end_steps[i], side="right"))
+        window = self.logged_values[lo:hi]
+        mid = 0.5 * (old + new)
+        past = window > mid if new > old else window < mid
+        for j in np.flatnonzero(past):
+            ahead = window[j: j + ONSET_CONFIRM]
+            if (np.median(ahead) > mid) if new > old else (np.median(ahead) < mid):
+                return int(self.logged_steps[lo + j])
+        return int(self.steps[i])
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
@@ -110,13 +143,15 @@ def view_of(ref: SeriesRef, smooth: bool = True) -> View:
     if ref.info.percent:
         values = values / 100.0
         scale = 100.0
+    logged = values
     first, last, values, condensed = condense(steps, values)
     # Per-step training values are minibatch samples; validation points are evaluations.
     minibatch = ref.info.granularity == "step" and ref.info.split not in ("validation", "test")
     raw = values
     if smooth and minibatch and not condensed and values.shape[0] >= SMOOTH_MIN_POINTS:
         values = running_median(values, STEP_SMOOTHING)
-    return View(first.astype(np.int64), last.astype(np.int64), values, scale, condensed, raw)
+    return View(first.astype(np.int64), last.astype(np.int64), values, scale, condensed, raw,
+                logged_steps=steps if condensed else None, logged_values=logged if condensed else None)
 
 
 def noise(values: np.ndarray, lag: int = 1) -> float:

@@ -36,6 +36,6 @@ def make_finding(ref: SeriesRef, kind: str, severity: str, view, i0: int, i1: in
     ev.update(evidence)
     return Finding(
         run=ref.run, tag=ref.tag, kind=kind, severity=severity,
-        start_step=int(view.steps[i0]), end_step=int(view.end_steps[max(i0, i1)]),
+        start_step=view.onset_step(i0), end_step=int(view.end_steps[max(i0, i1)]),
         title=title, explanation=explanation, evidence=ev,
         related=[r.ref() for r in related if r is not None and r is not ref])

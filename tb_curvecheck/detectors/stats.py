@@ -355,15 +355,26 @@ class DropTest:
             return []
         q = quantum(v) if not view.condensed else 0.0
         fraction = is_fraction(v)
+        # The best of the `lookback` points before each point, and where it is
+        # (the first such point), for every point at once: the cheap part of
+        # the test (a fall beyond the noise-free floor) screens all points in
+        # one array operation, and only those that pass are examined below.
+        L = self.lookback
+        windows = np.lib.stride_tricks.sliding_window_view(np.concatenate([np.full(L, -np.inf), v]), L)[:n]
+        best_at = np.arange(n) - L + np.argmax(windows, axis=1)
+        best = windows.max(axis=1)
+        floor = np.full(n, self.min_fraction) if fraction else self.min_relative * np.abs(best)
+        with np.errstate(invalid="ignore"):
+            screened = np.flatnonzero(best - v >= np.maximum(floor, self.min_quanta * q))
         events = []
         i = max(1, warmup(n))
         while i < n:
-            lo = max(0, i - self.lookback)
-            pre_i = lo + int(np.argmax(v[lo:i]))
+            k = int(np.searchsorted(screened, i))
+            if k == screened.size:
+                break
+            i = int(screened[k])
+            pre_i = int(best_at[i])
             pre = v[pre_i]
-            if pre - v[i] < self.threshold(fraction, pre, 0.0, q):
-                i += 1
-                continue
             sigma = noise_around(view.unsmoothed, pre_i + 1, i)
             thr = self.threshold(fraction, pre, sigma, q)
             if pre - v[i] < thr:

@@ -64,7 +64,7 @@ def _run(cmd, announce):
         raise _BuildError(
             "building CurveCheck's tab failed: `%s` exited with %d (see its output above)"
             % (" ".join(cmd), exc.returncode)
-        )
+        ) from exc
 
 
 def _check_node(node, announce):

@@ -41,9 +41,9 @@ def _data(np, seed, n=20000, d=20, classes=3, label_noise=0.05):
 
 def generate(logdir: str) -> None:  # runs in a subprocess: imports TensorFlow
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
     import numpy as np
     import tensorflow as tf
-    import keras
 
     keras.utils.set_random_seed(7)
     x, y = _data(np, 1)

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from typing import List
 
-from tb_curvecheck.model import TagInfo
-
 from benchmarks.corpus import Case, Expect, series
+from tb_curvecheck.model import TagInfo
 
 POST_002 = {
     # Epoch 6/50, last six progress-bar updates (samples seen, running loss, running acc).

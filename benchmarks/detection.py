@@ -39,9 +39,8 @@ ROOT = os.path.dirname(HERE)
 if ROOT not in sys.path:  # run as a script: the repository root holds the packages
     sys.path.insert(0, ROOT)
 
-from tb_curvecheck.model import EV_CORROBORATING, KINDS, Finding, at_or_above  # noqa: E402
-
 from benchmarks.corpus import Case  # noqa: E402
+from tb_curvecheck.model import EV_CORROBORATING, KINDS, Finding, at_or_above  # noqa: E402
 
 
 def corpus_modules() -> List[str]:

@@ -32,8 +32,8 @@ import urllib.request
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from tb_curvecheck.plugin.service import LISTING_REUSE_S  # noqa: E402
 from demo.tbprocess import tensorboard_process  # noqa: E402
+from tb_curvecheck.plugin.service import LISTING_REUSE_S  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.environ.get("CURVECHECK_BENCH_CACHE", os.path.join(HERE, "out"))

@@ -130,7 +130,7 @@ def measure(logdir: str) -> None:
             for attempt in range(2):
                 page = browser.new_page(viewport={"width": 1440, "height": 960})
                 errors = []
-                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
                 page.goto(base + "/")
                 tab = page.get_by_role("tab", name=re.compile("curvecheck", re.I))
                 tab.wait_for(timeout=60000)

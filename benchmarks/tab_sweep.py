@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 import sys
 import time
 import urllib.request
@@ -173,6 +172,7 @@ def with_sweep_preview(body):
 
 def measure(logdir: str, runs: int, shot: str = "", preview: bool = False) -> None:
     from playwright.sync_api import sync_playwright
+
     from demo.tbprocess import tensorboard_process
 
     os.makedirs(os.path.join(HERE, "out"), exist_ok=True)

@@ -16,6 +16,7 @@ import urllib.request
 
 from demo.tbprocess import tensorboard_process
 
+
 def plugins_listing(url: str, timeout: float) -> dict:
     with urllib.request.urlopen(url + "data/plugins_listing", timeout=timeout) as resp:
         return json.load(resp)

@@ -163,7 +163,7 @@ def check_post002(data) -> Signature:
     for sub in ("train", "validation"):
         steps, loss = _series(data, sub, "epoch_loss")
         _, acc = _series(data, sub, "epoch_accuracy")
-        ratio = [l / max((1 - a) * CLIPPED_COST, 1e-12) for l, a in zip(loss, acc)]
+        ratio = [x / max((1 - a) * CLIPPED_COST, 1e-12) for x, a in zip(loss, acc)]
         sat = [i for i, r in enumerate(ratio) if r > SATURATED_RATIO]
         if not sat:
             failures.append("%s epoch loss never shows the clipped signature (ratios %s)" % (sub, _fmt(ratio)))

@@ -36,9 +36,9 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+import keras
 import numpy as np
 import tensorflow as tf
-import keras
 from tensorboard.plugins.histogram import metadata as _hist_metadata
 
 from . import tags
@@ -396,7 +396,7 @@ class CurveCheck(keras.callbacks.Callback):
 
     def _chosen_layers(self) -> List[Any]:
         spec = self.activation_layers
-        layers = [l for l in self.model.layers if not isinstance(l, keras.layers.InputLayer)]
+        layers = [layer for layer in self.model.layers if not isinstance(layer, keras.layers.InputLayer)]
         if spec is None or not layers:
             return []
         if spec == "all":
@@ -413,7 +413,7 @@ class CurveCheck(keras.callbacks.Callback):
                     chosen.append(layer)
             return chosen
         wanted = set(spec)
-        return [l for l in layers if l.name in wanted]
+        return [layer for layer in layers if layer.name in wanted]
 
     def _activation_probe(self):
         if self._probe is not None or self._probe_names == ["-"]:
@@ -425,8 +425,8 @@ class CurveCheck(keras.callbacks.Callback):
         try:
             inputs = self.model.inputs
             inputs = inputs[0] if len(inputs) == 1 else inputs
-            self._probe = keras.Model(inputs=inputs, outputs=[l.output for l in layers])
-            self._probe_names = [l.name for l in layers]
+            self._probe = keras.Model(inputs=inputs, outputs=[layer.output for layer in layers])
+            self._probe_names = [layer.name for layer in layers]
         except Exception as e:  # noqa: BLE001 - subclassed models have no symbolic graph
             self._probe_names = ["-"]
             self._note("activations not logged: the model has no symbolic graph to tap (%s)."

@@ -22,7 +22,14 @@ import pytest
 
 from tests import logwriters
 from tests.test_browser_tab import (  # noqa: F401  (browser, bundle: fixtures)
-    ROOT, Session, _get, _settled_box, browser, bundle, open_tab, serve,
+    ROOT,
+    Session,
+    _get,
+    _settled_box,
+    browser,
+    bundle,
+    open_tab,
+    serve,
 )
 
 playwright_api = pytest.importorskip("playwright.sync_api")

@@ -16,7 +16,15 @@ import urllib.parse
 import pytest
 
 from tests.test_browser_tab import (  # noqa: F401  (browser, bundle: fixtures)
-    ROOT, Session, _findings, _get, _settled_box, browser, bundle, hover_until_tooltip, open_tab,
+    ROOT,
+    Session,
+    _findings,
+    _get,
+    _settled_box,
+    browser,
+    bundle,
+    hover_until_tooltip,
+    open_tab,
     serve,
 )
 

@@ -19,8 +19,8 @@ import urllib.request
 import numpy as np
 import pytest
 
-from tests import logwriters
 from demo.tbprocess import tensorboard_process
+from tests import logwriters
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 

@@ -10,9 +10,12 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from benchmarks import corpus_histogram as ch  # noqa: E402
-from tb_curvecheck.analysis import grouping, pipeline  # noqa: E402
+from tb_curvecheck.analysis import (  # noqa: E402
+    grouping,
+    histogram_stories,  # noqa: E402
+    pipeline,
+)
 from tb_curvecheck.analysis.histogram_roles import classify  # noqa: E402
-from tb_curvecheck.analysis import histogram_stories  # noqa: E402
 from tb_curvecheck.detectors import histogram_stats  # noqa: E402
 from tb_curvecheck.detectors.registry import detect_histograms  # noqa: E402
 from tb_curvecheck.model import Finding, at_or_above  # noqa: E402

@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from tb_curvecheck.plugin import service as cc_service
-from tests.test_plugin_routes import P, TB, by_run, write_logdir
+from tests.test_plugin_routes import TB, P, by_run, write_logdir
 
 
 @pytest.fixture(scope="module")

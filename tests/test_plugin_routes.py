@@ -14,13 +14,12 @@ import time
 
 import numpy as np
 import pytest
-from werkzeug.test import Client
-
 from tensorboard import program
 from tensorboard.backend import application
 from tensorboard.backend.event_processing import data_ingester
 from tensorboard.plugins.core import core_plugin
 from tensorboard.plugins.scalar import scalars_plugin
+from werkzeug.test import Client
 
 from tb_curvecheck.analysis import pipeline
 from tb_curvecheck.plugin import loader as cc_loader

@@ -13,8 +13,8 @@ from importlib import metadata
 import numpy as np
 import pytest
 
-from tests import logwriters
 from demo.tbprocess import tensorboard_process
+from tests import logwriters
 
 POINTS = 1500  # above TensorBoard's default retention of 1000 scalars
 LOAD_TIMEOUT_S = 60

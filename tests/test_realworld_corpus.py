@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from benchmarks import realworld as rw
-
 from tb_curvecheck import reading  # noqa: E402
 from tb_curvecheck.model import KINDS, Finding  # noqa: E402
 

@@ -4,8 +4,17 @@ its kinds at the right steps, with the post's story in the words."""
 import pytest
 
 from benchmarks.corpus_scalar_posts import (
-    ACC_T, ACC_V, BACC, BLOSS, LOSS_T, LOSS_V, POST_002, POST_003, POST_004, post002_batch_steps)
-
+    ACC_T,
+    ACC_V,
+    BACC,
+    BLOSS,
+    LOSS_T,
+    LOSS_V,
+    POST_002,
+    POST_003,
+    POST_004,
+    post002_batch_steps,
+)
 from tb_curvecheck.analysis import corroborate  # noqa: E402
 from tb_curvecheck.detectors.registry import detect_scalars  # noqa: E402
 from tb_curvecheck.model import Experiment, ScalarSeries, SeriesRef  # noqa: E402

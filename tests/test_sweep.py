@@ -109,9 +109,10 @@ def sweep_logdir(tmp_path_factory):
 
 
 def test_scan_sweep_names_the_rate_that_diverged(sweep_logdir):
-    from tb_curvecheck import cli
     import io
     import json as _json
+
+    from tb_curvecheck import cli
 
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(["scan", sweep_logdir, "--json", "--sweep", "--fail-on", "never"], out=out, err=err)

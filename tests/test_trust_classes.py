@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from benchmarks import realworld as rw
-
 from tb_curvecheck.analysis import grouping, pipeline  # noqa: E402
 from tb_curvecheck.model import at_or_above  # noqa: E402
 from tb_curvecheck.reading import read_logdir  # noqa: E402

@@ -22,10 +22,20 @@ from typing import Dict, List, Sequence
 import numpy as np
 
 from .. import tags
-from ..model import (EV_CAUSED_BY, EV_CLASS_SHARE, EV_CORROBORATED_BY, EV_LAYER, EV_LAYERS, EV_SYMPTOM,
-                     EV_TAGS, SEVERITY_RANK, Experiment, Finding)
 from ..detectors.histogram_stats import FROZEN_CHANGE, summarize
 from ..detectors.histogram_weights import WEIGHT_ROLES
+from ..model import (
+    EV_CAUSED_BY,
+    EV_CLASS_SHARE,
+    EV_CORROBORATED_BY,
+    EV_LAYER,
+    EV_LAYERS,
+    EV_SYMPTOM,
+    EV_TAGS,
+    SEVERITY_RANK,
+    Experiment,
+    Finding,
+)
 
 # Which curve findings tell the same story as each histogram symptom.
 SUPPORT: Dict[str, Sequence[str]] = {
@@ -212,7 +222,7 @@ def _group(symptoms: List[Finding]) -> List[Finding]:
             groups.setdefault((f.kind, f.run, f.start_step), []).append(f)
         else:
             out.append(f)
-    for (kind, run, start), members in groups.items():
+    for (kind, _run, start), members in groups.items():
         if len(members) == 1:
             out.append(members[0])
             continue

@@ -242,7 +242,7 @@ class GradientDepth(Detector[DepthEvent]):
             return out
         peak: dict = {}
         owner: dict = {}
-        for tag, role, steps, mag in items:
+        for _tag, role, steps, mag in items:
             for s, m in zip(steps.tolist(), np.asarray(mag, dtype=np.float64).tolist()):
                 if np.isfinite(m) and m > peak.get(s, 0.0):
                     peak[s] = m

@@ -13,11 +13,10 @@ import os
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
-from werkzeug import wrappers
-
 from tensorboard import errors, plugin_util
 from tensorboard.backend import http_util
 from tensorboard.plugins import base_plugin
+from werkzeug import wrappers
 
 from tb_curvecheck.detectors import histogram_stats
 from tb_curvecheck.model import SEVERITIES, Finding
@@ -180,7 +179,7 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
             try:
                 return int(raw)
             except ValueError:
-                raise errors.InvalidArgumentError("%s must be an integer step, got %r" % (name, raw))
+                raise errors.InvalidArgumentError("%s must be an integer step, got %r" % (name, raw)) from None
 
         start_step = step_param("start_step")
         end_step = step_param("end_step")
@@ -262,7 +261,7 @@ def _max_points(request) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise errors.InvalidArgumentError("max_points must be an integer, got %r" % raw)
+        raise errors.InvalidArgumentError("max_points must be an integer, got %r" % raw) from None
     if not thinning.MIN_POINTS <= value <= MAX_MAX_POINTS:
         raise errors.InvalidArgumentError(
             "max_points must be between %d and %d" % (thinning.MIN_POINTS, MAX_MAX_POINTS)

@@ -1,5 +1,6 @@
 """CurveCheck: a TensorBoard plugin that finds what went wrong in a training run."""
 import os
+import re
 
 from setuptools import find_packages, setup
 
@@ -13,9 +14,16 @@ def _read(name):
         return f.read()
 
 
+def _version():
+    """The one version, `tb_curvecheck.__version__` (read, not imported: the
+    build must not need the package's dependencies)."""
+    match = re.search(r'^__version__ = "([^"]+)"', _read(os.path.join("tb_curvecheck", "__init__.py")), re.M)
+    return match.group(1)
+
+
 setup(
     name="tb-curvecheck",
-    version="0.1.0",
+    version=_version(),
     description="A TensorBoard plugin that tells you what went wrong in a training run "
     "and shows it on your curves.",
     long_description=_read("README.md") if os.path.exists(os.path.join(HERE, "README.md")) else "",
@@ -40,6 +48,8 @@ setup(
             "tensorboardX>=2.6",
             "playwright>=1.40",
             "werkzeug>=2",
+            # .ci/run lints the tree with it.
+            "ruff>=0.6",
         ],
     },
     entry_points={

@@ -130,6 +130,16 @@ def _per_run(call: Callable, runs: Sequence[str]) -> Tuple[Dict, Dict[str, str]]
 _lister: Optional[concurrent.futures.ThreadPoolExecutor] = None
 
 
+def _forget_lister() -> None:
+    # A forked child inherits the pool without its threads: it would wait forever.
+    global _lister
+    _lister = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_lister)
+
+
 def _background(fn: Callable, *args, **kwargs) -> concurrent.futures.Future:
     global _lister
     if _lister is None:
@@ -505,7 +515,18 @@ def read_provider(
 # --- opening a logdir ourselves (CLI, Python API) --------------------------
 
 
+def is_url(logdir: str) -> bool:
+    """A logdir in object storage (`gs://bucket/x`, `s3://bucket/x`, ...):
+    handed to TensorBoard's data server or file systems as it is."""
+    scheme, sep, _rest = logdir.partition("://")
+    return bool(sep) and scheme.isalnum()
+
+
 def _check_logdir(logdir: str) -> str:
+    if is_url(logdir):
+        # Only TensorBoard's own file systems know whether it exists; they
+        # say so when opened (see open_logdir).
+        return logdir
     path = os.path.abspath(os.path.expanduser(logdir))
     if not os.path.exists(path):
         raise LogdirError("logdir %s does not exist" % logdir)
@@ -514,6 +535,12 @@ def _check_logdir(logdir: str) -> str:
     if not os.access(path, os.R_OK | os.X_OK):
         raise LogdirError("logdir %s is not readable" % logdir)
     return path
+
+
+def check_logdir(logdir: str) -> str:
+    """The logdir as its loaders take it: an absolute path checked to be a
+    readable directory, or an object-store URL as given.  Raises LogdirError."""
+    return _check_logdir(logdir)
 
 
 def _rust_binary() -> Optional[str]:
@@ -680,15 +707,28 @@ def open_logdir(
     ctx = tb_context.RequestContext()
     with contextlib.ExitStack() as stack:
         provider = None
+        rust_failure = None
         if loader == "rust" or (loader == "auto" and _rust_binary() is not None):
             try:
                 provider = stack.enter_context(_rust_provider(path, progress))
             except Exception as e:  # noqa: BLE001
                 if loader == "rust":
                     raise LogdirError("could not start TensorBoard's data server: %s" % e) from e
+                rust_failure = _reason(e)
                 logger.info("Rust data server unavailable (%s); using the Python loader", e)
         if provider is None:
-            provider = stack.enter_context(_python_provider(path, progress))
+            try:
+                provider = stack.enter_context(_python_provider(path, progress))
+            except Exception as e:  # noqa: BLE001 - an object-store URL TensorBoard cannot open
+                if not is_url(path):
+                    raise
+                why = "TensorBoard's Python loader: %s" % _reason(e)
+                if rust_failure:
+                    why = "TensorBoard's data server: %s; %s" % (rust_failure, why)
+                raise LogdirError(
+                    "logdir %s could not be read (%s). TensorBoard reads gs:// with its data server; "
+                    "s3:// needs its Python loader with boto3 installed (or TensorFlow with "
+                    "tensorflow-io)" % (logdir, why)) from e
         yield provider, ctx, ""
 
 

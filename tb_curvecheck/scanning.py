@@ -339,14 +339,21 @@ def scan_batches(
         if shared:
             yield from _shared(path, loader, jobs, batch_bytes, hparams_from_names, executor, progress)
         else:
-            yield from _per_batch(path, loader, batch_bytes, hparams_from_names, executor, progress)
+            yield from _per_batch(path, loader, jobs, batch_bytes, hparams_from_names, executor, progress)
     finally:
         if own is not None:
             own.shutdown(wait=True, cancel_futures=True)
 
 
-def _per_batch(path, loader, batch_bytes, hparams_from_names, executor, progress) -> Iterator[BatchResult]:
-    batches = plan_batches(path, list_event_runs(path), batch_bytes)
+# A small logdir still makes this many batches per worker, so that no
+# worker idles while another finishes a big last batch.
+BATCHES_PER_WORKER = 4
+
+
+def _per_batch(path, loader, jobs, batch_bytes, hparams_from_names, executor, progress) -> Iterator[BatchResult]:
+    sizes = list_event_runs(path)
+    spread = sum(sizes.values()) // (BATCHES_PER_WORKER * max(1, jobs)) if executor is not None else batch_bytes
+    batches = plan_batches(path, sizes, max(1, min(batch_bytes, spread)))
     deferred: List[str] = []
     done = 0
 

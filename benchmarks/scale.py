@@ -16,6 +16,8 @@ worker processes included) has its resident memory polled from /proc:
   curvecheck_shared  the same with `--data-server shared` (one data server)
   rust_alone         RustBoard started on the logdir, every point read over
                      gRPC run by run (so its message limit does not bite)
+With --tensorboard, also inside a real TensorBoard: its own multirun scalars
+route over every series beside CurveCheck's findings route, cold and warm.
 Printed: seconds, points/s, peak memory, and for CurveCheck the recall on
 the planted runs and the false alarms (healthy runs with a warning or error).
 """
@@ -203,12 +205,86 @@ def measure(mode: str, logdir: str, runs: int, jobs: int) -> Dict[str, object]:
     return row
 
 
+def _post(base: str, path: str, fields: List[Tuple[str, str]]) -> bytes:
+    import urllib.parse
+    import urllib.request
+
+    body = urllib.parse.urlencode(fields).encode()
+    with urllib.request.urlopen(urllib.request.Request(base + path, data=body), timeout=3600) as r:
+        return r.read()
+
+
+def _get(base: str, path: str) -> bytes:
+    import urllib.request
+
+    with urllib.request.urlopen(base + path, timeout=3600) as r:
+        return r.read()
+
+
+def tensorboard_figures(logdir: str, runs: int, tags: int, steps: int, warm_n: int = 10) -> Dict[str, object]:
+    """Inside a real TensorBoard (its data server): TensorBoard's own
+    multirun scalars route over every series, then CurveCheck's findings
+    route cold and warm, and the memory of TensorBoard's process tree."""
+    import statistics
+    import tempfile
+
+    from demo.tbprocess import tensorboard_process
+    from tb_curvecheck.plugin.service import LISTING_REUSE_S
+
+    names = [_run_name(r) for r in range(runs)]
+    tag_names = ["loss", "accuracy"] + ["metric_%d" % k for k in range(2, tags)]
+    tmp = tempfile.mkdtemp(prefix="curvecheck-scale-tb-")
+    with tensorboard_process(logdir, os.path.join(tmp, "tb.log"), "--reload_interval", "0",
+                             "--reload_task", "blocking", "--load_fast", "true",
+                             start_timeout=1800) as (base, proc):
+        def multirun(tag: str) -> int:
+            doc = json.loads(_post(base, "/data/plugin/scalars/scalars_multirun",
+                                   [("tag", tag)] + [("runs", n) for n in names]))
+            return sum(len(v) for v in doc.values())
+
+        t0 = time.perf_counter()
+        while multirun("loss") < runs * steps:
+            time.sleep(1.0)
+        load_s = time.perf_counter() - t0
+        peak = [0]
+        stop = threading.Event()
+
+        def poll() -> None:
+            while not stop.is_set():
+                peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+                stop.wait(POLL_S)
+
+        before_mb = _tree_rss_kb(proc.pid) / 1024.0
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        t0 = time.perf_counter()
+        points = sum(multirun(t) for t in tag_names)
+        multirun_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        body = json.loads(_get(base, "/data/plugin/curvecheck/findings"))
+        cold_s = time.perf_counter() - t0
+        warm = []
+        for _ in range(warm_n):
+            time.sleep(LISTING_REUSE_S + 0.05)
+            t0 = time.perf_counter()
+            _get(base, "/data/plugin/curvecheck/findings")
+            warm.append(time.perf_counter() - t0)
+        stop.set()
+        poller.join()
+        after_mb = _tree_rss_kb(proc.pid) / 1024.0
+    return {"load_s": load_s, "multirun_s": multirun_s, "points": points, "cold_s": cold_s,
+            "warm_ms": 1000 * statistics.median(warm), "mb_before": before_mb, "mb_peak": peak[0] / 1024.0,
+            "mb_after": after_mb, "score": score(body["findings"], runs)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--sizes", default=DEFAULT_SIZES,
                    help="comma-separated RUNSxTAGSxSTEPS (default %s; 1000x10x10k only when named)" % DEFAULT_SIZES)
     p.add_argument("--modes", default="rust_alone,curvecheck,curvecheck_shared")
     p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--tensorboard", action="store_true",
+                   help="also measure inside TensorBoard: its multirun scalars route vs the findings route")
     p.add_argument("--rust-alone", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.rust_alone:
@@ -234,6 +310,15 @@ def main() -> None:
                 extra = "read %s points of %d" % (row.get("points"), points)
             print("%-14s %-18s %8.1f %12.0f %9.0f  %s" % (size, mode, row["seconds"], points / row["seconds"],
                                                           row["peak_mb"], extra), flush=True)
+        if args.tensorboard:
+            tb = tensorboard_figures(logdir, runs, tags, steps)
+            sc = tb["score"]
+            print("%-14s tensorboard: load %.1f s; scalars_multirun every series %.1f s (%d points); findings cold "
+                  "%.1f s (%.2fx), warm %.0f ms; process tree %.0f MB before, peak %.0f MB, %.0f MB after; "
+                  "%d/%d planted, %d/%d healthy flagged" % (
+                      size, tb["load_s"], tb["multirun_s"], tb["points"], tb["cold_s"],
+                      tb["cold_s"] / tb["multirun_s"], tb["warm_ms"], tb["mb_before"], tb["mb_peak"],
+                      tb["mb_after"], sc["found"], sc["planted"], sc["false_alarms"], sc["healthy"]), flush=True)
         if "rust_alone" in rows:
             for mode in rows:
                 if mode != "rust_alone":

@@ -23,6 +23,8 @@ EXIT_UNREADABLE = 2
 # Progress lines appear only when loading takes longer than this: a quick
 # scan stays quiet, a slow one shows it is alive.
 PROGRESS_AFTER_S = 1.0
+# ... and then at most this often: a scan of 1,000 runs finishes ~100 batches.
+PROGRESS_EVERY_S = 2.0
 
 _SEVERITY_LABEL = {"error": "ERROR", "warning": "WARN ", "info": "INFO "}
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
@@ -110,10 +112,13 @@ class _Progress:
         self._stream = stream
         self._quiet = quiet
         self._start = time.monotonic()
+        self._last = float("-inf")
 
     def __call__(self, message: str) -> None:
-        if self._quiet or time.monotonic() - self._start < PROGRESS_AFTER_S:
+        now = time.monotonic()
+        if self._quiet or now - self._start < PROGRESS_AFTER_S or now - self._last < PROGRESS_EVERY_S:
             return
+        self._last = now
         self._stream.write("curvecheck: %s (%.0f s)\n" % (message, time.monotonic() - self._start))
         self._stream.flush()
 
@@ -193,7 +198,7 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     progress = _Progress(err, quiet=False)
     options = dict(loader=args.loader, hparams_from_names=args.hparams_from_names,
                    data_server=args.data_server, progress=progress,
-                   jobs=args.jobs or scanning.DEFAULT_JOBS,
+                   jobs=args.jobs or args.dask_local or scanning.DEFAULT_JOBS,
                    batch_bytes=(args.batch_mb << 20) if args.batch_mb else scanning.DEFAULT_BATCH_BYTES)
     try:
         with _executor(args) as executor:

@@ -44,6 +44,17 @@ def sweep_logdir(tmp_path_factory):
         w.add_scalars("Loss", {"train": float(2 * np.exp(-s / 80)),
                                "val": float(2.2 * np.exp(-s / 80) + (5 if s > 250 else 0))}, s)
     w.close()
+    # add_scalars under two main tags, the writer's own (empty) event file
+    # removed: only the tags tell that the four runs are one experiment.
+    w = SummaryWriter(str(root / "tbx2"))
+    for s in range(n):
+        w.add_scalars("Loss", {"train": float(2 * np.exp(-s / 80)),
+                               "val": float(2.2 * np.exp(-s / 80) + (5 if s > 250 else 0))}, s)
+        w.add_scalars("Acc", {"train": float(1 - np.exp(-s / 80)), "val": float(0.9 - np.exp(-s / 80))}, s)
+    w.close()
+    for f in os.listdir(root / "tbx2"):
+        if "tfevents" in f:
+            os.remove(root / "tbx2" / f)
     w = SummaryWriter(str(root / "hp"))
     for s in range(n):
         w.add_scalar("loss", float(np.exp(-s / 50)), s)
@@ -92,6 +103,12 @@ def test_experiments_are_never_split_between_batches(sweep_logdir):
     assert units["tbx"] == ("tbx", "tbx/Loss/train", "tbx/Loss/val")
     hp = units["hp"]
     assert len(hp) == 2 and hp[1].startswith("hp/")
+    # Names alone cannot join tbx2/Acc/* with tbx2/Loss/*: each batch
+    # defers them, and the last batch analyses them together.
+    assert units["tbx2/Acc/train"] == ("tbx2/Acc/train", "tbx2/Acc/val")
+    result = scanning.scan(sweep_logdir, loader="rust", jobs=1, batch_bytes=1).result
+    assert [e.runs for e in result.experiments if e.name == "tbx2"] == [
+        ("tbx2/Acc/train", "tbx2/Acc/val", "tbx2/Loss/train", "tbx2/Loss/val")]
 
 
 def _cli(*args):

@@ -30,6 +30,7 @@ import os
 import shutil
 import sys
 import tempfile
+from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import reading
@@ -360,7 +361,13 @@ def _per_batch(path, loader, jobs, batch_bytes, hparams_from_names, executor, pr
     def finished(batch: Batch, outcome: Callable[[], BatchResult]) -> BatchResult:
         nonlocal done
         try:
-            res = outcome()
+            try:
+                res = outcome()
+            except BrokenProcessPool as e:
+                # Workers that could not start (a spawned worker re-imports
+                # a `__main__` it cannot find) or died: this process does it.
+                logger.warning("worker processes failed (%s); scanning the batch here", e)
+                res = scan_batch(batch, loader, hparams_from_names)
         except Exception as e:  # noqa: BLE001 - one batch must not sink the others
             logger.warning("batch of %d runs failed: %s", len(batch.runs), e)
             res = _failed_batch(batch.runs, e)
@@ -412,7 +419,7 @@ def _shared(path, loader, jobs, batch_bytes, hparams_from_names, executor, progr
                 size = 0
             plan[-1].extend(members)
             size += w
-        pending: Dict[concurrent.futures.Future, List[str]] = {}
+        pending: Dict[concurrent.futures.Future, Tuple[List[str], LogData]] = {}
         first = True
         for runs in plan:
             if not runs:
@@ -427,25 +434,38 @@ def _shared(path, loader, jobs, batch_bytes, hparams_from_names, executor, progr
                 yield analyse_data(data, hparams_from_names)
                 continue
             try:
-                pending[executor.submit(analyse_data, data, hparams_from_names)] = runs
+                # The data stays referenced until its analysis is back: a
+                # broken pool's batch is analysed here instead.
+                pending[executor.submit(analyse_data, data, hparams_from_names)] = (runs, data)
             except Exception as e:  # noqa: BLE001 - a broken pool costs its batches, not the scan
-                yield _failed_batch(runs, e)
+                yield _analysed_here(runs, data, hparams_from_names, e)
             del data
             # Bounded: at most one batch per worker waiting beside the one read.
             while len(pending) > max(1, jobs):
-                yield from _collect(pending, concurrent.futures.FIRST_COMPLETED)
+                yield from _collect(pending, hparams_from_names)
         while pending:
-            yield from _collect(pending, concurrent.futures.FIRST_COMPLETED)
+            yield from _collect(pending, hparams_from_names)
 
 
-def _collect(pending: Dict[concurrent.futures.Future, List[str]], how) -> Iterator[BatchResult]:
-    done, _ = concurrent.futures.wait(list(pending), return_when=how)
+def _analysed_here(runs: List[str], data: LogData, hparams_from_names: bool, e: BaseException) -> BatchResult:
+    if not isinstance(e, BrokenProcessPool):
+        return _failed_batch(runs, e)
+    logger.warning("worker processes failed (%s); analysing the batch here", e)
+    try:
+        return analyse_data(data, hparams_from_names)
+    except Exception as e2:  # noqa: BLE001 - one batch must not sink the others
+        return _failed_batch(runs, e2)
+
+
+def _collect(pending: Dict[concurrent.futures.Future, Tuple[List[str], LogData]],
+             hparams_from_names: bool) -> Iterator[BatchResult]:
+    done, _ = concurrent.futures.wait(list(pending), return_when=concurrent.futures.FIRST_COMPLETED)
     for fut in done:
-        runs = pending.pop(fut)
+        runs, data = pending.pop(fut)
         try:
             yield fut.result()
         except Exception as e:  # noqa: BLE001 - one batch must not sink the others
-            yield _failed_batch(runs, e)
+            yield _analysed_here(runs, data, hparams_from_names, e)
 
 
 def merge(results: Iterable[BatchResult], logdir: str, hparams_from_names: bool = True) -> ScanResult:

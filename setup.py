@@ -42,7 +42,11 @@ setup(
     extras_require={
         # The demo and the Keras callback need TensorFlow; the plugin never does.
         "tf": ["tensorflow-cpu>=2.16"],
+        # `curvecheck scan --scheduler/--dask-local`: batches of runs on a Dask cluster.
+        "dask": ["dask[distributed]>=2024.1"],
         "test": [
+            # tests/test_distributed.py runs the Dask backend on a local 2-worker cluster.
+            "dask[distributed]>=2024.1",
             "pytest>=7",
             "tensorflow-cpu>=2.16",
             "tensorboardX>=2.6",

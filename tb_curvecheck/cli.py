@@ -6,6 +6,7 @@ logdir could not be read (or bad usage).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -22,6 +23,8 @@ EXIT_UNREADABLE = 2
 # Progress lines appear only when loading takes longer than this: a quick
 # scan stays quiet, a slow one shows it is alive.
 PROGRESS_AFTER_S = 1.0
+# ... and then at most this often: a scan of 1,000 runs finishes ~100 batches.
+PROGRESS_EVERY_S = 2.0
 
 _SEVERITY_LABEL = {"error": "ERROR", "warning": "WARN ", "info": "INFO "}
 _COLOURS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m"}
@@ -54,7 +57,34 @@ def _parser() -> argparse.ArgumentParser:
                    help="use only logged hyperparameters (TensorBoard's HParams data), never values read "
                         "from run names such as lr=3e-4_bs64")
     s.add_argument("--color", choices=["auto", "always", "never"], default="auto")
+    big = s.add_argument_group(
+        "big logdirs", "runs are read and analysed in batches of whole experiments, each batch released "
+        "before the next, on several processes; the findings are the same as one read of everything")
+    big.add_argument("--json-lines", action="store_true",
+                     help="stream one finding JSON object per line as batches finish, then one "
+                          '{"note": ...} line per note, {"hparams": ..., "sweep": ...} with --sweep, and a '
+                          'last {"summary": {...}} line')
+    big.add_argument("--jobs", type=_positive, default=None, metavar="N",
+                     help="worker processes on this machine (default: 2)")
+    big.add_argument("--batch-mb", type=_positive, default=None, metavar="MB",
+                     help="event-file megabytes per batch: peak memory follows it (default: 16)")
+    big.add_argument("--data-server", choices=["per-batch", "shared"], default="per-batch",
+                     help="a TensorBoard data server per batch (bounded memory, default) or one for the "
+                          "whole logdir (always so for gs:// and s3:// logdirs)")
+    dist = big.add_mutually_exclusive_group()
+    dist.add_argument("--scheduler", metavar="ADDRESS",
+                      help="run the batches on a Dask distributed cluster (tcp://host:port); its workers "
+                           "need tb-curvecheck[dask] and the logdir at the same path or URL")
+    dist.add_argument("--dask-local", type=_positive, metavar="N",
+                      help="run the batches on a local Dask cluster of N worker processes")
     return p
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def format_sweep(result) -> str:
@@ -82,10 +112,13 @@ class _Progress:
         self._stream = stream
         self._quiet = quiet
         self._start = time.monotonic()
+        self._last = float("-inf")
 
     def __call__(self, message: str) -> None:
-        if self._quiet or time.monotonic() - self._start < PROGRESS_AFTER_S:
+        now = time.monotonic()
+        if self._quiet or now - self._start < PROGRESS_AFTER_S or now - self._last < PROGRESS_EVERY_S:
             return
+        self._last = now
         self._stream.write("curvecheck: %s (%.0f s)\n" % (message, time.monotonic() - self._start))
         self._stream.flush()
 
@@ -159,35 +192,95 @@ def format_report(
 
 
 def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .analysis.pipeline import analyze
-    from .reading import LogdirError, read_logdir
+    from . import scanning
+    from .reading import LogdirError
 
     progress = _Progress(err, quiet=False)
+    options = dict(loader=args.loader, hparams_from_names=args.hparams_from_names,
+                   data_server=args.data_server, progress=progress,
+                   jobs=args.jobs or args.dask_local or scanning.DEFAULT_JOBS,
+                   batch_bytes=(args.batch_mb << 20) if args.batch_mb else scanning.DEFAULT_BATCH_BYTES)
     try:
-        data = read_logdir(args.logdir, loader=args.loader, progress=progress)
+        with _executor(args) as executor:
+            batches = scanning.scan_batches(args.logdir, executor=executor, **options)
+            if args.json_lines:
+                batches = _streamed(batches, out)
+            scanned = scanning.merge(batches, args.logdir, args.hparams_from_names)
     except LogdirError as e:
         err.write("curvecheck: %s\n" % e)
         return EXIT_UNREADABLE
-    result = analyze(data, hparams_from_names=args.hparams_from_names)
+    except _BackendError as e:
+        err.write("curvecheck: %s\n" % e)
+        return EXIT_UNREADABLE
+    result = scanned.result
     findings = result.findings
-    if args.json:
+    if args.json_lines:
+        for note in result.notes:
+            _line(out, {"note": note})
+        if args.sweep:
+            _line(out, {"hparams": result.hparams,
+                        "sweep": result.sweep.to_json() if result.sweep is not None else None})
+        counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+        _line(out, {"summary": {"runs": len(scanned.runs), "series": scanned.series_count,
+                                "findings": counts, "run_errors": dict(sorted(result.run_errors.items()))}})
+    elif args.json:
         doc = {"findings": [f.to_json() for f in findings]}
         if args.sweep:
             doc["hparams"] = result.hparams
             doc["sweep"] = result.sweep.to_json() if result.sweep is not None else None
         json.dump(doc, out, ensure_ascii=False)
         out.write("\n")
-        for run, reason in sorted(result.run_errors.items()):
-            err.write("curvecheck: run %s could not be analysed: %s\n" % (run, reason))
     else:
         shown = [f for f in findings if at_or_above(f.severity, args.min_severity)]
-        out.write(format_report(shown, result.notes, result.run_errors, data.all_runs(), data.series_count(),
+        out.write(format_report(shown, result.notes, result.run_errors, scanned.runs, scanned.series_count,
                                 colour=_use_colour(args.color, out), explain=args.explain))
         if args.sweep:
             out.write("\n" + format_sweep(result))
+    if args.json or args.json_lines:
+        for run, reason in sorted(result.run_errors.items()):
+            err.write("curvecheck: run %s could not be analysed: %s\n" % (run, reason))
     if args.fail_on != "never" and any(at_or_above(f.severity, args.fail_on) for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+class _BackendError(Exception):
+    """The distributed backend could not be reached or started."""
+
+
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace):
+    """A Dask cluster's executor when asked for one, else None (local processes)."""
+    if not (args.scheduler or args.dask_local):
+        yield None
+        return
+    try:
+        from . import distributed
+    except ImportError as e:
+        raise _BackendError("--scheduler and --dask-local need Dask: pip install 'tb-curvecheck[dask]' (%s)" % e)
+    try:
+        cm = distributed.executor(scheduler=args.scheduler, local_workers=args.dask_local)
+        executor = cm.__enter__()
+    except Exception as e:  # noqa: BLE001 - an unreachable scheduler is a usage error, not a traceback
+        raise _BackendError("could not use the Dask cluster: %s" % (str(e) or type(e).__name__)) from e
+    try:
+        yield executor
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def _line(out: TextIO, obj) -> None:
+    json.dump(obj, out, ensure_ascii=False)
+    out.write("\n")
+    out.flush()
+
+
+def _streamed(batches, out: TextIO):
+    """Writes each batch's findings as it finishes, passing the batch on."""
+    for res in batches:
+        for f in res.findings:
+            _line(out, f.to_json())
+        yield res
 
 
 def main(argv: Optional[Sequence[str]] = None, out: TextIO = None, err: TextIO = None) -> int:

@@ -140,6 +140,16 @@ def _per_run(call: Callable, runs: Sequence[str]) -> Tuple[Dict, Dict[str, str]]
 _lister: Optional[concurrent.futures.ThreadPoolExecutor] = None
 
 
+def _forget_lister() -> None:
+    # A forked child inherits the pool without its threads: it would wait forever.
+    global _lister
+    _lister = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_lister)
+
+
 def _background(fn: Callable, *args, **kwargs) -> concurrent.futures.Future:
     global _lister
     if _lister is None:
@@ -348,6 +358,65 @@ def _read_isolated(
     return result, errors
 
 
+@dataclasses.dataclass
+class _Columns:
+    """A scalar series as the data server sends it: three columns."""
+
+    steps: np.ndarray
+    wall_times: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.steps.shape[0])
+
+
+def _columns_reader(provider) -> Optional[Callable]:
+    """For TensorBoard's data server, `read_scalars` that keeps the columns
+    of its gRPC answer as numpy arrays rather than building a Python object
+    per point (TensorBoard's GrpcDataProvider does; that cost ~3 us a point,
+    most of a scan's reading time).  None for any other provider."""
+    stub = getattr(provider, "_stub", None)
+    if stub is None or loader_kind(provider) != "rust":
+        return None
+    from tensorboard.data.proto import data_provider_pb2
+
+    def read(ctx, experiment_id, plugin_name, downsample, run_tag_filter):
+        req = data_provider_pb2.ReadScalarsRequest()
+        req.experiment_id = experiment_id
+        req.plugin_filter.plugin_name = plugin_name
+        if run_tag_filter is not None:
+            if run_tag_filter.runs is not None:
+                req.run_tag_filter.runs.names[:] = sorted(run_tag_filter.runs)
+            if run_tag_filter.tags is not None:
+                req.run_tag_filter.tags.names[:] = sorted(run_tag_filter.tags)
+        req.downsample.num_points = downsample
+        res = stub.ReadScalars(req)
+        out: Dict[str, Dict[str, _Columns]] = {}
+        for run_entry in res.runs:
+            tags = out.setdefault(run_entry.run_name, {})
+            for tag_entry in run_entry.tags:
+                d = tag_entry.data
+                tags[tag_entry.tag_name] = _Columns(
+                    steps=np.asarray(d.step, dtype=np.int64),
+                    wall_times=np.asarray(d.wall_time, dtype=np.float64),
+                    values=np.asarray(d.value, dtype=np.float64),
+                )
+        return out
+
+    return read
+
+
+def _scalar_columns(data: _Columns, limit: Optional[int]) -> ScalarSeries:
+    steps, values, walls = data.steps, data.values, data.wall_times
+    n = steps.shape[0]
+    idx, backs = _preempted(steps)
+    if backs:
+        steps, values, walls = steps[idx], values[idx], walls[idx]
+    sampled = bool(limit is not None and limit > 0 and n >= limit)
+    series = ScalarSeries.from_points(steps, values, walls, sampled=sampled)
+    return dataclasses.replace(series, restarts=backs) if backs else series
+
+
 def read_scalars(
     provider,
     ctx,
@@ -361,6 +430,10 @@ def read_scalars(
     `sample_limit` is the loader's retention for scalars, when known: a series
     holding that many points is marked `sampled`.
     """
+    columns = _columns_reader(provider)
+    if columns is not None:
+        return _read_isolated(columns, _scalar_columns, ctx, experiment_id,
+                              SCALARS_PLUGIN, runs_to_tags, sample_limit)
     return _read_isolated(
         provider.read_scalars, _scalar_series, ctx, experiment_id,
         SCALARS_PLUGIN, runs_to_tags, sample_limit,
@@ -515,7 +588,18 @@ def read_provider(
 # --- opening a logdir ourselves (CLI, Python API) --------------------------
 
 
+def is_url(logdir: str) -> bool:
+    """A logdir in object storage (`gs://bucket/x`, `s3://bucket/x`, ...):
+    handed to TensorBoard's data server or file systems as it is."""
+    scheme, sep, _rest = logdir.partition("://")
+    return bool(sep) and scheme.isalnum()
+
+
 def _check_logdir(logdir: str) -> str:
+    if is_url(logdir):
+        # Only TensorBoard's own file systems know whether it exists; they
+        # say so when opened (see open_logdir).
+        return logdir
     path = os.path.abspath(os.path.expanduser(logdir))
     if not os.path.exists(path):
         raise LogdirError("logdir %s does not exist" % logdir)
@@ -524,6 +608,12 @@ def _check_logdir(logdir: str) -> str:
     if not os.access(path, os.R_OK | os.X_OK):
         raise LogdirError("logdir %s is not readable" % logdir)
     return path
+
+
+def check_logdir(logdir: str) -> str:
+    """The logdir as its loaders take it: an absolute path checked to be a
+    readable directory, or an object-store URL as given.  Raises LogdirError."""
+    return _check_logdir(logdir)
 
 
 def _rust_binary() -> Optional[str]:
@@ -690,15 +780,28 @@ def open_logdir(
     ctx = tb_context.RequestContext()
     with contextlib.ExitStack() as stack:
         provider = None
+        rust_failure = None
         if loader == "rust" or (loader == "auto" and _rust_binary() is not None):
             try:
                 provider = stack.enter_context(_rust_provider(path, progress))
             except Exception as e:  # noqa: BLE001
                 if loader == "rust":
                     raise LogdirError("could not start TensorBoard's data server: %s" % e) from e
+                rust_failure = _reason(e)
                 logger.info("Rust data server unavailable (%s); using the Python loader", e)
         if provider is None:
-            provider = stack.enter_context(_python_provider(path, progress))
+            try:
+                provider = stack.enter_context(_python_provider(path, progress))
+            except Exception as e:  # noqa: BLE001 - an object-store URL TensorBoard cannot open
+                if not is_url(path):
+                    raise
+                why = "TensorBoard's Python loader: %s" % _reason(e)
+                if rust_failure:
+                    why = "TensorBoard's data server: %s; %s" % (rust_failure, why)
+                raise LogdirError(
+                    "logdir %s could not be read (%s). TensorBoard reads gs:// with its data server; "
+                    "s3:// needs its Python loader with boto3 installed (or TensorFlow with "
+                    "tensorflow-io)" % (logdir, why)) from e
         yield provider, ctx, ""
 
 

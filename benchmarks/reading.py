@@ -68,7 +68,8 @@ def _child(mode: str, logdir: str) -> dict:
         # The Rust server started and read exactly as TensorBoard does it,
         # with every point kept, and the points pulled over gRPC.
         from tensorboard import context
-        from tb_curvecheck.reading import KEEP_ALL, _rust_provider, _check_logdir
+
+        from tb_curvecheck.reading import KEEP_ALL, _check_logdir, _rust_provider
 
         with _rust_provider(_check_logdir(logdir), None) as provider:
             ctx = context.RequestContext()
@@ -76,7 +77,8 @@ def _child(mode: str, logdir: str) -> dict:
             points = sum(len(v) for tags in raw.values() for v in tags.values())
     elif mode == "python_loader":
         from tensorboard import context
-        from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer as pem
+        from tensorboard.backend.event_processing import data_provider
+        from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
 
         mux = pem.EventMultiplexer(tensor_size_guidance={"scalars": 0})
         mux.AddRunsFromDirectory(logdir)

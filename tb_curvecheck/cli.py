@@ -257,7 +257,7 @@ def _executor(args: argparse.Namespace):
     try:
         from . import distributed
     except ImportError as e:
-        raise _BackendError("--scheduler and --dask-local need Dask: pip install 'tb-curvecheck[dask]' (%s)" % e)
+        raise _BackendError("--scheduler and --dask-local need Dask: pip install 'tb-curvecheck[dask]' (%s)" % e) from e
     try:
         cm = distributed.executor(scheduler=args.scheduler, local_workers=args.dask_local)
         executor = cm.__enter__()

@@ -68,7 +68,7 @@ def test_exit_codes(nan_logdir, keras_logdir, tmp_path):
     assert _curvecheck("scan", keras_logdir, "--fail-on", "error").returncode == 0
     missing = _curvecheck("scan", str(tmp_path / "no such dir"))
     assert missing.returncode == 2
-    lines = [l for l in missing.stderr.splitlines() if l.strip()]
+    lines = [line for line in missing.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "does not exist" in lines[0] and "Traceback" not in missing.stderr
 
 

@@ -177,7 +177,8 @@ def test_provider_given_by_tensorboard(keras_logdir):
     """Inside TensorBoard the plugin hands over TensorBoard's provider; the
     same reading applies, and the retention limit marks sampled series."""
     from tensorboard import context
-    from tensorboard.backend.event_processing import data_provider, plugin_event_multiplexer as pem
+    from tensorboard.backend.event_processing import data_provider
+    from tensorboard.backend.event_processing import plugin_event_multiplexer as pem
 
     mux = pem.EventMultiplexer(tensor_size_guidance={"scalars": 2, "histograms": 500})
     mux.AddRunsFromDirectory(keras_logdir)

@@ -1,4 +1,5 @@
 """CurveCheck: a TensorBoard plugin that finds what went wrong in a training run."""
+
 import os
 import re
 
@@ -24,8 +25,7 @@ def _version():
 setup(
     name="tb-curvecheck",
     version=_version(),
-    description="A TensorBoard plugin that tells you what went wrong in a training run "
-    "and shows it on your curves.",
+    description="A TensorBoard plugin that tells you what went wrong in a training run and shows it on your curves.",
     long_description=_read("README.md") if os.path.exists(os.path.join(HERE, "README.md")) else "",
     long_description_content_type="text/markdown",
     packages=find_packages(include=["tb_curvecheck", "tb_curvecheck.*"]),

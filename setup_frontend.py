@@ -6,6 +6,7 @@ installed (regular, editable, or ``setup.py develop``), and never committed.
 Set ``CURVECHECK_SKIP_FRONTEND=1`` to install the Python side alone (the tab
 then needs a bundle that is already there).
 """
+
 import os
 import shutil
 import subprocess

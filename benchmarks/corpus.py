@@ -16,6 +16,7 @@ A corpus module exposes `cases() -> Iterable[Case]`.  A case is what one logdir
   collapse that also pins the metric may or may not be reported as stuck);
   they never count as false alarms here.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -94,8 +95,7 @@ def _read_with_multiplexer(logdir: str) -> Tuple[Scalars, Histograms]:
     from tensorboard.backend.event_processing import event_multiplexer
     from tensorboard.util import tensor_util
 
-    mux = event_multiplexer.EventMultiplexer(
-        size_guidance={"scalars": 0, "tensors": 0, "histograms": 0})
+    mux = event_multiplexer.EventMultiplexer(size_guidance={"scalars": 0, "tensors": 0, "histograms": 0})
     mux.AddRunsFromDirectory(logdir)
     mux.Reload()
     scalars: Scalars = {}
@@ -109,14 +109,15 @@ def _read_with_multiplexer(logdir: str) -> Tuple[Scalars, Histograms]:
             arrays = [tensor_util.make_ndarray(e.tensor_proto) for e in events]
             if plugin == "scalars":
                 scalars.setdefault(name, {})[tag] = ScalarSeries.from_points(
-                    [e.step for e in events], [float(a) for a in arrays],
-                    [e.wall_time for e in events])
+                    [e.step for e in events], [float(a) for a in arrays], [e.wall_time for e in events]
+                )
             elif plugin == "histograms":
                 histograms.setdefault(name, {})[tag] = HistogramSeries.from_points(
-                    [e.step for e in events], arrays, [e.wall_time for e in events])
+                    [e.step for e in events], arrays, [e.wall_time for e in events]
+                )
         for tag in tags.get("scalars", []):
             events = mux.Scalars(run, tag)
             scalars.setdefault(name, {})[tag] = ScalarSeries.from_points(
-                [e.step for e in events], [e.value for e in events],
-                [e.wall_time for e in events])
+                [e.step for e in events], [e.value for e in events], [e.wall_time for e in events]
+            )
     return scalars, histograms

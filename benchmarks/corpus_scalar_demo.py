@@ -5,6 +5,7 @@ The logs are generated on first use into `benchmarks/out/demo/` with
 `python -m demo.generate` (a few minutes of CPU training; later runs reuse them)
 and read back from the event files like any logdir.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,9 @@ def ensure_logs(logdir: str = LOGDIR) -> str:
     """Writes the demo logs unless every run is already complete (the generator checks)."""
     os.makedirs(logdir, exist_ok=True)
     print("  generating the demo runs into %s (skipped when complete) ..." % logdir, file=sys.stderr)
-    subprocess.run([sys.executable, "-m", "demo.generate", "--logdir", logdir], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "demo.generate", "--logdir", logdir], cwd=ROOT, check=True, stdout=subprocess.DEVNULL
+    )
     return logdir
 
 
@@ -43,10 +45,16 @@ def cases() -> List[Case]:
     out = []
     for entry in labels:
         prefix = entry["run_prefix"]
-        out.append(Case(
-            name="demo_" + prefix, family="demo", healthy=bool(entry["healthy"]),
-            scalars={r: t for r, t in scalars.items() if _under(r, prefix)},
-            histograms={r: t for r, t in histograms.items() if _under(r, prefix)},
-            expect=[Expect(e["kind"], e["run"], e["tag"], tuple(e["steps"])) for e in entry["expect"]],
-            also_ok=tuple(entry.get("also_ok", ())), source="demo/" + prefix))
+        out.append(
+            Case(
+                name="demo_" + prefix,
+                family="demo",
+                healthy=bool(entry["healthy"]),
+                scalars={r: t for r, t in scalars.items() if _under(r, prefix)},
+                histograms={r: t for r, t in histograms.items() if _under(r, prefix)},
+                expect=[Expect(e["kind"], e["run"], e["tag"], tuple(e["steps"])) for e in entry["expect"]],
+                also_ok=tuple(entry.get("also_ok", ())),
+                source="demo/" + prefix,
+            )
+        )
     return out

@@ -14,6 +14,7 @@ or error):
 Generated on first use into `benchmarks/out/keras_traps/` in a subprocess (TensorFlow
 is imported there only), about a minute on 2 CPU cores; read back from the event files.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,7 @@ from typing import List
 from benchmarks.corpus import CACHE_DIR, Case, read_logdir
 
 LOGDIR = os.path.join(CACHE_DIR, "keras_traps")
-RUNS = ("trap_dropout", "trap_percent", "trap_negative_loss", "trap_lr_decay", "trap_batch_means",
-        "trap_long_steps")
+RUNS = ("trap_dropout", "trap_percent", "trap_negative_loss", "trap_lr_decay", "trap_batch_means", "trap_long_steps")
 VERSION = "2"
 
 
@@ -60,11 +60,11 @@ def generate(logdir: str) -> None:  # runs in a subprocess: imports TensorFlow
         return keras.Sequential(layers)
 
     def fit(name, model, epochs, callbacks=(), update_freq="epoch", lr=1e-4, **kw):
-        model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+        model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         tb = keras.callbacks.TensorBoard(os.path.join(logdir, name), update_freq=update_freq)
-        model.fit(x, y, validation_data=(xv, yv), epochs=epochs, batch_size=128, verbose=0,
-                  callbacks=[tb, *callbacks], **kw)
+        model.fit(
+            x, y, validation_data=(xv, yv), epochs=epochs, batch_size=128, verbose=0, callbacks=[tb, *callbacks], **kw
+        )
 
     fit("trap_dropout", mlp(dropout=0.5), 15, lr=3e-4)
     sched = keras.callbacks.LearningRateScheduler(lambda e, lr: 1e-2 if e < 10 else 3e-4)
@@ -86,6 +86,7 @@ def generate(logdir: str) -> None:  # runs in a subprocess: imports TensorFlow
                 loss = lossf(yb, p)
             opt.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))
             return loss, p
+
         return step
 
     step = make_step(model, opt)
@@ -118,8 +119,15 @@ def generate(logdir: str) -> None:  # runs in a subprocess: imports TensorFlow
 
     reg = keras.Sequential([keras.Input((8,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(2)])
     reg.compile(optimizer=keras.optimizers.Adam(3e-3), loss=gaussian_nll)
-    reg.fit(xr, yr, validation_data=(xrv, yrv), epochs=25, batch_size=64, verbose=0,
-            callbacks=[keras.callbacks.TensorBoard(os.path.join(logdir, "trap_negative_loss"))])
+    reg.fit(
+        xr,
+        yr,
+        validation_data=(xrv, yrv),
+        epochs=25,
+        batch_size=64,
+        verbose=0,
+        callbacks=[keras.callbacks.TensorBoard(os.path.join(logdir, "trap_negative_loss"))],
+    )
 
     # 20 000 minibatch losses from a custom loop (a long, noisy, healthy curve).
     model = mlp()
@@ -147,8 +155,7 @@ def ensure_logs(logdir: str = LOGDIR) -> str:
     os.makedirs(logdir, exist_ok=True)
     print("  training the real-training trap runs into %s (about a minute) ..." % logdir, file=sys.stderr)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    subprocess.run([sys.executable, "-m", "benchmarks.corpus_scalar_keras", "--generate", logdir], cwd=root,
-                   check=True)
+    subprocess.run([sys.executable, "-m", "benchmarks.corpus_scalar_keras", "--generate", logdir], cwd=root, check=True)
     return logdir
 
 
@@ -158,7 +165,9 @@ def cases() -> List[Case]:
     for name in RUNS:
         sc = {r: t for r, t in scalars.items() if r == name or r.startswith(name + "/")}
         hi = {r: t for r, t in histograms.items() if r == name or r.startswith(name + "/")}
-        out.append(Case("keras_" + name, "real_training_trap", True, sc, hi, source="benchmarks/corpus_scalar_keras.py"))
+        out.append(
+            Case("keras_" + name, "real_training_trap", True, sc, hi, source="benchmarks/corpus_scalar_keras.py")
+        )
     return out
 
 

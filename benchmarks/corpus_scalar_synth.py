@@ -7,6 +7,7 @@ with multiplicative noise, accuracies are binomial counts over N samples
 (so they move in steps of 1/N), a collapsed or stuck model predicts one class
 and logs exactly that class's share.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,21 +24,43 @@ KERAS_WRONG_COST = -math.log(1e-7)
 
 # Naming styles: (run, tag) for (split, quantity).
 STYLES = {
-    "keras": {("train", "loss"): ("train", "epoch_loss"), ("val", "loss"): ("validation", "epoch_loss"),
-              ("train", "acc"): ("train", "epoch_accuracy"), ("val", "acc"): ("validation", "epoch_accuracy")},
-    "plain": {("train", "loss"): (".", "train/loss"), ("val", "loss"): (".", "val/loss"),
-              ("train", "acc"): (".", "train/acc"), ("val", "acc"): (".", "val/acc")},
-    "torch": {("train", "loss"): ("run1", "Loss/train"), ("val", "loss"): ("run1", "Loss/val"),
-              ("train", "acc"): ("run1", "Accuracy/train"), ("val", "acc"): ("run1", "Accuracy/val")},
+    "keras": {
+        ("train", "loss"): ("train", "epoch_loss"),
+        ("val", "loss"): ("validation", "epoch_loss"),
+        ("train", "acc"): ("train", "epoch_accuracy"),
+        ("val", "acc"): ("validation", "epoch_accuracy"),
+    },
+    "plain": {
+        ("train", "loss"): (".", "train/loss"),
+        ("val", "loss"): (".", "val/loss"),
+        ("train", "acc"): (".", "train/acc"),
+        ("val", "acc"): (".", "val/acc"),
+    },
+    "torch": {
+        ("train", "loss"): ("run1", "Loss/train"),
+        ("val", "loss"): ("run1", "Loss/val"),
+        ("train", "acc"): ("run1", "Accuracy/train"),
+        ("val", "acc"): ("run1", "Accuracy/val"),
+    },
 }
 
 
 class Curves:
     """Clean curves of one run, per split, before logging."""
 
-    def __init__(self, rng: np.random.Generator, n: int, *, scale: float = 1.0, offset: float = 0.0,
-                 lr_decay: bool = False, val_above_train: bool = False, noise: float = 0.02,
-                 n_val: int = 2000, n_train: int = 20000):
+    def __init__(
+        self,
+        rng: np.random.Generator,
+        n: int,
+        *,
+        scale: float = 1.0,
+        offset: float = 0.0,
+        lr_decay: bool = False,
+        val_above_train: bool = False,
+        noise: float = 0.02,
+        n_val: int = 2000,
+        n_train: int = 20000,
+    ):
         self.rng, self.n = rng, n
         t = np.arange(n, dtype=float)
         tau = max(1.0, rng.uniform(0.08, 0.3) * n)
@@ -66,8 +89,10 @@ class Curves:
     def logged(self) -> Dict[Tuple[str, str], np.ndarray]:
         r = self.rng
         out = {}
-        for split, loss, acc, count, k in (("train", self.train_loss, self.train_acc, self.n_train, 1.0),
-                                           ("val", self.val_loss, self.val_acc, self.n_val, 2.0)):
+        for split, loss, acc, count, k in (
+            ("train", self.train_loss, self.train_acc, self.n_train, 1.0),
+            ("val", self.val_loss, self.val_acc, self.n_val, 2.0),
+        ):
             noisy = loss * np.exp(r.normal(0, self.noise * k, loss.shape))
             out[(split, "loss")] = noisy * self.scale - self.offset
             p = np.clip(acc, 0, 1)
@@ -99,9 +124,13 @@ def healthy_cases(rng) -> List[Case]:
     out = []
     for i in range(90):
         n = int(rng.choice([4, 6, 10, 20, 40, 80, 150, 400]))
-        kw = dict(scale=float(rng.choice([0.01, 1.0, 1.0, 30.0])), lr_decay=bool(rng.random() < 0.35),
-                  val_above_train=bool(rng.random() < 0.25), noise=float(rng.choice([0.003, 0.02, 0.05])),
-                  n_val=int(rng.choice([300, 1000, 5000, 20000])))
+        kw = dict(
+            scale=float(rng.choice([0.01, 1.0, 1.0, 30.0])),
+            lr_decay=bool(rng.random() < 0.35),
+            val_above_train=bool(rng.random() < 0.25),
+            noise=float(rng.choice([0.003, 0.02, 0.05])),
+            n_val=int(rng.choice([300, 1000, 5000, 20000])),
+        )
         if rng.random() < 0.15:
             kw["offset"] = float(rng.uniform(1.5, 4.0))  # a loss negative by design (log-likelihood)
         c = Curves(rng, n, **kw)
@@ -115,12 +144,21 @@ def healthy_cases(rng) -> List[Case]:
         percent = bool(rng.random() < 0.15)
         if percent:
             tags.append("percent")
-        out.append(to_case("synth_healthy_%02d_n%d_%s" % (i, n, "_".join(tags) or "plain"), "synth_healthy",
-                           True, c.logged(), _style(rng), percent=percent))
+        out.append(
+            to_case(
+                "synth_healthy_%02d_n%d_%s" % (i, n, "_".join(tags) or "plain"),
+                "synth_healthy",
+                True,
+                c.logged(),
+                _style(rng),
+                percent=percent,
+            )
+        )
     for n in (2, 3, 2, 3):
         c = Curves(rng, n)
-        out.append(to_case("synth_healthy_short_n%d_%d" % (n, len(out)), "synth_healthy", True, c.logged(),
-                           _style(rng)))
+        out.append(
+            to_case("synth_healthy_short_n%d_%d" % (n, len(out)), "synth_healthy", True, c.logged(), _style(rng))
+        )
     return out
 
 
@@ -138,7 +176,7 @@ def pathology_cases(rng) -> List[Case]:
         # A collapse needs a height to fall from: start it once training accuracy passed 0.6.
         t0 = min(n - 3, max(t0, int(np.argmax(c.train_acc >= 0.6)) + 1)) if (c.train_acc >= 0.6).any() else t0
         log = c.logged()
-        share = float(rng.uniform(0.3, min(0.85, float(np.min(c.train_acc[max(0, t0 - 2):t0 + 1])) - 0.12)))
+        share = float(rng.uniform(0.3, min(0.85, float(np.min(c.train_acc[max(0, t0 - 2) : t0 + 1])) - 0.12)))
         share = round(share * c.n_train) / c.n_train
         vshare = round(share * c.n_val) / c.n_val
         prior_loss = -(share * math.log(share) + (1 - share) * math.log(1 - share))
@@ -147,9 +185,17 @@ def pathology_cases(rng) -> List[Case]:
         log[("val", "acc")][t0:] = vshare
         log[("train", "loss")][t0:] = prior_loss * drift * c.scale
         log[("val", "loss")][t0:] = prior_loss * drift * 1.01 * c.scale
-        out.append(to_case("synth_collapse_%02d_n%d_t%d" % (i, n, t0), "synth_collapse", False, log, _style(rng),
-                           expect=[("metric_collapse", ("train", "acc"), (t0, t0))],
-                           also_ok=("stuck_metric", "loss_divergence", "no_progress", "saturated_loss")))
+        out.append(
+            to_case(
+                "synth_collapse_%02d_n%d_t%d" % (i, n, t0),
+                "synth_collapse",
+                False,
+                log,
+                _style(rng),
+                expect=[("metric_collapse", ("train", "acc"), (t0, t0))],
+                also_ok=("stuck_metric", "loss_divergence", "no_progress", "saturated_loss"),
+            )
+        )
 
     for i in range(25):  # loss_divergence: the loss blows up at t0 and stays up
         n = int(rng.choice([10, 20, 40, 100, 300]))
@@ -164,10 +210,17 @@ def pathology_cases(rng) -> List[Case]:
         for split in ("train", "val"):
             log[(split, "loss")][t0:] = log[(split, "loss")][t0 - 1] * factor * np.exp(rng.normal(0, 0.02, n - t0))
             log[(split, "acc")][t0:] = np.clip(log[(split, "acc")][t0 - 1] - rng.uniform(0.1, 0.4), 0.05, 1)
-        out.append(to_case("synth_divergence_%02d_n%d_t%d" % (i, n, t0), "synth_divergence", False, log,
-                           _style(rng), expect=[("loss_divergence", ("train", "loss"), (t0 - 1, t0 + 1))],
-                           also_ok=("metric_collapse", "saturated_loss", "stuck_metric", "no_progress",
-                                    "transient_dip")))
+        out.append(
+            to_case(
+                "synth_divergence_%02d_n%d_t%d" % (i, n, t0),
+                "synth_divergence",
+                False,
+                log,
+                _style(rng),
+                expect=[("loss_divergence", ("train", "loss"), (t0 - 1, t0 + 1))],
+                also_ok=("metric_collapse", "saturated_loss", "stuck_metric", "no_progress", "transient_dip"),
+            )
+        )
 
     for i in range(15):  # non_finite: NaN/Inf from t0
         n = int(rng.choice([5, 20, 100, 1000]))
@@ -178,9 +231,17 @@ def pathology_cases(rng) -> List[Case]:
         log[("train", "loss")][t0:] = bad
         if rng.random() < 0.5:
             log[("val", "loss")][t0:] = np.nan
-        out.append(to_case("synth_nonfinite_%02d_n%d_t%d" % (i, n, t0), "synth_nonfinite", False, log,
-                           _style(rng), expect=[("non_finite", ("train", "loss"), (t0, t0))],
-                           also_ok=("metric_collapse", "stuck_metric", "loss_divergence", "no_progress")))
+        out.append(
+            to_case(
+                "synth_nonfinite_%02d_n%d_t%d" % (i, n, t0),
+                "synth_nonfinite",
+                False,
+                log,
+                _style(rng),
+                expect=[("non_finite", ("train", "loss"), (t0, t0))],
+                also_ok=("metric_collapse", "stuck_metric", "loss_divergence", "no_progress"),
+            )
+        )
 
     for i in range(40):  # transient_dip (and low_margin when the loss barely follows)
         n = int(rng.choice([10, 20, 40, 100]))
@@ -199,8 +260,17 @@ def pathology_cases(rng) -> List[Case]:
         expect = [("transient_dip", ("val", "acc"), (t0, t0))]
         if margin:
             expect.append(("low_margin", ("val", "acc"), (t0, t0)))
-        out.append(to_case("synth_%s_%02d_n%d_t%d" % ("lowmargin" if margin else "dip", i, n, t0),
-                           "synth_dip", False, log, _style(rng), expect=expect, also_ok=("low_margin",)))
+        out.append(
+            to_case(
+                "synth_%s_%02d_n%d_t%d" % ("lowmargin" if margin else "dip", i, n, t0),
+                "synth_dip",
+                False,
+                log,
+                _style(rng),
+                expect=expect,
+                also_ok=("low_margin",),
+            )
+        )
 
     for i in range(20):  # stuck_metric: predicts the majority class from the start, the loss learns the prior
         n = int(rng.choice([20, 50, 200, 1000]))
@@ -213,10 +283,18 @@ def pathology_cases(rng) -> List[Case]:
             start = float(rng.uniform(prior * 1.05, prior * 1.6))
             t = np.arange(n)
             log[(split, "loss")][:] = (prior + (start - prior) * np.exp(-t / (0.2 * n))) * c.scale
-        out.append(to_case("synth_stuck_%02d_n%d" % (i, n), "synth_stuck", False, log, _style(rng),
-                           expect=[("stuck_metric", ("train", "acc"), (0, max(1, int(0.1 * n))))],
-                           # A model that outputs the class prior from the start never learned.
-                           also_ok=("no_progress", "never_learned")))
+        out.append(
+            to_case(
+                "synth_stuck_%02d_n%d" % (i, n),
+                "synth_stuck",
+                False,
+                log,
+                _style(rng),
+                expect=[("stuck_metric", ("train", "acc"), (0, max(1, int(0.1 * n))))],
+                # A model that outputs the class prior from the start never learned.
+                also_ok=("no_progress", "never_learned"),
+            )
+        )
 
     for i in range(20):  # saturated_loss: outputs pinned at 0/1 from t0, loss = (1 - acc) x clip cost
         n = int(rng.choice([10, 20, 60]))
@@ -228,9 +306,17 @@ def pathology_cases(rng) -> List[Case]:
         acc = np.round(acc * c.n_train) / c.n_train
         log[("train", "acc")][t0:] = acc
         log[("train", "loss")][t0:] = (1 - acc) * cost * (1 + rng.normal(0, 0.002, n - t0))
-        out.append(to_case("synth_saturated_%02d_n%d_t%d_c%d" % (i, n, t0, cost), "synth_saturated", False, log,
-                           _style(rng), expect=[("saturated_loss", ("train", "loss"), (t0, t0))],
-                           also_ok=("metric_collapse", "loss_divergence", "stuck_metric", "no_progress")))
+        out.append(
+            to_case(
+                "synth_saturated_%02d_n%d_t%d_c%d" % (i, n, t0, cost),
+                "synth_saturated",
+                False,
+                log,
+                _style(rng),
+                expect=[("saturated_loss", ("train", "loss"), (t0, t0))],
+                also_ok=("metric_collapse", "loss_divergence", "stuck_metric", "no_progress"),
+            )
+        )
 
     for i in range(25):  # oscillation: validation alternates every evaluation from t0 on
         n = int(rng.choice([20, 30, 40, 60, 100]))
@@ -241,9 +327,17 @@ def pathology_cases(rng) -> List[Case]:
         sign = np.where(np.arange(n - t0) % 2 == 0, 1.0, -1.0)
         log[("val", "acc")][t0:] = np.clip(log[("val", "acc")][t0:] - amp * (1 + sign), 0, 1)
         log[("val", "loss")][t0:] += amp * (1 + sign) * float(rng.uniform(1.5, 4)) * c.scale
-        out.append(to_case("synth_oscillation_%02d_n%d_t%d" % (i, n, t0), "synth_oscillation", False, log,
-                           _style(rng), expect=[("oscillation", ("val", "acc"), (t0 - 2, t0 + 2))],
-                           also_ok=("low_margin", "transient_dip")))
+        out.append(
+            to_case(
+                "synth_oscillation_%02d_n%d_t%d" % (i, n, t0),
+                "synth_oscillation",
+                False,
+                log,
+                _style(rng),
+                expect=[("oscillation", ("val", "acc"), (t0 - 2, t0 + 2))],
+                also_ok=("low_margin", "transient_dip"),
+            )
+        )
 
     for i in range(25):  # overfitting: validation loss turns up at tb while training loss keeps falling
         n = int(rng.choice([15, 30, 60, 150]))
@@ -255,10 +349,19 @@ def pathology_cases(rng) -> List[Case]:
         k = np.arange(n - tb) / max(1, n - 1 - tb)
         base = log[("val", "loss")][tb]
         log[("val", "loss")][tb:] = base + rise * k ** float(rng.uniform(0.7, 1.5)) * np.exp(
-            rng.normal(0, 0.01, n - tb))
+            rng.normal(0, 0.01, n - tb)
+        )
         pad = int(0.15 * n) + 2
-        out.append(to_case("synth_overfit_%02d_n%d_t%d" % (i, n, tb), "synth_overfit", False, log, _style(rng),
-                           expect=[("overfitting", ("val", "loss"), (tb - pad, tb + pad))]))
+        out.append(
+            to_case(
+                "synth_overfit_%02d_n%d_t%d" % (i, n, tb),
+                "synth_overfit",
+                False,
+                log,
+                _style(rng),
+                expect=[("overfitting", ("val", "loss"), (tb - pad, tb + pad))],
+            )
+        )
 
     for i in range(20):  # no_progress: the loss hovers around its start for the whole run
         n = int(rng.choice([10, 30, 100, 500]))
@@ -266,11 +369,22 @@ def pathology_cases(rng) -> List[Case]:
         log = c.logged()
         for split in ("train", "val"):
             l0 = float(rng.uniform(0.6, 2.5)) * c.scale
-            log[(split, "loss")][:] = l0 * (1 - float(rng.uniform(0, 0.02)) * np.arange(n) / n) * np.exp(
-                rng.normal(0, float(rng.choice([0.005, 0.02, 0.05])), n))
+            log[(split, "loss")][:] = (
+                l0
+                * (1 - float(rng.uniform(0, 0.02)) * np.arange(n) / n)
+                * np.exp(rng.normal(0, float(rng.choice([0.005, 0.02, 0.05])), n))
+            )
             log[(split, "acc")][:] = rng.binomial(c.n_val, float(rng.uniform(0.2, 0.5)), n) / c.n_val
-        out.append(to_case("synth_noprogress_%02d_n%d" % (i, n), "synth_noprogress", False, log, _style(rng),
-                           expect=[("no_progress", ("train", "loss"), (0, 0))]))
+        out.append(
+            to_case(
+                "synth_noprogress_%02d_n%d" % (i, n),
+                "synth_noprogress",
+                False,
+                log,
+                _style(rng),
+                expect=[("no_progress", ("train", "loss"), (0, 0))],
+            )
+        )
     return out
 
 
@@ -299,11 +413,24 @@ def step_cases(rng) -> List[Case]:
             t0 = int(rng.uniform(0.4, 0.7) * n_steps)
             train[t0:] = np.nan
             expect = [Expect("non_finite", ".", "train/loss", (t0, t0))]
-        scalars = {".": {"train/loss": series(train), "val/loss": series(val, ev), "val/acc": series(vacc, ev),
-                         "learning_rate": series(1e-3 * 0.1 ** (t // (n_steps // 3)))}}
-        out.append(Case("synth_steps_%s_%02d_n%d" % (kind, i, n_steps), "synth_steps", kind == "healthy", scalars,
-                        expect=expect, also_ok=("metric_collapse", "stuck_metric", "no_progress", "overfitting")
-                        if kind != "healthy" else ()))
+        scalars = {
+            ".": {
+                "train/loss": series(train),
+                "val/loss": series(val, ev),
+                "val/acc": series(vacc, ev),
+                "learning_rate": series(1e-3 * 0.1 ** (t // (n_steps // 3))),
+            }
+        }
+        out.append(
+            Case(
+                "synth_steps_%s_%02d_n%d" % (kind, i, n_steps),
+                "synth_steps",
+                kind == "healthy",
+                scalars,
+                expect=expect,
+                also_ok=("metric_collapse", "stuck_metric", "no_progress", "overfitting") if kind != "healthy" else (),
+            )
+        )
     return out
 
 
@@ -315,11 +442,16 @@ def other_tag_cases(rng) -> List[Case]:
         n = int(rng.choice([200, 2000, 50000]))
         t = np.arange(n, dtype=float)
         reward = 200 * (1 - np.exp(-t / (0.3 * n))) + rng.normal(0, 30, n)
-        reward[int(0.6 * n):int(0.62 * n)] -= 150  # RL policies collapse and recover: not our call
+        reward[int(0.6 * n) : int(0.62 * n)] -= 150  # RL policies collapse and recover: not our call
         lr = 0.1 * np.where(t < n // 2, 1.0, 0.01)
-        scalars = {".": {"episode_reward": series(reward), "learning_rate": series(lr),
-                         "epoch": series(t // max(1, n // 10)),
-                         "examples_per_sec": series(1000 + rng.normal(0, 200, n))}}
+        scalars = {
+            ".": {
+                "episode_reward": series(reward),
+                "learning_rate": series(lr),
+                "epoch": series(t // max(1, n // 10)),
+                "examples_per_sec": series(1000 + rng.normal(0, 200, n)),
+            }
+        }
         out.append(Case("synth_other_tags_%02d_n%d" % (i, n), "synth_healthy", True, scalars))
     for i in range(10):
         epochs, per = int(rng.choice([3, 10, 30])), int(rng.choice([20, 100, 300]))
@@ -336,8 +468,14 @@ def other_tag_cases(rng) -> List[Case]:
             ba += list(run_acc)
             el.append(run_mean[-1])
             ea.append(run_acc[-1])
-        scalars = {"train": {"batch_loss": series(bl, steps), "batch_accuracy": series(ba, steps),
-                             "epoch_loss": series(el), "epoch_accuracy": series(ea)}}
+        scalars = {
+            "train": {
+                "batch_loss": series(bl, steps),
+                "batch_accuracy": series(ba, steps),
+                "epoch_loss": series(el),
+                "epoch_accuracy": series(ea),
+            }
+        }
         out.append(Case("synth_keras_batch_sawtooth_%02d_e%d" % (i, epochs), "synth_healthy", True, scalars))
     return out
 

@@ -10,6 +10,7 @@ holds (`demo/mechanisms.py`), and whether `curvecheck` reports the labelled
 finding inside its window (`demo/labels.json`).  Logs go to
 `benchmarks/out/demo_numerics/<setup>/` and are reused when complete.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,8 +48,13 @@ def generate(setup: str, names) -> str:
     extra = {k: v for k, v in SETUPS[setup].items() if not k.startswith("_")}
     seed = ["--seed", SETUPS[setup]["_seed"]] if "_seed" in SETUPS[setup] else []
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT, **extra)
-    subprocess.run([sys.executable, "-m", "demo.generate", "--logdir", logdir, "--only", *names, *seed],
-                   cwd=ROOT, env=env, check=True, stdout=sys.stderr)
+    subprocess.run(
+        [sys.executable, "-m", "demo.generate", "--logdir", logdir, "--only", *names, *seed],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=sys.stderr,
+    )
     return logdir
 
 
@@ -61,13 +67,18 @@ def labelled_findings_found(logdir: str, name: str, labels) -> str:
     flat = []
     for f in findings:
         flat.append(f)
-        flat.extend(type(f)(**{k: v for k, v in c.items() if k in f.__dataclass_fields__})
-                    for c in f.evidence.get("corroborating", []) if isinstance(c, dict))
+        flat.extend(
+            type(f)(**{k: v for k, v in c.items() if k in f.__dataclass_fields__})
+            for c in f.evidence.get("corroborating", [])
+            if isinstance(c, dict)
+        )
     missing = []
     for e in labels[name]["expect"]:
-        run = e["run"][len(name) + 1:]
+        run = e["run"][len(name) + 1 :]
         lo, hi = e["steps"]
-        if not any(f.kind == e["kind"] and f.run == run and f.tag == e["tag"] and lo <= f.start_step <= hi for f in flat):
+        if not any(
+            f.kind == e["kind"] and f.run == run and f.tag == e["tag"] and lo <= f.start_step <= hi for f in flat
+        ):
             got = sorted({(f.kind, f.run, f.tag, f.start_step) for f in flat if f.tag == e["tag"] and f.run == run})
             missing.append("%s %s/%s in %s (got %s)" % (e["kind"], run, e["tag"], e["steps"], got))
     return "found" if not missing else "MISSING " + "; ".join(missing)
@@ -84,7 +95,10 @@ def main(argv=None) -> int:
     for setup in args.setups:
         start = time.time()
         logdir = generate(setup, args.only)
-        print("== set-up %s (%s), logs in %s, %.0f s" % (setup, SETUPS[setup] or "demo defaults", logdir, time.time() - start))
+        print(
+            "== set-up %s (%s), logs in %s, %.0f s"
+            % (setup, SETUPS[setup] or "demo defaults", logdir, time.time() - start)
+        )
         for name in args.only:
             sig = CHECKS[name](load_run(os.path.join(logdir, name)))
             verdict = labelled_findings_found(logdir, name, labels)

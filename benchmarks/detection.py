@@ -23,6 +23,7 @@ per-run lists are printed by `python benchmarks/realworld.py`).
 changed (repeatable; nested ones as `metric_drops.drops.noise_k=4`);
 `--list-params` prints every parameter with its default.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,11 +60,13 @@ def writer_of(case: Case) -> str:
     runs, or plain `tf.summary`/`SummaryWriter` tags."""
     runs = set(case.scalars) | set(case.histograms or {})
     tags = {t for r in case.scalars.values() for t in r}
-    if any(r.split("/")[-1] in ("train", "validation") for r in runs) and \
-            any(t.startswith(("epoch_", "batch_", "evaluation_")) for t in tags):
+    if any(r.split("/")[-1] in ("train", "validation") for r in runs) and any(
+        t.startswith(("epoch_", "batch_", "evaluation_")) for t in tags
+    ):
         return "keras"
-    if any("_" in r.split("/")[-1] and r.split("/")[-1].rsplit("_", 1)[-1] in ("train", "val", "test")
-           for r in runs) or any(t.split("/")[-1] in ("train", "val", "validation") for t in tags):
+    if any(
+        "_" in r.split("/")[-1] and r.split("/")[-1].rsplit("_", 1)[-1] in ("train", "val", "test") for r in runs
+    ) or any(t.split("/")[-1] in ("train", "val", "validation") for t in tags):
         return "pytorch_add_scalars"
     return "plain_tags"
 
@@ -132,14 +135,25 @@ def evaluate(cases: List[Case], detectors=None, outcomes: Optional[list] = None)
             else:
                 stats[e.kind]["missed"] += 1
                 same_kind = ["%s:%s@%d" % (f.run, f.tag, f.start_step) for f in found if f.kind == e.kind]
-                misses.append((case.name, e.kind, "wanted %s:%s in %s; got %s" % (
-                    e.run, e.tag, e.start_window, same_kind or [f.kind for f in found])))
+                misses.append(
+                    (
+                        case.name,
+                        e.kind,
+                        "wanted %s:%s in %s; got %s"
+                        % (e.run, e.tag, e.start_window, same_kind or [f.kind for f in found]),
+                    )
+                )
         if outcomes is not None:
-            outcomes.append({"corpus": CORPUS_OF.get(case.name, "?"), "writer": writer_of(case),
-                             "healthy": case.healthy,
-                             "loud": any(at_or_above(f.severity, "warning") for f in found),
-                             "caught": all(any(e.matches(f) for f in found) for e in case.expect),
-                             "pathology": bool(case.expect)})
+            outcomes.append(
+                {
+                    "corpus": CORPUS_OF.get(case.name, "?"),
+                    "writer": writer_of(case),
+                    "healthy": case.healthy,
+                    "loud": any(at_or_above(f.severity, "warning") for f in found),
+                    "caught": all(any(e.matches(f) for f in found) for e in case.expect),
+                    "pathology": bool(case.expect),
+                }
+            )
         flagged = {f.kind for f in found if at_or_above(f.severity, "warning")}
         for kind in flagged - expected_kinds - set(case.also_ok):
             stats[kind]["false_alarms"] += 1
@@ -162,11 +176,20 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default=None, help="only cases whose name contains this")
     ap.add_argument("--family", default=None, help="only cases of this family")
     ap.add_argument("--corpus", default=None, help="only corpus modules whose name contains this")
-    ap.add_argument("--param", action="append", default=[], metavar="DETECTOR.FIELD=VALUE",
-                    help="run with this detector parameter changed (repeatable)")
+    ap.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="DETECTOR.FIELD=VALUE",
+        help="run with this detector parameter changed (repeatable)",
+    )
     ap.add_argument("--list-params", action="store_true", help="print every detector parameter and exit")
-    ap.add_argument("--realworld", default="both", choices=("both", "tuned", "held_out", "none"),
-                    help="which part of the real-world corpus to score after the labelled corpora")
+    ap.add_argument(
+        "--realworld",
+        default="both",
+        choices=("both", "tuned", "held_out", "none"),
+        help="which part of the real-world corpus to score after the labelled corpora",
+    )
     args = ap.parse_args(argv)
 
     from tb_curvecheck.detectors.registry import DEFAULT
@@ -192,8 +215,7 @@ def main(argv=None) -> int:
     stats, misses, alarms, loud, infos, seconds = evaluate(cases, detectors, outcomes)
 
     print()
-    print("%d cases (%d healthy); analysis took %.1f s in all" % (
-        len(cases), stats["_healthy"]["cases"], seconds))
+    print("%d cases (%d healthy); analysis took %.1f s in all" % (len(cases), stats["_healthy"]["cases"], seconds))
     print()
     print("%-20s %6s %9s %7s %7s %13s" % ("kind", "cases", "detected", "missed", "recall", "false alarms"))
     worst_recall = 1.0
@@ -205,8 +227,10 @@ def main(argv=None) -> int:
         recall = s["detected"] / n if n else float("nan")
         if n:
             worst_recall = min(worst_recall, recall)
-        print("%-20s %6d %9d %7d %7s %13d" % (
-            kind, n, s["detected"], s["missed"], "%.3f" % recall if n else "-", s["false_alarms"]))
+        print(
+            "%-20s %6d %9d %7d %7s %13d"
+            % (kind, n, s["detected"], s["missed"], "%.3f" % recall if n else "-", s["false_alarms"])
+        )
     print()
     print("healthy cases with any warning or error: %d of %d" % (len(loud), stats["_healthy"]["cases"]))
     print("healthy cases with an info finding:      %d of %d" % (len(infos), stats["_healthy"]["cases"]))
@@ -233,7 +257,6 @@ def main(argv=None) -> int:
     return 0
 
 
-
 def rate(num: int, den: int) -> str:
     return "%d/%d = %.3f" % (num, den, num / den) if den else "-"
 
@@ -248,8 +271,10 @@ def print_axes(outcomes: list) -> None:
             sub = [o for o in outcomes if o[axis] == key]
             h = [o for o in sub if o["healthy"]]
             p = [o for o in sub if o["pathology"]]
-            print("  %-30s %6d  %-22s %-22s" % (key, len(sub), rate(sum(o["loud"] for o in h), len(h)),
-                                                  rate(sum(o["caught"] for o in p), len(p))))
+            print(
+                "  %-30s %6d  %-22s %-22s"
+                % (key, len(sub), rate(sum(o["loud"] for o in h), len(h)), rate(sum(o["caught"] for o in p), len(p)))
+            )
 
 
 def print_realworld(which: str, detectors=None) -> None:
@@ -274,8 +299,10 @@ def print_realworld(which: str, detectors=None) -> None:
         scored = rw.score(dict(manifest, runs=runs), results, errors)
         t = scored["tallies"]["split"].get(split, {})
         fa, rc = rw.rates(t)
-        print("\nreal-world corpus, %s part: %d runs; false alarms (healthy) %s; recall (pathology) %s%s" % (
-            split, t.get("runs", 0), fa, rc, "; %d could not be analysed" % len(errors) if errors else ""))
+        print(
+            "\nreal-world corpus, %s part: %d runs; false alarms (healthy) %s; recall (pathology) %s%s"
+            % (split, t.get("runs", 0), fa, rc, "; %d could not be analysed" % len(errors) if errors else "")
+        )
         for axis in ("domain", "writer"):
             print("  by %s:" % axis)
             for k, tt in scored["by_split"]["%s/%s" % (split, axis)].items():

@@ -15,6 +15,7 @@ Usage:  python benchmarks/plugin_load.py [--clients 50] [--requests 20] [--loade
 Every loop is bounded in count and time and talks only to 127.0.0.1.
 Figures are printed, never asserted: the machine is shared.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,13 @@ RUNS, STEPS = 20, 2000
 TAGS = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
 LIVE_POINTS = 1500
 LIVE_PERIOD_S = 0.02
-TRAVERSALS = ("static/../plugin.py", "static/..%2f..%2fsetup.py", "static/%2e%2e/plugin.py",
-              "static//etc/passwd", "static/..\\..\\plugin.py")
+TRAVERSALS = (
+    "static/../plugin.py",
+    "static/..%2f..%2fsetup.py",
+    "static/%2e%2e/plugin.py",
+    "static//etc/passwd",
+    "static/..\\..\\plugin.py",
+)
 
 
 def write_logdir(root: str) -> None:
@@ -129,34 +135,46 @@ def main() -> None:
         # First findings request: every run read and analysed once.
         code, cold = _request(base, "/data/plugin/curvecheck/findings")
         before = rss_mb(proc.pid)
-        print("cold findings: %s in %.2f s; RSS TensorBoard %.0f MB + data server %.0f MB"
-              % (code, cold, before["tensorboard"], before["children"]))
+        print(
+            "cold findings: %s in %.2f s; RSS TensorBoard %.0f MB + data server %.0f MB"
+            % (code, cold, before["tensorboard"], before["children"])
+        )
         stop = threading.Event()
         with concurrent.futures.ThreadPoolExecutor(args.clients + 1) as pool:
             writer = pool.submit(live_writer, logdir, stop)
             start = time.perf_counter()
-            results = [r for f in [pool.submit(client, base, i, args.requests) for i in range(args.clients)]
-                       for r in f.result()]
+            results = [
+                r
+                for f in [pool.submit(client, base, i, args.requests) for i in range(args.clients)]
+                for r in f.result()
+            ]
             elapsed = time.perf_counter() - start
             stop.set()
             written = writer.result()
         after = rss_mb(proc.pid)
         live = _request(base, "/data/plugin/curvecheck/findings?run=live")
-    print("%d clients x %d requests = %d in %.1f s: %.0f requests/s (live writer wrote %d points)"
-          % (args.clients, args.requests, len(results), elapsed, len(results) / elapsed, written))
-    unexpected = [(r, c) for r, c, _ in results
-                  if not isinstance(c, int) or c >= 500 or (r == "traversal" and c == 200)]
+    print(
+        "%d clients x %d requests = %d in %.1f s: %.0f requests/s (live writer wrote %d points)"
+        % (args.clients, args.requests, len(results), elapsed, len(results) / elapsed, written)
+    )
+    unexpected = [
+        (r, c) for r, c, _ in results if not isinstance(c, int) or c >= 500 or (r == "traversal" and c == 200)
+    ]
     for route in ("findings", "tags", "series", "traversal"):
         times = sorted(s for r, _c, s in results if r == route)
         if not times:
             continue
         codes = sorted({str(c) for r, c, _ in results if r == route})
         p99 = times[min(len(times) - 1, int(0.99 * len(times)))]
-        print("  %-10s n=%4d  p50 %6.0f ms  p99 %6.0f ms  codes %s"
-              % (route, len(times), 1000 * statistics.median(times), 1000 * p99, ",".join(codes)))
+        print(
+            "  %-10s n=%4d  p50 %6.0f ms  p99 %6.0f ms  codes %s"
+            % (route, len(times), 1000 * statistics.median(times), 1000 * p99, ",".join(codes))
+        )
     print("unexpected answers (5xx, errors, a traversal served): %d %s" % (len(unexpected), unexpected[:5]))
-    print("RSS after: TensorBoard %.0f MB + data server %.0f MB; live run findings answered %s"
-          % (after["tensorboard"], after["children"], live[0]))
+    print(
+        "RSS after: TensorBoard %.0f MB + data server %.0f MB; live run findings answered %s"
+        % (after["tensorboard"], after["children"], live[0])
+    )
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Usage:  python benchmarks/plugin_memory.py [--loader rust|python] [--ids 200]
 
 Figures are printed, never asserted: the machine is shared.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,7 +54,7 @@ def ensure_logdir() -> None:
             "learning_rate": np.where(t < STEPS // 2, 1e-3, 1e-4),
         }
         if i % 5 == 0:
-            curves["loss"][STEPS * 3 // 4:] = np.nan
+            curves["loss"][STEPS * 3 // 4 :] = np.nan
         w = SummaryWriter(os.path.join(LOGDIR, "run_%02d" % i), max_queue=10_000, flush_secs=600)
         for step in range(STEPS):
             for tag in TAG_NAMES:
@@ -109,8 +110,7 @@ def wait_loaded(base: str) -> None:
         body = _get(base, "/experiment/warmup/data/plugin/curvecheck/findings")
         runs = [r for r in body["runs"] if r["status"] == "analysed"]
         if len(runs) == RUNS and body["summary"]["series"] == RUNS * len(TAG_NAMES):
-            s = _get(base, "/data/plugin/curvecheck/series?run=run_%02d&tag=loss&max_points=10"
-                     % (RUNS - 1))
+            s = _get(base, "/data/plugin/curvecheck/series?run=run_%02d&tag=loss&max_points=10" % (RUNS - 1))
             if s["series"][0]["total_points"] == STEPS:
                 return
         time.sleep(1.0)
@@ -119,8 +119,14 @@ def wait_loaded(base: str) -> None:
 def bench(loader: str, n_ids: int) -> dict:
     tmp = tempfile.mkdtemp(prefix="curvecheck-mem-")
     with tensorboard_process(
-        LOGDIR, os.path.join(tmp, "tensorboard.log"), "--reload_interval", "0",
-        "--reload_task", "blocking", "--load_fast", "true" if loader == "rust" else "false",
+        LOGDIR,
+        os.path.join(tmp, "tensorboard.log"),
+        "--reload_interval",
+        "0",
+        "--reload_task",
+        "blocking",
+        "--load_fast",
+        "true" if loader == "rust" else "false",
         start_timeout=900,
     ) as (base, proc):
         time.sleep(2.0)
@@ -145,14 +151,18 @@ def main(argv=None) -> None:
     loaders = ["rust", "python"] if args.loader == "both" else [args.loader]
     for loader in loaders:
         r = bench(loader, args.ids)
-        print("\n[%s loader] %d runs x %d tags x %d steps; RSS in MB (TensorBoard + children)"
-              % (loader, RUNS, len(TAG_NAMES), STEPS))
+        print(
+            "\n[%s loader] %d runs x %d tags x %d steps; RSS in MB (TensorBoard + children)"
+            % (loader, RUNS, len(TAG_NAMES), STEPS)
+        )
         fmt = "  %-28s %7.0f + %5.0f = %7.0f"
         for label, m in (("loaded, before CurveCheck", r["before"]), ("after the first findings", r["after_first"])):
             print(fmt % (label, m["tensorboard"], m["children"], m["tensorboard"] + m["children"]))
         for i, m, secs in r["marks"]:
-            print(fmt % ("after %d distinct ids" % i, m["tensorboard"], m["children"],
-                         m["tensorboard"] + m["children"]) + "   (%.1f s for the ids)" % secs)
+            print(
+                fmt % ("after %d distinct ids" % i, m["tensorboard"], m["children"], m["tensorboard"] + m["children"])
+                + "   (%.1f s for the ids)" % secs
+            )
         print("  " + json.dumps(r))
 
 

@@ -17,6 +17,7 @@ Usage:  python benchmarks/plugin_routes.py [--loader rust|python] [--warm 20]
 Targets (issue 5): cold within 1.5x of the Scalars route; warm under 50 ms.
 Figures are printed, never asserted: the machine is shared.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -116,8 +117,14 @@ def timed(fn):
 def bench(loader: str, warm_n: int) -> dict:
     tmp = tempfile.mkdtemp(prefix="curvecheck-bench-")
     with tensorboard_process(
-        LOGDIR, os.path.join(tmp, "tensorboard.log"), "--reload_interval", "0",
-        "--reload_task", "blocking", "--load_fast", "true" if loader == "rust" else "false",
+        LOGDIR,
+        os.path.join(tmp, "tensorboard.log"),
+        "--reload_interval",
+        "0",
+        "--reload_task",
+        "blocking",
+        "--load_fast",
+        "true" if loader == "rust" else "false",
         # The Python loader reads all 2M points before it serves at all.
         start_timeout=900,
     ) as (base, _):
@@ -135,14 +142,18 @@ def bench(loader: str, warm_n: int) -> dict:
         for _ in range(warm_n):
             time.sleep(LISTING_REUSE_S + 0.05)
             warm.append(timed(lambda: _get(base, "/data/plugin/curvecheck/findings"))[0])
+
         # A page load's burst within the reuse window: findings, tags, then
         # six charts' series, as the tab asks for them.
         def burst():
             _get(base, "/data/plugin/curvecheck/findings")
             _get(base, "/data/plugin/curvecheck/tags")
             for i in range(6):
-                _get(base, "/data/plugin/curvecheck/series?" + urllib.parse.urlencode(
-                    [("run", "run_%02d" % i), ("tag", "loss")]))
+                _get(
+                    base,
+                    "/data/plugin/curvecheck/series?"
+                    + urllib.parse.urlencode([("run", "run_%02d" % i), ("tag", "loss")]),
+                )
 
         time.sleep(LISTING_REUSE_S + 0.05)
         burst_s = timed(burst)[0]
@@ -197,10 +208,7 @@ def main(argv=None) -> None:
             "  TensorBoard scalars tags route (median):    %7.1f ms  (the listing a warm request waits for)"
             % r["scalars_tags_route_median_ms"]
         )
-        print(
-            "  page-load burst (findings, tags, 6 series):  %7.1f ms  (one listing shared)"
-            % r["page_load_burst_ms"]
-        )
+        print("  page-load burst (findings, tags, 6 series):  %7.1f ms  (one listing shared)" % r["page_load_burst_ms"])
         print("  CurveCheck series, one 2-series chart:      %7.1f ms" % r["series_route_chart_median_ms"])
         print("  %d findings, %d runs analysed" % (r["findings"], r["runs_analysed"]))
         print("  " + json.dumps(r))

@@ -8,6 +8,7 @@ Each measurement runs in a fresh process, so its time and peak memory
 (the process and its children, e.g. the data server) are its own.
 Target (issue 2): tb_curvecheck within 1.5x of the Rust server alone.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,13 @@ def _child(mode: str, logdir: str) -> dict:
         t_read = time.perf_counter() - t0
         analyze(data)
         points = sum(len(s) for tags in data.scalars.values() for s in tags.values())
-        return {"mode": mode, "seconds": time.perf_counter() - t0, "read_seconds": t_read,
-                "points": points, "peak_rss_mb": _peak_mb()}
+        return {
+            "mode": mode,
+            "seconds": time.perf_counter() - t0,
+            "read_seconds": t_read,
+            "points": points,
+            "peak_rss_mb": _peak_mb(),
+        }
     elif mode == "rust_alone":
         # The Rust server started and read exactly as TensorBoard does it,
         # with every point kept, and the points pulled over gRPC.
@@ -84,8 +90,7 @@ def _child(mode: str, logdir: str) -> dict:
         mux.AddRunsFromDirectory(logdir)
         mux.Reload()
         provider = data_provider.MultiplexerDataProvider(mux, logdir)
-        raw = provider.read_scalars(context.RequestContext(), experiment_id="", plugin_name="scalars",
-                                    downsample=2**62)
+        raw = provider.read_scalars(context.RequestContext(), experiment_id="", plugin_name="scalars", downsample=2**62)
         points = sum(len(v) for tags in raw.values() for v in tags.values())
     else:
         raise SystemExit("unknown mode %s" % mode)
@@ -100,8 +105,7 @@ def _peak_mb() -> float:
 
 def measure(mode: str, logdir: str) -> dict:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    out = subprocess.run([sys.executable, __file__, "--child", mode, logdir],
-                         capture_output=True, text=True, env=env)
+    out = subprocess.run([sys.executable, __file__, "--child", mode, logdir], capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise SystemExit("%s failed:\n%s" % (mode, out.stderr[-2000:]))
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -128,9 +132,17 @@ def main() -> None:
         runs = [measure(mode, logdir) for _ in range(reps)]
         results[mode] = min(runs, key=lambda r: r["seconds"])
         r = results[mode]
-        print("%-20s %8.2f s  %9d points  peak RSS %7.0f MB%s" % (
-            mode, r["seconds"], r["points"], r["peak_rss_mb"],
-            "  (read %.2f s)" % r["read_seconds"] if "read_seconds" in r else ""), flush=True)
+        print(
+            "%-20s %8.2f s  %9d points  peak RSS %7.0f MB%s"
+            % (
+                mode,
+                r["seconds"],
+                r["points"],
+                r["peak_rss_mb"],
+                "  (read %.2f s)" % r["read_seconds"] if "read_seconds" in r else "",
+            ),
+            flush=True,
+        )
     ratio = results["curvecheck"]["seconds"] / results["rust_alone"]["seconds"]
     print("tb_curvecheck / Rust server alone: %.2fx (target <= 1.5x)" % ratio)
 

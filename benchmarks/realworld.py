@@ -18,6 +18,7 @@ Printed per split (tuned / held-out), per domain and per writer:
 `mild` runs count for neither.  Then every false alarm (run, tag, kind,
 severity, title) and every miss (with what was found instead).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,8 +70,9 @@ def extract(logdir: str, out_path: str) -> None:
         for tag in sorted(data.scalars[run]):
             s = data.scalars[run][tag]
             i = len(index)
-            index.append({"kind": "scalar", "run": run, "tag": tag,
-                          "restarts": int(s.restarts), "sampled": bool(s.sampled)})
+            index.append(
+                {"kind": "scalar", "run": run, "tag": tag, "restarts": int(s.restarts), "sampled": bool(s.sampled)}
+            )
             arrays["a%d_steps" % i] = s.steps
             arrays["a%d_values" % i] = s.values
             arrays["a%d_wall" % i] = s.wall_times
@@ -78,13 +80,13 @@ def extract(logdir: str, out_path: str) -> None:
         for tag in sorted(data.histograms[run]):
             h = data.histograms[run][tag]
             i = len(index)
-            index.append({"kind": "histogram", "run": run, "tag": tag,
-                          "restarts": int(h.restarts), "sampled": bool(h.sampled)})
+            index.append(
+                {"kind": "histogram", "run": run, "tag": tag, "restarts": int(h.restarts), "sampled": bool(h.sampled)}
+            )
             arrays["a%d_steps" % i] = h.steps
             arrays["a%d_wall" % i] = h.wall_times
             arrays["a%d_nbuckets" % i] = np.array([b.shape[0] for b in h.buckets], dtype=np.int64)
-            arrays["a%d_buckets" % i] = (np.concatenate(h.buckets) if h.buckets
-                                         else np.zeros((0, 3), dtype=np.float64))
+            arrays["a%d_buckets" % i] = np.concatenate(h.buckets) if h.buckets else np.zeros((0, 3), dtype=np.float64)
     arrays["index"] = np.array(json.dumps(index))
     np.savez_compressed(out_path, **arrays)
 
@@ -99,13 +101,18 @@ def load_extracted(path: str) -> Tuple[Scalars, Histograms]:
             wall = z["a%d_wall" % i].astype(np.float64)
             if meta["kind"] == "scalar":
                 scalars[meta["run"]][meta["tag"]] = ScalarSeries(
-                    steps, z["a%d_values" % i].astype(np.float64), wall,
-                    restarts=meta["restarts"], sampled=meta["sampled"])
+                    steps,
+                    z["a%d_values" % i].astype(np.float64),
+                    wall,
+                    restarts=meta["restarts"],
+                    sampled=meta["sampled"],
+                )
             else:
                 cuts = np.cumsum(z["a%d_nbuckets" % i])[:-1]
                 buckets = tuple(np.split(z["a%d_buckets" % i].astype(np.float64), cuts))
                 histograms[meta["run"]][meta["tag"]] = HistogramSeries(
-                    steps, wall, buckets, restarts=meta["restarts"], sampled=meta["sampled"])
+                    steps, wall, buckets, restarts=meta["restarts"], sampled=meta["sampled"]
+                )
     return dict(scalars), dict(histograms)
 
 
@@ -167,8 +174,7 @@ def flatten(findings: Iterable[Finding]) -> List[Finding]:
 # --- scoring ---
 
 
-def score(manifest: dict, results: Mapping[str, List[Finding]],
-          errors: Optional[Mapping[str, str]] = None) -> dict:
+def score(manifest: dict, results: Mapping[str, List[Finding]], errors: Optional[Mapping[str, str]] = None) -> dict:
     """Per-run verdicts and tallies by split, domain and writer.
 
     A run that could not be analysed counts as `error`: never as quiet.
@@ -179,11 +185,18 @@ def score(manifest: dict, results: Mapping[str, List[Finding]],
     for run in manifest["runs"]:
         found = flatten(results.get(run["id"], []))
         loud = [f for f in found if at_or_above(f.severity, ALARM)]
-        v = {"id": run["id"], "repo": run["repo"], "split": split_of[run["repo"]],
-             "domain": run["domain"], "writer": run["writer"], "label": run["label"],
-             "kinds": run["kinds"], "steps": run["steps"],
-             "alarms": [_brief(f) for f in loud],
-             "infos": [_brief(f) for f in found if f.severity == "info"]}
+        v = {
+            "id": run["id"],
+            "repo": run["repo"],
+            "split": split_of[run["repo"]],
+            "domain": run["domain"],
+            "writer": run["writer"],
+            "label": run["label"],
+            "kinds": run["kinds"],
+            "steps": run["steps"],
+            "alarms": [_brief(f) for f in loud],
+            "infos": [_brief(f) for f in found if f.severity == "info"],
+        }
         if run["id"] in errors:
             v["outcome"] = "error"
             v["error"] = errors[run["id"]]
@@ -219,8 +232,15 @@ def score(manifest: dict, results: Mapping[str, List[Finding]],
 
 
 def _brief(f: Finding) -> dict:
-    return {"run": f.run, "tag": f.tag, "kind": f.kind, "severity": f.severity,
-            "start_step": f.start_step, "end_step": f.end_step, "title": f.title}
+    return {
+        "run": f.run,
+        "tag": f.tag,
+        "kind": f.kind,
+        "severity": f.severity,
+        "start_step": f.start_step,
+        "end_step": f.end_step,
+        "title": f.title,
+    }
 
 
 def rates(t: Mapping[str, int]) -> Tuple[str, str]:
@@ -235,8 +255,7 @@ def print_report(manifest: dict, scored: dict, seconds: float) -> None:
     runs = manifest["runs"]
     n_repo = len(manifest["repositories"])
     held = sum(1 for r in manifest["repositories"] if r["split"] == "held_out")
-    print("%d runs from %d repositories (%d held out); analysis took %.1f s" % (
-        len(runs), n_repo, held, seconds))
+    print("%d runs from %d repositories (%d held out); analysis took %.1f s" % (len(runs), n_repo, held, seconds))
     print()
     print("%-34s %6s  %-22s %-22s %5s" % ("", "runs", "false alarms (healthy)", "recall (pathology)", "mild"))
 
@@ -262,10 +281,15 @@ def print_report(manifest: dict, scored: dict, seconds: float) -> None:
     for v in misses:
         print("  [%s] %s wanted %s at %s" % (v["split"], v["id"], "/".join(v["kinds"]), v["steps"]))
         got = v["alarms"] + v["infos"]
-        print("      got: %s" % (", ".join("%s %s on %s" % (a["severity"], a["kind"], a["tag"]) for a in got) or "nothing"))
+        print(
+            "      got: %s"
+            % (", ".join("%s %s on %s" % (a["severity"], a["kind"], a["tag"]) for a in got) or "nothing")
+        )
     caught_out = [v for v in scored["verdicts"] if v["outcome"] == "caught" and v.get("in_range") is False]
     if caught_out:
-        print("\nCaught with the right kind but outside the labelled steps: %s" % ", ".join(v["id"] for v in caught_out))
+        print(
+            "\nCaught with the right kind but outside the labelled steps: %s" % ", ".join(v["id"] for v in caught_out)
+        )
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -273,10 +297,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the verdicts and tallies as JSON")
     ap.add_argument("--split", choices=SPLITS, help="only runs of this split")
     ap.add_argument("--only", help="only runs whose id contains this")
-    ap.add_argument("--loader", default="python", choices=("python", "rust", "auto"),
-                    help="TensorBoard loader for the raw runs (default python: no server per run)")
-    ap.add_argument("--extract", nargs=2, metavar=("LOGDIR", "OUT_NPZ"),
-                    help="write LOGDIR's series as an extracted .npz and exit")
+    ap.add_argument(
+        "--loader",
+        default="python",
+        choices=("python", "rust", "auto"),
+        help="TensorBoard loader for the raw runs (default python: no server per run)",
+    )
+    ap.add_argument(
+        "--extract", nargs=2, metavar=("LOGDIR", "OUT_NPZ"), help="write LOGDIR's series as an extracted .npz and exit"
+    )
     args = ap.parse_args(argv)
     logging.disable(logging.WARNING)
     if args.extract:
@@ -284,9 +313,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     manifest = load_manifest()
     split_of = {r["repo"]: r["split"] for r in manifest["repositories"]}
-    runs = [r for r in manifest["runs"]
-            if (not args.split or split_of[r["repo"]] == args.split)
-            and (not args.only or args.only in r["id"])]
+    runs = [
+        r
+        for r in manifest["runs"]
+        if (not args.split or split_of[r["repo"]] == args.split) and (not args.only or args.only in r["id"])
+    ]
     manifest = dict(manifest, runs=runs)
     results, errors = {}, {}
     t0 = time.time()

@@ -21,6 +21,7 @@ route over every series beside CurveCheck's findings route, cold and warm.
 Printed: seconds, points/s, peak memory, and for CurveCheck the recall on
 the planted runs and the false alarms (healthy runs with a warning or error).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -90,16 +91,16 @@ def write_logdir(path: str, runs: int, tags: int, steps: int) -> None:
         if kind == "divergence":
             grow = np.exp((s[onset:] - onset) / max(5.0, steps / 100))
             vals[0, onset:] = vals[0, onset] * grow
-            vals[0, onset + max(10, steps // 50):] = np.nan
+            vals[0, onset + max(10, steps // 50) :] = np.nan
         elif kind == "collapse" and tags > 1:
             vals[1, onset:] = 0.1 + rng.normal(0, 0.01, steps - onset)
         writer = EventFileWriter(os.path.join(path, name), max_queue_size=4096, flush_secs=3600)
         wall = 1.7e9 + r * 1e4
         for i in range(steps):
-            values = [summary_pb2.Summary.Value(tag=names[k], simple_value=float(vals[k, i]))
-                      for k in range(tags)]
-            writer.add_event(event_pb2.Event(step=i, wall_time=wall + i * 0.1,
-                                             summary=summary_pb2.Summary(value=values)))
+            values = [summary_pb2.Summary.Value(tag=names[k], simple_value=float(vals[k, i])) for k in range(tags)]
+            writer.add_event(
+                event_pb2.Event(step=i, wall_time=wall + i * 0.1, summary=summary_pb2.Summary(value=values))
+            )
         writer.close()
     open(marker, "w").close()
     print("written in %.0f s" % (time.time() - t0), flush=True)
@@ -166,8 +167,13 @@ def rust_alone(logdir: str) -> None:
         for run in runs:
             from tensorboard.data import provider as tbp
 
-            raw = provider.read_scalars(ctx, experiment_id="", plugin_name="scalars", downsample=KEEP_ALL,
-                                        run_tag_filter=tbp.RunTagFilter(runs=[run]))
+            raw = provider.read_scalars(
+                ctx,
+                experiment_id="",
+                plugin_name="scalars",
+                downsample=KEEP_ALL,
+                run_tag_filter=tbp.RunTagFilter(runs=[run]),
+            )
             points += sum(len(v) for tags in raw.values() for v in tags.values())
     print(json.dumps({"points": points}))
 
@@ -180,9 +186,14 @@ def score(findings: List[dict], runs: int) -> Dict[str, object]:
             flagged.setdefault(f["run"], set()).add(f["kind"])
     found = [r for r in plants if r in flagged]
     false = [r for r in flagged if r not in plants]
-    return {"planted": len(plants), "found": len(found), "false_alarms": len(false),
-            "healthy": runs - len(plants), "missed": sorted(set(plants) - set(found))[:5],
-            "false_examples": {r: sorted(flagged[r]) for r in false[:5]}}
+    return {
+        "planted": len(plants),
+        "found": len(found),
+        "false_alarms": len(false),
+        "healthy": runs - len(plants),
+        "missed": sorted(set(plants) - set(found))[:5],
+        "false_examples": {r: sorted(flagged[r]) for r in false[:5]},
+    }
 
 
 def measure(mode: str, logdir: str, runs: int, jobs: int) -> Dict[str, object]:
@@ -234,12 +245,22 @@ def tensorboard_figures(logdir: str, runs: int, tags: int, steps: int, warm_n: i
     names = [_run_name(r) for r in range(runs)]
     tag_names = ["loss", "accuracy"] + ["metric_%d" % k for k in range(2, tags)]
     tmp = tempfile.mkdtemp(prefix="curvecheck-scale-tb-")
-    with tensorboard_process(logdir, os.path.join(tmp, "tb.log"), "--reload_interval", "0",
-                             "--reload_task", "blocking", "--load_fast", "true",
-                             start_timeout=1800) as (base, proc):
+    with tensorboard_process(
+        logdir,
+        os.path.join(tmp, "tb.log"),
+        "--reload_interval",
+        "0",
+        "--reload_task",
+        "blocking",
+        "--load_fast",
+        "true",
+        start_timeout=1800,
+    ) as (base, proc):
+
         def multirun(tag: str) -> int:
-            doc = json.loads(_post(base, "/data/plugin/scalars/scalars_multirun",
-                                   [("tag", tag)] + [("runs", n) for n in names]))
+            doc = json.loads(
+                _post(base, "/data/plugin/scalars/scalars_multirun", [("tag", tag)] + [("runs", n) for n in names])
+            )
             return sum(len(v) for v in doc.values())
 
         t0 = time.perf_counter()
@@ -272,25 +293,42 @@ def tensorboard_figures(logdir: str, runs: int, tags: int, steps: int, warm_n: i
         stop.set()
         poller.join()
         after_mb = _tree_rss_kb(proc.pid) / 1024.0
-    return {"load_s": load_s, "multirun_s": multirun_s, "points": points, "cold_s": cold_s,
-            "warm_ms": 1000 * statistics.median(warm), "mb_before": before_mb, "mb_peak": peak[0] / 1024.0,
-            "mb_after": after_mb, "score": score(body["findings"], runs)}
+    return {
+        "load_s": load_s,
+        "multirun_s": multirun_s,
+        "points": points,
+        "cold_s": cold_s,
+        "warm_ms": 1000 * statistics.median(warm),
+        "mb_before": before_mb,
+        "mb_peak": peak[0] / 1024.0,
+        "mb_after": after_mb,
+        "score": score(body["findings"], runs),
+    }
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--sizes", default=DEFAULT_SIZES,
-                   help="comma-separated RUNSxTAGSxSTEPS (default %s; 1000x10x10k only when named)" % DEFAULT_SIZES)
+    p.add_argument(
+        "--sizes",
+        default=DEFAULT_SIZES,
+        help="comma-separated RUNSxTAGSxSTEPS (default %s; 1000x10x10k only when named)" % DEFAULT_SIZES,
+    )
     p.add_argument("--modes", default="rust_alone,curvecheck,curvecheck_shared")
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--tensorboard", action="store_true",
-                   help="also measure inside TensorBoard: its multirun scalars route vs the findings route")
+    p.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="also measure inside TensorBoard: its multirun scalars route vs the findings route",
+    )
     p.add_argument("--rust-alone", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.rust_alone:
         rust_alone(args.rust_alone)
         return
-    print("%-14s %-18s %8s %12s %9s  %s" % ("logdir", "mode", "seconds", "points/s", "peak MB", "planted found / false alarms"))
+    print(
+        "%-14s %-18s %8s %12s %9s  %s"
+        % ("logdir", "mode", "seconds", "points/s", "peak MB", "planted found / false alarms")
+    )
     for size in args.sizes.split(","):
         runs, tags, steps = parse_size(size)
         logdir = os.path.join(HERE, "out", "scale_%dx%dx%d" % (runs, tags, steps))
@@ -302,28 +340,55 @@ def main() -> None:
             extra = ""
             if "score" in row:
                 s = row["score"]
-                extra = "%d/%d, %d/%d healthy%s" % (s["found"], s["planted"], s["false_alarms"], s["healthy"],
-                                                    (" missed %s" % s["missed"]) if s["missed"] else "")
+                extra = "%d/%d, %d/%d healthy%s" % (
+                    s["found"],
+                    s["planted"],
+                    s["false_alarms"],
+                    s["healthy"],
+                    (" missed %s" % s["missed"]) if s["missed"] else "",
+                )
                 if s["false_examples"]:
                     extra += " false e.g. %s" % s["false_examples"]
             elif row.get("points") != points:
                 extra = "read %s points of %d" % (row.get("points"), points)
-            print("%-14s %-18s %8.1f %12.0f %9.0f  %s" % (size, mode, row["seconds"], points / row["seconds"],
-                                                          row["peak_mb"], extra), flush=True)
+            print(
+                "%-14s %-18s %8.1f %12.0f %9.0f  %s"
+                % (size, mode, row["seconds"], points / row["seconds"], row["peak_mb"], extra),
+                flush=True,
+            )
         if args.tensorboard:
             tb = tensorboard_figures(logdir, runs, tags, steps)
             sc = tb["score"]
-            print("%-14s tensorboard: load %.1f s; scalars_multirun every series %.1f s (%d points); findings cold "
-                  "%.1f s (%.2fx), warm %.0f ms; process tree %.0f MB before, peak %.0f MB, %.0f MB after; "
-                  "%d/%d planted, %d/%d healthy flagged" % (
-                      size, tb["load_s"], tb["multirun_s"], tb["points"], tb["cold_s"],
-                      tb["cold_s"] / tb["multirun_s"], tb["warm_ms"], tb["mb_before"], tb["mb_peak"],
-                      tb["mb_after"], sc["found"], sc["planted"], sc["false_alarms"], sc["healthy"]), flush=True)
+            print(
+                "%-14s tensorboard: load %.1f s; scalars_multirun every series %.1f s (%d points); findings cold "
+                "%.1f s (%.2fx), warm %.0f ms; process tree %.0f MB before, peak %.0f MB, %.0f MB after; "
+                "%d/%d planted, %d/%d healthy flagged"
+                % (
+                    size,
+                    tb["load_s"],
+                    tb["multirun_s"],
+                    tb["points"],
+                    tb["cold_s"],
+                    tb["cold_s"] / tb["multirun_s"],
+                    tb["warm_ms"],
+                    tb["mb_before"],
+                    tb["mb_peak"],
+                    tb["mb_after"],
+                    sc["found"],
+                    sc["planted"],
+                    sc["false_alarms"],
+                    sc["healthy"],
+                ),
+                flush=True,
+            )
         if "rust_alone" in rows:
             for mode in rows:
                 if mode != "rust_alone":
-                    print("%-14s %-18s %.2fx RustBoard alone's time" % (
-                        size, mode, rows[mode]["seconds"] / rows["rust_alone"]["seconds"]), flush=True)
+                    print(
+                        "%-14s %-18s %.2fx RustBoard alone's time"
+                        % (size, mode, rows[mode]["seconds"] / rows["rust_alone"]["seconds"]),
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ From 20 runs on the tab's first screen is the sweep overview's rows, not
 charts (the large logdir has 24 runs); that is then what is timed.
 Figures are printed, never asserted.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,14 @@ sys.path.insert(0, ROOT)
 from demo.tbprocess import tensorboard_process  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 LARGE_RUNS, LARGE_STEPS = 12, 100_000
 # Two polls this far apart with the same answer: TensorBoard has finished loading.
 STABLE_S = 5.0  # 12 experiments x (train, validation) = 24 runs
@@ -108,8 +115,11 @@ def measure(logdir: str) -> None:
                 break
             previous = body["generation"] if settled else None
             time.sleep(STABLE_S)
-        print("findings settled %.1f s after start (%d runs; last cold request %.2f s): %s"
-              % (time.monotonic() - t0, len(body["runs"]), took, body["summary"]), flush=True)
+        print(
+            "findings settled %.1f s after start (%d runs; last cold request %.2f s): %s"
+            % (time.monotonic() - t0, len(body["runs"]), took, body["summary"]),
+            flush=True,
+        )
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             # A link straight to the tab: TensorBoard's own Time Series
@@ -124,8 +134,10 @@ def measure(logdir: str) -> None:
                 frame = next((f for f in page.frames if "plugin_entry" in f.url), None)
                 page.wait_for_timeout(20)
             frame.wait_for_selector(FIRST_SCREEN, timeout=600000)
-            print("link to /#curvecheck: navigation -> %s %.2f s" % (first_screen(frame), time.monotonic() - t3),
-                  flush=True)
+            print(
+                "link to /#curvecheck: navigation -> %s %.2f s" % (first_screen(frame), time.monotonic() - t3),
+                flush=True,
+            )
             page.close()
             for attempt in range(2):
                 page = browser.new_page(viewport={"width": 1440, "height": 960})
@@ -143,11 +155,19 @@ def measure(logdir: str) -> None:
                 frame.wait_for_selector(FIRST_SCREEN, timeout=600000)
                 app = frame.locator(".cc-app")
                 what = first_screen(frame)
-                print("page %d: click -> %s %.2f s (module start -> then %s ms), %d chart cards, "
-                      "%d console errors" % (attempt + 1, what, time.monotonic() - t2,
-                                             app.get_attribute("data-charts-drawn-ms" if what == "charts drawn"
-                                                               else "data-first-rows-ms"),
-                                             frame.locator(".cc-card").count(), len(errors)), flush=True)
+                print(
+                    "page %d: click -> %s %.2f s (module start -> then %s ms), %d chart cards, "
+                    "%d console errors"
+                    % (
+                        attempt + 1,
+                        what,
+                        time.monotonic() - t2,
+                        app.get_attribute("data-charts-drawn-ms" if what == "charts drawn" else "data-first-rows-ms"),
+                        frame.locator(".cc-card").count(),
+                        len(errors),
+                    ),
+                    flush=True,
+                )
                 page.close()
             browser.close()
 

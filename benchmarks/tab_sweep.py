@@ -12,6 +12,7 @@ page (measured in the page with performance.now() from the input event until
 the table shows the new rows), and the page's DOM element count.
 The goal is 100 ms per filter answer; figures are printed, never asserted.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,14 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 BATCHES = (32, 64, 128, 256)
@@ -35,8 +42,18 @@ BATCHES = (32, 64, 128, 256)
 # runs (1 in 20 of the grid, 5 %) alternate between a loss that goes to NaN
 # and an accuracy that collapses to chance.
 BROKEN_LR, BROKEN_BS = 1e-2, 32
-TAGS = ("train/loss", "val/loss", "train/accuracy", "val/accuracy", "learning_rate",
-        "grad_norm", "weight_norm", "train/top5", "val/top5", "epoch_time")
+TAGS = (
+    "train/loss",
+    "val/loss",
+    "train/accuracy",
+    "val/accuracy",
+    "learning_rate",
+    "grad_norm",
+    "weight_norm",
+    "train/top5",
+    "val/top5",
+    "epoch_time",
+)
 
 
 def run_name(i: int) -> str:
@@ -66,7 +83,7 @@ def _curves(i: int, steps: int, kind):
     val_acc = acc - 0.02 + 0.01 * rng.standard_normal(steps)
     if kind == "nan":
         at = steps * 6 // 10
-        loss[at - 10:at] *= np.linspace(1, 30, 10)
+        loss[at - 10 : at] *= np.linspace(1, 30, 10)
         loss[at:] = np.nan
         val_loss[at:] = np.nan
     elif kind == "collapse":
@@ -104,8 +121,7 @@ def write_sweep(root: str, runs: int = 1000, steps: int = 100, tags=TAGS) -> lis
             w.write(event_pb2.Event(wall_time=1.7e9, step=0, file_version="brain.Event:2").SerializeToString())
             for s in range(steps):
                 values = [summary_pb2.Summary.Value(tag=tag, simple_value=float(curves[tag][s])) for tag in tags]
-                ev = event_pb2.Event(wall_time=1.7e9 + i + s * 0.01, step=s,
-                                     summary=summary_pb2.Summary(value=values))
+                ev = event_pb2.Event(wall_time=1.7e9 + i + s * 0.01, step=s, summary=summary_pb2.Summary(value=values))
                 w.write(ev.SerializeToString())
     return names
 
@@ -180,8 +196,11 @@ def measure(logdir: str, runs: int, shot: str = "", preview: bool = False) -> No
     t0 = time.monotonic()
     with tensorboard_process(logdir, log_path) as (base, _):
         body = wait_analysed(base, runs)
-        print("findings for %d runs after %.1f s (cold, from start): %s"
-              % (len(body["runs"]), time.monotonic() - t0, body["summary"]), flush=True)
+        print(
+            "findings for %d runs after %.1f s (cold, from start): %s"
+            % (len(body["runs"]), time.monotonic() - t0, body["summary"]),
+            flush=True,
+        )
         t1 = time.monotonic()
         _get(base + "/data/plugin/curvecheck/findings")
         print("warm findings request %.0f ms" % ((time.monotonic() - t1) * 1000), flush=True)
@@ -190,8 +209,10 @@ def measure(logdir: str, runs: int, shot: str = "", preview: bool = False) -> No
             page = browser.new_page(viewport={"width": 1440, "height": 960})
             if preview:
                 answer = json.dumps(with_sweep_preview(_get(base + "/data/plugin/curvecheck/findings")))
-                page.route("**/data/plugin/curvecheck/findings*",
-                           lambda route: route.fulfill(status=200, content_type="application/json", body=answer))
+                page.route(
+                    "**/data/plugin/curvecheck/findings*",
+                    lambda route: route.fulfill(status=200, content_type="application/json", body=answer),
+                )
             t2 = time.monotonic()
             page.goto(base + "/#curvecheck")
             frame = None
@@ -199,12 +220,20 @@ def measure(logdir: str, runs: int, shot: str = "", preview: bool = False) -> No
                 frame = next((f for f in page.frames if "plugin_entry" in f.url), None)
                 page.wait_for_timeout(20)
             frame.wait_for_selector(".cc-app[data-first-rows-ms]", timeout=600000)
-            print("navigation -> first rows %.2f s (tab module start -> rows %s ms; goal: 2 s from opening the tab)"
-                  % (time.monotonic() - t2, frame.locator(".cc-app").get_attribute("data-first-rows-ms")), flush=True)
-            print("DOM elements: %d (%d row elements for %s rows)" % (
-                frame.evaluate("document.getElementsByTagName('*').length"),
-                frame.locator(".cc-sweep-row:not([hidden])").count(),
-                frame.locator(".cc-overview").get_attribute("data-rows")), flush=True)
+            print(
+                "navigation -> first rows %.2f s (tab module start -> rows %s ms; goal: 2 s from opening the tab)"
+                % (time.monotonic() - t2, frame.locator(".cc-app").get_attribute("data-first-rows-ms")),
+                flush=True,
+            )
+            print(
+                "DOM elements: %d (%d row elements for %s rows)"
+                % (
+                    frame.evaluate("document.getElementsByTagName('*').length"),
+                    frame.locator(".cc-sweep-row:not([hidden])").count(),
+                    frame.locator(".cc-overview").get_attribute("data-rows"),
+                ),
+                flush=True,
+            )
             if shot:
                 page.screenshot(path=shot)
                 print("screenshot: %s" % shot)
@@ -215,19 +244,27 @@ def measure(logdir: str, runs: int, shot: str = "", preview: bool = False) -> No
                 keys.append(measured(frame, lambda ch=ch: box.press(ch)))
             box.select_text()
             cleared = measured(frame, lambda: box.press("Backspace"))
-            print("run filter keystrokes (key -> rows / -> next frame, ms; goal 100): %s; clearing: %.1f/%.1f"
-                  % (", ".join("%.1f/%.1f" % (k["dom"], k["painted"]) for k in keys),
-                     cleared["dom"], cleared["painted"]), flush=True)
+            print(
+                "run filter keystrokes (key -> rows / -> next frame, ms; goal 100): %s; clearing: %.1f/%.1f"
+                % (", ".join("%.1f/%.1f" % (k["dom"], k["painted"]) for k in keys), cleared["dom"], cleared["painted"]),
+                flush=True,
+            )
             toggles = [measured(frame, lambda: frame.locator("#cc-sev-error").click()) for _ in range(2)]
-            print("severity toggle off/on (ms; goal 100): %s"
-                  % ", ".join("%.1f/%.1f" % (t["dom"], t["painted"]) for t in toggles), flush=True)
+            print(
+                "severity toggle off/on (ms; goal 100): %s"
+                % ", ".join("%.1f/%.1f" % (t["dom"], t["painted"]) for t in toggles),
+                flush=True,
+            )
             kind = measured(frame, lambda: frame.locator("#cc-kind").select_option(KIND_TO_TRY))
             print("kind filter (%s): %.1f/%.1f ms, %d rows" % (KIND_TO_TRY, kind["dom"], kind["painted"], kind["rows"]))
             t3 = time.monotonic()
             frame.locator(".cc-sweep-row:not([hidden]) .cc-sweep-open").first.click()
             frame.wait_for_selector(".cc-app[data-view=run] .cc-card[data-state=drawn]", timeout=60000)
-            print("a run opened from the overview: first chart drawn after %.2f s, %d charts"
-                  % (time.monotonic() - t3, frame.locator(".cc-card").count()), flush=True)
+            print(
+                "a run opened from the overview: first chart drawn after %.2f s, %d charts"
+                % (time.monotonic() - t3, frame.locator(".cc-card").count()),
+                flush=True,
+            )
             if shot:
                 page.wait_for_timeout(1000)
                 page.screenshot(path=shot.replace(".png", "_run.png"))
@@ -243,9 +280,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("runs", nargs="?", type=int, default=1000)
     ap.add_argument("--screenshot", default="", help="save a screenshot of the overview here")
-    ap.add_argument("--preview-sweep", action="store_true",
-                    help="add hparams and sweep (analysis.sweep on the run names) to the findings answer in the "
-                         "browser, for servers that do not send them yet")
+    ap.add_argument(
+        "--preview-sweep",
+        action="store_true",
+        help="add hparams and sweep (analysis.sweep on the run names) to the findings answer in the "
+        "browser, for servers that do not send them yet",
+    )
     args = ap.parse_args()
     root = os.path.join(HERE, "out", "tab_sweep_%d" % args.runs)
     if not os.path.exists(os.path.join(root, ".complete")):
@@ -253,7 +293,9 @@ def main() -> None:
         t0 = time.monotonic()
         write_sweep(root, args.runs)
         open(os.path.join(root, ".complete"), "w").close()
-        print("wrote %d runs x %d tags x 100 steps in %.1f s" % (args.runs, len(TAGS), time.monotonic() - t0), flush=True)
+        print(
+            "wrote %d runs x %d tags x 100 steps in %.1f s" % (args.runs, len(TAGS), time.monotonic() - t0), flush=True
+        )
     measure(root, args.runs, args.screenshot, args.preview_sweep)
 
 

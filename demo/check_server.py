@@ -5,6 +5,7 @@ localhost port, waits until it prints its URL, requests `/data/plugins_listing`
 and prints what it says about `curvecheck`. Exit 0 when the plugin is listed
 and enabled, 1 otherwise. `scripts/demo --check` ends here.
 """
+
 from __future__ import annotations
 
 import argparse

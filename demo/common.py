@@ -1,4 +1,5 @@
 """What every demo run shares: a reproducible TensorFlow, the Keras callback, the completion marker."""
+
 from __future__ import annotations
 
 import json
@@ -52,13 +53,20 @@ def tensorboard_callback(logdir: str, update_freq="epoch"):
     detector reads it and it only slows the demo down."""
     import keras
 
-    return keras.callbacks.TensorBoard(
-        log_dir=logdir, histogram_freq=1, update_freq=update_freq, write_graph=False
-    )
+    return keras.callbacks.TensorBoard(log_dir=logdir, histogram_freq=1, update_freq=update_freq, write_graph=False)
 
 
-def fit_logged(model, logdir: str, train_data, validation_data, *, learning_rate: float,
-               loss: str, epochs: int, batch_size: int = 64) -> None:
+def fit_logged(
+    model,
+    logdir: str,
+    train_data,
+    validation_data,
+    *,
+    learning_rate: float,
+    loss: str,
+    epochs: int,
+    batch_size: int = 64,
+) -> None:
     """Adam, accuracy, and `fit` with the TensorBoard callback: how most of the
     demo runs train; the runs that need more (schedules, custom validation)
     spell their own `fit` out."""

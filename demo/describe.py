@@ -3,6 +3,7 @@
 Read back with TensorBoard's own event loader, so what is printed is what
 TensorBoard (and CurveCheck) will see. `labels.json` is checked against this.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,7 +72,17 @@ def describe_run(name: str, rundir: str, out=sys.stdout) -> None:
                 hi = max(range(len(values)), key=values.__getitem__)
                 print(
                     "  %s %s: %d points, steps %d..%d, min %s at %d, max %s at %d"
-                    % (sub, tag, len(values), steps[0], steps[-1], _fmt(values[lo]), steps[lo], _fmt(values[hi]), steps[hi]),
+                    % (
+                        sub,
+                        tag,
+                        len(values),
+                        steps[0],
+                        steps[-1],
+                        _fmt(values[lo]),
+                        steps[lo],
+                        _fmt(values[hi]),
+                        steps[hi],
+                    ),
                     file=out,
                 )
                 continue

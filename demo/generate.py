@@ -4,6 +4,7 @@ One subdirectory per run. A run whose directory holds the completion marker is
 reused, so re-running costs nothing; an unfinished directory (interrupted
 generation) is wiped and trained again.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,7 +52,9 @@ def main(argv=None) -> int:
     parser.add_argument("--logdir", default=DEFAULT_LOGDIR, help="where to write the runs (default: demo/logs)")
     parser.add_argument("--only", nargs="+", choices=NAMES, metavar="NAME", help="runs to write: " + ", ".join(NAMES))
     parser.add_argument("--force", action="store_true", help="retrain even runs that are complete")
-    parser.add_argument("--seed", type=int, help="override every run's own seed (the labels hold for the defaults only)")
+    parser.add_argument(
+        "--seed", type=int, help="override every run's own seed (the labels hold for the defaults only)"
+    )
     args = parser.parse_args(argv)
     generate(args.logdir, args.only or NAMES, args.force, args.seed)
     return 0

@@ -8,6 +8,7 @@ that list is empty; `benchmarks/demo_numerics.py` prints the numbers under
 several numeric set-ups. Tolerances say why they are that wide: float32
 rounding is 1e-7 relative, so anything wider is a statement about training.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -85,8 +86,10 @@ def check_post000(data) -> Signature:
         if best_before < LEARNED_ACC:
             failures.append("%s accuracy never learned before the jump (best %.4f)" % (sub, best_before))
         if pinned is None or len(acc) - pinned < MIN_PINNED_EPOCHS:
-            failures.append("%s accuracy is not pinned at the class share %.4f for the last %d epochs (last %s)"
-                            % (sub, share, MIN_PINNED_EPOCHS, _fmt(acc[-MIN_PINNED_EPOCHS:])))
+            failures.append(
+                "%s accuracy is not pinned at the class share %.4f for the last %d epochs (last %s)"
+                % (sub, share, MIN_PINNED_EPOCHS, _fmt(acc[-MIN_PINNED_EPOCHS:]))
+            )
             continue
         onset = steps[pinned]
         numbers["%s_pinned_from" % sub] = onset
@@ -116,8 +119,10 @@ def check_post001(data) -> Signature:
         _, loss = _series(data, sub, "epoch_loss")
         pinned = _pinned_from(acc, share, SHARE_TOL)
         if pinned is None or len(acc) - pinned < MIN_STUCK_EPOCHS:
-            failures.append("%s accuracy is not stuck at the majority share %.4f for %d epochs (last %s)"
-                            % (sub, share, MIN_STUCK_EPOCHS, _fmt(acc[-5:])))
+            failures.append(
+                "%s accuracy is not stuck at the majority share %.4f for %d epochs (last %s)"
+                % (sub, share, MIN_STUCK_EPOCHS, _fmt(acc[-5:]))
+            )
             continue
         frozen_loss = loss[pinned:]
         spread = max(frozen_loss) - min(frozen_loss)
@@ -175,16 +180,20 @@ def check_post002(data) -> Signature:
         numbers["%s_last_acc" % sub] = acc[-1]
         numbers["%s_ratio_after" % sub] = [round(r, 3) for r in ratio[onset:]]
         if steps[onset] < run.RAW_FROM_EPOCH:
-            failures.append("%s saturated at epoch %d, before the raw shard (%d)" % (sub, steps[onset], run.RAW_FROM_EPOCH))
+            failures.append(
+                "%s saturated at epoch %d, before the raw shard (%d)" % (sub, steps[onset], run.RAW_FROM_EPOCH)
+            )
         if any(r >= HEALTHY_RATIO for r in ratio[: run.RAW_FROM_EPOCH - 1]):
             failures.append("%s healthy epochs already cost like saturated ones (%s)" % (sub, _fmt(ratio)))
         lo, hi = SATURATED_BAND
         bad = [steps[i] for i in range(onset + 1, len(ratio)) if not lo <= ratio[i] <= hi]
         if bad:
-            failures.append("%s epochs %s after the onset leave the (1-acc) x 16.118 band %s" % (sub, bad, SATURATED_BAND))
+            failures.append(
+                "%s epochs %s after the onset leave the (1-acc) x 16.118 band %s" % (sub, bad, SATURATED_BAND)
+            )
         if max(acc[: run.RAW_FROM_EPOCH]) < HEALTHY_ACC:
             failures.append("%s never reached %.2f accuracy before the raw shard" % (sub, HEALTHY_ACC))
-        if max(acc[onset + 1:] or [0.0]) > max(acc[: run.RAW_FROM_EPOCH]) - FALLEN_BY:
+        if max(acc[onset + 1 :] or [0.0]) > max(acc[: run.RAW_FROM_EPOCH]) - FALLEN_BY:
             failures.append("%s accuracy recovered after saturating (%s)" % (sub, _fmt(acc[onset:])))
 
     steps, bl = _series(data, "train", "batch_loss")
@@ -221,7 +230,7 @@ def check_post003(data) -> Signature:
     e = run.DISTURBED_EPOCH
     fall = acc[e - 1] - acc[e]
     rise = loss[e] - loss[e - 1]
-    after = acc[e + 1: e + 1 + RECOVERY_EPOCHS]
+    after = acc[e + 1 : e + 1 + RECOVERY_EPOCHS]
     numbers = {"acc_before": acc[e - 1], "acc_dip": acc[e], "acc_after": after, "loss_rise": rise}
     if fall < DIP_MIN_FALL:
         failures.append("validation accuracy fell only %.4f at epoch %d" % (fall, e))
@@ -249,12 +258,20 @@ def check_post004(data) -> Signature:
     steps, acc = _series(data, "validation", "epoch_accuracy")
     _, tacc = _series(data, "train", "epoch_accuracy")
     diffs = [b - a for a, b in zip(acc, acc[1:])]
-    good = [i for i in range(1, len(diffs)) if diffs[i] * diffs[i - 1] < 0 and min(abs(diffs[i]), abs(diffs[i - 1])) >= MIN_SWING]
+    good = [
+        i
+        for i in range(1, len(diffs))
+        if diffs[i] * diffs[i - 1] < 0 and min(abs(diffs[i]), abs(diffs[i - 1])) >= MIN_SWING
+    ]
     share = len(good) / max(len(diffs) - 1, 1)
     first = min(good) - 1 if good else None
     swings = [abs(d) for d in diffs]
-    numbers = {"alternating_share": round(share, 3), "min_swing": min(swings), "max_swing": max(swings),
-               "train_acc_last": tacc[-1]}
+    numbers = {
+        "alternating_share": round(share, 3),
+        "min_swing": min(swings),
+        "max_swing": max(swings),
+        "train_acc_last": tacc[-1],
+    }
     if share < MIN_ALTERNATING_SHARE:
         failures.append("validation accuracy alternates on only %.0f %% of epochs (%s)" % (100 * share, _fmt(acc)))
     # Training is smooth: its own epoch-to-epoch changes never alternate like that.

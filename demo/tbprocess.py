@@ -1,5 +1,6 @@
 """A real `tensorboard` process on a free loopback port, for the demo check, the
 tests and the benchmarks."""
+
 import contextlib
 import os
 import re
@@ -18,11 +19,22 @@ def tensorboard_process(logdir, log_path, *flags, start_timeout=START_TIMEOUT_S)
     Its output goes to `log_path`, a file: TensorBoard and its data server
     write for as long as they run, and a pipe nobody drains would block them.
     """
-    cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir),
-           "--host", "127.0.0.1", "--port", "0", *flags]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tensorboard.main",
+        "--logdir",
+        str(logdir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        *flags,
+    ]
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.PIPE,
-                                env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+        proc = subprocess.Popen(
+            cmd, stdout=log, stderr=log, stdin=subprocess.PIPE, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+        )
     try:
         deadline = time.monotonic() + start_timeout
         while True:

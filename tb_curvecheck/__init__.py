@@ -4,6 +4,7 @@
 Importing this package is cheap and never imports TensorFlow: TensorBoard
 loads the plugin entry point through it.
 """
+
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"

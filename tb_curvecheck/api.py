@@ -1,4 +1,5 @@
 """The Python API: `tb_curvecheck.scan(logdir)`."""
+
 from __future__ import annotations
 
 from typing import Iterator, List, Optional

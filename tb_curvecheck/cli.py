@@ -3,6 +3,7 @@
 Exit codes: 0 no finding at or above `--fail-on`; 1 at least one; 2 the
 logdir could not be read (or bad usage).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,46 +38,88 @@ def _parser() -> argparse.ArgumentParser:
         description="Find what went wrong in TensorBoard training logs.",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    s = sub.add_parser("scan", help="analyse every run under a logdir",
-                       description="Analyse every run under LOGDIR and report the findings.")
+    s = sub.add_parser(
+        "scan",
+        help="analyse every run under a logdir",
+        description="Analyse every run under LOGDIR and report the findings.",
+    )
     s.add_argument("logdir", help="a TensorBoard logdir (as passed to tensorboard --logdir)")
-    s.add_argument("--json", action="store_true",
-                   help='print {"findings": [...]} on stdout and nothing else')
-    s.add_argument("--fail-on", choices=list(SEVERITIES) + ["never"], default="error",
-                   help="exit 1 when a finding at or above this severity exists (default: error)")
-    s.add_argument("--loader", choices=["auto", "rust", "python"], default="auto",
-                   help="TensorBoard loader: its Rust data server or its Python loader (default: auto)")
-    s.add_argument("--min-severity", choices=list(SEVERITIES), default="info",
-                   help="leave out findings below this severity in the report (default: info)")
-    s.add_argument("--explain", action="store_true",
-                   help="print each finding's explanation under its title")
-    s.add_argument("--sweep", action="store_true",
-                   help="also report which hyperparameters separate the runs that have a kind of finding "
-                        "from those that do not (with --json: a \"sweep\" key beside \"findings\")")
-    s.add_argument("--no-hparams-from-names", dest="hparams_from_names", action="store_false",
-                   help="use only logged hyperparameters (TensorBoard's HParams data), never values read "
-                        "from run names such as lr=3e-4_bs64")
+    s.add_argument("--json", action="store_true", help='print {"findings": [...]} on stdout and nothing else')
+    s.add_argument(
+        "--fail-on",
+        choices=list(SEVERITIES) + ["never"],
+        default="error",
+        help="exit 1 when a finding at or above this severity exists (default: error)",
+    )
+    s.add_argument(
+        "--loader",
+        choices=["auto", "rust", "python"],
+        default="auto",
+        help="TensorBoard loader: its Rust data server or its Python loader (default: auto)",
+    )
+    s.add_argument(
+        "--min-severity",
+        choices=list(SEVERITIES),
+        default="info",
+        help="leave out findings below this severity in the report (default: info)",
+    )
+    s.add_argument("--explain", action="store_true", help="print each finding's explanation under its title")
+    s.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also report which hyperparameters separate the runs that have a kind of finding "
+        'from those that do not (with --json: a "sweep" key beside "findings")',
+    )
+    s.add_argument(
+        "--no-hparams-from-names",
+        dest="hparams_from_names",
+        action="store_false",
+        help="use only logged hyperparameters (TensorBoard's HParams data), never values read "
+        "from run names such as lr=3e-4_bs64",
+    )
     s.add_argument("--color", choices=["auto", "always", "never"], default="auto")
     big = s.add_argument_group(
-        "big logdirs", "runs are read and analysed in batches of whole experiments, each batch released "
-        "before the next, on several processes; the findings are the same as one read of everything")
-    big.add_argument("--json-lines", action="store_true",
-                     help="stream one finding JSON object per line as batches finish, then one "
-                          '{"note": ...} line per note, {"hparams": ..., "sweep": ...} with --sweep, and a '
-                          'last {"summary": {...}} line')
-    big.add_argument("--jobs", type=_positive, default=None, metavar="N",
-                     help="worker processes on this machine (default: 2)")
-    big.add_argument("--batch-mb", type=_positive, default=None, metavar="MB",
-                     help="event-file megabytes per batch: peak memory follows it (default: 16)")
-    big.add_argument("--data-server", choices=["per-batch", "shared"], default="per-batch",
-                     help="a TensorBoard data server per batch (bounded memory, default) or one for the "
-                          "whole logdir (always so for gs:// and s3:// logdirs)")
+        "big logdirs",
+        "runs are read and analysed in batches of whole experiments, each batch released "
+        "before the next, on several processes; the findings are the same as one read of everything",
+    )
+    big.add_argument(
+        "--json-lines",
+        action="store_true",
+        help="stream one finding JSON object per line as batches finish, then one "
+        '{"note": ...} line per note, {"hparams": ..., "sweep": ...} with --sweep, and a '
+        'last {"summary": {...}} line',
+    )
+    big.add_argument(
+        "--jobs", type=_positive, default=None, metavar="N", help="worker processes on this machine (default: 2)"
+    )
+    big.add_argument(
+        "--batch-mb",
+        type=_positive,
+        default=None,
+        metavar="MB",
+        help="event-file megabytes per batch: peak memory follows it (default: 16)",
+    )
+    big.add_argument(
+        "--data-server",
+        choices=["per-batch", "shared"],
+        default="per-batch",
+        help="a TensorBoard data server per batch (bounded memory, default) or one for the "
+        "whole logdir (always so for gs:// and s3:// logdirs)",
+    )
     dist = big.add_mutually_exclusive_group()
-    dist.add_argument("--scheduler", metavar="ADDRESS",
-                      help="run the batches on a Dask distributed cluster (tcp://host:port); its workers "
-                           "need tb-curvecheck[dask] and the logdir at the same path or URL")
-    dist.add_argument("--dask-local", type=_positive, metavar="N",
-                      help="run the batches on a local Dask cluster of N worker processes")
+    dist.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run the batches on a Dask distributed cluster (tcp://host:port); its workers "
+        "need tb-curvecheck[dask] and the logdir at the same path or URL",
+    )
+    dist.add_argument(
+        "--dask-local",
+        type=_positive,
+        metavar="N",
+        help="run the batches on a local Dask cluster of N worker processes",
+    )
     return p
 
 
@@ -91,8 +134,10 @@ def format_sweep(result) -> str:
     """The sweep report: per kind of finding, the hyperparameter rule that
     separates the experiments having it, with counts; or why none is claimed."""
     report = result.sweep
-    lines = ["Sweep: %d experiment%s, %d with hyperparameters" % (
-        len(result.experiments), "" if len(result.experiments) == 1 else "s", len(result.hparams))]
+    lines = [
+        "Sweep: %d experiment%s, %d with hyperparameters"
+        % (len(result.experiments), "" if len(result.experiments) == 1 else "s", len(result.hparams))
+    ]
     if report is None:
         lines.append("  a single experiment: nothing to compare")
         return "\n".join(lines) + "\n"
@@ -182,9 +227,16 @@ def format_report(
     if findings:
         lines.append(
             "%d error%s, %d warning%s, %d info in %d run%s, %d series"
-            % (counts["error"], "" if counts["error"] == 1 else "s",
-               counts["warning"], "" if counts["warning"] == 1 else "s",
-               counts["info"], n_runs, "" if n_runs == 1 else "s", series_count)
+            % (
+                counts["error"],
+                "" if counts["error"] == 1 else "s",
+                counts["warning"],
+                "" if counts["warning"] == 1 else "s",
+                counts["info"],
+                n_runs,
+                "" if n_runs == 1 else "s",
+                series_count,
+            )
         )
     else:
         lines.append("No problems found in %d run%s, %d series." % (n_runs, "" if n_runs == 1 else "s", series_count))
@@ -196,10 +248,14 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .reading import LogdirError
 
     progress = _Progress(err, quiet=False)
-    options = dict(loader=args.loader, hparams_from_names=args.hparams_from_names,
-                   data_server=args.data_server, progress=progress,
-                   jobs=args.jobs or args.dask_local or scanning.DEFAULT_JOBS,
-                   batch_bytes=(args.batch_mb << 20) if args.batch_mb else scanning.DEFAULT_BATCH_BYTES)
+    options = dict(
+        loader=args.loader,
+        hparams_from_names=args.hparams_from_names,
+        data_server=args.data_server,
+        progress=progress,
+        jobs=args.jobs or args.dask_local or scanning.DEFAULT_JOBS,
+        batch_bytes=(args.batch_mb << 20) if args.batch_mb else scanning.DEFAULT_BATCH_BYTES,
+    )
     try:
         with _executor(args) as executor:
             batches = scanning.scan_batches(args.logdir, executor=executor, **options)
@@ -218,11 +274,21 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for note in result.notes:
             _line(out, {"note": note})
         if args.sweep:
-            _line(out, {"hparams": result.hparams,
-                        "sweep": result.sweep.to_json() if result.sweep is not None else None})
+            _line(
+                out, {"hparams": result.hparams, "sweep": result.sweep.to_json() if result.sweep is not None else None}
+            )
         counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
-        _line(out, {"summary": {"runs": len(scanned.runs), "series": scanned.series_count,
-                                "findings": counts, "run_errors": dict(sorted(result.run_errors.items()))}})
+        _line(
+            out,
+            {
+                "summary": {
+                    "runs": len(scanned.runs),
+                    "series": scanned.series_count,
+                    "findings": counts,
+                    "run_errors": dict(sorted(result.run_errors.items())),
+                }
+            },
+        )
     elif args.json:
         doc = {"findings": [f.to_json() for f in findings]}
         if args.sweep:
@@ -232,8 +298,17 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write("\n")
     else:
         shown = [f for f in findings if at_or_above(f.severity, args.min_severity)]
-        out.write(format_report(shown, result.notes, result.run_errors, scanned.runs, scanned.series_count,
-                                colour=_use_colour(args.color, out), explain=args.explain))
+        out.write(
+            format_report(
+                shown,
+                result.notes,
+                result.run_errors,
+                scanned.runs,
+                scanned.series_count,
+                colour=_use_colour(args.color, out),
+                explain=args.explain,
+            )
+        )
         if args.sweep:
             out.write("\n" + format_sweep(result))
     if args.json or args.json_lines:

@@ -12,6 +12,7 @@ path (a shared file system) or URL.
 
 Imported only by the CLI and by callers who ask for it; never by the plugin.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,8 +22,9 @@ import distributed
 
 
 @contextlib.contextmanager
-def executor(scheduler: Optional[str] = None, local_workers: Optional[int] = None,
-             host: str = "127.0.0.1") -> Iterator[object]:
+def executor(
+    scheduler: Optional[str] = None, local_workers: Optional[int] = None, host: str = "127.0.0.1"
+) -> Iterator[object]:
     """A `concurrent.futures.Executor` over a Dask cluster: the one at
     `scheduler` (an address such as tcp://host:8786), or a local cluster of
     `local_workers` single-threaded worker processes bound to `host`."""
@@ -34,8 +36,10 @@ def executor(scheduler: Optional[str] = None, local_workers: Optional[int] = Non
         else:
             # One thread per worker: the analysis holds the GIL, so parallelism
             # comes from processes; no dashboard, it would need a free port.
-            cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=local_workers, threads_per_worker=1, processes=True,
-                host=host, dashboard_address=None))
+            cluster = stack.enter_context(
+                distributed.LocalCluster(
+                    n_workers=local_workers, threads_per_worker=1, processes=True, host=host, dashboard_address=None
+                )
+            )
             client = stack.enter_context(distributed.Client(cluster))
         yield client.get_executor(pure=False)

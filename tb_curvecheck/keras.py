@@ -31,6 +31,7 @@ for values in [0, 1], buckets holding only values within 1e-6 of 0 and 1, so
 
 This is the only module of CurveCheck that imports TensorFlow or Keras.
 """
+
 from __future__ import annotations
 
 import os
@@ -67,8 +68,19 @@ MAX_PER_CLASS = 16
 
 # Activations that output exact zeros for negative inputs: the layers whose
 # share of zeros tells dead from alive.
-_RELU_LIKE = ("relu", "relu6", "elu", "selu", "gelu", "silu", "swish", "leaky_relu",
-              "hard_sigmoid", "hard_silu", "softplus")
+_RELU_LIKE = (
+    "relu",
+    "relu6",
+    "elu",
+    "selu",
+    "gelu",
+    "silu",
+    "swish",
+    "leaky_relu",
+    "hard_sigmoid",
+    "hard_silu",
+    "softplus",
+)
 
 
 def histogram_buckets(values: Any, bins: int = DEFAULT_BUCKETS) -> np.ndarray:
@@ -154,8 +166,10 @@ def _checked_kinds(stop_on: Any) -> Tuple[str, ...]:
         raise ValueError("stop_on must be a finding kind or an iterable of kinds, not %r" % (stop_on,)) from None
     unknown = [k for k in kinds if not isinstance(k, str) or k not in KINDS]
     if unknown:
-        raise ValueError("stop_on: unknown finding kind%s %s; known kinds: %s" % (
-            "s" if len(unknown) > 1 else "", ", ".join(repr(k) for k in unknown), ", ".join(KINDS)))
+        raise ValueError(
+            "stop_on: unknown finding kind%s %s; known kinds: %s"
+            % ("s" if len(unknown) > 1 else "", ", ".join(repr(k) for k in unknown), ", ".join(KINDS))
+        )
     return kinds
 
 
@@ -295,8 +309,7 @@ class CurveCheck(keras.callbacks.Callback):
         self._keep_hist(run, tag, step, buckets)
         meta = _hist_metadata.create_summary_metadata(display_name=tag, description="")
         with self._writer(run).as_default():
-            tf.summary.write(tag=tag, tensor=tf.constant(buckets, dtype=tf.float64),
-                             step=step, metadata=meta)
+            tf.summary.write(tag=tag, tensor=tf.constant(buckets, dtype=tf.float64), step=step, metadata=meta)
 
     def _write_scalar(self, run: str, tag: str, step: int, value: float) -> None:
         self._keep_scalar(run, tag, step, value)
@@ -366,9 +379,11 @@ class CurveCheck(keras.callbacks.Callback):
             if adapter is None:
                 # With validation_freq > 1 the iterator appears at the first
                 # validated epoch: try again at the next one.
-                self._note("no validation data reached the callback yet (pass validation_data= "
-                           "to fit or to CurveCheck): outputs, activations and gradient norms "
-                           "wait for it.")
+                self._note(
+                    "no validation data reached the callback yet (pass validation_data= "
+                    "to fit or to CurveCheck): outputs, activations and gradient norms "
+                    "wait for it."
+                )
                 return None
             for batch in adapter.get_numpy_iterator():
                 x, y = _unpack(batch)
@@ -406,8 +421,9 @@ class CurveCheck(keras.callbacks.Callback):
             for layer in layers[:-1]:
                 act = getattr(layer, "activation", None)
                 name = getattr(act, "__name__", "") if act is not None else ""
-                if name in _RELU_LIKE or isinstance(layer, (keras.layers.ReLU, keras.layers.LeakyReLU,
-                                                            keras.layers.ELU)):
+                if name in _RELU_LIKE or isinstance(
+                    layer, (keras.layers.ReLU, keras.layers.LeakyReLU, keras.layers.ELU)
+                ):
                     chosen.append(layer)
                 elif isinstance(layer, keras.layers.Activation) and name in _RELU_LIKE:
                     chosen.append(layer)
@@ -429,8 +445,7 @@ class CurveCheck(keras.callbacks.Callback):
             self._probe_names = [layer.name for layer in layers]
         except Exception as e:  # noqa: BLE001 - subclassed models have no symbolic graph
             self._probe_names = ["-"]
-            self._note("activations not logged: the model has no symbolic graph to tap (%s)."
-                       % type(e).__name__)
+            self._note("activations not logged: the model has no symbolic graph to tap (%s)." % type(e).__name__)
         return self._probe
 
     def _log_histograms(self, epoch: int) -> None:
@@ -459,8 +474,7 @@ class CurveCheck(keras.callbacks.Callback):
             acts = probe(x, training=False)
             acts = acts if isinstance(acts, (list, tuple)) else [acts]
             for name, a in zip(self._probe_names, acts):
-                self._write_hist("validation", tags.activations(name), epoch,
-                                 keras.ops.convert_to_numpy(a))
+                self._write_hist("validation", tags.activations(name), epoch, keras.ops.convert_to_numpy(a))
         if self.gradient_norms and y is not None:
             self._log_gradient_norms(epoch, x, y)
 
@@ -487,8 +501,11 @@ class CurveCheck(keras.callbacks.Callback):
         sq: Dict[str, float] = {}
         for v, g in zip(variables, grads):
             name = owner.get(id(v), "other")
-            g2 = 0.0 if g is None else float(tf.reduce_sum(tf.square(tf.cast(
-                tf.convert_to_tensor(g), tf.float64))).numpy())
+            g2 = (
+                0.0
+                if g is None
+                else float(tf.reduce_sum(tf.square(tf.cast(tf.convert_to_tensor(g), tf.float64))).numpy())
+            )
             sq[name] = sq.get(name, 0.0) + g2
         for name, s in sq.items():
             self._write_scalar("train", tags.gradient_norm(name), epoch, float(np.sqrt(s)))
@@ -496,10 +513,14 @@ class CurveCheck(keras.callbacks.Callback):
     # -- live analysis ------------------------------------------------------
     def series(self) -> Tuple[Dict[str, Dict[str, ScalarSeries]], Dict[str, Dict[str, HistogramSeries]]]:
         """What the callback has seen so far, as model series (scalars, histograms)."""
-        scalars = {run: {tag: ScalarSeries.from_points(s, v) for tag, (s, v) in tags.items()}
-                   for run, tags in self._scalars.items()}
-        hists = {run: {tag: HistogramSeries.from_points(s, b) for tag, (s, b) in tags.items()}
-                 for run, tags in self._hists.items()}
+        scalars = {
+            run: {tag: ScalarSeries.from_points(s, v) for tag, (s, v) in tags.items()}
+            for run, tags in self._scalars.items()
+        }
+        hists = {
+            run: {tag: HistogramSeries.from_points(s, b) for tag, (s, b) in tags.items()}
+            for run, tags in self._hists.items()
+        }
         return scalars, hists
 
     def _analyse(self, epoch: int) -> None:
@@ -521,10 +542,13 @@ class CurveCheck(keras.callbacks.Callback):
             return
         shown = [f for f in new if self.verbose >= 2 or (self.verbose and at_or_above(f.severity, "warning"))]
         for f in shown:
-            self.print_fn("CurveCheck [epoch %d] %s %s (%s/%s): %s" % (
-                epoch, f.severity, f.kind, f.run, f.tag, f.title))
-        lines = ["- **%s** `%s` (%s/%s): %s  \n  %s" % (f.severity, f.kind, f.run, f.tag, f.title,
-                                                       f.explanation) for f in new]
+            self.print_fn(
+                "CurveCheck [epoch %d] %s %s (%s/%s): %s" % (epoch, f.severity, f.kind, f.run, f.tag, f.title)
+            )
+        lines = [
+            "- **%s** `%s` (%s/%s): %s  \n  %s" % (f.severity, f.kind, f.run, f.tag, f.title, f.explanation)
+            for f in new
+        ]
         with self._writer("train").as_default():
             tf.summary.text(tags.FINDINGS, "\n".join(lines), step=epoch)
         self._writer("train").flush()
@@ -535,10 +559,17 @@ class CurveCheck(keras.callbacks.Callback):
             self.stop_finding = f
             self.stopped_epoch = epoch
             self.last_healthy_epoch = f.start_step - 1 if f.start_step > 0 else None
-            healthy = ("the last healthy epoch was %d" % self.last_healthy_epoch
-                       if self.last_healthy_epoch is not None else "no epoch was healthy")
+            healthy = (
+                "the last healthy epoch was %d" % self.last_healthy_epoch
+                if self.last_healthy_epoch is not None
+                else "no epoch was healthy"
+            )
             self.stop_reason = "CurveCheck stopped training after epoch %d: %s (%s); %s." % (
-                epoch, f.title, f.kind, healthy)
+                epoch,
+                f.title,
+                f.kind,
+                healthy,
+            )
             self.model.stop_training = True
             if self.verbose:
                 self.print_fn(self.stop_reason)

@@ -2,6 +2,7 @@
 
 Nothing here knows about TensorBoard, HTTP or TensorFlow; only numpy.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -74,8 +75,9 @@ SPLITS: Tuple[str, ...] = get_args(Split)
 Granularity = Literal["epoch", "batch", "step"]
 GRANULARITIES: Tuple[str, ...] = get_args(Granularity)
 # What a histogram tag (or a per-layer gradient-norm scalar) holds (`LayerRole.role`).
-LayerRoleName = Literal["kernel", "bias", "norm_stat", "activations", "outputs", "gradients",
-                        "gradient_norm", "unknown"]
+LayerRoleName = Literal[
+    "kernel", "bias", "norm_stat", "activations", "outputs", "gradients", "gradient_norm", "unknown"
+]
 LAYER_ROLES: Tuple[str, ...] = get_args(LayerRoleName)
 
 # Evidence keys that surfaces (the tab, the CLI, the benchmark) read; everything
@@ -447,9 +449,7 @@ class Experiment:
     def loss_for(self, ref: SeriesRef) -> Optional[SeriesRef]:
         """The loss of the same split and granularity as `ref` (for a metric)."""
         hits = [
-            s
-            for s in self.find(role="loss", split=ref.info.split, granularity=ref.info.granularity)
-            if s is not ref
+            s for s in self.find(role="loss", split=ref.info.split, granularity=ref.info.granularity) if s is not ref
         ]
         if not hits and ref.info.granularity != "batch":
             hits = [
@@ -492,9 +492,7 @@ class LogData:
     hparams: Dict[str, Dict[str, object]] = dataclasses.field(default_factory=dict)
 
     def series_count(self) -> int:
-        return sum(len(t) for t in self.scalars.values()) + sum(
-            len(t) for t in self.histograms.values()
-        )
+        return sum(len(t) for t in self.scalars.values()) + sum(len(t) for t in self.histograms.values())
 
     def all_runs(self) -> List[str]:
         """Every run named anywhere in the data, sorted."""

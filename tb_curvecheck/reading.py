@@ -6,6 +6,7 @@ open one over a logdir themselves (`open_logdir`): the Rust data server when
 its binary is installed, TensorBoard's Python loader otherwise, both keeping
 every point.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -79,7 +80,7 @@ class SeriesIndex:
 
 
 def loader_kind(provider) -> str:
-    """"rust" for TensorBoard's data server (RustBoard), "python" otherwise."""
+    """ "rust" for TensorBoard's data server (RustBoard), "python" otherwise."""
     from tensorboard.data import grpc_provider
 
     return "rust" if isinstance(provider, grpc_provider.GrpcDataProvider) else "python"
@@ -153,9 +154,7 @@ if hasattr(os, "register_at_fork"):
 def _background(fn: Callable, *args, **kwargs) -> concurrent.futures.Future:
     global _lister
     if _lister is None:
-        _lister = concurrent.futures.ThreadPoolExecutor(
-            max_workers=2, thread_name_prefix="curvecheck-list"
-        )
+        _lister = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="curvecheck-list")
     return _lister.submit(fn, *args, **kwargs)
 
 
@@ -163,9 +162,7 @@ def list_runs(provider, ctx, experiment_id: str) -> List[str]:
     return sorted(r.run_name for r in provider.list_runs(ctx, experiment_id=experiment_id))
 
 
-def list_series(
-    provider, ctx, experiment_id: str, runs: Optional[Iterable[str]] = None
-) -> SeriesIndex:
+def list_series(provider, ctx, experiment_id: str, runs: Optional[Iterable[str]] = None) -> SeriesIndex:
     """The index of every scalar and histogram series of `runs` (all when
     None), each with its fingerprint, at the lowest price TensorBoard offers.
 
@@ -184,16 +181,13 @@ def list_series(
     wanted = None if runs is None else sorted(set(runs))
 
     def histograms(rtf):
-        return provider.list_tensors(ctx, experiment_id=eid, plugin_name=HISTOGRAMS_PLUGIN,
-                                     run_tag_filter=rtf)
+        return provider.list_tensors(ctx, experiment_id=eid, plugin_name=HISTOGRAMS_PLUGIN, run_tag_filter=rtf)
 
     def last_scalars(rtf):
-        return provider.read_last_scalars(ctx, experiment_id=eid, plugin_name=SCALARS_PLUGIN,
-                                          run_tag_filter=rtf)
+        return provider.read_last_scalars(ctx, experiment_id=eid, plugin_name=SCALARS_PLUGIN, run_tag_filter=rtf)
 
     def scalar_listing(rtf):
-        return provider.list_scalars(ctx, experiment_id=eid, plugin_name=SCALARS_PLUGIN,
-                                     run_tag_filter=rtf)
+        return provider.list_scalars(ctx, experiment_id=eid, plugin_name=SCALARS_PLUGIN, run_tag_filter=rtf)
 
     hist_future = _background(histograms, _runs_filter(wanted))
     series: Dict[str, Dict[SeriesKey, Fingerprint]] = {}
@@ -320,8 +314,9 @@ def _read_isolated(
         return result, errors
 
     def read_some(wanted: Mapping[str, Iterable[str]]):
-        return read(ctx, experiment_id=experiment_id, plugin_name=plugin_name,
-                    downsample=KEEP_ALL, run_tag_filter=_rtf(wanted))
+        return read(
+            ctx, experiment_id=experiment_id, plugin_name=plugin_name, downsample=KEEP_ALL, run_tag_filter=_rtf(wanted)
+        )
 
     def failed(run: str, what: str, e: BaseException) -> None:
         errors.setdefault(run, []).append("could not read %s %s: %s" % (plugin_name, what, _reason(e)))
@@ -432,11 +427,15 @@ def read_scalars(
     """
     columns = _columns_reader(provider)
     if columns is not None:
-        return _read_isolated(columns, _scalar_columns, ctx, experiment_id,
-                              SCALARS_PLUGIN, runs_to_tags, sample_limit)
+        return _read_isolated(columns, _scalar_columns, ctx, experiment_id, SCALARS_PLUGIN, runs_to_tags, sample_limit)
     return _read_isolated(
-        provider.read_scalars, _scalar_series, ctx, experiment_id,
-        SCALARS_PLUGIN, runs_to_tags, sample_limit,
+        provider.read_scalars,
+        _scalar_series,
+        ctx,
+        experiment_id,
+        SCALARS_PLUGIN,
+        runs_to_tags,
+        sample_limit,
     )
 
 
@@ -448,8 +447,13 @@ def read_histograms(
     sample_limit: Optional[int] = None,
 ) -> Tuple[Dict[str, Dict[str, HistogramSeries]], Dict[str, List[str]]]:
     return _read_isolated(
-        provider.read_tensors, _histogram_series, ctx, experiment_id,
-        HISTOGRAMS_PLUGIN, runs_to_tags, sample_limit,
+        provider.read_tensors,
+        _histogram_series,
+        ctx,
+        experiment_id,
+        HISTOGRAMS_PLUGIN,
+        runs_to_tags,
+        sample_limit,
     )
 
 
@@ -477,8 +481,7 @@ def read_series(
         for tag, kind in keys:
             wanted[kind].setdefault(run, []).append(tag)
     scalars, errs1 = read_scalars(provider, ctx, experiment_id, wanted["scalar"], limits.get("scalars"))
-    hists, errs2 = read_histograms(provider, ctx, experiment_id, wanted["histogram"],
-                                   limits.get("histograms"))
+    hists, errs2 = read_histograms(provider, ctx, experiment_id, wanted["histogram"], limits.get("histograms"))
     data = LogData(runs=chosen)
     for run in chosen:
         reasons = [index.failures[run]] if run in index.failures else []
@@ -533,8 +536,9 @@ def _hparam_value(value) -> Optional[HParamValue]:
     return None
 
 
-def read_hparams(provider, ctx, experiment_id: str, runs: Optional[Iterable[str]] = None
-                 ) -> Tuple[Dict[str, Dict[str, HParamValue]], Dict[str, str]]:
+def read_hparams(
+    provider, ctx, experiment_id: str, runs: Optional[Iterable[str]] = None
+) -> Tuple[Dict[str, Dict[str, HParamValue]], Dict[str, str]]:
     """The hyperparameters TensorBoard's HParams plugin holds per run (the run
     a session's `hparams` summary was written to: Keras' `hp.KerasCallback`,
     `hp.hparams`, Lightning's and tensorboardX's `add_hparams`), read through
@@ -542,8 +546,7 @@ def read_hparams(provider, ctx, experiment_id: str, runs: Optional[Iterable[str]
     from tensorboard.plugins.hparams import metadata as hp_metadata
 
     def listing_of(rtf):
-        return provider.list_tensors(ctx, experiment_id=experiment_id, plugin_name=_HPARAMS_PLUGIN,
-                                     run_tag_filter=rtf)
+        return provider.list_tensors(ctx, experiment_id=experiment_id, plugin_name=_HPARAMS_PLUGIN, run_tag_filter=rtf)
 
     try:
         wanted = sorted(runs) if runs is not None else list_runs(provider, ctx, experiment_id)
@@ -743,8 +746,9 @@ def _python_provider(path: str, progress: Optional[ProgressFn]) -> Iterator[obje
         while worker.is_alive():
             worker.join(timeout=2.0)
             if worker.is_alive():
-                progress("loading %d runs from %s with TensorBoard's Python loader..."
-                         % (len(multiplexer.Runs()), path))
+                progress(
+                    "loading %d runs from %s with TensorBoard's Python loader..." % (len(multiplexer.Runs()), path)
+                )
         if failure:
             raise failure[0]
     yield tb_data_provider.MultiplexerDataProvider(multiplexer, path)
@@ -801,13 +805,12 @@ def open_logdir(
                 raise LogdirError(
                     "logdir %s could not be read (%s). TensorBoard reads gs:// with its data server; "
                     "s3:// needs its Python loader with boto3 installed (or TensorFlow with "
-                    "tensorflow-io)" % (logdir, why)) from e
+                    "tensorflow-io)" % (logdir, why)
+                ) from e
         yield provider, ctx, ""
 
 
-def read_logdir(
-    logdir: str, loader: str = "auto", progress: Optional[ProgressFn] = None
-) -> LogdirData:
+def read_logdir(logdir: str, loader: str = "auto", progress: Optional[ProgressFn] = None) -> LogdirData:
     """Every scalar and histogram series under `logdir`, at full resolution."""
     with open_logdir(logdir, loader=loader, progress=progress) as (provider, ctx, eid):
         data = read_provider(provider, ctx, eid)

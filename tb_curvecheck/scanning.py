@@ -19,6 +19,7 @@ logdir: findings per experiment do not depend on other experiments, and the
 sweep report is computed at the end from each experiment's small summary
 (name, runs, logged hyperparameters) and the findings.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -232,8 +233,7 @@ def _subset(data: LogData, runs: Set[str]) -> LogData:
     )
 
 
-def analyse_data(data: LogData, hparams_from_names: bool = True,
-                 names: Optional[frozenset] = None) -> BatchResult:
+def analyse_data(data: LogData, hparams_from_names: bool = True, names: Optional[frozenset] = None) -> BatchResult:
     """The analysis of one batch's data, reduced to what outlives it.
 
     With `names`, the runs of an experiment whose name is not among them
@@ -248,8 +248,7 @@ def analyse_data(data: LogData, hparams_from_names: bool = True,
             data = _subset(data, set(data.all_runs()) - set(stray))
     result = pipeline.analyze(data, hparams_from_names=hparams_from_names)
     experiments = {
-        exp.name: (tuple(exp.runs), pipeline.experiment_hparams(exp, data.hparams))
-        for exp in result.experiments
+        exp.name: (tuple(exp.runs), pipeline.experiment_hparams(exp, data.hparams)) for exp in result.experiments
     }
     return BatchResult(
         runs=list(data.all_runs()),
@@ -281,10 +280,16 @@ def _raise(e: BaseException):
 def _failed_batch(runs: Sequence[str], e: BaseException) -> BatchResult:
     why = "its batch could not be scanned: %s" % (str(e) or type(e).__name__)
     return BatchResult(
-        runs=list(runs), findings=[], notes=[], run_errors={r: why for r in runs},
-        statuses={r: RunStatus(run=r, status="failed", reason=why, sampled=False,
-                               scalar_series=0, histogram_series=0) for r in runs},
-        series_count=0, experiments={},
+        runs=list(runs),
+        findings=[],
+        notes=[],
+        run_errors={r: why for r in runs},
+        statuses={
+            r: RunStatus(run=r, status="failed", reason=why, sampled=False, scalar_series=0, histogram_series=0)
+            for r in runs
+        },
+        series_count=0,
+        experiments={},
     )
 
 
@@ -309,8 +314,7 @@ def _pool(jobs: int, shared: bool) -> concurrent.futures.Executor:
     # gRPC imported means possibly used (by a caller too): spawn then.
     forkable = "fork" in multiprocessing.get_all_start_methods() and "grpc" not in sys.modules
     method = "fork" if forkable and not shared else "spawn"
-    return concurrent.futures.ProcessPoolExecutor(max_workers=jobs,
-                                                  mp_context=multiprocessing.get_context(method))
+    return concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(method))
 
 
 def scan_batches(
@@ -457,8 +461,9 @@ def _analysed_here(runs: List[str], data: LogData, hparams_from_names: bool, e: 
         return _failed_batch(runs, e2)
 
 
-def _collect(pending: Dict[concurrent.futures.Future, Tuple[List[str], LogData]],
-             hparams_from_names: bool) -> Iterator[BatchResult]:
+def _collect(
+    pending: Dict[concurrent.futures.Future, Tuple[List[str], LogData]], hparams_from_names: bool
+) -> Iterator[BatchResult]:
     done, _ = concurrent.futures.wait(list(pending), return_when=concurrent.futures.FIRST_COMPLETED)
     for fut in done:
         runs, data = pending.pop(fut)
@@ -494,8 +499,13 @@ def merge(results: Iterable[BatchResult], logdir: str, hparams_from_names: bool 
     logged = {n: experiments[n][1] for n in experiments}
     hparams, sweep = pipeline.sweep_report(exps, findings, logged, hparams_from_names)
     result = pipeline.AnalysisResult(
-        findings=findings, experiments=exps, notes=sorted(notes), run_errors=run_errors,
-        statuses={r: statuses[r] for r in sorted(statuses)}, hparams=hparams, sweep=sweep,
+        findings=findings,
+        experiments=exps,
+        notes=sorted(notes),
+        run_errors=run_errors,
+        statuses={r: statuses[r] for r in sorted(statuses)},
+        hparams=hparams,
+        sweep=sweep,
     )
     return ScanResult(result=result, runs=sorted(runs), series_count=series)
 

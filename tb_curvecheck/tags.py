@@ -11,6 +11,7 @@ step = epoch.  The prefix gives the scalars the role `other` (see
 Imports nothing but the standard library (the callback imports TensorFlow,
 the analysis must not; both import this).
 """
+
 from __future__ import annotations
 
 from typing import Optional
@@ -55,5 +56,5 @@ def class_share_label(tag: str) -> Optional[str]:
     """The class a `curvecheck/class_share/<class>` tag is about, None for any other tag."""
     if not tag.startswith(CLASS_SHARE + "/"):
         return None
-    label = tag[len(CLASS_SHARE) + 1:]
+    label = tag[len(CLASS_SHARE) + 1 :]
     return label or None

@@ -1,4 +1,5 @@
 """Shared fixtures: real event files written by real writers, once per session."""
+
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -3,6 +3,7 @@
 TensorFlow is imported inside each function so that modules which only
 need tensorboardX do not pay for it.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,14 +20,21 @@ def keras_fit(logdir: str, epochs: int = 4, seed: int = 0, histogram_freq: int =
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(256, 8)).astype("float32")
     y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype("float32")
-    model = keras.Sequential([
-        keras.Input((8,)),
-        keras.layers.Dense(8, activation="relu"),
-        keras.layers.Dense(1, activation="sigmoid"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(8, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
     model.fit(
-        x, y, validation_split=0.25, epochs=epochs, batch_size=32, verbose=0,
+        x,
+        y,
+        validation_split=0.25,
+        epochs=epochs,
+        batch_size=32,
+        verbose=0,
         callbacks=[keras.callbacks.TensorBoard(logdir, histogram_freq=histogram_freq)],
     )
 
@@ -93,6 +101,4 @@ def tbx_histograms(logdir: str, tag: str, samples: Iterable[np.ndarray]) -> None
 
 
 def event_files(directory: str) -> list:
-    return sorted(
-        os.path.join(directory, f) for f in os.listdir(directory) if "tfevents" in f
-    )
+    return sorted(os.path.join(directory, f) for f in os.listdir(directory) if "tfevents" in f)

@@ -7,6 +7,7 @@ backtrack for minutes in the browser's own RegExp.
 
 One tensorboard process for the module; the tests run in file order.
 """
+
 import json
 import math
 import os
@@ -52,8 +53,7 @@ def _write_logs(root):
     val = train * 1.1
     val[SPIKE_EPOCH] = SPIKE  # about 10,000x every other value
     lr = np.where(epochs < SPIKE_EPOCH, 0.01, 1.0)
-    logwriters.tf_scalars(os.path.join(root, "spike", "train"),
-                          {"epoch_loss": train, "epoch_learning_rate": lr})
+    logwriters.tf_scalars(os.path.join(root, "spike", "train"), {"epoch_loss": train, "epoch_learning_rate": lr})
     logwriters.tf_scalars(os.path.join(root, "spike", "validation"), {"epoch_loss": val})
     steps = np.arange(LONG_STEPS)
     # Smooth decay plus a wiggle every 7 steps: thinning must drop points.
@@ -67,8 +67,9 @@ def logdir(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("chart_logs"))
     code = "import sys; from tests.test_browser_charts import _write_logs; _write_logs(sys.argv[1])"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
-    proc = subprocess.run([sys.executable, "-c", code, root], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, root], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return root
 
@@ -95,9 +96,13 @@ def _series(base, **params):
 def _card(frame, chart_id):
     card = frame.locator(".cc-card[data-chart-id=%s]" % json.dumps(chart_id))
     card.scroll_into_view_if_needed()
-    frame.wait_for_function("id => { const c = document.querySelector("
-                            "`.cc-card[data-chart-id=\"${CSS.escape(id)}\"]`);"
-                            " return c && c.dataset.state === 'drawn'; }", arg=chart_id, timeout=30000)
+    frame.wait_for_function(
+        "id => { const c = document.querySelector("
+        '`.cc-card[data-chart-id="${CSS.escape(id)}"]`);'
+        " return c && c.dataset.state === 'drawn'; }",
+        arg=chart_id,
+        timeout=30000,
+    )
     return card
 
 
@@ -138,7 +143,8 @@ def test_log_scale_is_suggested_and_shows_train_and_validation(session, tmp_path
 
     toggle.click()
     frame.wait_for_function(
-        "document.querySelector('.cc-card[data-chart-id=\"%s\"]').dataset.log === 'true'" % SPIKE_CHART)
+        "document.querySelector('.cc-card[data-chart-id=\"%s\"]').dataset.log === 'true'" % SPIKE_CHART
+    )
     card.locator(".u-over").wait_for()
     log = _spans(card)
     # One decade of 4.8 on the axis: about a fifth of the height.
@@ -214,7 +220,9 @@ def test_zooming_into_one_percent_draws_every_point_of_it(session):
     expected = math.floor(hi) - math.ceil(lo) + 1  # one point per step
     frame.wait_for_function(
         "([sel, n]) => document.querySelector(sel).dataset.pointsInView === String(n)",
-        arg=[".cc-card[data-chart-id^='long|']", expected], timeout=10000)
+        arg=[".cc-card[data-chart-id^='long|']", expected],
+        timeout=10000,
+    )
     server = _series(session.base, start_step=math.ceil(lo), end_step=math.floor(hi), max_points=100000)
     assert len(server["steps"]) == expected
     assert "zoom=" in frame.evaluate("location.hash")
@@ -240,7 +248,9 @@ def test_zoom_survives_a_reload_of_the_copied_link(session, browser):
         assert (lo, hi) == (math.floor(zoom_before[0]), math.ceil(zoom_before[1]))
         f2.wait_for_function(
             "([sel, n]) => document.querySelector(sel).dataset.pointsInView === String(n)",
-            arg=[".cc-card[data-chart-id^='long|']", int(hi - lo + 1)], timeout=10000)
+            arg=[".cc-card[data-chart-id^='long|']", int(hi - lo + 1)],
+            timeout=10000,
+        )
         errors = [m for m in s2.messages if m[0] in ("error", "pageerror")]
         assert errors == []
     finally:
@@ -284,8 +294,8 @@ def test_a_catastrophic_pattern_in_a_link_keeps_a_fresh_page_responsive(session,
         _responsive(other)
         assert f2.locator("#cc-runs").input_value() == HOSTILE_PATTERN
         f2.wait_for_function(
-            "document.querySelector('.cc-run-status').textContent === '0 of %d runs match'" % len(RUNS),
-            timeout=5000)
+            "document.querySelector('.cc-run-status').textContent === '0 of %d runs match'" % len(RUNS), timeout=5000
+        )
         hostile = f2.locator(".cc-card[data-chart-id^=%s]" % json.dumps(HOSTILE_RUN + "|"))
         assert hostile.is_hidden()
         # The hostile run's own chart is there once the filter is cleared.

@@ -6,6 +6,7 @@ findings that cover many layers drawn with all of them.
 One tensorboard process and one page for the module; the tests run in file
 order and build on the selection the first one makes.
 """
+
 import json
 import os
 import subprocess
@@ -38,9 +39,14 @@ MAX_GROUP_TAGS = 6  # frontend/src/logic/charts.js draws at most this many tags 
 def demo_logdir(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("demo_logs"))
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "demo.generate", "--logdir", root, "--only", *DEMO_RUNS],
-                          cwd=ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT),
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "-m", "demo.generate", "--logdir", root, "--only", *DEMO_RUNS],
+        cwd=ROOT,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     print("\ndemo logs (%s): trained in %.1f s" % (", ".join(DEMO_RUNS), time.monotonic() - started))
     return root
@@ -101,7 +107,9 @@ def test_screenshot_of_the_tab_on_the_demo_logs(session):
     band = card.locator(".cc-band-selected").first
     band.wait_for(timeout=30000)
     assert (band.get_attribute("data-start-step"), band.get_attribute("data-end-step")) == (
-        str(finding["start_step"]), str(finding["end_step"]))
+        str(finding["start_step"]),
+        str(finding["end_step"]),
+    )
 
     def inside_band(over):
         box = band.bounding_box()
@@ -125,7 +133,8 @@ def test_a_storys_corroborating_findings_are_listed_and_shaded_on_their_own_char
     corroborating = finding["evidence"]["corroborating"]
     # The demo's collapse shows on validation accuracy and on both losses too.
     assert {("post000_collapse/validation", "epoch_accuracy"), (COLLAPSE, "epoch_loss")} <= {
-        (c["run"], c["tag"]) for c in corroborating}
+        (c["run"], c["tag"]) for c in corroborating
+    }
     item = frame.locator(".cc-finding[data-run='%s'][data-kind=metric_collapse]" % COLLAPSE)
     listed = item.locator(".cc-corroborating-item")
     assert listed.evaluate_all(
@@ -136,22 +145,31 @@ def test_a_storys_corroborating_findings_are_listed_and_shaded_on_their_own_char
     # Each one is shaded on the chart that draws its tag, with its own steps.
     charts = _get(session.base, "/data/plugin/curvecheck/tags")["charts"]
     for c in corroborating:
-        chart = next(ch for ch in charts if {"run": c["run"], "tag": c["tag"]} in [
-            {"run": s["run"], "tag": s["tag"]} for s in ch["series"]])
+        chart = next(
+            ch
+            for ch in charts
+            if {"run": c["run"], "tag": c["tag"]} in [{"run": s["run"], "tag": s["tag"]} for s in ch["series"]]
+        )
         card = frame.locator(".cc-card[data-chart-id=%s]" % json.dumps(chart["id"], ensure_ascii=False))
         card.scroll_into_view_if_needed()  # charts load as they come into view
-        band = card.locator(".cc-band-corroborating[data-run='%s'][data-tag='%s'][data-kind=%s]"
-                            % (c["run"], c["tag"], c["kind"]))
+        band = card.locator(
+            ".cc-band-corroborating[data-run='%s'][data-tag='%s'][data-kind=%s]" % (c["run"], c["tag"], c["kind"])
+        )
         band.wait_for(timeout=30000)
         assert band.count() == 1, c
         assert (band.get_attribute("data-start-step"), band.get_attribute("data-end-step")) == (
-            str(c["start_step"]), str(c["end_step"]))
+            str(c["start_step"]),
+            str(c["end_step"]),
+        )
 
     # A click on the loss entry brings the loss chart into view.
     loss_item = listed.filter(has=frame.locator("text=epoch_loss")).first
     loss_run = loss_item.get_attribute("data-run")
-    loss_card = frame.locator(".cc-card").filter(
-        has=frame.locator(".cc-band-corroborating[data-run='%s'][data-tag=epoch_loss]" % loss_run)).first
+    loss_card = (
+        frame.locator(".cc-card")
+        .filter(has=frame.locator(".cc-band-corroborating[data-run='%s'][data-tag=epoch_loss]" % loss_run))
+        .first
+    )
     frame.locator(".cc-main").evaluate("el => el.scrollTo(0, el.scrollHeight)")
     assert not _in_viewport(frame, loss_card)
     loss_item.click()
@@ -174,12 +192,14 @@ def test_a_storys_corroborating_findings_are_listed_and_shaded_on_their_own_char
     # back); the tooltip still names every finding covering the step, the
     # story's corroborating ones included.
     band_box = loss_band.bounding_box()
-    same_card = frame.locator(".cc-card[data-chart-id=%s]" % json.dumps(
-        loss_card.get_attribute("data-chart-id"), ensure_ascii=False))
+    same_card = frame.locator(
+        ".cc-card[data-chart-id=%s]" % json.dumps(loss_card.get_attribute("data-chart-id"), ensure_ascii=False)
+    )
     item.locator(".cc-finding-head").click()
     assert frame.locator(".cc-band-corroborating").count() == 0
-    hover_until_tooltip(same_card, lambda over: (band_box["x"] + band_box["width"] * 0.5,
-                                                 over["y"] + over["height"] * 0.5))
+    hover_until_tooltip(
+        same_card, lambda over: (band_box["x"] + band_box["width"] * 0.5, over["y"] + over["height"] * 0.5)
+    )
     tip = same_card.locator(".cc-tooltip .cc-tip-corroborating").all_text_contents()
     assert any(loss_finding["title"] in t and finding["title"] in t for t in tip), tip
     item.locator(".cc-finding-head").click()
@@ -197,8 +217,9 @@ def test_log_scale_on_the_post_000_loss_chart_shows_both_splits(session, tmp_pat
     assert card.get_attribute("data-log-suggested") == "true"
     height = card.locator(".u-over").bounding_box()["height"]
     card.locator(".cc-log-toggle").click()
-    frame.wait_for_function("document.querySelector(\"[data-chart-id='post000_collapse|loss|epoch']\")"
-                            ".dataset.log === 'true'")
+    frame.wait_for_function(
+        "document.querySelector(\"[data-chart-id='post000_collapse|loss|epoch']\").dataset.log === 'true'"
+    )
     spans = {s["run"]: s["px"] for s in json.loads(card.get_attribute("data-y-spans"))}
     assert spans["post000_collapse/train"] > 0.1 * height, spans
     assert spans["post000_collapse/validation"] > 0.1 * height, spans
@@ -213,7 +234,7 @@ def test_a_finding_over_many_layers_draws_all_of_them(session, kind):
     finding = next(f for f in _findings(session.base) if f["run"] == COLLAPSE and f["kind"] == kind)
     tags = finding["evidence"]["tags"]
     assert len(tags) > MAX_GROUP_TAGS, tags  # the demo flags many layers at once
-    drawn = [finding["tag"]] + [t for t in tags if t != finding["tag"]][:MAX_GROUP_TAGS - 1]
+    drawn = [finding["tag"]] + [t for t in tags if t != finding["tag"]][: MAX_GROUP_TAGS - 1]
     stat = finding["evidence"]["statistic"]
     chart_id = "\u241f".join(["hist", finding["run"], finding["tag"], stat])
     card = frame.locator(".cc-card[data-chart-id=%s]" % json.dumps(chart_id, ensure_ascii=False))
@@ -233,9 +254,12 @@ def test_a_finding_over_many_layers_draws_all_of_them(session, kind):
         assert int(card.get_attribute("data-points")) == sum(len(s["steps"]) for s in series)
     band = card.locator(".cc-band[data-kind=%s]" % kind).first
     assert (band.get_attribute("data-start-step"), band.get_attribute("data-end-step")) == (
-        str(finding["start_step"]), str(finding["end_step"]))
+        str(finding["start_step"]),
+        str(finding["end_step"]),
+    )
     colours = card.locator(".cc-legend-item .cc-swatch").evaluate_all(
-        "els => els.map(e => getComputedStyle(e).backgroundColor)")
+        "els => els.map(e => getComputedStyle(e).backgroundColor)"
+    )
     assert len(set(colours)) == len(drawn)
 
 

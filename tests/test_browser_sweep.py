@@ -12,6 +12,7 @@ performance.now() from the key or pointer press until the table shows the
 new rows, printed, and held only to generous bounds; the 100 ms goal is
 reported by benchmarks/tab_sweep.py.
 """
+
 import json
 import os
 import re
@@ -27,8 +28,14 @@ from demo.tbprocess import tensorboard_process
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 RUNS = 1000
 TAGS = ("train/loss", "val/loss", "train/accuracy", "val/accuracy")
 # The page's elements with the table holding 1,000 runs: a few hundred when
@@ -54,6 +61,7 @@ def logdir(tmp_path_factory):
 def bundle():
     # The page must run the sources as they are (a no-op when the bundle is newer).
     import sys
+
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     sys.path.insert(0, root)
     try:
@@ -70,7 +78,9 @@ def tensorboard(logdir, bundle, tmp_path_factory):
     started = time.monotonic()
     with tensorboard_process(logdir, log_path) as (base, _):
         body = tab_sweep.wait_analysed(base, RUNS, timeout_s=600)
-        print("findings for %d runs after %.1f s: %s" % (len(body["runs"]), time.monotonic() - started, body["summary"]))
+        print(
+            "findings for %d runs after %.1f s: %s" % (len(body["runs"]), time.monotonic() - started, body["summary"])
+        )
         yield base
 
 
@@ -154,7 +164,8 @@ def measured(frame, action):
 def rows_in_dom(frame):
     return frame.locator(".cc-sweep-row:not([hidden])").evaluate_all(
         "els => els.map(e => ({run: e.dataset.run, worst: e.dataset.worst,"
-        " y: Number(e.style.transform.replace(/[^0-9.]/g, ''))})).sort((a, b) => a.y - b.y)")
+        " y: Number(e.style.transform.replace(/[^0-9.]/g, ''))})).sort((a, b) => a.y - b.y)"
+    )
 
 
 def dom_count(frame):
@@ -202,7 +213,9 @@ def test_scrolling_shows_the_last_run_with_the_same_few_rows(tab, answer):
         "(() => { const b = document.querySelector('.cc-sweep-body');"
         " const ys = [...document.querySelectorAll('.cc-sweep-row:not([hidden])')]"
         ".map(e => Number(e.style.transform.replace(/[^0-9.]/g, '')));"
-        " return Math.max(...ys) >= %d * 28 - 28; })()" % RUNS, timeout=5000)
+        " return Math.max(...ys) >= %d * 28 - 28; })()" % RUNS,
+        timeout=5000,
+    )
     rows = rows_in_dom(frame)
     assert len(rows) < 80
     # Runs without findings last: the bottom row is one, at the end of the table.
@@ -226,8 +239,10 @@ def test_run_filter_keystrokes_answer_in_the_page(tab, answer):
         expected = sum(1 for n in names if re.search(typed, n, re.I))
         assert t["rows"] == expected, (typed, t)
         timings.append(t)
-    print("run filter keystrokes at 1,000 runs (ms, key to rows / to next frame): %s"
-          % ", ".join("%.1f/%.1f" % (t["dom"], t["painted"]) for t in timings))
+    print(
+        "run filter keystrokes at 1,000 runs (ms, key to rows / to next frame): %s"
+        % ", ".join("%.1f/%.1f" % (t["dom"], t["painted"]) for t in timings)
+    )
     assert frame.locator(".cc-run-status").text_content() == "%d of %d runs match" % (timings[-1]["rows"], RUNS)
     shown = {r["run"] for r in rows_in_dom(frame)}
     assert shown and all(re.search("seed=1", n) for n in shown)
@@ -242,7 +257,9 @@ def test_severity_toggle_answers_in_the_page(tab, answer):
     with_errors = {f["run"] for f in answer["findings"] if f["severity"] == "error"}
     with_others = {f["run"] for f in answer["findings"] if f["severity"] != "error"}
     t = measured(frame, lambda: frame.locator("#cc-sev-error").click())
-    print("severity toggle (errors off) at 1,000 runs: %.1f ms to rows, %.1f ms to next frame" % (t["dom"], t["painted"]))
+    print(
+        "severity toggle (errors off) at 1,000 runs: %.1f ms to rows, %.1f ms to next frame" % (t["dom"], t["painted"])
+    )
     # A run whose every finding is hidden leaves the table; runs without findings stay.
     assert t["rows"] == RUNS - len(with_errors - with_others)
     assert "error" not in {r["worst"] for r in rows_in_dom(frame)}
@@ -290,7 +307,8 @@ def test_a_run_opens_to_its_findings_and_charts_with_train_and_validation_apart(
     legends = loss.locator(".cc-legend-run").all_text_contents()
     assert legends == ["%s/train" % run, "%s/validation" % run]
     swatches = loss.locator(".cc-legend-item .cc-swatch").evaluate_all(
-        "els => els.map(e => getComputedStyle(e).borderTopStyle)")
+        "els => els.map(e => getComputedStyle(e).borderTopStyle)"
+    )
     assert swatches == ["solid", "dashed"]
     assert loss.locator(".cc-band[data-kind=non_finite]").count() >= 1
     state = urllib.parse.parse_qs(frame.evaluate("location.hash").lstrip("#"))
@@ -312,8 +330,9 @@ def test_a_run_opens_to_its_findings_and_charts_with_train_and_validation_apart(
     frame.locator(".cc-back").click()
     frame.wait_for_selector(".cc-app[data-view=overview]", timeout=10000)
     assert frame.locator(".cc-card").count() == 0
-    assert frame.locator(".cc-overview").get_attribute("data-rows") == str(len(
-        {f["run"] for f in answer["findings"] if f["kind"] == "non_finite"}))
+    assert frame.locator(".cc-overview").get_attribute("data-rows") == str(
+        len({f["run"] for f in answer["findings"] if f["kind"] == "non_finite"})
+    )
     assert frame.locator(".cc-sweep-row:not([hidden])").count() > 0
 
 

@@ -6,6 +6,7 @@ and by `tf.summary` loops for NaN and for run names carrying HTML/script.
 One tensorboard process and one page for the module; the tests run in file
 order and build on each other's page state where that saves time.
 """
+
 import contextlib
 import json
 import os
@@ -26,14 +27,29 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 IMG_RUN = '<img src=x onerror="window.__ccPwned=1">'
 SCRIPT_RUN = "<script>window.__ccPwned=2</script>"  # the "/" makes it a nested run dir
 NAN_FROM = 30  # the diverged run's loss is NaN from this step on (and +Inf at 35)
-EXPECTED_RUNS = {"keras/train", "keras/validation", "diverged", "collapse/train",
-                 "collapse/validation", "kicked/train", "kicked/validation", IMG_RUN, SCRIPT_RUN}
+EXPECTED_RUNS = {
+    "keras/train",
+    "keras/validation",
+    "diverged",
+    "collapse/train",
+    "collapse/validation",
+    "kicked/train",
+    "kicked/validation",
+    IMG_RUN,
+    SCRIPT_RUN,
+}
 
 
 def _write_logs(root):
@@ -42,6 +58,7 @@ def _write_logs(root):
     # A Keras run whose weights are kicked at epoch 3: dead ReLUs and flat
     # outputs, written as histograms (the histogram findings' case).
     from benchmarks import corpus_histogram
+
     corpus_histogram.keras_run(os.path.join(root, "kicked"), 0, kick=(3, 50.0), epochs=7)
     loss = np.linspace(2.0, 0.4, 40)
     loss[NAN_FROM:] = np.nan
@@ -51,10 +68,10 @@ def _write_logs(root):
     # falls in one step to the majority share and stays pinned there.
     acc = np.concatenate([np.linspace(0.55, 0.9, 15), np.full(15, 0.5467)])
     lss = np.concatenate([np.linspace(0.69, 0.3, 15), np.linspace(0.7, 0.69, 15)])
-    logwriters.tf_scalars(os.path.join(root, "collapse", "train"),
-                          {"epoch_accuracy": acc, "epoch_loss": lss})
-    logwriters.tf_scalars(os.path.join(root, "collapse", "validation"),
-                          {"epoch_accuracy": acc - 0.02, "epoch_loss": lss + 0.05})
+    logwriters.tf_scalars(os.path.join(root, "collapse", "train"), {"epoch_accuracy": acc, "epoch_loss": lss})
+    logwriters.tf_scalars(
+        os.path.join(root, "collapse", "validation"), {"epoch_accuracy": acc - 0.02, "epoch_loss": lss + 0.05}
+    )
     payload_loss = np.linspace(1.0, 0.2, 20)
     payload_loss[12] = np.nan
     logwriters.tf_scalars(os.path.join(root, IMG_RUN), {"loss": payload_loss})
@@ -71,8 +88,9 @@ def logdir(tmp_path_factory):
     root = str(tmp_path_factory.mktemp("browser_logs"))
     code = "import sys; from tests.test_browser_tab import _write_logs; _write_logs(sys.argv[1])"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
-    proc = subprocess.run([sys.executable, "-c", code, root], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, root], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return root
 
@@ -95,8 +113,9 @@ def serve(logdir, log_path, expected_runs):
     """A real `tensorboard` on `logdir`, yielded once every expected run is analysed."""
     # The Python loader reloading every second, not the blocking single load:
     # the live-refresh test writes a new run while the page is open.
-    with tensorboard_process(logdir, log_path, "--load_fast", "false",
-                             "--reload_interval", "1", "--reload_task", "thread") as (base, _):
+    with tensorboard_process(
+        logdir, log_path, "--load_fast", "false", "--reload_interval", "1", "--reload_task", "thread"
+    ) as (base, _):
         deadline = time.monotonic() + 120
         while True:  # until every run is loaded and analysed
             body = _get(base, "/data/plugin/curvecheck/findings")
@@ -208,8 +227,10 @@ def open_tab(session, what):
     frame.wait_for_selector(".cc-app[data-charts-drawn-ms]", timeout=60000)
     wall = time.monotonic() - started
     drawn_ms = int(frame.locator(".cc-app").get_attribute("data-charts-drawn-ms"))
-    print("\nCurveCheck tab on %s: click to first screen of charts drawn %.2f s "
-          "(module start to drawn %d ms)" % (what, wall, drawn_ms))
+    print(
+        "\nCurveCheck tab on %s: click to first screen of charts drawn %.2f s "
+        "(module start to drawn %d ms)" % (what, wall, drawn_ms)
+    )
     return frame
 
 
@@ -227,8 +248,7 @@ def test_findings_render_with_their_titles(session):
     shown = frame.locator(".cc-finding-title").all_text_contents()
     assert sorted(shown) == sorted(f["title"] for f in expected)
     summary = frame.locator(".cc-summary").text_content()
-    assert re.search(r"\d+ errors? · \d+ warnings? · \d+ infos? across %d runs"
-                     % len(EXPECTED_RUNS), summary), summary
+    assert re.search(r"\d+ errors? · \d+ warnings? · \d+ infos? across %d runs" % len(EXPECTED_RUNS), summary), summary
     # The explanation and evidence open on demand.
     item = frame.locator(".cc-finding[data-run=diverged][data-kind=non_finite]")
     item.locator("summary").click()
@@ -238,8 +258,7 @@ def test_findings_render_with_their_titles(session):
 
 def test_shaded_range_of_the_nan_finding_sits_at_its_steps(session):
     frame = session.frame()
-    finding = next(f for f in _findings(session.base)
-                   if f["run"] == "diverged" and f["kind"] == "non_finite")
+    finding = next(f for f in _findings(session.base) if f["run"] == "diverged" and f["kind"] == "non_finite")
     assert finding["start_step"] == NAN_FROM
     frame.locator(".cc-finding[data-run=diverged][data-kind=non_finite] .cc-finding-head").click()
     card = frame.locator(".cc-card", has=frame.locator(".cc-band[data-run=diverged]"))
@@ -280,6 +299,7 @@ def test_nan_and_inf_are_markers_on_the_edge_not_zeros(session):
     # On the top edge of the plot, not where 0 would be.
     over = card.locator(".u-over").bounding_box()
     assert abs(nan.first.bounding_box()["y"] - over["y"]) < 2
+
     # The tooltip says NaN at a NaN step.
     def on_nan(over):
         nb = nan.first.bounding_box()
@@ -292,8 +312,7 @@ def test_nan_and_inf_are_markers_on_the_edge_not_zeros(session):
 def test_histogram_findings_are_drawn_with_the_statistic_they_rest_on(session):
     frame = session.frame()
     tags = _get(session.base, "/data/plugin/curvecheck/tags")["runs"]
-    hist = [f for f in _findings(session.base)
-            if tags.get(f["run"], {}).get(f["tag"], {}).get("type") == "histogram"]
+    hist = [f for f in _findings(session.base) if tags.get(f["run"], {}).get(f["tag"], {}).get("type") == "histogram"]
     assert hist, "the kicked Keras run should have histogram findings"
     for f in hist:
         chart_id = "\u241f".join(["hist", f["run"], f["tag"], f["evidence"]["statistic"]])
@@ -302,7 +321,9 @@ def test_histogram_findings_are_drawn_with_the_statistic_they_rest_on(session):
         card.locator(".cc-band").first.wait_for(timeout=10000)
         band = card.locator(".cc-band[data-kind=%s]" % f["kind"]).first
         assert (band.get_attribute("data-start-step"), band.get_attribute("data-end-step")) == (
-            str(f["start_step"]), str(f["end_step"]))
+            str(f["start_step"]),
+            str(f["end_step"]),
+        )
     zero = frame.locator(".cc-card[data-kind=histogram] .cc-card-sub", has_text="share of exact zeros")
     assert zero.count() >= 1
 
@@ -335,7 +356,10 @@ def test_filters_and_smoothing_live_in_the_url_and_a_link_reproduces_the_view(se
     assert "finding" in state
     # Filtered: only matching runs' findings and charts remain.
     assert set(frame.locator(".cc-finding").evaluate_all("els => els.map(e => e.dataset.run)")) <= {
-        "diverged", "keras/train", "keras/validation"}
+        "diverged",
+        "keras/train",
+        "keras/validation",
+    }
     assert frame.locator(".cc-card[data-chart-id^='collapse']").first.is_hidden()
     # TensorBoard's own address bar carries the view as p.curvecheck.* keys.
     link = session.page.url
@@ -395,8 +419,9 @@ def test_follows_tensorboards_dark_mode(session):
 def test_hovering_the_selected_range_lists_its_finding(session):
     frame = session.frame()
     frame.locator("#cc-runs").fill("^(collapse|diverged|keras)")
-    finding = next(f for f in _findings(session.base)
-                   if f["run"] == "collapse/train" and f["kind"] == "metric_collapse")
+    finding = next(
+        f for f in _findings(session.base) if f["run"] == "collapse/train" and f["kind"] == "metric_collapse"
+    )
     head = frame.locator(".cc-finding[data-run='collapse/train'][data-kind=metric_collapse] .cc-finding-head")
     if head.get_attribute("aria-pressed") != "true":  # a second click deselects
         head.click()

@@ -1,4 +1,5 @@
 """`curvecheck scan` as a user runs it: the installed console script, in a subprocess."""
+
 import json
 import os
 import shutil
@@ -12,8 +13,16 @@ from tb_curvecheck.model import KINDS, SEVERITIES
 from tests import logwriters
 
 FINDING_FIELDS = {
-    "run": str, "tag": str, "kind": str, "severity": str, "start_step": int, "end_step": int,
-    "title": str, "explanation": str, "evidence": dict, "related": list,
+    "run": str,
+    "tag": str,
+    "kind": str,
+    "severity": str,
+    "start_step": int,
+    "end_step": int,
+    "title": str,
+    "explanation": str,
+    "evidence": dict,
+    "related": list,
 }
 
 

@@ -10,6 +10,7 @@ on a least-squares problem in float32: a rate that grows past the stability
 limit, or a fixed rate just past it, overflows for real, and a batch with a
 NaN reading poisons the weights for real.
 """
+
 import json
 import os
 
@@ -76,32 +77,35 @@ def _explanation_order(text, first, then):
 # --- Naming ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("run,tag,kind", [
-    ("exp/train", "epoch_learning_rate", "learning_rate"),
-    ("exp", "learning_rate", "learning_rate"),
-    ("exp", "lr-Adam", "learning_rate"),  # Lightning LearningRateMonitor
-    ("exp", "lr-SGD-0", "learning_rate"),
-    ("exp", "lr-Adam/pg1", "learning_rate"),
-    ("exp", "train/learning_rate", "learning_rate"),  # Hugging Face, SB3
-    ("exp", "LR", "learning_rate"),
-    ("exp", "optimizer/lr", "learning_rate"),
-    ("exp", "grad_norm", "gradient_norm"),
-    ("exp", "train/grad_norm", "gradient_norm"),  # Hugging Face
-    ("exp/train", "curvecheck/gradient_norm/dense_1", "gradient_norm"),  # the CurveCheck callback
-    ("exp", "gradient_norm", "gradient_norm"),
-    ("exp", "weight_norm", "weight_norm"),
-    ("exp", "param_norm", "weight_norm"),
-    ("exp", "amp/scale", "loss_scale"),
-    ("exp", "loss_scale", "loss_scale"),
-    ("exp", "batch_size", "batch_size"),
-    ("exp", "train/epoch", "epoch"),
-    ("exp", "epoch", "epoch"),
-    ("exp", "loss", None),
-    ("exp/train", "epoch_loss", None),
-    ("exp/validation", "epoch_accuracy", None),
-    ("exp", "rollout/ep_rew_mean", None),
-    ("exp", "my_custom_thing", None),
-])
+@pytest.mark.parametrize(
+    "run,tag,kind",
+    [
+        ("exp/train", "epoch_learning_rate", "learning_rate"),
+        ("exp", "learning_rate", "learning_rate"),
+        ("exp", "lr-Adam", "learning_rate"),  # Lightning LearningRateMonitor
+        ("exp", "lr-SGD-0", "learning_rate"),
+        ("exp", "lr-Adam/pg1", "learning_rate"),
+        ("exp", "train/learning_rate", "learning_rate"),  # Hugging Face, SB3
+        ("exp", "LR", "learning_rate"),
+        ("exp", "optimizer/lr", "learning_rate"),
+        ("exp", "grad_norm", "gradient_norm"),
+        ("exp", "train/grad_norm", "gradient_norm"),  # Hugging Face
+        ("exp/train", "curvecheck/gradient_norm/dense_1", "gradient_norm"),  # the CurveCheck callback
+        ("exp", "gradient_norm", "gradient_norm"),
+        ("exp", "weight_norm", "weight_norm"),
+        ("exp", "param_norm", "weight_norm"),
+        ("exp", "amp/scale", "loss_scale"),
+        ("exp", "loss_scale", "loss_scale"),
+        ("exp", "batch_size", "batch_size"),
+        ("exp", "train/epoch", "epoch"),
+        ("exp", "epoch", "epoch"),
+        ("exp", "loss", None),
+        ("exp/train", "epoch_loss", None),
+        ("exp/validation", "epoch_accuracy", None),
+        ("exp", "rollout/ep_rew_mean", None),
+        ("exp", "my_custom_thing", None),
+    ],
+)
 def test_context_kind_by_naming_convention(run, tag, kind):
     assert context_kind(run, tag) == kind
 
@@ -112,7 +116,7 @@ def test_context_kind_by_naming_convention(run, tag, kind):
 def test_tf_summary_rate_growth_is_named_at_the_nan(tmp_path):
     x, y = _least_squares()
     growth = 1.01  # the rate multiplies by this every step, from 1e-3
-    loss, lr, norm = _sgd(x, y, lambda t: 1e-3 * growth ** t, 1400)
+    loss, lr, norm = _sgd(x, y, lambda t: 1e-3 * growth**t, 1400)
     first_bad = int(np.flatnonzero(~np.isfinite(loss))[0])
     assert 300 < first_bad < 1300  # the mechanism happened: the rate outgrew the problem
     logwriters.tf_scalars(str(tmp_path / "grow"), {"loss": loss, "learning_rate": lr})
@@ -141,7 +145,7 @@ def test_nan_at_flat_small_rate_points_at_the_data_not_the_rate(tmp_path):
     poison = 240
     loss, lr, _ = _sgd(x, y, lambda t: 1e-3, 400, poison_step=poison)
     # The NaN reading poisons the weights: every later loss is NaN too.
-    assert np.all(np.isfinite(loss[:poison])) and np.all(np.isnan(loss[poison + 1:]))
+    assert np.all(np.isfinite(loss[:poison])) and np.all(np.isnan(loss[poison + 1 :]))
     logwriters.tbx_scalars(str(tmp_path / "flat"), {"loss": loss, "lr": lr})
 
     findings, _ = _annotated(str(tmp_path))
@@ -200,8 +204,9 @@ def test_restart_is_named_right_after_it(tmp_path):
     time.sleep(1.1)  # the resumed process writes a new file, later
     # Resumed from the checkpoint at step 250 without the optimiser state: the loss blows up.
     again = np.arange(250, 420)
-    logwriters.tbx_scalars(run, {"loss": np.full(again.shape, 2.5) + 0.01 * (again - 250),
-                                 "lr": np.full(again.shape, 3e-4)}, steps=again)
+    logwriters.tbx_scalars(
+        run, {"loss": np.full(again.shape, 2.5) + 0.01 * (again - 250), "lr": np.full(again.shape, 3e-4)}, steps=again
+    )
 
     findings, result = _annotated(str(tmp_path), loader="python")
     assert result.experiments[0].scalars[0].series.restarts >= 1
@@ -224,15 +229,22 @@ def _keras_jump(logdir, jump_epoch=5, epochs=9):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(512, 8)).astype("float32")
     y = (x[:, 0] + 0.5 * x[:, 1] - x[:, 2] > 0).astype("float32")
-    model = keras.Sequential([
-        keras.Input((8,)),
-        keras.layers.Dense(16, activation="relu"),
-        keras.layers.Dense(4, activation="relu"),
-        keras.layers.Dense(1, activation="sigmoid"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(4, activation="relu"),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.SGD(0.05), loss="binary_crossentropy", metrics=["accuracy"])
     model.fit(
-        x, y, validation_split=0.25, epochs=epochs, batch_size=32, verbose=0,
+        x,
+        y,
+        validation_split=0.25,
+        epochs=epochs,
+        batch_size=32,
+        verbose=0,
         callbacks=[
             keras.callbacks.LearningRateScheduler(lambda e, lr: 5.0 if e >= jump_epoch else 0.05),
             keras.callbacks.TensorBoard(logdir, histogram_freq=1, write_graph=False),
@@ -246,8 +258,11 @@ def test_keras_scheduler_jump_is_named_at_the_onset(tmp_path):
     findings, result = _annotated(str(tmp_path))
     kinds = {c.kind for exp in result.experiments for c in find_context(exp)}
     assert "learning_rate" in kinds
-    at_jump = [f for f in findings if f.severity != "info" and jump <= f.start_step <= jump + 1
-               and f.evidence.get("granularity") == "epoch"]
+    at_jump = [
+        f
+        for f in findings
+        if f.severity != "info" and jump <= f.start_step <= jump + 1 and f.evidence.get("granularity") == "epoch"
+    ]
     assert at_jump, [(f.kind, f.tag, f.start_step) for f in findings]
     for f in at_jump:
         top = f.evidence["likely_causes"][0]
@@ -301,8 +316,12 @@ def test_warmup_long_before_is_not_the_likely_cause(tmp_path):
 
 def test_odd_context_series_leave_findings_standing(tmp_path):
     loss = [1.0, 0.9, 0.8, float("nan"), float("nan")]
-    odd = {"loss": loss, "lr": [0.0, -1.0, float("inf"), float("nan"), 0.0],
-           "grad_norm": [float("nan")] * 5, "batch_size": [32.0]}
+    odd = {
+        "loss": loss,
+        "lr": [0.0, -1.0, float("inf"), float("nan"), 0.0],
+        "grad_norm": [float("nan")] * 5,
+        "batch_size": [32.0],
+    }
     logwriters.tbx_scalars(str(tmp_path / "odd"), odd)
     result = scan_result(str(tmp_path))
     before = [f.to_json() for f in result.findings]

@@ -1,6 +1,7 @@
 """The demo: one real run (post 002, the cheapest with the most exact numbers)
 is trained into a temporary logdir and read back with TensorBoard's loader;
 `scripts/demo --check` then serves it and finds the plugin enabled."""
+
 import json
 import os
 import subprocess
@@ -29,7 +30,10 @@ def demo_logdir(tmp_path_factory):
     logdir = str(tmp_path_factory.mktemp("demo_logs"))
     subprocess.run(
         [sys.executable, "-m", "demo.generate", "--logdir", logdir, "--only", RUN],
-        cwd=ROOT, env=_env(), check=True, timeout=300,
+        cwd=ROOT,
+        env=_env(),
+        check=True,
+        timeout=300,
     )
     return logdir
 
@@ -50,7 +54,9 @@ def test_post002_logs_the_clipped_probability_signature(demo_logdir, labels):
     # The labels' windows hold what this machine produced.
     for e in labels[RUN]["expect"]:
         sub = e["run"].split("/", 1)[1]
-        onset = sig.numbers["batch_1.1921e-07_at"] if e["tag"] == "batch_loss" else sig.numbers["%s_saturated_from" % sub]
+        onset = (
+            sig.numbers["batch_1.1921e-07_at"] if e["tag"] == "batch_loss" else sig.numbers["%s_saturated_from" % sub]
+        )
         assert e["steps"][0] <= onset <= e["steps"][1], (e, sig.line())
 
 
@@ -73,7 +79,12 @@ def test_generate_reuses_a_complete_run(demo_logdir):
     start = time.time()
     out = subprocess.run(
         [sys.executable, "-m", "demo.generate", "--logdir", demo_logdir, "--only", RUN],
-        cwd=ROOT, env=_env(), check=True, timeout=120, capture_output=True, text=True,
+        cwd=ROOT,
+        env=_env(),
+        check=True,
+        timeout=120,
+        capture_output=True,
+        text=True,
     ).stdout
     assert "reused" in out
     assert time.time() - start < 30  # reusing must not train or even import TensorFlow's trainer
@@ -86,7 +97,9 @@ def test_scripts_demo_check_finds_the_plugin_enabled(demo_logdir):
         [os.path.join(ROOT, "scripts", "demo"), "--check"],
         cwd=ROOT,
         env=_env(CURVECHECK_DEMO_LOGDIR=demo_logdir, CURVECHECK_DEMO_ONLY=RUN, PYTHON=sys.executable),
-        timeout=300, capture_output=True, text=True,
+        timeout=300,
+        capture_output=True,
+        text=True,
     )
     out = proc.stdout + proc.stderr
     assert "reused" in out, out

@@ -13,10 +13,22 @@ def test_evaluate_counts_detections_misses_and_false_alarms():
     flat = [0.9] * 5 + [0.5467] * 15
     loss = list(0.3 + 0.5 * np.exp(-np.arange(20) / 4.0))
     cases = [
-        Case("collapse_found", "t", False, {"train": {"epoch_accuracy": series(flat), "epoch_loss": series(loss)}},
-             expect=[Expect("metric_collapse", "train", "epoch_accuracy", (5, 5))], also_ok=("stuck_metric",)),
-        Case("collapse_wrong_window", "t", False, {"train": {"epoch_accuracy": series(flat)}},
-             expect=[Expect("metric_collapse", "train", "epoch_accuracy", (0, 2))], also_ok=("stuck_metric",)),
+        Case(
+            "collapse_found",
+            "t",
+            False,
+            {"train": {"epoch_accuracy": series(flat), "epoch_loss": series(loss)}},
+            expect=[Expect("metric_collapse", "train", "epoch_accuracy", (5, 5))],
+            also_ok=("stuck_metric",),
+        ),
+        Case(
+            "collapse_wrong_window",
+            "t",
+            False,
+            {"train": {"epoch_accuracy": series(flat)}},
+            expect=[Expect("metric_collapse", "train", "epoch_accuracy", (0, 2))],
+            also_ok=("stuck_metric",),
+        ),
         Case("healthy_but_collapsed", "t", True, {"train": {"epoch_accuracy": series(flat)}}),
     ]
     stats, misses, alarms, loud, infos, _ = detection.evaluate(cases)
@@ -24,16 +36,18 @@ def test_evaluate_counts_detections_misses_and_false_alarms():
     assert stats["metric_collapse"]["detected"] == 1 and stats["metric_collapse"]["missed"] == 1
     assert [m[0] for m in misses] == ["collapse_wrong_window"]
     # Only the case that does not expect a collapse counts it (and the stuck metric) as false alarms.
-    assert sorted((a[0], a[1]) for a in alarms) == [("healthy_but_collapsed", "metric_collapse"),
-                                                   ("healthy_but_collapsed", "stuck_metric")]
+    assert sorted((a[0], a[1]) for a in alarms) == [
+        ("healthy_but_collapsed", "metric_collapse"),
+        ("healthy_but_collapsed", "stuck_metric"),
+    ]
     assert [name for name, _ in loud] == ["healthy_but_collapsed"]
 
 
 def test_folded_findings_count_as_found():
     from tb_curvecheck.model import Finding
+
     sub = Finding("r", "t", "stuck_metric", "warning", 3, 9, "s", "e")
-    top = Finding("r", "t", "metric_collapse", "error", 3, 9, "c", "e",
-                  evidence={"corroborating": [sub.to_json()]})
+    top = Finding("r", "t", "metric_collapse", "error", 3, 9, "c", "e", evidence={"corroborating": [sub.to_json()]})
     assert [f.kind for f in detection.flatten([top])] == ["metric_collapse", "stuck_metric"]
 
 
@@ -56,8 +70,16 @@ def test_a_parameter_passed_to_the_benchmark_changes_what_is_found(capsys):
     from tb_curvecheck.detectors.registry import DEFAULT
 
     flat = [0.9] * 5 + [0.5467] * 15
-    cases = [Case("collapse", "t", False, {"train": {"epoch_accuracy": series(flat)}},
-                  expect=[Expect("metric_collapse", "train", "epoch_accuracy", (5, 5))], also_ok=("stuck_metric",))]
+    cases = [
+        Case(
+            "collapse",
+            "t",
+            False,
+            {"train": {"epoch_accuracy": series(flat)}},
+            expect=[Expect("metric_collapse", "train", "epoch_accuracy", (5, 5))],
+            also_ok=("stuck_metric",),
+        )
+    ]
     assert detection.evaluate(cases)[0]["metric_collapse"]["detected"] == 1
     # A drop must now be more than 0.5 of accuracy: this 0.35 fall no longer is one.
     strict = DEFAULT.with_params({"metric_drops.drops.min_fraction": 0.5})
@@ -72,8 +94,14 @@ def test_benchmark_prints_rates_per_corpus_and_writer_and_scores_real_runs_with_
 
     flat = [0.9] * 5 + [0.5467] * 15
     keras_case = Case("k", "t", True, {"train": {"epoch_accuracy": series(flat)}})
-    plain_case = Case("p", "t", False, {".": {"train/acc": series(flat)}},
-                      expect=[Expect("metric_collapse", ".", "train/acc", (5, 5))], also_ok=("stuck_metric",))
+    plain_case = Case(
+        "p",
+        "t",
+        False,
+        {".": {"train/acc": series(flat)}},
+        expect=[Expect("metric_collapse", ".", "train/acc", (5, 5))],
+        also_ok=("stuck_metric",),
+    )
     assert detection.writer_of(keras_case) == "keras" and detection.writer_of(plain_case) == "plain_tags"
     outcomes = []
     detection.evaluate([keras_case, plain_case], None, outcomes)

@@ -1,5 +1,6 @@
 """Batches of runs on a Dask distributed cluster (issue 14.5): a local
 cluster of 2 worker processes gives the findings a local scan gives."""
+
 import ast
 import io
 import json

@@ -1,6 +1,7 @@
 """Onsets on long series are reported at the logged step where they happened,
 not at the start of the bin the detectors judged (issue 14: 10k-step runs are
 condensed to 1,000 bin medians, up to 10 steps wide)."""
+
 import numpy as np
 import pytest
 

@@ -2,6 +2,7 @@
 scale, grouping, chart planning, the linear-time run filter, the log-scale
 suggestion) under node's own test runner, and the rules the frontend sources
 keep."""
+
 import os
 import re
 import shutil
@@ -17,9 +18,7 @@ def test_node_unit_tests_pass():
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not installed: scripts/test installs it (apt-get install nodejs npm)")
-    proc = subprocess.run(
-        [node, "--test", "test/"], cwd=FRONTEND, capture_output=True, text=True, timeout=120
-    )
+    proc = subprocess.run([node, "--test", "test/"], cwd=FRONTEND, capture_output=True, text=True, timeout=120)
     summary = re.findall(r"^# (tests|pass|fail) (\d+)$", proc.stdout, re.M)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     counts = dict(summary)
@@ -52,15 +51,14 @@ def test_sources_use_relative_urls_only():
 
 def test_lock_file_is_committed_with_the_package():
     out = subprocess.run(
-        ["git", "ls-files", "frontend/package.json", "frontend/package-lock.json",
-         "tb_curvecheck/static"],
-        cwd=ROOT, capture_output=True, text=True,
+        ["git", "ls-files", "frontend/package.json", "frontend/package-lock.json", "tb_curvecheck/static"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     if out.returncode != 0:
         pytest.skip("not a git checkout")
     tracked = set(out.stdout.split())
     assert {"frontend/package.json", "frontend/package-lock.json"} <= tracked
     # The bundle is a build output: only the folder's .gitignore is tracked.
-    assert {p for p in tracked if p.startswith("tb_curvecheck/static")} == {
-        "tb_curvecheck/static/.gitignore"
-    }
+    assert {p for p in tracked if p.startswith("tb_curvecheck/static")} == {"tb_curvecheck/static/.gitignore"}

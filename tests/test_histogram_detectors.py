@@ -2,6 +2,7 @@
 (tf.summary.histogram, tensorboardX add_histogram, Keras' TensorBoard
 callback, CurveCheck's callback) during real training, read back through
 TensorBoard's own loaders."""
+
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -38,18 +39,17 @@ def runs(tmp_path_factory):
 
     make("keras_collapse", lambda d: ch.keras_run(d, 0, kick=(3, 50.0), epochs=7))
     make("tbx_collapse", lambda d: ch.loop_run(d, "tbx", 1, kick=(3, 60.0), epochs=6))
-    make("tf2_saturated", lambda d: ch.loop_run(d, "tf2", 2, hidden="tanh", kick=(3, 50.0),
-                                                epochs=6))
-    make("tbx_runaway", lambda d: ch.loop_run(d, "tbx", 0, task="regress", hidden="tanh",
-                                              widths=(16, 8), epochs=10,
-                                              lr=lambda e: 0.002 * 2.0 ** e))
+    make("tf2_saturated", lambda d: ch.loop_run(d, "tf2", 2, hidden="tanh", kick=(3, 50.0), epochs=6))
+    make(
+        "tbx_runaway",
+        lambda d: ch.loop_run(
+            d, "tbx", 0, task="regress", hidden="tanh", widths=(16, 8), epochs=10, lr=lambda e: 0.002 * 2.0**e
+        ),
+    )
     make("tf2_frozen_body", lambda d: ch.loop_run(d, "tf2", 0, head_only_from=3, epochs=7))
-    make("tbx_deep_sigmoid", lambda d: ch.loop_run(d, "tbx", 0, hidden="sigmoid",
-                                                   widths=(16,) * 8, epochs=4))
-    make("tf2_deep_tanh", lambda d: ch.loop_run(d, "tf2", 0, hidden="tanh",
-                                                widths=(16,) * 8, epochs=4))
-    make("keras_healthy_sparse", lambda d: ch.keras_run(d, 1, widths=(64, 32), lr=0.003,
-                                                        optimizer="adam", epochs=7))
+    make("tbx_deep_sigmoid", lambda d: ch.loop_run(d, "tbx", 0, hidden="sigmoid", widths=(16,) * 8, epochs=4))
+    make("tf2_deep_tanh", lambda d: ch.loop_run(d, "tf2", 0, hidden="tanh", widths=(16,) * 8, epochs=4))
+    make("keras_healthy_sparse", lambda d: ch.keras_run(d, 1, widths=(64, 32), lr=0.003, optimizer="adam", epochs=7))
     return made
 
 
@@ -64,11 +64,13 @@ def _tags(f):
 
 
 def _of(findings, kind, run=None, tag=None):
-    return [f for f in findings if f.kind == kind and (run is None or f.run == run)
-            and (tag is None or tag in _tags(f))]
+    return [
+        f for f in findings if f.kind == kind and (run is None or f.run == run) and (tag is None or tag in _tags(f))
+    ]
 
 
 # --- statistics across writers and loaders ----------------------------------
+
 
 @pytest.fixture(scope="module")
 def known_histograms(tmp_path_factory):
@@ -160,6 +162,7 @@ def test_roles_from_tags_of_every_convention():
 
 # --- detectors on real runs -------------------------------------------------
 
+
 @pytest.mark.parametrize("loader", LOADERS)
 def test_keras_collapse_is_explained_by_dead_layer_and_flat_outputs(runs, loader):
     data, found = _analyse(runs["keras_collapse"], loader)
@@ -178,8 +181,11 @@ def test_keras_collapse_is_explained_by_dead_layer_and_flat_outputs(runs, loader
         assert f.evidence["caused_by"]["kind"] == "dead_units"
         assert f.severity != "error"
     # Before the kick the ReLU layers were sparse but alive.
-    acts = {t: histogram_stats.summarize(h) for t, h in data.histograms["validation"].items()
-            if t.startswith("curvecheck/activations/")}
+    acts = {
+        t: histogram_stats.summarize(h)
+        for t, h in data.histograms["validation"].items()
+        if t.startswith("curvecheck/activations/")
+    }
     assert acts
     for st in acts.values():
         assert st["zero_fraction"][0] < 0.9
@@ -248,21 +254,32 @@ def test_healthy_sparse_relu_net_stays_quiet(runs, loader):
     data, found = _analyse(runs["keras_healthy_sparse"], loader)
     loud = [f for f in found if at_or_above(f.severity, "warning")]
     assert not loud, [f.title for f in loud]
-    for kind in ("dead_units", "collapsed_outputs", "exploding_weights", "exploding_gradients",
-                 "frozen_weights"):
+    for kind in ("dead_units", "collapsed_outputs", "exploding_weights", "exploding_gradients", "frozen_weights"):
         assert not _of(found, kind), kind
     # It is sparse: the quiet is not for lack of zeros.
-    zf = [histogram_stats.summarize(h)["zero_fraction"]
-          for t, h in data.histograms["validation"].items() if "activations" in t]
+    zf = [
+        histogram_stats.summarize(h)["zero_fraction"]
+        for t, h in data.histograms["validation"].items()
+        if "activations" in t
+    ]
     assert zf and max(float(np.nanmax(z)) for z in zf) >= 0.4
 
 
 # --- curves and histograms together -----------------------------------------
 
+
 def _scalar(kind, run, tag, start, end, severity, **evidence):
-    return Finding(run=run, tag=tag, kind=kind, severity=severity, start_step=start,
-                   end_step=end, title="%s collapsed to 0.5467 at step %d" % (tag, start),
-                   explanation="", evidence=evidence)
+    return Finding(
+        run=run,
+        tag=tag,
+        kind=kind,
+        severity=severity,
+        start_step=start,
+        end_step=end,
+        title="%s collapsed to 0.5467 at step %d" % (tag, start),
+        explanation="",
+        evidence=evidence,
+    )
 
 
 def test_symptom_is_info_alone_and_raised_when_curves_agree(runs):
@@ -286,7 +303,9 @@ def test_symptom_is_info_alone_and_raised_when_curves_agree(runs):
     assert all(f.severity == "info" for f in apart if f.kind == "dead_units")
     # A warning on the curves gives a warning, not an error.
     warn = _scalar("stuck_metric", "train", "epoch_accuracy", 3, 6, "warning")
-    assert {f.severity for f in histogram_stories.tell(exp, detect_histograms(exp), [warn]) if f.kind == "collapsed_outputs"} == {"warning"}
+    assert {
+        f.severity for f in histogram_stories.tell(exp, detect_histograms(exp), [warn]) if f.kind == "collapsed_outputs"
+    } == {"warning"}
 
 
 def test_learning_rate_zero_freezes_everything_and_says_why(tmp_path):

@@ -5,6 +5,7 @@ must not build a new cache; and the cache stays within its bound.
 Driven through TensorBoard's own WSGI app (see test_plugin_routes), whose
 provider calls can be counted.
 """
+
 import logging
 
 import pytest
@@ -53,9 +54,7 @@ def test_the_cache_is_bounded_and_evicts_the_least_recently_used(logdir):
 
     snap = small.snapshot(context.RequestContext(), "")
     assert [f.to_json() for f in snap.findings()] == full["findings"]
-    assert {r: s.status for r, s in snap.statuses.items()} == {
-        r: s["status"] for r, s in by_run(full).items()
-    }
+    assert {r: s.status for r, s in snap.statuses.items()} == {r: s["status"] for r, s in by_run(full).items()}
     # Over the bound, older experiments were dropped (one is always kept).
     assert small.cache_bytes <= bound or small.cache_entries == 1
     assert small.cache_entries < len(full["experiments"]) + 1

@@ -12,6 +12,7 @@ healthy runs keep their findings, both loaders read the odd series alike
 where TensorBoard lets them, and the log holds no traceback and no numpy
 RuntimeWarning.
 """
+
 import http.client
 import json
 import os
@@ -32,7 +33,7 @@ NESTED = "/".join("level%02d" % i for i in range(30))
 ODD_NAMES = [
     "Lauf ü <img src=x onerror=alert(1)>",
     "\u0645\u0631\u062d\u0628\u0627 \u202eexe.txt",  # Arabic, then a right-to-left override
-    "quote\"amp&lt;/script>",
+    'quote"amp&lt;/script>',
 ]
 # steps as a writer that went back without restarting logs them: 10 and 11
 # swapped, then 5..7 again, then on from 21.  RustBoard keeps, for a step
@@ -116,8 +117,7 @@ def write_corpus(root):
     infs = healthy.copy()
     infs[30], infs[31] = np.inf, -np.inf
     logwriters.tbx_scalars(os.path.join(root, "inf_run"), {"loss": infs})
-    logwriters.tbx_scalars(os.path.join(root, "negative_steps"), {"loss": healthy[:20]},
-                           steps=range(-10, 10))
+    logwriters.tbx_scalars(os.path.join(root, "negative_steps"), {"loss": healthy[:20]}, steps=range(-10, 10))
     dup_dir = os.path.join(root, "duplicate_steps")
     from tensorboardX import SummaryWriter
 
@@ -142,9 +142,21 @@ def write_corpus(root):
 
 # Runs every loader lists once loaded (the damaged files' runs may or may not
 # be listed: TensorBoard decides, and either is fine).
-EXPECTED_RUNS = {"healthy/train", "healthy/validation", "nan_run", "inf_run", "negative_steps",
-                 "duplicate_steps", NESTED, "vector_run", "string_run", "double_run",
-                 "odd_histograms", "out_of_order", *ODD_NAMES}
+EXPECTED_RUNS = {
+    "healthy/train",
+    "healthy/validation",
+    "nan_run",
+    "inf_run",
+    "negative_steps",
+    "duplicate_steps",
+    NESTED,
+    "vector_run",
+    "string_run",
+    "double_run",
+    "odd_histograms",
+    "out_of_order",
+    *ODD_NAMES,
+}
 
 
 @pytest.fixture(scope="module")
@@ -181,8 +193,9 @@ def wait_for_runs(base, expected, log_path):
 @pytest.fixture(scope="module", params=["true", "false"], ids=["rust", "python"])
 def server(request, corpus, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("tblog") / "tensorboard.log"
-    with tensorboard_process(corpus, log_path, "--reload_interval", "0", "--reload_task",
-                             "blocking", "--load_fast", request.param) as (url, _):
+    with tensorboard_process(
+        corpus, log_path, "--reload_interval", "0", "--reload_task", "blocking", "--load_fast", request.param
+    ) as (url, _):
         body = wait_for_runs(url, EXPECTED_RUNS, log_path)
         yield url, log_path, request.param == "true", body
 
@@ -201,9 +214,19 @@ def test_one_bad_run_costs_only_itself(server):
     with the Python loader."""
     base, log_path, rust, body = server
     runs = _by_run(body)
-    for run in ("healthy/train", "healthy/validation", "nan_run", "inf_run", "double_run",
-                "odd_histograms", "out_of_order", "negative_steps", "duplicate_steps", NESTED,
-                *ODD_NAMES):
+    for run in (
+        "healthy/train",
+        "healthy/validation",
+        "nan_run",
+        "inf_run",
+        "double_run",
+        "odd_histograms",
+        "out_of_order",
+        "negative_steps",
+        "duplicate_steps",
+        NESTED,
+        *ODD_NAMES,
+    ):
         assert runs[run]["status"] == "analysed", runs[run]
     kinds = {(f["run"], f["kind"]) for f in body["findings"]}
     assert ("nan_run", "non_finite") in kinds and ("inf_run", "non_finite") in kinds
@@ -229,7 +252,7 @@ def test_every_route_answers_for_every_series(server):
     hists = [(run, tag) for run, ts in tags["runs"].items() for tag, t in ts.items() if t["type"] == "histogram"]
     assert len(pairs) >= len(EXPECTED_RUNS) and hists
     for i in range(0, len(pairs), 16):
-        chunk = pairs[i:i + 16]
+        chunk = pairs[i : i + 16]
         q = urllib.parse.urlencode([kv for run, tag in chunk for kv in (("run", run), ("tag", tag))])
         got = get(base, P + "series?" + q)["series"]
         assert [(s["run"], s["tag"]) for s in got] == chunk
@@ -294,8 +317,12 @@ TRAVERSALS = [
 def test_traversal_requests_on_the_static_route(server):
     base, log_path, rust, body = server
     host, port = base.split("//")[1].split(":")
-    secret = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                               "tb_curvecheck", "plugin", "plugin.py"), "rb").read()[:200]
+    secret = open(
+        os.path.join(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tb_curvecheck", "plugin", "plugin.py"
+        ),
+        "rb",
+    ).read()[:200]
     for path in TRAVERSALS:
         conn = http.client.HTTPConnection(host, int(port), timeout=30)
         conn.request("GET", P + path)  # sent as written: no client-side normalisation
@@ -312,8 +339,7 @@ def test_a_deleted_logdir_is_survived(tmp_path, load_fast):
     root = tmp_path / "logs"
     logwriters.tbx_scalars(str(root / "run"), {"loss": [1.0, float("nan"), 0.5]})
     log_path = tmp_path / "tensorboard.log"
-    with tensorboard_process(str(root), log_path, "--reload_interval", "1",
-                             "--load_fast", load_fast) as (url, proc):
+    with tensorboard_process(str(root), log_path, "--reload_interval", "1", "--load_fast", load_fast) as (url, proc):
         wait_for_runs(url, {"run"}, log_path)
         import shutil
 

@@ -6,6 +6,7 @@ experiment), at a size that keeps this module to a few seconds of CPU.
 Every run is listed and analysed, the planted NaN runs are found, and the
 routes answer for any of them.
 """
+
 import urllib.parse
 
 import numpy as np
@@ -54,8 +55,9 @@ def logdir(tmp_path_factory):
 def test_many_runs_and_tags(logdir, tmp_path, load_fast):
     log_path = tmp_path / "tensorboard.log"
     expected = {_run_name(i) for i in range(RUNS)}
-    with tensorboard_process(logdir, log_path, "--reload_interval", "0", "--reload_task",
-                             "blocking", "--load_fast", load_fast) as (url, _):
+    with tensorboard_process(
+        logdir, log_path, "--reload_interval", "0", "--reload_task", "blocking", "--load_fast", load_fast
+    ) as (url, _):
         body = wait_for_runs(url, expected, log_path)
         runs = {r["run"]: r for r in body["runs"]}
         assert set(runs) == expected

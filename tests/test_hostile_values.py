@@ -3,6 +3,7 @@ on both loaders (issue 13.5): the same verdicts whichever loader reads the
 files, no verdict from an overflow, no numpy RuntimeWarning, a note or a
 reason for what was left out.
 """
+
 import io
 import json
 import warnings
@@ -59,8 +60,9 @@ def test_both_loaders_read_the_odd_series_alike(logdir):
         # A string is never a number, whichever loader hands it over.
         assert "accuracy" not in data.scalars["string_run"]
         assert list(data.scalars["vector_run"]) == ["loss"]
-    np.testing.assert_allclose(rust.scalars["out_of_order"]["loss"].values,
-                               python.scalars["out_of_order"]["loss"].values, rtol=1e-6)
+    np.testing.assert_allclose(
+        rust.scalars["out_of_order"]["loss"].values, python.scalars["out_of_order"]["loss"].values, rtol=1e-6
+    )
     assert "weights_norms" in python.run_errors["vector_run"]
     assert "string_run" in python.run_errors and "not numbers" in python.run_errors["string_run"]
 

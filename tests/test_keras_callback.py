@@ -1,5 +1,6 @@
 """CurveCheck's Keras callback in real `fit` runs beside Keras' TensorBoard callback:
 what it writes, what it finds while training runs, and when it stops training."""
+
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -33,8 +34,7 @@ def collapse(tmp_path_factory):
     """A run that collapses at epoch 3 (one huge step), no stopping."""
     path = str(tmp_path_factory.mktemp("cb") / "collapse")
     printed = []
-    hist, cc = ch.keras_run(path, 0, kick=(3, 50.0), epochs=6,
-                            callback_kwargs=dict(verbose=2, print_fn=printed.append))
+    hist, cc = ch.keras_run(path, 0, kick=(3, 50.0), epochs=6, callback_kwargs=dict(verbose=2, print_fn=printed.append))
     return path, hist, cc, printed
 
 
@@ -53,7 +53,7 @@ def test_logs_what_the_detectors_need_in_the_keras_runs(collapse):
     assert norms == {"curvecheck/gradient_norm/%s" % n for n in ("dense_0", "dense_1", "out")}
     # Class shares equal the validation labels' shares (validation_split takes the last 25 %).
     _, y = ch.make_data(0)
-    yv = y[int(len(y) * 0.75):]
+    yv = y[int(len(y) * 0.75) :]
     share0 = data.scalars["validation"]["curvecheck/class_share/0"].values[-1]
     assert share0 == pytest.approx(float(np.mean(yv == 0)), abs=1e-6)
     # Exact zeros are measured, not estimated: CurveCheck writes a bucket holding only them.
@@ -79,8 +79,13 @@ def test_finds_the_collapse_live_and_prints_each_finding_once(collapse):
 
 
 def test_stop_on_a_histogram_kind_names_the_last_healthy_epoch(tmp_path):
-    hist, cc = ch.keras_run(str(tmp_path / "stop"), 0, kick=(3, 50.0), epochs=10,
-                            callback_kwargs=dict(stop_on=("dead_units",), verbose=1, print_fn=lambda s: None))
+    hist, cc = ch.keras_run(
+        str(tmp_path / "stop"),
+        0,
+        kick=(3, 50.0),
+        epochs=10,
+        callback_kwargs=dict(stop_on=("dead_units",), verbose=1, print_fn=lambda s: None),
+    )
     assert len(hist.history["loss"]) == 4  # epochs 0..3, stopped at the end of epoch 3
     assert cc.stopped_epoch == 3
     assert cc.last_healthy_epoch == 2
@@ -89,8 +94,13 @@ def test_stop_on_a_histogram_kind_names_the_last_healthy_epoch(tmp_path):
 
 
 def test_stop_on_non_finite_loss(tmp_path):
-    hist, cc = ch.keras_run(str(tmp_path / "nan"), 0, kick=(2, 1e38), epochs=8,
-                            callback_kwargs=dict(stop_on=("non_finite",), verbose=1, print_fn=lambda s: None))
+    hist, cc = ch.keras_run(
+        str(tmp_path / "nan"),
+        0,
+        kick=(2, 1e38),
+        epochs=8,
+        callback_kwargs=dict(stop_on=("non_finite",), verbose=1, print_fn=lambda s: None),
+    )
     assert cc.stop_finding is not None and cc.stop_finding.kind == "non_finite"
     assert cc.stopped_epoch == len(hist.history["loss"]) - 1 < 7
     assert not np.isfinite(hist.history["loss"][-1])
@@ -107,11 +117,19 @@ def test_stop_on_non_finite_loss(tmp_path):
 
 def test_healthy_run_is_quiet_and_never_stops(tmp_path):
     printed = []
-    hist, cc = ch.keras_run(str(tmp_path / "ok"), 2, widths=(64, 32), lr=0.003, optimizer="adam",
-                            epochs=6, callback_kwargs=dict(
-                                stop_on=("dead_units", "collapsed_outputs", "non_finite",
-                                         "loss_divergence", "exploding_weights"),
-                                verbose=1, print_fn=printed.append))
+    hist, cc = ch.keras_run(
+        str(tmp_path / "ok"),
+        2,
+        widths=(64, 32),
+        lr=0.003,
+        optimizer="adam",
+        epochs=6,
+        callback_kwargs=dict(
+            stop_on=("dead_units", "collapsed_outputs", "non_finite", "loss_divergence", "exploding_weights"),
+            verbose=1,
+            print_fn=printed.append,
+        ),
+    )
     assert len(hist.history["loss"]) == 6
     assert cc.stop_reason is None
     assert not [f for f in cc.findings if at_or_above(f.severity, "warning")]
@@ -156,8 +174,9 @@ def test_validation_every_other_epoch_starts_logging_at_the_first_validated_epoc
 
     keras.utils.set_random_seed(0)
     x, y = ch.make_data(5, n=400)
-    model = keras.Sequential([keras.Input((7,)), keras.layers.Dense(8, activation="relu"),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential(
+        [keras.Input((7,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1, activation="sigmoid")]
+    )
     model.compile("adam", "binary_crossentropy", metrics=["accuracy"])
     notes = []
     cc = CurveCheck(str(tmp_path), print_fn=notes.append)
@@ -187,10 +206,16 @@ def test_softmax_collapse_is_seen_in_the_per_class_outputs(tmp_path):
 
 # --- arguments are checked when the callback is built, before any training ------
 
+
 def test_stop_on_a_single_string_is_one_kind_and_stops_training(tmp_path):
     """`stop_on="non_finite"` names one kind (not the characters n, o, n, ...)."""
-    hist, cc = ch.keras_run(str(tmp_path / "nan"), 0, kick=(2, 1e38), epochs=8,
-                            callback_kwargs=dict(stop_on="non_finite", verbose=1, print_fn=lambda s: None))
+    hist, cc = ch.keras_run(
+        str(tmp_path / "nan"),
+        0,
+        kick=(2, 1e38),
+        epochs=8,
+        callback_kwargs=dict(stop_on="non_finite", verbose=1, print_fn=lambda s: None),
+    )
     assert cc.stop_on == ("non_finite",)
     assert cc.stop_finding is not None and cc.stop_finding.kind == "non_finite"
     assert len(hist.history["loss"]) < 8
@@ -202,14 +227,17 @@ def _file_in(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("kwargs, named", [
-    (dict(stop_on=("nonfinite", "not_a_kind")), ["stop_on", "'nonfinite'", "'not_a_kind'"]),
-    (dict(stop_on=("non_finite", 3)), ["stop_on", "3"]),
-    (dict(stop_on=5), ["stop_on"]),
-    (dict(sample_size=0), ["sample_size"]),
-    (dict(sample_size=-3), ["sample_size"]),
-    (dict(sample_size=2.5), ["sample_size"]),
-])
+@pytest.mark.parametrize(
+    "kwargs, named",
+    [
+        (dict(stop_on=("nonfinite", "not_a_kind")), ["stop_on", "'nonfinite'", "'not_a_kind'"]),
+        (dict(stop_on=("non_finite", 3)), ["stop_on", "3"]),
+        (dict(stop_on=5), ["stop_on"]),
+        (dict(sample_size=0), ["sample_size"]),
+        (dict(sample_size=-3), ["sample_size"]),
+        (dict(sample_size=2.5), ["sample_size"]),
+    ],
+)
 def test_bad_arguments_raise_value_error_naming_the_argument(tmp_path, kwargs, named):
     from tb_curvecheck.keras import CurveCheck
 

@@ -1,5 +1,6 @@
 """The architecture's import rules (DESIGN.md, "Parts and what each may know"),
 checked on the source: a violation fails here before it breaks TensorBoard."""
+
 import ast
 import os
 import subprocess
@@ -11,13 +12,34 @@ PKG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 
 
 # part -> top-level packages / sibling parts it must never import
 FORBIDDEN = {
-    "model.py": {"tensorboard", "tensorflow", "keras", "werkzeug", "analysis", "detectors",
-                 "reading", "plugin", "cli", "api"},
+    "model.py": {
+        "tensorboard",
+        "tensorflow",
+        "keras",
+        "werkzeug",
+        "analysis",
+        "detectors",
+        "reading",
+        "plugin",
+        "cli",
+        "api",
+    },
     # The callback's tags: read by the analysis, written by the callback; knows neither.
-    "tags.py": {"tensorboard", "tensorflow", "keras", "werkzeug", "analysis", "detectors",
-                "reading", "plugin", "cli", "api", "model", "numpy"},
-    "detectors": {"tensorboard", "tensorflow", "keras", "werkzeug", "analysis", "reading",
-                  "plugin", "cli", "api"},
+    "tags.py": {
+        "tensorboard",
+        "tensorflow",
+        "keras",
+        "werkzeug",
+        "analysis",
+        "detectors",
+        "reading",
+        "plugin",
+        "cli",
+        "api",
+        "model",
+        "numpy",
+    },
+    "detectors": {"tensorboard", "tensorflow", "keras", "werkzeug", "analysis", "reading", "plugin", "cli", "api"},
     "analysis": {"tensorboard", "tensorflow", "keras", "werkzeug", "reading", "plugin", "cli", "api"},
     "reading.py": {"tensorflow", "keras", "analysis", "detectors", "plugin"},
     "plugin": {"tensorflow", "keras", "cli"},
@@ -77,8 +99,11 @@ def test_detectors_share_only_the_shared_modules():
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 names = [node.module] if node.module else [a.name for a in node.names]
-                bad += ["%s imports %s" % (f, n) for n in names
-                        if n.split(".")[0] in siblings and n.split(".")[0] not in DETECTOR_SHARED]
+                bad += [
+                    "%s imports %s" % (f, n)
+                    for n in names
+                    if n.split(".")[0] in siblings and n.split(".")[0] not in DETECTOR_SHARED
+                ]
     assert not bad, bad
 
 
@@ -90,9 +115,12 @@ def test_no_callback_tag_is_spelled_outside_tags_module():
             text = open(path, encoding="utf-8").read()
             code = ast.parse(text)
             for node in ast.walk(code):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                        and "curvecheck/" in node.value \
-                        and not _is_docstring(code, node):
+                if (
+                    isinstance(node, ast.Constant)
+                    and isinstance(node.value, str)
+                    and "curvecheck/" in node.value
+                    and not _is_docstring(code, node)
+                ):
                     bad.append("%s: %r" % (os.path.relpath(path, PKG), node.value[:60]))
     assert not bad, bad
 

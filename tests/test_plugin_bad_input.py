@@ -2,6 +2,7 @@
 an empty file, a NaN run, a one-point run, a run whose steps go back after a
 restart, and run/tag names with markup and non-ASCII.  Every answer is JSON,
 the other runs keep their findings, and TensorBoard stays up."""
+
 import time
 import urllib.error
 import urllib.parse

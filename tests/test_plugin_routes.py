@@ -7,6 +7,7 @@ of event files written here by `tf.summary` and tensorboardX, and
 (errors, `--path_prefix`, `/experiment/<id>/`).  werkzeug's test client
 drives it.
 """
+
 import json
 import os
 import threading
@@ -36,15 +37,11 @@ def write_logdir(root):
 
     loss = np.linspace(2.0, 0.5, 60)
     loss[30] = np.nan
-    logwriters.tf_scalars(
-        os.path.join(root, "nan_run"), {"loss": loss, "accuracy": np.linspace(0.5, 0.9, 60)}
-    )
+    logwriters.tf_scalars(os.path.join(root, "nan_run"), {"loss": loss, "accuracy": np.linspace(0.5, 0.9, 60)})
 
     hist_dir = os.path.join(root, "hist_run")
     rng = np.random.default_rng(0)
-    logwriters.tf_histograms(
-        hist_dir, "dense/kernel/histogram", [rng.normal(size=500) * (1 + i) for i in range(6)]
-    )
+    logwriters.tf_histograms(hist_dir, "dense/kernel/histogram", [rng.normal(size=500) * (1 + i) for i in range(6)])
     logwriters.tf_scalars(hist_dir, {"loss": np.linspace(1.0, 0.2, 6)})
 
     # A histogram series whose tensor is not a [k, 3] bucket array: the data
@@ -268,9 +265,7 @@ def test_a_growing_run_is_the_only_one_read_and_analysed_again(tmp_path):
     assert reads == [["live"]]
     assert analysed == ["live"]
     assert after["generation"] != before["generation"]
-    assert [(f["run"], f["kind"], f["start_step"]) for f in after["findings"]] == [
-        ("live", "non_finite", 20)
-    ]
+    assert [(f["run"], f["kind"], f["start_step"]) for f in after["findings"]] == [("live", "non_finite", 20)]
 
 
 def test_a_page_load_burst_lists_the_series_once(logdir):
@@ -410,13 +405,17 @@ def test_tags_give_roles_pairing_and_charts(tb):
     assert set(body["runs"]) == {"tbx", "hist_run"}
     train = body["runs"]["tbx"]["train/loss"]
     assert (train["type"], train["role"], train["split"], train["points"]) == (
-        "scalar", "loss", "train", TBX_POINTS,
+        "scalar",
+        "loss",
+        "train",
+        TBX_POINTS,
     )
     assert train["partner"] == {"run": "tbx", "tag": "val/loss"}
     assert body["runs"]["hist_run"]["dense/kernel/histogram"]["type"] == "histogram"
     chart = next(c for c in body["charts"] if c["experiment"] == "tbx")
     assert {(s["tag"], s["split"]) for s in chart["series"]} == {
-        ("train/loss", "train"), ("val/loss", "validation"),
+        ("train/loss", "train"),
+        ("val/loss", "validation"),
     }
 
 

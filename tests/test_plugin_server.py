@@ -4,6 +4,7 @@ Needs the package installed (`pip install -e .`), as a user has it.  Runs
 once per loader: the Rust data server (`--load_fast=true`) and the Python
 loader (`--load_fast=false`).
 """
+
 import json
 import time
 import urllib.error
@@ -21,9 +22,7 @@ LOAD_TIMEOUT_S = 60
 
 
 def _installed():
-    return any(
-        ep.name == "curvecheck" for ep in metadata.entry_points(group="tensorboard_plugins")
-    )
+    return any(ep.name == "curvecheck" for ep in metadata.entry_points(group="tensorboard_plugins"))
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +31,7 @@ def logdir(tmp_path_factory):
     loss = np.linspace(2.0, 0.4, 40)
     loss[25:] = np.nan  # diverged to NaN at step 25 and stayed there
     logwriters.tf_scalars(str(root / "diverged"), {"loss": loss})
-    logwriters.tbx_scalars(
-        str(root / "long"), {"loss": 1.0 / np.arange(1, POINTS + 1)}
-    )
+    logwriters.tbx_scalars(str(root / "long"), {"loss": 1.0 / np.arange(1, POINTS + 1)})
     return str(root)
 
 
@@ -48,8 +45,9 @@ def server(request, logdir, tmp_path):
     if not _installed():
         pytest.fail("tb-curvecheck is not installed: run `pip install -e . --no-deps`")
     log_path = tmp_path / "tensorboard.log"
-    with tensorboard_process(logdir, log_path, "--reload_interval", "0", "--reload_task",
-                             "blocking", "--load_fast", request.param) as (url, _):
+    with tensorboard_process(
+        logdir, log_path, "--reload_interval", "0", "--reload_task", "blocking", "--load_fast", request.param
+    ) as (url, _):
         yield url, log_path
 
 
@@ -65,8 +63,9 @@ def test_real_tensorboard_serves_the_tab_and_the_findings(server):
     while True:
         body = _get(base, "/data/plugin/curvecheck/findings")
         runs = {r["run"]: r for r in body["runs"]}
-        series = _get(base, "/data/plugin/curvecheck/series?run=long&tag=loss&max_points=100000") \
-            if "long" in runs else None
+        series = (
+            _get(base, "/data/plugin/curvecheck/series?run=long&tag=loss&max_points=100000") if "long" in runs else None
+        )
         if (
             runs.get("diverged", {}).get("status") == "analysed"
             and series is not None
@@ -77,9 +76,7 @@ def test_real_tensorboard_serves_the_tab_and_the_findings(server):
         time.sleep(0.5)
 
     nan = [f for f in body["findings"] if f["run"] == "diverged"]
-    assert [(f["kind"], f["tag"], f["start_step"], f["severity"]) for f in nan] == [
-        ("non_finite", "loss", 25, "error")
-    ]
+    assert [(f["kind"], f["tag"], f["start_step"], f["severity"]) for f in nan] == [("non_finite", "loss", 25, "error")]
     assert runs["long"]["sampled"] is False
     assert series["series"][0]["steps"][-1] == POINTS - 1
     # The loader raised TensorBoard's own retention: its Scalars route serves

@@ -1,4 +1,5 @@
 """Display thinning keeps what a reader must see and stays within budget."""
+
 import numpy as np
 import pytest
 

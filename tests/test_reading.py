@@ -1,4 +1,5 @@
 """Reading real event files through TensorBoard's own loaders."""
+
 import math
 import os
 
@@ -184,8 +185,9 @@ def test_provider_given_by_tensorboard(keras_logdir):
     mux.AddRunsFromDirectory(keras_logdir)
     mux.Reload()
     provider = data_provider.MultiplexerDataProvider(mux, keras_logdir)
-    data = reading.read_provider(provider, context.RequestContext(), "",
-                                 sample_limits={"scalars": 2, "histograms": 500})
+    data = reading.read_provider(
+        provider, context.RequestContext(), "", sample_limits={"scalars": 2, "histograms": 500}
+    )
     s = data.scalars["keras_run/train"]["epoch_loss"]
     assert len(s) == 2 and s.sampled
     assert not any(h.sampled for h in data.histograms["keras_run/train"].values())

@@ -5,6 +5,7 @@ labels well formed, the held-out split as its rule says) and the benchmark's
 own mechanics (extraction round trip, scoring).  It asserts nothing about
 what today's detectors find on the corpus: that is the benchmark's report.
 """
+
 import hashlib
 import os
 import re
@@ -112,15 +113,13 @@ def test_held_out_split_follows_its_recorded_rule():
     # first third of the hash space.  A threshold (not a rank) keeps every
     # repository's split fixed when repositories are added.
     assert "0x55555555" in MANIFEST["held_out_rule"]
-    want = {r["repo"] for r in REPOS
-            if int(hashlib.sha256(r["repo"].encode()).hexdigest()[:8], 16) < 0x55555555}
+    want = {r["repo"] for r in REPOS if int(hashlib.sha256(r["repo"].encode()).hexdigest()[:8], 16) < 0x55555555}
     got = {r["repo"] for r in REPOS if r["split"] == "held_out"}
     assert got == want
     assert len(got) * 3 >= len(REPOS)
     # Both parts must be able to score something.
     for split in rw.SPLITS:
-        labels = {run["label"] for run in RUNS
-                  if next(r for r in REPOS if r["repo"] == run["repo"])["split"] == split}
+        labels = {run["label"] for run in RUNS if next(r for r in REPOS if r["repo"] == run["repo"])["split"] == split}
         assert "healthy" in labels and "pathology" in labels, split
 
 
@@ -155,24 +154,29 @@ def test_extraction_round_trip_keeps_every_point(tmp_path):
 
 
 def _finding(kind, severity):
-    return Finding(run=".", tag="loss", kind=kind, severity=severity, start_step=0,
-                   end_step=10, title="t", explanation="e")
+    return Finding(
+        run=".", tag="loss", kind=kind, severity=severity, start_step=0, end_step=10, title="t", explanation="e"
+    )
 
 
-@pytest.mark.parametrize("label,found,outcome", [
-    ("healthy", [], "quiet"),
-    ("healthy", [("no_progress", "info")], "quiet"),
-    ("healthy", [("no_progress", "warning")], "false_alarm"),
-    ("healthy_by_design", [("loss_divergence", "error")], "false_alarm"),
-    ("pathology", [("non_finite", "info")], "missed"),
-    ("pathology", [("oscillation", "error")], "missed"),
-    ("pathology", [("non_finite", "error")], "caught"),
-    ("mild", [("loss_divergence", "error")], "not_scored"),
-])
+@pytest.mark.parametrize(
+    "label,found,outcome",
+    [
+        ("healthy", [], "quiet"),
+        ("healthy", [("no_progress", "info")], "quiet"),
+        ("healthy", [("no_progress", "warning")], "false_alarm"),
+        ("healthy_by_design", [("loss_divergence", "error")], "false_alarm"),
+        ("pathology", [("non_finite", "info")], "missed"),
+        ("pathology", [("oscillation", "error")], "missed"),
+        ("pathology", [("non_finite", "error")], "caught"),
+        ("mild", [("loss_divergence", "error")], "not_scored"),
+    ],
+)
 def test_scoring_counts_warnings_and_errors_only(label, found, outcome):
     base = next(r for r in RUNS if r["label"] == label)
-    run = dict(base, kinds=["non_finite"] if label == "pathology" else [],
-               steps=[0, 10] if label == "pathology" else None)
+    run = dict(
+        base, kinds=["non_finite"] if label == "pathology" else [], steps=[0, 10] if label == "pathology" else None
+    )
     manifest = dict(MANIFEST, runs=[run])
     scored = rw.score(manifest, {run["id"]: [_finding(k, s) for k, s in found]})
     assert scored["verdicts"][0]["outcome"] == outcome

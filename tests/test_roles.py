@@ -1,4 +1,5 @@
 """Tag roles and train/validation pairing across the naming conventions."""
+
 import numpy as np
 import pytest
 
@@ -50,9 +51,19 @@ def test_naming_conventions(run, tag, role, quantity, split, granularity):
 
 @pytest.mark.parametrize(
     "tag",
-    ["epoch", "global_step", "train/epoch", "eval/runtime", "eval/samples_per_second",
-     "train/total_flos", "reward", "episode_reward", "rollout/ep_rew_mean", "throughput",
-     "curvecheck/class_share/0"],
+    [
+        "epoch",
+        "global_step",
+        "train/epoch",
+        "eval/runtime",
+        "eval/samples_per_second",
+        "train/total_flos",
+        "reward",
+        "episode_reward",
+        "rollout/ep_rew_mean",
+        "throughput",
+        "curvecheck/class_share/0",
+    ],
 )
 def test_counters_clocks_rewards_are_not_judged(tag):
     assert classify("run", tag).role == "other"
@@ -104,8 +115,10 @@ def test_tensorboardx_add_scalars_runs_pair(tmp_path):
 
 
 def test_plain_tags_in_one_run_pair(tmp_path):
-    logwriters.tbx_scalars(str(tmp_path / "r"), {"loss": [2, 1, 0.5], "val_loss": [2, 1.2, 0.8],
-                                                 "acc": [0.5, 0.7, 0.8], "val_acc": [0.5, 0.6, 0.7]})
+    logwriters.tbx_scalars(
+        str(tmp_path / "r"),
+        {"loss": [2, 1, 0.5], "val_loss": [2, 1.2, 0.8], "acc": [0.5, 0.7, 0.8], "val_acc": [0.5, 0.6, 0.7]},
+    )
     (exp,) = build_experiments(reading.read_logdir(str(tmp_path)).scalars)
     val_acc = exp.find("accuracy", "validation")[0]
     assert val_acc.tag == "val_acc"
@@ -117,8 +130,9 @@ def test_plain_tags_in_one_run_pair(tmp_path):
 
 def test_lightning_epoch_and_step_pair():
     s = ScalarSeries.from_points([0, 1, 2], [1.0, 0.8, 0.6])
-    (exp,) = build_experiments({"lightning_logs/version_0": {
-        "train_loss_epoch": s, "train_loss_step": s, "val_loss": s}})
+    (exp,) = build_experiments(
+        {"lightning_logs/version_0": {"train_loss_epoch": s, "train_loss_step": s, "val_loss": s}}
+    )
     tr = [r for r in exp.scalars if r.tag == "train_loss_epoch"][0]
     assert exp.partner(tr).tag == "val_loss"
 

@@ -1,5 +1,6 @@
 """Behaviour of each scalar detector on curves built from numbers: the pathology
 is found at its step, and the healthy look-alikes of point 5 stay quiet."""
+
 import math
 import time
 
@@ -23,9 +24,12 @@ def ref(run, tag, info, values, steps=None):
 
 def keras(train_loss=None, train_acc=None, val_loss=None, val_acc=None, extra=()):
     refs = []
-    for run, tag, info, v in (("train", "epoch_loss", LT, train_loss), ("train", "epoch_accuracy", AT, train_acc),
-                              ("validation", "epoch_loss", LV, val_loss),
-                              ("validation", "epoch_accuracy", AV, val_acc)):
+    for run, tag, info, v in (
+        ("train", "epoch_loss", LT, train_loss),
+        ("train", "epoch_accuracy", AT, train_acc),
+        ("validation", "epoch_loss", LV, val_loss),
+        ("validation", "epoch_accuracy", AV, val_acc),
+    ):
         if v is not None:
             refs.append(ref(run, tag, info, v))
     refs.extend(extra)
@@ -53,6 +57,7 @@ def healthy_curves(n, seed=0, noise=0.01, n_val=2000):
 
 # --- healthy training stays quiet -------------------------------------------------------
 
+
 @pytest.mark.parametrize("seed", range(8))
 @pytest.mark.parametrize("n", [5, 30, 200])
 def test_converging_runs_with_minibatch_noise_are_quiet(seed, n):
@@ -66,8 +71,12 @@ def test_a_sharp_improvement_after_a_learning_rate_decay_is_not_a_finding():
     vl[20:] *= 0.5
     ta[20:] = np.minimum(ta[20:] + 0.06, 1)
     va[20:] = np.minimum(va[20:] + 0.05, 1)
-    lr = ref("train", "epoch_learning_rate", TagInfo("learning_rate", "learning_rate", "train", "epoch"),
-             [1e-2] * 20 + [1e-3] * 20)
+    lr = ref(
+        "train",
+        "epoch_learning_rate",
+        TagInfo("learning_rate", "learning_rate", "train", "epoch"),
+        [1e-2] * 20 + [1e-3] * 20,
+    )
     assert loud(detect_scalars(keras(tl, ta, vl, va, extra=[lr]))) == []
 
 
@@ -81,9 +90,15 @@ def test_validation_accuracy_above_training_accuracy_and_negative_losses_are_fin
 def test_accuracy_on_a_0_100_scale_is_judged_as_a_fraction():
     tl, ta, vl, va = healthy_curves(30, 3)
     pct = TagInfo("metric_up", "accuracy", "validation", "epoch", percent=True)
-    exp = Experiment("e", ("train", "validation"), [ref("train", "epoch_loss", LT, tl),
-                                                    ref("validation", "epoch_loss", LV, vl),
-                                                    ref("validation", "epoch_accuracy", pct, va * 100)])
+    exp = Experiment(
+        "e",
+        ("train", "validation"),
+        [
+            ref("train", "epoch_loss", LT, tl),
+            ref("validation", "epoch_loss", LV, vl),
+            ref("validation", "epoch_accuracy", pct, va * 100),
+        ],
+    )
     assert loud(detect_scalars(exp)) == []
     # ... and a real collapse on that scale is still found, in the user's unit.
     va2 = va.copy() * 100
@@ -102,9 +117,14 @@ def test_keras_batch_running_means_that_reset_each_epoch_are_not_findings():
         bl += list(np.cumsum(raw) / np.arange(1, 101))
         ba += list(np.cumsum(acc) / np.arange(1, 101))
         steps += list(e * 100 + np.arange(1, 101))
-    exp = Experiment("e", ("train",), [ref("train", "batch_loss", TagInfo("loss", "loss", "train", "batch"), bl, steps),
-                                       ref("train", "batch_accuracy", TagInfo("metric_up", "accuracy", "train", "batch"),
-                                           ba, steps)])
+    exp = Experiment(
+        "e",
+        ("train",),
+        [
+            ref("train", "batch_loss", TagInfo("loss", "loss", "train", "batch"), bl, steps),
+            ref("train", "batch_accuracy", TagInfo("metric_up", "accuracy", "train", "batch"), ba, steps),
+        ],
+    )
     assert detect_scalars(exp) == []
 
 
@@ -113,10 +133,12 @@ def test_learning_rate_epoch_counter_throughput_and_reward_tags_are_left_alone()
     n = 500
     reward = 100 * (1 - np.exp(-np.arange(n) / 100)) + rng.normal(0, 20, n)
     reward[300:320] = -50  # an RL policy collapse that recovers: not a training-curve verdict
-    other = [ref(".", "episode_reward", TagInfo("other", "episode_reward"), reward),
-             ref(".", "learning_rate", TagInfo("learning_rate", "learning_rate"), [0.1] * 250 + [1e-4] * 250),
-             ref(".", "epoch", TagInfo("other", "epoch"), np.arange(n) // 50),
-             ref(".", "examples_per_sec", TagInfo("other", "examples_per_sec"), 1000 + rng.normal(0, 300, n))]
+    other = [
+        ref(".", "episode_reward", TagInfo("other", "episode_reward"), reward),
+        ref(".", "learning_rate", TagInfo("learning_rate", "learning_rate"), [0.1] * 250 + [1e-4] * 250),
+        ref(".", "epoch", TagInfo("other", "epoch"), np.arange(n) // 50),
+        ref(".", "examples_per_sec", TagInfo("other", "examples_per_sec"), 1000 + rng.normal(0, 300, n)),
+    ]
     assert detect_scalars(Experiment("e", (".",), other)) == []
 
 
@@ -139,6 +161,7 @@ def test_a_very_long_noisy_run_is_quiet_and_fast_enough_to_report():
 
 
 # --- each pathology, at its step ----------------------------------------------------------
+
 
 def test_non_finite_names_the_first_bad_step_and_the_last_healthy_one():
     tl, ta, vl, va = healthy_curves(20, 8)
@@ -271,8 +294,7 @@ def test_non_finite_values_inside_a_curve_do_not_break_the_other_detectors():
     found = detect_scalars(keras(tl, ta, vl, va))
     assert {f.kind for f in found} == {"non_finite"}
     assert {f.tag for f in found if f.kind == "non_finite"} == {"epoch_loss", "epoch_accuracy"}
-    empty = Experiment("e", (".",), [ref(".", "loss", LT, [np.nan] * 5),
-                                     ref(".", "acc", AT, [])])
+    empty = Experiment("e", (".",), [ref(".", "loss", LT, [np.nan] * 5), ref(".", "acc", AT, [])])
     assert kinds(detect_scalars(empty)) == ["non_finite"]
 
 
@@ -296,6 +318,7 @@ def test_a_metric_that_settles_with_its_loss_after_a_learning_rate_decays_to_not
 
 
 # --- the detector interface: parameters, events, strict JSON ------------------------------
+
 
 def _stuck_for(evals, n=30):
     """An accuracy held at the class share for `evals` evaluations, after having been better."""
@@ -339,8 +362,17 @@ def test_non_finite_evidence_is_strict_json_with_javascript_names():
 
     from tb_curvecheck.model import Finding
 
-    f = Finding("r", "loss", "no_progress", "warning", 0, 3, "t", "e",
-                evidence={"a": float("nan"), "b": [np.inf, -np.inf], "c": np.float32(1.5), "d": "nan"})
+    f = Finding(
+        "r",
+        "loss",
+        "no_progress",
+        "warning",
+        0,
+        3,
+        "t",
+        "e",
+        evidence={"a": float("nan"), "b": [np.inf, -np.inf], "c": np.float32(1.5), "d": "nan"},
+    )
     ev = f.to_json()["evidence"]
     assert ev == {"a": "NaN", "b": ["Infinity", "-Infinity"], "c": 1.5, "d": "nan"}
     json.dumps(f.to_json(), allow_nan=False)

@@ -26,25 +26,32 @@ def ref(run, tag, info, values, steps=None):
 
 
 def epoch_experiment(data):
-    return Experiment("post", ("train", "validation"), [
-        ref("train", "epoch_loss", LOSS_T, data["loss"]),
-        ref("train", "epoch_accuracy", ACC_T, data["acc"]),
-        ref("validation", "epoch_loss", LOSS_V, data["val_loss"]),
-        ref("validation", "epoch_accuracy", ACC_V, data["val_acc"]),
-    ])
+    return Experiment(
+        "post",
+        ("train", "validation"),
+        [
+            ref("train", "epoch_loss", LOSS_T, data["loss"]),
+            ref("train", "epoch_accuracy", ACC_T, data["acc"]),
+            ref("validation", "epoch_loss", LOSS_V, data["val_loss"]),
+            ref("validation", "epoch_accuracy", ACC_V, data["val_acc"]),
+        ],
+    )
 
 
 def only(findings, kind, run=None, tag=None):
-    return [f for f in findings if f.kind == kind and (run is None or f.run == run)
-            and (tag is None or f.tag == tag)]
+    return [f for f in findings if f.kind == kind and (run is None or f.run == run) and (tag is None or f.tag == tag)]
 
 
 def test_post002_batch_running_means_show_the_clipped_probability_signature():
     tail, e7 = post002_batch_steps()
-    exp = Experiment("p2", ("train",), [
-        ref("train", "batch_loss", BLOSS, POST_002["epoch6_tail_loss"] + POST_002["epoch7_loss"], tail + e7),
-        ref("train", "batch_accuracy", BACC, POST_002["epoch6_tail_acc"] + POST_002["epoch7_acc"], tail + e7),
-    ])
+    exp = Experiment(
+        "p2",
+        ("train",),
+        [
+            ref("train", "batch_loss", BLOSS, POST_002["epoch6_tail_loss"] + POST_002["epoch7_loss"], tail + e7),
+            ref("train", "batch_accuracy", BACC, POST_002["epoch6_tail_acc"] + POST_002["epoch7_acc"], tail + e7),
+        ],
+    )
     found = detect_scalars(exp)
     sat = only(found, "saturated_loss", tag="batch_loss")
     assert len(sat) == 1
@@ -60,13 +67,22 @@ def test_post002_batch_running_means_show_the_clipped_probability_signature():
 
 
 def test_post002_epoch_values_collapse_diverge_and_saturate_at_epoch_7():
-    exp = Experiment("p2", ("train",), [
-        ref("train", "epoch_loss", LOSS_T, [POST_002["epoch6_tail_loss"][-1], POST_002["epoch7_loss"][-1]], [5, 6]),
-        ref("train", "epoch_accuracy", ACC_T, [POST_002["epoch6_tail_acc"][-1], POST_002["epoch7_acc"][-1]], [5, 6]),
-    ])
+    exp = Experiment(
+        "p2",
+        ("train",),
+        [
+            ref("train", "epoch_loss", LOSS_T, [POST_002["epoch6_tail_loss"][-1], POST_002["epoch7_loss"][-1]], [5, 6]),
+            ref(
+                "train", "epoch_accuracy", ACC_T, [POST_002["epoch6_tail_acc"][-1], POST_002["epoch7_acc"][-1]], [5, 6]
+            ),
+        ],
+    )
     found = detect_scalars(exp)
-    for kind, tag in (("saturated_loss", "epoch_loss"), ("loss_divergence", "epoch_loss"),
-                      ("metric_collapse", "epoch_accuracy")):
+    for kind, tag in (
+        ("saturated_loss", "epoch_loss"),
+        ("loss_divergence", "epoch_loss"),
+        ("metric_collapse", "epoch_accuracy"),
+    ):
         hits = only(found, kind, tag=tag)
         assert len(hits) == 1, kind
         assert hits[0].start_step == 6 and hits[0].severity == "error"

@@ -1,6 +1,7 @@
 """Scanning in batches on worker processes gives what one read of the whole
 logdir gives (issue 14.1): the same findings JSON, notes, failed and empty
 runs, hyperparameters and sweep report, on real event files."""
+
 import io
 import json
 import os
@@ -37,19 +38,26 @@ def sweep_logdir(tmp_path_factory):
         if i == 5:
             val = val + np.where(steps > 220, (steps - 220) * 0.05, 0.0)
         logwriters.tbx_scalars(str(root / ("lr=%g_seed%d" % (lr, i)) / "train"), {"loss": loss, "accuracy": acc})
-        logwriters.tbx_scalars(str(root / ("lr=%g_seed%d" % (lr, i)) / "validation"),
-                               {"loss": val, "accuracy": acc - 0.02})
+        logwriters.tbx_scalars(
+            str(root / ("lr=%g_seed%d" % (lr, i)) / "validation"), {"loss": val, "accuracy": acc - 0.02}
+        )
     w = SummaryWriter(str(root / "tbx"))
     for s in range(n):
-        w.add_scalars("Loss", {"train": float(2 * np.exp(-s / 80)),
-                               "val": float(2.2 * np.exp(-s / 80) + (5 if s > 250 else 0))}, s)
+        w.add_scalars(
+            "Loss",
+            {"train": float(2 * np.exp(-s / 80)), "val": float(2.2 * np.exp(-s / 80) + (5 if s > 250 else 0))},
+            s,
+        )
     w.close()
     # add_scalars under two main tags, the writer's own (empty) event file
     # removed: only the tags tell that the four runs are one experiment.
     w = SummaryWriter(str(root / "tbx2"))
     for s in range(n):
-        w.add_scalars("Loss", {"train": float(2 * np.exp(-s / 80)),
-                               "val": float(2.2 * np.exp(-s / 80) + (5 if s > 250 else 0))}, s)
+        w.add_scalars(
+            "Loss",
+            {"train": float(2 * np.exp(-s / 80)), "val": float(2.2 * np.exp(-s / 80) + (5 if s > 250 else 0))},
+            s,
+        )
         w.add_scalars("Acc", {"train": float(1 - np.exp(-s / 80)), "val": float(0.9 - np.exp(-s / 80))}, s)
     w.close()
     for f in os.listdir(root / "tbx2"):
@@ -73,7 +81,8 @@ def _same(result, reference):
     assert result.statuses == reference.statuses
     assert result.hparams == reference.hparams
     assert (result.sweep.to_json() if result.sweep else None) == (
-        reference.sweep.to_json() if reference.sweep else None)
+        reference.sweep.to_json() if reference.sweep else None
+    )
 
 
 @pytest.mark.parametrize("loader", LOADERS)
@@ -96,8 +105,9 @@ def test_batches_on_two_processes_equal_one_read(sweep_logdir, loader):
 
 
 def test_experiments_are_never_split_between_batches(sweep_logdir):
-    units = dict((members[0], members) for members, _names in
-                 scanning.plan_units(scanning.list_event_runs(sweep_logdir)))
+    units = dict(
+        (members[0], members) for members, _names in scanning.plan_units(scanning.list_event_runs(sweep_logdir))
+    )
     assert units["lr=0.0001_seed0/train"] == ("lr=0.0001_seed0/train", "lr=0.0001_seed0/validation")
     # add_scalars' runs and add_hparams' sub-run stay with their main run.
     assert units["tbx"] == ("tbx", "tbx/Loss/train", "tbx/Loss/val")
@@ -108,7 +118,8 @@ def test_experiments_are_never_split_between_batches(sweep_logdir):
     assert units["tbx2/Acc/train"] == ("tbx2/Acc/train", "tbx2/Acc/val")
     result = scanning.scan(sweep_logdir, loader="rust", jobs=1, batch_bytes=1).result
     assert [e.runs for e in result.experiments if e.name == "tbx2"] == [
-        ("tbx2/Acc/train", "tbx2/Acc/val", "tbx2/Loss/train", "tbx2/Loss/val")]
+        ("tbx2/Acc/train", "tbx2/Acc/val", "tbx2/Loss/train", "tbx2/Loss/val")
+    ]
 
 
 def _cli(*args):
@@ -127,7 +138,7 @@ def test_json_lines_stream_the_findings_then_notes_sweep_and_summary(sweep_logdi
     findings = [o for o in objs if "run" in o]
     notes = [o["note"] for o in objs if "note" in o]
     # Findings first, as batches finish; then notes, the sweep, the summary.
-    assert objs[:len(findings)] == findings
+    assert objs[: len(findings)] == findings
     assert objs[-1].keys() == {"summary"} and "sweep" in objs[-2]
     assert sorted(findings, key=json.dumps) == sorted(whole["findings"], key=json.dumps)
     assert objs[-2]["sweep"] == whole["sweep"] and objs[-2]["hparams"] == whole["hparams"]

@@ -1,4 +1,5 @@
 """Which hyperparameters separate broken runs from healthy ones (`analysis.sweep`)."""
+
 import math
 import os
 
@@ -14,7 +15,11 @@ def _sweep(n=300, seed=0):
     for i in range(n):
         lr = float(rng.choice([1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]))
         run = "run%03d" % i
-        hp[run] = {"lr": lr, "batch_size": int(rng.choice([32, 64, 128])), "optimizer": str(rng.choice(["adam", "sgd"]))}
+        hp[run] = {
+            "lr": lr,
+            "batch_size": int(rng.choice([32, 64, 128])),
+            "optimizer": str(rng.choice(["adam", "sgd"])),
+        }
         kinds[run] = {"loss_divergence"} if lr >= 1e-2 and rng.random() < 0.5 else set()
     return hp, kinds
 
@@ -53,13 +58,16 @@ def test_fisher_exact_matches_the_hypergeometric_tail():
     assert sweep.fisher_greater(0, 5, 3, 12) == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("lr=3e-4_bs64", {"lr": 3e-4, "bs": 64}),
-    ("sweep/lr=0.1/seed=1", {"lr": 0.1, "seed": 1}),
-    ("opt:adam,seed=2", {"opt": "adam", "seed": 2}),
-    ("run-lr0.01-bs32", {"lr": 0.01, "bs": 32}),
-    ("version_0", {}),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("lr=3e-4_bs64", {"lr": 3e-4, "bs": 64}),
+        ("sweep/lr=0.1/seed=1", {"lr": 0.1, "seed": 1}),
+        ("opt:adam,seed=2", {"opt": "adam", "seed": 2}),
+        ("run-lr0.01-bs32", {"lr": 0.01, "bs": 32}),
+        ("version_0", {}),
+    ],
+)
 def test_hyperparameters_read_from_run_names(name, expected):
     got = sweep.hparams_from_name(name)
     assert set(got) == set(expected)
@@ -131,8 +139,11 @@ def test_scan_sweep_names_the_rate_that_diverged(sweep_logdir):
 
     # Without names, only the add_hparams trials have values: too few runs to claim anything.
     out = io.StringIO()
-    cli.main(["scan", sweep_logdir, "--json", "--sweep", "--no-hparams-from-names", "--fail-on", "never"],
-             out=out, err=io.StringIO())
+    cli.main(
+        ["scan", sweep_logdir, "--json", "--sweep", "--no-hparams-from-names", "--fail-on", "never"],
+        out=out,
+        err=io.StringIO(),
+    )
     doc = _json.loads(out.getvalue())
     assert {k for k in doc["hparams"] if "/" not in k} == {"trial%d" % i for i in range(len(RATES))}
     assert doc["sweep"]["separations"] == []

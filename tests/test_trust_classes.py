@@ -3,6 +3,7 @@
 
 Each test asserts the mechanism (which purpose a series got, which kind and why) with stated
 tolerances, not one file's numbers."""
+
 import math
 import os
 
@@ -71,9 +72,13 @@ def test_healthy_real_runs_of_each_false_alarm_class_are_quiet(run_id):
 def test_purposes_tell_objective_components_and_task_metrics_on_real_runs():
     def purposes(run_id):
         run = TUNED[run_id]
-        scalars, hists = rw.load_extracted(os.path.join(rw.CORPUS, run["data"])) if run["stored"] != "raw" \
-            else (lambda d: (d.scalars, d.histograms))(read_logdir(os.path.join(rw.CORPUS, run["data"]),
-                                                                   loader="python"))
+        scalars, hists = (
+            rw.load_extracted(os.path.join(rw.CORPUS, run["data"]))
+            if run["stored"] != "raw"
+            else (lambda d: (d.scalars, d.histograms))(
+                read_logdir(os.path.join(rw.CORPUS, run["data"]), loader="python")
+            )
+        )
         return {s.tag: s.info.purpose for e in grouping.build_experiments(scalars, hists) for s in e.scalars}
 
     od = purposes("huzaifasharafat__TFODCourse/Tensorflow/workspace/models/my_ssd_mobnet")
@@ -126,8 +131,16 @@ def test_binary_classifier_pinned_at_ln2_with_accuracy_at_half_never_learned(tmp
     val_acc = 0.5 + 0.004 * rng.standard_normal(n)
     train_loss = math.log(2) + 0.01 * np.exp(-np.arange(n) / 3.0) + 0.001 * rng.standard_normal(n)
     steps = np.arange(1, n + 1) * 500
-    logwriters.tbx_scalars(str(tmp_path), {"val/loss": val_loss, "val/acc": val_acc, "train/loss": train_loss,
-                                           "train/acc": 0.5 + 0.01 * rng.standard_normal(n)}, steps)
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {
+            "val/loss": val_loss,
+            "val/acc": val_acc,
+            "train/loss": train_loss,
+            "train/acc": 0.5 + 0.01 * rng.standard_normal(n),
+        },
+        steps,
+    )
     loud = _loud(_scan(str(tmp_path)))
     never = [f for f in loud if f.kind == "never_learned" and f.evidence["how"] == "chance"]
     assert never, [f.title for f in loud]
@@ -173,11 +186,14 @@ def test_energy_loss_crossing_zero_is_not_an_error_divergence(tmp_path):
     assert not [f for f in _loud(_scan(str(tmp_path))) if f.kind == "loss_divergence"]
 
 
-@pytest.mark.parametrize("train_tag,val_tag,val_axis", [
-    ("train/loss", "val/loss", "steps"),  # the issue's run
-    ("train_loss_step", "val_loss", "steps"),  # Lightning's names
-    ("train/loss", "val/loss", "epochs"),  # validation counted in epochs, training in optimizer steps
-])
+@pytest.mark.parametrize(
+    "train_tag,val_tag,val_axis",
+    [
+        ("train/loss", "val/loss", "steps"),  # the issue's run
+        ("train_loss_step", "val_loss", "steps"),  # Lightning's names
+        ("train/loss", "val/loss", "epochs"),  # validation counted in epochs, training in optimizer steps
+    ],
+)
 def test_overfitting_found_across_step_grids(tmp_path, train_tag, val_tag, val_axis):
     # train/loss every 50 steps 1.77 -> 0.011; val/loss every 1000 steps falls to 1.056 at epoch 10
     # and climbs to ~1.75 by the end with a spike to 4.53; each on its own grid (tensorboardX).
@@ -238,8 +254,11 @@ def test_sac_reward_that_collapses_below_its_start_is_a_metric_collapse(tmp_path
     t = np.arange(n)
     reward = np.where(t < 70, -20 + 24.8 * (1 - np.exp(-t / 15.0)), -59.0) + 1.5 * rng.standard_normal(n)
     reward[70:76] = np.linspace(4.8, -59, 6)
-    logwriters.tbx_scalars(str(tmp_path), {"rollout/ep_rew_mean": reward, "train/critic_loss":
-                                           np.abs(1 + 0.1 * rng.standard_normal(n))}, t * 1000)
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {"rollout/ep_rew_mean": reward, "train/critic_loss": np.abs(1 + 0.1 * rng.standard_normal(n))},
+        t * 1000,
+    )
     found = _loud(_scan(str(tmp_path)))
     col = [f for f in found if f.kind == "metric_collapse" and f.tag == "rollout/ep_rew_mean"]
     assert col and col[0].severity == "error", [f.title for f in found]
@@ -264,13 +283,21 @@ def test_keras_model_with_every_layer_frozen_never_learned_with_identical_weight
     rng = np.random.default_rng(0)
     x = rng.normal(size=(200, 6)).astype("float32")
     y = rng.integers(0, 3, 200)
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8, activation="relu"),
-                              keras.layers.Dense(3, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3, activation="softmax")]
+    )
     for layer in model.layers:
         layer.trainable = False
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x, y, validation_split=0.25, epochs=6, batch_size=50, verbose=0,
-              callbacks=[keras.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)])
+    model.fit(
+        x,
+        y,
+        validation_split=0.25,
+        epochs=6,
+        batch_size=50,
+        verbose=0,
+        callbacks=[keras.callbacks.TensorBoard(str(tmp_path), histogram_freq=1)],
+    )
     found = _scan(str(tmp_path))
     never = [f for f in _loud(found) if f.kind == "never_learned"]
     assert never and never[0].severity == "error" and never[0].evidence["how"] == "frozen"

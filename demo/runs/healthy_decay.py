@@ -5,6 +5,7 @@ jumpy; at epoch 10 (0-based) the rate drops tenfold and the loss takes a sharp
 step *down*. Batch scalars every 5 batches show Keras' running-mean saw-tooth.
 A sharp improvement, minibatch noise and the saw-tooth are not findings.
 """
+
 from __future__ import annotations
 
 import numpy as np

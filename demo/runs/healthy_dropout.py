@@ -4,6 +4,7 @@ Dropout is active only while training, so the training metrics are computed on
 a thinned network and trail the validation ones for the whole run. That gap
 is expected, not a finding.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,5 +43,6 @@ def train(logdir: str, seed: int = SEED) -> None:
     w = rng.normal(size=FEATURES) / np.sqrt(FEATURES)
     x, y = make_data(rng, N_TRAIN, w)
     xv, yv = make_data(rng, N_VAL, w)
-    common.fit_logged(build_model(), logdir, (x, y), (xv, yv), learning_rate=1e-3,
-                      loss="binary_crossentropy", epochs=EPOCHS)
+    common.fit_logged(
+        build_model(), logdir, (x, y), (xv, yv), learning_rate=1e-3, loss="binary_crossentropy", epochs=EPOCHS
+    )

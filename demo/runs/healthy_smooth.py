@@ -1,5 +1,6 @@
 """Healthy: smooth convergence. Loss falls fast, then flattens; accuracy rises and
 plateaus; validation follows training closely. Nothing here is a finding."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,5 +38,6 @@ def train(logdir: str, seed: int = SEED) -> None:
     w = rng.normal(size=FEATURES) / np.sqrt(FEATURES)
     x, y = make_data(rng, N_TRAIN, w)
     xv, yv = make_data(rng, N_VAL, w)
-    common.fit_logged(build_model(), logdir, (x, y), (xv, yv), learning_rate=1e-3,
-                      loss="binary_crossentropy", epochs=EPOCHS)
+    common.fit_logged(
+        build_model(), logdir, (x, y), (xv, yv), learning_rate=1e-3, loss="binary_crossentropy", epochs=EPOCHS
+    )

@@ -9,6 +9,7 @@ comes back even when the rate returns to normal; the output is then the
 sigmoid of a bias alone, the same for every input, and the bias settles on the
 majority class. Accuracy then equals the majority share: 1640 of 3000 = 0.5467.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -9,6 +9,7 @@ most likely class becomes the majority one for every input: accuracy is then
 the majority share on each split (982/1322 = 0.7428 train, 421/567 = 0.7425 validation) and does
 not move.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -64,5 +65,6 @@ def train(logdir: str, seed: int = SEED) -> None:
     rng = np.random.default_rng(seed)
     x, y = make_data(rng, TRAIN_COUNTS)
     xv, yv = make_data(rng, VAL_COUNTS)
-    common.fit_logged(build_model(), logdir, (x, y), (xv, yv), learning_rate=3e-3,
-                      loss="categorical_crossentropy", epochs=EPOCHS)
+    common.fit_logged(
+        build_model(), logdir, (x, y), (xv, yv), learning_rate=3e-3, loss="categorical_crossentropy", epochs=EPOCHS
+    )

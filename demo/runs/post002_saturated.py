@@ -27,6 +27,7 @@ validation reads unscaled readings, so its loss shows the signature through
 the inputs themselves and not only through weights that happened to grow
 far enough to saturate scaled ones (which depends on the CPU's rounding).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -81,7 +82,7 @@ def batch_order(rng: np.random.Generator, margin: np.ndarray, steps: int) -> np.
     clear = np.flatnonzero(margin > CLEAR_CUT_MARGIN)
     first_raw = RAW_FROM_EPOCH * steps
     pick = rng.choice(clear, size=CLEAR_CUT_BATCHES * BATCH, replace=False)
-    order[first_raw: first_raw + CLEAR_CUT_BATCHES] = pick.reshape(CLEAR_CUT_BATCHES, BATCH)
+    order[first_raw : first_raw + CLEAR_CUT_BATCHES] = pick.reshape(CLEAR_CUT_BATCHES, BATCH)
     return order
 
 

@@ -12,6 +12,7 @@ of points while the loss, which only sees probabilities move from ~0.55 to
 ~0.45, rises a few hundredths. Balanced epochs pull the bias back and
 accuracy recovers the next epoch.
 """
+
 from __future__ import annotations
 
 import numpy as np

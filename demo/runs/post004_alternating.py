@@ -19,6 +19,7 @@ never-reset generator is a callback that keeps the cursor itself and runs
 `val_loss`/`val_accuracy`, and Keras' own TensorBoard callback writes them to
 the `validation` run as usual.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -59,9 +60,7 @@ def continuing_validation(x, y, batch: int, steps: int):
         def on_epoch_end(self, epoch, logs=None):
             window = (self.cursor + np.arange(steps * batch)) % len(x)
             self.cursor = int((self.cursor + steps * batch) % len(x))
-            result = self.model.evaluate(
-                x[window], y[window], batch_size=batch, verbose=0, return_dict=True
-            )
+            result = self.model.evaluate(x[window], y[window], batch_size=batch, verbose=0, return_dict=True)
             if logs is not None:
                 for name, value in result.items():
                     logs["val_" + name] = value

@@ -17,6 +17,7 @@ its mechanism at the onset, and "unlikely given the logs" only when a logged
 series contradicts it.  With no context series and no hyperparameters, the
 finding passes through unchanged.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,9 +34,17 @@ _RANK = {c: i for i, c in enumerate(CONFIDENCES)}
 # Kinds where too large an update is the classic cause: a rate that rose or
 # jumped, gradients that grew, a resume that lost the optimiser state.
 BLOW_UP_KINDS = {
-    "non_finite", "loss_divergence", "metric_collapse", "saturated_loss", "exploding_weights",
-    "exploding_gradients", "dead_units", "saturated_outputs", "collapsed_outputs",
-    "transient_dip", "oscillation",
+    "non_finite",
+    "loss_divergence",
+    "metric_collapse",
+    "saturated_loss",
+    "exploding_weights",
+    "exploding_gradients",
+    "dead_units",
+    "saturated_outputs",
+    "collapsed_outputs",
+    "transient_dip",
+    "oscillation",
 }
 # Kinds where too small an update (or none) is the classic cause.
 STALL_KINDS = {"stuck_metric", "no_progress", "frozen_weights", "vanishing_gradients"}
@@ -55,12 +64,23 @@ _HP_KEYS = {
     "learning_rate": ("learning_rate", "lr", "learning-rate", "learningrate", "base_lr", "init_lr", "max_lr"),
     "optimizer": ("optimizer", "optim", "opt", "optimizer_name", "optimizer_type"),
     "batch_size": ("batch_size", "bs", "batch", "per_device_train_batch_size", "train_batch_size"),
-    "clip": ("clipnorm", "clip_norm", "clipvalue", "clip_value", "max_grad_norm", "gradient_clip_val",
-             "grad_clip", "clip", "global_clipnorm", "clip_grad_norm"),
+    "clip": (
+        "clipnorm",
+        "clip_norm",
+        "clipvalue",
+        "clip_value",
+        "max_grad_norm",
+        "gradient_clip_val",
+        "grad_clip",
+        "clip",
+        "global_clipnorm",
+        "clip_grad_norm",
+    ),
 }
 # Where the detectors' generic causes begin: the measured sentence goes right before.
 _GENERIC = re.compile(
-    r"(?:(?<=\. )|^)[^.]*?\b(?:Likely causes|likely causes|usual causes|Classic causes|usually|Usually)\b")
+    r"(?:(?<=\. )|^)[^.]*?\b(?:Likely causes|likely causes|usual causes|Classic causes|usually|Usually)\b"
+)
 
 
 def _steps(n: int) -> str:
@@ -80,8 +100,9 @@ def _times(r: float) -> str:
     return "%.1f×" % r
 
 
-def hparams_for(hparams: Optional[Mapping[str, Mapping[str, object]]], experiment: Experiment,
-                run: str) -> Dict[str, object]:
+def hparams_for(
+    hparams: Optional[Mapping[str, Mapping[str, object]]], experiment: Experiment, run: str
+) -> Dict[str, object]:
     """The relevant hyperparameters of `run` (or of its experiment's runs), by canonical name."""
     if not hparams:
         return {}
@@ -135,7 +156,11 @@ def describe(kind: str, m: Measure, axis: str, direction: Optional[str] = None) 
     if m.nonfinite_step is not None and kind in ("gradient_norm", "weight_norm", "loss_scale"):
         if m.nonfinite_step < m.onset:
             return "%s was already non-finite at %s %s, before the finding's onset at %s" % (
-                name, unit, _steps(m.nonfinite_step), _steps(m.onset))
+                name,
+                unit,
+                _steps(m.nonfinite_step),
+                _steps(m.onset),
+            )
     if m.value is None:
         return None
     if kind == "learning_rate" and m.value == 0.0 and m.flat:
@@ -147,8 +172,14 @@ def describe(kind: str, m: Measure, axis: str, direction: Optional[str] = None) 
         j = jump
         verb = "jumped" if j["after"] > j["before"] else "dropped"
         r = j["ratio"] if j["after"] > j["before"] else (1.0 / j["ratio"] if j["ratio"] > 0 else math.inf)
-        text = "%s %s %s (%s → %s) %s" % (name, verb, _times(r), fmt(j["before"]), fmt(j["after"]),
-                                          _when(int(j["step"]), m.onset, axis))
+        text = "%s %s %s (%s → %s) %s" % (
+            name,
+            verb,
+            _times(r),
+            fmt(j["before"]),
+            fmt(j["after"]),
+            _when(int(j["step"]), m.onset, axis),
+        )
         if "pace" in j:
             text += ", the largest one-%s change of the run so far (%.1f× its usual pace)" % (unit, j["pace"])
         return text
@@ -161,23 +192,54 @@ def describe(kind: str, m: Measure, axis: str, direction: Optional[str] = None) 
             span = m.onset - int(c["from_step"])
             if settled >= m.onset - max(1, (m.onset - int(c["from_step"])) // 10):
                 return "%s %s %s (%s → %s) over the %s %ss before the onset" % (
-                    name, "rose" if up else "fell", _times(r), fmt(c["from"]), fmt(c["to"]), _steps(span), unit)
+                    name,
+                    "rose" if up else "fell",
+                    _times(r),
+                    fmt(c["from"]),
+                    fmt(c["to"]),
+                    _steps(span),
+                    unit,
+                )
             return "%s had been %s since %s %s (after %s %s from %s)" % (
-                name, fmt(c["to"]), unit, _steps(settled), "rising" if up else "falling", _times(r), fmt(c["from"]))
+                name,
+                fmt(c["to"]),
+                unit,
+                _steps(settled),
+                "rising" if up else "falling",
+                _times(r),
+                fmt(c["from"]),
+            )
         if int(c["from_step"]) >= m.onset:
             return "%s %s %s (%s → %s) at the onset (%s %s)" % (
-                name, "grew" if up else "shrank", _times(r), fmt(c["from"]), fmt(c["to"]), unit, _steps(m.onset))
+                name,
+                "grew" if up else "shrank",
+                _times(r),
+                fmt(c["from"]),
+                fmt(c["to"]),
+                unit,
+                _steps(m.onset),
+            )
         lead = m.onset - int(c["from_step"])
         return "%s %s %s first (%s → %s): it passed %s its baseline at %s %s, %s before the onset" % (
-            name, "grew" if up else "shrank", _times(r), fmt(c["from"]), fmt(c["to"]),
-            _times(NORM_RATIO), unit, _steps(int(c["from_step"])),
-            ("one " + unit) if lead == 1 else "%s %ss" % (_steps(lead), unit))
+            name,
+            "grew" if up else "shrank",
+            _times(r),
+            fmt(c["from"]),
+            fmt(c["to"]),
+            _times(NORM_RATIO),
+            unit,
+            _steps(int(c["from_step"])),
+            ("one " + unit) if lead == 1 else "%s %ss" % (_steps(lead), unit),
+        )
     if m.flat:
         where = "throughout" if m.flat_to_end else "from the start to the onset"
         return "%s was flat at %s %s" % (name, fmt(m.value), where)
     if kind == "learning_rate":
         return "the learning rate was %s at the onset, within %s of its starting %s" % (
-            fmt(m.value), _times(max(_r(m.first, m.value), _r(m.value, m.first))), fmt(m.first))
+            fmt(m.value),
+            _times(max(_r(m.first, m.value), _r(m.value, m.first))),
+            fmt(m.first),
+        )
     return None
 
 
@@ -188,8 +250,12 @@ def _r(a: Optional[float], b: Optional[float]) -> float:
 
 
 def _cause(cause: str, text: str, confidence: str, **numbers) -> Dict[str, object]:
-    return {"cause": cause, "text": text, "confidence": confidence,
-            "numbers": {k: v for k, v in numbers.items() if v is not None}}
+    return {
+        "cause": cause,
+        "text": text,
+        "confidence": confidence,
+        "numbers": {k: v for k, v in numbers.items() if v is not None},
+    }
 
 
 def rank_causes(finding: Finding, ctx: FindingContext, hp: Mapping[str, object]) -> List[Dict[str, object]]:
@@ -212,129 +278,292 @@ def rank_causes(finding: Finding, ctx: FindingContext, hp: Mapping[str, object])
         rate_explains = False
         if lr is not None and lr.jump is not None and lr.jump["after"] > lr.jump["before"]:
             rate_explains = True
-            out.append(_cause(
-                "learning_rate_jump",
-                with_hp("the learning rate jumped %s (%s → %s) %s: one large step can throw the weights "
-                        "out of the region they were learning in" % (
-                            _times(lr.jump["ratio"]), fmt(lr.jump["before"]), fmt(lr.jump["after"]),
-                            _when(int(lr.jump["step"]), ctx.onset, ctx.axis))),
-                "likely", ratio=lr.jump["ratio"], before=lr.jump["before"], after=lr.jump["after"],
-                step=int(lr.jump["step"]), onset=ctx.onset, series=lr_tag))
+            out.append(
+                _cause(
+                    "learning_rate_jump",
+                    with_hp(
+                        "the learning rate jumped %s (%s → %s) %s: one large step can throw the weights "
+                        "out of the region they were learning in"
+                        % (
+                            _times(lr.jump["ratio"]),
+                            fmt(lr.jump["before"]),
+                            fmt(lr.jump["after"]),
+                            _when(int(lr.jump["step"]), ctx.onset, ctx.axis),
+                        )
+                    ),
+                    "likely",
+                    ratio=lr.jump["ratio"],
+                    before=lr.jump["before"],
+                    after=lr.jump["after"],
+                    step=int(lr.jump["step"]),
+                    onset=ctx.onset,
+                    series=lr_tag,
+                )
+            )
         elif lr is not None and lr.change is not None and lr.change["to"] > lr.change["from"]:
             clause = describe("learning_rate", lr, ctx.axis) or ""
             recent = "over the" in clause
             rate_explains = recent
-            out.append(_cause(
-                "learning_rate_growth", with_hp(clause + (": the updates outgrew what the weights tolerate"
-                                                          if recent else "")),
-                "likely" if recent else "possible", ratio=lr.change["ratio"], start=lr.change["from"],
-                end=lr.change["to"], from_step=int(lr.change["from_step"]), onset=ctx.onset, series=lr_tag))
-        if gn is not None and (gn.nonfinite_step is not None and gn.nonfinite_step < ctx.onset
-                               or gn.change is not None and gn.change["to"] > gn.change["from"]):
+            out.append(
+                _cause(
+                    "learning_rate_growth",
+                    with_hp(clause + (": the updates outgrew what the weights tolerate" if recent else "")),
+                    "likely" if recent else "possible",
+                    ratio=lr.change["ratio"],
+                    start=lr.change["from"],
+                    end=lr.change["to"],
+                    from_step=int(lr.change["from_step"]),
+                    onset=ctx.onset,
+                    series=lr_tag,
+                )
+            )
+        if gn is not None and (
+            gn.nonfinite_step is not None
+            and gn.nonfinite_step < ctx.onset
+            or gn.change is not None
+            and gn.change["to"] > gn.change["from"]
+        ):
             clause = describe("gradient_norm", gn, ctx.axis, "up") or ""
             clip = _hp_text(hp, ("clip",))
             first = gn.nonfinite_step is not None or int((gn.change or {}).get("from_step", ctx.onset)) < ctx.onset
-            out.append(_cause(
-                "gradient_explosion",
-                clause + (": the gradients blew up before the curve showed it" if first else
-                          ": the gradients blew up with it") +
-                ("; " + clip if clip else "; clip gradients (clipnorm / max_grad_norm)"),
-                "likely", ratio=(gn.change or {}).get("ratio"), nonfinite_step=gn.nonfinite_step,
-                onset=ctx.onset, series={"run": gn.run, "tag": gn.tag}))
-        grew = [m for m in (wn, gn) if m is not None and (
-            m.change is not None and m.change["to"] > m.change["from"] or
-            m.jump is not None and m.jump["after"] > m.jump["before"])]
+            out.append(
+                _cause(
+                    "gradient_explosion",
+                    clause
+                    + (
+                        ": the gradients blew up before the curve showed it"
+                        if first
+                        else ": the gradients blew up with it"
+                    )
+                    + ("; " + clip if clip else "; clip gradients (clipnorm / max_grad_norm)"),
+                    "likely",
+                    ratio=(gn.change or {}).get("ratio"),
+                    nonfinite_step=gn.nonfinite_step,
+                    onset=ctx.onset,
+                    series={"run": gn.run, "tag": gn.tag},
+                )
+            )
+        grew = [
+            m
+            for m in (wn, gn)
+            if m is not None
+            and (
+                m.change is not None
+                and m.change["to"] > m.change["from"]
+                or m.jump is not None
+                and m.jump["after"] > m.jump["before"]
+            )
+        ]
         if wn is not None and wn in grew:
             ratio = (wn.jump or wn.change or {}).get("ratio")
-            out.append(_cause(
-                "weight_growth", (describe("weight_norm", wn, ctx.axis, "up") or "") +
-                ": the weights grew with it, and outputs that grow saturate", "likely",
-                ratio=ratio, onset=ctx.onset, series={"run": wn.run, "tag": wn.tag}))
-        rate_steady = lr is not None and lr.value is not None and lr.jump is None and (
-            lr.change is None or lr.change["to"] < lr.change["from"])
+            out.append(
+                _cause(
+                    "weight_growth",
+                    (describe("weight_norm", wn, ctx.axis, "up") or "")
+                    + ": the weights grew with it, and outputs that grow saturate",
+                    "likely",
+                    ratio=ratio,
+                    onset=ctx.onset,
+                    series={"run": wn.run, "tag": wn.tag},
+                )
+            )
+        rate_steady = (
+            lr is not None
+            and lr.value is not None
+            and lr.jump is None
+            and (lr.change is None or lr.change["to"] < lr.change["from"])
+        )
         if grew and rate_steady:
             # The update is rate x gradient: with the rate unchanged, bigger steps came from the gradients.
-            out.append(_cause(
-                "inputs_or_gradients",
-                "%s while the larger steps came through the gradients: check what the data looked like "
-                "there (the scale of the inputs, a new shard or source, extreme or mislabelled samples) "
-                "and the loss" % (describe("learning_rate", lr, ctx.axis) or "the learning rate did not change"),
-                "possible", learning_rate=lr.value, onset=ctx.onset,
-                series={"run": lr.run, "tag": lr.tag}))
-        if ls is not None and ls.value is not None and (
-                ls.change is not None and ls.change["to"] < ls.change["from"] and
-                ls.change["from"] / max(ls.change["to"], 1e-300) >= LOSS_SCALE_FALL or 0 < ls.value <= 1.0):
-            out.append(_cause(
-                "float16_overflow", "the mixed-precision loss scale fell to %s (from %s): float16 overflowed "
-                "again and again" % (fmt(ls.value), fmt(ls.first)), "likely",
-                value=ls.value, first=ls.first, series={"run": ls.run, "tag": ls.tag}))
+            out.append(
+                _cause(
+                    "inputs_or_gradients",
+                    "%s while the larger steps came through the gradients: check what the data looked like "
+                    "there (the scale of the inputs, a new shard or source, extreme or mislabelled samples) "
+                    "and the loss" % (describe("learning_rate", lr, ctx.axis) or "the learning rate did not change"),
+                    "possible",
+                    learning_rate=lr.value,
+                    onset=ctx.onset,
+                    series={"run": lr.run, "tag": lr.tag},
+                )
+            )
+        if (
+            ls is not None
+            and ls.value is not None
+            and (
+                ls.change is not None
+                and ls.change["to"] < ls.change["from"]
+                and ls.change["from"] / max(ls.change["to"], 1e-300) >= LOSS_SCALE_FALL
+                or 0 < ls.value <= 1.0
+            )
+        ):
+            out.append(
+                _cause(
+                    "float16_overflow",
+                    "the mixed-precision loss scale fell to %s (from %s): float16 overflowed "
+                    "again and again" % (fmt(ls.value), fmt(ls.first)),
+                    "likely",
+                    value=ls.value,
+                    first=ls.first,
+                    series={"run": ls.run, "tag": ls.tag},
+                )
+            )
         if ctx.restart is not None:
-            out.append(_cause(
-                "restart", "right after a restart from a checkpoint at %s %s: check that the optimiser state "
-                "and the learning-rate schedule were restored with the weights" % (
-                    "epoch" if ctx.axis == "epoch" else "step", _steps(ctx.restart)),
-                "likely", restart_step=ctx.restart, onset=ctx.onset))
+            out.append(
+                _cause(
+                    "restart",
+                    "right after a restart from a checkpoint at %s %s: check that the optimiser state "
+                    "and the learning-rate schedule were restored with the weights"
+                    % ("epoch" if ctx.axis == "epoch" else "step", _steps(ctx.restart)),
+                    "likely",
+                    restart_step=ctx.restart,
+                    onset=ctx.onset,
+                )
+            )
         if bs is not None and bs.jump is not None:
-            out.append(_cause("batch_size_change", describe("batch_size", bs, ctx.axis) or "", "possible",
-                              before=bs.jump["before"], after=bs.jump["after"], step=int(bs.jump["step"])))
+            out.append(
+                _cause(
+                    "batch_size_change",
+                    describe("batch_size", bs, ctx.axis) or "",
+                    "possible",
+                    before=bs.jump["before"],
+                    after=bs.jump["after"],
+                    step=int(bs.jump["step"]),
+                )
+            )
         # A rate that held still contradicts "the rate grew"; a small one, "the rate is too high".
         if lr is not None and lr.value is not None and not rate_explains:
             steady = lr.flat or (lr.jump is None and lr.change is None)
             clause = describe("learning_rate", lr, ctx.axis) or ""
             if steady and _at_most(lr.value, SMALL_LR) and kind in NUMERIC_KINDS and not out:
-                out.append(_cause(
-                    "data_or_loss",
-                    "%s, so a rate too high is unlikely: look at the data (a NaN/Inf or an extreme value "
-                    "in a batch, labels out of range) and the loss (a log or division of zero, "
-                    "probabilities fed to a loss that expects logits) first" % clause,
-                    "likely", learning_rate=lr.value, onset=ctx.onset, series=lr_tag))
+                out.append(
+                    _cause(
+                        "data_or_loss",
+                        "%s, so a rate too high is unlikely: look at the data (a NaN/Inf or an extreme value "
+                        "in a batch, labels out of range) and the loss (a log or division of zero, "
+                        "probabilities fed to a loss that expects logits) first" % clause,
+                        "likely",
+                        learning_rate=lr.value,
+                        onset=ctx.onset,
+                        series=lr_tag,
+                    )
+                )
             if steady and _at_most(lr.value, SMALL_LR):
-                out.append(_cause(
-                    "learning_rate_too_high", with_hp("%s: a steady rate this small rarely causes it" % clause),
-                    "unlikely given the logs", learning_rate=lr.value, series=lr_tag))
+                out.append(
+                    _cause(
+                        "learning_rate_too_high",
+                        with_hp("%s: a steady rate this small rarely causes it" % clause),
+                        "unlikely given the logs",
+                        learning_rate=lr.value,
+                        series=lr_tag,
+                    )
+                )
             elif steady and _at_most(LARGE_LR, lr.value):
-                out.append(_cause(
-                    "learning_rate_too_high", with_hp("%s: large for an adaptive optimiser (Adam's default is "
-                                                      "0.001)" % clause),
-                    "possible", learning_rate=lr.value, series=lr_tag))
+                out.append(
+                    _cause(
+                        "learning_rate_too_high",
+                        with_hp("%s: large for an adaptive optimiser (Adam's default is 0.001)" % clause),
+                        "possible",
+                        learning_rate=lr.value,
+                        series=lr_tag,
+                    )
+                )
             elif steady:
-                out.append(_cause("learning_rate_too_high", with_hp(clause), "possible",
-                                  learning_rate=lr.value, series=lr_tag))
+                out.append(
+                    _cause("learning_rate_too_high", with_hp(clause), "possible", learning_rate=lr.value, series=lr_tag)
+                )
         elif lr is None and "learning_rate" in hp and hp_lr:
-            out.append(_cause("learning_rate_too_high", hp_lr + " (no learning-rate series was logged)",
-                              "possible", learning_rate=_num(hp.get("learning_rate"))))
+            out.append(
+                _cause(
+                    "learning_rate_too_high",
+                    hp_lr + " (no learning-rate series was logged)",
+                    "possible",
+                    learning_rate=_num(hp.get("learning_rate")),
+                )
+            )
     elif kind in STALL_KINDS:
         if lr is not None and lr.value is not None:
             clause = describe("learning_rate", lr, ctx.axis) or ""
             if lr.value == 0.0:
-                out.append(_cause("learning_rate_zero", with_hp(clause + ": nothing can move at a rate of 0"),
-                                  "likely", learning_rate=0.0, series=lr_tag))
-            elif lr.change is not None and lr.change["to"] < lr.change["from"] or (
-                    lr.jump is not None and lr.jump["after"] < lr.jump["before"]):
-                out.append(_cause("learning_rate_decayed", with_hp(clause + ": the updates became too small to move "
-                                                                   "the weights"),
-                                  "likely", learning_rate=lr.value, first=lr.first, series=lr_tag))
+                out.append(
+                    _cause(
+                        "learning_rate_zero",
+                        with_hp(clause + ": nothing can move at a rate of 0"),
+                        "likely",
+                        learning_rate=0.0,
+                        series=lr_tag,
+                    )
+                )
+            elif (
+                lr.change is not None
+                and lr.change["to"] < lr.change["from"]
+                or (lr.jump is not None and lr.jump["after"] < lr.jump["before"])
+            ):
+                out.append(
+                    _cause(
+                        "learning_rate_decayed",
+                        with_hp(clause + ": the updates became too small to move the weights"),
+                        "likely",
+                        learning_rate=lr.value,
+                        first=lr.first,
+                        series=lr_tag,
+                    )
+                )
             elif lr.jump is not None or (lr.change is not None and lr.change["to"] > lr.change["from"]):
-                out.append(_cause("learning_rate_jump", with_hp(clause + ": large steps can kill ReLUs, and dead "
-                                                                "units stop learning"),
-                                  "possible", learning_rate=lr.value, series=lr_tag))
+                out.append(
+                    _cause(
+                        "learning_rate_jump",
+                        with_hp(clause + ": large steps can kill ReLUs, and dead units stop learning"),
+                        "possible",
+                        learning_rate=lr.value,
+                        series=lr_tag,
+                    )
+                )
             else:
-                out.append(_cause("learning_rate_setting", with_hp(clause + ": a steady rate, so not a schedule "
-                                                                   "that decayed; it may be too small or too large "
-                                                                   "for this model"),
-                                  "possible", learning_rate=lr.value, series=lr_tag))
+                out.append(
+                    _cause(
+                        "learning_rate_setting",
+                        with_hp(
+                            clause + ": a steady rate, so not a schedule "
+                            "that decayed; it may be too small or too large "
+                            "for this model"
+                        ),
+                        "possible",
+                        learning_rate=lr.value,
+                        series=lr_tag,
+                    )
+                )
         if gn is not None and gn.change is not None and gn.change["to"] < gn.change["from"]:
-            out.append(_cause("vanishing_gradient_norm", (describe("gradient_norm", gn, ctx.axis, "down") or "") +
-                              ": the gradients faded, so the weights stopped moving", "likely",
-                              ratio=gn.change["ratio"], series={"run": gn.run, "tag": gn.tag}))
+            out.append(
+                _cause(
+                    "vanishing_gradient_norm",
+                    (describe("gradient_norm", gn, ctx.axis, "down") or "")
+                    + ": the gradients faded, so the weights stopped moving",
+                    "likely",
+                    ratio=gn.change["ratio"],
+                    series={"run": gn.run, "tag": gn.tag},
+                )
+            )
         if ctx.restart is not None:
-            out.append(_cause("restart", "right after a restart from a checkpoint at %s %s: check what the "
-                              "resumed run restored (a rate of 0 or a frozen layer)" % (
-                                  "epoch" if ctx.axis == "epoch" else "step", _steps(ctx.restart)),
-                              "possible", restart_step=ctx.restart))
+            out.append(
+                _cause(
+                    "restart",
+                    "right after a restart from a checkpoint at %s %s: check what the "
+                    "resumed run restored (a rate of 0 or a frozen layer)"
+                    % ("epoch" if ctx.axis == "epoch" else "step", _steps(ctx.restart)),
+                    "possible",
+                    restart_step=ctx.restart,
+                )
+            )
         if lr is None and hp_lr:
-            out.append(_cause("learning_rate_setting", hp_lr + " (no learning-rate series was logged)",
-                              "possible", learning_rate=_num(hp.get("learning_rate"))))
+            out.append(
+                _cause(
+                    "learning_rate_setting",
+                    hp_lr + " (no learning-rate series was logged)",
+                    "possible",
+                    learning_rate=_num(hp.get("learning_rate")),
+                )
+            )
     out.sort(key=lambda c: _RANK[str(c["confidence"])])  # stable: order above breaks ties
     return out
 
@@ -362,8 +591,10 @@ def facts(ctx: FindingContext) -> List[str]:
         if clause:
             out.append(clause)
     if ctx.restart is not None:
-        out.append("the run restarted from a checkpoint at %s %s" % (
-            "epoch" if ctx.axis == "epoch" else "step", _steps(ctx.restart)))
+        out.append(
+            "the run restarted from a checkpoint at %s %s"
+            % ("epoch" if ctx.axis == "epoch" else "step", _steps(ctx.restart))
+        )
     return out
 
 
@@ -412,11 +643,15 @@ def insert_sentence(explanation: str, text: str) -> str:
     end = explanation.find(". ")
     if end < 0:
         return (explanation.rstrip() + " " + text).strip()
-    return explanation[: end + 2] + text + " " + explanation[end + 2:]
+    return explanation[: end + 2] + text + " " + explanation[end + 2 :]
 
 
-def annotate(finding: Finding, experiment: Experiment, hparams: Optional[Mapping[str, Mapping[str, object]]] = None,
-             series: Optional[Sequence[ContextSeries]] = None) -> Finding:
+def annotate(
+    finding: Finding,
+    experiment: Experiment,
+    hparams: Optional[Mapping[str, Mapping[str, object]]] = None,
+    series: Optional[Sequence[ContextSeries]] = None,
+) -> Finding:
     """`finding` with its context, ranked causes and measured sentence (in place; returned)."""
     if EV_LIKELY_CAUSES in (finding.evidence or {}):
         return finding  # already annotated: never say it twice
@@ -427,8 +662,9 @@ def annotate(finding: Finding, experiment: Experiment, hparams: Optional[Mapping
         return finding
     finding.evidence[EV_CONTEXT] = ctx.to_json()
     if hp:
-        finding.evidence[EV_CONTEXT]["hparams"] = {k: (v if isinstance(v, (int, float, str, bool)) else str(v))
-                                                  for k, v in hp.items()}
+        finding.evidence[EV_CONTEXT]["hparams"] = {
+            k: (v if isinstance(v, (int, float, str, bool)) else str(v)) for k, v in hp.items()
+        }
     finding.evidence[EV_LIKELY_CAUSES] = causes
     text = sentence(ctx, causes)
     if text:
@@ -436,8 +672,9 @@ def annotate(finding: Finding, experiment: Experiment, hparams: Optional[Mapping
     return finding
 
 
-def annotate_findings(experiment: Experiment, findings: Sequence[Finding],
-                      hparams: Optional[Mapping[str, Mapping[str, object]]] = None) -> List[Finding]:
+def annotate_findings(
+    experiment: Experiment, findings: Sequence[Finding], hparams: Optional[Mapping[str, Mapping[str, object]]] = None
+) -> List[Finding]:
     """Every finding of one experiment, annotated (see the module's docstring).
 
     `hparams`: run name (or experiment name) -> that run's hyperparameters, as

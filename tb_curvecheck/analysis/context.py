@@ -16,6 +16,7 @@ batches, every other tag at the writer's own step.  A context series on
 another axis than the finding is left out: a number said on the wrong axis
 would be worse than none.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -94,8 +95,24 @@ _SCALE_WORDS = {"loss_scale", "lossscale", "loss_scaler", "grad_scale", "grad_sc
 _BATCH_SIZE_WORDS = {"batch_size", "batchsize", "bs", "global_batch_size", "train_batch_size"}
 _AMP_WORDS = {"amp", "scaler", "grad_scaler", "mixed_precision", "fp16", "loss_scaler"}
 # Writer prefixes that say where a value was logged, not what it is.
-_PREFIX_NOISE = {"optimizer", "optim", "opt", "train", "training", "trainer", "epoch", "batch",
-                 "step", "charts", "stats", "hparams", "lr_monitor", "monitor", "misc", "info"}
+_PREFIX_NOISE = {
+    "optimizer",
+    "optim",
+    "opt",
+    "train",
+    "training",
+    "trainer",
+    "epoch",
+    "batch",
+    "step",
+    "charts",
+    "stats",
+    "hparams",
+    "lr_monitor",
+    "monitor",
+    "misc",
+    "info",
+}
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -143,8 +160,7 @@ def context_kind(run: str, tag: str) -> Optional[str]:
         return "weight_norm"
     if joined in ("weight_norm", "param_norm", "parameter_norm", "weights_norm", "model_norm"):
         return "weight_norm"
-    if any(w in joined for w in _SCALE_WORDS) or (
-            "scale" in toks and any(t in _AMP_WORDS for t in toks)):
+    if any(w in joined for w in _SCALE_WORDS) or ("scale" in toks and any(t in _AMP_WORDS for t in toks)):
         return "loss_scale"
     rest = [t for t in toks if t not in _PREFIX_NOISE] or toks
     joined_rest = "_".join(rest)
@@ -223,13 +239,15 @@ def find_context(experiment: Experiment) -> List[ContextSeries]:
             idx = np.searchsorted(series.steps, common)
             total += np.square(series.values[idx])
         prefix = _common_prefix([t for t, _ in parts])
-        out.append(ContextSeries(kind, run, prefix + "*", common.astype(np.int64), np.sqrt(total), axis,
-                                 parts=len(parts)))
+        out.append(
+            ContextSeries(kind, run, prefix + "*", common.astype(np.int64), np.sqrt(total), axis, parts=len(parts))
+        )
     return out
 
 
-def _weight_norms_from_histograms(experiment: Experiment, tags_by_run: Dict[str, List[str]],
-                                  skip_runs: set) -> List[ContextSeries]:
+def _weight_norms_from_histograms(
+    experiment: Experiment, tags_by_run: Dict[str, List[str]], skip_runs: set
+) -> List[ContextSeries]:
     """The weight norm of each run that logs kernel histograms but no weight-norm scalar.
 
     Each bucket's count times its centre squared, summed over every kernel
@@ -255,11 +273,24 @@ def _weight_norms_from_histograms(experiment: Experiment, tags_by_run: Dict[str,
         for h in hists:
             where = np.searchsorted(h.series.steps, common)
             with np.errstate(invalid="ignore", over="ignore"):
-                total += np.array([float(np.sum(b[:, 2] * np.square(0.5 * (b[:, 0] + b[:, 1]))))
-                                   for b in (h.series.buckets[i] for i in where)])
+                total += np.array(
+                    [
+                        float(np.sum(b[:, 2] * np.square(0.5 * (b[:, 0] + b[:, 1]))))
+                        for b in (h.series.buckets[i] for i in where)
+                    ]
+                )
         prefix = _common_prefix([h.tag for h in hists]) if len(hists) > 1 else hists[0].tag
-        out.append(ContextSeries("weight_norm", run, prefix + ("*" if len(hists) > 1 else ""),
-                                 common.astype(np.int64), np.sqrt(total), axis, parts=len(hists)))
+        out.append(
+            ContextSeries(
+                "weight_norm",
+                run,
+                prefix + ("*" if len(hists) > 1 else ""),
+                common.astype(np.int64),
+                np.sqrt(total),
+                axis,
+                parts=len(hists),
+            )
+        )
     return out
 
 
@@ -388,8 +419,13 @@ def _measure_set(m: Measure, fs: np.ndarray, fv: np.ndarray, all_values: np.ndar
         logr = np.where(inside, logr, -1.0)
         j = int(np.argmax(logr))
         if logr[j] >= math.log(JUMP_RATIO):
-            m.jump = {"ratio": _ratio(float(prev[j]), float(cur[j])), "before": float(prev[j]),
-                      "after": float(cur[j]), "step": int(fs[j + 1]), "prev_step": int(fs[j])}
+            m.jump = {
+                "ratio": _ratio(float(prev[j]), float(cur[j])),
+                "before": float(prev[j]),
+                "after": float(cur[j]),
+                "step": int(fs[j + 1]),
+                "prev_step": int(fs[j]),
+            }
     # The change from the extreme before the onset to the value at the onset.
     v = float(fv[-1])
     i_min = int(np.flatnonzero(fv == lo)[-1])
@@ -397,11 +433,23 @@ def _measure_set(m: Measure, fs: np.ndarray, fv: np.ndarray, all_values: np.ndar
     up = _ratio(lo, v) if lo >= 0 else 1.0
     down = _ratio(v, hi) if v >= 0 else 1.0
     if up >= TREND_RATIO and up >= down:
-        m.change = {"ratio": up, "from": lo, "to": v, "from_step": int(fs[i_min]), "to_step": int(fs[-1]),
-                    "settled_step": _settled(fs, fv)}
+        m.change = {
+            "ratio": up,
+            "from": lo,
+            "to": v,
+            "from_step": int(fs[i_min]),
+            "to_step": int(fs[-1]),
+            "settled_step": _settled(fs, fv),
+        }
     elif down >= TREND_RATIO:
-        m.change = {"ratio": 1.0 / down if down != math.inf else 0.0, "from": hi, "to": v,
-                    "from_step": int(fs[i_max]), "to_step": int(fs[-1]), "settled_step": _settled(fs, fv)}
+        m.change = {
+            "ratio": 1.0 / down if down != math.inf else 0.0,
+            "from": hi,
+            "to": v,
+            "from_step": int(fs[i_max]),
+            "to_step": int(fs[-1]),
+            "settled_step": _settled(fs, fv),
+        }
 
 
 def _settled(fs: np.ndarray, fv: np.ndarray) -> int:
@@ -429,8 +477,13 @@ def _measure_noisy(m: Measure, fs: np.ndarray, fv: np.ndarray, near: int) -> Non
         m.change = {"ratio": up, "from": base, "to": peak, "from_step": int(fs[first]), "to_step": int(m.onset)}
     elif down >= NORM_RATIO:
         first = int(np.flatnonzero(fv < base / NORM_RATIO)[0])
-        m.change = {"ratio": 1.0 / down if down != math.inf else 0.0, "from": base, "to": trough,
-                    "from_step": int(fs[first]), "to_step": int(m.onset)}
+        m.change = {
+            "ratio": 1.0 / down if down != math.inf else 0.0,
+            "from": base,
+            "to": trough,
+            "from_step": int(fs[first]),
+            "to_step": int(m.onset),
+        }
     lo, hi = float(np.min(fv)), float(np.max(fv))
     m.flat = _same(lo, hi)
     # One interval near the onset that outpaces everything the series did before it.
@@ -441,12 +494,20 @@ def _measure_noisy(m: Measure, fs: np.ndarray, fv: np.ndarray, near: int) -> Non
             j = int(inside[np.argmax(np.abs(logr[inside]))])
             earlier = np.abs(logr[:j])
             size = abs(float(logr[j]))
-            if (earlier.size >= NOISY_JUMP_MIN_POINTS - 1 and size >= math.log(NOISY_JUMP_MIN_RATIO)
-                    and size >= float(np.max(earlier))
-                    and size >= NOISY_JUMP_PACE * max(float(np.median(earlier)), 1e-12)):
-                m.jump = {"ratio": float(fv[j + 1] / fv[j]), "before": float(fv[j]), "after": float(fv[j + 1]),
-                          "step": int(fs[j + 1]), "prev_step": int(fs[j]),
-                          "pace": size / max(float(np.median(earlier)), 1e-12)}
+            if (
+                earlier.size >= NOISY_JUMP_MIN_POINTS - 1
+                and size >= math.log(NOISY_JUMP_MIN_RATIO)
+                and size >= float(np.max(earlier))
+                and size >= NOISY_JUMP_PACE * max(float(np.median(earlier)), 1e-12)
+            ):
+                m.jump = {
+                    "ratio": float(fv[j + 1] / fv[j]),
+                    "before": float(fv[j]),
+                    "after": float(fv[j + 1]),
+                    "step": int(fs[j + 1]),
+                    "prev_step": int(fs[j]),
+                    "pace": size / max(float(np.median(earlier)), 1e-12),
+                }
 
 
 # --- All of it for one finding ---------------------------------------------------
@@ -481,8 +542,9 @@ def _finding_span(experiment: Experiment, finding: Finding) -> int:
     return 0
 
 
-def context_for(experiment: Experiment, finding: Finding,
-                series: Optional[Sequence[ContextSeries]] = None) -> FindingContext:
+def context_for(
+    experiment: Experiment, finding: Finding, series: Optional[Sequence[ContextSeries]] = None
+) -> FindingContext:
     """What the experiment's context series did at `finding`'s onset.
 
     Of several series of one kind, the one in the finding's own run wins,
@@ -492,6 +554,7 @@ def context_for(experiment: Experiment, finding: Finding,
     onset = int(finding.start_step)
     span = _finding_span(experiment, finding)
     pool = find_context(experiment) if series is None else series
+
     def preference(cs: ContextSeries):
         # Own run first; a logged global norm over one summed from layers; then the longest.
         return (cs.run == finding.run, cs.parts == 1, len(cs.steps))
@@ -514,8 +577,7 @@ def context_for(experiment: Experiment, finding: Finding,
     ctx = FindingContext(axis=axis, onset=onset, measures=measures)
     # Restarts: of the finding's own run, and only when its steps share the axis of what restarted.
     restarts = restart_steps(experiment, finding.run)
-    restarted_axes = {scalar_axis(s.tag) for s in experiment.scalars
-                      if s.run == finding.run and s.series.restarts}
+    restarted_axes = {scalar_axis(s.tag) for s in experiment.scalars if s.run == finding.run and s.series.restarts}
     if restarts and axis in restarted_axes:
         ctx.restarts = restarts
         near = max(NEAR_POINTS, int(math.ceil(NEAR_SHARE * max(span, 0))))

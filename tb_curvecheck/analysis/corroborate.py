@@ -16,6 +16,7 @@ as the row, and folds the others into it:
 Histogram findings pass through unchanged: `histogram_stories` already reads
 the scalar findings it corroborates.
 """
+
 from __future__ import annotations
 
 from typing import Dict, List
@@ -35,8 +36,19 @@ _STORIES = [
 LINKED = {(a, b) for story in _STORIES for a in story for b in story}
 
 # Which finding of a group is the row: the one that names the mechanism first.
-PRIMARY_ORDER = ("non_finite", "never_learned", "saturated_loss", "metric_collapse", "loss_divergence", "stuck_metric",
-                 "no_progress", "overfitting", "oscillation", "transient_dip", "low_margin")
+PRIMARY_ORDER = (
+    "non_finite",
+    "never_learned",
+    "saturated_loss",
+    "metric_collapse",
+    "loss_divergence",
+    "stuck_metric",
+    "no_progress",
+    "overfitting",
+    "oscillation",
+    "transient_dip",
+    "low_margin",
+)
 # Findings on an epoch axis one evaluation apart still describe one event (a loss that jumps
 # at epoch 6 and an accuracy that shows it at epoch 7).
 EPOCH_GAP = 1
@@ -105,6 +117,15 @@ def _fold(primary: Finding, others: List[Finding]) -> Finding:
     evidence[EV_CORROBORATING] = [f.to_json() for f in others]
     also = "; ".join("%s (%s)" % (f.title, f.kind.replace("_", " ")) for f in others)
     explanation = primary.explanation.rstrip() + " The same event shows in: " + also + "."
-    return Finding(run=primary.run, tag=primary.tag, kind=primary.kind, severity=severity,
-                   start_step=primary.start_step, end_step=primary.end_step, title=primary.title,
-                   explanation=explanation, evidence=evidence, related=related)
+    return Finding(
+        run=primary.run,
+        tag=primary.tag,
+        kind=primary.kind,
+        severity=severity,
+        start_step=primary.start_step,
+        end_step=primary.end_step,
+        title=primary.title,
+        explanation=explanation,
+        evidence=evidence,
+        related=related,
+    )

@@ -5,6 +5,7 @@ extra runs `exp/Loss_train` (torch) or `exp/Loss/train` (tensorboardX) beside
 the main run `exp`.  Each becomes one Experiment named after `exp`, so the
 train and validation series of a quantity can be paired.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -64,7 +65,7 @@ def _keras_eval_twin(tag: str, tags: Mapping[str, ScalarSeries]) -> Optional[str
     """
     if not (tag.startswith("evaluation_") and tag.endswith("_vs_iterations")):
         return None
-    twin = "epoch_" + tag[len("evaluation_"):-len("_vs_iterations")]
+    twin = "epoch_" + tag[len("evaluation_") : -len("_vs_iterations")]
     other = tags.get(twin)
     mine = tags[tag]
     if other is None or len(other) != len(mine):
@@ -108,8 +109,12 @@ def build_experiments(
 def _with_purposes(exp: Experiment) -> None:
     """Each scalar's purpose among the experiment's series (objective, component, task, auxiliary)."""
     got = purposes((s.run, s.tag, s.info) for s in exp.scalars)
-    exp.scalars = [dataclasses.replace(s, info=dataclasses.replace(s.info, purpose=got[(s.run, s.tag)]))
-                   if (s.run, s.tag) in got else s for s in exp.scalars]
+    exp.scalars = [
+        dataclasses.replace(s, info=dataclasses.replace(s.info, purpose=got[(s.run, s.tag)]))
+        if (s.run, s.tag) in got
+        else s
+        for s in exp.scalars
+    ]
 
 
 def experiment_runs(runs_to_tags: Mapping[str, Iterable[str]]) -> Dict[str, Tuple[str, ...]]:

@@ -16,6 +16,7 @@ Writers name histograms after the tensor they show:
 
 A tag whose name tells nothing gets role "unknown", and detectors leave it alone.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,24 +34,91 @@ HISTOGRAM_ROLES: Tuple[str, ...] = LAYER_ROLES
 
 _SPLIT = re.compile(r"[/.:]+")
 
-_GRAD = {"grad", "grads", "gradient", "gradients", "gradient_norm", "grad_norm", "gradnorm",
-         "gradient_norms", "grad_norms"}
+_GRAD = {
+    "grad",
+    "grads",
+    "gradient",
+    "gradients",
+    "gradient_norm",
+    "grad_norm",
+    "gradnorm",
+    "gradient_norms",
+    "grad_norms",
+}
 _NORM_SCALAR = {"gradient_norm", "grad_norm", "gradnorm", "gradient_norms", "grad_norms", "norm"}
-_KERNEL = {"kernel", "weight", "weights", "w", "recurrent_kernel", "depthwise_kernel",
-           "pointwise_kernel", "embeddings", "embedding", "in_proj_weight", "filters"}
+_KERNEL = {
+    "kernel",
+    "weight",
+    "weights",
+    "w",
+    "recurrent_kernel",
+    "depthwise_kernel",
+    "pointwise_kernel",
+    "embeddings",
+    "embedding",
+    "in_proj_weight",
+    "filters",
+}
 _KERNEL_PREFIX = ("weight_ih", "weight_hh", "kernel_", "weight_")
 _BIAS = {"bias", "biases", "b", "gamma", "beta", "scale", "offset", "in_proj_bias"}
 _BIAS_PREFIX = ("bias_ih", "bias_hh", "bias_")
-_NORM_STAT = {"moving_mean", "moving_variance", "running_mean", "running_var",
-              "num_batches_tracked", "moving_var", "moving_std"}
-_ACT = {"activation", "activations", "act", "acts", "relu", "hidden", "features",
-        "feature_maps", "layer_output", "layer_outputs", "intermediate"}
-_OUT = {"output", "outputs", "prediction", "predictions", "pred", "preds", "probs",
-        "probabilities", "proba", "logits", "y_pred", "yhat", "y_hat", "scores", "softmax",
-        "sigmoid"}
+_NORM_STAT = {
+    "moving_mean",
+    "moving_variance",
+    "running_mean",
+    "running_var",
+    "num_batches_tracked",
+    "moving_var",
+    "moving_std",
+}
+_ACT = {
+    "activation",
+    "activations",
+    "act",
+    "acts",
+    "relu",
+    "hidden",
+    "features",
+    "feature_maps",
+    "layer_output",
+    "layer_outputs",
+    "intermediate",
+}
+_OUT = {
+    "output",
+    "outputs",
+    "prediction",
+    "predictions",
+    "pred",
+    "preds",
+    "probs",
+    "probabilities",
+    "proba",
+    "logits",
+    "y_pred",
+    "yhat",
+    "y_hat",
+    "scores",
+    "softmax",
+    "sigmoid",
+}
 # Writer-added suffixes and prefixes that say nothing about the tensor.
-_NOISE = {"histogram", "histograms", "hist", "histo", "summary", "curvecheck", "values",
-          "value", "param", "params", "parameters", "var", "variable", "variables"}
+_NOISE = {
+    "histogram",
+    "histograms",
+    "hist",
+    "histo",
+    "summary",
+    "curvecheck",
+    "values",
+    "value",
+    "param",
+    "params",
+    "parameters",
+    "var",
+    "variable",
+    "variables",
+}
 
 
 # The dataclass lives in the model so that detectors can read it without
@@ -84,8 +152,11 @@ def classify(run: str, tag: str, scalar: bool = False) -> HistogramRole:
         tokens.pop()
     if not tokens:
         return HistogramRole("unknown")
-    grad_at = [i for i, t in enumerate(tokens) if t in _GRAD or t.endswith("_grad")
-               or t.endswith("_gradient") or t.startswith("grad_")]
+    grad_at = [
+        i
+        for i, t in enumerate(tokens)
+        if t in _GRAD or t.endswith("_grad") or t.endswith("_gradient") or t.startswith("grad_")
+    ]
     if scalar:
         norm = any(t in _NORM_SCALAR for t in tokens) and bool(grad_at)
         if not norm:
@@ -105,11 +176,11 @@ def classify(run: str, tag: str, scalar: bool = False) -> HistogramRole:
         return HistogramRole(role, "/".join(tokens[:-1]) or None, _strip_suffix(tokens[-1]))
     for i, t in enumerate(tokens):
         if t in _ACT or t.startswith("activation"):
-            rest = tokens[i + 1:] or tokens[:i]
+            rest = tokens[i + 1 :] or tokens[:i]
             return HistogramRole("activations", "/".join(rest) or None)
     for i, t in enumerate(tokens):
         if t in _OUT:
-            rest = tokens[i + 1:] or tokens[:i]
+            rest = tokens[i + 1 :] or tokens[:i]
             return HistogramRole("outputs", "/".join(rest) or None)
     if re.match(r"^relu\d*$", tokens[-1]):
         # PyTorch modules named relu1, relu2, hooked for their outputs.

@@ -14,6 +14,7 @@ together with the scalar findings of the same experiment:
 - pinned outputs that an accuracy shows can all be right are dropped;
 - frozen weights and vanished gradients below a dead layer are told as its consequence.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -90,16 +91,23 @@ def _note_other_weights(frozen: List[Finding], experiment: Experiment) -> None:
                     break
         f.evidence["other_weights_moving"] = moving
         if not moving:
-            f.explanation += (" No other weight histogram of this run moved over these steps "
-                              "either: the optimizer is not updating at all (a learning rate "
-                              "of 0, or an optimizer built over no or other parameters).")
+            f.explanation += (
+                " No other weight histogram of this run moved over these steps "
+                "either: the optimizer is not updating at all (a learning rate "
+                "of 0, or an optimizer built over no or other parameters)."
+            )
 
 
 def _accuracy_explains(f: Finding, experiment: Experiment) -> bool:
     """True when an accuracy curve shows the pinned outputs can all be right."""
-    accs = [s for s in experiment.scalars
-            if s.info.role == "metric_up" and s.info.quantity == "accuracy" and len(s.series)
-            and s.info.granularity != "batch"]
+    accs = [
+        s
+        for s in experiment.scalars
+        if s.info.role == "metric_up"
+        and s.info.quantity == "accuracy"
+        and len(s.series)
+        and s.info.granularity != "batch"
+    ]
     if not accs:
         return False
     # The outputs are logged on held-out data when a split is known at all.
@@ -182,36 +190,51 @@ def _raise(h: Finding, supports: Sequence[Finding], experiment: Experiment) -> F
     severity = "error" if s.severity == "error" else "warning"
     symptom = h.evidence.get(EV_SYMPTOM, h.title)
     title = "%s, when %s" % (symptom, _lower_first(s.title))
-    joined = "%s The curves agree: %s (%s, %s)." % (
-        h.explanation, _lower_first(s.title), s.run, s.tag)
+    joined = "%s The curves agree: %s (%s, %s)." % (h.explanation, _lower_first(s.title), s.run, s.tag)
     evidence = dict(h.evidence)
     match = _class_share_match(experiment, supports)
     if match is not None and h.kind in ("dead_units", "collapsed_outputs"):
         value, cls, tag, source = match
         where = "%s %s" % (source.run.rsplit("/", 1)[-1], source.tag)
         title += "; %.4f (%s) is exactly the share of class %s" % (value, where, cls)
-        joined += (" %s settled at %.4f, exactly the share of class %s in the labels (%s): the "
-                   "model predicts that class for every input." % (where, value, cls, tag))
+        joined += (
+            " %s settled at %.4f, exactly the share of class %s in the labels (%s): the "
+            "model predicts that class for every input." % (where, value, cls, tag)
+        )
         evidence[EV_CLASS_SHARE] = {"value": value, "class": cls, "tag": tag}
-    evidence[EV_CORROBORATED_BY] = {"kind": s.kind, "run": s.run, "tag": s.tag,
-                                   "start_step": s.start_step, "severity": s.severity}
+    evidence[EV_CORROBORATED_BY] = {
+        "kind": s.kind,
+        "run": s.run,
+        "tag": s.tag,
+        "start_step": s.start_step,
+        "severity": s.severity,
+    }
     related = list(h.related) + [{"run": s.run, "tag": s.tag}]
-    return dataclasses.replace(h, severity=severity, title=title, explanation=joined,
-                               evidence=evidence, related=related)
+    return dataclasses.replace(
+        h, severity=severity, title=title, explanation=joined, evidence=evidence, related=related
+    )
 
 
 # Kinds that strike many tensors of one run at once (every layer below a dead
 # one stops receiving gradient; a runaway step grows every weight): one
 # finding per run and onset, naming every layer, instead of one per tensor.
-GROUPED_KINDS = ("frozen_weights", "exploding_weights", "vanishing_gradients",
-                 "exploding_gradients", "collapsed_outputs", "saturated_outputs")
+GROUPED_KINDS = (
+    "frozen_weights",
+    "exploding_weights",
+    "vanishing_gradients",
+    "exploding_gradients",
+    "collapsed_outputs",
+    "saturated_outputs",
+)
 
-_GROUP_VERB = {"frozen_weights": "stopped changing",
-               "exploding_weights": "grew by orders of magnitude",
-               "vanishing_gradients": "vanished",
-               "exploding_gradients": "blew up",
-               "collapsed_outputs": "are the same for every input",
-               "saturated_outputs": "sit at exactly 0 or 1"}
+_GROUP_VERB = {
+    "frozen_weights": "stopped changing",
+    "exploding_weights": "grew by orders of magnitude",
+    "vanishing_gradients": "vanished",
+    "exploding_gradients": "blew up",
+    "collapsed_outputs": "are the same for every input",
+    "saturated_outputs": "sit at exactly 0 or 1",
+}
 
 
 def _group(symptoms: List[Finding]) -> List[Finding]:
@@ -246,28 +269,36 @@ def _group(symptoms: List[Finding]) -> List[Finding]:
             if kind == "frozen_weights" and all(f.evidence.get("frozen_from_start") for f in members):
                 symptom = "%d weight tensors of %s never changed over the run" % (len(members), where)
             else:
-                symptom = "%d weight tensors of %s %s from step %d" % (
-                    len(members), where, _GROUP_VERB[kind], start)
+                symptom = "%d weight tensors of %s %s from step %d" % (len(members), where, _GROUP_VERB[kind], start)
         evidence = dict(head.evidence)
-        evidence.update({EV_SYMPTOM: symptom, EV_LAYERS: layers, EV_TAGS: [f.tag for f in members],
-                         "per_tag": [{"tag": f.tag, "title": f.title} for f in members]})
-        explanation = "%s. The first of them: %s" % (symptom[0].upper() + symptom[1:],
-                                                     head.explanation)
-        out.append(dataclasses.replace(
-            head, title=symptom, explanation=explanation, evidence=evidence,
-            end_step=max(f.end_step for f in members),
-            related=list(head.related) + [{"run": f.run, "tag": f.tag} for f in members[1:]]))
+        evidence.update(
+            {
+                EV_SYMPTOM: symptom,
+                EV_LAYERS: layers,
+                EV_TAGS: [f.tag for f in members],
+                "per_tag": [{"tag": f.tag, "title": f.title} for f in members],
+            }
+        )
+        explanation = "%s. The first of them: %s" % (symptom[0].upper() + symptom[1:], head.explanation)
+        out.append(
+            dataclasses.replace(
+                head,
+                title=symptom,
+                explanation=explanation,
+                evidence=evidence,
+                end_step=max(f.end_step for f in members),
+                related=list(head.related) + [{"run": f.run, "tag": f.tag} for f in members[1:]],
+            )
+        )
     return out
 
 
-def tell(experiment: Experiment, symptoms: Sequence[Finding],
-         scalar_findings: Sequence[Finding] = ()) -> List[Finding]:
+def tell(experiment: Experiment, symptoms: Sequence[Finding], scalar_findings: Sequence[Finding] = ()) -> List[Finding]:
     """The histogram findings of one experiment: its `symptoms` (from
     `DetectorSet.detect_histograms`) told with its `scalar_findings`."""
     symptoms = _once_per_layer(list(symptoms))
     _note_other_weights([f for f in symptoms if f.kind == "frozen_weights"], experiment)
-    symptoms = [f for f in symptoms
-                if not (f.kind == "saturated_outputs" and _accuracy_explains(f, experiment))]
+    symptoms = [f for f in symptoms if not (f.kind == "saturated_outputs" and _accuracy_explains(f, experiment))]
     out = []
     for h in _group(symptoms):
         supports = _supports(h, scalar_findings, experiment)
@@ -303,11 +334,14 @@ def _zero_rate(f: Finding, experiment: Experiment) -> Finding:
             evidence = dict(f.evidence)
             evidence["learning_rate"] = {"run": ref.run, "tag": ref.tag, "value": 0.0}
             return dataclasses.replace(
-                f, severity="warning" if f.severity == "info" else f.severity,
+                f,
+                severity="warning" if f.severity == "info" else f.severity,
                 title="%s: the learning rate (%s) is 0" % (f.title, ref.tag),
                 explanation=f.explanation + " The logged learning rate %s is exactly 0 over "
                 "these steps: that is why." % ref.tag,
-                evidence=evidence, related=list(f.related) + [ref.ref()])
+                evidence=evidence,
+                related=list(f.related) + [ref.ref()],
+            )
     return f
 
 
@@ -334,14 +368,25 @@ def _downstream_of_dead(findings: List[Finding]) -> List[Finding]:
             continue
         layer = cause.evidence.get(EV_LAYER) or cause.tag
         evidence = dict(f.evidence)
-        evidence[EV_CAUSED_BY] = {"kind": "dead_units", "run": cause.run, "tag": cause.tag,
-                                 "start_step": cause.start_step}
-        explanation = ("Layer %s died at step %d (its outputs are exact zeros): no gradient "
-                       "flows back through it, so the layers below it stop learning. This is "
-                       "that consequence; the dead layer is the cause to fix. %s" % (
-                           layer, cause.start_step, f.explanation))
+        evidence[EV_CAUSED_BY] = {
+            "kind": "dead_units",
+            "run": cause.run,
+            "tag": cause.tag,
+            "start_step": cause.start_step,
+        }
+        explanation = (
+            "Layer %s died at step %d (its outputs are exact zeros): no gradient "
+            "flows back through it, so the layers below it stop learning. This is "
+            "that consequence; the dead layer is the cause to fix. %s" % (layer, cause.start_step, f.explanation)
+        )
         severity = f.severity if f.severity == "info" else "warning"
-        out.append(dataclasses.replace(
-            f, severity=severity, explanation=explanation, evidence=evidence,
-            related=list(f.related) + [{"run": cause.run, "tag": cause.tag}]))
+        out.append(
+            dataclasses.replace(
+                f,
+                severity=severity,
+                explanation=explanation,
+                evidence=evidence,
+                related=list(f.related) + [{"run": cause.run, "tag": cause.tag}],
+            )
+        )
     return out

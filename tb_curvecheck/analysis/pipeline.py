@@ -4,6 +4,7 @@
 the TensorBoard plugin and the Keras callback all call; each surface only
 gets the data (reading, or the callback's own memory) and presents the result.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,8 +43,11 @@ class AnalysisResult:
         return {"findings": [f.to_json() for f in self.findings]}
 
 
-def analyze_experiment(experiment: Experiment, detectors: DetectorSet = DEFAULT,
-                       hparams: Optional[Mapping[str, Mapping[str, object]]] = None) -> List[Finding]:
+def analyze_experiment(
+    experiment: Experiment,
+    detectors: DetectorSet = DEFAULT,
+    hparams: Optional[Mapping[str, Mapping[str, object]]] = None,
+) -> List[Finding]:
     """Findings of one experiment, merged into stories and ranked.
 
     Pure: the same series give the same findings, so callers may cache on the
@@ -82,8 +86,11 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
     logged = {exp.name: experiment_hparams(exp, data.hparams) for exp in experiments}
     for exp in experiments:
         try:
-            findings.extend(analyze_experiment(exp, hparams={run: logged[exp.name] for run in exp.runs}
-                                               if logged[exp.name] else None))
+            findings.extend(
+                analyze_experiment(
+                    exp, hparams={run: logged[exp.name] for run in exp.runs} if logged[exp.name] else None
+                )
+            )
         except Exception as e:  # noqa: BLE001 - one bad experiment must not hide the rest
             for run in exp.runs:
                 run_errors.setdefault(run, "analysis failed: %s: %s" % (type(e).__name__, e))
@@ -122,9 +129,12 @@ def experiment_hparams(exp: Experiment, hparams: Mapping[str, Mapping[str, objec
 _SWEEP_SEVERITIES = ("error", "warning")
 
 
-def sweep_report(experiments: Sequence[Experiment], findings: Sequence[Finding],
-                 logged: Mapping[str, Mapping[str, object]], names_fallback: bool = True,
-                 ) -> Tuple[Dict[str, Dict[str, object]], Optional[sweep_stats.SweepReport]]:
+def sweep_report(
+    experiments: Sequence[Experiment],
+    findings: Sequence[Finding],
+    logged: Mapping[str, Mapping[str, object]],
+    names_fallback: bool = True,
+) -> Tuple[Dict[str, Dict[str, object]], Optional[sweep_stats.SweepReport]]:
     """Each experiment's hyperparameters (logged, else from its name when
     allowed) and which of them separate the experiments that have a kind of
     warning or error from those that do not (None for a single experiment)."""
@@ -206,8 +216,7 @@ def _judgeable(scalars, histograms) -> Tuple[Dict, Dict, List[str]]:
                 notes.append(_cut_note(run, tag, s.steps, i))
                 if i == 0:
                     continue
-                s = dataclasses.replace(s, steps=s.steps[:i], values=s.values[:i],
-                                        wall_times=s.wall_times[:i])
+                s = dataclasses.replace(s, steps=s.steps[:i], values=s.values[:i], wall_times=s.wall_times[:i])
             kept[tag] = s
         if kept:
             out_s[run] = kept
@@ -220,8 +229,7 @@ def _judgeable(scalars, histograms) -> Tuple[Dict, Dict, List[str]]:
                 notes.append(_cut_note(run, tag, h.steps, i))
                 if i == 0:
                     continue
-                h = dataclasses.replace(h, steps=h.steps[:i], wall_times=h.wall_times[:i],
-                                        buckets=h.buckets[:i])
+                h = dataclasses.replace(h, steps=h.steps[:i], wall_times=h.wall_times[:i], buckets=h.buckets[:i])
             kept_h[tag] = h
         if kept_h:
             out_h[run] = kept_h
@@ -230,5 +238,9 @@ def _judgeable(scalars, histograms) -> Tuple[Dict, Dict, List[str]]:
 
 def _cut_note(run: str, tag: str, steps: np.ndarray, i: int) -> str:
     where = "any step" if i == 0 else "step %d on" % int(steps[i])
-    return ("%r in run %r holds values beyond +-%g from %s: not judged there "
-            "(the statistics would overflow)" % (tag, run, JUDGEABLE_LIMIT, where))
+    return "%r in run %r holds values beyond +-%g from %s: not judged there (the statistics would overflow)" % (
+        tag,
+        run,
+        JUDGEABLE_LIMIT,
+        where,
+    )

@@ -7,6 +7,7 @@ findings stand only when the objective or the task metric agrees; and a run
 whose task metric clearly improved (reward rising, mAP rising) has learned, so
 none of its losses "did not improve" or "diverged".
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -51,8 +52,7 @@ class TaskTrend:
         most of the gain to the end."""
         gain = self.end - self.start
         floor = FRACTION_GAIN if self.fraction else 0.0
-        return gain > max(noise_k * self._se(), floor, 1e-12) and \
-            self.end >= self.best - 0.5 * (self.best - self.start)
+        return gain > max(noise_k * self._se(), floor, 1e-12) and self.end >= self.best - 0.5 * (self.best - self.start)
 
     def fell(self, noise_k: float = 3.0) -> bool:
         """Ends clearly below its best level."""
@@ -70,7 +70,7 @@ def task_trend(ref: SeriesRef) -> Optional[TaskTrend]:
     k = max(min(3, n // 2), n // 5)
     sign = -1.0 if ref.info.role == "metric_down" else 1.0
     v = sign * v
-    start = float(np.median(v[:min(3, n // 2)]))
+    start = float(np.median(v[: min(3, n // 2)]))
     end = float(np.median(v[-k:]))
     best = float(np.max(U.running_median(v, k | 1)))
     sigma = U.residual_noise(v)
@@ -92,8 +92,9 @@ def _blew_up(exp: Experiment, f: Finding) -> bool:
         if (s.run, s.tag) == (f.run, f.tag):
             steps, v = U.finite_points(s)
             before, after = np.abs(v[steps < f.start_step]), np.abs(v[steps >= f.start_step])
-            return bool(before.size and after.size and
-                        float(after.max()) >= BLOWUP_FACTOR * max(float(before.max()), 1e-12))
+            return bool(
+                before.size and after.size and float(after.max()) >= BLOWUP_FACTOR * max(float(before.max()), 1e-12)
+            )
     return False
 
 
@@ -121,8 +122,13 @@ def gate(exp: Experiment, findings: List[Finding]) -> List[Finding]:
     out = []
     for f in findings:
         p = purpose(f)
-        if f.kind in ("no_progress", "loss_divergence") and info.get((f.run, f.tag)) is not None \
-                and info[(f.run, f.tag)].role == "loss" and task_improved and not _blew_up(exp, f):
+        if (
+            f.kind in ("no_progress", "loss_divergence")
+            and info.get((f.run, f.tag)) is not None
+            and info[(f.run, f.tag)].role == "loss"
+            and task_improved
+            and not _blew_up(exp, f)
+        ):
             continue
         if p == "component" and f.kind in TREND_KINDS and not _blew_up(exp, f):
             if f.kind == "no_progress":

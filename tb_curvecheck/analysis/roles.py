@@ -8,6 +8,7 @@ conventions"): Keras (`train`/`validation` runs, `epoch_*`, `batch_*`,
 When a tag cannot be told, its role is "unknown": a wrong guess would make a
 detector judge, say, a reward curve as if it were an accuracy.
 """
+
 from __future__ import annotations
 
 import functools
@@ -90,8 +91,18 @@ METRIC_UP = {
 }
 # Metrics whose natural range is [0, 1], so a 0-100 log is a percentage.
 FRACTION_METRICS = {
-    "accuracy", "top5_accuracy", "top_k_accuracy", "auc", "pr_auc", "f1", "precision",
-    "recall", "iou", "dice", "map", "exact_match",
+    "accuracy",
+    "top5_accuracy",
+    "top_k_accuracy",
+    "auc",
+    "pr_auc",
+    "f1",
+    "precision",
+    "recall",
+    "iou",
+    "dice",
+    "map",
+    "exact_match",
 }
 
 # Lower is better, but not the training objective.
@@ -120,14 +131,57 @@ METRIC_DOWN = {
 # optimiser state, reinforcement-learning returns (they may fall by design),
 # CurveCheck's own diagnostics.
 OTHER_WORDS = {
-    "epoch", "epochs", "global_step", "step", "steps", "runtime", "time", "duration",
-    "samples_per_second", "steps_per_second", "examples_per_second", "examples_per_sec",
-    "throughput", "total_flos", "flos", "memory", "mem", "gpu_memory", "momentum",
-    "weight_decay", "grad_norm", "gradient_norm", "norm", "reward", "rewards", "return",
-    "returns", "episode_reward", "episode_return", "episode_length", "ep_len", "ep_rew",
-    "ep_rew_mean", "ep_len_mean", "fps", "entropy", "kl", "approx_kl", "clip_fraction",
-    "explained_variance", "value_loss_coef", "temperature", "beta", "batch_size",
-    "num_tokens", "tokens", "sec", "secs", "seconds", "class_share", "epoch_time",
+    "epoch",
+    "epochs",
+    "global_step",
+    "step",
+    "steps",
+    "runtime",
+    "time",
+    "duration",
+    "samples_per_second",
+    "steps_per_second",
+    "examples_per_second",
+    "examples_per_sec",
+    "throughput",
+    "total_flos",
+    "flos",
+    "memory",
+    "mem",
+    "gpu_memory",
+    "momentum",
+    "weight_decay",
+    "grad_norm",
+    "gradient_norm",
+    "norm",
+    "reward",
+    "rewards",
+    "return",
+    "returns",
+    "episode_reward",
+    "episode_return",
+    "episode_length",
+    "ep_len",
+    "ep_rew",
+    "ep_rew_mean",
+    "ep_len_mean",
+    "fps",
+    "entropy",
+    "kl",
+    "approx_kl",
+    "clip_fraction",
+    "explained_variance",
+    "value_loss_coef",
+    "temperature",
+    "beta",
+    "batch_size",
+    "num_tokens",
+    "tokens",
+    "sec",
+    "secs",
+    "seconds",
+    "class_share",
+    "epoch_time",
 }
 OTHER_PREFIXES = (tags.PREFIX, "sys/", "system/", "perf/", "timing/", "time/", "rollout/")
 
@@ -143,7 +197,7 @@ def _tokens(text: str) -> List[str]:
     # `mAP` splits as `m`, `ap` at its capital: it is one word.
     for i in range(len(toks) - 1):
         if toks[i] == "m" and toks[i + 1] == "ap":
-            toks[i:i + 2] = ["map"]
+            toks[i : i + 2] = ["map"]
             break
     return toks
 
@@ -189,7 +243,7 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
         if tok in METRIC_UP and tok not in ("em", "map"):
             return "metric_up", METRIC_UP[tok]
         # `metrics/mAP_0.5:0.95`: mAP followed only by its IoU thresholds.
-        if tok == "map" and all(t.isdigit() for t in tokens[i + 1:]):
+        if tok == "map" and all(t.isdigit() for t in tokens[i + 1 :]):
             return "metric_up", "map"
     for tok in tokens:
         if tok in OTHER_WORDS and tok not in ("step", "steps", "norm"):
@@ -209,9 +263,7 @@ def classify(run: str, tag: str) -> TagInfo:
     granularity = "step"
     split: Optional[str] = None
     rest: List[str] = []
-    keras_eval = (
-        len(toks) >= 4 and toks[0] == "evaluation" and toks[-2:] == ["vs", "iterations"]
-    )
+    keras_eval = len(toks) >= 4 and toks[0] == "evaluation" and toks[-2:] == ["vs", "iterations"]
     if keras_eval:
         # Keras writes `evaluation_<metric>_vs_iterations` into the validation run.
         toks = toks[1:-2]
@@ -229,8 +281,7 @@ def classify(run: str, tag: str) -> TagInfo:
         granularity = "step"
     if not rest and toks:
         # The tag was only a counter word such as `epoch` or `step`.
-        return TagInfo(role="other", quantity="_".join(toks), split=split or run_split(run),
-                       granularity="step")
+        return TagInfo(role="other", quantity="_".join(toks), split=split or run_split(run), granularity="step")
     role, quantity = _quantity(rest)
     if split is None:
         split = run_split(run)
@@ -243,33 +294,109 @@ def classify(run: str, tag: str) -> TagInfo:
 # weight decay and regularisation, KL and entropy terms, RL actor/critic losses, GAN players,
 # domain-adversarial heads, energies, detector heads (YOLO box/obj/cls, TF OD localization).
 COMPONENT_WORDS = {
-    "reg", "regularization", "regularisation", "regularizer", "l1", "l2", "wd", "decay", "kl", "kld",
-    "divergence", "entropy", "policy", "value", "baseline", "critic", "actor", "q", "qf", "qf1", "qf2",
-    "alpha", "curiosity", "inverse", "forward", "disc", "discriminator", "d", "gen", "generator", "g",
-    "adv", "adversarial", "domain", "energy", "cd", "box", "obj", "objectness", "cls", "class",
-    "classification", "localization", "localisation", "loc", "bbox", "rpn", "mask", "aux", "auxiliary",
-    "commitment", "codebook", "vq", "perceptual", "gp", "penalty", "distill", "distillation", "teacher",
-    "consistency", "dfl",
+    "reg",
+    "regularization",
+    "regularisation",
+    "regularizer",
+    "l1",
+    "l2",
+    "wd",
+    "decay",
+    "kl",
+    "kld",
+    "divergence",
+    "entropy",
+    "policy",
+    "value",
+    "baseline",
+    "critic",
+    "actor",
+    "q",
+    "qf",
+    "qf1",
+    "qf2",
+    "alpha",
+    "curiosity",
+    "inverse",
+    "forward",
+    "disc",
+    "discriminator",
+    "d",
+    "gen",
+    "generator",
+    "g",
+    "adv",
+    "adversarial",
+    "domain",
+    "energy",
+    "cd",
+    "box",
+    "obj",
+    "objectness",
+    "cls",
+    "class",
+    "classification",
+    "localization",
+    "localisation",
+    "loc",
+    "bbox",
+    "rpn",
+    "mask",
+    "aux",
+    "auxiliary",
+    "commitment",
+    "codebook",
+    "vq",
+    "perceptual",
+    "gp",
+    "penalty",
+    "distill",
+    "distillation",
+    "teacher",
+    "consistency",
+    "dfl",
 }
 # A loss whose name says it is the sum being minimised.
 OBJECTIVE_WORDS = {"total", "overall", "full", "sum", "objective", "combined"}
 # Words that only say "loss": what is left after them qualifies it.
 LOSS_WORDS = {"loss", "losses", "nll", "xent", "cross", "crossentropy", "cross_entropy", "cost"}
 # A metric of a side task: a domain classifier's or a discriminator's accuracy falls by design.
-AUX_METRIC_WORDS = {"domain", "disc", "discriminator", "adv", "adversarial", "gen", "generator", "d", "g",
-                    "teacher", "aux", "auxiliary"}
+AUX_METRIC_WORDS = {
+    "domain",
+    "disc",
+    "discriminator",
+    "adv",
+    "adversarial",
+    "gen",
+    "generator",
+    "d",
+    "g",
+    "teacher",
+    "aux",
+    "auxiliary",
+}
 # Metrics that trade off against each other; the composite (mAP, F1, AUC) is the task metric when logged.
 PARTIAL_METRICS = {"precision", "recall"}
 COMPOSITE_METRICS = {"map", "f1", "auc", "pr_auc", "iou", "dice"}
 # Reinforcement-learning returns and ratings: the task metric of an RL run (higher is better).
 REWARD_WORDS = {"reward", "rewards", "return", "returns", "ep_rew_mean", "elo"}
-INTRINSIC_WORDS = {"curiosity", "intrinsic", "gail", "rnd", "estimate", "value", "baseline", "std", "min",
-                   "max", "lesson"}
+INTRINSIC_WORDS = {
+    "curiosity",
+    "intrinsic",
+    "gail",
+    "rnd",
+    "estimate",
+    "value",
+    "baseline",
+    "std",
+    "min",
+    "max",
+    "lesson",
+}
 
 
 def _qualifiers(tag: str) -> List[str]:
-    return [t for t in _tokens(tag)
-            if t not in LOSS_WORDS and t not in SPLIT_WORDS and t not in GRANULARITY_WORDS]
+    return [t for t in _tokens(tag) if t not in LOSS_WORDS and t not in SPLIT_WORDS and t not in GRANULARITY_WORDS]
 
 
 def is_reward(tag: str) -> bool:
@@ -283,7 +410,7 @@ def is_reward(tag: str) -> bool:
 
 
 def loss_purpose(tag: str) -> str:
-    """"objective" or "component" from a loss tag's own name."""
+    """ "objective" or "component" from a loss tag's own name."""
     q = _qualifiers(tag)
     if not q or set(q) & OBJECTIVE_WORDS:
         return "objective"
@@ -305,8 +432,11 @@ def purposes(items) -> dict:
     out = {}
     losses = [(r, t) for r, t, i in items if i.role == "loss"]
     named = {(r, t): loss_purpose(t) for r, t in losses}
-    plain = {(r, t) for (r, t), p in named.items() if p == "objective" and not _qualifiers(t)
-             or p == "objective" and set(_qualifiers(t)) & OBJECTIVE_WORDS}
+    plain = {
+        (r, t)
+        for (r, t), p in named.items()
+        if p == "objective" and not _qualifiers(t) or p == "objective" and set(_qualifiers(t)) & OBJECTIVE_WORDS
+    }
     for key, p in named.items():
         out[key] = "component" if plain and key not in plain else p
     composite = any(i.role == "metric_up" and i.quantity in COMPOSITE_METRICS for _, _, i in items)

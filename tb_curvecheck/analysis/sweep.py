@@ -13,6 +13,7 @@ Pure: run names, hyperparameter values and the kinds each run has go in;
 HParams data when logged; `hparams_from_name` reads values such as
 `lr=3e-4_bs64` from a run's name as a fallback.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -46,7 +47,13 @@ class Separation:
 
     def sentence(self) -> str:
         return "%d of %d runs with %s have %s; %d of the %d without it do" % (
-            self.with_matching, self.with_total, self.kind, self.rule, self.without_matching, self.without_total)
+            self.with_matching,
+            self.with_total,
+            self.kind,
+            self.rule,
+            self.without_matching,
+            self.without_total,
+        )
 
     def to_json(self) -> Dict[str, object]:
         d = dataclasses.asdict(self)
@@ -121,8 +128,10 @@ def separate(hparams: Mapping[str, Mapping[str, Value]], kinds: Mapping[str, Set
         having = {run for run in runs if kind in kinds[run]}
         n_with, n_without = len(having), len(runs) - len(having)
         if n_with < MIN_RUNS_WITH or n_without < MIN_RUNS_WITHOUT:
-            notes.append("%s: %d of %d runs; too few on one side to tell which hyperparameters go with it"
-                         % (kind, n_with, len(runs)))
+            notes.append(
+                "%s: %d of %d runs; too few on one side to tell which hyperparameters go with it"
+                % (kind, n_with, len(runs))
+            )
             continue
         candidates = []
         for name in names:
@@ -140,8 +149,10 @@ def separate(hparams: Mapping[str, Mapping[str, Value]], kinds: Mapping[str, Set
         candidates.sort()
         best_p = candidates[0][0]
         if best_p * tried > ALPHA:
-            notes.append("%s: %d of %d runs; no hyperparameter separates them beyond chance (best p = %.2g over %d rules)"
-                         % (kind, n_with, len(runs), min(1.0, best_p * tried), tried))
+            notes.append(
+                "%s: %d of %d runs; no hyperparameter separates them beyond chance (best p = %.2g over %d rules)"
+                % (kind, n_with, len(runs), min(1.0, best_p * tried), tried)
+            )
             continue
         seen_names = set()
         for p, _neg, text, name, a, c in candidates:
@@ -178,8 +189,9 @@ def hparams_from_name(run: str) -> Dict[str, Value]:
     return found
 
 
-def sweep_hparams(runs: Sequence[str], logged: Mapping[str, Mapping[str, Value]],
-                  names_fallback: bool = True) -> Dict[str, Dict[str, Value]]:
+def sweep_hparams(
+    runs: Sequence[str], logged: Mapping[str, Mapping[str, Value]], names_fallback: bool = True
+) -> Dict[str, Dict[str, Value]]:
     """Per run, the logged hyperparameters, else (when allowed) those its
     name spells out."""
     out: Dict[str, Dict[str, Value]] = {}
@@ -189,4 +201,3 @@ def sweep_hparams(runs: Sequence[str], logged: Mapping[str, Mapping[str, Value]]
             values = hparams_from_name(run)
         out[run] = values
     return out
-

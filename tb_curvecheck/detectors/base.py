@@ -24,6 +24,7 @@ its `target`:
 `registry.py` lists the detectors in the order they run and builds them with
 other parameters (`DetectorSet.with_params({"saturated_loss.min_error": 0.03})`).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -101,8 +102,7 @@ def with_param(obj: Any, path: str, value: Any) -> Any:
     head, _, rest = path.partition(".")
     names = {f.name for f in dataclasses.fields(obj)}
     if head not in names:
-        raise ValueError("%s has no parameter %r (it has: %s)" % (
-            type(obj).__name__, head, ", ".join(sorted(names))))
+        raise ValueError("%s has no parameter %r (it has: %s)" % (type(obj).__name__, head, ", ".join(sorted(names))))
     current = getattr(obj, head)
     if rest:
         if not dataclasses.is_dataclass(current):

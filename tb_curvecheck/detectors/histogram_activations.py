@@ -2,6 +2,7 @@
 output histograms.  Each returns the symptom alone at severity `info`;
 `analysis.histogram_stories` raises it when the curves agree.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -73,13 +74,15 @@ class DeadUnits(Detector[DeadUnitsEvent]):
         onset = int(steps[e.first])
         symptom = "layer %s's outputs are %s exact zeros from step %d" % (e.role.name, _pct(e.zero_fraction), onset)
         if e.died:
-            history = ("Before that only %s were zero, so the layer was alive and died during "
-                       "training: a large update pushed its pre-activations below zero for every "
-                       "input, where ReLU passes no gradient and they cannot come back. "
-                       % _pct(e.zero_fraction_before))
+            history = (
+                "Before that only %s were zero, so the layer was alive and died during "
+                "training: a large update pushed its pre-activations below zero for every "
+                "input, where ReLU passes no gradient and they cannot come back. " % _pct(e.zero_fraction_before)
+            )
         elif np.isfinite(e.zero_fraction_before):
             history = "It was already %s zeros before, so it has been (nearly) dead all along. " % _pct(
-                e.zero_fraction_before)
+                e.zero_fraction_before
+            )
         else:
             history = "It is dead from the first logged step. "
         explanation = (
@@ -93,9 +96,14 @@ class DeadUnits(Detector[DeadUnitsEvent]):
             "watch this layer's share of zeros in the first epochs."
         ) % (capital(symptom), _pct(e.zero_fraction), history)
         return Finding(
-            run=e.ref.run, tag=e.ref.tag, kind="dead_units", severity="info",
-            start_step=onset, end_step=int(steps[e.last]),
-            title=symptom, explanation=explanation,
+            run=e.ref.run,
+            tag=e.ref.tag,
+            kind="dead_units",
+            severity="info",
+            start_step=onset,
+            end_step=int(steps[e.last]),
+            title=symptom,
+            explanation=explanation,
             evidence={
                 EV_STATISTIC: "zero_fraction",
                 EV_SYMPTOM: symptom,
@@ -146,8 +154,11 @@ class SaturatedOutputs(Detector[SaturatedOutputsEvent]):
         steps = e.ref.series.steps
         onset = int(steps[e.first])
         symptom = "%s of the %s sit at exactly 0 or 1 (within %g) from step %d" % (
-            _pct(e.ends_fraction), "outputs" if e.role.layer is None else "outputs of %s" % e.role.name,
-            END_TOLERANCE, onset)
+            _pct(e.ends_fraction),
+            "outputs" if e.role.layer is None else "outputs of %s" % e.role.name,
+            END_TOLERANCE,
+            onset,
+        )
         explanation = (
             "%s. Probabilities pinned at the float limits mean the logits have grown huge: every "
             "prediction is certain, and every wrong one costs the clipped maximum of the "
@@ -157,9 +168,14 @@ class SaturatedOutputs(Detector[SaturatedOutputsEvent]):
             "(from_logits). Check the logits' magnitude on one batch and lower the learning rate."
         ) % capital(symptom)
         return Finding(
-            run=e.ref.run, tag=e.ref.tag, kind="saturated_outputs", severity="info",
-            start_step=onset, end_step=int(steps[e.last]),
-            title=symptom, explanation=explanation,
+            run=e.ref.run,
+            tag=e.ref.tag,
+            kind="saturated_outputs",
+            severity="info",
+            start_step=onset,
+            end_step=int(steps[e.last]),
+            title=symptom,
+            explanation=explanation,
             evidence={
                 EV_STATISTIC: "ends_fraction",
                 EV_SYMPTOM: symptom,
@@ -220,18 +236,26 @@ class CollapsedOutputs(Detector[CollapsedOutputsEvent]):
         if hit is None:
             return []
         i, j = hit
-        return [CollapsedOutputsEvent(t.ref, t.role, i, j, float(std[i]), float(stats["mean"][i]),
-                                      float(peak_before[i]))]
+        return [
+            CollapsedOutputsEvent(t.ref, t.role, i, j, float(std[i]), float(stats["mean"][i]), float(peak_before[i]))
+        ]
 
     def describe(self, e: CollapsedOutputsEvent) -> Finding:
         steps = e.ref.series.steps
         onset = int(steps[e.first])
         what = "outputs" if e.role.layer is None else "outputs (%s)" % e.role.name
         symptom = "the %s are the same for every input from step %d (spread %.2g around %.4g)" % (
-            what, onset, e.std, e.mean)
+            what,
+            onset,
+            e.std,
+            e.mean,
+        )
         before = e.std_peak_before
-        history = ("Earlier the spread was up to %.3g, so the model did tell inputs apart and "
-                   "stopped. " % before) if np.isfinite(before) and before > e.std else ""
+        history = (
+            ("Earlier the spread was up to %.3g, so the model did tell inputs apart and stopped. " % before)
+            if np.isfinite(before) and before > e.std
+            else ""
+        )
         explanation = (
             "%s. %sA model whose output does not depend on its input predicts one class for "
             "everything: its accuracy equals the share of that class, and stays pinned there "
@@ -243,9 +267,14 @@ class CollapsedOutputs(Detector[CollapsedOutputsEvent]):
             "activations."
         ) % (capital(symptom), history)
         return Finding(
-            run=e.ref.run, tag=e.ref.tag, kind="collapsed_outputs", severity="info",
-            start_step=onset, end_step=int(steps[e.last]),
-            title=symptom, explanation=explanation,
+            run=e.ref.run,
+            tag=e.ref.tag,
+            kind="collapsed_outputs",
+            severity="info",
+            start_step=onset,
+            end_step=int(steps[e.last]),
+            title=symptom,
+            explanation=explanation,
             evidence={
                 EV_STATISTIC: "std",
                 EV_SYMPTOM: symptom,

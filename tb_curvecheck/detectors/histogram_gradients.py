@@ -8,6 +8,7 @@ with its own early value (`GradientMagnitude`) and, across the layers of one
 run, with the largest layer's (`GradientDepth`).
 Symptoms alone are `info`; `analysis.histogram_stories` raises them when the curves agree.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,9 +53,19 @@ def _symptom_title(kind: str, layer: str, value: float, base: float, step: int) 
         if value == 0.0:
             return "gradients of layer %s are exactly zero from step %d" % (layer, step)
         return "gradients of layer %s shrank to %.3g at step %d, %.0e of their early %.3g" % (
-            layer, value, step, value / base if base > 0 else 0.0, base)
+            layer,
+            value,
+            step,
+            value / base if base > 0 else 0.0,
+            base,
+        )
     return "gradients of layer %s grew to %.3g at step %d, %.0f times their early %.3g" % (
-        layer, value, step, value / base if base > 0 else float("inf"), base)
+        layer,
+        value,
+        step,
+        value / base if base > 0 else float("inf"),
+        base,
+    )
 
 
 _WHY = {
@@ -64,13 +75,15 @@ _WHY = {
         "down; after a collapse, dead ReLU units above the layer pass no gradient at "
         "all. Check: the activation histograms of the layers above it (a layer of "
         "exact zeros), ReLU/LeakyReLU instead of sigmoid in hidden layers, He/Glorot "
-        "initialisation, BatchNorm or residual connections."),
+        "initialisation, BatchNorm or residual connections."
+    ),
     "exploding_gradients": (
         "Gradients two orders larger than at the start drive equally large updates; "
         "the weights and then the loss follow. Likely causes: a learning rate too high, "
         "unnormalised inputs or targets, recurrent nets without clipping, a loss that "
         "divides by a small number. Check: clip gradients (clipnorm=1.0) and lower the "
-        "learning rate; if the growth moves later, it was the step size."),
+        "learning rate; if the growth moves later, it was the step size."
+    ),
 }
 
 
@@ -94,8 +107,9 @@ class GradientMagnitude(Detector[GradientEvent]):
     explode_factor: float = 100.0
     min_steps: int = MIN_STEPS
 
-    def events(self, run: str, tag: str, role: LayerRole, steps: np.ndarray,
-               magnitude: np.ndarray, non_finite: np.ndarray) -> List[GradientEvent]:
+    def events(
+        self, run: str, tag: str, role: LayerRole, steps: np.ndarray, magnitude: np.ndarray, non_finite: np.ndarray
+    ) -> List[GradientEvent]:
         out: List[GradientEvent] = []
         n = steps.shape[0]
         if n == 0:
@@ -110,12 +124,16 @@ class GradientMagnitude(Detector[GradientEvent]):
                     # Relative to the start only after the baseline steps; an
                     # absolute zero counts from the first step (a layer dead
                     # from initialisation never had a gradient to lose).
-                    relative = (mag <= self.vanish_factor * base) & ~early if (np.isfinite(base) and base > 0) \
+                    relative = (
+                        (mag <= self.vanish_factor * base) & ~early
+                        if (np.isfinite(base) and base > 0)
                         else np.zeros(n, bool)
+                    )
                     mask = (relative | (mag <= self.vanish_absolute)) & ~bad
                 else:
-                    grown = (mag >= self.explode_factor * base) if (np.isfinite(base) and base > 0) \
-                        else np.zeros(n, bool)
+                    grown = (
+                        (mag >= self.explode_factor * base) if (np.isfinite(base) and base > 0) else np.zeros(n, bool)
+                    )
                     mask = (grown & ~early) | bad
             hit = first_sustained(mask, self.min_steps)
             if hit is None and kind == "exploding_gradients" and bad.any():
@@ -124,18 +142,33 @@ class GradientMagnitude(Detector[GradientEvent]):
             if hit is None:
                 continue
             i, j = hit
-            out.append(GradientEvent(
-                kind=kind, run=run, tag=tag, role=role, statistic=self.statistic, steps=steps,
-                first=i, last=j, baseline=base, value=float(mag[i]) if not bad[i] else float("nan"),
-                threshold_factor=self.vanish_factor if kind == "vanishing_gradients" else self.explode_factor,
-                non_finite_steps=int(np.count_nonzero(bad))))
+            out.append(
+                GradientEvent(
+                    kind=kind,
+                    run=run,
+                    tag=tag,
+                    role=role,
+                    statistic=self.statistic,
+                    steps=steps,
+                    first=i,
+                    last=j,
+                    baseline=base,
+                    value=float(mag[i]) if not bad[i] else float("nan"),
+                    threshold_factor=self.vanish_factor if kind == "vanishing_gradients" else self.explode_factor,
+                    non_finite_steps=int(np.count_nonzero(bad)),
+                )
+            )
         return out
 
     def describe(self, e: GradientEvent) -> Finding:
         symptom = _symptom_title(e.kind, e.role.name, e.value, e.baseline, int(e.steps[e.first]))
         return Finding(
-            run=e.run, tag=e.tag, kind=e.kind, severity="info",
-            start_step=int(e.steps[e.first]), end_step=int(e.steps[e.last]),
+            run=e.run,
+            tag=e.tag,
+            kind=e.kind,
+            severity="info",
+            start_step=int(e.steps[e.first]),
+            end_step=int(e.steps[e.last]),
             title=symptom,
             explanation="%s. %s" % (capital(symptom), _WHY[e.kind]),
             evidence={
@@ -161,8 +194,9 @@ class GradientHistograms(GradientMagnitude):
     statistic = "rms"
 
     def measure(self, exp: Experiment, t: HistogramTarget) -> List[GradientEvent]:
-        return self.events(t.ref.run, t.ref.tag, t.role, t.ref.series.steps, t.stats["rms"],
-                           t.stats["non_finite"] >= 1.0)
+        return self.events(
+            t.ref.run, t.ref.tag, t.role, t.ref.series.steps, t.stats["rms"], t.stats["non_finite"] >= 1.0
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,8 +210,7 @@ class GradientNorms(GradientMagnitude):
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[GradientEvent]:
         role = exp.layer_role(ref.run, ref.tag)
-        return self.events(ref.run, ref.tag, role, ref.series.steps, ref.series.values,
-                           ~np.isfinite(ref.series.values))
+        return self.events(ref.run, ref.tag, role, ref.series.steps, ref.series.values, ~np.isfinite(ref.series.values))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -226,11 +259,11 @@ class GradientDepth(Detector[DepthEvent]):
         for t in targets.histograms:
             if t.role.role == "gradients":
                 groups.setdefault((t.ref.run, "rms"), []).append(
-                    (t.ref.tag, t.role, t.ref.series.steps, t.stats["rms"]))
+                    (t.ref.tag, t.role, t.ref.series.steps, t.stats["rms"])
+                )
         for ref, role in targets.layer_scalars:
             if role.role == "gradient_norm":
-                groups.setdefault((ref.run, "value"), []).append(
-                    (ref.tag, role, ref.series.steps, ref.series.values))
+                groups.setdefault((ref.run, "value"), []).append((ref.tag, role, ref.series.steps, ref.series.values))
         out: List[DepthEvent] = []
         for (run, statistic), items in groups.items():
             out.extend(self._across(run, statistic, items))
@@ -256,25 +289,44 @@ class GradientDepth(Detector[DepthEvent]):
             if hit is None:
                 continue
             i, j = hit
-            out.append(DepthEvent(run, tag, role, statistic, steps, i, j, float(mag[i]),
-                                  owner[int(steps[i])], float(top[i]), float(mag[i] / top[i])))
+            out.append(
+                DepthEvent(
+                    run,
+                    tag,
+                    role,
+                    statistic,
+                    steps,
+                    i,
+                    j,
+                    float(mag[i]),
+                    owner[int(steps[i])],
+                    float(top[i]),
+                    float(mag[i] / top[i]),
+                )
+            )
         return out
 
     def describe(self, e: DepthEvent) -> Finding:
         step = int(e.steps[e.first])
-        symptom = ("gradients of layer %s are %.2g at step %d, 1/%.0f of layer %s's: the "
-                   "signal fades before it reaches this layer" % (
-                       e.role.name, e.value, step, 1.0 / e.ratio, e.largest_layer))
+        symptom = (
+            "gradients of layer %s are %.2g at step %d, 1/%.0f of layer %s's: the "
+            "signal fades before it reaches this layer" % (e.role.name, e.value, step, 1.0 / e.ratio, e.largest_layer)
+        )
         why = (
             "The loss gradient shrinks on its way down the network, so the lower layers barely "
             "learn while the upper ones do. Classic causes: a deep stack of sigmoid or tanh "
             "layers (each multiplies the gradient by at most 0.25 or 1), small initial weights, "
             "no normalisation or skip connections. Check: ReLU-family activations with He "
             "initialisation, BatchNorm between layers, or residual connections; then compare "
-            "the layers' gradients again.")
+            "the layers' gradients again."
+        )
         return Finding(
-            run=e.run, tag=e.tag, kind="vanishing_gradients", severity="info",
-            start_step=step, end_step=int(e.steps[e.last]),
+            run=e.run,
+            tag=e.tag,
+            kind="vanishing_gradients",
+            severity="info",
+            start_step=step,
+            end_step=int(e.steps[e.last]),
             title=symptom,
             explanation="%s. %s" % (capital(symptom), why),
             evidence={

@@ -15,6 +15,7 @@ Detectors and the frontend read the same numbers: `summarize(series)`
 returns `{name: float64 array, one value per step}`; a histogram finding's
 `evidence["statistic"]` names one of these keys.
 """
+
 from __future__ import annotations
 
 from typing import Dict
@@ -75,8 +76,7 @@ def _clean(buckets: np.ndarray):
     return lo[order], hi[order], counts[order], bad
 
 
-def point_mass(lo: np.ndarray, hi: np.ndarray, counts: np.ndarray, point: float,
-               tolerance: float = 0.0) -> float:
+def point_mass(lo: np.ndarray, hi: np.ndarray, counts: np.ndarray, point: float, tolerance: float = 0.0) -> float:
     """Estimated count of values within `tolerance` of `point`.
 
     Buckets overlapping [point - tolerance, point + tolerance] hold the values
@@ -143,8 +143,7 @@ def step_stats(buckets: np.ndarray) -> Dict[str, float]:
     unit = vmin >= -UNIT_INTERVAL_SLACK and vmax <= 1.0 + UNIT_INTERVAL_SLACK
     out["unit_interval"] = 1.0 if unit else 0.0
     if unit:
-        ends = point_mass(lo, hi, counts, 0.0, END_TOLERANCE) + point_mass(
-            lo, hi, counts, 1.0, END_TOLERANCE)
+        ends = point_mass(lo, hi, counts, 0.0, END_TOLERANCE) + point_mass(lo, hi, counts, 1.0, END_TOLERANCE)
         out["ends_fraction"] = min(1.0, ends / total)
     return out
 
@@ -195,8 +194,7 @@ def summarize(series: HistogramSeries) -> Dict[str, np.ndarray]:
     return out
 
 
-def first_sustained(mask: np.ndarray, min_steps: int,
-                    open_end: bool = True) -> "tuple[int, int] | None":
+def first_sustained(mask: np.ndarray, min_steps: int, open_end: bool = True) -> "tuple[int, int] | None":
     """(first, last) index of the symptom: `first` opens the first run of at
     least `min_steps` consecutive True values (or, with `open_end`, a shorter
     run reaching the last step: during training it may still be growing);

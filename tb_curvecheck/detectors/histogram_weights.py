@@ -3,6 +3,7 @@
 Each detector returns the symptom alone, at severity `info`; whether the
 curves agree (and the severity rises) is decided in `analysis.histogram_stories`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -85,11 +86,20 @@ class ExplodingWeights(Detector[ExplodingWeightsEvent]):
             hit = (int(bad[0]), int(bad[-1]))
         i, j = hit
         finite_max = abs_max[np.isfinite(abs_max)]
-        return [ExplodingWeightsEvent(
-            ref=t.ref, role=t.role, first=i, last=j, baseline=base, onset_abs_max=float(abs_max[i]),
-            peak_abs_max=float(finite_max.max()) if finite_max.size else float("nan"),
-            growth=float("inf") if non_finite[i] else float(abs_max[i] / ref_scale),
-            non_finite_at_onset=bool(non_finite[i]), non_finite_steps=int(np.count_nonzero(non_finite)))]
+        return [
+            ExplodingWeightsEvent(
+                ref=t.ref,
+                role=t.role,
+                first=i,
+                last=j,
+                baseline=base,
+                onset_abs_max=float(abs_max[i]),
+                peak_abs_max=float(finite_max.max()) if finite_max.size else float("nan"),
+                growth=float("inf") if non_finite[i] else float(abs_max[i] / ref_scale),
+                non_finite_at_onset=bool(non_finite[i]),
+                non_finite_steps=int(np.count_nonzero(non_finite)),
+            )
+        ]
 
     def describe(self, e: ExplodingWeightsEvent) -> Finding:
         steps = e.ref.series.steps
@@ -99,7 +109,11 @@ class ExplodingWeights(Detector[ExplodingWeightsEvent]):
             symptom = "%s turned non-finite (NaN/Inf) at step %d" % (phrase, onset_step)
         else:
             symptom = "%s grew to |w| = %.3g at step %d, from %.3g early on" % (
-                phrase, e.onset_abs_max, onset_step, e.baseline)
+                phrase,
+                e.onset_abs_max,
+                onset_step,
+                e.baseline,
+            )
         explanation = (
             "%s. Weights that grow by orders of magnitude are not being learned but pushed by "
             "updates too large for the loss surface: a learning rate too high for the data's "
@@ -107,10 +121,15 @@ class ExplodingWeights(Detector[ExplodingWeightsEvent]):
             "normalisation). Once weights are this large, activations saturate or overflow and "
             "the loss usually diverges or turns NaN. Check: lower the learning rate tenfold or "
             "clip gradients (clipnorm=1.0) and see whether the growth starts later or not at all, "
-            "and check that the inputs are standardised." % capital(symptom))
+            "and check that the inputs are standardised." % capital(symptom)
+        )
         return Finding(
-            run=e.ref.run, tag=e.ref.tag, kind="exploding_weights", severity="info",
-            start_step=onset_step, end_step=int(steps[e.last]),
+            run=e.ref.run,
+            tag=e.ref.tag,
+            kind="exploding_weights",
+            severity="info",
+            start_step=onset_step,
+            end_step=int(steps[e.last]),
             title=symptom,
             explanation=explanation,
             evidence={
@@ -167,18 +186,20 @@ class FrozenWeights(Detector[FrozenWeightsEvent]):
         if hit is None:
             return []
         i, j = hit
-        return [FrozenWeightsEvent(t.ref, t.role, i - 1, j, int(np.count_nonzero(still[i:j + 1])))]
+        return [FrozenWeightsEvent(t.ref, t.role, i - 1, j, int(np.count_nonzero(still[i : j + 1])))]
 
     def describe(self, e: FrozenWeightsEvent) -> Finding:
         steps = e.ref.series.steps
         n = steps.shape[0]
         phrase = _layer_phrase(e.role)
         if e.from_start:
-            symptom = "%s never changed over %d logged steps (%d to %d)" % (
-                phrase, n, int(steps[0]), int(steps[-1]))
+            symptom = "%s never changed over %d logged steps (%d to %d)" % (phrase, n, int(steps[0]), int(steps[-1]))
         else:
             symptom = "%s stopped changing at step %d and stayed identical to step %d" % (
-                phrase, int(steps[e.since]), int(steps[e.last]))
+                phrase,
+                int(steps[e.since]),
+                int(steps[e.last]),
+            )
         explanation = (
             "%s, while other histograms of the run kept being logged. A weight tensor that does "
             "not move receives no update: the layer is frozen on purpose (trainable=False, "
@@ -189,8 +210,12 @@ class FrozenWeights(Detector[FrozenWeightsEvent]):
             "on one batch."
         ) % capital(symptom)
         return Finding(
-            run=e.ref.run, tag=e.ref.tag, kind="frozen_weights", severity="info",
-            start_step=int(steps[e.since]), end_step=int(steps[e.last]),
+            run=e.ref.run,
+            tag=e.ref.tag,
+            kind="frozen_weights",
+            severity="info",
+            start_step=int(steps[e.since]),
+            end_step=int(steps[e.last]),
             title=symptom,
             explanation=explanation,
             evidence={

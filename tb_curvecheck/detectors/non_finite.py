@@ -1,4 +1,5 @@
 """`non_finite`: a scalar value is NaN or +-Inf."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,22 +43,32 @@ class NonFinite(Detector[NonFiniteEvent]):
         first, last = int(idx[0]), int(idx[-1])
         first_value = values[first]
         finite_before = np.flatnonzero(np.isfinite(values[:first]))
-        return [NonFiniteEvent(
-            ref=ref, first=first, last=last, bad_points=int(idx.size),
-            nan_count=int(np.count_nonzero(np.isnan(values))),
-            pos_inf_count=int(np.count_nonzero(values == np.inf)),
-            neg_inf_count=int(np.count_nonzero(values == -np.inf)),
-            word="NaN" if np.isnan(first_value) else ("+Inf" if first_value > 0 else "-Inf"),
-            last_healthy_step=int(steps[finite_before[-1]]) if finite_before.size else None,
-            recovered=bool(np.isfinite(values[last + 1:]).any()) if last + 1 < len(values) else False,
-        )]
+        return [
+            NonFiniteEvent(
+                ref=ref,
+                first=first,
+                last=last,
+                bad_points=int(idx.size),
+                nan_count=int(np.count_nonzero(np.isnan(values))),
+                pos_inf_count=int(np.count_nonzero(values == np.inf)),
+                neg_inf_count=int(np.count_nonzero(values == -np.inf)),
+                word="NaN" if np.isnan(first_value) else ("+Inf" if first_value > 0 else "-Inf"),
+                last_healthy_step=int(steps[finite_before[-1]]) if finite_before.size else None,
+                recovered=bool(np.isfinite(values[last + 1 :]).any()) if last + 1 < len(values) else False,
+            )
+        ]
 
     def describe(self, e: NonFiniteEvent) -> Finding:
         ref = e.ref
         steps, values = ref.series.steps, ref.series.values
         first_step = int(steps[e.first])
         title = "%s became %s at step %d (%d of %d points non-finite)" % (
-            ref.tag, e.word, first_step, e.bad_points, len(values))
+            ref.tag,
+            e.word,
+            first_step,
+            e.bad_points,
+            len(values),
+        )
         parts = ["The value of %s is %s from step %d" % (ref.tag, e.word, first_step)]
         if e.last_healthy_step is not None:
             parts.append("; the last finite value was at step %d" % e.last_healthy_step)
@@ -78,14 +89,20 @@ class NonFinite(Detector[NonFiniteEvent]):
                 "predicted. "
             )
         if e.recovered:
-            parts.append("Later values are finite again, so the logging or the metric, not the "
-                         "weights, may be at fault.")
+            parts.append(
+                "Later values are finite again, so the logging or the metric, not the weights, may be at fault."
+            )
         elif e.last_healthy_step is not None:
             parts.append("It never recovers: restore the checkpoint from step %d or earlier." % e.last_healthy_step)
         return Finding(
-            run=ref.run, tag=ref.tag, kind="non_finite", severity="error",
-            start_step=first_step, end_step=int(steps[e.last]),
-            title=title, explanation="".join(parts).strip(),
+            run=ref.run,
+            tag=ref.tag,
+            kind="non_finite",
+            severity="error",
+            start_step=first_step,
+            end_step=int(steps[e.last]),
+            title=title,
+            explanation="".join(parts).strip(),
             evidence={
                 "first_bad_step": first_step,
                 "first_bad_value": e.word,

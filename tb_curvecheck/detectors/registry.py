@@ -5,6 +5,7 @@ add its kind to `model.py`'s `ScalarKind`/`HistogramKind`, and list the class
 here.  `DetectorSet.with_params` builds the same detectors with other
 thresholds (the detection benchmark's `--param`).
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,6 +1,7 @@
 """Level changes: `metric_collapse`, `transient_dip` (a higher-is-better metric
 falls sharply, and stays down or recovers) and `loss_divergence` (a loss climbs
 far above its best and does not come back)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -66,14 +67,15 @@ class MetricDrops(Detector[DropEvent]):
         for e in events:
             pre_i, first, bottom, rec = e["pre"], e["first"], e["bottom"], e["recovered"]
             pre, low = v[pre_i], v[bottom]
-            pending = rec is None and first == len(view) - 1 and \
-                pre - low < self.collapse_single_point_k * e["threshold"]
+            pending = (
+                rec is None and first == len(view) - 1 and pre - low < self.collapse_single_point_k * e["threshold"]
+            )
             ev = DropEvent(ref, view, loss, pre_i, first, bottom, rec, e["threshold"], e["sigma"], pending)
             if rec is None and not pending:
                 # Where the metric settled: the run of identical values it ends on, if any.
                 tail = v[bottom:]
                 k = tail.shape[0]
-                while k > 1 and U.same(tail[k - 2:k - 1], tail[-1:])[0]:
+                while k > 1 and U.same(tail[k - 2 : k - 1], tail[-1:])[0]:
                     k -= 1
                 held = tail.shape[0] - k + 1
                 pinned = bool(held >= self.pinned_min_evals or (held >= 2 and held == tail.shape[0]))
@@ -87,73 +89,123 @@ class MetricDrops(Detector[DropEvent]):
         name = short(ref)
         healthy_step = int(view.end_steps[e.pre])
         evidence = {
-            "before_value": pre * view.raw_scale, "before_step": healthy_step,
-            "lowest_value": low * view.raw_scale, "lowest_step": int(view.steps[e.bottom]),
-            "drop": (pre - low) * view.raw_scale, "threshold": e.threshold * view.raw_scale,
-            "noise": e.sigma * view.raw_scale, "last_healthy_step": healthy_step,
+            "before_value": pre * view.raw_scale,
+            "before_step": healthy_step,
+            "lowest_value": low * view.raw_scale,
+            "lowest_step": int(view.steps[e.bottom]),
+            "drop": (pre - low) * view.raw_scale,
+            "threshold": e.threshold * view.raw_scale,
+            "noise": e.sigma * view.raw_scale,
+            "last_healthy_step": healthy_step,
         }
         loss_note = _loss_note(e.loss, view, e.pre, e.bottom)
         rec = e.recovered
         if rec is not None or e.pending:
             evals = (rec - e.first) if rec is not None else 1
             if rec is not None:
-                evidence.update(recovered_step=int(view.steps[rec]), recovered_value=v[rec] * view.raw_scale,
-                                evaluations_low=evals)
+                evidence.update(
+                    recovered_step=int(view.steps[rec]), recovered_value=v[rec] * view.raw_scale, evaluations_low=evals
+                )
                 back = "recovered to %s by step %d" % (view.shown(v[rec]), int(view.steps[rec]))
-                came = ("came back within %d evaluation%s" % (evals, "" if evals == 1 else "s")
-                        if evals <= self.dip_max_evals else
-                        "took %d evaluations to come back (restoring the checkpoint from step %d would have "
-                        "saved them)" % (evals, healthy_step))
+                came = (
+                    "came back within %d evaluation%s" % (evals, "" if evals == 1 else "s")
+                    if evals <= self.dip_max_evals
+                    else "took %d evaluations to come back (restoring the checkpoint from step %d would have "
+                    "saved them)" % (evals, healthy_step)
+                )
             else:
                 evidence.update(pending=True)
                 back = "(the last evaluation: watch the next one)"
                 came = "has not come back yet, at the last evaluation logged"
             title = "%s fell %s → %s at step %d and %s" % (
-                name, view.shown(pre), view.shown(low), view.onset_step(e.first), back)
+                name,
+                view.shown(pre),
+                view.shown(low),
+                view.onset_step(e.first),
+                back,
+            )
             expl = (
                 "%s dropped sharply (by %s, %.1f times the curve's usual step-to-step noise) and %s. "
                 "A one-off dip that recovers is usually harmless: an unlucky "
                 "update, a batch of hard examples, or predictions sitting close to the decision "
                 "threshold so that a small weight change flips many of them. %sIf it recurs, lower the "
                 "learning rate; and select checkpoints on the loss rather than on this metric."
-                % (capital(name), view.shown(pre - low),
-                   (pre - low) / e.sigma if e.sigma > 0 else float("inf"), came, loss_note))
-            return make_finding(ref, "transient_dip", "info", view, e.first,
-                                rec - 1 if rec is not None else e.first, title, expl,
-                                evidence, related=[e.loss])
+                % (
+                    capital(name),
+                    view.shown(pre - low),
+                    (pre - low) / e.sigma if e.sigma > 0 else float("inf"),
+                    came,
+                    loss_note,
+                )
+            )
+            return make_finding(
+                ref,
+                "transient_dip",
+                "info",
+                view,
+                e.first,
+                rec - 1 if rec is not None else e.first,
+                title,
+                expl,
+                evidence,
+                related=[e.loss],
+            )
         pinned_value, pinned_from = v[-1], int(view.steps[e.pinned_from])
-        evidence.update(recovered=rec is not None, pinned=e.pinned,
-                        pinned_value=pinned_value * view.raw_scale if e.pinned else None,
-                        final_value=v[-1] * view.raw_scale)
+        evidence.update(
+            recovered=rec is not None,
+            pinned=e.pinned,
+            pinned_value=pinned_value * view.raw_scale if e.pinned else None,
+            final_value=v[-1] * view.raw_scale,
+        )
         when = "and has not recovered"
         title = "%s collapsed %s → %s at step %d %s" % (
-            name, view.shown(pre), view.shown(low), view.onset_step(e.first), when)
+            name,
+            view.shown(pre),
+            view.shown(low),
+            view.onset_step(e.first),
+            when,
+        )
         if e.pinned and not U.same(np.asarray([low]), np.asarray([pinned_value]))[0]:
             # The number a user sees on every later step is the one to name.
             title += "; pinned at %s from step %d" % (view.shown(pinned_value), pinned_from)
         elif e.pinned:
             title += "; pinned there"
-        parts = ["%s fell from %s to %s between step %d and step %d %s. " % (
-            capital(name), view.shown(pre), view.shown(low), healthy_step,
-            view.onset_step(e.first), when)]
-        if e.pinned and U.is_fraction(v) and ref.info.quantity in ("accuracy", "acc", "binary_accuracy",
-                                                                   "categorical_accuracy"):
+        parts = [
+            "%s fell from %s to %s between step %d and step %d %s. "
+            % (capital(name), view.shown(pre), view.shown(low), healthy_step, view.onset_step(e.first), when)
+        ]
+        if (
+            e.pinned
+            and U.is_fraction(v)
+            and ref.info.quantity in ("accuracy", "acc", "binary_accuracy", "categorical_accuracy")
+        ):
             parts.append(
                 "From step %d on it holds exactly %s: a value that does not move means the predictions "
                 "stopped changing, and %s is almost surely the share of the most frequent class in "
                 "this data: the model now predicts one class for every input. "
-                % (pinned_from, view.shown(pinned_value), view.shown(pinned_value)))
+                % (pinned_from, view.shown(pinned_value), view.shown(pinned_value))
+            )
         parts.append(
             "A sudden, lasting fall means one large update broke the network: typically a learning "
             "rate too high (a spike in the gradient, Adam/Nadam with a large step), ReLU units that died "
             "after that step (a narrow ReLU layer of a few units is especially fragile), or outputs "
             "that saturated. %sCheck the loss at the same step (a jump says the weights blew up; "
             "compare the learning rate schedule), the weight and activation histograms for dead or "
-            "exploding layers, and rerun with a 3-10x lower learning rate or gradient clipping. "
-            % loss_note)
+            "exploding layers, and rerun with a 3-10x lower learning rate or gradient clipping. " % loss_note
+        )
         parts.append("Restore the checkpoint from step %d or earlier." % healthy_step)
-        return make_finding(ref, "metric_collapse", "error", view, e.first, len(view) - 1,
-                            title, "".join(parts), evidence, related=[e.loss])
+        return make_finding(
+            ref,
+            "metric_collapse",
+            "error",
+            view,
+            e.first,
+            len(view) - 1,
+            title,
+            "".join(parts),
+            evidence,
+            related=[e.loss],
+        )
 
 
 def _loss_note(loss: Optional[SeriesRef], view: U.View, pre_i: int, bottom: int) -> str:
@@ -221,7 +273,12 @@ class LossDivergence(Detector[DivergenceEvent]):
         healthy = int(view.end_steps[onset - 1])
         peak_i = onset + int(np.argmax(v[onset:]))
         title = "%s diverged: %s at step %d → %s at step %d, never back" % (
-            name, fmt(v[best_i]), int(view.steps[best_i]), fmt(v[-1]), int(view.end_steps[-1]))
+            name,
+            fmt(v[best_i]),
+            int(view.steps[best_i]),
+            fmt(v[-1]),
+            int(view.end_steps[-1]),
+        )
         expl = (
             "%s reached its best, %s, at step %d, then climbed to %s (peak %s) from step %d on and did not "
             "come back: the optimiser is no longer descending. The usual causes are a learning rate too "
@@ -229,14 +286,30 @@ class LossDivergence(Detector[DivergenceEvent]):
             "%d), exploding gradients (look at the gradient or weight histograms; clipping the gradient norm "
             "fixes this one), or numerically saturated outputs (a loss near 16.1 x the error rate is the "
             "clipped-probability signature). Lower the learning rate and restore the checkpoint from step %d "
-            "or earlier." % (capital(name), fmt(v[best_i]), int(view.steps[best_i]),
-                             fmt(v[-1]), fmt(v[peak_i]), view.onset_step(onset), view.onset_step(onset),
-                             healthy))
-        evidence = {"best_value": v[best_i], "best_step": int(view.steps[best_i]), "final_value": v[-1],
-                    "peak_value": v[peak_i], "threshold": e.threshold, "noise": e.sigma,
-                    "last_healthy_step": healthy}
-        return make_finding(e.ref, "loss_divergence", "error", view, onset, len(view) - 1, title, expl,
-                            evidence, related=e.related)
+            "or earlier."
+            % (
+                capital(name),
+                fmt(v[best_i]),
+                int(view.steps[best_i]),
+                fmt(v[-1]),
+                fmt(v[peak_i]),
+                view.onset_step(onset),
+                view.onset_step(onset),
+                healthy,
+            )
+        )
+        evidence = {
+            "best_value": v[best_i],
+            "best_step": int(view.steps[best_i]),
+            "final_value": v[-1],
+            "peak_value": v[peak_i],
+            "threshold": e.threshold,
+            "noise": e.sigma,
+            "last_healthy_step": healthy,
+        }
+        return make_finding(
+            e.ref, "loss_divergence", "error", view, onset, len(view) - 1, title, expl, evidence, related=e.related
+        )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -284,7 +357,7 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         level = U.running_median(v, k | 1)
         start = float(np.median(v[:k]))
         end = float(np.median(v[-k:]))
-        peak_i = int(np.argmax(level[:n - k]))
+        peak_i = int(np.argmax(level[: n - k]))
         peak = float(level[peak_i])
         gained = peak - start
         sigma = U.residual_noise(v)
@@ -300,7 +373,11 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         view = e.view
         name = e.ref.tag
         title = "%s collapsed %s → %s from step %d and has not recovered" % (
-            name, fmt(e.peak), fmt(e.end), view.onset_step(e.onset))
+            name,
+            fmt(e.peak),
+            fmt(e.end),
+            view.onset_step(e.onset),
+        )
         expl = (
             "%s climbed from %s to %s (its best level, step %d), then fell to %s from step %d on and stays "
             "there: the policy unlearned what it had learned. In off-policy methods (SAC, TD3, DQN) the "
@@ -309,10 +386,23 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
             "overwritten by data from the degraded policy; in on-policy methods a learning rate or clip range "
             "too large for the late stage. Restore the checkpoint from step %d, lower the learning rate, "
             "clip gradients, and compare the value estimates with the returns."
-            % (capital(name), fmt(e.start), fmt(e.peak), int(view.end_steps[e.peak_i]), fmt(e.end),
-               view.onset_step(e.onset), int(view.end_steps[e.peak_i])))
-        evidence = {"start_level": e.start, "best_level": e.peak, "best_step": int(view.end_steps[e.peak_i]),
-                    "final_level": e.end, "threshold": e.threshold, "noise": e.sigma,
-                    "last_healthy_step": int(view.end_steps[e.peak_i])}
-        return make_finding(e.ref, "metric_collapse", "error", view, e.onset, len(view) - 1, title, expl,
-                            evidence)
+            % (
+                capital(name),
+                fmt(e.start),
+                fmt(e.peak),
+                int(view.end_steps[e.peak_i]),
+                fmt(e.end),
+                view.onset_step(e.onset),
+                int(view.end_steps[e.peak_i]),
+            )
+        )
+        evidence = {
+            "start_level": e.start,
+            "best_level": e.peak,
+            "best_step": int(view.end_steps[e.peak_i]),
+            "final_level": e.end,
+            "threshold": e.threshold,
+            "noise": e.sigma,
+            "last_healthy_step": int(view.end_steps[e.peak_i]),
+        }
+        return make_finding(e.ref, "metric_collapse", "error", view, e.onset, len(view) - 1, title, expl, evidence)

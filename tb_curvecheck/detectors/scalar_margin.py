@@ -1,4 +1,5 @@
 """`low_margin`: an accuracy swings far more than the change of its loss can explain."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -80,8 +81,13 @@ class LowMargin(Detector[MarginEvent]):
         name, lname = short(e.ref), short(e.loss)
         steps = av.steps
         title = "%s fell %s → %s at step %d while %s changed only %+.3g: predictions sit near the threshold" % (
-            name, fmt(A[p] * av.raw_scale), fmt(A[i] * av.raw_scale), int(steps[e.first]), lname,
-            e.loss_change)
+            name,
+            fmt(A[p] * av.raw_scale),
+            fmt(A[i] * av.raw_scale),
+            int(steps[e.first]),
+            lname,
+            e.loss_change,
+        )
         expl = (
             "Between step %d and step %d %s fell by %s (%.0f %% of the samples changed from right to wrong) "
             "while %s rose only %s, about %.2f nats per sample that flipped. A confident prediction that "
@@ -91,13 +97,36 @@ class LowMargin(Detector[MarginEvent]):
             "usually harmless when it recovers; select checkpoints on the loss rather than the accuracy, and "
             "if the swings bother you, lower the learning rate or train longer so the margins grow (a loss "
             "that stays high while accuracy is high, or label smoothing, says the same)."
-            % (int(av.end_steps[p]), int(steps[i]), name, fmt(e.fall * av.raw_scale), 100 * e.fall, lname,
-               fmt(e.loss_change), e.nats_per_flip))
-        evidence = {"granularity": e.ref.info.granularity, "accuracy_before": A[p] * av.raw_scale,
-                    "accuracy_after": A[i] * av.raw_scale,
-                    "loss_before": e.loss_at[int(av.end_steps[p])], "loss_after": e.loss_at[int(steps[i])],
-                    "nats_per_flip": e.nats_per_flip, "max_nats_per_flip": self.max_nats_per_flip,
-                    "events": e.events}
-        return Finding(run=e.ref.run, tag=e.ref.tag, kind="low_margin", severity="info",
-                       start_step=int(steps[e.first]), end_step=int(steps[i]), title=title, explanation=expl,
-                       evidence=evidence, related=[e.loss.ref()])
+            % (
+                int(av.end_steps[p]),
+                int(steps[i]),
+                name,
+                fmt(e.fall * av.raw_scale),
+                100 * e.fall,
+                lname,
+                fmt(e.loss_change),
+                e.nats_per_flip,
+            )
+        )
+        evidence = {
+            "granularity": e.ref.info.granularity,
+            "accuracy_before": A[p] * av.raw_scale,
+            "accuracy_after": A[i] * av.raw_scale,
+            "loss_before": e.loss_at[int(av.end_steps[p])],
+            "loss_after": e.loss_at[int(steps[i])],
+            "nats_per_flip": e.nats_per_flip,
+            "max_nats_per_flip": self.max_nats_per_flip,
+            "events": e.events,
+        }
+        return Finding(
+            run=e.ref.run,
+            tag=e.ref.tag,
+            kind="low_margin",
+            severity="info",
+            start_step=int(steps[e.first]),
+            end_step=int(steps[i]),
+            title=title,
+            explanation=expl,
+            evidence=evidence,
+            related=[e.loss.ref()],
+        )

@@ -12,6 +12,7 @@ Three signatures, each exact enough to name what the model does:
 - a reinforcement-learning return held at its lowest value for most of the run
   and at the end: the agent never reached a reward.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -71,8 +72,7 @@ class NeverLearned(Detector[NeverEvent]):
     reward_min_points: int = 8
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
-        if ref.info.role == "loss" and ref.info.purpose in ("objective", None) \
-                and ref.info.granularity != "batch":
+        if ref.info.role == "loss" and ref.info.purpose in ("objective", None) and ref.info.granularity != "batch":
             return self._loss(exp, ref)
         if ref.info.purpose == "task" and ref.info.role == "other":
             return self._reward(exp, ref)
@@ -81,8 +81,7 @@ class NeverLearned(Detector[NeverEvent]):
     def _metric(self, exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
         hits = [m for m in exp.metrics_for(ref) if m.info.quantity == "accuracy"]
         if not hits:
-            hits = [m for m in exp.find(quantity="accuracy", split=ref.info.split)
-                    if m.info.granularity != "batch"]
+            hits = [m for m in exp.find(quantity="accuracy", split=ref.info.split) if m.info.granularity != "batch"]
         return hits[0] if hits else None
 
     def _zero_lr(self, exp: Experiment) -> bool:
@@ -109,12 +108,23 @@ class NeverLearned(Detector[NeverEvent]):
         zero_lr = self._zero_lr(exp)
         if float(np.ptp(v)) <= max(U.SAME_VALUE_ATOL, self.frozen_rel * abs(level)):
             if mv is None or float(np.ptp(mv)) <= max(U.SAME_VALUE_ATOL, self.frozen_rel * abs(float(mv[0]))):
-                return [NeverEvent(ref, view, "frozen", level, metric,
-                                   float(mv[-1]) if mv is not None else None, None, 1.0, zero_lr)]
+                return [
+                    NeverEvent(
+                        ref,
+                        view,
+                        "frozen",
+                        level,
+                        metric,
+                        float(mv[-1]) if mv is not None else None,
+                        None,
+                        1.0,
+                        zero_lr,
+                    )
+                ]
         if mv is None or not U.is_fraction(mv) or not self._metric_never_rose(mv):
             return []
-        tail = v[U.warmup(n):][-max(2, int(self.tail_share * n)):]
-        mtail = mv[-max(2, int(self.tail_share * mv.shape[0])):]
+        tail = v[U.warmup(n) :][-max(2, int(self.tail_share * n)) :]
+        mtail = mv[-max(2, int(self.tail_share * mv.shape[0])) :]
         tail_level, m_level = float(np.median(tail)), float(np.median(mtail))
         if tail_level >= self.absurd_level and float(np.min(v)) >= self.absurd_level:
             return [NeverEvent(ref, view, "absurd", tail_level, metric, m_level, None, 1.0, zero_lr)]
@@ -158,53 +168,100 @@ class NeverLearned(Detector[NeverEvent]):
         # A return's tag reads better than its canonical quantity ("Environment/Cumulative Reward").
         name = e.ref.tag if e.how == "reward" else short(e.ref)
         m = short(e.metric) if e.metric is not None else None
-        lr = (" The logged learning rate is exactly 0 throughout: nothing can change."
-              if e.zero_lr else "")
+        lr = " The logged learning rate is exactly 0 throughout: nothing can change." if e.zero_lr else ""
         if e.how == "frozen":
             title = "%s never moved: %s at every one of %d evaluations%s" % (
-                name, fmt(e.level), n, " and %s held %s" % (m, fmt(e.metric_level)) if m else "")
-            expl = ("%s holds %s at every evaluation%s: the weights are not being updated at all. "
-                    "Typical causes: every layer frozen (`trainable=False` on the whole model or a base model "
-                    "that holds all the weights), a learning rate of zero, an optimizer given no variables, or "
-                    "gradients that are zero everywhere (a stop-gradient, a detached output).%s Check the "
-                    "number of trainable parameters (model.summary()) and that one training step changes a "
-                    "weight." % (capital(name), fmt(e.level),
-                                 ", and %s holds %s" % (m, fmt(e.metric_level)) if m else "", lr))
+                name,
+                fmt(e.level),
+                n,
+                " and %s held %s" % (m, fmt(e.metric_level)) if m else "",
+            )
+            expl = (
+                "%s holds %s at every evaluation%s: the weights are not being updated at all. "
+                "Typical causes: every layer frozen (`trainable=False` on the whole model or a base model "
+                "that holds all the weights), a learning rate of zero, an optimizer given no variables, or "
+                "gradients that are zero everywhere (a stop-gradient, a detached output).%s Check the "
+                "number of trainable parameters (model.summary()) and that one training step changes a "
+                "weight."
+                % (capital(name), fmt(e.level), ", and %s holds %s" % (m, fmt(e.metric_level)) if m else "", lr)
+            )
         elif e.how == "chance":
             c = e.classes or 2
             title = "%s pinned at %s = ln %d with %s at %s: the model outputs the prior for every input" % (
-                name, fmt(e.level), c, m, fmt(e.metric_level))
-            expl = ("%s sits at %s, the cross-entropy of predicting 1/%d for each of %d classes (ln %d = %.4f), "
-                    "and %s never rose from %s, %s: the network ignores its input and outputs the class "
-                    "prior. Common causes: labels shuffled apart from their inputs, inputs that are constant "
-                    "or all zero after preprocessing, a learning rate so small (or so large) that the output "
-                    "layer only learns the bias, dead units before the output, or a final activation that does "
-                    "not match the loss (softmax twice, logits into a loss expecting probabilities).%s "
-                    "Overfit one batch: if the loss cannot go below ln %d, the model or the data pipeline is "
-                    "broken." % (capital(name), fmt(e.level), c, c, c, math.log(c), m, fmt(e.metric_level),
-                                 "1/%d" % c if abs((e.metric_level or 0) - 1.0 / c) <= self.chance_metric_tol
-                                 else "the share of one class", lr, c))
+                name,
+                fmt(e.level),
+                c,
+                m,
+                fmt(e.metric_level),
+            )
+            expl = (
+                "%s sits at %s, the cross-entropy of predicting 1/%d for each of %d classes (ln %d = %.4f), "
+                "and %s never rose from %s, %s: the network ignores its input and outputs the class "
+                "prior. Common causes: labels shuffled apart from their inputs, inputs that are constant "
+                "or all zero after preprocessing, a learning rate so small (or so large) that the output "
+                "layer only learns the bias, dead units before the output, or a final activation that does "
+                "not match the loss (softmax twice, logits into a loss expecting probabilities).%s "
+                "Overfit one batch: if the loss cannot go below ln %d, the model or the data pipeline is "
+                "broken."
+                % (
+                    capital(name),
+                    fmt(e.level),
+                    c,
+                    c,
+                    c,
+                    math.log(c),
+                    m,
+                    fmt(e.metric_level),
+                    "1/%d" % c
+                    if abs((e.metric_level or 0) - 1.0 / c) <= self.chance_metric_tol
+                    else "the share of one class",
+                    lr,
+                    c,
+                )
+            )
         elif e.how == "absurd":
             title = "%s at %s (a million or more) with %s never above %s: the run is broken" % (
-                name, fmt(e.level), m, fmt(e.metric_level))
-            expl = ("%s sits at %s over the last part of the run while %s never rose (%s): no working model "
-                    "has a loss of that scale, whatever its trend. Look for unnormalised targets or inputs "
-                    "(pixel values 0-255, raw prices), a loss summed instead of averaged over a huge batch, "
-                    "logits exploding from a learning rate far too high, or a loss given probabilities where it "
-                    "expects logits.%s" % (capital(name), fmt(e.level), m, fmt(e.metric_level), lr))
+                name,
+                fmt(e.level),
+                m,
+                fmt(e.metric_level),
+            )
+            expl = (
+                "%s sits at %s over the last part of the run while %s never rose (%s): no working model "
+                "has a loss of that scale, whatever its trend. Look for unnormalised targets or inputs "
+                "(pixel values 0-255, raw prices), a loss summed instead of averaged over a huge batch, "
+                "logits exploding from a learning rate far too high, or a loss given probabilities where it "
+                "expects logits.%s" % (capital(name), fmt(e.level), m, fmt(e.metric_level), lr)
+            )
         else:
             title = "%s held at %s in %d of %d summaries, first and last: the agent never reached a reward" % (
-                name, fmt(e.level), int(round(e.share * n)), n)
-            expl = ("%s is exactly %s, its lowest value, in %.0f %% of the summaries, including the first and the "
-                    "last: the agent almost never reaches the goal, so it has nothing to learn from. Make the "
-                    "task reachable first (shorter episodes, a denser or shaped reward, a curriculum, more "
-                    "exploration: entropy bonus, curiosity), and check that the reward is given at all.%s"
-                    % (capital(name), fmt(e.level), 100 * e.share, lr))
+                name,
+                fmt(e.level),
+                int(round(e.share * n)),
+                n,
+            )
+            expl = (
+                "%s is exactly %s, its lowest value, in %.0f %% of the summaries, including the first and the "
+                "last: the agent almost never reaches the goal, so it has nothing to learn from. Make the "
+                "task reachable first (shorter episodes, a denser or shaped reward, a curriculum, more "
+                "exploration: entropy bonus, curiosity), and check that the reward is given at all.%s"
+                % (capital(name), fmt(e.level), 100 * e.share, lr)
+            )
         evidence = {"how": e.how, "level": e.level, "points": n, "zero_learning_rate": e.zero_lr}
         if e.metric_level is not None:
             evidence["metric_level"] = e.metric_level
         if e.classes:
             evidence.update(classes=e.classes, ln_classes=math.log(e.classes))
         severity = "warning" if e.how == "reward" else "error"
-        return make_finding(e.ref, "never_learned", severity, view, 0, n - 1, title, expl, evidence,
-                            related=[e.metric] if e.metric is not None else [])
+        return make_finding(
+            e.ref,
+            "never_learned",
+            severity,
+            view,
+            0,
+            n - 1,
+            title,
+            expl,
+            evidence,
+            related=[e.metric] if e.metric is not None else [],
+        )

@@ -1,4 +1,5 @@
 """`saturated_loss`: cross-entropy shows the clipped-probability signature."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,7 +19,7 @@ KERAS_WRONG_COST = -math.log(1e-7)  # 16.118
 TORCH_WRONG_COST = 100.0
 # A confidently right prediction under Keras' clip costs -log(1 - 1e-7), which float32 rounds
 # to its machine epsilon 2**-23 = 1.1921e-07.
-KERAS_RIGHT_COST = float(np.float32(2.0 ** -23))
+KERAS_RIGHT_COST = float(np.float32(2.0**-23))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -103,10 +104,13 @@ class SaturatedLoss(Detector[SaturationEvent]):
         for a, b in runs:
             fell = self._fell(A, a, b)
             length = b - a + 1
-            e = err[a:b + 1][np.isfinite(err[a:b + 1])]
+            e = err[a : b + 1][np.isfinite(err[a : b + 1])]
             moving = bool(e.size and e.max() > 0 and (e.max() - e.min()) / e.max() >= self.min_error_swing)
-            if pinned[a:b + 1].sum() >= self.min_pinned or (length >= self.min_points_moving and (moving or fell)) \
-                    or (fell and b == n - 1):
+            if (
+                pinned[a : b + 1].sum() >= self.min_pinned
+                or (length >= self.min_points_moving and (moving or fell))
+                or (fell and b == n - 1)
+            ):
                 chosen = (a, b)
                 break
         if chosen is None:
@@ -117,16 +121,15 @@ class SaturatedLoss(Detector[SaturationEvent]):
         share = np.cumsum(sat[a:]) / np.arange(1, n - a + 1)
         ok = np.flatnonzero(sat[a:] & (share >= self.episode_min_share))
         b = max(b, a + int(ok[-1]))
-        k_pts = np.flatnonzero(keras[a:b + 1]) + a
-        t_pts = np.flatnonzero(torch[a:b + 1]) + a
-        p_pts = np.flatnonzero(pinned[a:b + 1]) + a
+        k_pts = np.flatnonzero(keras[a : b + 1]) + a
+        t_pts = np.flatnonzero(torch[a : b + 1]) + a
+        p_pts = np.flatnonzero(pinned[a : b + 1]) + a
         cost = TORCH_WRONG_COST if t_pts.size > k_pts.size else KERAS_WRONG_COST
-        return [SaturationEvent(ref, acc, steps, L, A, ratio, a, b, self._fell(A, a, b),
-                                k_pts, t_pts, p_pts, cost)]
+        return [SaturationEvent(ref, acc, steps, L, A, ratio, a, b, self._fell(A, a, b), k_pts, t_pts, p_pts, cost)]
 
     def _fell(self, A: np.ndarray, a: int, b: int) -> bool:
         before = A[:a][np.isfinite(A[:a])]
-        during = A[a:b + 1][np.isfinite(A[a:b + 1])]
+        during = A[a : b + 1][np.isfinite(A[a : b + 1])]
         return bool(before.size and during.size and before.max() - during.min() >= self.accuracy_fall)
 
     def describe(self, e: SaturationEvent) -> Finding:
@@ -136,45 +139,79 @@ class SaturatedLoss(Detector[SaturationEvent]):
         p_pts = e.pinned_points
         parts = []
         if p_pts.size:
-            parts.append("%s reads %s at step %d: that is -log(1 - 1e-7) in float32, the smallest loss Keras "
-                         "can report, reached only when every prediction is pinned at exactly 0 or 1. " % (
-                             capital(name), fmt(L[p_pts[0]]), int(steps[p_pts[0]])))
+            parts.append(
+                "%s reads %s at step %d: that is -log(1 - 1e-7) in float32, the smallest loss Keras "
+                "can report, reached only when every prediction is pinned at exactly 0 or 1. "
+                % (capital(name), fmt(L[p_pts[0]]), int(steps[p_pts[0]]))
+            )
         ex_pts = e.torch_points if cost == TORCH_WRONG_COST else e.keras_points
         if ex_pts.size:
             x = ex_pts[-1]
             parts.append(
                 "From step %d %s follows (1 - accuracy) × %s: at step %d it is %s with accuracy %s, and "
-                "%s ≈ (1 - %s) × %s = %s. Every wrong prediction costs the clipped maximum %s, %s. " % (
-                    int(steps[a]), name, fmt(cost), int(steps[x]), fmt(L[x]), fmt(A[x]), fmt(L[x]),
-                    fmt(A[x]), fmt(cost),
-                    fmt((1 - A[x]) * cost), fmt(cost),
-                    "-log(1e-7) under Keras' probability clipping" if cost == KERAS_WRONG_COST
-                    else "PyTorch BCELoss's clamp of the log at -100"))
+                "%s ≈ (1 - %s) × %s = %s. Every wrong prediction costs the clipped maximum %s, %s. "
+                % (
+                    int(steps[a]),
+                    name,
+                    fmt(cost),
+                    int(steps[x]),
+                    fmt(L[x]),
+                    fmt(A[x]),
+                    fmt(L[x]),
+                    fmt(A[x]),
+                    fmt(cost),
+                    fmt((1 - A[x]) * cost),
+                    fmt(cost),
+                    "-log(1e-7) under Keras' probability clipping"
+                    if cost == KERAS_WRONG_COST
+                    else "PyTorch BCELoss's clamp of the log at -100",
+                )
+            )
         parts.append(
             "So the loss only counts mistakes; the outputs are saturated at 0 or 1, their gradient is zero, "
             "and the network cannot learn its way back. The outputs exploded: usually a learning rate too "
             "high, unnormalised inputs (pixels in 0-255), or a sigmoid/softmax output fed to a loss that "
             "expects logits (or the reverse). Check the output histogram (all mass at 0 and 1), the input "
-            "range, and the last layer's activation against the loss's from_logits setting. ")
+            "range, and the last layer's activation against the loss's from_logits setting. "
+        )
         healthy = int(steps[a - 1]) if a > 0 else None
         if healthy is not None:
-            parts.append("The last unsaturated evaluation was at step %d: restore that checkpoint or earlier."
-                         % healthy)
+            parts.append(
+                "The last unsaturated evaluation was at step %d: restore that checkpoint or earlier." % healthy
+            )
         last = ex_pts[-1] if ex_pts.size else b
-        title = "%s saturated from step %d: %s ≈ (1 - accuracy %s) × %s, every wrong prediction at the clip" % (
-            name, int(steps[a]), fmt(L[last]), fmt(A[last]), fmt(cost)) if ex_pts.size else \
-            "%s pinned at %s (-log(1 - 1e-7)) from step %d: outputs saturated at 0/1" % (
-                name, fmt(L[p_pts[0]]), int(steps[a]))
-        evidence = {"granularity": ref.info.granularity, "first_step": int(steps[a]), "last_step": int(steps[b]),
-                    "points": int(b - a + 1), "clip_cost": cost,
-                    "loss_values": L[a:b + 1][:20], "accuracy_values": A[a:b + 1][:20],
-                    "ratios": e.ratio[a:b + 1][:20], "pinned_points": int(p_pts.size),
-                    "accuracy_fell": e.accuracy_fell, "last_healthy_step": healthy}
-        return Finding(run=ref.run, tag=ref.tag, kind="saturated_loss",
-                       severity="error" if e.accuracy_fell else "warning",
-                       start_step=int(steps[a]), end_step=int(steps[b]), title=title,
-                       explanation="".join(parts).strip(), evidence=evidence,
-                       related=[e.accuracy.ref()] if e.accuracy is not None else [])
+        title = (
+            "%s saturated from step %d: %s ≈ (1 - accuracy %s) × %s, every wrong prediction at the clip"
+            % (name, int(steps[a]), fmt(L[last]), fmt(A[last]), fmt(cost))
+            if ex_pts.size
+            else "%s pinned at %s (-log(1 - 1e-7)) from step %d: outputs saturated at 0/1"
+            % (name, fmt(L[p_pts[0]]), int(steps[a]))
+        )
+        evidence = {
+            "granularity": ref.info.granularity,
+            "first_step": int(steps[a]),
+            "last_step": int(steps[b]),
+            "points": int(b - a + 1),
+            "clip_cost": cost,
+            "loss_values": L[a : b + 1][:20],
+            "accuracy_values": A[a : b + 1][:20],
+            "ratios": e.ratio[a : b + 1][:20],
+            "pinned_points": int(p_pts.size),
+            "accuracy_fell": e.accuracy_fell,
+            "last_healthy_step": healthy,
+        }
+        return Finding(
+            run=ref.run,
+            tag=ref.tag,
+            kind="saturated_loss",
+            severity="error" if e.accuracy_fell else "warning",
+            start_step=int(steps[a]),
+            end_step=int(steps[b]),
+            title=title,
+            explanation="".join(parts).strip(),
+            evidence=evidence,
+            related=[e.accuracy.ref()] if e.accuracy is not None else [],
+        )
 
 
 def _accuracy_for(exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:

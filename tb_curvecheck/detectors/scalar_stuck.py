@@ -1,5 +1,6 @@
 """`stuck_metric`: a higher-is-better metric holds exactly the same value over
 many evaluations, above all while its loss still moves."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -79,10 +80,13 @@ class StuckMetric(Detector[StuckEvent]):
         fraction = U.is_fraction(v)
         if fraction and value >= 1.0 - self.ceiling_tol:
             return None
-        start_level = float(np.median(v[:self.start_points]))
+        start_level = float(np.median(v[: self.start_points]))
         learned = self.learned_fraction if fraction else self.learned_relative * abs(start_level)
-        if value - start_level < learned and value >= float(np.max(v)) - learned \
-                and (length >= self.min_share * n or b == n - 1):
+        if (
+            value - start_level < learned
+            and value >= float(np.max(v)) - learned
+            and (length >= self.min_share * n or b == n - 1)
+        ):
             return a, b, "from_start"
         if a > 0:
             best_before = float(np.max(v[:a]))
@@ -90,8 +94,11 @@ class StuckMetric(Detector[StuckEvent]):
             gap = max(gap, self.min_quanta * U.quantum(v))
             if best_before - value >= gap:
                 return a, b, "after_fall"
-        if b == n - 1 and length >= max(self.held_min_evals, self.held_min_share * n) \
-                and (not fraction or value <= self.held_max_fraction):
+        if (
+            b == n - 1
+            and length >= max(self.held_min_evals, self.held_min_share * n)
+            and (not fraction or value <= self.held_max_fraction)
+        ):
             return a, b, "held"
         return None
 
@@ -139,42 +146,62 @@ class StuckMetric(Detector[StuckEvent]):
         shown = view.shown(value)
         evals = b - a + 1
         title = "%s stuck at %s for %d evaluations (steps %d-%d)%s" % (
-            name, shown, evals, int(view.steps[a]), int(view.end_steps[b]),
-            " while %s still moves" % short(e.loss) if motion and motion["moves"] else "")
-        parts = ["%s holds exactly %s from step %d to step %d. " % (
-            capital(name), shown, int(view.steps[a]), int(view.end_steps[b]))]
+            name,
+            shown,
+            evals,
+            int(view.steps[a]),
+            int(view.end_steps[b]),
+            " while %s still moves" % short(e.loss) if motion and motion["moves"] else "",
+        )
+        parts = [
+            "%s holds exactly %s from step %d to step %d. "
+            % (capital(name), shown, int(view.steps[a]), int(view.end_steps[b]))
+        ]
         if e.how == "after_fall":
-            parts.append("It had reached %s before, so training broke and never came back. " % view.shown(
-                float(np.max(v[:a]))))
+            parts.append(
+                "It had reached %s before, so training broke and never came back. " % view.shown(float(np.max(v[:a])))
+            )
         parts.append("A metric that does not move at all means the model's predictions stopped changing. ")
         if motion and motion["moves"]:
             parts.append(
                 "Yet %s still changes (%s → %s over the same steps): the model is adjusting its confidence, "
-                "not its answers; typically it is learning the class prior. " % (
-                    short(e.loss), fmt(motion["first"]), fmt(motion["last"])))
+                "not its answers; typically it is learning the class prior. "
+                % (short(e.loss), fmt(motion["first"]), fmt(motion["last"]))
+            )
         elif motion:
-            parts.append("%s is frozen too: the weights are not being updated at all (a learning rate of "
-                         "zero, frozen layers, or gradients that no longer reach them). " % short(e.loss))
+            parts.append(
+                "%s is frozen too: the weights are not being updated at all (a learning rate of "
+                "zero, frozen layers, or gradients that no longer reach them). " % short(e.loss)
+            )
         if U.is_fraction(v) and 0.0 < value < 1.0:
             parts.append(
                 "%s is almost surely the share of the most frequent class in this data: the model predicts "
-                "one class for every input. " % shown)
+                "one class for every input. " % shown
+            )
         if e.partner_stuck:
             parts.append("%s is stuck too. " % short(e.partner).capitalize())
         parts.append(
             "Likely causes: class imbalance (compare %s with the class counts; weight the classes or "
             "resample), unnormalised inputs that saturate the first layer, too much dropout, dead ReLUs, or a "
             "learning rate too small or decayed to nothing. Check the confusion matrix of one batch: one "
-            "column only confirms it." % shown)
-        evidence = {"value": value * view.raw_scale, "first_step": int(view.steps[a]),
-                    "last_step": int(view.end_steps[b]), "evaluations": evals, "how": e.how,
-                    "loss_moves": bool(motion["moves"]) if motion else None,
-                    "loss_first": motion["first"] if motion else None,
-                    "loss_last": motion["last"] if motion else None, "partner_stuck": e.partner_stuck}
+            "column only confirms it." % shown
+        )
+        evidence = {
+            "value": value * view.raw_scale,
+            "first_step": int(view.steps[a]),
+            "last_step": int(view.end_steps[b]),
+            "evaluations": evals,
+            "how": e.how,
+            "loss_moves": bool(motion["moves"]) if motion else None,
+            "loss_first": motion["first"] if motion else None,
+            "loss_last": motion["last"] if motion else None,
+            "partner_stuck": e.partner_stuck,
+        }
         if e.how == "after_fall":
             evidence["last_healthy_step"] = int(view.end_steps[a - 1])
-        return make_finding(e.ref, "stuck_metric", "warning", view, a, b, title, "".join(parts), evidence,
-                            related=[e.loss, e.partner])
+        return make_finding(
+            e.ref, "stuck_metric", "warning", view, a, b, title, "".join(parts), evidence, related=[e.loss, e.partner]
+        )
 
 
 def _longest_constant_run(values: np.ndarray) -> Optional[Tuple[int, int]]:

@@ -1,5 +1,6 @@
 """Trends over the run: `overfitting` (validation loss rises while training loss
 keeps falling) and `no_progress` (the loss does not improve meaningfully)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -75,7 +76,7 @@ class NoProgress(Detector[StallEvent]):
         if self.alternation(v) is not None:
             # An alternating curve's level is not defined; the oscillation finding tells that story.
             return []
-        first = float(np.median(v[:self.start_points]))
+        first = float(np.median(v[: self.start_points]))
         width = max(self.min_width, int(self.best_width_share * n)) | 1
         smooth = U.running_median(v, width)
         best_i = int(np.argmin(smooth))
@@ -88,23 +89,31 @@ class NoProgress(Detector[StallEvent]):
         se = MEDIAN_SE * sigma * np.sqrt(1.0 / min(self.start_points, n) + 1.0 / width)
         significant = improvement >= self.noise_k * se
         # The noise where the curve has settled (its second half): a steep start is not noise.
-        settled = U.residual_noise(v[n // 2:]) if n - n // 2 >= 4 else sigma
+        settled = U.residual_noise(v[n // 2 :]) if n - n // 2 >= 4 else sigma
         if significant and (improvement >= self.min_rel * abs(first) or improvement >= self.clear_k * settled):
             return []
         if improvement >= self.progress_rel * abs(first) and improvement > 0:
             return []
         partner = exp.partner(ref)
-        if ref.info.split in ("validation", "test") and improvement >= self.min_rel * abs(first) \
-                and improvement > 0 and partner is not None and U.judged(partner, ("loss",)) \
-                and not self.measure(exp, partner):
+        if (
+            ref.info.split in ("validation", "test")
+            and improvement >= self.min_rel * abs(first)
+            and improvement > 0
+            and partner is not None
+            and U.judged(partner, ("loss",))
+            and not self.measure(exp, partner)
+        ):
             # A validation loss on few samples is noisy: one that improved by min_rel while its training
             # loss clearly learns has progressed (a fine-tuning run that starts near its best).
             return []
         for m in exp.metrics_for(ref):
             mv = U.view_of(m, smooth=False).values
             k = self.start_points
-            if mv.shape[0] >= 2 * k and U.is_fraction(mv) and \
-                    np.median(mv[-k:]) - np.median(mv[:k]) >= self.metric_gain:
+            if (
+                mv.shape[0] >= 2 * k
+                and U.is_fraction(mv)
+                and np.median(mv[-k:]) - np.median(mv[:k]) >= self.metric_gain
+            ):
                 return []
         metrics = exp.metrics_for(ref)[:1]
         return [StallEvent(ref, view, first, best, improvement, sigma, rel, metrics[0] if metrics else None)]
@@ -113,7 +122,12 @@ class NoProgress(Detector[StallEvent]):
         view, n, rel, sigma = e.view, len(e.view), e.rel, e.sigma
         name = short(e.ref)
         title = "%s did not improve: %s at the start, best %s (%+.1f %%) over %d evaluations" % (
-            name, fmt(e.first), fmt(e.best), -100 * rel if np.isfinite(rel) else 0.0, n)
+            name,
+            fmt(e.first),
+            fmt(e.best),
+            -100 * rel if np.isfinite(rel) else 0.0,
+            n,
+        )
         expl = (
             "%s starts at %s and its best level over the whole run (steps %d-%d) is %s, an improvement of "
             "%.1f %% and %.1f noise units: nothing was learned. Check first that the model trains at all: "
@@ -122,13 +136,37 @@ class NoProgress(Detector[StallEvent]):
             "the output activation, a frozen model). Then the learning rate: too low and the loss creeps, "
             "too high and it bounces around its start; try a range test over 1e-5..1. Also check for "
             "unnormalised inputs and for gradients that are zero (vanishing, dead ReLUs)."
-            % (capital(name), fmt(e.first), int(view.steps[0]), int(view.end_steps[-1]), fmt(e.best),
-               100 * rel if np.isfinite(rel) else 0.0, e.improvement / sigma if sigma > 0 else float("inf")))
-        evidence = {"first_level": e.first, "best_level": e.best, "improvement": e.improvement,
-                    "relative_improvement": rel, "noise": sigma, "points": n,
-                    "min_relative_improvement": self.min_rel}
-        return make_finding(e.ref, "no_progress", "warning", view, 0, n - 1, title, expl, evidence,
-                            related=[e.metric] if e.metric is not None else [])
+            % (
+                capital(name),
+                fmt(e.first),
+                int(view.steps[0]),
+                int(view.end_steps[-1]),
+                fmt(e.best),
+                100 * rel if np.isfinite(rel) else 0.0,
+                e.improvement / sigma if sigma > 0 else float("inf"),
+            )
+        )
+        evidence = {
+            "first_level": e.first,
+            "best_level": e.best,
+            "improvement": e.improvement,
+            "relative_improvement": rel,
+            "noise": sigma,
+            "points": n,
+            "min_relative_improvement": self.min_rel,
+        }
+        return make_finding(
+            e.ref,
+            "no_progress",
+            "warning",
+            view,
+            0,
+            n - 1,
+            title,
+            expl,
+            evidence,
+            related=[e.metric] if e.metric is not None else [],
+        )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -192,8 +230,11 @@ class Overfitting(Detector[OverfitEvent]):
         k_end = max(self.end_points, (n - 1 - best_i) // 3)
         se = MEDIAN_SE * sigma * np.sqrt(1.0 / self.end_points + 1.0 / k_end)
         noise_thr = min(self.noise_k * sigma, self.level_k * se) if single else self.level_k * se
-        thr = max(noise_thr, self.min_span_share * span if span > 0 else self.min_rel_best * abs(best),
-                  self.min_rel_level * abs(best))
+        thr = max(
+            noise_thr,
+            self.min_span_share * span if span > 0 else self.min_rel_best * abs(best),
+            self.min_rel_level * abs(best),
+        )
         end = float(np.median(v[-k_end:]))
         if end - best < thr or thr <= 0:
             return None
@@ -222,8 +263,8 @@ class Overfitting(Detector[OverfitEvent]):
         if got is None:
             return []
         best_i, best, thr, end = got
-        post = v[best_i + 1:]
-        if np.median(post[post.shape[0] // 2:]) < best + thr / 2:
+        post = v[best_i + 1 :]
+        if np.median(post[post.shape[0] // 2 :]) < best + thr / 2:
             return []
         # The training loss on the validation's axis: its level over each validation interval (a
         # per-batch loss every 50 steps against a validation every 1000, or per epoch), so the two
@@ -247,8 +288,15 @@ class Overfitting(Detector[OverfitEvent]):
         name = short(e.ref)
         best_step = int(view.end_steps[e.best])
         title = "%s rose %s → %s after step %d while %s %s %s → %s" % (
-            name, fmt(best), fmt(e.end_level), best_step, short(e.train), verb, fmt(e.train_at_best),
-            fmt(e.train_end))
+            name,
+            fmt(best),
+            fmt(e.end_level),
+            best_step,
+            short(e.train),
+            verb,
+            fmt(e.train_at_best),
+            fmt(e.train_end),
+        )
         expl = (
             "%s was lowest (%s) at step %d and has risen since, to %s, while %s %s (%s → %s): the "
             "model is memorising the training data instead of learning what generalises. The best model of "
@@ -257,11 +305,38 @@ class Overfitting(Detector[OverfitEvent]):
             "dropout or weight decay, a smaller model, or a lower learning rate late in training. If the "
             "validation accuracy is still flat or rising, the model is becoming over-confident on the "
             "examples it gets wrong rather than getting more of them wrong; this is still the point to stop."
-            % (capital(name), fmt(best), best_step, fmt(e.end_level), short(e.train),
-               "kept falling" if e.train_fell else "held", fmt(e.train_at_best), fmt(e.train_end), best_step))
-        evidence = {"best_step": best_step, "best_value": best, "end_value": e.end_level,
-                    "rise": e.end_level - best, "threshold": e.threshold, "noise": e.sigma,
-                    "train_at_best": e.train_at_best, "train_end": e.train_end, "last_healthy_step": best_step}
-        return make_finding(e.ref, "overfitting", "warning", view, min(e.best + 1, n - 1), n - 1, title, expl,
-                            evidence, related=[e.train])
-
+            % (
+                capital(name),
+                fmt(best),
+                best_step,
+                fmt(e.end_level),
+                short(e.train),
+                "kept falling" if e.train_fell else "held",
+                fmt(e.train_at_best),
+                fmt(e.train_end),
+                best_step,
+            )
+        )
+        evidence = {
+            "best_step": best_step,
+            "best_value": best,
+            "end_value": e.end_level,
+            "rise": e.end_level - best,
+            "threshold": e.threshold,
+            "noise": e.sigma,
+            "train_at_best": e.train_at_best,
+            "train_end": e.train_end,
+            "last_healthy_step": best_step,
+        }
+        return make_finding(
+            e.ref,
+            "overfitting",
+            "warning",
+            view,
+            min(e.best + 1, n - 1),
+            n - 1,
+            title,
+            expl,
+            evidence,
+            related=[e.train],
+        )

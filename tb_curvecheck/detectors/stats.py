@@ -5,6 +5,7 @@ Every detector judges a `View` of a series: finite points only, fractions on a
 measured from the series itself (median absolute deviation of differences),
 so one threshold holds across scales, lengths and noise levels.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -76,7 +77,7 @@ class View:
         mid = 0.5 * (old + new)
         past = window > mid if new > old else window < mid
         for j in np.flatnonzero(past):
-            ahead = window[j: j + ONSET_CONFIRM]
+            ahead = window[j : j + ONSET_CONFIRM]
             if (np.median(ahead) > mid) if new > old else (np.median(ahead) < mid):
                 return int(self.logged_steps[lo + j])
         return int(self.steps[i])
@@ -150,8 +151,16 @@ def view_of(ref: SeriesRef, smooth: bool = True) -> View:
     raw = values
     if smooth and minibatch and not condensed and values.shape[0] >= SMOOTH_MIN_POINTS:
         values = running_median(values, STEP_SMOOTHING)
-    return View(first.astype(np.int64), last.astype(np.int64), values, scale, condensed, raw,
-                logged_steps=steps if condensed else None, logged_values=logged if condensed else None)
+    return View(
+        first.astype(np.int64),
+        last.astype(np.int64),
+        values,
+        scale,
+        condensed,
+        raw,
+        logged_steps=steps if condensed else None,
+        logged_values=logged if condensed else None,
+    )
 
 
 def noise(values: np.ndarray, lag: int = 1) -> float:
@@ -243,7 +252,7 @@ def is_fraction(values: np.ndarray) -> bool:
 
 def level(values: np.ndarray, lo: int, hi: int) -> float:
     """Median of values[lo:hi], NaN when empty."""
-    seg = values[max(0, lo):max(0, hi)]
+    seg = values[max(0, lo) : max(0, hi)]
     return float(np.median(seg)) if seg.size else float("nan")
 
 
@@ -388,10 +397,9 @@ class DropTest:
                 bottom += 1
             depth = pre - v[bottom]
             target = pre - self.recovered_share_left * depth
-            back = np.flatnonzero(v[bottom + 1:] >= target)
+            back = np.flatnonzero(v[bottom + 1 :] >= target)
             rec = bottom + 1 + int(back[0]) if back.size else None
-            events.append(dict(pre=pre_i, first=first_low, bottom=bottom, recovered=rec,
-                               threshold=thr, sigma=sigma))
+            events.append(dict(pre=pre_i, first=first_low, bottom=bottom, recovered=rec, threshold=thr, sigma=sigma))
             if rec is None:
                 break
             i = rec + 1
@@ -437,7 +445,7 @@ class DivergenceTest:
         raw = view.unsmoothed
         healthy_noise = best_i + 1 >= self.noise_min_points
         # Without enough healthy points, the whole curve's noise: inflated by the climb, so cautious.
-        sigma = residual_noise(raw[:best_i + 1] if healthy_noise else raw)
+        sigma = residual_noise(raw[: best_i + 1] if healthy_noise else raw)
         learned = span >= self.learned_share * abs(best)
         if float(np.min(v)) < 0.0 < float(np.max(v)):
             # A loss that crosses zero (an energy, a log-likelihood offset) has no level to double:
@@ -446,11 +454,14 @@ class DivergenceTest:
                 return None
             thr = max(self.noise_k * sigma, self.rel_span * span)
         else:
-            thr = max(self.noise_k * sigma, self.min_span_share * span,
-                      min(self.rel_best * abs(best), self.rel_span * span) if learned else self.rel_best * abs(best))
+            thr = max(
+                self.noise_k * sigma,
+                self.min_span_share * span,
+                min(self.rel_best * abs(best), self.rel_span * span) if learned else self.rel_best * abs(best),
+            )
         if thr <= 0:
             return None
-        after = v[best_i + 1:]
+        after = v[best_i + 1 :]
         above = np.flatnonzero(after > best + thr)
         if not above.size:
             return None
@@ -461,9 +472,8 @@ class DivergenceTest:
         onset = onset_full
         # ... measured from the level at the best (the minimum alone is a lucky low point; the points
         # after it may already be climbing).
-        around = float(np.median(v[max(0, best_i - 2):best_i + 1])) if healthy_noise else best
-        left_best = around + (self.onset_noise_k * sigma if healthy_noise and sigma > 0
-                              else self.stays_above * thr)
+        around = float(np.median(v[max(0, best_i - 2) : best_i + 1])) if healthy_noise else best
+        left_best = around + (self.onset_noise_k * sigma if healthy_noise and sigma > 0 else self.stays_above * thr)
         while onset - 1 > best_i and v[onset - 1] > left_best:
             onset -= 1
         return best_i, onset, thr, sigma
@@ -518,9 +528,9 @@ class AlternationTest:
         # side), whichever is larger: a short stretch says too little about its own noise, and a
         # curve that is flat elsewhere (a collapsed run) says too little about the noisy part.
         length = j + 2 - i
-        local = v[max(0, i - length):min(n, j + 2 + length)]
+        local = v[max(0, i - length) : min(n, j + 2 + length)]
         sigma = max(noise(v, lag=2), noise(local, lag=2))
-        swing = float(np.median(np.abs(d[i:j + 1])))
+        swing = float(np.median(np.abs(d[i : j + 1])))
         if swing < self.noise_k * sigma:
             return None
         return i, j + 1, swing, sigma
@@ -528,6 +538,5 @@ class AlternationTest:
     def on_log_if_loss(self, ref: SeriesRef, values: np.ndarray) -> Optional[Tuple[int, int, float, float]]:
         """Loss noise is multiplicative (large while the loss is large): a positive loss is judged on
         a log scale, so an early steep stretch is not mistaken for a swing."""
-        judged_values = np.log(values) if ref.info.role == "loss" and values.size and (values > 0).all() \
-            else values
+        judged_values = np.log(values) if ref.info.role == "loss" and values.size and (values > 0).all() else values
         return self(judged_values)

@@ -1,4 +1,5 @@
 """How findings name numbers and series: shared by every detector's `describe`."""
+
 from __future__ import annotations
 
 from typing import Optional
@@ -29,13 +30,30 @@ def capital(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def make_finding(ref: SeriesRef, kind: str, severity: str, view, i0: int, i1: int,
-                 title: str, explanation: str, evidence: dict, related=()) -> Finding:
+def make_finding(
+    ref: SeriesRef,
+    kind: str,
+    severity: str,
+    view,
+    i0: int,
+    i1: int,
+    title: str,
+    explanation: str,
+    evidence: dict,
+    related=(),
+) -> Finding:
     """A scalar finding over view points i0..i1 (a `stats.View`), with the tag's granularity."""
     ev = {EV_GRANULARITY: ref.info.granularity}
     ev.update(evidence)
     return Finding(
-        run=ref.run, tag=ref.tag, kind=kind, severity=severity,
-        start_step=view.onset_step(i0), end_step=int(view.end_steps[max(i0, i1)]),
-        title=title, explanation=explanation, evidence=ev,
-        related=[r.ref() for r in related if r is not None and r is not ref])
+        run=ref.run,
+        tag=ref.tag,
+        kind=kind,
+        severity=severity,
+        start_step=view.onset_step(i0),
+        end_step=int(view.end_steps[max(i0, i1)]),
+        title=title,
+        explanation=explanation,
+        evidence=ev,
+        related=[r.ref() for r in related if r is not None and r is not ref],
+    )

@@ -5,6 +5,7 @@ TensorBoard itself, so it imports nothing but TensorBoard's plugin base.  The
 plugin (numpy, the analysis, the routes) is imported inside `load()`, where a
 failure only disables the CurveCheck tab.
 """
+
 from __future__ import annotations
 
 import logging

@@ -5,6 +5,7 @@ Routes (see http_api.md): `findings`, `tags`, `series`, `histogram_stats`,
 `tensorboard.errors.InvalidArgumentError`, which TensorBoard answers with 400
 and the message), asks the service for a snapshot, and shapes JSON from it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -96,9 +97,7 @@ def _floats(a: np.ndarray) -> List[float]:
 def _flagged_steps(findings: Sequence[Finding], run: str, tag: str) -> Set[int]:
     steps: Set[int] = set()
     for f in findings:
-        on_it = (f.run == run and f.tag == tag) or any(
-            r.get("run") == run and r.get("tag") == tag for r in f.related
-        )
+        on_it = (f.run == run and f.tag == tag) or any(r.get("run") == run and r.get("tag") == tag for r in f.related)
         if on_it:
             steps.add(f.start_step)
             steps.add(f.end_step)
@@ -133,9 +132,7 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
         return ("scalars", "histograms")
 
     def frontend_metadata(self):
-        return base_plugin.FrontendMetadata(
-            es_module_path="/static/index.js", tab_name="CurveCheck"
-        )
+        return base_plugin.FrontendMetadata(es_module_path="/static/index.js", tab_name="CurveCheck")
 
     # -- routes -----------------------------------------------------------
 
@@ -166,10 +163,9 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
                 "give run and tag in pairs (got %d run and %d tag)" % (len(runs), len(tags))
             )
         if len(runs) > MAX_SERIES_PER_REQUEST:
-            raise errors.InvalidArgumentError(
-                "at most %d series per request" % MAX_SERIES_PER_REQUEST
-            )
+            raise errors.InvalidArgumentError("at most %d series per request" % MAX_SERIES_PER_REQUEST)
         max_points = _max_points(request)
+
         # A zoomed chart asks for its range only: thinned within it, so a
         # range that holds no more than max_points comes back whole.
         def step_param(name):
@@ -191,9 +187,7 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
             series = snap.scalar(run, tag)
             if series is None:
                 if snap.histogram(run, tag) is not None:
-                    raise errors.InvalidArgumentError(
-                        "%r in run %r is a histogram: use histogram_stats" % (tag, run)
-                    )
+                    raise errors.InvalidArgumentError("%r in run %r is a histogram: use histogram_stats" % (tag, run))
                 raise errors.NotFoundError("no scalar tag %r in run %r" % (tag, run))
             lo = 0 if start_step is None else int(np.searchsorted(series.steps, start_step, "left"))
             hi = len(series) if end_step is None else int(np.searchsorted(series.steps, end_step, "right"))
@@ -244,7 +238,7 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
     def _static_route(self, request):
         prefix = "/data/plugin/%s/static/" % PLUGIN_NAME
         path = request.path
-        name = path[len(prefix):] if path.startswith(prefix) else ""
+        name = path[len(prefix) :] if path.startswith(prefix) else ""
         full = static_file(name, self._static_root)
         if full is None:
             raise errors.NotFoundError("no static file %r" % name)
@@ -325,8 +319,12 @@ def findings_json(snap: Snapshot) -> Dict[str, Any]:
         "notes": list(snap.notes),
         # Per run, its experiment's hyperparameters (train and validation of
         # one experiment share them): the tab's rows are runs.
-        "hparams": {run: _plain(snap.hparams[exp.name]) for exp in snap.experiments
-                    if snap.hparams.get(exp.name) for run in exp.runs},
+        "hparams": {
+            run: _plain(snap.hparams[exp.name])
+            for exp in snap.experiments
+            if snap.hparams.get(exp.name)
+            for run in exp.runs
+        },
         "sweep": snap.sweep.to_json() if snap.sweep is not None else None,
         "generation": snap.generation,
     }
@@ -378,9 +376,7 @@ def tags_json(snap: Snapshot) -> Dict[str, Any]:
                     "quantity": quantity,
                     "granularity": granularity,
                     "title": " / ".join(tag_names),
-                    "series": [
-                        {"run": r.run, "tag": r.tag, "split": r.info.split} for r in refs
-                    ],
+                    "series": [{"run": r.run, "tag": r.tag, "split": r.info.split} for r in refs],
                 }
             )
     return {"runs": runs, "charts": charts}

@@ -17,6 +17,7 @@ experiment's listing (its runs and their series' fingerprints):
 Nothing here knows HTTP or TensorBoard's data API; `plugin.py` turns a
 `Snapshot` into JSON and `reading` is the only caller of the provider.
 """
+
 from __future__ import annotations
 
 import collections
@@ -155,8 +156,7 @@ class _Cache:
         self.nbytes += entry.nbytes
         while self.nbytes > self.max_bytes and len(self._entries) > 1:
             self._drop(next(iter(self._entries)))
-        logger.debug("CurveCheck cache: %d experiments, %.1f MB of points",
-                     len(self._entries), self.nbytes / 1e6)
+        logger.debug("CurveCheck cache: %d experiments, %.1f MB of points", len(self._entries), self.nbytes / 1e6)
 
     def _drop(self, key: Tuple) -> None:
         entry = self._entries.pop(key, None)
@@ -188,9 +188,7 @@ class AnalysisService:
         self._lock = threading.Lock()
         self._cache = _Cache(cache_bytes)
         # experiment id -> (when, listing), see LISTING_REUSE_S.
-        self._listings: "collections.OrderedDict[str, Tuple[float, reading.SeriesIndex]]" = (
-            collections.OrderedDict()
-        )
+        self._listings: "collections.OrderedDict[str, Tuple[float, reading.SeriesIndex]]" = collections.OrderedDict()
         # experiment id -> (the listing it was read with, run -> hyperparameters).
         self._hparams_by_listing: Dict[str, Tuple[reading.SeriesIndex, Dict[str, Dict[str, object]]]] = {}
         # experiment id -> (generation, its sweep report).
@@ -235,9 +233,7 @@ class AnalysisService:
         else:
             unknown = sorted(set(runs) - set(index.runs))
             if unknown:
-                raise errors.NotFoundError(
-                    "no run named %s" % ", ".join(repr(r) for r in unknown)
-                )
+                raise errors.NotFoundError("no run named %s" % ", ".join(repr(r) for r in unknown))
             wanted = sorted(set(runs))
         groups = grouping.experiment_runs({run: index.tags(run) for run in index.runs})
         wanted_set = set(wanted)
@@ -306,8 +302,15 @@ class AnalysisService:
             self._hparams_by_listing.pop(next(iter(self._hparams_by_listing)))
         return logged
 
-    def _entry(self, ctx, eid, name: str, members: Sequence[str], index,
-               logged: Optional[Mapping[str, Dict[str, object]]] = None) -> _Entry:
+    def _entry(
+        self,
+        ctx,
+        eid,
+        name: str,
+        members: Sequence[str],
+        index,
+        logged: Optional[Mapping[str, Dict[str, object]]] = None,
+    ) -> _Entry:
         """The experiment `name` as of `index`: from the cache, or read (only
         the series that changed since the last version) and analysed."""
         key = (name,) + tuple((run, index.fingerprint(run)) for run in members)
@@ -321,11 +324,10 @@ class AnalysisService:
                 for (tag, kind), series in _series_of(previous.data, run):
                     if previous.read_at.get((run, tag, kind)) == index.keys(run).get((tag, kind)):
                         reuse[(run, tag, kind)] = series
-        stale = {
-            run: [k for k in index.keys(run) if (run,) + k not in reuse] for run in members
-        }
-        data = reading.read_series(self._provider, ctx, eid, index, runs=members,
-                                   sample_limits=self._limits, only=stale)
+        stale = {run: [k for k in index.keys(run) if (run,) + k not in reuse] for run in members}
+        data = reading.read_series(
+            self._provider, ctx, eid, index, runs=members, sample_limits=self._limits, only=stale
+        )
         for (run, tag, kind), series in reuse.items():
             target = data.scalars if kind == "scalar" else data.histograms
             target.setdefault(run, {})[tag] = series

@@ -11,6 +11,7 @@ up to the gap), and the steps where findings start and end.
 Pure numpy; the plugin calls `thin_indices` and picks steps, values and wall
 times with the indices it returns.
 """
+
 from __future__ import annotations
 
 from typing import Iterable

@@ -537,6 +537,19 @@ class AlternationTest:
 
     def on_log_if_loss(self, ref: SeriesRef, values: np.ndarray) -> Optional[Tuple[int, int, float, float]]:
         """Loss noise is multiplicative (large while the loss is large): a positive loss is judged on
-        a log scale, so an early steep stretch is not mistaken for a swing."""
-        judged_values = np.log(values) if ref.info.role == "loss" and values.size and (values > 0).all() else values
-        return self(judged_values)
+        a log scale, so an early steep stretch is not mistaken for a swing.  Near its floor a loss's
+        noise is additive instead, and the log stretches its low tail into swings white noise never
+        has: the stretch found on the log scale must alternate on the logged scale too."""
+        if not (ref.info.role == "loss" and values.size and (values > 0).all()):
+            return self(values)
+        found = self(np.log(values))
+        if found is None:
+            return None
+        first, last = found[0], found[1]
+        return found if self._alternates(values, first, last) else None
+
+    def _alternates(self, values: np.ndarray, first: int, last: int) -> bool:
+        """Whether values[first..last] alternate on their own scale, beyond the noise, as `__call__`
+        judges a whole curve."""
+        found = self(values)
+        return found is not None and found[0] <= last and found[1] >= first

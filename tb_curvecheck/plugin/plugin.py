@@ -9,13 +9,16 @@ and the message), asks the service for a snapshot, and shapes JSON from it.
 from __future__ import annotations
 
 import functools
+import gzip
+import io
+import json
 import logging
 import os
 from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 from tensorboard import errors, plugin_util
-from tensorboard.backend import http_util
+from tensorboard.backend import http_util, json_util
 from tensorboard.plugins import base_plugin
 from werkzeug import wrappers
 
@@ -141,17 +144,22 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
         eid = plugin_util.experiment_id(request.environ)
         return self._service.snapshot(ctx, eid, runs=runs)
 
+    def _answer(self, request, runs, route: str, build):
+        ctx = plugin_util.context(request.environ)
+        eid = plugin_util.experiment_id(request.environ)
+        return self._service.answer(ctx, eid, runs, route, build)
+
     @wrappers.Request.application
     @_guarded
     def _findings_route(self, request):
-        snap = self._snapshot(request, _runs_param(request))
-        return http_util.Respond(request, findings_json(snap), "application/json")
+        body = self._answer(request, _runs_param(request), "findings", lambda snap: _gzipped(findings_json(snap)))
+        return http_util.Respond(request, body, "application/json", content_encoding="gzip")
 
     @wrappers.Request.application
     @_guarded
     def _tags_route(self, request):
-        snap = self._snapshot(request, _runs_param(request))
-        return http_util.Respond(request, tags_json(snap), "application/json")
+        body = self._answer(request, _runs_param(request), "tags", lambda snap: _gzipped(tags_json(snap)))
+        return http_util.Respond(request, body, "application/json", content_encoding="gzip")
 
     @wrappers.Request.application
     @_guarded
@@ -281,6 +289,18 @@ def static_file(name: str, root: str = STATIC_DIR) -> Optional[str]:
     if os.path.commonpath([base, full]) != base or not os.path.isfile(full):
         return None
     return full
+
+
+def _gzipped(obj) -> bytes:
+    """An answer as TensorBoard's `Respond` would send it (non-finite numbers
+    as strings, gzip at its level), built once: the service keeps it while
+    nothing it rests on changed, and `Respond` unzips it for a client that
+    does not take gzip."""
+    text = json.dumps(json_util.Cleanse(obj), ensure_ascii=False)
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=3, mtime=0) as f:
+        f.write(text.encode("utf-8"))
+    return out.getvalue()
 
 
 # -- JSON shapes (http_api.md) ----------------------------------------------

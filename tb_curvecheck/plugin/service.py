@@ -26,7 +26,7 @@ import hashlib
 import logging
 import threading
 import time
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from tensorboard import errors
 
@@ -44,6 +44,14 @@ logger = logging.getLogger(__name__)
 # another under the service's lock.  TensorBoard reloads its logdir every
 # 5 s by default, so a listing under a second old is as fresh as any.
 LISTING_REUSE_S = 1.0
+# A listing slower than this (a logdir of many runs: ~110 ms for 10,000
+# series on the data server) is refreshed in the background once it is past
+# LISTING_REUSE_S, and requests answer from the one held meanwhile, as long as
+# it is younger than LISTING_STALE_S: TensorBoard itself reloads a logdir only
+# every 5 s, so a poll answered from a listing that old shows nothing staler
+# than TensorBoard's own Scalars tab.  Cheaper listings stay synchronous.
+LISTING_BACKGROUND_AFTER_S = 0.05
+LISTING_STALE_S = 5.0
 # Listings kept for reuse, one per experiment id recently asked about: a
 # listing is small (one tuple per series), and ids beyond the last few are
 # listed afresh.
@@ -187,8 +195,17 @@ class AnalysisService:
         self._limits = {plugin: hints.get(plugin, r[loader]) for plugin, r in RETENTION.items()}
         self._lock = threading.Lock()
         self._cache = _Cache(cache_bytes)
-        # experiment id -> (when, listing), see LISTING_REUSE_S.
-        self._listings: "collections.OrderedDict[str, Tuple[float, reading.SeriesIndex]]" = collections.OrderedDict()
+        # experiment id -> (when, listing, seconds it took), see LISTING_REUSE_S.
+        self._listings: "collections.OrderedDict[str, Tuple[float, reading.SeriesIndex, float]]" = (
+            collections.OrderedDict()
+        )
+        self._listings_lock = threading.Lock()
+        self._relisting: Dict[str, object] = {}  # key -> the background listing under way
+        # (route, runs asked about) -> (the listing it was built from, its JSON):
+        # a poll that finds the same listing gets the same answer without a
+        # rebuild.  Only the JSON is kept: a snapshot holds series, which the
+        # cache alone may keep, within its bound.
+        self._answers: Dict[Tuple[str, Optional[Tuple[str, ...]]], Tuple[reading.SeriesIndex, object]] = {}
         # experiment id -> (the listing it was read with, run -> hyperparameters).
         self._hparams_by_listing: Dict[str, Tuple[reading.SeriesIndex, Dict[str, Dict[str, object]]]] = {}
         # experiment id -> (generation, its sweep report).
@@ -198,7 +215,25 @@ class AnalysisService:
         """Brings the cache up to date for `runs` (all when None) and returns
         a view of it.  Raises NotFoundError for a run that does not exist."""
         with self._lock:
-            return self._refresh(ctx, eid, runs)
+            return self._refresh(ctx, eid, runs, self._listing(ctx, eid))
+
+    def answer(self, ctx, eid: str, runs: Optional[Sequence[str]], route: str, build: Callable[[Snapshot], object]):
+        """`build(snapshot)` for `route`, or the answer built last time when
+        the listing it came from is still the one held (nothing changed)."""
+        asked = None if runs is None else tuple(sorted(set(runs)))
+        with self._lock:
+            index = self._listing(ctx, eid)
+            held = self._answers.get((route, asked))
+            # The same listing, or one listing the very same series at the
+            # same fingerprints (a background relisting of an unchanged logdir).
+            if held is not None and (held[0] is index or _same_listing(held[0], index)):
+                self._answers[(route, asked)] = (index, held[1])
+                return held[1]
+            built = build(self._refresh(ctx, eid, runs, index))
+            if len(self._answers) >= LISTINGS_KEPT:
+                self._answers.clear()
+            self._answers[(route, asked)] = (index, built)
+            return built
 
     @property
     def cache_entries(self) -> int:
@@ -216,18 +251,46 @@ class AnalysisService:
         # experiment id: one listing serves every id, so a stream of fresh
         # ids costs no more than one client polling.
         key = "" if self._one_logdir else eid
-        held = self._listings.get(key)
-        if held is not None and now - held[0] < LISTING_REUSE_S:
-            return held[1]
+        with self._listings_lock:
+            held = self._listings.get(key)
+        if held is not None:
+            age = now - held[0]
+            if age < LISTING_REUSE_S:
+                return held[1]
+            if held[2] > LISTING_BACKGROUND_AFTER_S and age < LISTING_STALE_S:
+                self._relist_in_background(ctx, eid, key)
+                return held[1]
+        return self._list(ctx, eid, key)
+
+    def _list(self, ctx, eid: str, key: str) -> reading.SeriesIndex:
+        started = time.monotonic()
         index = reading.list_series(self._provider, ctx, eid)
-        self._listings[key] = (time.monotonic(), index)
-        self._listings.move_to_end(key)
-        while len(self._listings) > LISTINGS_KEPT:
-            self._listings.popitem(last=False)
+        done = time.monotonic()
+        with self._listings_lock:
+            self._listings[key] = (done, index, done - started)
+            self._listings.move_to_end(key)
+            while len(self._listings) > LISTINGS_KEPT:
+                self._listings.popitem(last=False)
         return index
 
-    def _refresh(self, ctx, eid, runs) -> Snapshot:
-        index = self._listing(ctx, eid)
+    def _relist_in_background(self, ctx, eid: str, key: str) -> None:
+        with self._listings_lock:
+            if key in self._relisting:
+                return
+            worker = threading.Thread(target=self._relist, args=(ctx, eid, key), daemon=True, name="curvecheck-listing")
+            self._relisting[key] = worker
+        worker.start()
+
+    def _relist(self, ctx, eid: str, key: str) -> None:
+        try:
+            self._list(ctx, eid, key)
+        except Exception as e:  # noqa: BLE001 - the next request lists in the foreground and reports it
+            logger.info("CurveCheck: background listing failed: %s", e)
+        finally:
+            with self._listings_lock:
+                self._relisting.pop(key, None)
+
+    def _refresh(self, ctx, eid, runs, index: reading.SeriesIndex) -> Snapshot:
         if runs is None:
             wanted = list(index.runs)
         else:
@@ -347,3 +410,7 @@ def _series_of(data: LogData, run: str):
         yield (tag, "scalar"), s
     for tag, h in data.histograms.get(run, {}).items():
         yield (tag, "histogram"), h
+
+
+def _same_listing(a: reading.SeriesIndex, b: reading.SeriesIndex) -> bool:
+    return a.runs == b.runs and a.series == b.series and a.failures == b.failures

@@ -66,3 +66,17 @@ def test_a_loss_that_really_alternates_near_its_floor_still_is(tmp_path):
     _write(tmp_path, "alt", {"loss": loss})
     kinds = {f.kind for f in scan_result(str(tmp_path), loader="python").findings}
     assert "oscillation" in kinds
+
+
+def test_a_chance_alternating_stretch_on_a_long_noisy_accuracy_is_not_an_oscillation(tmp_path):
+    """White noise on a 1,000-step accuracy: among a thousand points, a stretch
+    of 9 big alternations turns up now and then by chance (2 of 950 runs of
+    the scale benchmark). The required stretch grows with the series length;
+    this is one of those runs, drawn as the benchmark draws it."""
+    rng = np.random.default_rng(502)
+    t = np.arange(1000, dtype=np.float64)
+    tau = 1000 / rng.uniform(4, 8)
+    loss = 2.3 * np.exp(-t / tau) + 0.1 + rng.normal(0, 0.02, t.size)
+    acc = 0.95 - 0.85 * np.exp(-t / tau) + rng.normal(0, 0.01, t.size)
+    _write(tmp_path, "trial", {"loss": loss, "accuracy": acc})
+    assert [f.title for f in scan_result(str(tmp_path), loader="python").findings if f.kind == "oscillation"] == []

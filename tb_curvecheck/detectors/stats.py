@@ -486,6 +486,11 @@ class AlternationTest:
     # Consecutive differences that must alternate in sign: white noise alternates with probability
     # 2/3 per step (8 in a row: 6 %), and a one-off dip makes two; the swing size does the rest.
     min_swings: int = 8
+    # ... plus one more per decade of points beyond this many: among n points a chance stretch
+    # of k "big" alternations turns up about n * p**k times (p ~ 0.1 per step for white noise past
+    # the swing floor), so keeping that count flat as n grows takes one more swing per tenfold n
+    # (a 1,000-step curve needs 10; an epoch-level curve of up to 50 evaluations keeps 8).
+    swings_per_decade_beyond: int = 50
     # The median swing must exceed this many noise units, the noise measured over the whole curve
     # from differences two evaluations apart, which a period-2 alternation cancels out
     # (a swing of white noise exceeds 3 sigma 3 % of the time: a stretch of them never happens).
@@ -521,7 +526,8 @@ class AlternationTest:
             if best is None or j - i > best[1] - best[0]:
                 best = (i, j)
             i = j + 1
-        if best is None or best[1] - best[0] + 1 < self.min_swings:
+        needed = self.min_swings + max(0, math.ceil(math.log10(n / self.swings_per_decade_beyond)))
+        if best is None or best[1] - best[0] + 1 < needed:
             return None
         i, j = best
         # Noise from the whole curve and from the stretch's neighbourhood (as wide again on each

@@ -10,10 +10,10 @@ from typing import List
 
 import numpy as np
 
-from ..model import EV_LAYER, EV_STATISTIC, EV_SYMPTOM, Experiment, Finding, HistogramRef, LayerRole
+from ..model import Experiment, Finding, HistogramRef, LayerRole
 from .base import Detector, HistogramTarget
 from .histogram_stats import END_TOLERANCE, baseline, first_sustained
-from .wording import capital
+from .wording import capital, symptom_finding
 
 # Two consecutive logged steps: dead ReLUs almost never come back, while one
 # unlucky sample batch can be mostly zeros once (and outputs likewise).
@@ -95,19 +95,17 @@ class DeadUnits(Detector[DeadUnitsEvent]):
             "learning rate, use LeakyReLU/ELU or He initialisation, widen the layer, and "
             "watch this layer's share of zeros in the first epochs."
         ) % (capital(symptom), _pct(e.zero_fraction), history)
-        return Finding(
-            run=e.ref.run,
-            tag=e.ref.tag,
+        return symptom_finding(
+            e.ref.run,
+            e.ref.tag,
             kind="dead_units",
-            severity="info",
+            statistic="zero_fraction",
+            layer=e.role.layer,
+            symptom=symptom,
             start_step=onset,
             end_step=int(steps[e.last]),
-            title=symptom,
             explanation=explanation,
             evidence={
-                EV_STATISTIC: "zero_fraction",
-                EV_SYMPTOM: symptom,
-                EV_LAYER: e.role.layer,
                 "zero_fraction": e.zero_fraction,
                 "zero_fraction_last": e.zero_fraction_last,
                 "zero_fraction_before": e.zero_fraction_before,
@@ -167,19 +165,17 @@ class SaturatedOutputs(Detector[SaturatedOutputsEvent]):
             "unnormalised inputs, or a softmax/sigmoid output fed to a loss that expects logits "
             "(from_logits). Check the logits' magnitude on one batch and lower the learning rate."
         ) % capital(symptom)
-        return Finding(
-            run=e.ref.run,
-            tag=e.ref.tag,
+        return symptom_finding(
+            e.ref.run,
+            e.ref.tag,
             kind="saturated_outputs",
-            severity="info",
+            statistic="ends_fraction",
+            layer=e.role.layer,
+            symptom=symptom,
             start_step=onset,
             end_step=int(steps[e.last]),
-            title=symptom,
             explanation=explanation,
             evidence={
-                EV_STATISTIC: "ends_fraction",
-                EV_SYMPTOM: symptom,
-                EV_LAYER: e.role.layer,
                 "ends_fraction": e.ends_fraction,
                 "threshold": self.fraction,
                 "tolerance": END_TOLERANCE,
@@ -266,19 +262,17 @@ class CollapsedOutputs(Detector[CollapsedOutputsEvent]):
             "example. Check the predictions of a few different inputs and the per-layer "
             "activations."
         ) % (capital(symptom), history)
-        return Finding(
-            run=e.ref.run,
-            tag=e.ref.tag,
+        return symptom_finding(
+            e.ref.run,
+            e.ref.tag,
             kind="collapsed_outputs",
-            severity="info",
+            statistic="std",
+            layer=e.role.layer,
+            symptom=symptom,
             start_step=onset,
             end_step=int(steps[e.last]),
-            title=symptom,
             explanation=explanation,
             evidence={
-                EV_STATISTIC: "std",
-                EV_SYMPTOM: symptom,
-                EV_LAYER: e.role.layer,
                 "std": e.std,
                 "mean": e.mean,
                 "std_peak_before": e.std_peak_before,

@@ -11,10 +11,10 @@ from typing import List
 
 import numpy as np
 
-from ..model import EV_LAYER, EV_STATISTIC, EV_SYMPTOM, Experiment, Finding, HistogramRef, LayerRole
+from ..model import Experiment, Finding, HistogramRef, LayerRole
 from .base import Detector, HistogramTarget
 from .histogram_stats import FROZEN_CHANGE, baseline, first_sustained
-from .wording import capital
+from .wording import capital, symptom_finding
 
 WEIGHT_ROLES = ("kernel", "bias")
 
@@ -123,19 +123,17 @@ class ExplodingWeights(Detector[ExplodingWeightsEvent]):
             "clip gradients (clipnorm=1.0) and see whether the growth starts later or not at all, "
             "and check that the inputs are standardised." % capital(symptom)
         )
-        return Finding(
-            run=e.ref.run,
-            tag=e.ref.tag,
+        return symptom_finding(
+            e.ref.run,
+            e.ref.tag,
             kind="exploding_weights",
-            severity="info",
+            statistic="abs_max",
+            layer=e.role.layer,
+            symptom=symptom,
             start_step=onset_step,
             end_step=int(steps[e.last]),
-            title=symptom,
             explanation=explanation,
             evidence={
-                EV_STATISTIC: "abs_max",
-                EV_SYMPTOM: symptom,
-                EV_LAYER: e.role.layer,
                 "role": e.role.role,
                 "baseline_abs_max": e.baseline,
                 "onset_abs_max": e.onset_abs_max,
@@ -209,19 +207,17 @@ class FrozenWeights(Detector[FrozenWeightsEvent]):
             "parameter list). Check the layer's `trainable` flag and the gradient of its weights "
             "on one batch."
         ) % capital(symptom)
-        return Finding(
-            run=e.ref.run,
-            tag=e.ref.tag,
+        return symptom_finding(
+            e.ref.run,
+            e.ref.tag,
             kind="frozen_weights",
-            severity="info",
+            statistic="change",
+            layer=e.role.layer,
+            symptom=symptom,
             start_step=int(steps[e.since]),
             end_step=int(steps[e.last]),
-            title=symptom,
             explanation=explanation,
             evidence={
-                EV_STATISTIC: "change",
-                EV_SYMPTOM: symptom,
-                EV_LAYER: e.role.layer,
                 "role": e.role.role,
                 "frozen_from_start": e.from_start,
                 "unchanged_steps": e.unchanged_steps,

@@ -6,7 +6,7 @@ from typing import Optional
 
 import numpy as np
 
-from ..model import EV_GRANULARITY, Finding, SeriesRef
+from ..model import EV_GRANULARITY, EV_LAYER, EV_STATISTIC, EV_SYMPTOM, Finding, SeriesRef
 
 
 def fmt(v: Optional[float]) -> str:
@@ -56,4 +56,35 @@ def make_finding(
         explanation=explanation,
         evidence=ev,
         related=[r.ref() for r in related if r is not None and r is not ref],
+    )
+
+
+def symptom_finding(
+    run: str,
+    tag: str,
+    *,
+    kind: str,
+    statistic: str,
+    layer: str,
+    symptom: str,
+    start_step: int,
+    end_step: int,
+    explanation: str,
+    evidence: dict,
+) -> Finding:
+    """A histogram symptom as a finding: always an info until the stories raise it,
+    titled by the symptom, with the evidence keys the stories and the tab read
+    (`statistic`, `symptom`, `layer`) ahead of the detector's own numbers."""
+    ev = {EV_STATISTIC: statistic, EV_SYMPTOM: symptom, EV_LAYER: layer}
+    ev.update(evidence)
+    return Finding(
+        run=run,
+        tag=tag,
+        kind=kind,
+        severity="info",
+        start_step=start_step,
+        end_step=end_step,
+        title=symptom,
+        explanation=explanation,
+        evidence=ev,
     )

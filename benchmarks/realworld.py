@@ -46,6 +46,10 @@ SPLITS = ("tuned", "held_out")
 # Severity at which a finding counts, for a false alarm as for a detection:
 # an `info` neither alarms a user nor tells them their run is broken.
 ALARM = "warning"
+# Repositories record the session that added them (`added`); those without were the first batch.
+# Held-out repositories of a batch stay unseen only until that batch's first report, so the report
+# shows each batch apart.
+FIRST_BATCH = "stop16"
 
 Scalars = Dict[str, Dict[str, ScalarSeries]]
 Histograms = Dict[str, Dict[str, HistogramSeries]]
@@ -181,6 +185,7 @@ def score(manifest: dict, results: Mapping[str, List[Finding]], errors: Optional
     """
     errors = errors or {}
     split_of = {r["repo"]: r["split"] for r in manifest["repositories"]}
+    added_of = {r["repo"]: r.get("added", FIRST_BATCH) for r in manifest["repositories"]}
     verdicts = []
     for run in manifest["runs"]:
         found = flatten(results.get(run["id"], []))
@@ -189,6 +194,7 @@ def score(manifest: dict, results: Mapping[str, List[Finding]], errors: Optional
             "id": run["id"],
             "repo": run["repo"],
             "split": split_of[run["repo"]],
+            "batch": "%s, added %s" % (split_of[run["repo"]], added_of[run["repo"]]),
             "domain": run["domain"],
             "writer": run["writer"],
             "label": run["label"],
@@ -212,7 +218,7 @@ def score(manifest: dict, results: Mapping[str, List[Finding]], errors: Optional
             v["outcome"] = "not_scored"
         verdicts.append(v)
     tallies = {}
-    for axis in ("split", "domain", "writer"):
+    for axis in ("split", "batch", "domain", "writer"):
         t: Dict[str, Dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for v in verdicts:
             for key in (v[axis], "all") if axis == "split" else (v[axis],):
@@ -265,6 +271,8 @@ def print_report(manifest: dict, scored: dict, seconds: float) -> None:
 
     for split in ("all",) + SPLITS:
         row("split: " + split, scored["tallies"]["split"].get(split, {}))
+    for batch, t in scored["tallies"]["batch"].items():
+        row("  " + batch, t)
     for split in SPLITS:
         for axis in ("domain", "writer"):
             print("\n%s, by %s:" % (split, axis))
@@ -292,6 +300,36 @@ def print_report(manifest: dict, scored: dict, seconds: float) -> None:
         )
 
 
+def merge(fragments: Iterable[str], path: str = MANIFEST) -> Tuple[int, int]:
+    """Append the repositories and runs of fragment files (same format as the manifest) to the
+    manifest, refusing a repository or run id it already holds. Returns (repositories, runs) added."""
+    manifest = load_manifest(path)
+    repos = {r["repo"] for r in manifest["repositories"]}
+    ids = {r["id"] for r in manifest["runs"]}
+    n_repo = n_run = 0
+    for frag in fragments:
+        with open(frag, encoding="utf-8") as f:
+            part = json.load(f)
+        for r in part["repositories"]:
+            if r["repo"] in repos:
+                raise ValueError("%s: repository %s is already in the corpus" % (frag, r["repo"]))
+            repos.add(r["repo"])
+            manifest["repositories"].append(r)
+            n_repo += 1
+        for run in part["runs"]:
+            if run["id"] in ids:
+                raise ValueError("%s: run %s is already in the corpus" % (frag, run["id"]))
+            ids.add(run["id"])
+            manifest["runs"].append(run)
+            n_run += 1
+    manifest["repositories"].sort(key=lambda r: r["repo"].lower())
+    manifest["runs"].sort(key=lambda r: r["id"].lower())
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    return n_repo, n_run
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print the verdicts and tallies as JSON")
@@ -306,8 +344,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument(
         "--extract", nargs=2, metavar=("LOGDIR", "OUT_NPZ"), help="write LOGDIR's series as an extracted .npz and exit"
     )
+    ap.add_argument("--merge", nargs="+", metavar="FRAGMENT", help="append fragment files' repositories and runs")
     args = ap.parse_args(argv)
     logging.disable(logging.WARNING)
+    if args.merge:
+        print("added %d repositories, %d runs" % merge(args.merge))
+        return 0
     if args.extract:
         extract(*args.extract)
         return 0

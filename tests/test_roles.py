@@ -164,3 +164,23 @@ def test_keras_evaluation_twin_is_judged_once(keras_logdir):
     # A lone evaluation series (no epoch twin) is kept.
     (exp2,) = build_experiments({"v": {"evaluation_loss_vs_iterations": val["evaluation_loss_vs_iterations"]}})
     assert [r.tag for r in exp2.scalars] == ["evaluation_loss_vs_iterations"]
+
+
+@pytest.mark.parametrize(
+    "tag, purpose",
+    [
+        # Twin critics of SAC/TD3 and PPO's short names are parts of the agent's loss ...
+        ("Losses/Q1 Loss", "component"),
+        ("Losses/Q2 Loss", "component"),
+        ("train/vf_loss", "component"),
+        ("train/pg_loss", "component"),
+        ("losses/qf1_loss", "component"),
+        # ... a plain or a total loss is the objective.
+        ("train/loss", "objective"),
+        ("Loss/total_loss", "objective"),
+    ],
+)
+def test_loss_purpose_from_the_tag_name(tag, purpose):
+    from tb_curvecheck.analysis.roles import loss_purpose
+
+    assert loss_purpose(tag) == purpose

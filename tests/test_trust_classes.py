@@ -266,6 +266,39 @@ def test_sac_reward_that_collapses_below_its_start_is_a_metric_collapse(tmp_path
     assert col[0].evidence["final_level"] < col[0].evidence["start_level"]
 
 
+def test_a_reward_that_never_gained_and_ends_far_below_its_start_is_a_collapse(tmp_path):
+    # ML-Agents SAC shape: the return starts near its best (~3 +- 4), then slides to ~-55 and stays;
+    # there was no gain to give back, but the agent ended far worse than its first policy.
+    rng = np.random.default_rng(10)
+    n = 150
+    t = np.arange(n)
+    reward = np.where(t < 60, 3.0, 3.0 - 58.0 * np.minimum((t - 60) / 30.0, 1.0)) + 4.0 * rng.standard_normal(n)
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {"Environment/Cumulative Reward": reward, "Losses/Q1 Loss": np.abs(1 + 0.1 * rng.standard_normal(n))},
+        t * 1000,
+    )
+    found = _loud(_scan(str(tmp_path)))
+    # (tensorboardX writes the space in the tag as "_")
+    col = [f for f in found if f.kind == "metric_collapse" and "Cumulative" in f.tag]
+    assert col, [f.title for f in found]
+    # The fall is dated at the slide (steps 60k-90k; levels are running medians over 15 summaries, so
+    # up to 7 summaries early), and told as an agent worse than at its start.
+    assert 52000 <= col[0].start_step <= 92000
+    assert col[0].evidence["final_level"] < col[0].evidence["start_level"] - 40
+    assert "worse than" in col[0].explanation
+
+
+def test_a_reward_that_starts_lucky_dips_and_comes_back_is_not_a_collapse(tmp_path):
+    # A first policy that scores by luck, an exploration dip, and a return back at its start level.
+    rng = np.random.default_rng(11)
+    n = 150
+    t = np.arange(n)
+    reward = 5.0 - 30.0 * np.exp(-(((t - 50) / 15.0) ** 2)) + 4.0 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path), {"Environment/Cumulative Reward": reward}, t * 1000)
+    assert _loud(_scan(str(tmp_path))) == []
+
+
 def test_a_noisy_reward_that_learns_is_not_a_collapse(tmp_path):
     rng = np.random.default_rng(9)
     n = 200

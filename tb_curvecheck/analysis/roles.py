@@ -315,6 +315,11 @@ COMPONENT_WORDS = {
     "qf",
     "qf1",
     "qf2",
+    # Twin critics (SAC, TD3) and the short names of PPO's parts (`vf_loss`, `pg_loss`).
+    "q1",
+    "q2",
+    "vf",
+    "pg",
     "alpha",
     "curiosity",
     "inverse",

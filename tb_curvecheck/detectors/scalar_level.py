@@ -323,6 +323,7 @@ class RewardCollapseEvent:
     end: float  # level over the last points
     threshold: float
     sigma: float
+    learned: bool  # the climb to the peak was beyond noise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -363,11 +364,17 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         sigma = U.residual_noise(v)
         se = 1.2533 * sigma * np.sqrt(2.0 / k)
         thr = max(self.noise_k * se, self.gave_back * gained)
-        if gained <= self.noise_k * se or peak - end < thr:
+        # An agent that never clearly gained but ends far below where it began has got worse than
+        # its first, near-random policy: that is a collapse too (a SAC run 4.8 -> -59).
+        regressed = start - end > self.noise_k * se
+        if (gained <= self.noise_k * se and not regressed) or peak - end < thr:
             return []
-        below = np.flatnonzero(level[peak_i:] < peak - thr / 2)
+        learned = gained > self.noise_k * se
+        # Without a climb the "peak" is a noisy start: date the fall at its halfway level instead.
+        cut = thr / 2 if learned else (peak - end) / 2
+        below = np.flatnonzero(level[peak_i:] < peak - cut)
         onset = peak_i + int(below[0]) if below.size else n - k
-        return [RewardCollapseEvent(ref, view, start, peak_i, peak, onset, end, thr, sigma)]
+        return [RewardCollapseEvent(ref, view, start, peak_i, peak, onset, end, thr, sigma, learned)]
 
     def describe(self, e: RewardCollapseEvent) -> Finding:
         view = e.view
@@ -378,23 +385,25 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
             fmt(e.end),
             view.onset_step(e.onset),
         )
+        if e.learned:
+            story = "%s climbed from %s to %s (its best level, step %d), then fell to %s from step %d on and stays there: the policy unlearned what it had learned."
+        else:
+            story = "%s started at %s (best level %s, step %d) and fell to %s from step %d on, far below where it started: the policy ended worse than the near-random one it began with."
         expl = (
-            "%s climbed from %s to %s (its best level, step %d), then fell to %s from step %d on and stays "
-            "there: the policy unlearned what it had learned. In off-policy methods (SAC, TD3, DQN) the "
+            story + " In off-policy methods (SAC, TD3, DQN) the "
             "usual causes are a critic that overestimates and then diverges (check the Q-value and critic "
             "loss at the same steps), an entropy temperature that collapsed or exploded, or a replay buffer "
             "overwritten by data from the degraded policy; in on-policy methods a learning rate or clip range "
             "too large for the late stage. Restore the checkpoint from step %d, lower the learning rate, "
             "clip gradients, and compare the value estimates with the returns."
-            % (
-                capital(name),
-                fmt(e.start),
-                fmt(e.peak),
-                int(view.end_steps[e.peak_i]),
-                fmt(e.end),
-                view.onset_step(e.onset),
-                int(view.end_steps[e.peak_i]),
-            )
+        ) % (
+            capital(name),
+            fmt(e.start),
+            fmt(e.peak),
+            int(view.end_steps[e.peak_i]),
+            fmt(e.end),
+            view.onset_step(e.onset),
+            int(view.end_steps[e.peak_i]),
         )
         evidence = {
             "start_level": e.start,

@@ -39,6 +39,16 @@ from tests import logwriters
         ("runs/x", "eval_loss", "loss", "loss", "validation", "step"),
         ("runs/x", "eval/loss", "loss", "loss", "validation", "step"),
         ("runs/x", "train/learning_rate", "learning_rate", "learning_rate", "train", "step"),
+        ("runs/x", "eval/rouge1", "metric_up", "rouge", "validation", "step"),
+        ("runs/x", "eval/rougeLsum", "metric_up", "rouge", "validation", "step"),
+        # Lightning's LearningRateMonitor (the optimiser's momentum is not a learning rate)
+        ("lightning_logs/version_0", "lr-Adam", "learning_rate", "learning_rate", None, "step"),
+        ("lightning_logs/version_0", "lr-AdamW/pg1", "learning_rate", "learning_rate", None, "step"),
+        ("lightning_logs/version_0", "lr-SGD-momentum", "other", "lr_sgd_momentum", None, "step"),
+        # segmentation and likelihood models
+        ("run1", "train/mIoU", "metric_up", "iou", "train", "step"),
+        ("run1", "val/IoU", "metric_up", "iou", "validation", "step"),
+        ("run1", "test/bpd", "metric_down", "bits_per_dim", "test", "step"),
         # add_scalars extra runs (torch: `<main>_<key>`, tensorboardX: `<main>/<key>`)
         ("runs/exp/Loss_train", "Loss", "loss", "loss", "train", "step"),
         ("runs/exp/Loss/val", "Loss", "loss", "loss", "validation", "step"),
@@ -175,6 +185,7 @@ def test_keras_evaluation_twin_is_judged_once(keras_logdir):
         ("train/vf_loss", "component"),
         ("train/pg_loss", "component"),
         ("losses/qf1_loss", "component"),
+        ("train/ent_coef_loss", "component"),
         # ... a plain or a total loss is the objective.
         ("train/loss", "objective"),
         ("Loss/total_loss", "objective"),

@@ -80,6 +80,14 @@ METRIC_UP = {
     "mean_average_precision": "map",
     "bleu": "bleu",
     "rouge": "rouge",
+    # Hugging Face `evaluate` names (`eval/rouge1`, `eval/rougeLsum`).
+    "rouge1": "rouge",
+    "rouge2": "rouge",
+    "rouge_l": "rouge",
+    "rouge_lsum": "rouge",
+    "meteor": "meteor",
+    "sacrebleu": "bleu",
+    "chrf": "chrf",
     "r2": "r2",
     "r2_score": "r2",
     "matthews_correlation": "mcc",
@@ -125,6 +133,9 @@ METRIC_DOWN = {
     "ppl": "perplexity",
     "wer": "wer",
     "cer": "cer",
+    # Normalising flows and likelihood models report their negative log-likelihood in bits per dimension.
+    "bpd": "bits_per_dim",
+    "bits_per_dim": "bits_per_dim",
 }
 
 # Logged beside training but not judged: counters, clocks, throughput,
@@ -189,9 +200,14 @@ LEARNING_RATE_WORDS = {"lr", "learning_rate", "learningrate", "learning-rate"}
 
 _TOKEN_SPLIT = re.compile(r"[/_\-\.\s:]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+# Acronyms whose capitals are not word starts: `mIoU` and `IoU` are one word each.
+_ACRONYMS = re.compile(r"m?IoU")
+# What an optimiser's state holds besides its learning rate (Lightning's `lr-Adam-momentum`).
+OPTIMISER_STATE_WORDS = {"momentum", "beta", "beta1", "beta2", "betas", "weight_decay", "decay", "eps"}
 
 
 def _tokens(text: str) -> List[str]:
+    text = _ACRONYMS.sub(lambda m: m.group(0).lower(), text)
     text = _CAMEL.sub("_", text)
     toks = [t for t in _TOKEN_SPLIT.split(text.lower()) if t]
     # `mAP` splits as `m`, `ap` at its capital: it is one word.
@@ -221,6 +237,9 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
     if not tokens:
         return "unknown", ""
     if joined in LEARNING_RATE_WORDS or tokens[-1] in LEARNING_RATE_WORDS or joined.endswith("learning_rate"):
+        return "learning_rate", "learning_rate"
+    # Lightning's LearningRateMonitor: `lr-Adam`, `lr-AdamW/pg1` (the optimiser and its parameter group).
+    if tokens[0] in LEARNING_RATE_WORDS and not set(tokens) & OPTIMISER_STATE_WORDS and "loss" not in tokens:
         return "learning_rate", "learning_rate"
     if joined in METRIC_UP:
         return "metric_up", METRIC_UP[joined]
@@ -315,6 +334,10 @@ COMPONENT_WORDS = {
     "qf",
     "qf1",
     "qf2",
+    # SAC's entropy-temperature loss (Stable-Baselines3 `train/ent_coef_loss`).
+    "ent",
+    "coef",
+    "temperature",
     # Twin critics (SAC, TD3) and the short names of PPO's parts (`vf_loss`, `pg_loss`).
     "q1",
     "q2",

@@ -78,6 +78,14 @@ METRIC_UP = {
     "dice": "dice",
     "map": "map",
     "mean_average_precision": "map",
+    # COCO evaluation as detectron2 and pycocotools name it (`bbox/AP`, `segm/AP50`); by object size
+    # (`APs`, `APm`, `APl`) it is a partial view of AP, undefined when a size is absent.
+    "ap": "map",
+    "ap50": "map",
+    "ap75": "map",
+    "aps": "ap_by_size",
+    "apm": "ap_by_size",
+    "apl": "ap_by_size",
     "bleu": "bleu",
     "rouge": "rouge",
     # Hugging Face `evaluate` names (`eval/rouge1`, `eval/rougeLsum`).
@@ -198,7 +206,11 @@ OTHER_PREFIXES = (tags.PREFIX, "sys/", "system/", "perf/", "timing/", "time/", "
 
 LEARNING_RATE_WORDS = {"lr", "learning_rate", "learningrate", "learning-rate"}
 
-_TOKEN_SPLIT = re.compile(r"[/_\-\.\s:]+")
+_TOKEN_SPLIT = re.compile(r"[/_\-\.\s:()]+")
+# `mAP50`, `AP75`: the IoU threshold glued to the metric's name is a word of its own.
+_AP_THRESHOLD = re.compile(r"^(m?ap)(\d+)$")
+# What an Ultralytics metric is measured on: `(B)` boxes, `(M)` masks.
+TARGET_WORDS = {"b", "m", "box", "mask", "bbox", "segm"}
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # Acronyms whose capitals are not word starts: `mIoU` and `IoU` are one word each.
 _ACRONYMS = re.compile(r"m?IoU")
@@ -212,10 +224,14 @@ def _tokens(text: str) -> List[str]:
     toks = [t for t in _TOKEN_SPLIT.split(text.lower()) if t]
     # `mAP` splits as `m`, `ap` at its capital: it is one word.
     for i in range(len(toks) - 1):
-        if toks[i] == "m" and toks[i + 1] == "ap":
-            toks[i : i + 2] = ["map"]
+        if toks[i] == "m" and toks[i + 1].startswith("ap"):
+            toks[i : i + 2] = ["m" + toks[i + 1]]
             break
-    return toks
+    out: List[str] = []
+    for t in toks:
+        m = _AP_THRESHOLD.match(t)
+        out.extend(m.groups() if m else (t,))
+    return out
 
 
 def run_split(run: str) -> Optional[str]:
@@ -262,7 +278,7 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
         if tok in METRIC_UP and tok not in ("em", "map"):
             return "metric_up", METRIC_UP[tok]
         # `metrics/mAP_0.5:0.95`: mAP followed only by its IoU thresholds.
-        if tok == "map" and all(t.isdigit() for t in tokens[i + 1 :]):
+        if tok in ("map", "ap") and all(t.isdigit() or t in TARGET_WORDS for t in tokens[i + 1 :]):
             return "metric_up", "map"
     for tok in tokens:
         if tok in OTHER_WORDS and tok not in ("step", "steps", "norm"):
@@ -404,7 +420,7 @@ AUX_METRIC_WORDS = {
     "auxiliary",
 }
 # Metrics that trade off against each other; the composite (mAP, F1, AUC) is the task metric when logged.
-PARTIAL_METRICS = {"precision", "recall"}
+PARTIAL_METRICS = {"precision", "recall", "ap_by_size"}
 COMPOSITE_METRICS = {"map", "f1", "auc", "pr_auc", "iou", "dice"}
 # Reinforcement-learning returns and ratings: the task metric of an RL run (higher is better).
 REWARD_WORDS = {"reward", "rewards", "return", "returns", "ep_rew_mean", "elo"}

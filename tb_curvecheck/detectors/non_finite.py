@@ -23,6 +23,12 @@ class NonFiniteEvent:
     word: str  # "NaN", "+Inf" or "-Inf": the first bad value
     last_healthy_step: Optional[int]
     recovered: bool  # finite values follow the last bad one
+    undefined: bool  # a series other than a loss with no finite value while the losses have some
+
+
+def _losses_finite(exp: Experiment) -> bool:
+    """The experiment logs a loss, and some loss has finite values: training computed something."""
+    return any(s.info.role == "loss" and np.isfinite(s.series.values).any() for s in exp.scalars)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,12 +61,15 @@ class NonFinite(Detector[NonFiniteEvent]):
                 word="NaN" if np.isnan(first_value) else ("+Inf" if first_value > 0 else "-Inf"),
                 last_healthy_step=int(steps[finite_before[-1]]) if finite_before.size else None,
                 recovered=bool(np.isfinite(values[last + 1 :]).any()) if last + 1 < len(values) else False,
+                undefined=bool(bad.all()) and ref.info.role != "loss" and _losses_finite(experiment),
             )
         ]
 
     def describe(self, e: NonFiniteEvent) -> Finding:
         ref = e.ref
         steps, values = ref.series.steps, ref.series.values
+        if e.undefined:
+            return self._undefined(e)
         first_step = int(steps[e.first])
         title = "%s became %s at step %d (%d of %d points non-finite)" % (
             ref.tag,
@@ -112,6 +121,44 @@ class NonFinite(Detector[NonFiniteEvent]):
                 "points": len(values),
                 EV_LAST_HEALTHY_STEP: e.last_healthy_step,
                 "recovered": e.recovered,
+            },
+            related=[],
+        )
+
+    def _undefined(self, e: NonFiniteEvent) -> Finding:
+        """A series other than a loss that had no value at any step, while the losses have values, was
+        never defined for this data (COCO's
+        small-object AP on a set without small objects, a precision with no positive predictions, an
+        entropy of an action space the agent lacks); nothing turned non-finite, so it is shown, not
+        alarmed on.  A loss with no finite value is still an error: nothing was learned."""
+        ref = e.ref
+        steps, values = ref.series.steps, ref.series.values
+        title = "%s is %s at every one of its %d points: never defined" % (ref.tag, e.word, len(values))
+        explanation = (
+            "%s has no finite value from step %d to step %d. A metric that is never defined is usually "
+            "computed over an empty set: no examples of a class or size in the evaluation data (COCO's "
+            "AP for small objects with no small objects), no positive predictions for a precision, a "
+            "statistic of something the model does not have. If it should have a value, check what it "
+            "is averaged over." % (ref.tag, int(steps[0]), int(steps[-1]))
+        )
+        return Finding(
+            run=ref.run,
+            tag=ref.tag,
+            kind="non_finite",
+            severity="info",
+            start_step=int(steps[0]),
+            end_step=int(steps[-1]),
+            title=title,
+            explanation=explanation,
+            evidence={
+                "first_bad_step": int(steps[0]),
+                "first_bad_value": e.word,
+                "nan_count": e.nan_count,
+                "pos_inf_count": e.pos_inf_count,
+                "neg_inf_count": e.neg_inf_count,
+                "points": len(values),
+                EV_LAST_HEALTHY_STEP: None,
+                "recovered": False,
             },
             related=[],
         )

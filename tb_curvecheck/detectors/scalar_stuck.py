@@ -88,8 +88,10 @@ class StuckMetric(Detector[StuckEvent]):
             and (length >= self.min_share * n or b == n - 1)
         ):
             return a, b, "from_start"
-        if a > 0:
-            best_before = float(np.max(v[:a]))
+        if a >= 2:
+            # The level it fell from must have held for two evaluations at least: one lucky batch
+            # (1 of 3 foreground boxes right, then 0 until the head learns) is not a level.
+            best_before = float(np.sort(v[:a])[-2])
             gap = self.below_best_fraction if fraction else self.below_best_relative * abs(best_before)
             gap = max(gap, self.min_quanta * U.quantum(v))
             if best_before - value >= gap:

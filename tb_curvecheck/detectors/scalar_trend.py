@@ -79,6 +79,11 @@ class NoProgress(Detector[StallEvent]):
         first = float(np.median(v[: self.start_points]))
         width = max(self.min_width, int(self.best_width_share * n)) | 1
         smooth = U.running_median(v, width)
+        if float(np.min(smooth)) < 0.0:
+            # A loss below zero has no floor there (an energy, a contrastive-divergence or Wasserstein
+            # critic loss, a continuous log-likelihood): its level and its relative change say nothing
+            # about learning, which its other series show.
+            return []
         best_i = int(np.argmin(smooth))
         best = float(smooth[best_i])
         improvement = first - best

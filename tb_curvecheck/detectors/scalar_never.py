@@ -31,7 +31,7 @@ from .wording import capital, fmt, make_finding, short
 class NeverEvent:
     ref: SeriesRef
     view: U.View
-    how: str  # "frozen", "chance", "absurd", "reward"
+    how: str  # "frozen", "chance", "absurd", "blew_up", "reward"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -65,6 +65,9 @@ class NeverLearned(Detector[NeverEvent]):
     # A loss this large is no loss of a working model (log-losses are O(1)-O(10), MSE on
     # standardised targets O(1)); with an accuracy that never rose, the run is broken.
     absurd_level: float = 1e6
+    # An accuracy "at chance" without a loss at ln C to name C: within this share of 1/C for some C
+    # (0.085-0.115 for ten classes, 0.425-0.575 for two); a model that learned anything leaves it.
+    chance_share_rel: float = 0.15
     # The chance and absurd levels are judged over the last share of the run (after warm-up).
     tail_share: float = 0.5
     # A return held at its lowest value for this share of the summaries, and at the end.
@@ -128,6 +131,11 @@ class NeverLearned(Detector[NeverEvent]):
         tail_level, m_level = float(np.median(tail)), float(np.median(mtail))
         if tail_level >= self.absurd_level and float(np.min(v)) >= self.absurd_level:
             return [NeverEvent(ref, view, "absurd", tail_level, metric, m_level, None, 1.0, zero_lr)]
+        m_pinned = float(np.ptp(mtail)) <= max(U.SAME_VALUE_ATOL, U.SAME_VALUE_RTOL * abs(m_level))
+        if float(np.nanmax(v)) >= self.absurd_level and (m_pinned or self._near_chance(m_level)):
+            # The arithmetic blew up at some point (2e16 at the first epoch) and the accuracy never left
+            # chance: whatever the loss did after, the model never worked.
+            return [NeverEvent(ref, view, "blew_up", float(np.nanmax(v)), metric, m_level, None, 1.0, zero_lr)]
         c = self._classes(tail_level)
         if c is None or float(np.min(U.running_median(v, 3))) < math.log(c) * (1 - self.chance_below):
             return []
@@ -135,6 +143,13 @@ class NeverLearned(Detector[NeverEvent]):
         if abs(m_level - 1.0 / c) > self.chance_metric_tol and not pinned:
             return []
         return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr)]
+
+    def _near_chance(self, m_level: float) -> bool:
+        """An accuracy within `chance_share_rel` of 1/C for some class count C."""
+        if not 1.0 / self.max_classes <= m_level <= 0.5 * (1 + self.chance_share_rel):
+            return False
+        c = max(2, int(round(1.0 / m_level)))
+        return abs(m_level - 1.0 / c) <= self.chance_share_rel / c
 
     def _classes(self, level: float) -> Optional[int]:
         if not 0 < level <= math.log(self.max_classes) * (1 + self.chance_tol):
@@ -232,6 +247,24 @@ class NeverLearned(Detector[NeverEvent]):
                 "(pixel values 0-255, raw prices), a loss summed instead of averaged over a huge batch, "
                 "logits exploding from a learning rate far too high, or a loss given probabilities where it "
                 "expects logits.%s" % (capital(name), fmt(e.level), m, fmt(e.metric_level), lr)
+            )
+        elif e.how == "blew_up":
+            peak_i = int(np.nanargmax(view.values))
+            title = "%s reached %s at step %d and %s never rose above chance (%s): the run is broken" % (
+                name,
+                fmt(e.level),
+                int(view.steps[peak_i]),
+                m,
+                fmt(e.metric_level),
+            )
+            expl = (
+                "%s reached %s at step %d, a scale no working model has, and %s stayed at chance (%s) for the "
+                "whole run: whatever the loss did afterwards, the model never worked. The usual cause is a "
+                "learning rate far too high for the optimizer (the first updates throw the weights to huge "
+                "values, the outputs saturate, and the network predicts one class from then on); also "
+                "unnormalised inputs or targets and a loss summed over a huge batch. Lower the learning rate "
+                "by 10-100x and check that the loss after the first few steps is near ln C.%s"
+                % (capital(name), fmt(e.level), int(view.steps[peak_i]), m, fmt(e.metric_level), lr)
             )
         else:
             title = "%s held at %s in %d of %d summaries, first and last: the agent never reached a reward" % (

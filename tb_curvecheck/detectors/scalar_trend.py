@@ -53,6 +53,13 @@ class NoProgress(Detector[StallEvent]):
     # curve's lowest running median reaches it only when a point's noise is a fifth of its level,
     # and then the noise says nothing either way (a short, noisy regression loss 0.19 -> 0.095).
     progress_rel: float = 0.2
+    # A second half whose values all lie within this share of their level is pinned (float32 keeps
+    # about seven digits; minibatch or weight changes move a loss by far more than 1e-5 of itself).
+    pinned_rel: float = 1e-5
+    # The first evaluation alone counts as the start when it stands this many standard errors above
+    # the best level: one point is tested on top of the median (two chances), and a flat curve's
+    # first point lies 5 sigma high about once in 3.5 million.
+    first_point_k: float = 5.0
     # The starting level is the median of this many first evaluations ...
     start_points: int = 3
     # ... and the best level the lowest running median over this share of the run (at least
@@ -95,9 +102,26 @@ class NoProgress(Detector[StallEvent]):
         significant = improvement >= self.noise_k * se
         # The noise where the curve has settled (its second half): a steep start is not noise.
         settled = U.residual_noise(v[n // 2 :]) if n - n // 2 >= 4 else sigma
+        tail = v[n // 2 :]
+        if float(np.ptp(tail)) <= self.pinned_rel * abs(float(np.median(tail))):
+            # Pinned: a loss on changing batches and weights never holds its value to six digits, so the
+            # model sits at a fixed point (a VAE decoding the mean image) and its "noise" is rounding:
+            # only a real share of the level counts as learning, not noise units.
+            settled = float("inf")
+        significant = improvement > 0 and significant
         if significant and (improvement >= self.min_rel * abs(first) or improvement >= self.clear_k * settled):
             return []
         if improvement >= self.progress_rel * abs(first) and improvement > 0:
+            return []
+        # The first evaluation on its own: with sparse logging most of the learning happens before the
+        # second one (a fine-tuning loss 2.69 -> 1.07 -> 1.05 ...), and the median of the first few
+        # would start the count after it.  A single point's standard error is sigma itself.
+        first0 = float(v[0])
+        improvement0 = first0 - best
+        se0 = sigma * np.sqrt(1.0 + MEDIAN_SE**2 / width)
+        if improvement0 >= self.first_point_k * se0 and (
+            improvement0 >= self.min_rel * abs(first0) or improvement0 >= self.clear_k * settled
+        ):
             return []
         partner = exp.partner(ref)
         if (

@@ -1,6 +1,6 @@
 """Real-world benchmark: CurveCheck on TensorBoard logs from public repositories.
 
-    python benchmarks/realworld.py [--json] [--split tuned|held_out] [--only SUBSTRING]
+    python benchmarks/realworld.py [--json] [--split tuned|held_out] [--added BATCH] [--only SUBSTRING]
     python benchmarks/realworld.py --extract LOGDIR OUT.npz
 
 The corpus is `benchmarks/realworld/manifest.json`: every run's repository,
@@ -335,6 +335,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the verdicts and tallies as JSON")
     ap.add_argument("--split", choices=SPLITS, help="only runs of this split")
     ap.add_argument("--only", help="only runs whose id contains this")
+    ap.add_argument("--added", help="only repositories added in this batch (e.g. stop16)")
     ap.add_argument(
         "--loader",
         default="python",
@@ -355,10 +356,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         return 0
     manifest = load_manifest()
     split_of = {r["repo"]: r["split"] for r in manifest["repositories"]}
+    added_of = {r["repo"]: r.get("added", FIRST_BATCH) for r in manifest["repositories"]}
     runs = [
         r
         for r in manifest["runs"]
-        if (not args.split or split_of[r["repo"]] == args.split) and (not args.only or args.only in r["id"])
+        if (not args.split or split_of[r["repo"]] == args.split)
+        and (not args.only or args.only in r["id"])
+        and (not args.added or added_of[r["repo"]] == args.added)
     ]
     manifest = dict(manifest, runs=runs)
     results, errors = {}, {}

@@ -233,6 +233,12 @@ class Overfitting(Detector[OverfitEvent]):
     min_rel_level: float = 0.05
     # When the validation loss never improved, the rise must reach this share of its best instead.
     min_rel_best: float = 0.10
+    # A steady rise is judged on at least this many evaluations from the best on ...
+    trend_min_points: int = 10
+    # ... whose Mann-Kendall z must reach this (one-sided p ~ 3e-5 for independent points; a
+    # validation loss that wanders after converging has z near 0, and the size thresholds above
+    # still apply to the Theil-Sen rise).
+    trend_z: float = 4.0
     # The training loss must end within this share of its own improvement from its best: a run whose
     # training loss jumped back up and holds there has broken, not overfitted.
     train_near_best: float = 0.25
@@ -269,6 +275,31 @@ class Overfitting(Detector[OverfitEvent]):
             return None
         return best_i, best, thr, end
 
+    def _steady_rise(self, v: np.ndarray):
+        """A long, noisy rise certain from its consistency: after the lowest running median, later
+        values exceed earlier ones far beyond chance (Mann-Kendall), and the robust (Theil-Sen) rise
+        over that stretch clears the same size thresholds as a level rise.  (1.056 -> ~1.75 over 45
+        evaluations with points 0.2 apart and a spike to 4.5: each level is uncertain, the order is not.)"""
+        n = v.shape[0]
+        if n < self.trend_min_points + self.end_points:
+            return None
+        level = U.running_median(v, self.end_points)
+        li = int(np.argmin(level))
+        post = v[li:]
+        if post.shape[0] < self.trend_min_points or U.trend_z(post) < self.trend_z:
+            return None
+        best = float(level[li])
+        rise = U.sen_slope(post) * (post.shape[0] - 1)
+        span = float(v[0] - best)
+        thr = max(
+            self.min_span_share * span if span > 0 else self.min_rel_best * abs(best),
+            self.min_rel_level * abs(best),
+        )
+        end = float(np.median(v[-max(self.end_points, post.shape[0] // 3) :]))
+        if rise < thr or end - best < thr:
+            return None
+        return li, best, thr, end
+
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[OverfitEvent]:
         if not U.judged(ref, ("loss",)) or ref.info.split not in ("validation", "test"):
             return []
@@ -289,6 +320,8 @@ class Overfitting(Detector[OverfitEvent]):
             level = U.running_median(v, self.end_points)
             li = int(np.argmin(level))
             got = self._rise(v, li, float(level[li]), sigma, single=False)
+        if got is None:
+            got = self._steady_rise(view.unsmoothed)
         if got is None:
             return []
         best_i, best, thr, end = got

@@ -325,6 +325,34 @@ def residual_noise(values: np.ndarray) -> float:
     return MAD_TO_SIGMA * float(np.median(np.abs(r - np.median(r)))) / math.sqrt(1.5)
 
 
+def trend_z(values: np.ndarray, max_points: int = 400) -> float:
+    """Mann-Kendall statistic of a series as a z-score: positive when later values tend to exceed
+    earlier ones.  It counts ordered pairs, so one spike or a heavy-tailed point weighs like any
+    other; series longer than `max_points` are thinned evenly (the sum is over all pairs)."""
+    v = values[np.isfinite(values)]
+    if v.shape[0] > max_points:
+        v = v[np.linspace(0, v.shape[0] - 1, max_points).astype(int)]
+    n = v.shape[0]
+    if n < 3:
+        return 0.0
+    s = float(np.sum(np.triu(np.sign(v[None, :] - v[:, None]), k=1)))
+    var = n * (n - 1) * (2 * n + 5) / 18.0
+    return s / math.sqrt(var)
+
+
+def sen_slope(values: np.ndarray, max_points: int = 400) -> float:
+    """Theil-Sen slope per point: the median of the slopes of all pairs (robust to spikes)."""
+    v = values[np.isfinite(values)]
+    idx = np.arange(values.shape[0], dtype=np.float64)[np.isfinite(values)]
+    if v.shape[0] > max_points:
+        keep = np.linspace(0, v.shape[0] - 1, max_points).astype(int)
+        v, idx = v[keep], idx[keep]
+    if v.shape[0] < 2:
+        return 0.0
+    i, j = np.triu_indices(v.shape[0], k=1)
+    return float(np.median((v[j] - v[i]) / (idx[j] - idx[i])))
+
+
 # --- Tests more than one detector applies -------------------------------------
 # Each is a frozen dataclass of its thresholds with a `__call__` that measures;
 # a detector that needs one holds it as a parameter (e.g. `metric_drops.drops`,

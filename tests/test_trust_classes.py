@@ -58,6 +58,14 @@ QUIET = [
     "CooperBigFoot__CAMELS-CH/lightning_logs/version_148",
     # (6) YOLOv5 val/obj_loss rising ~10 % while mAP improves
     "Arthas1998__yolo_gas/runs/train/exp2",
+    # (7) an energy-based model's contrastive-divergence loss, below zero and hovering by design
+    "phlippe__saved_models/tutorial8/tensorboards",
+    # (8) COCO's AP for small/medium/large objects, NaN at every evaluation (no such objects in the set)
+    "BUAAZhangHaonan__mgm_mask2former/output",
+    # (9) learning hidden between sparse logs: a LoRA loss 2.69 -> 1.07 -> ~1.0 (the median of the first
+    # three starts after it), and an IWAE loss offset by a large constant (24730 -> 24230)
+    "yongshuaiy__LLMs-final/output/runs/Dec07_14-23-22_autodl-container-257040b67c-0bc917ee",
+    "February24-Lee__VAE/logs/20200726-171520_IWAE",
 ]
 
 
@@ -114,6 +122,38 @@ def test_a_component_that_blows_up_is_reported_whatever_its_purpose():
     # ML-Agents value loss 20 -> 1.2 then 8.3e8: three orders of magnitude above anything before.
     loud = _loud(rw.run_findings(_run("CrpShepard__ppo_fps/results/ppo")))
     assert any(f.kind == "loss_divergence" and "Value" in f.tag for f in loud)
+
+
+def test_noisy_real_overfitting_is_found_from_the_order_of_its_rise():
+    # The issue's own example: Flax ResNet on small STL10, train loss 1.77 -> 0.011 while the validation
+    # loss falls to 1.056 at epoch 10 and climbs to ~1.75 with points 0.2 apart and a spike to 4.53.
+    loud = _loud(rw.run_findings(_run("phlippe__saved_models/JAX/tutorial17/tensorboards/classification/ResNet")))
+    over = [f for f in loud if f.kind == "overfitting" and f.tag == "val/loss"]
+    assert over, [f.title for f in loud]
+    # The rise starts at the best epoch (10, within the 3-evaluation level window) and runs to the end.
+    assert 6 <= over[0].start_step <= 14 and over[0].end_step == 100
+
+
+def test_vae_loss_pinned_at_the_mean_image_is_no_progress():
+    # Loss 11437 -> 11364 in two epochs, then held at 11356.52 to six digits for 107 epochs.
+    loud = _loud(rw.run_findings(_run("February24-Lee__VAE/logs/20200724-154935_VanillaVAE")))
+    assert any(f.kind == "no_progress" and f.tag == "loss" for f in loud), [f.title for f in loud]
+
+
+@pytest.mark.parametrize(
+    "run_id",
+    [
+        "learning_rate=1.0_optimizer=Adam_scheduler=CyclicLR_triangular2",
+        "learning_rate=1.0_optimizer=Adamax_scheduler=CyclicLR_exp_range",
+    ],
+)
+def test_loss_that_blew_up_with_accuracy_at_chance_never_learned(run_id):
+    # MNIST sweep: the training loss is ~1e16 at the first epoch, hundreds after, accuracy ~0.10 throughout.
+    loud = _loud(rw.run_findings(_run(run_id)))
+    never = [f for f in loud if f.kind == "never_learned"]
+    assert never and never[0].severity == "error", [f.title for f in loud]
+    assert never[0].evidence["how"] == "blew_up"
+    assert never[0].evidence["level"] >= 1e6
 
 
 # --- reproductions with real writers -------------------------------------------------------
@@ -350,3 +390,32 @@ def test_never_learned_reads_any_loss_level_without_failing():
         assert result.run_errors == {}, (level, result.run_errors)
     # A negative loss (-3 +- 1 %) has no ln C to sit at, and it moves: not never_learned.
     assert not [f for f in result.findings if f.kind == "never_learned"]
+
+
+def test_a_metric_that_was_never_defined_is_an_info_and_a_loss_that_never_was_an_error(tmp_path):
+    rng = np.random.default_rng(12)
+    n = 20
+    loss = 1.0 + 0.05 * rng.standard_normal(n) - 0.02 * np.arange(n)
+    logwriters.tbx_scalars(
+        str(tmp_path / "ok"), {"train/loss": loss, "bbox/APs": np.full(n, np.nan)}, np.arange(n) * 100
+    )
+    found = rw.flatten(_scan(str(tmp_path / "ok")))
+    aps = [f for f in found if f.kind == "non_finite" and f.tag == "bbox/APs"]
+    assert aps and aps[0].severity == "info" and "never defined" in aps[0].title
+    logwriters.tbx_scalars(str(tmp_path / "bad"), {"train/loss": np.full(n, np.nan)}, np.arange(n) * 100)
+    found = rw.flatten(_scan(str(tmp_path / "bad")))
+    assert any(f.kind == "non_finite" and f.severity == "error" for f in found), [f.title for f in found]
+
+
+def test_a_metric_at_zero_after_one_lucky_batch_is_not_stuck_after_a_fall(tmp_path):
+    # detectron2's fg_cls_accuracy: 0, then 1 of 3 foreground boxes right once, 0 until the head learns.
+    rng = np.random.default_rng(13)
+    n = 60
+    acc = np.concatenate([[0.0, 1 / 3], np.zeros(8), np.clip(np.linspace(0.05, 0.95, n - 10), 0, 1)])
+    loss = 2.0 * np.exp(-np.arange(n) / 15) + 0.2 + 0.02 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path), {"fast_rcnn/fg_cls_accuracy": acc, "total_loss": loss}, np.arange(n) * 20)
+    assert not [f for f in _loud(_scan(str(tmp_path))) if f.kind == "stuck_metric"]
+    # Two evaluations at the level before make a level it fell from.
+    acc2 = np.concatenate([[0.6, 0.6], np.zeros(n - 2)])
+    logwriters.tbx_scalars(str(tmp_path / "fell"), {"val/accuracy": acc2, "val/loss": loss}, np.arange(n) * 20)
+    assert [f for f in _loud(_scan(str(tmp_path / "fell"))) if f.kind == "stuck_metric"]

@@ -419,3 +419,19 @@ def test_a_metric_at_zero_after_one_lucky_batch_is_not_stuck_after_a_fall(tmp_pa
     acc2 = np.concatenate([[0.6, 0.6], np.zeros(n - 2)])
     logwriters.tbx_scalars(str(tmp_path / "fell"), {"val/accuracy": acc2, "val/loss": loss}, np.arange(n) * 20)
     assert [f for f in _loud(_scan(str(tmp_path / "fell"))) if f.kind == "stuck_metric"]
+
+
+def test_a_whole_model_gradient_norm_at_zero_with_a_learning_rate_is_a_warning(tmp_path):
+    # Hugging Face Trainer logging: seven logging steps of a no-op training (every parameter frozen).
+    rng = np.random.default_rng(14)
+    steps = np.arange(1, 8) * 100
+    base = {"train/loss": 0.35 + 0.005 * rng.standard_normal(7), "train/grad_norm": np.zeros(7)}
+    logwriters.tbx_scalars(
+        str(tmp_path / "lr"), dict(base, **{"train/learning_rate": np.linspace(4e-6, 6e-7, 7)}), steps
+    )
+    loud = _loud(_scan(str(tmp_path / "lr")))
+    zero = [f for f in loud if f.kind == "vanishing_gradients" and f.tag == "train/grad_norm"]
+    assert zero and zero[0].title.startswith("the model's gradient norm is exactly zero"), [f.title for f in loud]
+    # With the learning rate itself at zero, the zero gradient is moot: only the symptom (info) remains.
+    logwriters.tbx_scalars(str(tmp_path / "nolr"), dict(base, **{"train/learning_rate": np.zeros(7)}), steps)
+    assert not [f for f in _loud(_scan(str(tmp_path / "nolr"))) if f.kind == "vanishing_gradients"]

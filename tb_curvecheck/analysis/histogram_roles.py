@@ -23,6 +23,7 @@ import re
 from typing import Optional, Tuple
 
 from ..model import LAYER_ROLES, LayerRole
+from .roles import SPLIT_WORDS
 
 # kernel: trainable weights that multiply (kernel, weight, embeddings, recurrent kernels);
 # bias: trainable additive weights, including normalisation shifts/scales;
@@ -161,7 +162,8 @@ def classify(run: str, tag: str, scalar: bool = False) -> HistogramRole:
         norm = any(t in _NORM_SCALAR for t in tokens) and bool(grad_at)
         if not norm:
             return HistogramRole("unknown")
-        rest = [t for i, t in enumerate(tokens) if i not in grad_at and t != "norm"]
+        # `train/grad_norm` (Hugging Face, Lightning) is the whole model's norm: a split is no layer.
+        rest = [t for i, t in enumerate(tokens) if i not in grad_at and t != "norm" and t not in SPLIT_WORDS]
         return HistogramRole("gradient_norm", "/".join(rest) or None)
     if grad_at:
         rest = [t for i, t in enumerate(tokens) if i not in grad_at]

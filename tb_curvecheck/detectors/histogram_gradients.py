@@ -44,9 +44,12 @@ class GradientEvent:
     value: float  # at onset, NaN when non-finite
     threshold_factor: float
     non_finite_steps: int
+    untrained: bool = False  # the whole model's norm is exactly zero at every step (with a learning rate)
 
 
 def _symptom_title(kind: str, layer: str, value: float, base: float, step: int) -> str:
+    if layer == LayerRole("gradient_norm").name:
+        return _model_title(kind, value, base, step)
     if not np.isfinite(value):
         return "gradients of layer %s turned non-finite at step %d" % (layer, step)
     if kind == "vanishing_gradients":
@@ -61,6 +64,27 @@ def _symptom_title(kind: str, layer: str, value: float, base: float, step: int) 
         )
     return "gradients of layer %s grew to %.3g at step %d, %.0f times their early %.3g" % (
         layer,
+        value,
+        step,
+        value / base if base > 0 else float("inf"),
+        base,
+    )
+
+
+def _model_title(kind: str, value: float, base: float, step: int) -> str:
+    """The same symptoms told of the whole model's gradient norm (`train/grad_norm`)."""
+    if not np.isfinite(value):
+        return "the model's gradient norm turned non-finite at step %d" % step
+    if kind == "vanishing_gradients":
+        if value == 0.0:
+            return "the model's gradient norm is exactly zero from step %d: no weight receives a gradient" % step
+        return "the model's gradient norm shrank to %.3g at step %d, %.0e of its early %.3g" % (
+            value,
+            step,
+            value / base if base > 0 else 0.0,
+            base,
+        )
+    return "the model's gradient norm grew to %.3g at step %d, %.0f times its early %.3g" % (
         value,
         step,
         value / base if base > 0 else float("inf"),
@@ -85,6 +109,12 @@ _WHY = {
         "learning rate; if the growth moves later, it was the step size."
     ),
 }
+
+
+def _zero_lr(exp: Experiment) -> bool:
+    """A logged learning rate that is exactly zero throughout (then a zero gradient is moot)."""
+    lrs = exp.find(role="learning_rate")
+    return bool(lrs) and all(np.all(s.series.values == 0.0) for s in lrs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,9 +238,37 @@ class GradientNorms(GradientMagnitude):
     layer_roles = ("gradient_norm",)
     statistic = "value"
 
+    # The whole model's gradient norm at exactly zero on this many logged steps, all of them, while
+    # the learning rate is not zero: nothing is trained, which needs no other series to confirm.
+    all_zero_min_steps: int = 3
+
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[GradientEvent]:
         role = exp.layer_role(ref.run, ref.tag)
-        return self.events(ref.run, ref.tag, role, ref.series.steps, ref.series.values, ~np.isfinite(ref.series.values))
+        events = self.events(
+            ref.run, ref.tag, role, ref.series.steps, ref.series.values, ~np.isfinite(ref.series.values)
+        )
+        v = ref.series.values
+        if role.layer is None and v.shape[0] >= self.all_zero_min_steps and np.all(v == 0.0) and not _zero_lr(exp):
+            events = [dataclasses.replace(e, untrained=True) for e in events]
+        return events
+
+    def describe(self, e: GradientEvent) -> Finding:
+        f = super().describe(e)
+        if not e.untrained:
+            return f
+        return dataclasses.replace(
+            f,
+            severity="warning",
+            explanation=(
+                "The model's gradient norm is exactly zero at every one of its %d logged steps while the "
+                "learning rate is not: no weight is being updated, so this training changes nothing (its "
+                "loss and evaluations hold where they started). Typical causes: every parameter frozen "
+                "(requires_grad=False, a LoRA/PEFT setup whose adapters were never attached, a model "
+                "loaded in inference mode), a loss detached from the graph (computed under no_grad, or on "
+                "`.detach()`ed outputs), or every step skipped by a mixed-precision scaler. Count the "
+                "trainable parameters and check that one optimizer step changes a weight." % (len(e.steps),)
+            ),
+        )
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -66,6 +66,10 @@ QUIET = [
     # three starts after it), and an IWAE loss offset by a large constant (24730 -> 24230)
     "yongshuaiy__LLMs-final/output/runs/Dec07_14-23-22_autodl-container-257040b67c-0bc917ee",
     "February24-Lee__VAE/logs/20200726-171520_IWAE",
+    # (10) RL losses are surrogates: a PPO run continued at its converged return (~215 on Breakout),
+    # and a DQN whose return is still rising at its last summary (the level window must not shrink there)
+    "dantas-a__RL-PPO/logs/Breakout_PPO_V2_Suite",
+    "ZeshiWu__ML-capstone-project-/breakout_code/logs/DQN_1",
 ]
 
 

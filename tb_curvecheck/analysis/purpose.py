@@ -72,7 +72,12 @@ def task_trend(ref: SeriesRef) -> Optional[TaskTrend]:
     v = sign * v
     start = float(np.median(v[: min(3, n // 2)]))
     end = float(np.median(v[-k:]))
-    best = float(np.max(U.running_median(v, k | 1)))
+    # Only whole windows: at the ends the window shrinks to the last point or two, and a return
+    # still rising at its last summary would read as a best it then "fell" from.
+    w = k | 1
+    level = U.running_median(v, w)
+    whole = level[w // 2 : n - w // 2] if n > w else level
+    best = float(np.max(whole))
     sigma = U.residual_noise(v)
     return TaskTrend(start, max(best, start, end), end, sigma, min(3, n // 2), k, U.is_fraction(v))
 
@@ -119,9 +124,20 @@ def gate(exp: Experiment, findings: List[Finding]) -> List[Finding]:
     def task_agrees(f: Finding) -> bool:
         return any(purpose(g) == "task" and g.kind in METRIC_KINDS + ("metric_collapse",) for g in loud)
 
+    # An RL run's losses are moving-target surrogates (PPO's clipped objective sits near zero by
+    # construction, a TD loss grows with the values): their level says nothing about learning, which
+    # the return tells, so "did not improve" is not judged on them.
+    rl = any(s.info.purpose == "task" and s.info.role == "other" for s in exp.scalars)
     out = []
     for f in findings:
         p = purpose(f)
+        if (
+            rl
+            and f.kind == "no_progress"
+            and info.get((f.run, f.tag)) is not None
+            and info[(f.run, f.tag)].role == "loss"
+        ):
+            continue
         if (
             f.kind in ("no_progress", "loss_divergence")
             and info.get((f.run, f.tag)) is not None

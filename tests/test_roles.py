@@ -49,6 +49,9 @@ from tests import logwriters
         ("run1", "train/mIoU", "metric_up", "iou", "train", "step"),
         ("run1", "val/IoU", "metric_up", "iou", "validation", "step"),
         ("run1", "test/bpd", "metric_down", "bits_per_dim", "test", "step"),
+        # validation abbreviated to its letter, as a prefix (`v_loss` in a `test` run)
+        ("test", "v_loss", "loss", "loss", "validation", "step"),
+        ("test", "v_accuracy", "metric_up", "accuracy", "validation", "step"),
         # add_scalars extra runs (torch: `<main>_<key>`, tensorboardX: `<main>/<key>`)
         ("runs/exp/Loss_train", "Loss", "loss", "loss", "train", "step"),
         ("runs/exp/Loss/val", "Loss", "loss", "loss", "validation", "step"),
@@ -189,6 +192,7 @@ def test_keras_evaluation_twin_is_judged_once(keras_logdir):
         # ... a plain or a total loss is the objective.
         ("train/loss", "objective"),
         ("Loss/total_loss", "objective"),
+        ("v_loss", "objective"),
     ],
 )
 def test_loss_purpose_from_the_tag_name(tag, purpose):

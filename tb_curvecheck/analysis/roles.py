@@ -307,6 +307,10 @@ def classify(run: str, tag: str) -> TagInfo:
         if tok in SPLIT_WORDS and split is None and len(toks) > 1:
             split = SPLIT_WORDS[tok]
             continue
+        if i == 0 and tok == "v" and split is None and len(toks) > 1:
+            # `v_loss`, `v_accuracy`: validation abbreviated to its letter, as a prefix only.
+            split = "validation"
+            continue
         if tok in GRANULARITY_WORDS and len(toks) > 1 and (i == 0 or i == len(toks) - 1):
             granularity = GRANULARITY_WORDS[tok]
             continue
@@ -440,7 +444,10 @@ INTRINSIC_WORDS = {
 
 
 def _qualifiers(tag: str) -> List[str]:
-    return [t for t in _tokens(tag) if t not in LOSS_WORDS and t not in SPLIT_WORDS and t not in GRANULARITY_WORDS]
+    toks = _tokens(tag)
+    if len(toks) > 1 and toks[0] == "v":
+        toks = toks[1:]  # `v_loss`: the validation prefix (see `classify`)
+    return [t for t in toks if t not in LOSS_WORDS and t not in SPLIT_WORDS and t not in GRANULARITY_WORDS]
 
 
 def is_reward(tag: str) -> bool:

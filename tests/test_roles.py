@@ -193,6 +193,9 @@ def test_keras_evaluation_twin_is_judged_once(keras_logdir):
         ("train/loss", "objective"),
         ("Loss/total_loss", "objective"),
         ("v_loss", "objective"),
+        # a loss named by its function is the objective, and pairs with the plain loss
+        ("val_mse_loss", "objective"),
+        ("train/bce_loss", "objective"),
     ],
 )
 def test_loss_purpose_from_the_tag_name(tag, purpose):

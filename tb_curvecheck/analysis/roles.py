@@ -262,7 +262,7 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
     if joined in METRIC_DOWN:
         return "metric_down", METRIC_DOWN[joined]
     if "loss" in tokens or joined in ("nll", "xent", "cross_entropy", "crossentropy", "objective", "cost"):
-        if joined == "loss":
+        if joined == "loss" or all(t == "loss" or t in LOSS_FUNCTION_WORDS for t in tokens):
             return "loss", "loss"
         # "value_loss", "kl_loss": an auxiliary loss keeps its own name.
         return "loss", joined
@@ -408,6 +408,8 @@ COMPONENT_WORDS = {
 OBJECTIVE_WORDS = {"total", "overall", "full", "sum", "objective", "combined"}
 # Words that only say "loss": what is left after them qualifies it.
 LOSS_WORDS = {"loss", "losses", "nll", "xent", "cross", "crossentropy", "cross_entropy", "cost"}
+# The loss function's own name says what is minimised, not a part of it (`val_mse_loss`, `bce_loss`).
+LOSS_FUNCTION_WORDS = {"mse", "mae", "bce", "ce", "huber", "rmse"}
 # A metric of a side task: a domain classifier's or a discriminator's accuracy falls by design.
 AUX_METRIC_WORDS = {
     "domain",
@@ -447,7 +449,11 @@ def _qualifiers(tag: str) -> List[str]:
     toks = _tokens(tag)
     if len(toks) > 1 and toks[0] == "v":
         toks = toks[1:]  # `v_loss`: the validation prefix (see `classify`)
-    return [t for t in toks if t not in LOSS_WORDS and t not in SPLIT_WORDS and t not in GRANULARITY_WORDS]
+    return [
+        t
+        for t in toks
+        if t not in LOSS_WORDS and t not in SPLIT_WORDS and t not in GRANULARITY_WORDS and t not in LOSS_FUNCTION_WORDS
+    ]
 
 
 def is_reward(tag: str) -> bool:

@@ -306,28 +306,23 @@ def merge(fragments: Iterable[str], path: str = MANIFEST) -> Tuple[int, int]:
     manifest = load_manifest(path)
     repos = {r["repo"] for r in manifest["repositories"]}
     ids = {r["id"] for r in manifest["runs"]}
-    n_repo = n_run = 0
+    added = {"repositories": 0, "runs": 0}
     for frag in fragments:
         with open(frag, encoding="utf-8") as f:
             part = json.load(f)
-        for r in part["repositories"]:
-            if r["repo"] in repos:
-                raise ValueError("%s: repository %s is already in the corpus" % (frag, r["repo"]))
-            repos.add(r["repo"])
-            manifest["repositories"].append(r)
-            n_repo += 1
-        for run in part["runs"]:
-            if run["id"] in ids:
-                raise ValueError("%s: run %s is already in the corpus" % (frag, run["id"]))
-            ids.add(run["id"])
-            manifest["runs"].append(run)
-            n_run += 1
+        for section, key, seen in (("repositories", "repo", repos), ("runs", "id", ids)):
+            for item in part[section]:
+                if item[key] in seen:
+                    raise ValueError("%s: %s %s is already in the corpus" % (frag, key, item[key]))
+                seen.add(item[key])
+                manifest[section].append(item)
+                added[section] += 1
     manifest["repositories"].sort(key=lambda r: r["repo"].lower())
     manifest["runs"].sort(key=lambda r: r["id"].lower())
     with open(path, "w", encoding="utf-8") as f:
         json.dump(manifest, f, indent=1, ensure_ascii=False)
         f.write("\n")
-    return n_repo, n_run
+    return added["repositories"], added["runs"]
 
 
 def main(argv: Optional[List[str]] = None) -> int:

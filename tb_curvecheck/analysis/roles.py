@@ -307,8 +307,7 @@ def classify(run: str, tag: str) -> TagInfo:
         if tok in SPLIT_WORDS and split is None and len(toks) > 1:
             split = SPLIT_WORDS[tok]
             continue
-        if i == 0 and tok == "v" and split is None and len(toks) > 1:
-            # `v_loss`, `v_accuracy`: validation abbreviated to its letter, as a prefix only.
+        if i == 0 and split is None and _validation_prefix(toks):
             split = "validation"
             continue
         if tok in GRANULARITY_WORDS and len(toks) > 1 and (i == 0 or i == len(toks) - 1):
@@ -445,10 +444,15 @@ INTRINSIC_WORDS = {
 }
 
 
+def _validation_prefix(toks: List[str]) -> bool:
+    """`v_loss`, `v_accuracy`: validation abbreviated to its letter, as a prefix only."""
+    return len(toks) > 1 and toks[0] == "v"
+
+
 def _qualifiers(tag: str) -> List[str]:
     toks = _tokens(tag)
-    if len(toks) > 1 and toks[0] == "v":
-        toks = toks[1:]  # `v_loss`: the validation prefix (see `classify`)
+    if _validation_prefix(toks):
+        toks = toks[1:]
     return [
         t
         for t in toks

@@ -19,6 +19,7 @@ import numpy as np
 from ..model import EV_LAYER, EV_STATISTIC, EV_SYMPTOM, Experiment, Finding, LayerRole, SeriesRef
 from .base import Detector, ExperimentTargets, HistogramTarget
 from .histogram_stats import baseline, first_sustained
+from .stats import zero_learning_rate
 from .wording import capital
 
 # Below this the gradient is zero in float32 terms for any weight of
@@ -109,12 +110,6 @@ _WHY = {
         "learning rate; if the growth moves later, it was the step size."
     ),
 }
-
-
-def _zero_lr(exp: Experiment) -> bool:
-    """A logged learning rate that is exactly zero throughout (then a zero gradient is moot)."""
-    lrs = exp.find(role="learning_rate")
-    return bool(lrs) and all(np.all(s.series.values == 0.0) for s in lrs)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,7 +243,12 @@ class GradientNorms(GradientMagnitude):
             ref.run, ref.tag, role, ref.series.steps, ref.series.values, ~np.isfinite(ref.series.values)
         )
         v = ref.series.values
-        if role.layer is None and v.shape[0] >= self.all_zero_min_steps and np.all(v == 0.0) and not _zero_lr(exp):
+        if (
+            role.layer is None
+            and v.shape[0] >= self.all_zero_min_steps
+            and np.all(v == 0.0)
+            and not zero_learning_rate(exp)
+        ):
             events = [dataclasses.replace(e, untrained=True) for e in events]
         return events
 

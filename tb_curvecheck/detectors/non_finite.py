@@ -68,8 +68,6 @@ class NonFinite(Detector[NonFiniteEvent]):
     def describe(self, e: NonFiniteEvent) -> Finding:
         ref = e.ref
         steps, values = ref.series.steps, ref.series.values
-        if e.undefined:
-            return self._undefined(e)
         first_step = int(steps[e.first])
         title = "%s became %s at step %d (%d of %d points non-finite)" % (
             ref.tag,
@@ -103,7 +101,7 @@ class NonFinite(Detector[NonFiniteEvent]):
             )
         elif e.last_healthy_step is not None:
             parts.append("It never recovers: restore the checkpoint from step %d or earlier." % e.last_healthy_step)
-        return Finding(
+        f = Finding(
             run=ref.run,
             tag=ref.tag,
             kind="non_finite",
@@ -124,41 +122,25 @@ class NonFinite(Detector[NonFiniteEvent]):
             },
             related=[],
         )
+        return self._undefined(e, f) if e.undefined else f
 
-    def _undefined(self, e: NonFiniteEvent) -> Finding:
+    def _undefined(self, e: NonFiniteEvent, f: Finding) -> Finding:
         """A series other than a loss that had no value at any step, while the losses have values, was
-        never defined for this data (COCO's
-        small-object AP on a set without small objects, a precision with no positive predictions, an
-        entropy of an action space the agent lacks); nothing turned non-finite, so it is shown, not
-        alarmed on.  A loss with no finite value is still an error: nothing was learned."""
+        never defined for this data (COCO's small-object AP on a set without small objects, a precision
+        with no positive predictions, an entropy of an action space the agent lacks); nothing turned
+        non-finite, so it is shown, not alarmed on.  A loss with no finite value is still an error:
+        nothing was learned."""
         ref = e.ref
         steps, values = ref.series.steps, ref.series.values
-        title = "%s is %s at every one of its %d points: never defined" % (ref.tag, e.word, len(values))
-        explanation = (
-            "%s has no finite value from step %d to step %d. A metric that is never defined is usually "
-            "computed over an empty set: no examples of a class or size in the evaluation data (COCO's "
-            "AP for small objects with no small objects), no positive predictions for a precision, a "
-            "statistic of something the model does not have. If it should have a value, check what it "
-            "is averaged over." % (ref.tag, int(steps[0]), int(steps[-1]))
-        )
-        return Finding(
-            run=ref.run,
-            tag=ref.tag,
-            kind="non_finite",
+        return dataclasses.replace(
+            f,
             severity="info",
-            start_step=int(steps[0]),
-            end_step=int(steps[-1]),
-            title=title,
-            explanation=explanation,
-            evidence={
-                "first_bad_step": int(steps[0]),
-                "first_bad_value": e.word,
-                "nan_count": e.nan_count,
-                "pos_inf_count": e.pos_inf_count,
-                "neg_inf_count": e.neg_inf_count,
-                "points": len(values),
-                EV_LAST_HEALTHY_STEP: None,
-                "recovered": False,
-            },
-            related=[],
+            title="%s is %s at every one of its %d points: never defined" % (ref.tag, e.word, len(values)),
+            explanation=(
+                "%s has no finite value from step %d to step %d. A metric that is never defined is usually "
+                "computed over an empty set: no examples of a class or size in the evaluation data (COCO's "
+                "AP for small objects with no small objects), no positive predictions for a precision, a "
+                "statistic of something the model does not have. If it should have a value, check what it "
+                "is averaged over." % (ref.tag, int(steps[0]), int(steps[-1]))
+            ),
         )

@@ -87,10 +87,6 @@ class NeverLearned(Detector[NeverEvent]):
             hits = [m for m in exp.find(quantity="accuracy", split=ref.info.split) if m.info.granularity != "batch"]
         return hits[0] if hits else None
 
-    def _zero_lr(self, exp: Experiment) -> bool:
-        lrs = exp.find(role="learning_rate")
-        return bool(lrs) and all(len(s.series) and np.all(s.series.values == 0.0) for s in lrs)
-
     def _metric_never_rose(self, mv: np.ndarray) -> bool:
         k = max(1, min(3, mv.shape[0] // 2))
         start = float(np.median(mv[:k]))
@@ -108,7 +104,7 @@ class NeverLearned(Detector[NeverEvent]):
         if mv is not None and mv.shape[0] < 2:
             metric, mv = None, None
         level = float(np.median(v))
-        zero_lr = self._zero_lr(exp)
+        zero_lr = U.zero_learning_rate(exp)
         if float(np.ptp(v)) <= max(U.SAME_VALUE_ATOL, self.frozen_rel * abs(level)):
             if mv is None or float(np.ptp(mv)) <= max(U.SAME_VALUE_ATOL, self.frozen_rel * abs(float(mv[0]))):
                 return [
@@ -176,7 +172,7 @@ class NeverLearned(Detector[NeverEvent]):
         share = float(np.mean(at_low))
         if share < self.reward_share or not at_low[-1] or not at_low[0]:
             return []
-        return [NeverEvent(ref, view, "reward", low, None, None, None, share, self._zero_lr(exp))]
+        return [NeverEvent(ref, view, "reward", low, None, None, None, share, U.zero_learning_rate(exp))]
 
     def describe(self, e: NeverEvent) -> Finding:
         view, n = e.view, len(e.view)

@@ -325,6 +325,12 @@ def residual_noise(values: np.ndarray) -> float:
     return MAD_TO_SIGMA * float(np.median(np.abs(r - np.median(r)))) / math.sqrt(1.5)
 
 
+def zero_learning_rate(exp) -> bool:
+    """The experiment logs a learning rate, and every logged one is exactly zero throughout."""
+    lrs = exp.find(role="learning_rate")
+    return bool(lrs) and all(len(s.series) and np.all(s.series.values == 0.0) for s in lrs)
+
+
 def trend_z(values: np.ndarray, max_points: int = 400) -> float:
     """Mann-Kendall statistic of a series as a z-score: positive when later values tend to exceed
     earlier ones.  It counts ordered pairs, so one spike or a heavy-tailed point weighs like any

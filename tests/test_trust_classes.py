@@ -439,3 +439,62 @@ def test_a_whole_model_gradient_norm_at_zero_with_a_learning_rate_is_a_warning(t
     # With the learning rate itself at zero, the zero gradient is moot: only the symptom (info) remains.
     logwriters.tbx_scalars(str(tmp_path / "nolr"), dict(base, **{"train/learning_rate": np.zeros(7)}), steps)
     assert not [f for f in _loud(_scan(str(tmp_path / "nolr"))) if f.kind == "vanishing_gradients"]
+
+
+def _yolo_components(val_turns_up: bool, rng) -> dict:
+    """YOLOv5's results as its SummaryWriter logs them: box, objectness and class losses per epoch
+    for training and validation, never their sum."""
+    e = np.arange(150, dtype=float)
+    down = lambda a, b, tau: a + (b - a) * (1 - np.exp(-e / tau))  # noqa: E731
+    tags = {
+        "train/box_loss": down(0.12, 0.035, 40),
+        "train/obj_loss": down(0.05, 0.03, 50),
+        "train/cls_loss": down(0.09, 0.012, 30),
+        "metrics/mAP_0.5": 0.41 * (1 - np.exp(-e / 15)),
+    }
+    if val_turns_up:
+        # Objectness rises +50 % and box/class turn up after epoch ~40 while training keeps falling.
+        tags["val/box_loss"] = np.where(e < 40, down(0.11, 0.06, 12), 0.06 + 0.00012 * (e - 40))
+        tags["val/obj_loss"] = 0.040 + 0.00013 * e
+        tags["val/cls_loss"] = np.where(e < 40, down(0.09, 0.03, 10), 0.03 + 0.0001 * (e - 40))
+    else:
+        # The usual objectness drift: +10 % while box and class losses keep improving more.
+        tags["val/box_loss"] = down(0.11, 0.05, 30)
+        tags["val/obj_loss"] = 0.0125 + 0.0000085 * e
+        tags["val/cls_loss"] = down(0.09, 0.03, 30)
+    return {k: v * (1 + 0.01 * rng.standard_normal(e.size)) for k, v in tags.items()}
+
+
+def test_yolo_components_that_overfit_together_are_overfitting_without_a_total_loss(tmp_path):
+    # No `val/loss` is logged: the components, added up, are the objective the run minimises.
+    logwriters.tbx_scalars(str(tmp_path), _yolo_components(True, np.random.default_rng(11)))
+    over = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
+    assert over and all(f.tag.startswith("val/") for f in over)
+
+
+def test_yolo_objectness_drift_alone_is_not_overfitting(tmp_path):
+    # Only objectness rises and the components' sum keeps falling: one head's drift, by design.
+    logwriters.tbx_scalars(str(tmp_path), _yolo_components(False, np.random.default_rng(12)))
+    assert not [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
+
+
+def test_component_total_adds_a_splits_components_on_their_common_steps():
+    from tb_curvecheck.analysis import purpose
+    from tb_curvecheck.model import ScalarSeries
+
+    def series(steps, values):
+        return ScalarSeries(np.array(steps), np.array(values, float), np.zeros(len(steps)))
+
+    scalars = {
+        "exp": {
+            "val/box_loss": series([1, 2, 3], [1.0, 2.0, 3.0]),
+            "val/obj_loss": series([2, 3, 4], [10.0, 20.0, 30.0]),
+            "train/box_loss": series([1, 2], [5.0, 6.0]),
+        }
+    }
+    (exp,) = grouping.build_experiments(scalars, {})
+    total = purpose.component_total(exp, "validation", "step")
+    assert total is not None and list(total.series.steps) == [2, 3]
+    assert list(total.series.values) == [12.0, 23.0]
+    # One component is not a sum, and a split that logs its objective keeps it.
+    assert purpose.component_total(exp, "train", "step") is None

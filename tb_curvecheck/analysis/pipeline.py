@@ -58,7 +58,7 @@ def analyze_experiment(
     context series (learning rate, gradient and weight norms, restarts) and
     hyperparameters (run -> {name: value}, when known) did at each onset.
     """
-    scalar_findings = purpose.gate(experiment, detectors.detect_scalars(experiment))
+    scalar_findings = purpose.gate(experiment, detectors.detect_scalars(experiment), detectors["overfitting"])
     symptoms = detectors.detect_histograms(experiment)
     hist_findings = histogram_stories.tell(experiment, symptoms, scalar_findings)
     merged = corroborate.merge(list(scalar_findings) + list(hist_findings))

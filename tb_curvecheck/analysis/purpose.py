@@ -11,12 +11,14 @@ none of its losses "did not improve" or "diverged".
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import List, Optional
 
 import numpy as np
 
 from ..detectors import stats as U
-from ..model import Experiment, Finding, SeriesRef, at_or_above
+from ..detectors.base import Detector
+from ..model import Experiment, Finding, ScalarSeries, SeriesRef, at_or_above
 
 # Kinds that judge a trend over the run.
 TREND_KINDS = ("no_progress", "loss_divergence", "overfitting")
@@ -103,8 +105,46 @@ def _blew_up(exp: Experiment, f: Finding) -> bool:
     return False
 
 
-def gate(exp: Experiment, findings: List[Finding]) -> List[Finding]:
-    """`findings` without the trend findings of series whose purpose says the trend is by design."""
+def component_total(exp: Experiment, split: str, granularity: str) -> Optional[SeriesRef]:
+    """The loss components of one split and cadence added up on their common steps, when that split
+    logs no objective: YOLO writes its box, objectness and class losses but never their sum, which is
+    what it minimises and what a reader adds up by eye."""
+    losses = [s for s in exp.find(role="loss", split=split) if s.info.granularity == granularity]
+    if any(s.info.purpose == "objective" for s in losses):
+        return None
+    parts = sorted((s for s in losses if s.info.purpose == "component"), key=lambda s: s.tag)
+    if len(parts) < 2:
+        return None
+    steps = functools.reduce(np.intersect1d, [s.series.steps for s in parts])
+    if steps.shape[0] < 2:
+        return None
+    at = [np.searchsorted(s.series.steps, steps) for s in parts]
+    total = np.sum([s.series.values[i] for s, i in zip(parts, at)], axis=0)
+    series = ScalarSeries(steps, total, parts[0].series.wall_times[at[0]])
+    info = dataclasses.replace(parts[0].info, quantity="loss", purpose="objective")
+    return SeriesRef(parts[0].run, " + ".join(s.tag for s in parts), info, series)
+
+
+def _total_overfits(exp: Experiment, f: Finding, overfitting: Optional[Detector]) -> bool:
+    """`f` is an overfitting finding on a component, and its split's components added up (see
+    `component_total`) overfit against the training split's added up the same way."""
+    if overfitting is None or f.kind != "overfitting":
+        return False
+    ref = next((s for s in exp.scalars if (s.run, s.tag) == (f.run, f.tag)), None)
+    if ref is None or ref.info.split is None:
+        return False
+    val = component_total(exp, ref.info.split, ref.info.granularity)
+    train = component_total(exp, "train", ref.info.granularity)
+    if val is None or train is None:
+        return False
+    both = Experiment(exp.name, exp.runs, scalars=[val, train])
+    return bool(overfitting.measure(both, val))
+
+
+def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detector] = None) -> List[Finding]:
+    """`findings` without the trend findings of series whose purpose says the trend is by design.
+    With `overfitting` (the run's detector), a component's overfitting also stands when the split
+    logs no objective and the components added up overfit."""
     info = {(s.run, s.tag): s.info for s in exp.scalars}
     trends = {(s.run, s.tag): task_trend(s) for s in _tasks(exp)}
     trends = {k: t for k, t in trends.items() if t is not None}
@@ -152,7 +192,7 @@ def gate(exp: Experiment, findings: List[Finding]) -> List[Finding]:
                 # design): only the objective stalling too makes it part of the story.
                 agrees = objective_agrees(f)
             else:
-                agrees = objective_agrees(f) or task_fell or task_agrees(f)
+                agrees = objective_agrees(f) or task_fell or task_agrees(f) or _total_overfits(exp, f, overfitting)
             if not agrees:
                 continue
         if p == "auxiliary" and f.kind in METRIC_KINDS and not task_agrees(f):

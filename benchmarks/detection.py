@@ -298,15 +298,16 @@ def print_realworld(which: str, detectors=None) -> None:
                 errors[run["id"]] = "%s: %s" % (type(e).__name__, e)
         scored = rw.score(dict(manifest, runs=runs), results, errors)
         t = scored["tallies"]["split"].get(split, {})
-        fa, rc = rw.rates(t)
+        fa, rc, wa = rw.rates(t)
         print(
-            "\nreal-world corpus, %s part: %d runs; false alarms (healthy) %s; recall (pathology) %s%s"
-            % (split, t.get("runs", 0), fa, rc, "; %d could not be analysed" % len(errors) if errors else "")
+            "\nreal-world corpus, %s part: %d runs; false alarms (healthy) %s; recall (pathology) %s;"
+            " warned of any kind %s%s"
+            % (split, t.get("runs", 0), fa, rc, wa, "; %d could not be analysed" % len(errors) if errors else "")
         )
         for axis in ("domain", "writer"):
             print("  by %s:" % axis)
             for k, tt in scored["by_split"]["%s/%s" % (split, axis)].items():
-                fa, rc = rw.rates(tt)
+                fa, rc, _ = rw.rates(tt)
                 print("    %-28s %6d  %-22s %-22s" % (k, tt.get("runs", 0), fa, rc))
 
 

@@ -14,7 +14,9 @@ Printed per split (tuned / held-out), per domain and per writer:
 - false-alarm rate: healthy and healthy_by_design runs with any warning or
   error, over those runs;
 - recall: pathology runs with a warning or error of one of the labelled kinds
-  (a finding folded into another by corroboration counts), over those runs.
+  (a finding folded into another by corroboration counts), over those runs;
+- warned: pathology runs with a warning or error of any kind (a miss told
+  under another name is still a run the user was warned about), apart.
 `mild` runs count for neither.  Then every false alarm (run, tag, kind,
 severity, title) and every miss (with what was found instead).
 """
@@ -210,7 +212,9 @@ def score(manifest: dict, results: Mapping[str, List[Finding]], errors: Optional
             v["outcome"] = "false_alarm" if loud else "quiet"
         elif run["label"] == "pathology":
             hits = [f for f in loud if f.kind in run["kinds"]]
-            v["outcome"] = "caught" if hits else "missed"
+            # A miss that still raised a warning of another kind: the user is told something is wrong,
+            # with the wrong name.  Counted apart; recall counts only the labelled kinds.
+            v["outcome"] = "caught" if hits else ("misnamed" if loud else "missed")
             if hits and run["steps"]:
                 a, b = run["steps"]
                 v["in_range"] = any(f.start_step <= b and f.end_step >= a for f in hits)
@@ -249,12 +253,15 @@ def _brief(f: Finding) -> dict:
     }
 
 
-def rates(t: Mapping[str, int]) -> Tuple[str, str]:
+def rates(t: Mapping[str, int]) -> Tuple[str, str, str]:
+    """False-alarm rate, recall (a labelled kind), and pathologies warned of under any kind."""
     healthy = t.get("quiet", 0) + t.get("false_alarm", 0)
-    patho = t.get("caught", 0) + t.get("missed", 0)
+    patho = t.get("caught", 0) + t.get("missed", 0) + t.get("misnamed", 0)
+    warned = t.get("caught", 0) + t.get("misnamed", 0)
     fa = "%d/%d = %.3f" % (t.get("false_alarm", 0), healthy, t.get("false_alarm", 0) / healthy) if healthy else "-"
     rc = "%d/%d = %.3f" % (t.get("caught", 0), patho, t.get("caught", 0) / patho) if patho else "-"
-    return fa, rc
+    wa = "%d/%d" % (warned, patho) if patho else "-"
+    return fa, rc, wa
 
 
 def print_report(manifest: dict, scored: dict, seconds: float) -> None:
@@ -263,11 +270,14 @@ def print_report(manifest: dict, scored: dict, seconds: float) -> None:
     held = sum(1 for r in manifest["repositories"] if r["split"] == "held_out")
     print("%d runs from %d repositories (%d held out); analysis took %.1f s" % (len(runs), n_repo, held, seconds))
     print()
-    print("%-34s %6s  %-22s %-22s %5s" % ("", "runs", "false alarms (healthy)", "recall (pathology)", "mild"))
+    print(
+        "%-34s %6s  %-22s %-22s %-8s %5s"
+        % ("", "runs", "false alarms (healthy)", "recall (pathology)", "warned", "mild")
+    )
 
     def row(name, t):
-        fa, rc = rates(t)
-        print("%-34s %6d  %-22s %-22s %5d" % (name, t.get("runs", 0), fa, rc, t.get("not_scored", 0)))
+        fa, rc, wa = rates(t)
+        print("%-34s %6d  %-22s %-22s %-8s %5d" % (name, t.get("runs", 0), fa, rc, wa, t.get("not_scored", 0)))
 
     for split in ("all",) + SPLITS:
         row("split: " + split, scored["tallies"]["split"].get(split, {}))
@@ -279,7 +289,7 @@ def print_report(manifest: dict, scored: dict, seconds: float) -> None:
             for k, t in scored["by_split"]["%s/%s" % (split, axis)].items():
                 row("  " + k, t)
     fas = [v for v in scored["verdicts"] if v["outcome"] == "false_alarm"]
-    misses = [v for v in scored["verdicts"] if v["outcome"] == "missed"]
+    misses = [v for v in scored["verdicts"] if v["outcome"] in ("missed", "misnamed")]
     print("\nFalse alarms (%d runs):" % len(fas))
     for v in fas:
         print("  [%s] %s (%s, %s, %s)" % (v["split"], v["id"], v["label"], v["domain"], v["writer"]))
@@ -287,7 +297,10 @@ def print_report(manifest: dict, scored: dict, seconds: float) -> None:
             print("      %-7s %-16s %s | %s" % (a["severity"], a["kind"], a["tag"], a["title"]))
     print("\nMisses (%d runs):" % len(misses))
     for v in misses:
-        print("  [%s] %s wanted %s at %s" % (v["split"], v["id"], "/".join(v["kinds"]), v["steps"]))
+        print(
+            "  [%s] %s wanted %s at %s%s"
+            % (v["split"], v["id"], "/".join(v["kinds"]), v["steps"], " (warned, other kind)" if v["alarms"] else "")
+        )
         got = v["alarms"] + v["infos"]
         print(
             "      got: %s"

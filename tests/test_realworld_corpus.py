@@ -167,7 +167,7 @@ def _finding(kind, severity):
         ("healthy", [("no_progress", "warning")], "false_alarm"),
         ("healthy_by_design", [("loss_divergence", "error")], "false_alarm"),
         ("pathology", [("non_finite", "info")], "missed"),
-        ("pathology", [("oscillation", "error")], "missed"),
+        ("pathology", [("oscillation", "error")], "misnamed"),
         ("pathology", [("non_finite", "error")], "caught"),
         ("mild", [("loss_divergence", "error")], "not_scored"),
     ],
@@ -186,3 +186,15 @@ def test_a_run_that_cannot_be_analysed_is_never_counted_quiet():
     run = next(r for r in RUNS if r["label"] == "healthy")
     scored = rw.score(dict(MANIFEST, runs=[run]), {}, errors={run["id"]: "boom"})
     assert scored["verdicts"][0]["outcome"] == "error"
+
+
+def test_recall_counts_the_labelled_kinds_and_warned_counts_any():
+    runs = [dict(r, kinds=["non_finite"], steps=None) for r in RUNS if r["label"] == "pathology"][:3]
+    found = {
+        runs[0]["id"]: [_finding("non_finite", "error")],
+        runs[1]["id"]: [_finding("oscillation", "warning")],
+        runs[2]["id"]: [_finding("oscillation", "info")],
+    }
+    scored = rw.score(dict(MANIFEST, runs=runs), found)
+    fa, recall, warned = rw.rates(scored["tallies"]["split"]["all"])
+    assert recall.startswith("1/3") and warned == "2/3" and fa == "-"

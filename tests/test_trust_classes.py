@@ -498,3 +498,52 @@ def test_component_total_adds_a_splits_components_on_their_common_steps():
     assert list(total.series.values) == [12.0, 23.0]
     # One component is not a sum, and a split that logs its objective keeps it.
     assert purpose.component_total(exp, "train", "step") is None
+
+
+def test_gan_discriminator_pinned_at_an_unknown_clip_is_a_saturated_loss():
+    # WAE-GAN: the discriminator loss settles at 7.6667 (no Keras or PyTorch clip) and re-reads it for
+    # 70 epochs while the reconstruction loss still falls.
+    run = _run("wae_gan_sate/20200729-170433_WAE_GAN")
+    assert run["label"] == "pathology" and "saturated_loss" in run["kinds"]
+    sat = [f for f in _loud(rw.run_findings(run)) if f.kind == "saturated_loss"]
+    assert sat and {f.tag for f in sat} == {"disc_loss"}
+    assert abs(sat[0].evidence["value"] - 7.6667) < 1e-3
+    assert sat[0].evidence["points"] >= 50 and sat[0].evidence["moving_tag"] != "disc_loss"
+
+
+def _gan_losses(d_loss, n, rng):
+    g = 2.0 + 1.5 * np.exp(-np.arange(n) / 30.0) + 0.05 * rng.standard_normal(n)
+    return {"loss/discriminator": d_loss, "loss/generator": g}
+
+
+def test_discriminator_pinned_at_a_clip_while_the_generator_moves_is_found(tmp_path):
+    # A custom BCE with eps=1e-6: a discriminator that wins outright reads -ln(1e-6) = 13.8155 at
+    # nearly every step (a blip now and then), written by PyTorch's SummaryWriter.
+    rng = np.random.default_rng(21)
+    n = 120
+    d = np.abs(0.7 + 0.05 * rng.standard_normal(n))
+    d[30:] = np.float32(-math.log(1e-6))
+    d[[55, 80]] = [13.2, 12.9]
+    logwriters.tbx_scalars(str(tmp_path), _gan_losses(d, n, rng))
+    sat = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "saturated_loss"]
+    assert sat and sat[0].tag == "loss/discriminator"
+    assert 25 <= sat[0].start_step <= 35 and sat[0].evidence["points"] >= 80
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["rounded", "switched_off", "relogged_per_step", "noisy"],
+)
+def test_losses_that_repeat_for_other_reasons_are_not_pinned(tmp_path, shape):
+    rng = np.random.default_rng(22)
+    n = 120
+    if shape == "rounded":  # logged as round(loss, 2): a converged loss repeats by rounding
+        d = np.round(0.3 + 0.4 * np.exp(-np.arange(n) / 10.0) + 0.003 * rng.standard_normal(n), 2)
+    elif shape == "switched_off":  # a term weighted 0 logs exactly 0
+        d = np.zeros(n)
+    elif shape == "relogged_per_step":  # an epoch's loss written at each of its 30 steps
+        d = np.repeat(0.3 + 0.4 * np.exp(-np.arange(n // 30) / 2.0) + 0.01234, 30)
+    else:  # a healthy discriminator near ln 4
+        d = 1.386 + 0.02 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path), _gan_losses(d, n, rng))
+    assert not [f for f in _loud(_scan(str(tmp_path))) if f.kind == "saturated_loss"]

@@ -22,6 +22,7 @@ from .scalar_level import LossDivergence, MetricDrops, RewardCollapse
 from .scalar_margin import LowMargin
 from .scalar_never import NeverLearned
 from .scalar_oscillation import Oscillation
+from .scalar_pinned import PinnedLoss
 from .scalar_saturation import SaturatedLoss
 from .scalar_stuck import StuckMetric
 from .scalar_trend import NoProgress, Overfitting
@@ -36,6 +37,7 @@ DETECTORS: Tuple[Type[Detector], ...] = (
     RewardCollapse,
     StuckMetric,
     SaturatedLoss,
+    PinnedLoss,
     Oscillation,
     Overfitting,
     NoProgress,

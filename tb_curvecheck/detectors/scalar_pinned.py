@@ -1,0 +1,176 @@
+"""`saturated_loss` without a known clip: a loss that holds one value to float32 precision for a
+long stretch while the run's other losses move.  No gradient reaches it there: a discriminator
+that wins outright behind a clipped log (a GAN's loss at ln 1e-6 = -13.8155), a sigmoid pinned at
+0 or 1 behind a custom epsilon.  `SaturatedLoss` names the Keras and PyTorch clips; this one needs
+no level, only the stillness."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import List, Optional
+
+import numpy as np
+
+from ..model import Experiment, Finding, SeriesRef
+from . import stats as U
+from .base import Detector
+from .wording import capital, fmt, make_finding, short
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class PinnedEvent:
+    ref: SeriesRef
+    view: U.View
+    first: int  # the still stretch, view indices
+    last: int
+    value: float
+    mover: SeriesRef  # a loss of the run that moved over the stretch
+    mover_from: float
+    mover_to: float
+
+
+@dataclasses.dataclass(frozen=True)
+class PinnedLoss(Detector[PinnedEvent]):
+    name = "pinned_loss"
+    kinds = ("saturated_loss",)
+
+    # Held within this share of its level: float32 keeps about seven digits, and a loss computed on
+    # changing batches or weights moves by far more than 1e-5 of itself.
+    pinned_rel: float = 1e-5
+    # For at least this many evaluations running and this share of the run: a few equal readings
+    # are a checkpoint re-logged or a paused job.
+    min_evals: int = 10
+    min_share: float = 0.25
+    # Another loss of the run moves over the stretch by more than this share of its level: training
+    # goes on around the still one (when everything holds, `never_learned` and `frozen_weights`
+    # tell that story).
+    moving_rel: float = 0.01
+    # The series is logged finely enough to show a move: its smallest step between distinct values
+    # is under this share of its level, and the held value is not a number of this many significant
+    # digits (a loss rounded to two decimals repeats by rounding; a clipped one reads 7.6666, -13.828).
+    max_quantum_rel: float = 1e-3
+    round_digits: int = 3
+    # Outside the stretch the series changes at most evaluations: one that repeats everywhere is
+    # written more often than it is computed (an epoch's loss re-logged at every step).
+    min_moving_share: float = 0.5
+
+    def measure(self, exp: Experiment, ref: SeriesRef) -> List[PinnedEvent]:
+        if not U.judged(ref, ("loss",), allow_batch=True):
+            return []
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        n = v.shape[0]
+        if n < self.min_evals:
+            return []
+        still = _still_stretch(v, self.pinned_rel)
+        if still is None:
+            return []
+        a, b = still
+        value = float(np.median(v[a : b + 1]))
+        if b - a + 1 < max(self.min_evals, self.min_share * n) or value == 0.0:
+            # Exactly zero is a term switched off or a perfect fit, not a clipped output.
+            return []
+        if U.quantum(v) > self.max_quantum_rel * abs(value):
+            return []
+        if abs(value - float("%.*g" % (self.round_digits, value))) <= 1e-6 * abs(value):
+            return []
+        outside = np.concatenate([v[: a + 1], v[b:]])
+        if outside.shape[0] >= 3:
+            changes = np.abs(np.diff(outside)) > self.pinned_rel * np.maximum(np.abs(outside[1:]), 1e-12)
+            # The two joins to the stretch are counted once each; the rest must mostly move.
+            if changes.mean() < self.min_moving_share:
+                return []
+        lo, hi = int(view.end_steps[a]), int(view.end_steps[b])
+        mover = self._mover(exp, ref, lo, hi)
+        if mover is None:
+            return []
+        m, m_from, m_to = mover
+        return [PinnedEvent(ref, view, a, b, value, m, m_from, m_to)]
+
+    def _mover(self, exp: Experiment, ref: SeriesRef, lo: int, hi: int):
+        for s in exp.scalars:
+            if s is ref or s.info.role != "loss":
+                continue
+            steps, values = U.finite_points(s)
+            seg = values[(steps >= lo) & (steps <= hi)]
+            if seg.shape[0] < 3:
+                continue
+            if float(np.ptp(seg)) > self.moving_rel * max(abs(float(np.median(seg))), 1e-12):
+                return s, float(seg[0]), float(seg[-1])
+        return None
+
+    def describe(self, e: PinnedEvent) -> Finding:
+        view, a, b = e.view, e.first, e.last
+        name = short(e.ref)
+        first_step, last_step = int(view.end_steps[a]), int(view.end_steps[b])
+        points = b - a + 1
+        title = "%s pinned at %s for %d evaluations (steps %d-%d) while %s moved %s → %s" % (
+            name,
+            fmt(e.value),
+            points,
+            first_step,
+            last_step,
+            short(e.mover),
+            fmt(e.mover_from),
+            fmt(e.mover_to),
+        )
+        expl = (
+            "%s read %s at every evaluation from step %d to step %d, to float32 precision, while %s kept "
+            "moving (%s → %s): training went on around it, but nothing it computes changed. A loss on "
+            "changing batches and weights never repeats to seven digits unless its outputs sit at a "
+            "clip, so its gradient is zero. In a GAN this is a discriminator that wins outright (or "
+            "loses outright) behind a clipped log or an epsilon: the generator gets no signal from it. "
+            "Elsewhere it is a sigmoid or softmax saturated at 0 or 1, or a term whose inputs stopped "
+            "depending on the weights (a detached tensor, a dead branch). Check the output histogram "
+            "of the network computing it, its learning rate against the other player's, and the "
+            "clipping constant in the loss (%s is the loss at that clip)."
+            % (
+                capital(name),
+                fmt(e.value),
+                first_step,
+                last_step,
+                short(e.mover),
+                fmt(e.mover_from),
+                fmt(e.mover_to),
+                fmt(e.value),
+            )
+        )
+        healthy: Optional[int] = int(view.end_steps[a - 1]) if a > 0 else None
+        evidence = {
+            "value": e.value,
+            "first_step": first_step,
+            "last_step": last_step,
+            "points": points,
+            "pinned_relative_spread": self.pinned_rel,
+            "moving_tag": e.mover.tag,
+            "moving_from": e.mover_from,
+            "moving_to": e.mover_to,
+            "last_healthy_step": healthy,
+        }
+        return make_finding(e.ref, "saturated_loss", "warning", view, a, b, title, expl, evidence, related=[e.mover])
+
+
+def _still_stretch(v: np.ndarray, rel: float, share: float = 0.5):
+    """The stretch held by the series' most repeated value: from its first to its last reading of
+    that value, extended while at least `share` of the points read it (a saturated discriminator
+    re-reads its clipped value between blips), as (first, last); None when no value repeats."""
+    order = np.sort(v)
+    tol = rel * np.maximum(np.abs(order[:-1]), 1e-12)
+    # Group sorted values that lie within tolerance of their neighbour, and take the largest group.
+    breaks = np.flatnonzero(np.diff(order) > tol) + 1
+    groups = np.split(order, breaks)
+    top = max(groups, key=len)
+    if top.shape[0] < 2:
+        return None
+    hit = np.abs(v - float(np.median(top))) <= rel * max(abs(float(np.median(top))), 1e-12)
+    idx = np.flatnonzero(hit)
+    # For each first reading i, the last reading j with (j - i + 1) readings >= share of the points
+    # idx[i]..idx[j]: g[j] >= h[i] below, found by binary search on g's suffix maximum.
+    k = np.arange(idx.shape[0])
+    g = (k + 1) - share * (idx + 1)
+    h = k - share * idx
+    suffix_max = np.maximum.accumulate(g[::-1])[::-1]  # non-increasing
+    last = np.searchsorted(-suffix_max, -h, side="right") - 1
+    spans = idx[last] - idx
+    i = int(np.argmax(spans))
+    return int(idx[i]), int(idx[last[i]])

@@ -547,3 +547,35 @@ def test_losses_that_repeat_for_other_reasons_are_not_pinned(tmp_path, shape):
         d = 1.386 + 0.02 * rng.standard_normal(n)
     logwriters.tbx_scalars(str(tmp_path), _gan_losses(d, n, rng))
     assert not [f for f in _loud(_scan(str(tmp_path))) if f.kind == "saturated_loss"]
+
+
+def test_validation_loss_that_never_improved_is_judged_by_validation_metrics_not_training_ones(tmp_path):
+    # A custom tf.summary loop on CIFAR-10: training accuracy 0.37 -> 0.64 (it learns), but the test
+    # accuracy stays near 0.21 and the test loss never goes below its first value.  The training
+    # accuracy's gain does not answer for the test loss.
+    rng = np.random.default_rng(31)
+    e = np.arange(15, dtype=float)
+    series = {
+        "accuracy": 0.64 - 0.27 * np.exp(-e / 4) + 0.003 * rng.standard_normal(15),
+        "loss": 1.02 + 0.7 * np.exp(-e / 4) + 0.005 * rng.standard_normal(15),
+        "v_accuracy": 0.21 + 0.02 * rng.standard_normal(15),
+        "v_loss": 2.75 + 0.04 * e + 0.03 * rng.standard_normal(15),
+    }
+    logwriters.tf_scalars(str(tmp_path), series)
+    loud = _loud(_scan(str(tmp_path)))
+    assert any(f.tag == "v_loss" and f.kind in ("no_progress", "overfitting") for f in loud)
+
+
+def test_validation_loss_flat_while_validation_accuracy_learns_is_not_no_progress(tmp_path):
+    # The other side: the validation accuracy itself climbs 0.3 -> 0.8, so the run learns whatever
+    # the validation loss's level does.
+    rng = np.random.default_rng(32)
+    e = np.arange(15, dtype=float)
+    series = {
+        "accuracy": 0.9 - 0.6 * np.exp(-e / 4) + 0.003 * rng.standard_normal(15),
+        "loss": 0.3 + 1.4 * np.exp(-e / 4) + 0.005 * rng.standard_normal(15),
+        "v_accuracy": 0.8 - 0.5 * np.exp(-e / 4) + 0.005 * rng.standard_normal(15),
+        "v_loss": 0.9 + 0.03 * rng.standard_normal(15),
+    }
+    logwriters.tf_scalars(str(tmp_path), series)
+    assert not [f for f in _loud(_scan(str(tmp_path))) if f.kind == "no_progress"]

@@ -151,8 +151,14 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
     loud = [f for f in findings if at_or_above(f.severity, "warning")]
     task_fell = any(t.fell() for t in trends.values())
     task_broke = any((f.run, f.tag) in trends and f.kind in METRIC_KINDS for f in loud)
-    # Learned, and kept it: a metric that rose and then collapsed says the run broke.
-    task_improved = any(t.improved() for t in trends.values()) and not task_fell and not task_broke
+    # Learned, and kept it: a metric that rose and then collapsed says the run broke.  A loss is
+    # answered by the task metrics of its own split when that split logs any: a training accuracy
+    # that climbs says nothing about a validation loss that never improved (memorised from the start).
+    improved = {k: t.improved() for k, t in trends.items()}
+
+    def task_improved(split: Optional[str]) -> bool:
+        same = [ok for k, ok in improved.items() if info[k].split == split]
+        return any(same or improved.values()) and not task_fell and not task_broke
 
     def purpose(f: Finding) -> Optional[str]:
         i = info.get((f.run, f.tag))
@@ -182,7 +188,7 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
             f.kind in ("no_progress", "loss_divergence")
             and info.get((f.run, f.tag)) is not None
             and info[(f.run, f.tag)].role == "loss"
-            and task_improved
+            and task_improved(info[(f.run, f.tag)].split)
             and not _blew_up(exp, f)
         ):
             continue

@@ -470,6 +470,8 @@ def test_yolo_components_that_overfit_together_are_overfitting_without_a_total_l
     logwriters.tbx_scalars(str(tmp_path), _yolo_components(True, np.random.default_rng(11)))
     over = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
     assert over and all(f.tag.startswith("val/") for f in over)
+    total = over[0].evidence["components_total"]
+    assert total["end"] > total["best"] and "val/obj_loss" in total["tags"]
 
 
 def test_yolo_objectness_drift_alone_is_not_overfitting(tmp_path):

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..detectors import stats as U
 from ..detectors.base import Detector
+from ..detectors.wording import fmt
 from ..model import Experiment, Finding, ScalarSeries, SeriesRef, at_or_above
 
 # Kinds that judge a trend over the run.
@@ -125,20 +126,30 @@ def component_total(exp: Experiment, split: str, granularity: str) -> Optional[S
     return SeriesRef(parts[0].run, " + ".join(s.tag for s in parts), info, series)
 
 
-def _total_overfits(exp: Experiment, f: Finding, overfitting: Optional[Detector]) -> bool:
-    """`f` is an overfitting finding on a component, and its split's components added up (see
-    `component_total`) overfit against the training split's added up the same way."""
+def _with_total(exp: Experiment, f: Finding, overfitting: Optional[Detector]) -> Optional[Finding]:
+    """`f` (overfitting on a component) told with its split's components added up (see
+    `component_total`), when they overfit against the training components added up the same way."""
     if overfitting is None or f.kind != "overfitting":
-        return False
+        return None
     ref = next((s for s in exp.scalars if (s.run, s.tag) == (f.run, f.tag)), None)
     if ref is None or ref.info.split is None:
-        return False
+        return None
     val = component_total(exp, ref.info.split, ref.info.granularity)
     train = component_total(exp, "train", ref.info.granularity)
     if val is None or train is None:
-        return False
-    both = Experiment(exp.name, exp.runs, scalars=[val, train])
-    return bool(overfitting.measure(both, val))
+        return None
+    events = overfitting.measure(Experiment(exp.name, exp.runs, scalars=[val, train]), val)
+    if not events:
+        return None
+    e = events[0]
+    best = float(e.view.values[e.best])
+    note = (
+        " No total loss is logged; its components added up (%s) rose too, %s → %s after step %d, "
+        "while the training components added up fell: the objective itself overfits, not one head."
+        % (val.tag, fmt(best), fmt(e.end_level), int(e.view.end_steps[e.best]))
+    )
+    evidence = dict(f.evidence, components_total={"tags": val.tag, "best": best, "end": e.end_level})
+    return dataclasses.replace(f, explanation=f.explanation + note, evidence=evidence, related=list(f.related))
 
 
 def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detector] = None) -> List[Finding]:
@@ -198,7 +209,11 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
                 # design): only the objective stalling too makes it part of the story.
                 agrees = objective_agrees(f)
             else:
-                agrees = objective_agrees(f) or task_fell or task_agrees(f) or _total_overfits(exp, f, overfitting)
+                agrees = objective_agrees(f) or task_fell or task_agrees(f)
+                if not agrees:
+                    told = _with_total(exp, f, overfitting)
+                    if told is not None:
+                        f, agrees = told, True
             if not agrees:
                 continue
         if p == "auxiliary" and f.kind in METRIC_KINDS and not task_agrees(f):

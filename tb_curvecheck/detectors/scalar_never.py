@@ -172,6 +172,10 @@ class NeverLearned(Detector[NeverEvent]):
         share = float(np.mean(at_low))
         if share < self.reward_share or not at_low[-1] or not at_low[0]:
             return []
+        if any(_gained(o) for o in exp.scalars if o is not ref and o.info.purpose == "task"):
+            # Another return of the run gained: this one is a fixed statistic, not the agent's (the
+            # return of the data collected before training, an offline dataset's return).
+            return []
         return [NeverEvent(ref, view, "reward", low, None, None, None, share, U.zero_learning_rate(exp))]
 
     def describe(self, e: NeverEvent) -> Finding:
@@ -294,3 +298,19 @@ class NeverLearned(Detector[NeverEvent]):
             evidence,
             related=[e.metric] if e.metric is not None else [],
         )
+
+
+def _gained(ref: SeriesRef, k: float = 3.0, share: float = 0.1) -> bool:
+    """The series' last fifth (at least 3 points) ends `k` standard errors and `share` of its level
+    above its first three (a return that edges off a failure cap in its last evaluation has not)."""
+    v = U.view_of(ref, smooth=False).values
+    n = v.shape[0]
+    if n < 6:
+        return False
+    if ref.info.role == "metric_down":
+        v = -v
+    m = max(3, n // 5)
+    gain = float(np.median(v[-m:]) - np.median(v[:3]))
+    se = 1.2533 * U.residual_noise(v) * math.sqrt(1.0 / 3 + 1.0 / m)
+    level = max(abs(float(np.median(v[:3]))), abs(float(np.median(v[-m:]))))
+    return gain > max(k * se, share * level, 1e-12)

@@ -94,7 +94,10 @@ class StuckMetric(Detector[StuckEvent]):
             best_before = float(np.sort(v[:a])[-2])
             gap = self.below_best_fraction if fraction else self.below_best_relative * abs(best_before)
             gap = max(gap, self.min_quanta * U.quantum(v))
-            if best_before - value >= gap:
+            # ... and it never came back to that level: a metric that climbs past it after the flat
+            # stretch was held for a while (a detection head before its first foreground box), not broken.
+            came_back = b < n - 1 and float(np.max(v[b + 1 :])) >= best_before
+            if best_before - value >= gap and not came_back:
                 return a, b, "after_fall"
         if (
             b == n - 1

@@ -202,3 +202,14 @@ def test_loss_purpose_from_the_tag_name(tag, purpose):
     from tb_curvecheck.analysis.roles import loss_purpose
 
     assert loss_purpose(tag) == purpose
+
+
+def test_namespace_prefixes_do_not_make_a_loss_a_component():
+    # Lightning's `hp/` metrics and Ray Tune's `ptl/` only file the tag under a heading.
+    from tb_curvecheck.analysis import roles
+
+    for tag, split in (("hp/valid_loss", "validation"), ("ptl/val_loss", "validation"), ("hp/test_loss", "test")):
+        info = roles.classify(".", tag)
+        assert (info.role, info.quantity, info.split) == ("loss", "loss", split)
+        assert roles.loss_purpose(tag) == "objective"
+    assert roles.classify(".", "ptl/val_accuracy").quantity == "accuracy"

@@ -624,3 +624,18 @@ def test_yolo_components_that_rise_while_map_holds_its_best_are_not_overfitting(
     tags["metrics/mAP_0.5"] = 0.75 * (1 - np.exp(-np.arange(150) / 15.0))
     logwriters.tbx_scalars(str(tmp_path), tags)
     assert not [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
+
+
+def test_dev_perplexity_climbing_while_train_perplexity_falls_is_overfitting(tmp_path):
+    # tensorflow/nmt: train_ppl 75 -> 2 while dev_ppl is lowest at its first evaluation and climbs
+    # every evaluation after; no validation loss is logged, and perplexity is exp(loss).
+    rng = np.random.default_rng(61)
+    k = np.arange(1, 13)
+    tags = {
+        "train_ppl": 2.0 + 73 * np.exp(-k / 3.0) * (1 + 0.02 * rng.standard_normal(12)),
+        "dev_ppl": 180 * np.exp(0.3 * (k - 1)) * (1 + 0.02 * rng.standard_normal(12)),
+        "dev_bleu": 1.0 + 0.2 * rng.standard_normal(12),
+    }
+    logwriters.tf_scalars(str(tmp_path), tags, list(k * 1000))
+    over = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
+    assert over and over[0].tag == "dev_ppl"

@@ -234,6 +234,16 @@ def _tokens(text: str) -> List[str]:
     return out
 
 
+# A first word that only files the tag under a heading: Lightning's `hp/` metrics (shown in the
+# HPARAMS tab), Ray Tune's Lightning examples' `ptl/`.  `hp/valid_loss` is the validation loss.
+NAMESPACE_WORDS = {"hp", "ptl"}
+
+
+def _content_tokens(tag: str) -> List[str]:
+    toks = _tokens(tag)
+    return toks[1:] if len(toks) > 1 and toks[0] in NAMESPACE_WORDS else toks
+
+
 def run_split(run: str) -> Optional[str]:
     """The split a run's own name says, from its last path component
     (`exp/validation`) or its `_<split>` suffix (PyTorch `add_scalars` runs)."""
@@ -292,7 +302,7 @@ def classify(run: str, tag: str) -> TagInfo:
     lowered = tag.lower()
     if lowered.startswith(OTHER_PREFIXES):
         return TagInfo(role="other", quantity=lowered, split=run_split(run), granularity="step")
-    toks = _tokens(tag)
+    toks = _content_tokens(tag)
     if "_".join(toks) in OTHER_WORDS:
         return TagInfo(role="other", quantity="_".join(toks), split=run_split(run), granularity="step")
     granularity = "step"
@@ -450,7 +460,7 @@ def _validation_prefix(toks: List[str]) -> bool:
 
 
 def _qualifiers(tag: str) -> List[str]:
-    toks = _tokens(tag)
+    toks = _content_tokens(tag)
     if _validation_prefix(toks):
         toks = toks[1:]
     return [

@@ -15,6 +15,10 @@ from .wording import capital, fmt, make_finding, short
 
 # Standard error of a median of k Gaussian points, in sigma / sqrt(k).
 MEDIAN_SE = 1.2533
+# Metrics that are a loss under another name: perplexity is exp(cross-entropy per token), so a
+# dev perplexity climbing while the training one falls is the same overfitting (tensorflow/nmt
+# logs `train_ppl` and `dev_ppl` beside a training loss only).
+LOSS_LIKE = ("perplexity",)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -301,7 +305,8 @@ class Overfitting(Detector[OverfitEvent]):
         return li, best, thr, end
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[OverfitEvent]:
-        if not U.judged(ref, ("loss",)) or ref.info.split not in ("validation", "test"):
+        judged = U.judged(ref, ("loss",)) or (U.judged(ref, ("metric_down",)) and ref.info.quantity in LOSS_LIKE)
+        if not judged or ref.info.split not in ("validation", "test"):
             return []
         train = exp.partner(ref)
         if train is None or self.stall.measure(exp, train):

@@ -51,7 +51,7 @@ class TaskTrend:
 
     def _se(self) -> float:
         # Standard error of the difference of two medians (1.25 sigma / sqrt(k) each).
-        return 1.2533 * self.sigma * float(np.sqrt(1.0 / self.k_start + 1.0 / self.k))
+        return U.level_difference_se(self.sigma, self.k_start, self.k)
 
     def improved(self, noise_k: float = 3.0) -> bool:
         """Gained beyond its noise (and, for a 0-1 metric, by at least FRACTION_GAIN), and kept
@@ -79,11 +79,9 @@ def task_trend(ref: SeriesRef) -> Optional[TaskTrend]:
     n = v.shape[0]
     if n < 4:
         return None
-    k = max(min(3, n // 2), n // 5)
     sign = -1.0 if ref.info.role == "metric_down" else 1.0
     v = sign * v
-    start = float(np.median(v[: min(3, n // 2)]))
-    end = float(np.median(v[-k:]))
+    start, end, k_start, k = U.edge_levels(v)
     # Only whole windows: at the ends the window shrinks to the last point or two, and a return
     # still rising at its last summary would read as a best it then "fell" from.
     w = k | 1
@@ -91,7 +89,7 @@ def task_trend(ref: SeriesRef) -> Optional[TaskTrend]:
     whole = level[w // 2 : n - w // 2] if n > w else level
     best = float(np.max(whole))
     sigma = U.residual_noise(v)
-    return TaskTrend(start, max(best, start, end), end, sigma, min(3, n // 2), k, U.is_fraction(v))
+    return TaskTrend(start, max(best, start, end), end, sigma, k_start, k, U.is_fraction(v))
 
 
 def _tasks(exp: Experiment) -> List[SeriesRef]:
@@ -135,7 +133,9 @@ def component_total(exp: Experiment, split: str, granularity: str) -> Optional[S
     return SeriesRef(parts[0].run, " + ".join(s.tag for s in parts), info, series)
 
 
-def _with_total(exp: Experiment, f: Finding, overfitting: Optional[Detector]) -> Optional[Finding]:
+def _with_total(
+    exp: Experiment, f: Finding, overfitting: Optional[Detector], trends: List[TaskTrend]
+) -> Optional[Finding]:
     """`f` (overfitting on a component) told with its split's components added up (see
     `component_total`), when they overfit against the training components added up the same way."""
     if overfitting is None or f.kind != "overfitting":
@@ -150,7 +150,6 @@ def _with_total(exp: Experiment, f: Finding, overfitting: Optional[Detector]) ->
     events = overfitting.measure(Experiment(exp.name, exp.runs, scalars=[val, train]), val)
     if not events:
         return None
-    trends = [t for t in (task_trend(s) for s in _tasks(exp)) if t is not None]
     if trends and not any(t.gave_back() for t in trends):
         # The detections hold their best: a summed loss creeping up while mAP holds is the
         # objectness head's usual drift toward confident scores, which detection users accept.
@@ -163,7 +162,7 @@ def _with_total(exp: Experiment, f: Finding, overfitting: Optional[Detector]) ->
         % (val.tag, fmt(best), fmt(e.end_level), int(e.view.end_steps[e.best]))
     )
     evidence = dict(f.evidence, components_total={"tags": val.tag, "best": best, "end": e.end_level})
-    return dataclasses.replace(f, explanation=f.explanation + note, evidence=evidence, related=list(f.related))
+    return dataclasses.replace(f, explanation=f.explanation + note, evidence=evidence)
 
 
 def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detector] = None) -> List[Finding]:
@@ -225,7 +224,7 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
             else:
                 agrees = objective_agrees(f) or task_fell or task_agrees(f)
                 if not agrees:
-                    told = _with_total(exp, f, overfitting)
+                    told = _with_total(exp, f, overfitting, list(trends.values()))
                     if told is not None:
                         f, agrees = told, True
             if not agrees:

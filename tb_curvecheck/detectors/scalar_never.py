@@ -309,8 +309,6 @@ def _gained(ref: SeriesRef, k: float = 3.0, share: float = 0.1) -> bool:
         return False
     if ref.info.role == "metric_down":
         v = -v
-    m = max(3, n // 5)
-    gain = float(np.median(v[-m:]) - np.median(v[:3]))
-    se = 1.2533 * U.residual_noise(v) * math.sqrt(1.0 / 3 + 1.0 / m)
-    level = max(abs(float(np.median(v[:3]))), abs(float(np.median(v[-m:]))))
-    return gain > max(k * se, share * level, 1e-12)
+    start, end, k_start, k_end = U.edge_levels(v)
+    se = U.level_difference_se(U.residual_noise(v), k_start, k_end)
+    return end - start > max(k * se, share * max(abs(start), abs(end)), 1e-12)

@@ -91,12 +91,9 @@ class PinnedLoss(Detector[PinnedEvent]):
         for s in exp.scalars:
             if s is ref or s.info.role != "loss":
                 continue
-            steps, values = U.finite_points(s)
-            seg = values[(steps >= lo) & (steps <= hi)]
-            if seg.shape[0] < 3:
-                continue
-            if float(np.ptp(seg)) > self.moving_rel * max(abs(float(np.median(seg))), 1e-12):
-                return s, float(seg[0]), float(seg[-1])
+            m = U.motion(s, lo, hi, self.moving_rel)
+            if m is not None and m["points"] >= 3 and m["moves"]:
+                return s, m["first"], m["last"]
         return None
 
     def describe(self, e: PinnedEvent) -> Finding:

@@ -22,7 +22,7 @@ class StuckEvent:
     last: int
     how: str  # "from_start" (never learned), "after_fall" (broke, never came back), "held" (climbed, then pinned)
     loss: Optional[SeriesRef]
-    loss_motion: Optional[Dict[str, Any]]  # first, last, spread, moves over the stretch
+    loss_motion: Optional[Dict[str, Any]]  # stats.motion: first, last, spread, points, moves over the stretch
     partner: Optional[SeriesRef]
     partner_stuck: bool
 
@@ -110,15 +110,7 @@ class StuckMetric(Detector[StuckEvent]):
     def _loss_motion(self, loss: Optional[SeriesRef], lo_step: int, hi_step: int):
         if loss is None:
             return None
-        s = loss.series
-        m = (s.steps >= lo_step) & (s.steps <= hi_step) & np.isfinite(s.values)
-        seg = s.values[m]
-        if seg.shape[0] < 2:
-            return None
-        first, last = float(seg[0]), float(seg[-1])
-        spread = float(seg.max() - seg.min())
-        moves = spread > self.loss_moves_rel * max(abs(float(np.median(seg))), 1e-12)
-        return dict(first=first, last=last, spread=spread, moves=bool(moves))
+        return U.motion(loss, lo_step, hi_step, self.loss_moves_rel)
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[StuckEvent]:
         if not U.judged(ref, ("metric_up",)):

@@ -13,8 +13,7 @@ from . import stats as U
 from .base import Detector
 from .wording import capital, fmt, make_finding, short
 
-# Standard error of a median of k Gaussian points, in sigma / sqrt(k).
-MEDIAN_SE = 1.2533
+MEDIAN_SE = U.MEDIAN_SE
 # Metrics that are a loss under another name: perplexity is exp(cross-entropy per token), so a
 # dev perplexity climbing while the training one falls is the same overfitting (tensorflow/nmt
 # logs `train_ppl` and `dev_ppl` beside a training loss only).

@@ -18,6 +18,8 @@ from ..model import SeriesRef
 
 # Consistency constant that makes a MAD estimate a Gaussian standard deviation.
 MAD_TO_SIGMA = 1.4826
+# Standard error of a median of k Gaussian points, in sigma / sqrt(k).
+MEDIAN_SE = 1.2533
 # Longer series are condensed into this many bin medians: enough to place an
 # onset within 0.1 % of the run, few enough that every detector stays linear and fast.
 MAX_JUDGED_POINTS = 1000
@@ -593,3 +595,29 @@ class AlternationTest:
         judges a whole curve."""
         found = self(values)
         return found is not None and found[0] <= last and found[1] >= first
+
+
+def edge_levels(values: np.ndarray) -> Tuple[float, float, int, int]:
+    """(start, end, k_start, k_end): the median of the first three points (half of a short series)
+    and of the last fifth (at least as many), with how many points each took."""
+    n = values.shape[0]
+    k_start = min(3, n // 2)
+    k_end = max(k_start, n // 5)
+    return float(np.median(values[:k_start])), float(np.median(values[-k_end:])), k_start, k_end
+
+
+def level_difference_se(sigma: float, k1: int, k2: int) -> float:
+    """Standard error of the difference of two independent medians of k1 and k2 points."""
+    return MEDIAN_SE * sigma * math.sqrt(1.0 / k1 + 1.0 / k2)
+
+
+def motion(ref: SeriesRef, lo_step: int, hi_step: int, rel: float) -> Optional[Dict[str, Any]]:
+    """How `ref` moved over steps lo..hi: first, last, spread, points, and `moves` when the spread
+    exceeds `rel` of its median level; None with fewer than two finite points there."""
+    s = ref.series
+    seg = s.values[(s.steps >= lo_step) & (s.steps <= hi_step) & np.isfinite(s.values)]
+    if seg.shape[0] < 2:
+        return None
+    spread = float(seg.max() - seg.min())
+    moves = spread > rel * max(abs(float(np.median(seg))), 1e-12)
+    return dict(first=float(seg[0]), last=float(seg[-1]), spread=spread, points=int(seg.shape[0]), moves=bool(moves))

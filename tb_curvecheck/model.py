@@ -70,8 +70,9 @@ Purpose = Literal[
 PURPOSES: Tuple[str, ...] = get_args(Purpose)
 Split = Literal["train", "validation", "test"]
 SPLITS: Tuple[str, ...] = get_args(Split)
-# "epoch": one value per epoch; "batch": Keras `batch_*` running means that reset every
-# epoch; "step": anything else logged against a global step.
+# "epoch": one value per epoch; "batch": per-batch values on a counter of their own (Keras
+# `batch_*` running means that reset every epoch, Lightning `val_*_step` evaluation batches);
+# "step": anything else logged against a global step.
 Granularity = Literal["epoch", "batch", "step"]
 GRANULARITIES: Tuple[str, ...] = get_args(Granularity)
 # What a histogram tag (or a per-layer gradient-norm scalar) holds (`LayerRole.role`).
@@ -331,8 +332,9 @@ class TagInfo:
     `quantity` is a canonical name shared by the train and validation series
     of the same thing ("loss", "accuracy", "auc", ...), so they can be paired.
     `split` is None when neither names tell.  `granularity` is "epoch" for
-    per-epoch values, "batch" for per-batch values (Keras `batch_*` are running
-    means that reset every epoch), "step" otherwise.
+    per-epoch values, "batch" for per-batch values on a counter of their own (Keras `batch_*`
+    are running means that reset every epoch; Lightning's `val_*_step` / `test_*_step` are single
+    evaluation batches), "step" otherwise.
     `percent` is True when a fraction-valued metric is logged on a 0-100 scale.
     `purpose` is what the series is for among its experiment's series (None: not judged by it).
     """

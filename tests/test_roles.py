@@ -35,6 +35,10 @@ from tests import logwriters
         ("lightning_logs/version_0", "train_loss_epoch", "loss", "loss", "train", "epoch"),
         ("lightning_logs/version_0", "train_loss_step", "loss", "loss", "train", "step"),
         ("lightning_logs/version_0", "val_acc", "metric_up", "accuracy", "validation", "step"),
+        # ... whose evaluation-loop `_step` series count evaluation batches, not training steps
+        ("lightning_logs/version_0", "val_acc_step", "metric_up", "accuracy", "validation", "batch"),
+        ("lightning_logs/version_0", "test_loss_step", "loss", "loss", "test", "batch"),
+        ("lightning_logs/version_0", "val_loss_epoch", "loss", "loss", "validation", "epoch"),
         # Hugging Face
         ("runs/x", "eval_loss", "loss", "loss", "validation", "step"),
         ("runs/x", "eval/loss", "loss", "loss", "validation", "step"),

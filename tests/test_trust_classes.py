@@ -70,6 +70,12 @@ QUIET = [
     # and a DQN whose return is still rising at its last summary (the level window must not shrink there)
     "dantas-a__RL-PPO/logs/Breakout_PPO_V2_Suite",
     "ZeshiWu__ML-capstone-project-/breakout_code/logs/DQN_1",
+    # (11) Lightning's per-batch test losses after training (`test_loss_step`, 20 batches of the final
+    # model on the test loop's own counter): a loss that "did not improve" across batches of one model
+    "prithsha__erav2-session13/logs/lightning_logs/version_0",
+    # (12) validation precision sliding 1.0 -> 0.74 while recall climbs 0 -> 0.48: a threshold's
+    # trade-off as the rare class is learned, not a held-out metric giving back its best
+    "saifhaq__absa-diss/tensorboard_logs/1591858735.2014968",
 ]
 
 
@@ -639,3 +645,38 @@ def test_dev_perplexity_climbing_while_train_perplexity_falls_is_overfitting(tmp
     logwriters.tf_scalars(str(tmp_path), tags, list(k * 1000))
     over = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
     assert over and over[0].tag == "dev_ppl"
+
+
+def _held_out_metric_run(rng, val_turns_down: bool, train_keeps_learning: bool = True) -> dict:
+    e = np.arange(25, dtype=float)
+    learn = 1 - np.exp(-e / 5.0) if train_keeps_learning else np.minimum(e, 5) / 5.0
+    peak = 0.26 * (1 - np.exp(-e / 3.0))
+    f1 = peak - (0.011 * np.maximum(e - 10, 0) if val_turns_down else 0.0)
+    return {
+        "Loss/train": 0.71 - 0.2 * learn + 0.004 * rng.standard_normal(25),
+        "Metrics/train_accuracy": 0.52 + 0.25 * learn + 0.004 * rng.standard_normal(25),
+        "Metrics/val_f1": f1 + 0.006 * rng.standard_normal(25),
+    }
+
+
+def test_a_validation_f1_that_gives_back_its_best_while_training_improves_is_overfitting(tmp_path):
+    # A PyTorch loop (energy anomaly detection, focal loss): training accuracy 0.52 -> 0.77 keeps
+    # climbing while the validation F1 peaks at 0.26 at epoch 10 and slides to ~0.12; no validation
+    # loss says it (a focal loss barely moves), the held-out metric does.
+    logwriters.tbx_scalars(str(tmp_path / "over"), _held_out_metric_run(np.random.default_rng(71), True))
+    over = [f for f in _loud(_scan(str(tmp_path / "over"))) if f.kind == "overfitting"]
+    assert [f.tag for f in over] == ["Metrics/val_f1"]
+    assert over[0].evidence["end_value"] < over[0].evidence["best_value"] - 0.05
+    assert 8 <= over[0].evidence["best_step"] <= 13, over[0].evidence["best_step"]
+    # The same run with the F1 holding its best, and one where training stands still from epoch 5
+    # while the F1 slides (drift, not memorising), are not overfitting.
+    logwriters.tbx_scalars(str(tmp_path / "held"), _held_out_metric_run(np.random.default_rng(72), False))
+    logwriters.tbx_scalars(str(tmp_path / "still"), _held_out_metric_run(np.random.default_rng(73), True, False))
+    for name in ("held", "still"):
+        assert not [f for f in _loud(_scan(str(tmp_path / name))) if f.kind == "overfitting"], name
+
+
+def test_real_validation_f1_given_back_while_training_accuracy_climbs_is_overfitting():
+    run = _run("lstm_late_fusion_20250619_204539_600_down20__focloss_0.4_f10.26")
+    over = [f for f in _loud(rw.run_findings(run)) if f.kind == "overfitting"]
+    assert any(f.tag == "Metrics/val_f1" for f in over), [(f.kind, f.tag) for f in _loud(rw.run_findings(run))]

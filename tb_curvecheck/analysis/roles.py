@@ -327,6 +327,11 @@ def classify(run: str, tag: str) -> TagInfo:
     # Only Keras writes `batch_<metric>`: running means that reset every epoch.
     if granularity == "batch" and not (toks and toks[0] == "batch"):
         granularity = "step"
+    # Lightning's `val_acc_step` / `test_loss_step` are single evaluation batches on the evaluation
+    # loop's own counter (0, 1, 2 ... across its batches), not on the training steps: one batch of
+    # one model per point, with no trend over training to judge.
+    if granularity == "step" and split in ("validation", "test") and len(toks) > 1 and toks[-1] == "step":
+        granularity = "batch"
     if not rest and toks:
         # The tag was only a counter word such as `epoch` or `step`.
         return TagInfo(role="other", quantity="_".join(toks), split=split or run_split(run), granularity="step")

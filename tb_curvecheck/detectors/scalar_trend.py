@@ -18,6 +18,9 @@ MEDIAN_SE = U.MEDIAN_SE
 # dev perplexity climbing while the training one falls is the same overfitting (tensorflow/nmt
 # logs `train_ppl` and `dev_ppl` beside a training loss only).
 LOSS_LIKE = ("perplexity",)
+# One side of a threshold's trade-off: validation precision falls by design while recall climbs as a
+# classifier learns the rare class, so neither alone says the model memorises.
+TRADE_OFF = ("precision", "recall")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -201,6 +204,14 @@ class NoProgress(Detector[StallEvent]):
         )
 
 
+def _signed(view: U.View, sign: float) -> U.View:
+    if sign > 0:
+        return view
+    raw = None if view.raw is None else -view.raw
+    logged = None if view.logged_values is None else -view.logged_values
+    return dataclasses.replace(view, values=-view.values, raw=raw, logged_values=logged)
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class OverfitEvent:
     ref: SeriesRef  # the validation (or test) loss
@@ -213,6 +224,8 @@ class OverfitEvent:
     train_at_best: float
     train_end: float
     train_fell: bool  # the training loss fell (rather than held) since the validation best
+    sign: float = 1.0  # -1 when `ref` is a higher-is-better metric judged turned over
+    train_sign: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -303,15 +316,50 @@ class Overfitting(Detector[OverfitEvent]):
             return None
         return li, best, thr, end
 
-    def measure(self, exp: Experiment, ref: SeriesRef) -> List[OverfitEvent]:
-        judged = U.judged(ref, ("loss",)) or (U.judged(ref, ("metric_down",)) and ref.info.quantity in LOSS_LIKE)
-        if not judged or ref.info.split not in ("validation", "test"):
-            return []
+    def _training_side(self, exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
+        """The training series `ref` is held against: its partner on the training split.  A test set
+        evaluated every epoch of a run that logs no validation split is that run's held-out curve."""
+        if ref.info.split == "test" and not exp.find(ref.info.quantity, "validation"):
+            ref = dataclasses.replace(ref, info=dataclasses.replace(ref.info, split="validation"))
         train = exp.partner(ref)
-        if train is None or self.stall.measure(exp, train):
+        if train is None and ref.info.role != "loss":
+            # A validation ROUGE or F1 with no training twin is held against the training objective.
+            losses = [s for s in exp.find(role="loss", split="train") if s.info.granularity != "batch"]
+            losses.sort(key=lambda s: (s.info.purpose != "objective", s.info.quantity != "loss", s.tag))
+            train = losses[0] if losses else None
+        return train
+
+    def _judged(self, exp: Experiment, ref: SeriesRef) -> bool:
+        if ref.info.split not in ("validation", "test"):
+            return False
+        if U.judged(ref, ("loss",)) or (U.judged(ref, ("metric_down",)) and ref.info.quantity in LOSS_LIKE):
+            return True
+        # A task metric (accuracy, F1, ROUGE) that gives back its best while training keeps improving
+        # is the same memorising, seen where the user looks; only when its split's own loss does not
+        # already tell it (a loss that overfits says it first and with more points of evidence).
+        if not (U.judged(ref, ("metric_up", "metric_down")) and ref.info.purpose == "task"):
+            return False
+        if ref.info.quantity in TRADE_OFF:
+            return False
+        losses = [s for s in exp.find(role="loss", split=ref.info.split) if s.info.granularity == ref.info.granularity]
+        return not any(self._measure(exp, s) for s in losses)
+
+    def measure(self, exp: Experiment, ref: SeriesRef) -> List[OverfitEvent]:
+        if not self._judged(exp, ref):
             return []
-        view = U.view_of(ref)
-        tview = U.view_of(train)
+        return self._measure(exp, ref)
+
+    def _measure(self, exp: Experiment, ref: SeriesRef) -> List[OverfitEvent]:
+        train = self._training_side(exp, ref)
+        if train is None:
+            return []
+        t_sign = -1.0 if train.info.role == "metric_up" else 1.0
+        if t_sign > 0 and self.stall.measure(exp, train):
+            return []
+        # Judged as a loss: a higher-is-better metric is turned over, so its best is its lowest point.
+        sign = -1.0 if ref.info.role == "metric_up" else 1.0
+        view = _signed(U.view_of(ref), sign)
+        tview = _signed(U.view_of(train), t_sign)
         v = view.values
         n = len(view)
         if n < self.min_evals_after + 2 or len(tview) < 2:
@@ -329,6 +377,8 @@ class Overfitting(Detector[OverfitEvent]):
         if got is None:
             return []
         best_i, best, thr, end = got
+        if sign < 0 and best >= v[0]:
+            return []  # a metric best at its first evaluation (precision 1.0 on a few positives) learned nothing to give back
         post = v[best_i + 1 :]
         if np.median(post[post.shape[0] // 2 :]) < best + thr / 2:
             return []
@@ -344,54 +394,77 @@ class Overfitting(Detector[OverfitEvent]):
         t_first, t_min = float(t_agg[0]), float(np.min(t_agg))
         if t_end > t_min + self.train_near_best * max(t_first - t_min, 0.0) + 2 * t_sigma:
             return []  # training itself broke (a collapse holds its loss high): not overfitting
+        if t_sign < 0 and t_first - t_min <= 2 * t_sigma:
+            return []  # a training metric that never improved has nothing to overfit
         fell = t_best - t_end > max(t_sigma, self.train_fall_rel * abs(t_best))
-        return [OverfitEvent(ref, view, train, best_i, end, thr, sigma, t_best, t_end, fell)]
+        if sign < 0 and not fell:
+            # A metric is not a loss that may creep up while the training loss holds (confidence
+            # growing on the errors): a held-out metric that slips while training stands still is
+            # drift or noise, and memorising needs training to keep getting better.
+            return []
+        return [OverfitEvent(ref, view, train, best_i, end, thr, sigma, t_best, t_end, fell, sign, t_sign)]
 
     def describe(self, e: OverfitEvent) -> Finding:
-        view, v, n = e.view, e.view.values, len(e.view)
-        best = v[e.best]
-        verb = "fell" if e.train_fell else "held at"
-        name = short(e.ref)
+        view, n = e.view, len(e.view)
+        best, end = e.sign * float(view.values[e.best]), e.sign * e.end_level
+        t_best, t_end = e.train_sign * e.train_at_best, e.train_sign * e.train_end
+        name, train = short(e.ref), short(e.train)
         best_step = int(view.end_steps[e.best])
-        title = "%s rose %s → %s after step %d while %s %s %s → %s" % (
+        metric = e.sign < 0 or e.ref.info.role == "metric_down" and e.ref.info.quantity not in LOSS_LIKE
+        t_moved = ("rose" if e.train_sign < 0 else "fell") if e.train_fell else "held at"
+        title = "%s %s %s → %s after step %d while %s %s %s → %s" % (
             name,
-            fmt(best),
-            fmt(e.end_level),
+            "fell" if e.sign < 0 else "rose",
+            view.shown(best) if metric else fmt(best),
+            view.shown(end) if metric else fmt(end),
             best_step,
-            short(e.train),
-            verb,
-            fmt(e.train_at_best),
-            fmt(e.train_end),
+            train,
+            t_moved,
+            fmt(t_best),
+            fmt(t_end),
         )
-        expl = (
-            "%s was lowest (%s) at step %d and has risen since, to %s, while %s %s (%s → %s): the "
-            "model is memorising the training data instead of learning what generalises. The best model of "
-            "this run is the one from step %d: restore it, or stop there (EarlyStopping on the validation "
-            "loss with restore_best_weights=True). To push the best point later: more data or augmentation, "
-            "dropout or weight decay, a smaller model, or a lower learning rate late in training. If the "
-            "validation accuracy is still flat or rising, the model is becoming over-confident on the "
-            "examples it gets wrong rather than getting more of them wrong; this is still the point to stop."
-            % (
-                capital(name),
-                fmt(best),
-                best_step,
-                fmt(e.end_level),
-                short(e.train),
-                "kept falling" if e.train_fell else "held",
-                fmt(e.train_at_best),
-                fmt(e.train_end),
-                best_step,
+        kept = ("kept rising" if e.train_sign < 0 else "kept falling") if e.train_fell else "held"
+        if metric:
+            expl = (
+                "%s was best (%s) at step %d and has given part of it back since, to %s, while %s %s "
+                "(%s → %s): the model keeps fitting the training data better and the held-out data worse, "
+                "which is memorising. The best model of this run is the one from step %d: restore it, or stop "
+                "there (early stopping on this metric, keeping the best checkpoint). To push the best point "
+                "later: more data or augmentation, dropout or weight decay, a smaller model, fewer epochs or "
+                "a lower learning rate late in training."
+                % (
+                    capital(name),
+                    view.shown(best),
+                    best_step,
+                    view.shown(end),
+                    train,
+                    kept,
+                    fmt(t_best),
+                    fmt(t_end),
+                    best_step,
+                )
             )
-        )
+        else:
+            expl = (
+                "%s was lowest (%s) at step %d and has risen since, to %s, while %s %s (%s → %s): the "
+                "model is memorising the training data instead of learning what generalises. The best model "
+                "of this run is the one from step %d: restore it, or stop there (EarlyStopping on the "
+                "validation loss with restore_best_weights=True). To push the best point later: more data or "
+                "augmentation, dropout or weight decay, a smaller model, or a lower learning rate late in "
+                "training. If the validation accuracy is still flat or rising, the model is becoming "
+                "over-confident on the examples it gets wrong rather than getting more of them wrong; this "
+                "is still the point to stop."
+                % (capital(name), fmt(best), best_step, fmt(end), train, kept, fmt(t_best), fmt(t_end), best_step)
+            )
         evidence = {
             "best_step": best_step,
             "best_value": best,
-            "end_value": e.end_level,
-            "rise": e.end_level - best,
+            "end_value": end,
+            "rise": end - best,
             "threshold": e.threshold,
             "noise": e.sigma,
-            "train_at_best": e.train_at_best,
-            "train_end": e.train_end,
+            "train_at_best": t_best,
+            "train_end": t_end,
             "last_healthy_step": best_step,
         }
         return make_finding(

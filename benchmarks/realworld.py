@@ -30,7 +30,7 @@ import os
 import sys
 import time
 from collections import defaultdict
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -162,6 +162,53 @@ def run_findings(run: Mapping, loader: str = "python", detectors=None) -> List[F
     if run["stored"] == "raw":
         return analyze_logdir(where, loader=loader)
     return analyze_series(*load_extracted(where))
+
+
+def _run_name(run: Mapping) -> str:
+    # The run's id within its repository: its path, or (for several runs whose event files share one
+    # directory) the path and the file's own suffix, so they stay apart as TensorBoard's runs would not.
+    return run["id"].split("/", 1)[1]
+
+
+def repo_findings(runs: Sequence[Mapping], loader: str = "python") -> Tuple[Dict[str, List[Finding]], Dict[str, str]]:
+    """The labelled runs of one repository analysed together, as `tensorboard --logdir` at the
+    repository's root shows them (so a run is also judged against its siblings): findings per run id,
+    and the runs that could not be read."""
+    from tb_curvecheck import reading
+    from tb_curvecheck.analysis import pipeline
+    from tb_curvecheck.model import LogData
+
+    data = LogData()
+    errors: Dict[str, str] = {}
+    for run in runs:
+        where = os.path.join(CORPUS, run["data"])
+        try:
+            if run["stored"] == "raw":
+                read = reading.read_logdir(where, loader=loader)
+                if read.run_errors:
+                    raise RuntimeError("; ".join("%s: %s" % kv for kv in sorted(read.run_errors.items())))
+                scalars, histograms, hparams = read.scalars, read.histograms, read.hparams
+            else:
+                (scalars, histograms), hparams = load_extracted(where), {}
+        except Exception as e:  # noqa: BLE001 - one broken run must not hide the others
+            errors[run["id"]] = "%s: %s" % (type(e).__name__, e)
+            continue
+
+        def named(r: str, prefix: str = _run_name(run)) -> str:
+            return prefix if r in ("", ".") else prefix + "/" + r
+
+        data.scalars.update({named(r): t for r, t in scalars.items()})
+        data.histograms.update({named(r): t for r, t in histograms.items()})
+        data.hparams.update({named(r): h for r, h in (hparams or {}).items()})
+        data.runs.extend(named(r) for r in set(scalars) | set(histograms))
+    result = pipeline.analyze(data)
+    out: Dict[str, List[Finding]] = {run["id"]: [] for run in runs if run["id"] not in errors}
+    by_path = sorted(((_run_name(run), run["id"]) for run in runs if run["id"] in out), key=lambda p: -len(p[0]))
+    for f in result.findings:
+        owner = next((rid for path, rid in by_path if f.run == path or f.run.startswith(path + "/")), None)
+        if owner is not None:
+            out[owner].append(f)
+    return out, errors
 
 
 def flatten(findings: Iterable[Finding]) -> List[Finding]:
@@ -354,6 +401,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         "--extract", nargs=2, metavar=("LOGDIR", "OUT_NPZ"), help="write LOGDIR's series as an extracted .npz and exit"
     )
     ap.add_argument("--merge", nargs="+", metavar="FRAGMENT", help="append fragment files' repositories and runs")
+    ap.add_argument(
+        "--per-run",
+        action="store_true",
+        help="analyse each run alone (default: a repository's runs together, as a logdir at its root)",
+    )
     args = ap.parse_args(argv)
     logging.disable(logging.WARNING)
     if args.merge:
@@ -375,11 +427,20 @@ def main(argv: Optional[List[str]] = None) -> int:
     manifest = dict(manifest, runs=runs)
     results, errors = {}, {}
     t0 = time.time()
-    for run in runs:
-        try:
-            results[run["id"]] = run_findings(run, loader=args.loader)
-        except Exception as e:  # noqa: BLE001 - one broken run must not hide the others
-            errors[run["id"]] = "%s: %s" % (type(e).__name__, e)
+    if args.per_run:
+        for run in runs:
+            try:
+                results[run["id"]] = run_findings(run, loader=args.loader)
+            except Exception as e:  # noqa: BLE001 - one broken run must not hide the others
+                errors[run["id"]] = "%s: %s" % (type(e).__name__, e)
+    else:
+        by_repo: Dict[str, List[Mapping]] = defaultdict(list)
+        for run in runs:
+            by_repo[run["repo"]].append(run)
+        for repo_runs in by_repo.values():
+            got, failed = repo_findings(repo_runs, loader=args.loader)
+            results.update(got)
+            errors.update(failed)
     seconds = time.time() - t0
     scored = score(manifest, results, errors)
     if args.json:

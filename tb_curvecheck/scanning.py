@@ -35,7 +35,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple
 
 from . import reading
-from .analysis import pipeline
+from .analysis import pipeline, siblings
 from .analysis.grouping import experiment_name, experiment_runs
 from .analysis.roles import SPLIT_WORDS, _tokens
 from .model import Experiment, Finding, LogData, RunStatus
@@ -197,6 +197,8 @@ class BatchResult:
     # experiment name -> (its runs, its logged hyperparameters)
     experiments: Dict[str, Tuple[Tuple[str, ...], Dict[str, object]]]
     deferred: Tuple[str, ...] = ()
+    # Each RL return's levels, so runs of different batches are still compared (`siblings`).
+    returns: List[siblings.ReturnCurve] = dataclasses.field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -259,6 +261,7 @@ def analyse_data(data: LogData, hparams_from_names: bool = True, names: Optional
         series_count=data.series_count(),
         experiments=experiments,
         deferred=deferred,
+        returns=siblings.returns(result.experiments),
     )
 
 
@@ -484,14 +487,17 @@ def merge(results: Iterable[BatchResult], logdir: str, hparams_from_names: bool 
     runs: Set[str] = set()
     series = 0
     experiments: Dict[str, Tuple[Tuple[str, ...], Dict[str, object]]] = {}
+    curves: List[siblings.ReturnCurve] = []
     for res in results:
         findings.extend(res.findings)
+        curves.extend(res.returns)
         notes.extend(res.notes)
         run_errors.update(res.run_errors)
         statuses.update(res.statuses)
         runs.update(res.runs)
         series += res.series_count
         experiments.update(res.experiments)
+    findings.extend(pipeline.across_runs(curves, findings))
     findings.sort(key=Finding.sort_key)
     if not runs:
         notes.append("no TensorBoard event files found under %s" % logdir)

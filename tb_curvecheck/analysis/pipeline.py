@@ -14,7 +14,7 @@ import numpy as np
 
 from ..detectors.registry import DEFAULT, DetectorSet
 from ..model import EV_CORROBORATING, Experiment, Finding, HistogramSeries, LogData, RunStatus, ScalarSeries
-from . import causes, corroborate, histogram_stories, purpose
+from . import causes, corroborate, histogram_stories, purpose, siblings
 from . import sweep as sweep_stats
 from .grouping import build_experiments
 
@@ -94,6 +94,7 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
         except Exception as e:  # noqa: BLE001 - one bad experiment must not hide the rest
             for run in exp.runs:
                 run_errors.setdefault(run, "analysis failed: %s: %s" % (type(e).__name__, e))
+    findings.extend(across_runs(siblings.returns(experiments), findings))
     findings.sort(key=Finding.sort_key)
     return AnalysisResult(
         findings=findings,
@@ -103,6 +104,16 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
         statuses=_statuses(data, run_errors),
         **dict(zip(("hparams", "sweep"), sweep_report(experiments, findings, logged, hparams_from_names))),
     )
+
+
+def across_runs(curves: Sequence[siblings.ReturnCurve], findings: Sequence[Finding]) -> List[Finding]:
+    """Findings that compare runs with each other (`siblings`: a return that stayed at its start while
+    a sibling's, from the same start, climbed); [] when the comparison fails, so the runs' own findings
+    always stand."""
+    try:
+        return siblings.never_learned(curves, findings)
+    except Exception:  # noqa: BLE001 - a comparison must never cost the runs' own findings
+        return []
 
 
 def experiment_hparams(exp: Experiment, hparams: Mapping[str, Mapping[str, object]]) -> Dict[str, object]:

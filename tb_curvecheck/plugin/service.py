@@ -31,7 +31,7 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, 
 from tensorboard import errors
 
 from tb_curvecheck import reading
-from tb_curvecheck.analysis import grouping, pipeline
+from tb_curvecheck.analysis import grouping, pipeline, siblings
 from tb_curvecheck.analysis import sweep as sweep_stats
 from tb_curvecheck.model import Experiment, Finding, HistogramSeries, LogData, RunStatus, ScalarSeries
 from tb_curvecheck.plugin.loader import RETENTION
@@ -322,6 +322,11 @@ class AnalysisService:
             notes.extend(result.notes)
             read.append(entry.data)
             generation.update(repr((entry.key, sorted(result.run_errors.items()))).encode())
+        # Runs judged against each other: among the experiments this request read (every one when no
+        # runs were named), cheap beside the reads and recomputed so it never goes stale.
+        compared = pipeline.across_runs(siblings.returns(experiments), all_findings)
+        findings.extend(f for f in compared if f.run in wanted_set)
+        all_findings.extend(compared)
         findings.sort(key=Finding.sort_key)
         # The sweep compares experiments with each other: only over the
         # whole logdir, never over the few runs one request named.  It

@@ -1,0 +1,131 @@
+"""Runs judged against their siblings: an RL return that stayed where it started while other runs of
+the same logdir, logging the same return from the same level, learned (`analysis.siblings`)."""
+
+import numpy as np
+import pytest
+
+from benchmarks import realworld as rw
+from tb_curvecheck import scanning
+from tb_curvecheck.analysis import pipeline
+from tb_curvecheck.model import at_or_above
+from tb_curvecheck.reading import read_logdir
+
+from . import logwriters
+
+EPISODES = 400
+TAG = "episode/total_reward"
+
+
+def _episode_rewards(rng, final: float, start: float = 20.0) -> np.ndarray:
+    # CartPole-like episode returns: a noisy start near a random policy's ~20, then a climb to `final`
+    # halfway by episode 200.
+    e = np.arange(EPISODES)
+    level = start + (final - start) / (1 + np.exp(-(e - 200) / 30.0))
+    return np.clip(level + 0.25 * level * rng.standard_normal(EPISODES), 8, 500)
+
+
+def _write(logdir, runs: dict) -> None:
+    for name, values in runs.items():
+        logwriters.tbx_scalars(str(logdir / name), {TAG: values})
+
+
+def _flagged(findings) -> dict:
+    return {
+        f.run: f for f in findings if f.kind == "never_learned" and at_or_above(f.severity, "warning") and f.tag == TAG
+    }
+
+
+def test_a_return_that_stays_at_its_start_while_two_siblings_learn_never_learned(tmp_path):
+    rng = np.random.default_rng(5)
+    _write(
+        tmp_path,
+        {
+            "reinforce_lr1e-3_seed0": _episode_rewards(rng, 190.0),
+            "reinforce_lr1e-3_seed1": _episode_rewards(rng, 170.0),
+            "reinforce_lr1e-5": _episode_rewards(rng, 22.0),
+        },
+    )
+    flagged = _flagged(pipeline.analyze(read_logdir(str(tmp_path), loader="python")).findings)
+    assert set(flagged) == {"reinforce_lr1e-5"}, sorted(flagged)
+    f = flagged["reinforce_lr1e-5"]
+    assert f.evidence["how"] == "siblings" and len(f.evidence["siblings"]) == 2
+    assert abs(f.evidence["start_level"] - 20.0) < 5 and f.evidence["sibling_final"] > 120
+    assert {r["run"] for r in f.related} == {"reinforce_lr1e-3_seed0", "reinforce_lr1e-3_seed1"}
+
+
+def test_a_scan_compares_runs_read_in_different_batches(tmp_path):
+    # `curvecheck scan` reads and releases the logdir batch by batch: with a batch per run, the
+    # comparison still sees every run's return.
+    rng = np.random.default_rng(6)
+    _write(
+        tmp_path,
+        {"a": _episode_rewards(rng, 190.0), "b": _episode_rewards(rng, 170.0), "c": _episode_rewards(rng, 22.0)},
+    )
+    result = scanning.scan(str(tmp_path), loader="python", jobs=1, batch_bytes=1).result
+    assert set(_flagged(result.findings)) == {"c"}
+
+
+@pytest.mark.parametrize(
+    "runs",
+    [
+        # one sibling alone may be another variant of the task under the same tag
+        {"good": (190.0, 20.0), "flat": (22.0, 20.0)},
+        # the siblings start elsewhere: another task whose return shares the name
+        {"good0": (190.0, 120.0), "good1": (170.0, 120.0), "flat": (22.0, 20.0)},
+        # the run learned, more slowly: a fifth of what its siblings gained
+        {"good0": (190.0, 20.0), "good1": (170.0, 20.0), "slow": (55.0, 20.0)},
+    ],
+)
+def test_runs_that_are_not_outlearned_by_two_siblings_from_their_start_are_not_flagged(tmp_path, runs):
+    rng = np.random.default_rng(7)
+    _write(tmp_path, {name: _episode_rewards(rng, final, start) for name, (final, start) in runs.items()})
+    assert _flagged(pipeline.analyze(read_logdir(str(tmp_path), loader="python")).findings) == {}
+
+
+def test_a_run_stopped_before_its_siblings_learned_is_not_judged(tmp_path):
+    rng = np.random.default_rng(8)
+    _write(tmp_path, {"a": _episode_rewards(rng, 190.0), "b": _episode_rewards(rng, 170.0)})
+    # 60 episodes: the siblings were still near their start then (halfway only by episode 200).
+    logwriters.tbx_scalars(str(tmp_path / "short"), {TAG: _episode_rewards(rng, 22.0)[:60]})
+    assert "short" not in _flagged(pipeline.analyze(read_logdir(str(tmp_path), loader="python")).findings)
+
+
+def _repo(repo):
+    return [r for r in rw.load_manifest()["runs"] if r["repo"] == repo]
+
+
+def test_real_reinforce_at_a_learning_rate_too_small_is_found_beside_its_siblings():
+    # Qehbr's CartPole homework: REINFORCE at lr 1e-4 stays at 15-25 for 1000 episodes while the
+    # lr 1e-3 REINFORCE and the actor-critic runs of the same folder climb to 130-500.
+    found, errors = rw.repo_findings(_repo("Qehbr/Deep-Reinforcement-Learning"))
+    assert not errors
+    run = next(k for k in found if k.endswith("reinforce_0.0001_0.95"))
+    assert [f for f in found[run] if f.kind == "never_learned" and f.evidence.get("how") == "siblings"]
+    learned = [k for k in found if k.endswith("reinforce_0.001_0.99")]
+    assert learned and not [f for f in found[learned[0]] if f.kind == "never_learned"]
+
+
+def test_real_sac_variant_with_another_reward_scale_is_not_compared_with_it():
+    # PoohNB's self-driving SAC runs: SAC_13 climbs -53 -> 266 while SAC_39, another reward setup,
+    # starts at -1080 and reaches 11,400: a different start is a different task, not a better run.
+    found, errors = rw.repo_findings(_repo("PoohNB/self-driving-sb3"))
+    assert not errors
+    run = next(k for k in found if k.endswith("RL/SAC_13"))
+    assert not [f for f in found[run] if f.kind == "never_learned"]
+
+
+def test_the_tab_shows_the_comparison_over_the_whole_logdir(tmp_path):
+    # A real TensorBoard app with the plugin: each experiment is analysed and cached on its own, and
+    # the comparison runs over every experiment of the logdir on each request.
+    from tests.test_plugin_routes import TB
+
+    rng = np.random.default_rng(9)
+    _write(
+        tmp_path,
+        {"a": _episode_rewards(rng, 190.0), "b": _episode_rewards(rng, 170.0), "c": _episode_rewards(rng, 22.0)},
+    )
+    tb = TB(str(tmp_path), "--samples_per_plugin=scalars=0")
+    body = tb.json("/data/plugin/curvecheck/findings")
+    flagged = [f for f in body["findings"] if f["kind"] == "never_learned"]
+    assert [(f["run"], f["severity"], f["evidence"]["how"]) for f in flagged] == [("c", "warning", "siblings")]
+    assert {r["run"]: r["findings"] for r in body["runs"]}["c"] == 1

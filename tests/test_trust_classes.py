@@ -680,3 +680,29 @@ def test_real_validation_f1_given_back_while_training_accuracy_climbs_is_overfit
     run = _run("lstm_late_fusion_20250619_204539_600_down20__focloss_0.4_f10.26")
     over = [f for f in _loud(rw.run_findings(run)) if f.kind == "overfitting"]
     assert any(f.tag == "Metrics/val_f1" for f in over), [(f.kind, f.tag) for f in _loud(rw.run_findings(run))]
+
+
+def test_a_short_fine_tune_whose_validation_loss_rises_at_every_epoch_after_its_best_overfits(tmp_path):
+    # RoBERTa fine-tune, 5 epochs: training loss 1.88 -> 0.17 while the validation loss goes
+    # 1.20 -> 1.03 -> 0.99 -> 1.18 -> 1.49.  Five points have no noise to measure; two rises in a row
+    # by half the best level do not need one.
+    rng = np.random.default_rng(81)
+    tags = {
+        "train_loss": np.array([1.88, 1.0, 0.67, 0.39, 0.17]) * (1 + 0.01 * rng.standard_normal(5)),
+        "val_loss": np.array([1.20, 1.03, 0.99, 1.18, 1.49]) * (1 + 0.005 * rng.standard_normal(5)),
+    }
+    logwriters.tf_scalars(str(tmp_path / "over"), tags)
+    over = [f for f in _loud(_scan(str(tmp_path / "over"))) if f.kind == "overfitting"]
+    assert [f.tag for f in over] == ["val_loss"]
+    assert abs(over[0].evidence["best_value"] - 0.99) < 0.03
+    # The same run whose validation loss rises once and comes back, or creeps up 4 % over two epochs,
+    # is not overfitting yet.
+    for name, val in (("once", [1.20, 1.03, 0.99, 1.18, 1.0]), ("creep", [1.20, 1.03, 0.99, 1.01, 1.03])):
+        logwriters.tf_scalars(str(tmp_path / name), dict(tags, val_loss=np.array(val)))
+        assert not [f for f in _loud(_scan(str(tmp_path / name))) if f.kind == "overfitting"], name
+
+
+def test_real_five_epoch_fine_tune_that_overfits_is_found():
+    run = _run("Arsemi4699__GENRITA/lightning_logs/version_4")
+    over = [f for f in _loud(rw.run_findings(run)) if f.kind == "overfitting"]
+    assert any(f.tag == "val_loss" for f in over), [(f.kind, f.tag) for f in _loud(rw.run_findings(run))]

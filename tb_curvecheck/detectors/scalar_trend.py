@@ -263,6 +263,14 @@ class Overfitting(Detector[OverfitEvent]):
     # The training loss must not have risen by more than this share of its level (or two noise units)
     # since the validation best: falling or holding while validation climbs is overfitting.
     train_fall_rel: float = 0.01
+    # Runs of at most this many evaluations (and at least `short_min_points`) are also judged by their
+    # order: a rise at every one of at least `short_min_after` evaluations since the best, by `short_rel`
+    # of the best level.  Two rises in a row by 10 % each way is what a fine-tune that memorises shows in
+    # its last epochs; noise that size on a validation loss alternates instead.
+    short_min_points: int = 4
+    short_max_points: int = 8
+    short_min_after: int = 2
+    short_rel: float = 0.10
     # A training loss that never learned has nothing to overfit: judged as no_progress judges it.
     stall: NoProgress = dataclasses.field(default_factory=NoProgress)
 
@@ -287,6 +295,21 @@ class Overfitting(Detector[OverfitEvent]):
             self.min_rel_level * abs(best),
         )
         end = float(np.median(v[-k_end:]))
+        if end - best < thr or thr <= 0:
+            return None
+        return best_i, best, thr, end
+
+    def _short_rise(self, v: np.ndarray):
+        """A short run (a fine-tune of a few epochs) has no noise to measure; what it has is order and
+        size: from its best the loss rose at every evaluation, at least twice, and by a clear share of
+        its level (1.20 -> 0.99 -> 1.18 -> 1.49 over five epochs)."""
+        best_i = int(np.argmin(v))
+        tail = v[best_i:]
+        if tail.shape[0] - 1 < self.short_min_after or not np.all(np.diff(tail) > 0):
+            return None
+        best, end = float(v[best_i]), float(v[-1])
+        span = float(v[0] - best)
+        thr = max(self.short_rel * abs(best), self.min_span_share * span if span > 0 else 0.0)
         if end - best < thr or thr <= 0:
             return None
         return best_i, best, thr, end
@@ -362,10 +385,14 @@ class Overfitting(Detector[OverfitEvent]):
         tview = _signed(U.view_of(train), t_sign)
         v = view.values
         n = len(view)
-        if n < self.min_evals_after + 2 or len(tview) < 2:
+        if n < self.short_min_points or len(tview) < 2:
             return []
         sigma = U.residual_noise(view.unsmoothed)
-        got = self._rise(v, int(np.argmin(v)), float(np.min(v)), sigma, single=True)
+        got = None
+        if n >= self.min_evals_after + 2:
+            got = self._rise(v, int(np.argmin(v)), float(np.min(v)), sigma, single=True)
+        if got is None and n <= self.short_max_points:
+            got = self._short_rise(v)
         if got is None and n >= 2 * self.end_points + self.min_evals_after:
             # The lowest running median is the best level too: the single lowest point of a noisy
             # curve is biased low, and a rise measured from it needs the spread of one point.

@@ -53,6 +53,9 @@ from tests import logwriters
         ("run1", "train/mIoU", "metric_up", "iou", "train", "step"),
         ("run1", "val/IoU", "metric_up", "iou", "validation", "step"),
         ("run1", "test/bpd", "metric_down", "bits_per_dim", "test", "step"),
+        # an error named for what it measures (HiFi-GAN's mel-spectrogram error)
+        ("logs", "validation/mel_spec_error", "metric_down", "mel_spec_error", "validation", "step"),
+        ("logs", "train/position_rmse", "metric_down", "position_rmse", "train", "step"),
         # validation abbreviated to its letter, as a prefix (`v_loss` in a `test` run)
         ("test", "v_loss", "loss", "loss", "validation", "step"),
         ("test", "v_accuracy", "metric_up", "accuracy", "validation", "step"),
@@ -200,6 +203,9 @@ def test_keras_evaluation_twin_is_judged_once(keras_logdir):
         # a loss named by its function is the objective, and pairs with the plain loss
         ("val_mse_loss", "objective"),
         ("train/bce_loss", "objective"),
+        # a GAN player's total is still one player's loss
+        ("training/gen_loss_total", "component"),
+        ("Loss/disc_total", "component"),
     ],
 )
 def test_loss_purpose_from_the_tag_name(tag, purpose):

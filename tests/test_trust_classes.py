@@ -76,6 +76,15 @@ QUIET = [
     # (12) validation precision sliding 1.0 -> 0.74 while recall climbs 0 -> 0.48: a threshold's
     # trade-off as the rare class is learned, not a held-out metric giving back its best
     "saifhaq__absa-diss/tensorboard_logs/1591858735.2014968",
+    # (13) a validation MAPE of ~4e7 % (zero targets) wandering up while the validation loss and MAE
+    # hold: an error measure beside its split's loss is that loss in another unit
+    "DiegoCotacio__Deep-Demand-Forecasting-Guide/lightning_logs/lightning_logs/version_0",
+    # (14) a HiFi-GAN generator's `gen_loss_total`, noisy 116 -> 98 over 2400 steps while the mel
+    # error improves: a GAN player's total is still one side of the game
+    "joshbrew__hifart-gan/cp_hifigan/logs",
+    # (15) a PINN's per-step loss alternating between two kinds of batch (1.5e20, 1.9e18, ...) beside its
+    # smooth per-epoch aggregate
+    "BesT1CooKie1__nn_oedometer/tensorboard_logs/pina_experiment/version_138",
 ]
 
 

@@ -146,6 +146,9 @@ METRIC_DOWN = {
     "bits_per_dim": "bits_per_dim",
 }
 
+# Last words that make a compound name an error measure (`mel_spec_error`, `position_rmse`).
+ERROR_WORDS = ("error", "err", "mae", "mse", "rmse")
+
 # Logged beside training but not judged: counters, clocks, throughput,
 # optimiser state, reinforcement-learning returns (they may fall by design),
 # CurveCheck's own diagnostics.
@@ -290,6 +293,9 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
         # `metrics/mAP_0.5:0.95`: mAP followed only by its IoU thresholds.
         if tok in ("map", "ap") and all(t.isdigit() or t in TARGET_WORDS for t in tokens[i + 1 :]):
             return "metric_up", "map"
+    # `mel_spec_error`, `reconstruction_mse`: an error named for what it measures, lower is better.
+    if len(tokens) > 1 and tokens[-1] in ERROR_WORDS:
+        return "metric_down", joined
     for tok in tokens:
         if tok in OTHER_WORDS and tok not in ("step", "steps", "norm"):
             return "other", joined
@@ -418,6 +424,8 @@ COMPONENT_WORDS = {
     "consistency",
     "dfl",
 }
+# The players of an adversarial game: their losses trade off by design, whatever else the name says.
+GAN_PLAYER_WORDS = {"gen", "generator", "disc", "discriminator"}
 # A loss whose name says it is the sum being minimised.
 OBJECTIVE_WORDS = {"total", "overall", "full", "sum", "objective", "combined"}
 # Words that only say "loss": what is left after them qualifies it.
@@ -488,6 +496,10 @@ def is_reward(tag: str) -> bool:
 def loss_purpose(tag: str) -> str:
     """ "objective" or "component" from a loss tag's own name."""
     q = _qualifiers(tag)
+    if set(q) & GAN_PLAYER_WORDS:
+        # A GAN player's total (`gen_loss_total`) is still one side of a two-player game: it may hold
+        # or climb while the generator improves.
+        return "component"
     if not q or set(q) & OBJECTIVE_WORDS:
         return "objective"
     if set(q) & COMPONENT_WORDS or len(q) > 1 and q[-1] in ("d", "g"):

@@ -42,7 +42,15 @@ class Oscillation(Detector[OscillationEvent]):
         if not U.judged(ref, ("loss", "metric_up", "metric_down")):
             return []
         # Per-step training values are minibatch samples; alternation there is noise, not evaluations.
+        # So is a per-step series of no named split beside its own per-epoch aggregate (Lightning's
+        # `data_loss_step` beside `data_loss_epoch`: two kinds of batch taking turns).
         if ref.info.granularity == "step" and ref.info.split == "train":
+            return []
+        if (
+            ref.info.granularity == "step"
+            and ref.info.split is None
+            and any(s.info.split is None for s in exp.find(ref.info.quantity, granularity="epoch"))
+        ):
             return []
         view = U.view_of(ref, smooth=False)
         if view.condensed:

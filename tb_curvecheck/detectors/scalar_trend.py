@@ -365,6 +365,10 @@ class Overfitting(Detector[OverfitEvent]):
         if ref.info.quantity in TRADE_OFF:
             return False
         losses = [s for s in exp.find(role="loss", split=ref.info.split) if s.info.granularity == ref.info.granularity]
+        if ref.info.role == "metric_down" and losses:
+            # An error measure (MAE, RMSE, MAPE) measures what the split's loss measures in another unit:
+            # beside a loss that holds, its rise is its own scale's noise (a MAPE of 4e7 % on zero targets).
+            return False
         return not any(self._measure(exp, s) for s in losses)
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[OverfitEvent]:

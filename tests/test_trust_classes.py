@@ -715,3 +715,20 @@ def test_real_five_epoch_fine_tune_that_overfits_is_found():
     run = _run("Arsemi4699__GENRITA/lightning_logs/version_4")
     over = [f for f in _loud(rw.run_findings(run)) if f.kind == "overfitting"]
     assert any(f.tag == "val_loss" for f in over), [(f.kind, f.tag) for f in _loud(rw.run_findings(run))]
+
+
+def test_real_dev_perplexity_that_triples_after_its_best_is_overfitting_on_the_log_scale():
+    # TF-NMT chatbot: train_ppl 1.5 -> 1.002 while dev_ppl goes 1961 (untrained) -> 45.5 -> 160.  In
+    # perplexity units the untrained start dwarfs the rise; as the cross-entropy it exponentiates
+    # (7.6 -> 3.8 -> 5.1) it gives back a third of what it learned.
+    run = _run("staymos__askAlan/nmt_model/train_log")
+    over = [f for f in _loud(rw.run_findings(run)) if f.kind == "overfitting" and f.tag == "dev_ppl"]
+    assert over, [(f.kind, f.tag) for f in _loud(rw.run_findings(run))]
+    assert abs(over[0].evidence["best_value"] - 45.5) < 1 and over[0].evidence["end_value"] > 120
+
+
+def test_real_agent_that_never_saw_a_reward_never_learned_beside_a_running_best():
+    # tianshou DQN on MontezumaRevenge: every test and train return is 0 for 2M steps; the running
+    # `info/best_reward` (0 -> 50) is a summary, not a return that gained.
+    run = _run("LEe-QIaNGG__SSLRL/log/MontezumaRevenge-ram-v4/framework_test/baseline_241106-200206")
+    assert [f for f in _loud(rw.run_findings(run)) if f.kind == "never_learned"]

@@ -270,6 +270,10 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
     # Lightning's LearningRateMonitor: `lr-Adam`, `lr-AdamW/pg1` (the optimiser and its parameter group).
     if tokens[0] in LEARNING_RATE_WORDS and not set(tokens) & OPTIMISER_STATE_WORDS and "loss" not in tokens:
         return "learning_rate", "learning_rate"
+    if "best" in tokens:
+        # A running best (`info/best_reward`, `Train_BestReturn`, `best_val_acc`) can only climb: it
+        # summarises the run, it does not measure it at that step.
+        return "other", joined
     if joined in METRIC_UP:
         return "metric_up", METRIC_UP[joined]
     if joined in METRIC_DOWN:
@@ -488,8 +492,8 @@ def is_reward(tag: str) -> bool:
     `Self-play/ELO`), not for an intrinsic reward or a value estimate."""
     toks = set(_tokens(tag))
     joined = "_".join(_tokens(tag))
-    if toks & INTRINSIC_WORDS:
-        return False
+    if toks & INTRINSIC_WORDS or "best" in toks:
+        return False  # `info/best_reward`: a running best, not the return at that step
     return bool(toks & REWARD_WORDS) or "ep_rew_mean" in joined
 
 

@@ -212,6 +212,20 @@ def _signed(view: U.View, sign: float) -> U.View:
     return dataclasses.replace(view, values=-view.values, raw=raw, logged_values=logged)
 
 
+def _logged(view: U.View, ref: SeriesRef):
+    """(view, True) with the log of a perplexity's values when all are positive, else (view, False)."""
+    parts = [a for a in (view.values, view.raw, view.logged_values) if a is not None]
+    if ref.info.quantity not in LOSS_LIKE or not all(np.all(a > 0) for a in parts):
+        return view, False
+    raw = None if view.raw is None else np.log(view.raw)
+    logged = None if view.logged_values is None else np.log(view.logged_values)
+    return dataclasses.replace(view, values=np.log(view.values), raw=raw, logged_values=logged), True
+
+
+def _shown(v: float, log_scale: bool) -> float:
+    return float(np.exp(v)) if log_scale else v
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class OverfitEvent:
     ref: SeriesRef  # the validation (or test) loss
@@ -226,6 +240,8 @@ class OverfitEvent:
     train_fell: bool  # the training loss fell (rather than held) since the validation best
     sign: float = 1.0  # -1 when `ref` is a higher-is-better metric judged turned over
     train_sign: float = 1.0
+    log_scale: bool = False  # `view` holds the log of a perplexity
+    train_log_scale: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -387,6 +403,10 @@ class Overfitting(Detector[OverfitEvent]):
         sign = -1.0 if ref.info.role == "metric_up" else 1.0
         view = _signed(U.view_of(ref), sign)
         tview = _signed(U.view_of(train), t_sign)
+        # A perplexity is judged as the cross-entropy it exponentiates: an untrained model's 1961 would
+        # otherwise dwarf a rise from 45 to 160 that gives back a third of what the loss had learned.
+        logs = (_logged(view, ref), _logged(tview, train))
+        view, tview = logs[0][0], logs[1][0]
         v = view.values
         n = len(view)
         if n < self.short_min_points or len(tview) < 2:
@@ -433,12 +453,17 @@ class Overfitting(Detector[OverfitEvent]):
             # growing on the errors): a held-out metric that slips while training stands still is
             # drift or noise, and memorising needs training to keep getting better.
             return []
-        return [OverfitEvent(ref, view, train, best_i, end, thr, sigma, t_best, t_end, fell, sign, t_sign)]
+        return [
+            OverfitEvent(
+                ref, view, train, best_i, end, thr, sigma, t_best, t_end, fell, sign, t_sign, logs[0][1], logs[1][1]
+            )
+        ]
 
     def describe(self, e: OverfitEvent) -> Finding:
         view, n = e.view, len(e.view)
-        best, end = e.sign * float(view.values[e.best]), e.sign * e.end_level
-        t_best, t_end = e.train_sign * e.train_at_best, e.train_sign * e.train_end
+        best, end = _shown(e.sign * float(view.values[e.best]), e.log_scale), _shown(e.sign * e.end_level, e.log_scale)
+        t_best = _shown(e.train_sign * e.train_at_best, e.train_log_scale)
+        t_end = _shown(e.train_sign * e.train_end, e.train_log_scale)
         name, train = short(e.ref), short(e.train)
         best_step = int(view.end_steps[e.best])
         metric = e.sign < 0 or e.ref.info.role == "metric_down" and e.ref.info.quantity not in LOSS_LIKE

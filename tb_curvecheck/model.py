@@ -446,6 +446,18 @@ class Experiment:
         if not hits and ref.info.granularity != "batch":
             # Lightning logs `train_loss_epoch` beside `val_loss`: same cadence, other names.
             hits = [s for s in self.find(ref.info.quantity, other) if s.info.granularity != "batch"]
+        if not hits and other == "train":
+            # `Loss` beside `Loss_val` in one run (Keras history names, NeuralProphet, plain PyTorch
+            # loops): the series no split names is the training one.
+            hits = [
+                s
+                for s in self.scalars
+                if s.run == ref.run
+                and s.info.quantity == ref.info.quantity
+                and s.info.split is None
+                and s.info.role == ref.info.role
+                and s.info.granularity != "batch"
+            ]
         return hits[0] if hits else None
 
     def loss_for(self, ref: SeriesRef) -> Optional[SeriesRef]:

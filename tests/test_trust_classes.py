@@ -732,3 +732,29 @@ def test_real_agent_that_never_saw_a_reward_never_learned_beside_a_running_best(
     # `info/best_reward` (0 -> 50) is a summary, not a return that gained.
     run = _run("LEe-QIaNGG__SSLRL/log/MontezumaRevenge-ram-v4/framework_test/baseline_241106-200206")
     assert [f for f in _loud(rw.run_findings(run)) if f.kind == "never_learned"]
+
+
+def test_a_validation_loss_that_learned_over_decades_overfits_on_the_log_scale(tmp_path):
+    # NeuralProphet (Lightning): `Loss` (no split named) 1.02 -> 0.012 while `Loss_val` falls from an
+    # untrained 1.09 to 0.0053 by epoch 15, climbs to ~0.08 and ends near 0.06.  The untrained first
+    # value must not dwarf a rise that gives back half of what was learned, in log terms.
+    rng = np.random.default_rng(91)
+    e = np.arange(140, dtype=float)
+    train = 0.012 + 1.0 * np.exp(-e / 3.0)
+    val_shape = 0.0053 + 1.08 * np.exp(-e / 2.0) + 0.07 * (1 - np.exp(-np.maximum(e - 15, 0) / 15.0))
+    tags = {"Loss": train * (1 + 0.02 * rng.standard_normal(140))}
+    tags["Loss_val"] = val_shape * (1 + 0.08 * rng.standard_normal(140))
+    logwriters.tbx_scalars(str(tmp_path / "over"), tags, list((e + 1) * 92))
+    over = [f for f in _loud(_scan(str(tmp_path / "over"))) if f.kind == "overfitting"]
+    assert [f.tag for f in over] == ["Loss_val"]
+    assert over[0].evidence["best_value"] < 0.02 and over[0].evidence["end_value"] > 0.04
+    # Flat at its best instead, with the same noise: learned over decades, then held.
+    tags["Loss_val"] = (0.0053 + 1.08 * np.exp(-e / 2.0)) * (1 + 0.08 * rng.standard_normal(140))
+    logwriters.tbx_scalars(str(tmp_path / "held"), tags, list((e + 1) * 92))
+    assert not [f for f in _loud(_scan(str(tmp_path / "held"))) if f.kind == "overfitting"]
+
+
+def test_real_neuralprophet_validation_loss_twelve_times_its_best_is_overfitting():
+    run = _run("Alan-Wolf-VN__passenger_forecast/lightning_logs/version_3")
+    over = [f for f in _loud(rw.run_findings(run)) if f.kind == "overfitting"]
+    assert any(f.tag == "Loss_val" for f in over), [(f.kind, f.tag) for f in _loud(rw.run_findings(run))]

@@ -18,6 +18,10 @@ MEDIAN_SE = U.MEDIAN_SE
 # dev perplexity climbing while the training one falls is the same overfitting (tensorflow/nmt
 # logs `train_ppl` and `dev_ppl` beside a training loss only).
 LOSS_LIKE = ("perplexity",)
+# A positive validation loss whose first value is this many times its best learned over orders of
+# magnitude (0.0053 from 1.09): it is judged on the log scale, where giving back a third of what it
+# learned (0.0053 -> 0.06) is not dwarfed by the untrained first epoch.
+DECADE_SPAN = 10.0
 # One side of a threshold's trade-off: validation precision falls by design while recall climbs as a
 # classifier learns the rare class, so neither alone says the model memorises.
 TRADE_OFF = ("precision", "recall")
@@ -212,10 +216,15 @@ def _signed(view: U.View, sign: float) -> U.View:
     return dataclasses.replace(view, values=-view.values, raw=raw, logged_values=logged)
 
 
-def _logged(view: U.View, ref: SeriesRef):
-    """(view, True) with the log of a perplexity's values when all are positive, else (view, False)."""
+def _logged(view: U.View, ref: SeriesRef, decades: bool = True):
+    """(view, True) with the log of its values when all are positive and the series is a perplexity or a
+    loss that learned over a decade (`DECADE_SPAN`), else (view, False)."""
     parts = [a for a in (view.values, view.raw, view.logged_values) if a is not None]
-    if ref.info.quantity not in LOSS_LIKE or not all(np.all(a > 0) for a in parts):
+    if not all(np.all(a > 0) for a in parts):
+        return view, False
+    v = view.values
+    decades = decades and ref.info.role == "loss" and v.shape[0] > 1 and v[0] >= DECADE_SPAN * float(np.min(v))
+    if ref.info.quantity not in LOSS_LIKE and not decades:
         return view, False
     raw = None if view.raw is None else np.log(view.raw)
     logged = None if view.logged_values is None else np.log(view.logged_values)
@@ -294,7 +303,12 @@ class Overfitting(Detector[OverfitEvent]):
         k = max(1, min(self.end_points, v.shape[0] - after))
         return float(np.median(v[-k:]))
 
-    def _rise(self, v: np.ndarray, best_i: int, best: float, sigma: float, single: bool):
+    @staticmethod
+    def _share(rel: float, best: float, log_scale: bool) -> float:
+        """`rel` of the best level: on a log scale, the log-ratio that is."""
+        return float(np.log1p(rel)) if log_scale else rel * abs(best)
+
+    def _rise(self, v: np.ndarray, best_i: int, best: float, sigma: float, single: bool, log_scale: bool = False):
         """(best index, best level, threshold, end level) when the curve rose clearly after best_i."""
         n = v.shape[0]
         if n - 1 - best_i < self.min_evals_after:
@@ -307,15 +321,15 @@ class Overfitting(Detector[OverfitEvent]):
         noise_thr = min(self.noise_k * sigma, self.level_k * se) if single else self.level_k * se
         thr = max(
             noise_thr,
-            self.min_span_share * span if span > 0 else self.min_rel_best * abs(best),
-            self.min_rel_level * abs(best),
+            self.min_span_share * span if span > 0 else self._share(self.min_rel_best, best, log_scale),
+            self._share(self.min_rel_level, best, log_scale),
         )
         end = float(np.median(v[-k_end:]))
         if end - best < thr or thr <= 0:
             return None
         return best_i, best, thr, end
 
-    def _short_rise(self, v: np.ndarray):
+    def _short_rise(self, v: np.ndarray, log_scale: bool = False):
         """A short run (a fine-tune of a few epochs) has no noise to measure; what it has is order and
         size: from its best the loss rose at every evaluation, at least twice, and by a clear share of
         its level (1.20 -> 0.99 -> 1.18 -> 1.49 over five epochs)."""
@@ -325,12 +339,12 @@ class Overfitting(Detector[OverfitEvent]):
             return None
         best, end = float(v[best_i]), float(v[-1])
         span = float(v[0] - best)
-        thr = max(self.short_rel * abs(best), self.min_span_share * span if span > 0 else 0.0)
+        thr = max(self._share(self.short_rel, best, log_scale), self.min_span_share * span if span > 0 else 0.0)
         if end - best < thr or thr <= 0:
             return None
         return best_i, best, thr, end
 
-    def _steady_rise(self, v: np.ndarray):
+    def _steady_rise(self, v: np.ndarray, log_scale: bool = False):
         """A long, noisy rise certain from its consistency: after the lowest running median, later
         values exceed earlier ones far beyond chance (Mann-Kendall), and the robust (Theil-Sen) rise
         over that stretch clears the same size thresholds as a level rise.  (1.056 -> ~1.75 over 45
@@ -347,8 +361,8 @@ class Overfitting(Detector[OverfitEvent]):
         rise = U.sen_slope(post) * (post.shape[0] - 1)
         span = float(v[0] - best)
         thr = max(
-            self.min_span_share * span if span > 0 else self.min_rel_best * abs(best),
-            self.min_rel_level * abs(best),
+            self.min_span_share * span if span > 0 else self._share(self.min_rel_best, best, log_scale),
+            self._share(self.min_rel_level, best, log_scale),
         )
         end = float(np.median(v[-max(self.end_points, post.shape[0] // 3) :]))
         if rise < thr or end - best < thr:
@@ -405,8 +419,10 @@ class Overfitting(Detector[OverfitEvent]):
         tview = _signed(U.view_of(train), t_sign)
         # A perplexity is judged as the cross-entropy it exponentiates: an untrained model's 1961 would
         # otherwise dwarf a rise from 45 to 160 that gives back a third of what the loss had learned.
-        logs = (_logged(view, ref), _logged(tview, train))
+        # (The training side keeps its units: only its direction since the validation best is read.)
+        logs = (_logged(view, ref), _logged(tview, train, decades=False))
         view, tview = logs[0][0], logs[1][0]
+        log_scale = logs[0][1]
         v = view.values
         n = len(view)
         if n < self.short_min_points or len(tview) < 2:
@@ -414,17 +430,17 @@ class Overfitting(Detector[OverfitEvent]):
         sigma = U.residual_noise(view.unsmoothed)
         got = None
         if n >= self.min_evals_after + 2:
-            got = self._rise(v, int(np.argmin(v)), float(np.min(v)), sigma, single=True)
+            got = self._rise(v, int(np.argmin(v)), float(np.min(v)), sigma, single=True, log_scale=log_scale)
         if got is None and n <= self.short_max_points:
-            got = self._short_rise(v)
+            got = self._short_rise(v, log_scale)
         if got is None and n >= 2 * self.end_points + self.min_evals_after:
             # The lowest running median is the best level too: the single lowest point of a noisy
             # curve is biased low, and a rise measured from it needs the spread of one point.
             level = U.running_median(v, self.end_points)
             li = int(np.argmin(level))
-            got = self._rise(v, li, float(level[li]), sigma, single=False)
+            got = self._rise(v, li, float(level[li]), sigma, single=False, log_scale=log_scale)
         if got is None:
-            got = self._steady_rise(view.unsmoothed)
+            got = self._steady_rise(view.unsmoothed, log_scale)
         if got is None:
             return []
         best_i, best, thr, end = got

@@ -85,6 +85,13 @@ QUIET = [
     # (15) a PINN's per-step loss alternating between two kinds of batch (1.5e20, 1.9e18, ...) beside its
     # smooth per-epoch aggregate
     "BesT1CooKie1__nn_oedometer/tensorboard_logs/pina_experiment/version_138",
+    # (16) VAEs whose test total (MSE + unweighted KL) climbs 1.04 -> 2.64 only because the KL term grows
+    # as the encoder uses its latent, while both reconstructions fall and the training total falls
+    "TimNiklasWitte__Variational-Autoencoder-MNIST/2D/logs/20240312-174620",
+    "TimNiklasWitte__Variational-Autoencoder-MNIST/3D/logs/20240312-181432",
+    # (17) a validation loss at 2e-5 that moves to 1e-4 after learning from 0.68 over decades: a perfect
+    # fit still, however large the ratio
+    "keechang-choi__brain-GNN-project/lightning_logs/version_15",
 ]
 
 
@@ -758,3 +765,27 @@ def test_real_neuralprophet_validation_loss_twelve_times_its_best_is_overfitting
     run = _run("Alan-Wolf-VN__passenger_forecast/lightning_logs/version_3")
     over = [f for f in _loud(rw.run_findings(run)) if f.kind == "overfitting"]
     assert any(f.tag == "Loss_val" for f in over), [(f.kind, f.tag) for f in _loud(rw.run_findings(run))]
+
+
+def test_a_total_that_rises_only_by_its_kl_term_is_the_kl_terms_story(tmp_path):
+    # A TF2 VAE logs train/test MSE, KL and total.  The test total (MSE + unweighted KL) climbs because
+    # the KL term grows by design while the reconstruction falls: neither the total nor the KL diverged.
+    rng = np.random.default_rng(101)
+    e = np.arange(31, dtype=float)
+    mse = 0.16 + 0.72 * np.exp(-e / 1.5)
+    kl = 2.5 - 2.35 * np.exp(-e / 3.0)
+    tags = {}
+    for split, noise in (("train", 0.003), ("test", 0.006)):
+        m = mse * (1 + noise * rng.standard_normal(31))
+        k = kl * (1 + noise * rng.standard_normal(31))
+        tags.update({split + "_mse_loss": m, split + "_kl_loss": k})
+        tags[split + "_total_loss"] = m + (0.01 if split == "train" else 1.0) * k
+    logwriters.tf_scalars(str(tmp_path / "vae"), tags)
+    loud = [f for f in _loud(_scan(str(tmp_path / "vae"))) if f.kind in ("loss_divergence", "overfitting")]
+    assert loud == [], [(f.kind, f.tag) for f in loud]
+    # When the reconstruction itself climbs on the test set, the total's rise is not the KL's alone.
+    tags["test_mse_loss"] = mse + 0.05 * np.maximum(e - 5, 0)
+    tags["test_total_loss"] = tags["test_mse_loss"] + tags["test_kl_loss"]
+    logwriters.tf_scalars(str(tmp_path / "worse"), tags)
+    loud = [f for f in _loud(_scan(str(tmp_path / "worse"))) if f.kind in ("loss_divergence", "overfitting")]
+    assert any(f.tag == "test_total_loss" for f in loud), [(f.kind, f.tag) for f in loud]

@@ -32,6 +32,12 @@ BLOWUP_FACTOR = 1000.0
 # A 0-1 task metric that gained less than this (five points of accuracy) has not shown that the run
 # learns, however steady the gain.
 FRACTION_GAIN = 0.05
+# A component that rose by at least this share of its objective's rise over the same steps, leaving
+# the rest of the objective to rise by at most REST_RISE of it, is what made the objective rise.
+EXPLAINED_SHARE = 0.8
+REST_RISE = 0.2
+# Levels at the ends of a finding's span: medians of this many points (fewer on a short span).
+EDGE_POINTS = 3
 # A task metric that ends 3 % below its best (1.5 points of a 0.5 mAP) has given back what an
 # evaluation's noise at that level rarely takes away; a converged one ends within a percent.
 GAVE_BACK_SHARE = 0.03
@@ -165,6 +171,44 @@ def _with_total(
     return dataclasses.replace(f, explanation=f.explanation + note, evidence=evidence)
 
 
+def _span_change(ref: SeriesRef, lo: int, hi: int, steps: Optional[np.ndarray] = None) -> Optional[float]:
+    """Level at `hi` minus level at `lo` (medians of the few points at each end of the span)."""
+    st, v = U.finite_points(ref)
+    if steps is not None:
+        keep = np.isin(st, steps)
+        st, v = st[keep], v[keep]
+    inside = (st >= lo) & (st <= hi)
+    w = v[inside]
+    if w.shape[0] < 2:
+        return None
+    k = max(1, min(EDGE_POINTS, w.shape[0] // 2))
+    return float(np.median(w[-k:]) - np.median(w[:k]))
+
+
+def explained_by_component(exp: Experiment, f: Finding) -> Optional[SeriesRef]:
+    """The component of `f`'s split whose rise accounts for the rise of `f`'s objective (a VAE's test
+    total = reconstruction + KL climbing only because the KL term does, by design), or None."""
+    ref = next((s for s in exp.scalars if (s.run, s.tag) == (f.run, f.tag)), None)
+    if ref is None or ref.info.role != "loss" or f.kind not in ("loss_divergence", "overfitting"):
+        return None
+    rise = _span_change(ref, f.start_step, f.end_step)
+    if rise is None or rise <= 0:
+        return None
+    for c in exp.find(role="loss", split=ref.info.split):
+        if c.info.purpose != "component" or c is ref:
+            continue
+        common = np.intersect1d(ref.series.steps, c.series.steps)
+        if common.shape[0] < 0.5 * ref.series.steps.shape[0]:
+            continue
+        c_rise = _span_change(c, f.start_step, f.end_step, common)
+        t_rise = _span_change(ref, f.start_step, f.end_step, common)
+        if c_rise is None or t_rise is None:
+            continue
+        if c_rise >= EXPLAINED_SHARE * t_rise and t_rise - c_rise <= REST_RISE * abs(t_rise):
+            return c
+    return None
+
+
 def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detector] = None) -> List[Finding]:
     """`findings` without the trend findings of series whose purpose says the trend is by design.
     With `overfitting` (the run's detector), a component's overfitting also stands when the split
@@ -188,8 +232,23 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
         i = info.get((f.run, f.tag))
         return i.purpose if i is not None else None
 
+    # An objective's rise that one of its own components accounts for is that component's story (a
+    # VAE's KL growing as the encoder uses its latent), not the objective's.
+    explained = {id(g) for g in findings if purpose(g) == "objective" and explained_by_component(exp, g) is not None}
+
     def objective_agrees(f: Finding) -> bool:
-        return any(purpose(g) == "objective" and g.kind in TREND_KINDS and _overlaps(f, g) for g in loud)
+        # The objective of the component's own split, when it logs one: a test total rising says nothing
+        # about a training KL term beside a training total that fell.
+        split = info[(f.run, f.tag)].split if (f.run, f.tag) in info else None
+        own = any(s.info.purpose == "objective" and s.info.split == split for s in exp.scalars if s.info.role == "loss")
+        return any(
+            purpose(g) == "objective"
+            and g.kind in TREND_KINDS
+            and _overlaps(f, g)
+            and id(g) not in explained
+            and (not own or info[(g.run, g.tag)].split == split)
+            for g in loud
+        )
 
     def task_agrees(f: Finding) -> bool:
         return any(purpose(g) == "task" and g.kind in METRIC_KINDS + ("metric_collapse",) for g in loud)
@@ -201,6 +260,8 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
     out = []
     for f in findings:
         p = purpose(f)
+        if id(f) in explained and not _blew_up(exp, f):
+            continue
         if (
             rl
             and f.kind == "no_progress"

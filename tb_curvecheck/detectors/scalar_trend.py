@@ -22,6 +22,9 @@ LOSS_LIKE = ("perplexity",)
 # magnitude (0.0053 from 1.09): it is judged on the log scale, where giving back a third of what it
 # learned (0.0053 -> 0.06) is not dwarfed by the untrained first epoch.
 DECADE_SPAN = 10.0
+# ... and its rise must still reach this share of that first level (0.0053 -> 0.06 against 1.09 does;
+# 2e-5 -> 1e-4 against 0.68 does not).
+LOG_FLOOR_SHARE = 0.01
 # One side of a threshold's trade-off: validation precision falls by design while recall climbs as a
 # classifier learns the rare class, so neither alone says the model memorises.
 TRADE_OFF = ("precision", "recall")
@@ -446,6 +449,12 @@ class Overfitting(Detector[OverfitEvent]):
         best_i, best, thr, end = got
         if sign < 0 and best >= v[0]:
             return []  # a metric best at its first evaluation (precision 1.0 on a few positives) learned nothing to give back
+        if log_scale and ref.info.quantity not in LOSS_LIKE:
+            first = float(np.exp(v[0]))
+            if float(np.exp(end)) - float(np.exp(best)) < LOG_FLOOR_SHARE * first:
+                # Five times a loss of 2e-5 is still a perfect fit: on the log scale a rise must also
+                # be worth something against the level the loss learned from.
+                return []
         post = v[best_i + 1 :]
         if np.median(post[post.shape[0] // 2 :]) < best + thr / 2:
             return []

@@ -789,3 +789,24 @@ def test_a_total_that_rises_only_by_its_kl_term_is_the_kl_terms_story(tmp_path):
     logwriters.tf_scalars(str(tmp_path / "worse"), tags)
     loud = [f for f in _loud(_scan(str(tmp_path / "worse"))) if f.kind in ("loss_divergence", "overfitting")]
     assert any(f.tag == "test_total_loss" for f in loud), [(f.kind, f.tag) for f in loud]
+
+
+def test_a_binary_classifier_at_its_class_shares_entropy_with_accuracy_at_the_majority_never_learned(tmp_path):
+    # A GNN on a two-to-one split: validation accuracy 0.6667 at every epoch and validation loss
+    # 0.64-0.67, the entropy of predicting the shares (H(2/3) = 0.6365, below ln 2).
+    rng = np.random.default_rng(111)
+    n = 21
+    tags = {
+        "train_loss": 0.66 + 0.03 * rng.standard_normal(n),
+        "val_acc": np.full(n, 2.0 / 3.0),
+        "val_loss": 0.641 + 0.026 * np.exp(-np.arange(n) / 4.0) + 0.002 * rng.standard_normal(n),
+    }
+    logwriters.tbx_scalars(str(tmp_path / "prior"), tags, list(np.arange(n) * 4 + 3))
+    never = [f for f in _loud(_scan(str(tmp_path / "prior"))) if f.kind == "never_learned"]
+    assert never and never[0].evidence["how"] == "prior" and never[0].severity == "error"
+    assert abs(never[0].evidence["prior_entropy"] - 0.6365) < 1e-3
+    # The same accuracy with a loss that learned below the prior's entropy is a model that learned
+    # something the threshold does not show yet: not never_learned.
+    tags["val_loss"] = 0.60 - 0.1 * (1 - np.exp(-np.arange(n) / 4.0)) + 0.002 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path / "below"), tags, list(np.arange(n) * 4 + 3))
+    assert not [f for f in _loud(_scan(str(tmp_path / "below"))) if f.kind == "never_learned"]

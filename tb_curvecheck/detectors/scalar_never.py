@@ -31,7 +31,7 @@ from .wording import capital, fmt, make_finding, short
 class NeverEvent:
     ref: SeriesRef
     view: U.View
-    how: str  # "frozen", "chance", "absurd", "blew_up", "reward"
+    how: str  # "frozen", "chance", "prior", "absurd", "blew_up", "reward"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -132,13 +132,25 @@ class NeverLearned(Detector[NeverEvent]):
             # The arithmetic blew up at some point (2e16 at the first epoch) and the accuracy never left
             # chance: whatever the loss did after, the model never worked.
             return [NeverEvent(ref, view, "blew_up", float(np.nanmax(v)), metric, m_level, None, 1.0, zero_lr)]
-        c = self._classes(tail_level)
-        if c is None or float(np.min(U.running_median(v, 3))) < math.log(c) * (1 - self.chance_below):
-            return []
+        lowest = float(np.min(U.running_median(v, 3)))
         pinned = float(np.ptp(mtail)) <= max(U.SAME_VALUE_ATOL, U.SAME_VALUE_RTOL * abs(m_level))
-        if abs(m_level - 1.0 / c) > self.chance_metric_tol and not pinned:
-            return []
-        return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr)]
+        c = self._classes(tail_level)
+        if (
+            c is not None
+            and lowest >= math.log(c) * (1 - self.chance_below)
+            and (abs(m_level - 1.0 / c) <= self.chance_metric_tol or pinned)
+        ):
+            return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr)]
+        # Two classes in shares p and 1-p: predicting the shares for every input scores accuracy p (the
+        # majority) and a cross-entropy of H(p), below ln 2 (0.6365 for a two-to-one split).
+        prior = _binary_entropy(m_level) if pinned and 0.5 < m_level < 1.0 else None
+        if (
+            prior is not None
+            and prior * (1 - self.chance_below) <= tail_level <= prior * (1 + self.chance_tol)
+            and lowest >= prior * (1 - self.chance_below)
+        ):
+            return [NeverEvent(ref, view, "prior", tail_level, metric, m_level, 2, 1.0, zero_lr)]
+        return []
 
     def _near_chance(self, m_level: float) -> bool:
         """An accuracy within `chance_share_rel` of 1/C for some class count C."""
@@ -234,6 +246,35 @@ class NeverLearned(Detector[NeverEvent]):
                     c,
                 )
             )
+        elif e.how == "prior":
+            p = e.metric_level or 0.5
+            title = "%s pinned at %s = H(%s) with %s held at %s: the model outputs the class shares for every input" % (
+                name,
+                fmt(e.level),
+                fmt(p),
+                m,
+                fmt(p),
+            )
+            expl = (
+                "%s sits at %s, the cross-entropy of predicting the two classes' shares (%s and %s) for every "
+                "input (H = %.4f), and %s holds the majority class's share, %s, at every evaluation: the "
+                "network ignores its input and outputs the prior. Common causes: labels shuffled apart from "
+                "their inputs, inputs that are constant after preprocessing, a learning rate so small (or so "
+                "large) that only the output bias learns, or a final activation that does not match the "
+                "loss.%s Overfit one batch: if the loss cannot go below %.4f, the model or the data pipeline "
+                "is broken."
+                % (
+                    capital(name),
+                    fmt(e.level),
+                    fmt(p),
+                    fmt(1 - p),
+                    _binary_entropy(p),
+                    m,
+                    fmt(p),
+                    lr,
+                    _binary_entropy(p),
+                )
+            )
         elif e.how == "absurd":
             title = "%s at %s (a million or more) with %s never above %s: the run is broken" % (
                 name,
@@ -283,7 +324,9 @@ class NeverLearned(Detector[NeverEvent]):
         evidence = {"how": e.how, "level": e.level, "points": n, "zero_learning_rate": e.zero_lr}
         if e.metric_level is not None:
             evidence["metric_level"] = e.metric_level
-        if e.classes:
+        if e.how == "prior":
+            evidence.update(classes=2, prior_entropy=_binary_entropy(e.metric_level or 0.5))
+        elif e.classes:
             evidence.update(classes=e.classes, ln_classes=math.log(e.classes))
         severity = "warning" if e.how == "reward" else "error"
         return make_finding(
@@ -298,6 +341,10 @@ class NeverLearned(Detector[NeverEvent]):
             evidence,
             related=[e.metric] if e.metric is not None else [],
         )
+
+
+def _binary_entropy(p: float) -> float:
+    return float(-(p * math.log(p) + (1 - p) * math.log(1 - p)))
 
 
 def _gained(ref: SeriesRef, k: float = 3.0, share: float = 0.1) -> bool:

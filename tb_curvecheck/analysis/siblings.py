@@ -45,7 +45,7 @@ MIN_SIBLINGS = 2
 @dataclasses.dataclass(frozen=True)
 class ReturnCurve:
     """What the comparison keeps of one return once its series are released (a scan's batches
-    compare their runs after each batch's series are gone): its levels and their steps."""
+    compare their runs after each batch's series are gone): its levels and when it got halfway."""
 
     run: str
     tag: str
@@ -53,16 +53,13 @@ class ReturnCurve:
     start: float
     end: float
     se: float
-    level: np.ndarray  # running median over LEVEL_SHARE of the run
-    steps: np.ndarray  # last logged step of each level point
+    first_step: int
+    last_step: int
+    half_step: Optional[int]  # the step its level first reached halfway from start to end (None: no gain)
 
     @property
     def gain(self) -> float:
         return self.end - self.start
-
-    def step_reaching(self, value: float) -> Optional[int]:
-        hit = np.flatnonzero(self.level >= value)
-        return int(self.steps[hit[0]]) if hit.size else None
 
 
 def _curve(ref: SeriesRef) -> Optional[ReturnCurve]:
@@ -75,7 +72,13 @@ def _curve(ref: SeriesRef) -> Optional[ReturnCurve]:
     level = U.running_median(v, k | 1)
     start, end = float(np.median(v[:k])), float(np.median(v[-k:]))
     se = U.level_difference_se(U.residual_noise(v), k, k)
-    return ReturnCurve(ref.run, ref.tag, ref.info.granularity, start, end, se, level, view.end_steps.copy())
+    half = None
+    if end > start:
+        hit = np.flatnonzero(level >= start + (end - start) / 2)
+        half = int(view.end_steps[hit[0]]) if hit.size else None
+    return ReturnCurve(
+        ref.run, ref.tag, ref.info.granularity, start, end, se, int(view.end_steps[0]), int(view.end_steps[-1]), half
+    )
 
 
 def returns(experiments: Sequence[Experiment]) -> List[ReturnCurve]:
@@ -101,33 +104,31 @@ def never_learned(curves: Sequence[ReturnCurve], findings: Sequence[Finding]) ->
     told_runs = {f.run for f in findings if f.kind == "never_learned"}
     out: List[Finding] = []
     for same in by_tag.values():
+        # Only runs that clearly learned can out-learn another; compared as arrays, so a sweep of a
+        # thousand runs costs milliseconds.
+        learned = [s for s in same if s.gain > max(SIBLING_NOISE_K * s.se, 1e-12) and s.half_step is not None]
+        if len(learned) < MIN_SIBLINGS:
+            continue
+        start = np.array([s.start for s in learned])
+        gain = np.array([s.gain for s in learned])
+        half = np.array([s.half_step for s in learned])
+        runs = np.array([s.run for s in learned], dtype=object)
         for c in same:
             if (c.run, c.tag) in told or c.run in told_runs:
                 continue
-            better = _outlearned_by(c, [s for s in same if s.run != c.run])
-            if better:
+            ok = (
+                (runs != c.run)
+                # the sibling learned before this run stopped: evidence, not a later start
+                & (half <= c.last_step)
+                & (np.abs(c.start - start) <= START_SHARE * gain)
+                & (c.gain < OWN_GAIN_SHARE * gain)
+                & (c.end < start + LOWER_SHARE * gain)
+            )
+            if int(ok.sum()) >= MIN_SIBLINGS:
+                better = [learned[i] for i in np.flatnonzero(ok)]
+                better.sort(key=lambda s: -s.gain)
                 out.append(_describe(c, better))
     return out
-
-
-def _outlearned_by(c: ReturnCurve, others: Sequence[ReturnCurve]) -> List[ReturnCurve]:
-    """The siblings that out-learned `c`, the one that gained most first; [] when fewer than
-    MIN_SIBLINGS did."""
-    found = []
-    for s in others:
-        gain = s.gain
-        if gain <= max(SIBLING_NOISE_K * s.se, 1e-12):
-            continue
-        half = s.step_reaching(s.start + gain / 2)
-        if half is None or half > int(c.steps[-1]):
-            continue  # the sibling learned later than this run went on: no evidence yet
-        if abs(c.start - s.start) > START_SHARE * gain:
-            continue
-        if c.gain >= OWN_GAIN_SHARE * gain or c.end >= s.start + LOWER_SHARE * gain:
-            continue
-        found.append(s)
-    found.sort(key=lambda s: -s.gain)
-    return found if len(found) >= MIN_SIBLINGS else []
 
 
 def _describe(c: ReturnCurve, better: Sequence[ReturnCurve]) -> Finding:
@@ -159,7 +160,7 @@ def _describe(c: ReturnCurve, better: Sequence[ReturnCurve]) -> Finding:
         s.run,
         fmt(s.start),
         fmt(s.end),
-        s.step_reaching(s.start + s.gain / 2) or 0,
+        s.half_step or 0,
     )
     evidence = {
         EV_GRANULARITY: c.granularity,
@@ -176,8 +177,8 @@ def _describe(c: ReturnCurve, better: Sequence[ReturnCurve]) -> Finding:
         tag=c.tag,
         kind="never_learned",
         severity="warning",
-        start_step=int(c.steps[0]),
-        end_step=int(c.steps[-1]),
+        start_step=c.first_step,
+        end_step=c.last_step,
         title=title,
         explanation=expl,
         evidence=evidence,

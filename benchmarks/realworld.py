@@ -148,17 +148,24 @@ def analyze_series(scalars: Scalars, histograms: Histograms, detectors=None) -> 
     return out
 
 
+def read_run(run: Mapping, loader: str = "python") -> Tuple[Scalars, Histograms, Dict[str, Dict[str, object]]]:
+    """A run's series (and logged hyperparameters) through TensorBoard's loader, or from its extract."""
+    where = os.path.join(CORPUS, run["data"])
+    if run["stored"] != "raw":
+        return (*load_extracted(where), {})
+    from tb_curvecheck import reading
+
+    data = reading.read_logdir(where, loader=loader)
+    if data.run_errors:
+        raise RuntimeError("; ".join("%s: %s" % kv for kv in sorted(data.run_errors.items())))
+    return data.scalars, data.histograms, data.hparams
+
+
 def run_findings(run: Mapping, loader: str = "python", detectors=None) -> List[Finding]:
     where = os.path.join(CORPUS, run["data"])
     if detectors is not None:
-        if run["stored"] == "raw":
-            from tb_curvecheck import reading
-
-            data = reading.read_logdir(where, loader=loader)
-            if data.run_errors:
-                raise RuntimeError("; ".join("%s: %s" % kv for kv in sorted(data.run_errors.items())))
-            return analyze_series(data.scalars, data.histograms, detectors)
-        return analyze_series(*load_extracted(where), detectors=detectors)
+        scalars, histograms, _ = read_run(run, loader)
+        return analyze_series(scalars, histograms, detectors)
     if run["stored"] == "raw":
         return analyze_logdir(where, loader=loader)
     return analyze_series(*load_extracted(where))
@@ -174,22 +181,14 @@ def repo_findings(runs: Sequence[Mapping], loader: str = "python") -> Tuple[Dict
     """The labelled runs of one repository analysed together, as `tensorboard --logdir` at the
     repository's root shows them (so a run is also judged against its siblings): findings per run id,
     and the runs that could not be read."""
-    from tb_curvecheck import reading
     from tb_curvecheck.analysis import pipeline
     from tb_curvecheck.model import LogData
 
     data = LogData()
     errors: Dict[str, str] = {}
     for run in runs:
-        where = os.path.join(CORPUS, run["data"])
         try:
-            if run["stored"] == "raw":
-                read = reading.read_logdir(where, loader=loader)
-                if read.run_errors:
-                    raise RuntimeError("; ".join("%s: %s" % kv for kv in sorted(read.run_errors.items())))
-                scalars, histograms, hparams = read.scalars, read.histograms, read.hparams
-            else:
-                (scalars, histograms), hparams = load_extracted(where), {}
+            scalars, histograms, hparams = read_run(run, loader)
         except Exception as e:  # noqa: BLE001 - one broken run must not hide the others
             errors[run["id"]] = "%s: %s" % (type(e).__name__, e)
             continue

@@ -261,7 +261,7 @@ def analyse_data(data: LogData, hparams_from_names: bool = True, names: Optional
         series_count=data.series_count(),
         experiments=experiments,
         deferred=deferred,
-        returns=siblings.returns(result.experiments),
+        returns=result.returns,
     )
 
 

@@ -38,6 +38,9 @@ class AnalysisResult:
     # and which of them separate the experiments with a kind of finding.
     hparams: Dict[str, Dict[str, object]] = dataclasses.field(default_factory=dict)
     sweep: Optional[sweep_stats.SweepReport] = None
+    # Each RL return's levels (`siblings.ReturnCurve`), kept so callers that merge results (the plugin's
+    # cache, a scan's batches) compare runs across them without measuring the returns again.
+    returns: List[siblings.ReturnCurve] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> Dict[str, object]:
         return {"findings": [f.to_json() for f in self.findings]}
@@ -94,7 +97,8 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
         except Exception as e:  # noqa: BLE001 - one bad experiment must not hide the rest
             for run in exp.runs:
                 run_errors.setdefault(run, "analysis failed: %s: %s" % (type(e).__name__, e))
-    findings.extend(across_runs(siblings.returns(experiments), findings))
+    curves = _returns(experiments)
+    findings.extend(across_runs(curves, findings))
     findings.sort(key=Finding.sort_key)
     return AnalysisResult(
         findings=findings,
@@ -102,8 +106,21 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
         notes=notes,
         run_errors=run_errors,
         statuses=_statuses(data, run_errors),
+        returns=curves,
         **dict(zip(("hparams", "sweep"), sweep_report(experiments, findings, logged, hparams_from_names))),
     )
+
+
+def _returns(experiments: Sequence[Experiment]) -> List[siblings.ReturnCurve]:
+    """The experiments' return levels, an experiment whose series cannot be measured leaving out only
+    its own."""
+    out: List[siblings.ReturnCurve] = []
+    for exp in experiments:
+        try:
+            out.extend(siblings.returns([exp]))
+        except Exception:  # noqa: BLE001 - one bad series must not cost the other runs' comparison
+            continue
+    return out
 
 
 def across_runs(curves: Sequence[siblings.ReturnCurve], findings: Sequence[Finding]) -> List[Finding]:

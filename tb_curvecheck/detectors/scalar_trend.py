@@ -211,12 +211,15 @@ class NoProgress(Detector[StallEvent]):
         )
 
 
+def _mapped(view: U.View, fn) -> U.View:
+    """`view` with `fn` applied to every array of values it holds."""
+    raw = None if view.raw is None else fn(view.raw)
+    logged = None if view.logged_values is None else fn(view.logged_values)
+    return dataclasses.replace(view, values=fn(view.values), raw=raw, logged_values=logged)
+
+
 def _signed(view: U.View, sign: float) -> U.View:
-    if sign > 0:
-        return view
-    raw = None if view.raw is None else -view.raw
-    logged = None if view.logged_values is None else -view.logged_values
-    return dataclasses.replace(view, values=-view.values, raw=raw, logged_values=logged)
+    return view if sign > 0 else _mapped(view, np.negative)
 
 
 def _logged(view: U.View, ref: SeriesRef, decades: bool = True):
@@ -229,9 +232,7 @@ def _logged(view: U.View, ref: SeriesRef, decades: bool = True):
     decades = decades and ref.info.role == "loss" and v.shape[0] > 1 and v[0] >= DECADE_SPAN * float(np.min(v))
     if ref.info.quantity not in LOSS_LIKE and not decades:
         return view, False
-    raw = None if view.raw is None else np.log(view.raw)
-    logged = None if view.logged_values is None else np.log(view.logged_values)
-    return dataclasses.replace(view, values=np.log(view.values), raw=raw, logged_values=logged), True
+    return _mapped(view, np.log), True
 
 
 def _shown(v: float, log_scale: bool) -> float:
@@ -391,23 +392,32 @@ class Overfitting(Detector[OverfitEvent]):
         if U.judged(ref, ("loss",)) or (U.judged(ref, ("metric_down",)) and ref.info.quantity in LOSS_LIKE):
             return True
         # A task metric (accuracy, F1, ROUGE) that gives back its best while training keeps improving
-        # is the same memorising, seen where the user looks; only when its split's own loss does not
-        # already tell it (a loss that overfits says it first and with more points of evidence).
+        # is the same memorising, seen where the user looks (`measure` keeps it only when the split's
+        # loss does not already overfit).
         if not (U.judged(ref, ("metric_up", "metric_down")) and ref.info.purpose == "task"):
             return False
         if ref.info.quantity in TRADE_OFF:
             return False
-        losses = [s for s in exp.find(role="loss", split=ref.info.split) if s.info.granularity == ref.info.granularity]
-        if ref.info.role == "metric_down" and losses:
+        if ref.info.role == "metric_down" and self._split_losses(exp, ref):
             # An error measure (MAE, RMSE, MAPE) measures what the split's loss measures in another unit:
             # beside a loss that holds, its rise is its own scale's noise (a MAPE of 4e7 % on zero targets).
             return False
-        return not any(self._measure(exp, s) for s in losses)
+        return True
+
+    @staticmethod
+    def _split_losses(exp: Experiment, ref: SeriesRef) -> List[SeriesRef]:
+        return [s for s in exp.find(role="loss", split=ref.info.split) if s.info.granularity == ref.info.granularity]
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[OverfitEvent]:
         if not self._judged(exp, ref):
             return []
-        return self._measure(exp, ref)
+        events = self._measure(exp, ref)
+        if events and ref.info.role != "loss" and ref.info.quantity not in LOSS_LIKE:
+            # A task metric is told only when its split's own loss does not already tell it (a loss
+            # that overfits says it first, with more points of evidence); measured only then.
+            if any(self._measure(exp, s) for s in self._split_losses(exp, ref)):
+                return []
+        return events
 
     def _measure(self, exp: Experiment, ref: SeriesRef) -> List[OverfitEvent]:
         train = self._training_side(exp, ref)

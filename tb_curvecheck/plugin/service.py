@@ -129,8 +129,6 @@ class _Entry:
     # (run, tag, kind) -> the fingerprint each series was read at.
     read_at: Dict[Tuple[str, str, str], reading.Fingerprint]
     nbytes: int
-    # Its RL returns' levels, for the comparison across experiments (computed once per version).
-    returns: List[siblings.ReturnCurve] = dataclasses.field(default_factory=list)
 
 
 class _Cache:
@@ -311,7 +309,7 @@ class AnalysisService:
         statuses: Dict[str, RunStatus] = {}
         notes: List[str] = []
         read: List[LogData] = []
-        curves: List[siblings.ReturnCurve] = []
+        curves: List[siblings.ReturnCurve] = []  # each entry's, measured once per version (`result.returns`)
         hparams: Dict[str, Dict[str, object]] = {}
         all_findings: List[Finding] = []
         logged = self._hparams(ctx, eid, index)
@@ -326,7 +324,7 @@ class AnalysisService:
             statuses.update({r: s for r, s in result.statuses.items() if r in wanted_set})
             notes.extend(result.notes)
             read.append(entry.data)
-            curves.extend(entry.returns)
+            curves.extend(result.returns)
             generation.update(repr((entry.key, sorted(result.run_errors.items()))).encode())
         gen = generation.hexdigest()[:16]
         # Runs judged against each other, among the experiments this request read (every one when no
@@ -420,7 +418,7 @@ class AnalysisService:
             logger.warning("CurveCheck could not read all of run %r: %s", run, reason)
         result = pipeline.analyze(data)
         read_at = {(run,) + k: fp for run in members for k, fp in index.keys(run).items()}
-        entry = _Entry(key, data, result, read_at, data.nbytes(), siblings.returns(result.experiments))
+        entry = _Entry(key, data, result, read_at, data.nbytes())
         self._cache.put(name, entry)
         return entry
 

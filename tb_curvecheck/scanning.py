@@ -197,8 +197,8 @@ class BatchResult:
     # experiment name -> (its runs, its logged hyperparameters)
     experiments: Dict[str, Tuple[Tuple[str, ...], Dict[str, object]]]
     deferred: Tuple[str, ...] = ()
-    # Each RL return's levels, so runs of different batches are still compared (`siblings`).
-    returns: List[siblings.ReturnCurve] = dataclasses.field(default_factory=list)
+    # Each compared series' levels, so runs of different batches are still compared (`siblings`).
+    levels: List[siblings.LevelCurve] = dataclasses.field(default_factory=list)
 
 
 @contextlib.contextmanager
@@ -261,7 +261,7 @@ def analyse_data(data: LogData, hparams_from_names: bool = True, names: Optional
         series_count=data.series_count(),
         experiments=experiments,
         deferred=deferred,
-        returns=result.returns,
+        levels=result.levels,
     )
 
 
@@ -487,10 +487,10 @@ def merge(results: Iterable[BatchResult], logdir: str, hparams_from_names: bool 
     runs: Set[str] = set()
     series = 0
     experiments: Dict[str, Tuple[Tuple[str, ...], Dict[str, object]]] = {}
-    curves: List[siblings.ReturnCurve] = []
+    curves: List[siblings.LevelCurve] = []
     for res in results:
         findings.extend(res.findings)
-        curves.extend(res.returns)
+        curves.extend(res.levels)
         notes.extend(res.notes)
         run_errors.update(res.run_errors)
         statuses.update(res.statuses)

@@ -129,3 +129,66 @@ def test_the_tab_shows_the_comparison_over_the_whole_logdir(tmp_path):
     flagged = [f for f in body["findings"] if f["kind"] == "never_learned"]
     assert [(f["run"], f["severity"], f["evidence"]["how"]) for f in flagged] == [("c", "warning", "siblings")]
     assert {r["run"]: r["findings"] for r in body["runs"]}["c"] == 1
+
+
+def _val_loss(rng, final: float, epochs: int = 30) -> np.ndarray:
+    # A validation MSE from 1.0 on standardised targets, falling towards `final` with 1 % noise.
+    e = np.arange(epochs)
+    level = final + (1.0 - final) * np.exp(-e / 4.0)
+    return level * (1 + 0.01 * rng.standard_normal(epochs))
+
+
+def test_a_sweep_run_whose_loss_stays_near_its_start_while_two_siblings_fall_made_no_progress(tmp_path):
+    # A learning-rate sweep over a regressor, each run's validation loss logged per epoch.  The run at
+    # the smallest rate gained 7 % (beyond `no_progress`'s 5 % and far beyond its 1 % noise, so that
+    # detector stays quiet) while the others gained over 90 %: the line is a tenth of their gain.
+    rng = np.random.default_rng(11)
+    for name, final in {"lr1e-2": 0.05, "lr3e-3": 0.08, "lr1e-5": 0.93}.items():
+        logwriters.tbx_scalars(str(tmp_path / name), {"loss/val": _val_loss(rng, final)})
+    found = pipeline.analyze(read_logdir(str(tmp_path), loader="python")).findings
+    flagged = {f.run: f for f in found if at_or_above(f.severity, "warning")}
+    assert set(flagged) == {"lr1e-5"}, sorted(flagged)
+    f = flagged["lr1e-5"]
+    assert f.kind == "no_progress" and f.evidence["how"] == "siblings" and f.tag == "loss/val"
+    # Levels are told in the loss's own terms, not the oriented ones the comparison uses.
+    assert 0.9 < f.evidence["start_level"] < 1.1 and 0.85 < f.evidence["final_level"] < 1.0
+    assert f.evidence["sibling_final"] < 0.15
+    assert "did not improve" in f.title and "untrained model" in f.explanation
+
+
+def test_train_and_validation_of_one_run_are_not_each_others_siblings(tmp_path):
+    # Keras writes `run/train` and `run/validation` with the same tag: a validation loss that fell less
+    # than the training loss is the usual gap, not a run that never learned.
+    rng = np.random.default_rng(12)
+    for name in ("a", "b", "c"):
+        logwriters.tbx_scalars(str(tmp_path / name / "train"), {"epoch_loss": _val_loss(rng, 0.02)})
+        logwriters.tbx_scalars(str(tmp_path / name / "validation"), {"epoch_loss": _val_loss(rng, 0.95)})
+    found = pipeline.analyze(read_logdir(str(tmp_path), loader="python")).findings
+    assert not [f for f in found if f.evidence.get("how") == "siblings"], [(f.run, f.title) for f in found]
+
+
+def test_an_rl_runs_losses_are_not_compared_only_its_return(tmp_path):
+    # An RL critic loss that stays where it started is no sign the agent did not learn: only returns
+    # are compared in a run that logs one.
+    rng = np.random.default_rng(13)
+    for name, (final, loss_final) in {"a": (190.0, 0.05), "b": (170.0, 0.05), "c": (180.0, 0.95)}.items():
+        logwriters.tbx_scalars(
+            str(tmp_path / name),
+            {TAG: _episode_rewards(rng, final), "train/loss": _val_loss(rng, loss_final, EPISODES)},
+        )
+    found = pipeline.analyze(read_logdir(str(tmp_path), loader="python")).findings
+    assert not [f for f in found if f.evidence.get("how") == "siblings"], [(f.run, f.title) for f in found]
+
+
+def test_real_autoencoder_repeats_stuck_at_a_worse_plateau_are_found_beside_their_siblings():
+    # TimNiklasWitte's latent-space autoencoder, 25 repeats of one configuration: three stay at a test
+    # loss of 0.2254 from their first epoch while the others fall to about 0.12.
+    found, errors = rw.repo_findings(_repo("TimNiklasWitte/Latent-Space-Segmentation"))
+    assert not errors
+    stuck = {k for k in found if k.endswith(("20240201-165742", "20240201-171729", "20240201-173703"))}
+    assert len(stuck) == 3
+    flagged = {k for k, fs in found.items() for f in fs if f.evidence.get("how") == "siblings"}
+    assert flagged == stuck, sorted(flagged ^ stuck)
+    f = next(f for f in found[sorted(stuck)[0]] if f.evidence.get("how") == "siblings")
+    assert f.kind == "no_progress" and f.severity == "warning"
+    assert abs(f.evidence["final_level"] - 0.2254) < 0.005 and f.evidence["sibling_final"] < 0.15

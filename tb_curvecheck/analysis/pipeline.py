@@ -38,9 +38,10 @@ class AnalysisResult:
     # and which of them separate the experiments with a kind of finding.
     hparams: Dict[str, Dict[str, object]] = dataclasses.field(default_factory=dict)
     sweep: Optional[sweep_stats.SweepReport] = None
-    # Each RL return's levels (`siblings.ReturnCurve`), kept so callers that merge results (the plugin's
-    # cache, a scan's batches) compare runs across them without measuring the returns again.
-    returns: List[siblings.ReturnCurve] = dataclasses.field(default_factory=list)
+    # Each compared series' levels (`siblings.LevelCurve`: returns, task metrics, objectives), kept so
+    # callers that merge results (the plugin's cache, a scan's batches) compare runs across them
+    # without measuring the series again.
+    levels: List[siblings.LevelCurve] = dataclasses.field(default_factory=list)
 
     def to_json(self) -> Dict[str, object]:
         return {"findings": [f.to_json() for f in self.findings]}
@@ -97,7 +98,7 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
         except Exception as e:  # noqa: BLE001 - one bad experiment must not hide the rest
             for run in exp.runs:
                 run_errors.setdefault(run, "analysis failed: %s: %s" % (type(e).__name__, e))
-    curves = _returns(experiments)
+    curves = _levels(experiments)
     findings.extend(across_runs(curves, findings))
     findings.sort(key=Finding.sort_key)
     return AnalysisResult(
@@ -106,26 +107,26 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
         notes=notes,
         run_errors=run_errors,
         statuses=_statuses(data, run_errors),
-        returns=curves,
+        levels=curves,
         **dict(zip(("hparams", "sweep"), sweep_report(experiments, findings, logged, hparams_from_names))),
     )
 
 
-def _returns(experiments: Sequence[Experiment]) -> List[siblings.ReturnCurve]:
-    """The experiments' return levels, an experiment whose series cannot be measured leaving out only
+def _levels(experiments: Sequence[Experiment]) -> List[siblings.LevelCurve]:
+    """The experiments' compared levels, an experiment whose series cannot be measured leaving out only
     its own."""
-    out: List[siblings.ReturnCurve] = []
+    out: List[siblings.LevelCurve] = []
     for exp in experiments:
         try:
-            out.extend(siblings.returns([exp]))
+            out.extend(siblings.levels([exp]))
         except Exception:  # noqa: BLE001 - one bad series must not cost the other runs' comparison
             continue
     return out
 
 
-def across_runs(curves: Sequence[siblings.ReturnCurve], findings: Sequence[Finding]) -> List[Finding]:
-    """Findings that compare runs with each other (`siblings`: a return that stayed at its start while
-    a sibling's, from the same start, climbed); [] when the comparison fails, so the runs' own findings
+def across_runs(curves: Sequence[siblings.LevelCurve], findings: Sequence[Finding]) -> List[Finding]:
+    """Findings that compare runs with each other (`siblings`: a return, task metric or objective that
+    stayed at its start while siblings', from the same start, improved); [] when the comparison fails, so the runs' own findings
     always stand."""
     try:
         return siblings.never_learned(curves, findings)

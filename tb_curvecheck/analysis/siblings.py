@@ -5,20 +5,24 @@ first summary or an agent that never learned: the curve alone cannot say.  A
 sibling run logging the same return, starting from the same level and climbing
 far above it, can: the task is learnable, and this run did not learn it (a
 learning rate ten times too small, a broken reward, a seed that never explored).
+The same holds for a classifier's accuracy or a regressor's loss in a sweep: a
+configuration whose validation loss stays where every run starts while its
+siblings' fall has not learned.
 
 Pure, in two steps so a scan that releases each batch's series can still compare its runs:
-`returns` keeps each return's levels, `never_learned` compares them with the findings in hand.
+`levels` keeps each judged series' levels, `never_learned` compares them with the findings in hand.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..detectors import stats as U
+from ..detectors.scalar_trend import TRADE_OFF
 from ..detectors.wording import fmt
 from ..model import EV_GRANULARITY, Experiment, Finding, SeriesRef, at_or_above
 
@@ -32,6 +36,8 @@ SIBLING_NOISE_K = 4.0
 OWN_GAIN_SHARE = 0.1
 # ... and end within this lowest share of the range the sibling climbed: still where runs start.
 LOWER_SHARE = 0.25
+# A loss's or metric's start is the median of its first this many evaluations.
+START_POINTS = 3
 # Both started within this share of the sibling's gain of each other: the same task at the same
 # random-policy level (a car-racing SAC starting at -53 is not the variant starting at -1080 that gains
 # 12,000, nor is a LunarLander return at -500 a HalfCheetah one at -190 that gains 4000).
@@ -43,16 +49,25 @@ MIN_SIBLINGS = 2
 
 
 @dataclasses.dataclass(frozen=True)
-class ReturnCurve:
-    """What the comparison keeps of one return once its series are released (a scan's batches
-    compare their runs after each batch's series are gone): its levels and when it got halfway."""
+class LevelCurve:
+    """What the comparison keeps of one judged series once its values are released (a scan's batches
+    compare their runs after each batch's series are gone): its levels and when it got halfway.
+
+    Levels are oriented so that higher is better (a loss's and an error's are negated): one rule then
+    compares returns, accuracies and losses."""
 
     run: str
+    experiment: str
     tag: str
+    split: Optional[str]
     granularity: str
+    what: str  # "return", "metric" or "loss"
+    sign: float  # +1, or -1 for a series whose lower values are better
+    logged: bool  # levels are -ln(value): a positive loss improves by factors, not by amounts
     start: float
     end: float
     se: float
+    first: float  # the first value, oriented
     first_step: int
     last_step: int
     half_step: Optional[int]  # the step its level first reached halfway from start to end (None: no gain)
@@ -61,49 +76,107 @@ class ReturnCurve:
     def gain(self) -> float:
         return self.end - self.start
 
+    def raw(self, level: float) -> float:
+        """An oriented level in the series' own units."""
+        return float(np.exp(-level)) if self.logged else self.sign * level
 
-def _curve(ref: SeriesRef) -> Optional[ReturnCurve]:
+    def shown(self, level: float) -> str:
+        return fmt(self.raw(level))
+
+
+# Compared kinds of series, in the order a run's one finding names them: the return or task metric says
+# whether training worked; the objective says it when no task metric does.
+WHAT_ORDER = ("return", "metric", "loss")
+
+
+def _what(ref: SeriesRef, rl: bool) -> Optional[str]:
+    info = ref.info
+    if info.purpose == "task" and info.role == "other":
+        return "return"
+    if rl:
+        # An RL run's losses and auxiliary metrics are moving-target surrogates: only its return
+        # says whether it learned.
+        return None
+    if info.granularity == "batch":
+        # Single batches are noise around the epoch level the same run also logs.
+        return None
+    if info.purpose == "task" and info.role in ("metric_up", "metric_down") and info.quantity not in TRADE_OFF:
+        return "metric"
+    if info.purpose == "objective" and info.role == "loss":
+        return "loss"
+    return None
+
+
+def _curve(ref: SeriesRef, what: str, experiment: str) -> Optional[LevelCurve]:
     view = U.view_of(ref, smooth=False)
-    v = view.values
-    n = v.shape[0]
+    sign = -1.0 if ref.info.role in ("loss", "metric_down") else 1.0
+    n = view.values.shape[0]
     if n < MIN_POINTS:
         return None
+    # A loss that falls 0.01 -> 0.004 learned as much as one that falls 1 -> 0.4; on the raw scale the
+    # second would out-learn the first a hundredfold (an autoencoder sweep of two architectures).
+    logged = what == "loss" and bool(np.all(view.values > 0))
+    v = -np.log(view.values) if logged else sign * view.values
     k = max(3, int(LEVEL_SHARE * n))
     level = U.running_median(v, k | 1)
-    start, end = float(np.median(v[:k])), float(np.median(v[-k:]))
-    se = U.level_difference_se(U.residual_noise(v), k, k)
+    # A return starts noisy and slow: its start is the level of its first tenth.  A loss or metric
+    # evaluated per epoch has often fallen most of the way within that tenth (a fast learner's), so
+    # its start is its first evaluations, where every run of a sweep begins alike.
+    k0 = k if what == "return" else START_POINTS
+    start, end = float(np.median(v[:k0])), float(np.median(v[-k:]))
+    se = U.level_difference_se(U.residual_noise(v), k0, k)
     half = None
     if end > start:
         hit = np.flatnonzero(level >= start + (end - start) / 2)
         half = int(view.end_steps[hit[0]]) if hit.size else None
-    return ReturnCurve(
-        ref.run, ref.tag, ref.info.granularity, start, end, se, int(view.end_steps[0]), int(view.end_steps[-1]), half
+    return LevelCurve(
+        ref.run,
+        experiment,
+        ref.tag,
+        ref.info.split,
+        ref.info.granularity,
+        what,
+        sign,
+        logged,
+        start,
+        end,
+        se,
+        float(v[0]),
+        int(view.end_steps[0]),
+        int(view.end_steps[-1]),
+        half,
     )
 
 
-def returns(experiments: Sequence[Experiment]) -> List[ReturnCurve]:
-    """Every RL return of the experiments (a task series whose role says neither loss nor bounded
-    metric) long enough to have a level."""
+def levels(experiments: Sequence[Experiment]) -> List[LevelCurve]:
+    """The levels of every series the comparison judges, long enough to have a level: RL returns, and
+    outside RL the task metrics and the objective losses."""
     out = []
     for exp in experiments:
+        rl = any(s.info.purpose == "task" and s.info.role == "other" for s in exp.scalars)
         for ref in exp.scalars:
-            if ref.info.purpose == "task" and ref.info.role == "other":
-                c = _curve(ref)
+            what = _what(ref, rl)
+            if what is not None:
+                c = _curve(ref, what, exp.name)
                 if c is not None:
                     out.append(c)
     return out
 
 
-def never_learned(curves: Sequence[ReturnCurve], findings: Sequence[Finding]) -> List[Finding]:
-    """A `never_learned` warning for each return that stayed at its start while a sibling run with the
-    same tag, from the same start, climbed far above it within this run's number of steps."""
-    by_tag: Dict[str, List[ReturnCurve]] = defaultdict(list)
+def never_learned(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List[Finding]:
+    """A warning for each run whose return or task metric (`never_learned`), or objective loss
+    (`no_progress`), stayed at its start while sibling runs logging the same series, from the same
+    start, improved far beyond it within this run's number of steps; at most one per run."""
+    by_key: Dict[Tuple[str, str, Optional[str], bool], List[LevelCurve]] = defaultdict(list)
     for c in curves:
-        by_tag[c.tag].append(c)
+        by_key[(c.what, c.tag, c.split, c.logged)].append(c)
     told = {(f.run, f.tag) for f in findings if at_or_above(f.severity, "warning")}
+    # A loss is judged only where no task metric of its experiment says the model learned (a train
+    # loss held up by noisy labels beside a validation accuracy that climbs is by design).
+    learning = {c.experiment for c in curves if c.what != "loss" and c.gain > max(SIBLING_NOISE_K * c.se, 1e-12)}
     told_runs = {f.run for f in findings if f.kind == "never_learned"}
-    out: List[Finding] = []
-    for same in by_tag.values():
+    found: Dict[str, Tuple[Tuple[int, str], Finding]] = {}
+    for (what, tag, _, _), same in by_key.items():
         # Only runs that clearly learned can out-learn another; compared as arrays, so a sweep of a
         # thousand runs costs milliseconds.
         learned = [s for s in same if s.gain > max(SIBLING_NOISE_K * s.se, 1e-12) and s.half_step is not None]
@@ -111,71 +184,102 @@ def never_learned(curves: Sequence[ReturnCurve], findings: Sequence[Finding]) ->
             continue
         start = np.array([s.start for s in learned])
         gain = np.array([s.gain for s in learned])
+        # Where a sibling started: a return's first tenth; a loss's or metric's first evaluation, or
+        # anything from there to its first few (evaluated after an epoch of training, a fast learner
+        # is already on the way down when a slow one is still where both began).
+        early = start if what == "return" else np.array([s.first for s in learned])
+        low, high = np.minimum(start, early), np.maximum(start, early)
         half = np.array([s.half_step for s in learned])
         runs = np.array([s.run for s in learned], dtype=object)
+        rank = (WHAT_ORDER.index(what), tag)
         for c in same:
-            if (c.run, c.tag) in told or c.run in told_runs:
+            if (c.run, c.tag) in told or c.run in told_runs or (what == "loss" and c.experiment in learning):
+                continue
+            if c.run in found and found[c.run][0] <= rank:
                 continue
             ok = (
                 (runs != c.run)
                 # the sibling learned before this run stopped: evidence, not a later start
                 & (half <= c.last_step)
-                & (np.abs(c.start - start) <= START_SHARE * gain)
+                & (c.start >= low - START_SHARE * gain)
+                & (c.start <= high + START_SHARE * gain)
                 & (c.gain < OWN_GAIN_SHARE * gain)
                 & (c.end < start + LOWER_SHARE * gain)
             )
             if int(ok.sum()) >= MIN_SIBLINGS:
                 better = [learned[i] for i in np.flatnonzero(ok)]
                 better.sort(key=lambda s: -s.gain)
-                out.append(_describe(c, better))
-    return out
+                found[c.run] = (rank, _describe(c, better))
+    return [f for _, f in found.values()]
 
 
-def _describe(c: ReturnCurve, better: Sequence[ReturnCurve]) -> Finding:
+_CAUSES = {
+    "return": "a learning rate too small to move the policy, an exploration setting (epsilon, entropy "
+    "coefficient, action noise) that never explores, a reward or observation wired differently, or a seed "
+    "that never found the reward",
+    "metric": "a learning rate too small (or so large that the first steps broke the weights), layers left "
+    "frozen, labels or inputs wired differently (a shuffled label column, a missing normalisation), or an "
+    "initialisation the optimiser never left",
+    "loss": "a learning rate too small (or so large that the first steps broke the weights), layers left "
+    "frozen, targets or inputs wired differently (unscaled targets, a missing normalisation), or an "
+    "initialisation the optimiser never left",
+}
+_WHERE = {
+    "return": "the level a policy starts from",
+    "metric": "the level an untrained model scores",
+    "loss": "the level an untrained model starts from",
+}
+
+
+def _describe(c: LevelCurve, better: Sequence[LevelCurve]) -> Finding:
     s = better[0]
-    title = (
-        "%s stayed near where it started (%s → %s) while %d sibling runs from the same start learned (%s reached %s)"
-        % (
-            c.tag,
-            fmt(c.start),
-            fmt(c.end),
-            len(better),
-            s.run,
-            fmt(s.end),
-        )
+    moved = "learned" if c.what == "return" else "improved"
+    # A loss that stays where it started is the SPEC's `no_progress`, here measured against siblings
+    # rather than against its own noise; a return or task metric that does is `never_learned`.
+    kind = "no_progress" if c.what == "loss" else "never_learned"
+    title = "%s %s (%s → %s) while %d sibling runs from the same start %s (%s reached %s)" % (
+        c.tag,
+        "did not improve" if kind == "no_progress" else "stayed near where it started",
+        c.shown(c.start),
+        c.shown(c.end),
+        len(better),
+        moved,
+        s.run,
+        s.shown(s.end),
     )
     expl = (
-        "%s began at %s and ended at %s: it never left the level a policy starts from. %d other runs log the "
-        "same return from the same level and climbed far above it (%s); run %s began at %s and reached %s "
-        "by step %d. The task is learnable and this run did not learn it. Compare what differs: a learning rate too small to "
-        "move the policy, an exploration setting (epsilon, entropy coefficient, action noise) that never "
-        "explores, a reward or observation wired differently, or a seed that never found the reward; "
-        "then rerun with the sibling's settings."
+        "%s began at %s and ended at %s: it never left %s. %d other runs log the same series from the same "
+        "level and %s far beyond it (%s); run %s began at %s and reached %s by step %d. The task is "
+        "learnable and this run did not learn it. Compare what differs: %s; then rerun with the "
+        "sibling's settings."
     ) % (
         c.tag,
-        fmt(c.start),
-        fmt(c.end),
+        c.shown(c.start),
+        c.shown(c.end),
+        _WHERE[c.what],
         len(better),
+        moved,
         ", ".join(o.run for o in better[:5]) + (" ..." if len(better) > 5 else ""),
         s.run,
-        fmt(s.start),
-        fmt(s.end),
+        s.shown(s.start),
+        s.shown(s.end),
         s.half_step or 0,
+        _CAUSES[c.what],
     )
     evidence = {
         EV_GRANULARITY: c.granularity,
         "how": "siblings",
-        "start_level": c.start,
-        "final_level": c.end,
+        "start_level": c.raw(c.start),
+        "final_level": c.raw(c.end),
         "sibling_run": s.run,
-        "sibling_start": s.start,
-        "sibling_final": s.end,
+        "sibling_start": s.raw(s.start),
+        "sibling_final": s.raw(s.end),
         "siblings": [o.run for o in better],
     }
     return Finding(
         run=c.run,
         tag=c.tag,
-        kind="never_learned",
+        kind=kind,
         severity="warning",
         start_step=c.first_step,
         end_step=c.last_step,

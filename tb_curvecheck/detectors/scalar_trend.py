@@ -62,6 +62,10 @@ class NoProgress(Detector[StallEvent]):
     # An improvement this many noise units large is learning whatever its share of the level
     # (a loss offset by a constant, like a log-likelihood, improves by a small share of a big number).
     clear_k: float = 20.0
+    # ... but not one that moved less than this share of its level: a learning rate too small (1e-6
+    # with Adam) creeps a loss down smoothly, far beyond its near-zero noise, yet by a few thousandths
+    # over the whole run; an offset log-likelihood that learns still moves by a percent or more.
+    clear_min_rel: float = 0.005
     # A loss whose best level is this share below its start has learned, however noisy: a flat
     # curve's lowest running median reaches it only when a point's noise is a fifth of its level,
     # and then the noise says nothing either way (a short, noisy regression loss 0.19 -> 0.095).
@@ -122,7 +126,8 @@ class NoProgress(Detector[StallEvent]):
             # only a real share of the level counts as learning, not noise units.
             settled = float("inf")
         significant = improvement > 0 and significant
-        if significant and (improvement >= self.min_rel * abs(first) or improvement >= self.clear_k * settled):
+        clear = improvement >= self.clear_k * settled and improvement >= self.clear_min_rel * abs(first)
+        if significant and (improvement >= self.min_rel * abs(first) or clear):
             return []
         if improvement >= self.progress_rel * abs(first) and improvement > 0:
             return []
@@ -133,7 +138,8 @@ class NoProgress(Detector[StallEvent]):
         improvement0 = first0 - best
         se0 = sigma * np.sqrt(1.0 + MEDIAN_SE**2 / width)
         if improvement0 >= self.first_point_k * se0 and (
-            improvement0 >= self.min_rel * abs(first0) or improvement0 >= self.clear_k * settled
+            improvement0 >= self.min_rel * abs(first0)
+            or (improvement0 >= self.clear_k * settled and improvement0 >= self.clear_min_rel * abs(first0))
         ):
             return []
         partner = exp.partner(ref)

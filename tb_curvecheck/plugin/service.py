@@ -309,7 +309,7 @@ class AnalysisService:
         statuses: Dict[str, RunStatus] = {}
         notes: List[str] = []
         read: List[LogData] = []
-        curves: List[siblings.ReturnCurve] = []  # each entry's, measured once per version (`result.returns`)
+        curves: List[siblings.LevelCurve] = []  # each entry's, measured once per version (`result.levels`)
         hparams: Dict[str, Dict[str, object]] = {}
         all_findings: List[Finding] = []
         logged = self._hparams(ctx, eid, index)
@@ -324,7 +324,7 @@ class AnalysisService:
             statuses.update({r: s for r, s in result.statuses.items() if r in wanted_set})
             notes.extend(result.notes)
             read.append(entry.data)
-            curves.extend(result.returns)
+            curves.extend(result.levels)
             generation.update(repr((entry.key, sorted(result.run_errors.items()))).encode())
         gen = generation.hexdigest()[:16]
         # Runs judged against each other, among the experiments this request read (every one when no

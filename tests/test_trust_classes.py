@@ -839,3 +839,27 @@ def test_keras_regressor_at_a_learning_rate_too_small_made_no_progress(tmp_path)
     assert not [f for f in loud if f.run.startswith("lr1e-2")], [(f.run, f.title) for f in loud]
     f = next(f for f in loud if f.run == "lr1e-6/train")
     assert 0 < f.evidence["relative_improvement"] < 0.005
+
+
+def test_real_volatility_model_pinned_at_a_clamped_log_is_saturated_loss():
+    # HashimKhan0's DeepVol forecaster: its log-likelihood loss reads ln(1e-10) = -23.0259 from the
+    # second epoch on, train and validation alike, with no other loss moving beside it. The held
+    # value alone names the clamp.
+    run = next(r for r in rw.load_manifest()["runs"] if r["repo"] == "HashimKhan0/Research_Seminar")
+    found = [f for f in rw.flatten(rw.run_findings(run)) if f.kind == "saturated_loss"]
+    assert {f.tag for f in found} == {"train_loss", "val_loss"}, [f.title for f in found]
+    for f in found:
+        assert f.severity == "warning" and f.evidence["clip"] == pytest.approx(1e-10)
+        assert "ln(1e-10)" in f.title and f.evidence["moving_tag"] is None
+
+
+@pytest.mark.parametrize("level, clipped", [(float(np.log(np.float32(1e-6))), True), (-23.5, False), (17.25, False)])
+def test_a_loss_held_still_names_a_clip_only_at_the_log_of_one(tmp_path, level, clipped):
+    # A GAN player's loss behind a probability clamped at 1e-6 holds float32's ln(1e-6) once the
+    # other player wins, with no other loss logged; the same stillness at a level no clamp produces
+    # is not named a clip (never_learned tells a loss that never moved).
+    n = 40
+    values = np.concatenate([np.linspace(-2.0, level, 5), np.full(n - 5, level, dtype=np.float32)])
+    logwriters.tbx_scalars(str(tmp_path), {"loss/adversarial": values})
+    found = [f for f in _scan(str(tmp_path)) if f.kind == "saturated_loss"]
+    assert bool(found) == clipped, [f.title for f in found]

@@ -7,7 +7,8 @@ no level, only the stillness."""
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Optional
+import math
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -24,9 +25,10 @@ class PinnedEvent:
     first: int  # the still stretch, view indices
     last: int
     value: float
-    mover: SeriesRef  # a loss of the run that moved over the stretch
+    mover: Optional[SeriesRef]  # a loss of the run that moved over the stretch
     mover_from: float
     mover_to: float
+    clip: Optional[float]  # the epsilon whose log the value is (ln 1e-10 = -23.0259), when it is one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +55,11 @@ class PinnedLoss(Detector[PinnedEvent]):
     # Outside the stretch the series changes at most evaluations: one that repeats everywhere is
     # written more often than it is computed (an epoch's loss re-logged at every step).
     min_moving_share: float = 0.5
+    # A held value within this share of -ln(1e-k) for a whole k (the epsilons losses clamp a
+    # probability or a variance at: 1e-6 -> 13.8155, 1e-10 -> 23.0259) names the clip by itself; float32
+    # keeps the constant to 1e-7, and a loss that sits there by chance would also have to hold still.
+    clip_rtol: float = 2e-4
+    clip_exponents: Tuple[int, ...] = tuple(range(3, 21))
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[PinnedEvent]:
         if not U.judged(ref, ("loss",), allow_batch=True):
@@ -81,11 +88,18 @@ class PinnedLoss(Detector[PinnedEvent]):
             if changes.mean() < self.min_moving_share:
                 return []
         lo, hi = int(view.end_steps[a]), int(view.end_steps[b])
+        clip = self._clip(value)
         mover = self._mover(exp, ref, lo, hi)
-        if mover is None:
+        if mover is None and clip is None:
             return []
-        m, m_from, m_to = mover
-        return [PinnedEvent(ref, view, a, b, value, m, m_from, m_to)]
+        m, m_from, m_to = mover if mover is not None else (None, float("nan"), float("nan"))
+        return [PinnedEvent(ref, view, a, b, value, m, m_from, m_to, clip)]
+
+    def _clip(self, value: float) -> Optional[float]:
+        for k in self.clip_exponents:
+            if abs(abs(value) - k * math.log(10.0)) <= self.clip_rtol * abs(value):
+                return 10.0**-k
+        return None
 
     def _mover(self, exp: Experiment, ref: SeriesRef, lo: int, hi: int):
         for s in exp.scalars:
@@ -101,36 +115,36 @@ class PinnedLoss(Detector[PinnedEvent]):
         name = short(e.ref)
         first_step, last_step = int(view.end_steps[a]), int(view.end_steps[b])
         points = b - a + 1
-        title = "%s pinned at %s for %d evaluations (steps %d-%d) while %s moved %s → %s" % (
-            name,
-            fmt(e.value),
-            points,
-            first_step,
-            last_step,
-            short(e.mover),
-            fmt(e.mover_from),
-            fmt(e.mover_to),
-        )
-        expl = (
-            "%s read %s at every evaluation from step %d to step %d, to float32 precision, while %s kept "
-            "moving (%s → %s): training went on around it, but nothing it computes changed. A loss on "
-            "changing batches and weights never repeats to seven digits unless its outputs sit at a "
-            "clip, so its gradient is zero. In a GAN this is a discriminator that wins outright (or "
-            "loses outright) behind a clipped log or an epsilon: the generator gets no signal from it. "
-            "Elsewhere it is a sigmoid or softmax saturated at 0 or 1, or a term whose inputs stopped "
-            "depending on the weights (a detached tensor, a dead branch). Check the output histogram "
-            "of the network computing it, its learning rate against the other player's, and the "
-            "clipping constant in the loss (%s is the loss at that clip)."
-            % (
-                capital(name),
-                fmt(e.value),
-                first_step,
-                last_step,
-                short(e.mover),
-                fmt(e.mover_from),
-                fmt(e.mover_to),
-                fmt(e.value),
+        title = "%s pinned at %s for %d evaluations (steps %d-%d)" % (name, fmt(e.value), points, first_step, last_step)
+        if e.clip is not None:
+            title += ", %s ln(%g): a clipped log" % ("=" if e.value < 0 else "= -", e.clip)
+        if e.mover is not None:
+            title += " while %s moved %s → %s" % (short(e.mover), fmt(e.mover_from), fmt(e.mover_to))
+        parts = [
+            "%s read %s at every evaluation from step %d to step %d, to float32 precision"
+            % (capital(name), fmt(e.value), first_step, last_step)
+        ]
+        if e.mover is not None:
+            parts.append(
+                ", while %s kept moving (%s → %s): training went on around it, but nothing it computes "
+                "changed" % (short(e.mover), fmt(e.mover_from), fmt(e.mover_to))
             )
+        parts.append(". ")
+        if e.clip is not None:
+            parts.append(
+                "%s is %sln(%g) to the last digit logged: the loss is the log of a probability (or a "
+                "variance, a density) clamped at %g, so every input sits at the clamp and no gradient "
+                "flows through it. " % (fmt(e.value), "" if e.value < 0 else "-", e.clip, e.clip)
+            )
+        parts.append(
+            "A loss on changing batches and weights never repeats to seven digits unless its outputs sit "
+            "at a clip, so its gradient is zero. In a GAN this is a discriminator that wins outright (or "
+            "loses outright) behind a clipped log or an epsilon: the generator gets no signal from it. "
+            "Elsewhere it is a sigmoid or softmax saturated at 0 or 1, a predicted variance or likelihood "
+            "at its floor, or a term whose inputs stopped depending on the weights (a detached tensor, a "
+            "dead branch). Check the output histogram of the network computing it, its learning rate "
+            "(against the other player's, in a GAN), and the clipping constant in the loss (%s is the "
+            "loss at that clip)." % fmt(e.value)
         )
         healthy: Optional[int] = int(view.end_steps[a - 1]) if a > 0 else None
         evidence = {
@@ -139,12 +153,24 @@ class PinnedLoss(Detector[PinnedEvent]):
             "last_step": last_step,
             "points": points,
             "pinned_relative_spread": self.pinned_rel,
-            "moving_tag": e.mover.tag,
-            "moving_from": e.mover_from,
-            "moving_to": e.mover_to,
+            "clip": e.clip,
+            "moving_tag": e.mover.tag if e.mover is not None else None,
+            "moving_from": e.mover_from if e.mover is not None else None,
+            "moving_to": e.mover_to if e.mover is not None else None,
             "last_healthy_step": healthy,
         }
-        return make_finding(e.ref, "saturated_loss", "warning", view, a, b, title, expl, evidence, related=[e.mover])
+        return make_finding(
+            e.ref,
+            "saturated_loss",
+            "warning",
+            view,
+            a,
+            b,
+            title,
+            "".join(parts),
+            evidence,
+            related=[e.mover] if e.mover is not None else [],
+        )
 
 
 def _still_stretch(v: np.ndarray, rel: float, share: float = 0.5):

@@ -70,6 +70,12 @@ class NoProgress(Detector[StallEvent]):
     # curve's lowest running median reaches it only when a point's noise is a fifth of its level,
     # and then the noise says nothing either way (a short, noisy regression loss 0.19 -> 0.095).
     progress_rel: float = 0.2
+    # ... provided, on a long curve (this many evaluations or more), its values also trend down in
+    # order (Mann-Kendall z at most -`progress_trend_z`): the lowest of a hundred running medians of a
+    # heavy-tailed flat curve (a per-step MSE of 1e6-5e8 around its target variance) lies a fifth
+    # under its level by selection alone, while a loss that learns orders its values.
+    progress_trend_points: int = 30
+    progress_trend_z: float = 3.0
     # A second half whose values all lie within this share of their level is pinned (float32 keeps
     # about seven digits; minibatch or weight changes move a loss by far more than 1e-5 of itself).
     pinned_rel: float = 1e-5
@@ -77,6 +83,8 @@ class NoProgress(Detector[StallEvent]):
     # the best level: one point is tested on top of the median (two chances), and a flat curve's
     # first point lies 5 sigma high about once in 3.5 million.
     first_point_k: float = 5.0
+    # ... and, on a long curve, stands above this quantile of the later values.
+    first_point_quantile: float = 0.99
     # The starting level is the median of this many first evaluations ...
     start_points: int = 3
     # ... and the best level the lowest running median over this share of the run (at least
@@ -129,7 +137,11 @@ class NoProgress(Detector[StallEvent]):
         clear = improvement >= self.clear_k * settled and improvement >= self.clear_min_rel * abs(first)
         if significant and (improvement >= self.min_rel * abs(first) or clear):
             return []
-        if improvement >= self.progress_rel * abs(first) and improvement > 0:
+        if (
+            improvement >= self.progress_rel * abs(first)
+            and improvement > 0
+            and (n < self.progress_trend_points or U.trend_z(v) <= -self.progress_trend_z)
+        ):
             return []
         # The first evaluation on its own: with sparse logging most of the learning happens before the
         # second one (a fine-tuning loss 2.69 -> 1.07 -> 1.05 ...), and the median of the first few
@@ -137,9 +149,15 @@ class NoProgress(Detector[StallEvent]):
         first0 = float(v[0])
         improvement0 = first0 - best
         se0 = sigma * np.sqrt(1.0 + MEDIAN_SE**2 / width)
-        if improvement0 >= self.first_point_k * se0 and (
-            improvement0 >= self.min_rel * abs(first0)
-            or (improvement0 >= self.clear_k * settled and improvement0 >= self.clear_min_rel * abs(first0))
+        if (
+            improvement0 >= self.first_point_k * se0
+            and (
+                improvement0 >= self.min_rel * abs(first0)
+                or (improvement0 >= self.clear_k * settled and improvement0 >= self.clear_min_rel * abs(first0))
+            )
+            # On a long curve the untrained first value also tops every later one: a heavy-tailed flat
+            # loss's first batch can sit many (median-based) noise units high by its tail alone.
+            and (n < self.progress_trend_points or first0 > float(np.quantile(v[1:], self.first_point_quantile)))
         ):
             return []
         partner = exp.partner(ref)

@@ -886,3 +886,24 @@ def test_a_heavy_tailed_per_step_mse_that_never_trends_made_no_progress(tmp_path
     logwriters.tbx_scalars(str(tmp_path / "learns"), {"train_loss": _batch_mse_of_mean_predictor(rng, steps, learning)})
     loud = _loud(_scan(str(tmp_path)))
     assert {(f.run, f.kind) for f in loud} == {("flat", "no_progress")}, [(f.run, f.title) for f in loud]
+
+
+@pytest.mark.parametrize(
+    "val, overfits",
+    [
+        # A forecaster early-stopped after six epochs: best at its first evaluation, then up 3.4x with
+        # one step back (pytorch-forecasting on glucose: 12.9, 20.9, 36.5, 30.0, 40.3, 44.0).
+        ([12.9, 20.9, 36.5, 30.0, 40.3, 44.0], True),
+        # The same size of swings with no order: a small validation set's noise.
+        ([12.9, 20.9, 13.5, 19.0, 12.0, 18.4], False),
+    ],
+)
+def test_a_short_validation_rise_with_one_step_back_is_overfitting_when_ordered(tmp_path, val, overfits):
+    steps = [49, 99, 149, 199, 249, 299]
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {"train_loss_epoch": [10.3, 7.2, 4.4, 3.3, 3.0, 2.7], "val_loss": val},
+        steps=steps,
+    )
+    found = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
+    assert bool(found) == overfits, [f.title for f in found]

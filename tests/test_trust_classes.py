@@ -907,3 +907,39 @@ def test_a_short_validation_rise_with_one_step_back_is_overfitting_when_ordered(
     )
     found = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
     assert bool(found) == overfits, [f.title for f in found]
+
+
+def _sgd_losses(lr_at, epochs: int = 30, batches: int = 12) -> np.ndarray:
+    # Minibatch SGD on a linear regressor, batches in a fixed order, the per-step MSE logged: with the
+    # learning rate at zero the same weights meet the same batches every epoch.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(batches * 16, 5))
+    y = x @ rng.normal(size=5) + 0.3 * rng.normal(size=batches * 16)
+    w = np.zeros(5)
+    out = []
+    for epoch in range(epochs):
+        for b in range(batches):
+            xb, yb = x[b * 16 : (b + 1) * 16], y[b * 16 : (b + 1) * 16]
+            err = xb @ w - yb
+            out.append(float(np.mean(err**2)))
+            w = w - lr_at(epoch) * 2 * xb.T @ err / 16
+    return np.asarray(out, dtype=np.float32)
+
+
+def test_a_per_step_loss_that_replays_each_epoch_never_learned(tmp_path):
+    # A schedule that decays the learning rate to exactly 0 after 8 epochs (the need2040 FIGARCH-LSTM
+    # loss replays 21 values for the rest of its 2000 epochs); a run that keeps learning, and one whose
+    # rate is tiny but not zero, never replay exactly.
+    runs = {
+        "decayed_to_zero": lambda e: 0.02 if e < 8 else 0.0,
+        "learning": lambda e: 0.02,
+        "tiny_rate": lambda e: 1e-5,
+    }
+    for name, lr in runs.items():
+        logwriters.tbx_scalars(str(tmp_path / name), {"train_loss": _sgd_losses(lr)})
+    never = {f.run: f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"}
+    assert set(never) == {"decayed_to_zero"}, sorted(never)
+    f = never["decayed_to_zero"]
+    assert f.evidence["how"] == "repeating" and f.evidence["period"] == 12
+    # Replaying from the first step of epoch 8 (step 96) or a period later, never before the decay.
+    assert 96 <= f.evidence["repeating_from_step"] <= 96 + 12

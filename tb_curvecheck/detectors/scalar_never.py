@@ -4,6 +4,8 @@ Three signatures, each exact enough to name what the model does:
 
 - frozen: the loss and the metrics of its split hold the same value at every
   evaluation (every layer frozen, a learning rate of zero, no trainable weights);
+- repeating: a per-step loss replays one sequence of values exactly, epoch after
+  epoch (the same weights meeting the same batches in the same order);
 - chance level: a cross-entropy pinned at ln C (0.6931 for two classes, 1.0986
   for three, 2.3026 for ten) with an accuracy that never rose above where it
   started, at 1/C or at one class's share: the model outputs the prior for every input;
@@ -31,13 +33,15 @@ from .wording import capital, fmt, make_finding, short
 class NeverEvent:
     ref: SeriesRef
     view: U.View
-    how: str  # "frozen", "chance", "prior", "absurd", "blew_up", "reward"
+    how: str  # "frozen", "repeating", "chance", "prior", "absurd", "blew_up", "reward"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
     classes: Optional[int]  # C of the ln C matched
     share: float  # share of evaluations judged (reward: share at its lowest value)
     zero_lr: bool  # a logged learning rate that is exactly zero throughout
+    period: Optional[int] = None  # repeating: the number of points after which the values repeat
+    since_step: Optional[int] = None  # repeating: the first step of the repeating stretch
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +77,16 @@ class NeverLearned(Detector[NeverEvent]):
     # A return held at its lowest value for this share of the summaries, and at the end.
     reward_share: float = 2.0 / 3.0
     reward_min_points: int = 8
+    # A per-step loss that replays one sequence of values to float precision, period after period,
+    # is the same weights meeting the same batches in the same order: nothing is updated. Judged over
+    # at least this many points, the last third of which must repeat (a working loss never does) ...
+    repeat_min_points: int = 30
+    # ... in at least this share of its points (a rare re-read batch aside) ...
+    repeat_share: float = 0.98
+    # ... for at least this many periods; and consecutive values must mostly differ (an epoch's mean
+    # re-logged at every step repeats by being written more often than it is computed).
+    repeat_min_periods: int = 3
+    repeat_max_points: int = 5000
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
         if ref.info.role == "loss" and ref.info.purpose in ("objective", None) and ref.info.granularity != "batch":
@@ -120,6 +134,24 @@ class NeverLearned(Detector[NeverEvent]):
                         zero_lr,
                     )
                 ]
+        rep = self._repeating(ref)
+        if rep is not None:
+            period, first, share = rep
+            return [
+                NeverEvent(
+                    ref,
+                    view,
+                    "repeating",
+                    level,
+                    metric,
+                    float(mv[-1]) if mv is not None else None,
+                    None,
+                    share,
+                    zero_lr,
+                    period,
+                    first,
+                )
+            ]
         if mv is None or not U.is_fraction(mv) or not self._metric_never_rose(mv):
             return []
         tail = v[U.warmup(n) :][-max(2, int(self.tail_share * n)) :]
@@ -151,6 +183,33 @@ class NeverLearned(Detector[NeverEvent]):
         ):
             return [NeverEvent(ref, view, "prior", tail_level, metric, m_level, 2, 1.0, zero_lr)]
         return []
+
+    def _repeating(self, ref: SeriesRef):
+        """(period, first step, share of the run) when the loss's last third onwards replays one
+        sequence of values exactly, else None."""
+        steps, v = U.finite_points(ref)
+        steps, v = steps[-self.repeat_max_points :], v[-self.repeat_max_points :]
+        n = v.shape[0]
+        if n < self.repeat_min_points:
+            return None
+        tail = v[-(n // 3) :]
+        if np.unique(tail).shape[0] > tail.shape[0] // 2:
+            return None  # values that repeat at all are the rare case: most losses stop here
+        moving = ~U.same(tail[1:], tail[:-1])
+        if float(np.mean(moving)) < 0.5:
+            return None
+        for p in range(2, tail.shape[0] // self.repeat_min_periods + 1):
+            if float(np.mean(U.same(tail[p:], tail[:-p]))) < self.repeat_share:
+                continue
+            # Extend back from the last third while every value repeats one period later.
+            eq = U.same(v[p:], v[:-p])
+            start = max(0, n - tail.shape[0] - p)
+            before = np.flatnonzero(~eq[:start])
+            first = int(before[-1]) + 1 if before.size else 0
+            if (n - first) < self.repeat_min_periods * p:
+                continue
+            return p, int(steps[first]), (n - first) / n
+        return None
 
     def _near_chance(self, m_level: float) -> bool:
         """An accuracy within `chance_share_rel` of 1/C for some class count C."""
@@ -211,6 +270,21 @@ class NeverLearned(Detector[NeverEvent]):
                 "number of trainable parameters (model.summary()) and that one training step changes a "
                 "weight."
                 % (capital(name), fmt(e.level), ", and %s holds %s" % (m, fmt(e.metric_level)) if m else "", lr)
+            )
+        elif e.how == "repeating":
+            title = "%s repeats the same %d values over and over from step %d: the weights are not changing" % (
+                name,
+                e.period or 0,
+                e.since_step or 0,
+            )
+            expl = (
+                "From step %d on, %s replays one sequence of %d values exactly, to float precision, period "
+                "after period (%.0f %% of the run): the same weights meet the same batches in the same order "
+                "every epoch, so nothing is being updated. Typical causes: a learning rate of zero (a "
+                "schedule that decayed to 0, or an optimizer built before the model's parameters), every "
+                "layer frozen or detached, gradients that are zero everywhere, or an `optimizer.step()` "
+                "that is never called.%s Check that one training step changes a weight."
+                % (e.since_step or 0, name, e.period or 0, 100 * e.share, lr)
             )
         elif e.how == "chance":
             c = e.classes or 2
@@ -328,6 +402,8 @@ class NeverLearned(Detector[NeverEvent]):
             evidence.update(classes=2, prior_entropy=_binary_entropy(e.metric_level or 0.5))
         elif e.classes:
             evidence.update(classes=e.classes, ln_classes=math.log(e.classes))
+        if e.how == "repeating":
+            evidence.update(period=e.period, repeating_from_step=e.since_step, repeating_share=e.share)
         severity = "warning" if e.how == "reward" else "error"
         return make_finding(
             e.ref,

@@ -480,6 +480,85 @@ def other_tag_cases(rng) -> List[Case]:
     return out
 
 
+def _sgd_step_losses(rng, batches: int, epochs: int, lr_until: int) -> np.ndarray:
+    """Per-step MSE of minibatch SGD on a linear regressor, batches in a fixed order; the weights are
+    updated only before epoch `lr_until` (0: never, an optimizer step that is never taken), so from
+    there the same weights meet the same batches every epoch."""
+    dim, size = int(rng.integers(3, 12)), int(rng.choice([8, 16, 32]))
+    x = rng.normal(size=(batches * size, dim))
+    y = x @ rng.normal(size=dim) + float(rng.uniform(0.1, 0.5)) * rng.normal(size=batches * size)
+    lr = float(rng.uniform(0.005, 0.03))
+    w = np.zeros(dim)
+    out = []
+    for epoch in range(epochs):
+        for b in range(batches):
+            xb, yb = x[b * size : (b + 1) * size], y[b * size : (b + 1) * size]
+            err = xb @ w - yb
+            out.append(float(np.mean(err**2)))
+            if epoch < lr_until:
+                w = w - lr * 2 * xb.T @ err / size
+    return np.asarray(out, dtype=np.float32).astype(float)
+
+
+def replay_and_clip_cases(rng) -> List[Case]:
+    """Stop 20's signatures of a model that is not updated, with their healthy look-alikes: a
+    per-step loss that replays one epoch's values from the start (`never_learned`), the same loop
+    learning throughout (healthy: with its batches in a fixed order it converges to a cycle that
+    also replays, at its floor), and a loss held at the log of a clamped probability, ±k·ln 10
+    (`saturated_loss`)."""
+    out = []
+    for i in range(10):
+        batches, epochs = int(rng.integers(8, 40)), int(rng.integers(15, 40))
+        until = 0
+        style = ["plain", "torch"][i % 2]
+        run, tag = STYLES[style][("train", "loss")]
+        out.append(
+            Case(
+                "synth_replay_%02d_p%d" % (i, batches),
+                "synth_replay",
+                False,
+                {run: {tag: series(_sgd_step_losses(rng, batches, epochs, until))}},
+                expect=[Expect("never_learned", run, tag, (0, 0))],
+                also_ok=("no_progress",),
+            )
+        )
+    for i in range(10):
+        batches, epochs = int(rng.integers(8, 40)), int(rng.integers(15, 40))
+        style = ["plain", "torch"][i % 2]
+        run, tag = STYLES[style][("train", "loss")]
+        out.append(
+            Case(
+                "synth_fixed_order_healthy_%02d_p%d" % (i, batches),
+                "synth_fixed_order_healthy",
+                True,
+                {run: {tag: series(_sgd_step_losses(rng, batches, epochs, epochs))}},
+            )
+        )
+    for i in range(10):
+        n = int(rng.choice([20, 40, 80]))
+        k = int(rng.choice([6, 7, 8, 10, 12]))
+        clip = float(np.float32(k * math.log(10.0))) * (1.0 if i % 2 else -1.0)
+        onset = int(rng.integers(2, max(3, n // 4)))
+        moving = np.linspace(float(rng.uniform(0.5, 3.0)) * np.sign(clip), clip, onset + 1)[:-1]
+        values = np.concatenate([moving, np.full(n - onset, clip)])
+        style = ["plain", "torch"][i % 2]
+        run, tag = STYLES[style][("train", "loss")]
+        out.append(
+            Case(
+                "synth_clipped_log_%02d_k%d" % (i, k),
+                "synth_clipped_log",
+                False,
+                {run: {tag: series(values)}},
+                expect=[Expect("saturated_loss", run, tag, (onset - 1, onset + 1))],
+                # Nothing moves once pinned: a model that stopped updating.
+                also_ok=("never_learned", "no_progress", "loss_divergence"),
+            )
+        )
+    return out
+
+
 def cases() -> List[Case]:
     rng = np.random.default_rng(SEED)
-    return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng)
+    # The stop-20 families draw from their own generator, so the earlier families keep their cases.
+    extra = replay_and_clip_cases(np.random.default_rng(SEED + 20))
+    return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng) + extra

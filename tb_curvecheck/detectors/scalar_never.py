@@ -87,6 +87,9 @@ class NeverLearned(Detector[NeverEvent]):
     # re-logged at every step repeats by being written more often than it is computed).
     repeat_min_periods: int = 3
     repeat_max_points: int = 5000
+    # ... and the replayed level must be within this share of the first period's: below it the model
+    # learned first and then settled into the cycle (converged), not a model that was never updated.
+    repeat_learned_rel: float = 0.1
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
         if ref.info.role == "loss" and ref.info.purpose in ("objective", None) and ref.info.granularity != "batch":
@@ -208,6 +211,11 @@ class NeverLearned(Detector[NeverEvent]):
             first = int(before[-1]) + 1 if before.size else 0
             if (n - first) < self.repeat_min_periods * p:
                 continue
+            # A loss that fell before it began replaying learned, then settled: minibatch SGD with a
+            # fixed batch order converges to a cycle that repeats each epoch to float precision.
+            before, during = float(np.median(v[:p])), float(np.median(v[first:]))
+            if before - during > self.repeat_learned_rel * abs(before):
+                return None
             return p, int(steps[first]), (n - first) / n
         return None
 

@@ -77,7 +77,10 @@ class PinnedLoss(Detector[PinnedEvent]):
         if b - a + 1 < max(self.min_evals, self.min_share * n) or value == 0.0:
             # Exactly zero is a term switched off or a perfect fit, not a clipped output.
             return []
-        if U.quantum(v) > self.max_quantum_rel * abs(value):
+        clip = self._clip(value)
+        # A coarse series repeats by rounding; one that holds a clip constant to 2e-4 does not (a loss
+        # rounded to a few digits reads 13.82, not ln 1e6 = 13.8155).
+        if clip is None and U.quantum(v) > self.max_quantum_rel * abs(value):
             return []
         if abs(value - float("%.*g" % (self.round_digits, value))) <= 1e-6 * abs(value):
             return []
@@ -88,7 +91,6 @@ class PinnedLoss(Detector[PinnedEvent]):
             if changes.mean() < self.min_moving_share:
                 return []
         lo, hi = int(view.end_steps[a]), int(view.end_steps[b])
-        clip = self._clip(value)
         mover = self._mover(exp, ref, lo, hi)
         if mover is None and clip is None:
             return []

@@ -945,3 +945,30 @@ def test_a_per_step_loss_that_replays_each_epoch_never_learned(tmp_path):
     f = never["never_stepped"]
     assert f.evidence["how"] == "repeating" and f.evidence["period"] == 12
     assert f.evidence["repeating_from_step"] == 0
+
+
+def test_a_test_loss_written_per_test_batch_is_not_judged_as_a_trend(tmp_path):
+    # wsincos' PyTorch loop: `loss/train` per training step, `loss/test` per test batch on a counter of
+    # its own (20 batches a pass, the same batches in the same order: 200 points on 0..199), and the
+    # test accuracy per epoch through `add_scalars("acc", ...)`. Single test batches differ by their
+    # content far more than the model changes, so their lowest readings are no level to rise from.
+    from tensorboardX import SummaryWriter
+
+    rng = np.random.default_rng(17)
+    epochs, train_batches, test_batches = 10, 118, 20
+    difficulty = rng.lognormal(0.0, 0.5, test_batches)
+    w = SummaryWriter(str(tmp_path))
+    for e in range(epochs):
+        for b in range(train_batches):
+            step = e * train_batches + b
+            w.add_scalar("loss/train", float(0.08 + 2.3 * np.exp(-step / 80.0) * rng.lognormal(0, 0.2)), step)
+        level = 0.22 - 0.005 * e
+        for b in range(test_batches):
+            w.add_scalar("loss/test", float(level * difficulty[b] * rng.lognormal(0, 0.15)), e * test_batches + b)
+        w.add_scalars("acc", {"train": 0.85 + 0.012 * e, "test": 0.88 + 0.004 * e}, e)
+    w.close()
+    data = read_logdir(str(tmp_path), loader="python")
+    exp = grouping.build_experiments(data.scalars, data.histograms)[0]
+    test_loss = next(s for s in exp.scalars if s.tag == "loss/test")
+    assert test_loss.info.split == "test" and test_loss.info.granularity == "batch"
+    assert not [f for f in _loud(pipeline.analyze(data).findings) if f.kind in ("overfitting", "no_progress")]

@@ -102,8 +102,41 @@ def build_experiments(
             exp.histograms.append(HistogramRef(run=run, tag=tag, series=hseries))
             exp.layer_roles[(run, tag)] = histogram_roles.classify(run, tag)
     for exp in by_name.values():
+        _with_evaluation_batches(exp)
         _with_purposes(exp)
     return [by_name[k] for k in sorted(by_name)]
+
+
+# An evaluation series on a counter of its own batches: dense steps (0, 1, 2, ...), at least this many,
+# and this many times the points and the last step of another series of its split (a test loss written
+# per test batch, 200 points on 0..199, beside a test accuracy per epoch on 0..9).
+EVAL_BATCH_MIN_POINTS = 20
+EVAL_BATCH_RATIO = 5
+
+
+def _with_evaluation_batches(exp: Experiment) -> None:
+    """Validation and test series written per evaluation batch are granularity `batch`: single batches
+    of a fixed evaluation set, in the same order each pass, are no level to judge a trend on."""
+    out = []
+    for s in exp.scalars:
+        steps = s.series.steps
+        n = steps.shape[0]
+        if (
+            s.info.split in ("validation", "test")
+            and s.info.granularity != "batch"
+            and n >= EVAL_BATCH_MIN_POINTS
+            and int(steps[-1]) - int(steps[0]) + 1 == n
+            and any(
+                t is not s
+                and t.info.split == s.info.split
+                and 2 <= len(t.series) <= n // EVAL_BATCH_RATIO
+                and 0 <= int(t.series.steps[-1]) * EVAL_BATCH_RATIO <= int(steps[-1])
+                for t in exp.scalars
+            )
+        ):
+            s = dataclasses.replace(s, info=dataclasses.replace(s.info, granularity="batch"))
+        out.append(s)
+    exp.scalars = out
 
 
 def _with_purposes(exp: Experiment) -> None:

@@ -507,33 +507,24 @@ def replay_and_clip_cases(rng) -> List[Case]:
     also replays, at its floor), and a loss held at the log of a clamped probability, ±k·ln 10
     (`saturated_loss`)."""
     out = []
-    for i in range(10):
-        batches, epochs = int(rng.integers(8, 40)), int(rng.integers(15, 40))
-        until = 0
-        style = ["plain", "torch"][i % 2]
-        run, tag = STYLES[style][("train", "loss")]
-        out.append(
-            Case(
-                "synth_replay_%02d_p%d" % (i, batches),
-                "synth_replay",
-                False,
-                {run: {tag: series(_sgd_step_losses(rng, batches, epochs, until))}},
-                expect=[Expect("never_learned", run, tag, (0, 0))],
-                also_ok=("no_progress",),
+    # (family, healthy, the epoch updates stop at, given the run's epochs)
+    for family, healthy, until in (
+        ("synth_replay", False, lambda epochs: 0),
+        ("synth_fixed_order_healthy", True, lambda epochs: epochs),
+    ):
+        for i in range(10):
+            batches, epochs = int(rng.integers(8, 40)), int(rng.integers(15, 40))
+            run, tag = STYLES[["plain", "torch"][i % 2]][("train", "loss")]
+            out.append(
+                Case(
+                    "%s_%02d_p%d" % (family, i, batches),
+                    family,
+                    healthy,
+                    {run: {tag: series(_sgd_step_losses(rng, batches, epochs, until(epochs)))}},
+                    expect=[] if healthy else [Expect("never_learned", run, tag, (0, 0))],
+                    also_ok=() if healthy else ("no_progress",),
+                )
             )
-        )
-    for i in range(10):
-        batches, epochs = int(rng.integers(8, 40)), int(rng.integers(15, 40))
-        style = ["plain", "torch"][i % 2]
-        run, tag = STYLES[style][("train", "loss")]
-        out.append(
-            Case(
-                "synth_fixed_order_healthy_%02d_p%d" % (i, batches),
-                "synth_fixed_order_healthy",
-                True,
-                {run: {tag: series(_sgd_step_losses(rng, batches, epochs, epochs))}},
-            )
-        )
     for i in range(10):
         n = int(rng.choice([20, 40, 80]))
         k = int(rng.choice([6, 7, 8, 10, 12]))

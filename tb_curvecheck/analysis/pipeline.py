@@ -129,7 +129,7 @@ def across_runs(curves: Sequence[siblings.LevelCurve], findings: Sequence[Findin
     stayed at its start while siblings', from the same start, improved); [] when the comparison fails, so the runs' own findings
     always stand."""
     try:
-        return siblings.never_learned(curves, findings)
+        return siblings.behind_siblings(curves, findings)
     except Exception:  # noqa: BLE001 - a comparison must never cost the runs' own findings
         return []
 

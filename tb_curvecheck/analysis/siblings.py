@@ -10,7 +10,7 @@ configuration whose validation loss stays where every run starts while its
 siblings' fall has not learned.
 
 Pure, in two steps so a scan that releases each batch's series can still compare its runs:
-`levels` keeps each judged series' levels, `never_learned` compares them with the findings in hand.
+`levels` keeps each judged series' levels, `behind_siblings` compares them with the findings in hand.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ def levels(experiments: Sequence[Experiment]) -> List[LevelCurve]:
     return out
 
 
-def never_learned(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List[Finding]:
+def behind_siblings(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List[Finding]:
     """A warning for each run whose return or task metric (`never_learned`), or objective loss
     (`no_progress`), stayed at its start while sibling runs logging the same series, from the same
     start, improved far beyond it within this run's number of steps; at most one per run."""

@@ -207,14 +207,14 @@ class NeverLearned(Detector[NeverEvent]):
             # Extend back from the last third while every value repeats one period later.
             eq = U.same(v[p:], v[:-p])
             start = max(0, n - tail.shape[0] - p)
-            before = np.flatnonzero(~eq[:start])
-            first = int(before[-1]) + 1 if before.size else 0
+            misses = np.flatnonzero(~eq[:start])
+            first = int(misses[-1]) + 1 if misses.size else 0
             if (n - first) < self.repeat_min_periods * p:
                 continue
             # A loss that fell before it began replaying learned, then settled: minibatch SGD with a
             # fixed batch order converges to a cycle that repeats each epoch to float precision.
-            before, during = float(np.median(v[:p])), float(np.median(v[first:]))
-            if before - during > self.repeat_learned_rel * abs(before):
+            opening, replayed = float(np.median(v[:p])), float(np.median(v[first:]))
+            if opening - replayed > self.repeat_learned_rel * abs(opening):
                 return None
             return p, int(steps[first]), (n - first) / n
         return None

@@ -126,8 +126,8 @@ def _levels(experiments: Sequence[Experiment]) -> List[siblings.LevelCurve]:
 
 def across_runs(curves: Sequence[siblings.LevelCurve], findings: Sequence[Finding]) -> List[Finding]:
     """Findings that compare runs with each other (`siblings`: a return, task metric or objective that
-    stayed at its start while siblings', from the same start, improved); [] when the comparison fails, so the runs' own findings
-    always stand."""
+    stayed at its start while siblings', from the same start, improved); [] when the comparison fails,
+    so the runs' own findings always stand."""
     try:
         return siblings.behind_siblings(curves, findings)
     except Exception:  # noqa: BLE001 - a comparison must never cost the runs' own findings

@@ -76,6 +76,11 @@ class LevelCurve:
     def gain(self) -> float:
         return self.end - self.start
 
+    @property
+    def clearly_gained(self) -> bool:
+        """Gained beyond `SIBLING_NOISE_K` standard errors of its start and end levels."""
+        return self.gain > max(SIBLING_NOISE_K * self.se, 1e-12)
+
     def raw(self, level: float) -> float:
         """An oriented level in the series' own units."""
         return float(np.exp(-level)) if self.logged else self.sign * level
@@ -173,13 +178,13 @@ def behind_siblings(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -
     told = {(f.run, f.tag) for f in findings if at_or_above(f.severity, "warning")}
     # A loss is judged only where no task metric of its experiment says the model learned (a train
     # loss held up by noisy labels beside a validation accuracy that climbs is by design).
-    learning = {c.experiment for c in curves if c.what != "loss" and c.gain > max(SIBLING_NOISE_K * c.se, 1e-12)}
+    learning = {c.experiment for c in curves if c.what != "loss" and c.clearly_gained}
     told_runs = {f.run for f in findings if f.kind == "never_learned"}
     found: Dict[str, Tuple[Tuple[int, str], Finding]] = {}
     for (what, tag, _, _), same in by_key.items():
         # Only runs that clearly learned can out-learn another; compared as arrays, so a sweep of a
         # thousand runs costs milliseconds.
-        learned = [s for s in same if s.gain > max(SIBLING_NOISE_K * s.se, 1e-12) and s.half_step is not None]
+        learned = [s for s in same if s.clearly_gained and s.half_step is not None]
         if len(learned) < MIN_SIBLINGS:
             continue
         start = np.array([s.start for s in learned])

@@ -134,8 +134,14 @@ class NoProgress(Detector[StallEvent]):
             # only a real share of the level counts as learning, not noise units.
             settled = float("inf")
         significant = improvement > 0 and significant
-        clear = improvement >= self.clear_k * settled and improvement >= self.clear_min_rel * abs(first)
-        if significant and (improvement >= self.min_rel * abs(first) or clear):
+
+        def learned(gain: float, level: float) -> bool:
+            # A share of the level, or far beyond the settled noise while still a share worth telling.
+            return gain >= self.min_rel * abs(level) or (
+                gain >= self.clear_k * settled and gain >= self.clear_min_rel * abs(level)
+            )
+
+        if significant and learned(improvement, first):
             return []
         if (
             improvement >= self.progress_rel * abs(first)
@@ -151,10 +157,7 @@ class NoProgress(Detector[StallEvent]):
         se0 = sigma * np.sqrt(1.0 + MEDIAN_SE**2 / width)
         if (
             improvement0 >= self.first_point_k * se0
-            and (
-                improvement0 >= self.min_rel * abs(first0)
-                or (improvement0 >= self.clear_k * settled and improvement0 >= self.clear_min_rel * abs(first0))
-            )
+            and learned(improvement0, first0)
             # On a long curve the untrained first value also tops every later one: a heavy-tailed flat
             # loss's first batch can sit many (median-based) noise units high by its tail alone.
             and (n < self.progress_trend_points or first0 > float(np.quantile(v[1:], self.first_point_quantile)))

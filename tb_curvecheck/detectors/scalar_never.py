@@ -12,7 +12,11 @@ Three signatures, each exact enough to name what the model does:
 - absurd scale: a loss of a million or more with an accuracy that never rose:
   broken whatever its trend;
 - a reinforcement-learning return held at its lowest value for most of the run
-  and at the end: the agent never reached a reward.
+  and at the end: the agent never reached a reward;
+- a return on a well-known environment (LunarLander-v2, MountainCarContinuous-v0, ...)
+  that never got a quarter of the way from what a policy that has not learned
+  scores (random firing, standing still) to the task's solved threshold, and is
+  no longer climbing: the agent is stuck in the task's known trap.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import List, Optional
 import numpy as np
 
 from ..model import Experiment, Finding, SeriesRef
+from . import environments
 from . import stats as U
 from .base import Detector
 from .wording import capital, fmt, make_finding, short
@@ -33,7 +38,7 @@ from .wording import capital, fmt, make_finding, short
 class NeverEvent:
     ref: SeriesRef
     view: U.View
-    how: str  # "frozen", "repeating", "chance", "prior", "absurd", "blew_up", "reward"
+    how: str  # "frozen", "repeating", "chance", "prior", "absurd", "blew_up", "reward", "unsolved"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -42,6 +47,8 @@ class NeverEvent:
     zero_lr: bool  # a logged learning rate that is exactly zero throughout
     period: Optional[int] = None  # repeating: the number of points after which the values repeat
     since_step: Optional[int] = None  # repeating: the first step of the repeating stretch
+    env: Optional[environments.Environment] = None  # unsolved: the environment its name gives
+    best: Optional[float] = None  # unsolved: the best level the return reached
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +97,15 @@ class NeverLearned(Detector[NeverEvent]):
     # ... and the replayed level must be within this share of the first period's: below it the model
     # learned first and then settled into the cycle (converged), not a model that was never updated.
     repeat_learned_rel: float = 0.1
+    # On a well-known environment, a return whose best level (running median over a tenth of the run)
+    # stayed below this share of the way from the unlearned policy's score to the solved threshold.
+    # Healthy runs in the tuned corpus that learned at all reach three quarters of it or more.
+    unsolved_share: float = 0.25
+    # Judged on at least this many summaries (enough to tell a plateau from a warm-up) ...
+    unsolved_min_points: int = 20
+    # ... and not while the last half still climbs (Mann-Kendall z of 2: a rise more ordered than
+    # noise; a DQN still leaving its warm-up is on its way).
+    unsolved_climb_z: float = 2.0
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
         if ref.info.role == "loss" and ref.info.purpose in ("objective", None) and ref.info.granularity != "batch":
@@ -250,17 +266,40 @@ class NeverLearned(Detector[NeverEvent]):
         at_low = U.same(v, np.full_like(v, low))
         share = float(np.mean(at_low))
         if share < self.reward_share or not at_low[-1] or not at_low[0]:
-            return []
+            return self._unsolved(exp, ref, view)
         if any(_gained(o) for o in exp.scalars if o is not ref and o.info.purpose == "task"):
             # Another return of the run gained: this one is a fixed statistic, not the agent's (the
             # return of the data collected before training, an offline dataset's return).
             return []
         return [NeverEvent(ref, view, "reward", low, None, None, None, share, U.zero_learning_rate(exp))]
 
+    def _unsolved(self, exp: Experiment, ref: SeriesRef, view: U.View) -> List[NeverEvent]:
+        v = view.values
+        n = len(view)
+        if n < self.unsolved_min_points or not environments.is_episode_return(ref.tag):
+            return []
+        env = environments.find(ref.run + "/" + ref.tag, v)
+        if env is None:
+            return []
+        best = float(np.max(U.running_median(v, max(3, (n // 10) | 1))))
+        if best >= env.floor + self.unsolved_share * (env.solved - env.floor):
+            return []
+        if U.trend_z(v[n // 2 :]) >= self.unsolved_climb_z:
+            return []
+        if any(_gained(o) for o in exp.scalars if o is not ref and o.info.purpose == "task"):
+            return []  # another return of the run learned: this one is a fixed statistic
+        end = U.edge_levels(v)[1]
+        share = (best - env.floor) / (env.solved - env.floor)
+        return [
+            NeverEvent(
+                ref, view, "unsolved", end, None, None, None, share, U.zero_learning_rate(exp), env=env, best=best
+            )
+        ]
+
     def describe(self, e: NeverEvent) -> Finding:
         view, n = e.view, len(e.view)
         # A return's tag reads better than its canonical quantity ("Environment/Cumulative Reward").
-        name = e.ref.tag if e.how == "reward" else short(e.ref)
+        name = e.ref.tag if e.how in ("reward", "unsolved") else short(e.ref)
         m = short(e.metric) if e.metric is not None else None
         lr = " The logged learning rate is exactly 0 throughout: nothing can change." if e.zero_lr else ""
         if e.how == "frozen":
@@ -389,6 +428,38 @@ class NeverLearned(Detector[NeverEvent]):
                 "by 10-100x and check that the loss after the first few steps is near ln C.%s"
                 % (capital(name), fmt(e.level), int(view.steps[peak_i]), m, fmt(e.metric_level), lr)
             )
+        elif e.how == "unsolved" and e.env is not None:
+            env = e.env
+            title = "%s on %s never got a quarter of the way from %s (%s) to solved (%s): best %s, last %s" % (
+                name,
+                env.name,
+                env.floor_is,
+                fmt(env.floor),
+                fmt(env.solved),
+                fmt(e.best),
+                fmt(e.level),
+            )
+            expl = (
+                "On %s a policy that has not learned the task scores about %s (%s) and the task counts as "
+                "solved at %s. %s's best level over the run was %s, %.0f %% of the way, and over its last half "
+                "it no longer climbs: the agent settled in the task's known trap instead of learning it. "
+                "Typical causes: too little exploration (an epsilon that decays too fast, a too-small action "
+                "noise or entropy bonus), a discount factor too low to see the delayed reward, a learning rate "
+                "or network too small, or a budget of steps far below what the task needs. Compare with a "
+                "tuned configuration for %s (e.g. the RL Baselines3 Zoo's), and check that the reward is the "
+                "unmodified one.%s"
+                % (
+                    env.name,
+                    fmt(env.floor),
+                    env.floor_is,
+                    fmt(env.solved),
+                    capital(name),
+                    fmt(e.best),
+                    100 * max(e.share, 0.0),
+                    env.name,
+                    lr,
+                )
+            )
         else:
             title = "%s held at %s in %d of %d summaries, first and last: the agent never reached a reward" % (
                 name,
@@ -412,7 +483,15 @@ class NeverLearned(Detector[NeverEvent]):
             evidence.update(classes=e.classes, ln_classes=math.log(e.classes))
         if e.how == "repeating":
             evidence.update(period=e.period, repeating_from_step=e.since_step, repeating_share=e.share)
-        severity = "warning" if e.how == "reward" else "error"
+        if e.how == "unsolved" and e.env is not None:
+            evidence.update(
+                environment=e.env.name,
+                unlearned_score=e.env.floor,
+                solved_score=e.env.solved,
+                best=e.best,
+                share=e.share,
+            )
+        severity = "warning" if e.how in ("reward", "unsolved") else "error"
         return make_finding(
             e.ref,
             "never_learned",

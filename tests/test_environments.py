@@ -1,0 +1,171 @@
+"""Returns judged against the known scores of well-known environments (`never_learned`,
+`how="unsolved"`): an agent stuck in a task's known trap (hovering on LunarLander, standing still on
+MountainCarContinuous) is named, and nothing is said where the environment is not one we know for
+sure (a custom env under a familiar name, a per-step reward, a fixed statistic)."""
+
+import numpy as np
+import pytest
+
+from benchmarks import realworld as rw
+from tb_curvecheck.analysis import pipeline
+from tb_curvecheck.detectors import environments
+from tb_curvecheck.model import at_or_above
+from tb_curvecheck.reading import read_logdir
+
+from . import logwriters
+
+MANIFEST = rw.load_manifest()
+SPLIT = {r["repo"]: r["split"] for r in MANIFEST["repositories"]}
+TUNED = {r["id"]: r for r in MANIFEST["runs"] if SPLIT[r["repo"]] == "tuned"}
+
+
+def _run(id_part):
+    hits = [r for k, r in TUNED.items() if k.endswith(id_part)]
+    assert len(hits) == 1, (id_part, [r["id"] for r in hits])
+    return hits[0]
+
+
+def _unsolved(findings):
+    return [
+        f
+        for f in rw.flatten(findings)
+        if f.kind == "never_learned" and f.evidence.get("how") == "unsolved" and at_or_above(f.severity, "warning")
+    ]
+
+
+def _as_in_tensorboard(run):
+    # Analysed as `tensorboard --logdir` at the repository's root names it: by its path there.
+    return rw.repo_findings([run])[0][run["id"]]
+
+
+def _scan(path):
+    return pipeline.analyze(read_logdir(path, loader="python")).findings
+
+
+@pytest.mark.parametrize(
+    "name, values, expected",
+    [
+        ("logs/LunarLander-v2/dqn", [-300, 100], "LunarLander"),
+        ("dqn_9_lunar_lander_tensorboard/DQN_1", [-300, -100], "LunarLander"),
+        ("logs/CartPole-v0__dqn", [10, 200], "CartPole-v0"),
+        ("x/CartPole-v1/ppo", [10, 450], "CartPole-v1"),
+        # A bare CartPole scoring at most 200 could be either version: not judged.
+        ("cartpole_ppo", [10, 190], None),
+        ("cartpole_ppo", [10, 450], "CartPole-v1"),
+        # A versioned id wins over the bare words beside it.
+        ("cartPole-mountainCar_trial_1_MountainCarContinuous-v0", [-99.9, -81], "MountainCarContinuous-v0"),
+        ("MountainCar-v0/dqn", [-200, -150], "MountainCar-v0"),
+        ("Pendulum-v1/td3", [-1500, -150], "Pendulum"),
+        # MuJoCo's InvertedPendulum is another task; a custom Acrobot scores outside Acrobot-v1's range.
+        ("InvertedPendulum-v4/sac", [5, 1000], None),
+        ("Acrobot_with_MuJoCo/ppo", [-8000, -4000], None),
+        ("BipedalWalkerHardcore-v3", [-120, 10], None),
+        ("mnist/version_0", [0.1, 0.9], None),
+    ],
+)
+def test_environment_is_found_from_the_name_and_checked_against_its_range(name, values, expected):
+    env = environments.find(name, values)
+    assert (env.name if env else None) == expected
+
+
+@pytest.mark.parametrize(
+    "tag, episode",
+    [
+        ("rollout/ep_rew_mean", True),
+        ("charts/episodic_return", True),
+        ("Train_AverageReturn", True),
+        ("Environment/Cumulative Reward", True),
+        ("eval/mean_reward", True),
+        ("Episode Reward", True),
+        ("reward", False),
+        ("train/reward", False),
+    ],
+)
+def test_only_episode_returns_are_compared_with_episode_scores(tag, episode):
+    assert environments.is_episode_return(tag) is episode
+
+
+def _hover(n, rng, end):
+    # SB3's ep_rew_mean: a 100-episode rolling mean, so smooth; climbs from random firing (~-190)
+    # and levels off at `end` after a third of the run.
+    t = np.arange(n)
+    return -190.0 + (end + 190.0) * (1 - np.exp(-t / (n / 10.0))) + 3.0 * rng.standard_normal(n)
+
+
+def test_a_lander_that_learned_to_hover_is_named_and_one_that_lands_is_not(tmp_path):
+    rng = np.random.default_rng(3)
+    n = 120
+    steps = list(np.arange(1, n + 1) * 4096)
+    loss = np.abs(1.0 + 0.2 * rng.standard_normal(n))
+    logwriters.tbx_scalars(
+        str(tmp_path / "LunarLander-v2" / "DQN_1"),
+        {"rollout/ep_rew_mean": _hover(n, rng, -115.0), "train/loss": loss},
+        steps,
+    )
+    logwriters.tbx_scalars(
+        str(tmp_path / "LunarLander-v2" / "DQN_2"),
+        {"rollout/ep_rew_mean": _hover(n, rng, 230.0), "train/loss": loss},
+        steps,
+    )
+    # The same hovering curve on an environment we do not know says nothing about solving it.
+    logwriters.tbx_scalars(
+        str(tmp_path / "MyLander-v0" / "DQN_1"),
+        {"rollout/ep_rew_mean": _hover(n, rng, -115.0), "train/loss": loss},
+        steps,
+    )
+    found = _unsolved(_scan(str(tmp_path)))
+    assert [f.run for f in found] == ["LunarLander-v2/DQN_1"], [(f.run, f.title) for f in found]
+    ev = found[0].evidence
+    assert ev["environment"] == "LunarLander" and ev["unlearned_score"] == -200 and ev["solved_score"] == 200
+    # Best level: a running median near the hover level (noise 3, so within 10 of it) ...
+    assert abs(ev["best"] + 115.0) < 10
+    # ... about a fifth of the way from -200 to 200.
+    assert 0.15 < ev["share"] < 0.25
+    assert "LunarLander" in found[0].title and "solved" in found[0].title
+
+
+def test_a_return_still_climbing_at_the_end_is_not_judged_yet(tmp_path):
+    # A DQN leaving its warm-up: flat at random firing for 60 % of the run, then climbing steadily.
+    rng = np.random.default_rng(4)
+    n = 100
+    t = np.arange(n)
+    ret = -190.0 + np.where(t < 60, 0.0, 2.0 * (t - 60)) + 3.0 * rng.standard_normal(n)
+    logwriters.tbx_scalars(
+        str(tmp_path / "LunarLander-v2" / "DQN_1"), {"rollout/ep_rew_mean": ret}, list((t + 1) * 1000)
+    )
+    assert _unsolved(_scan(str(tmp_path))) == []
+
+
+def test_a_per_step_reward_is_not_an_episode_return(tmp_path):
+    # CartPole pays 1 per step: a per-step reward sits "below random play" by construction.
+    n = 60
+    logwriters.tbx_scalars(
+        str(tmp_path / "CartPole-v1" / "ppo"),
+        {"reward": np.ones(n), "charts/episodic_return": np.minimum(500.0, 20.0 + 10.0 * np.arange(n))},
+        list(np.arange(n) * 500),
+    )
+    assert _unsolved(_scan(str(tmp_path))) == []
+
+
+def test_real_agents_stuck_in_a_known_trap():
+    # Standing still on MountainCarContinuous-v0 (Episode Reward -81 -> -99.9, never above 0) ...
+    run = _run(
+        "Qehbr__Deep-Reinforcement-Learning/assignment3/Section2/runs/cartPole-mountainCar_trial_1_MountainCarContinuous-v0"
+    )
+    found = _unsolved(_as_in_tensorboard(run))
+    assert found and found[0].evidence["environment"] == "MountainCarContinuous-v0", [f.title for f in found]
+    assert found[0].evidence["best"] <= 0.0
+    # ... and a double-DQN LunarLander-v2 whose evaluation return never passed about -120.
+    run = _run("hw3_dqn_dqn_LunarLander-v2_s64_l2_d0.99_doubleq_03-06-2024_15-57-38")
+    found = _unsolved(_as_in_tensorboard(run))
+    assert found and found[0].evidence["environment"] == "LunarLander", [f.title for f in found]
+    assert found[0].evidence["share"] < 0.25
+
+
+def test_real_agents_that_solved_their_environment_are_quiet():
+    for part in (
+        "dantas-a__RL-PPO/logs/LUNAR_LANDER_PPO",
+        "magicgh__CS5446-Project/log/Pendulum-v1/td3",
+        "hw3_dqn_dqn_CartPole-v1_s64_l2_d0.99_03-06-2024_09-10-11",
+    ):
+        assert _unsolved(_as_in_tensorboard(_run(part))) == [], part

@@ -10,6 +10,7 @@ from typing import List, Optional
 import numpy as np
 
 from ..model import Experiment, Finding, SeriesRef
+from . import environments
 from . import stats as U
 from .base import Detector
 from .wording import capital, fmt, make_finding, short
@@ -369,6 +370,8 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         regressed = start - end > self.noise_k * se
         if (gained <= self.noise_k * se and not regressed) or peak - end < thr:
             return []
+        if _still_solved(ref, v, end):
+            return []
         learned = gained > self.noise_k * se
         # Without a climb the "peak" is a noisy start: date the fall at its halfway level instead.
         cut = thr / 2 if learned else (peak - end) / 2
@@ -415,3 +418,12 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
             "last_healthy_step": int(view.end_steps[e.peak_i]),
         }
         return make_finding(e.ref, "metric_collapse", "error", view, e.onset, len(view) - 1, title, expl, evidence)
+
+
+def _still_solved(ref: SeriesRef, values, end: float) -> bool:
+    """The return is an episode return on a well-known environment and ends at or above the score
+    that counts as solving it: whatever it gave back, the agent still does the task."""
+    if not environments.is_episode_return(ref.tag):
+        return False
+    env = environments.find(ref.run + "/" + ref.tag, values)
+    return env is not None and end >= env.solved

@@ -79,12 +79,16 @@ def tf1_scalars(logdir: str, tag: str, values: Sequence[float]) -> None:
 
 
 def tbx_scalars(logdir: str, tag_values: dict, steps: Sequence[int] = None) -> None:
-    """PyTorch-style `simple_value` events, written by tensorboardX."""
+    """PyTorch-style `simple_value` events, written by tensorboardX.  A value given as a
+    `(steps, values)` pair is logged on its own steps (a validation every 100 epochs beside a
+    per-epoch training loss, in one writer as Lightning does)."""
     from tensorboardX import SummaryWriter
 
     w = SummaryWriter(logdir)
     for tag, values in tag_values.items():
         st = steps if steps is not None else range(len(values))
+        if isinstance(values, tuple):
+            st, values = values
         for step, value in zip(st, values):
             w.add_scalar(tag, float(value), int(step))
     w.close()

@@ -84,8 +84,9 @@ def test_part_imports_only_what_it_may(part):
 
 
 # Modules of `detectors/` that any detector may import; a detector never imports another
-# detector's module (shared measurements live in `stats`), only the registry lists them all.
-DETECTOR_SHARED = {"base", "stats", "wording", "histogram_stats", "model", "tags"}
+# detector's module (shared measurements live in `stats`, shared knowledge of well-known RL
+# environments in `environments`), only the registry lists them all.
+DETECTOR_SHARED = {"base", "stats", "wording", "histogram_stats", "model", "tags", "environments"}
 
 
 def test_detectors_share_only_the_shared_modules():

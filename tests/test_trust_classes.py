@@ -972,3 +972,31 @@ def test_a_test_loss_written_per_test_batch_is_not_judged_as_a_trend(tmp_path):
     test_loss = next(s for s in exp.scalars if s.tag == "loss/test")
     assert test_loss.info.split == "test" and test_loss.info.granularity == "batch"
     assert not [f for f in _loud(pipeline.analyze(data).findings) if f.kind in ("overfitting", "no_progress")]
+
+
+def test_overfitting_while_training_still_falls_steeply_at_the_end(tmp_path):
+    # KAN forecaster (neuralforecast, Lightning): the training loss sits near 1.0 for 100 epochs, then
+    # falls steeply to 0.43, lowest at the last evaluation; the validation loss, evaluated every 100
+    # epochs, rises at each of its 4 evaluations (2.15 -> 2.39).  The training side's end level (a median
+    # over its last evaluations) lags that steep fall, and must not read as training that broke.
+    rng = np.random.default_rng(21)
+    e = np.arange(400, dtype=float)
+    train = np.where(e < 100, 1.02, 1.02 - 0.59 * ((e - 100) / 300.0) ** 1.5) + 0.005 * rng.standard_normal(400)
+    val = ([99, 199, 299, 399], 2.15 * np.array([1.0, 1.017, 1.053, 1.109]))
+    logwriters.tbx_scalars(
+        str(tmp_path / "over"), {"train_loss_step": train[49::50], "valid_loss": val}, range(49, 400, 50)
+    )
+    over = [f for f in _loud(_scan(str(tmp_path / "over"))) if f.kind == "overfitting"]
+    assert [f.tag for f in over] == ["valid_loss"], [f.title for f in _loud(_scan(str(tmp_path / "over")))]
+    # Training that broke instead, evaluated as often as the validation: lowest at the fourth
+    # evaluation (0.3), back above where it started by the end.
+    broke = np.array([1.0, 0.6, 0.35, 0.3, 0.9, 1.0, 1.02, 1.03]) + 0.005 * rng.standard_normal(8)
+    val8 = 2.15 * (1.0 + 0.016 * np.arange(8))
+    logwriters.tbx_scalars(str(tmp_path / "broke"), {"train_loss_step": broke, "valid_loss": val8}, range(49, 400, 50))
+    assert not [f for f in _loud(_scan(str(tmp_path / "broke"))) if f.kind == "overfitting"]
+
+
+def test_real_forecaster_overfitting_from_its_first_evaluation_is_found():
+    run = _run("AradhyaSpace11__KANKAN/lightning_logs/version_1")
+    over = [f for f in _loud(rw.run_findings(run)) if f.kind == "overfitting"]
+    assert over and "val" in over[0].tag, [f.title for f in _loud(rw.run_findings(run))]

@@ -514,8 +514,12 @@ class Overfitting(Detector[OverfitEvent]):
         if t_end - t_best > max(2 * t_sigma, self.train_fall_rel * abs(t_best)):
             return []  # both rising: the run diverges, which loss_divergence tells
         t_first, t_min = float(t_agg[0]), float(np.min(t_agg))
-        if t_end > t_min + self.train_near_best * max(t_first - t_min, 0.0) + 2 * t_sigma:
-            return []  # training itself broke (a collapse holds its loss high): not overfitting
+        still_learning = int(np.argmin(t_agg)) == t_agg.shape[0] - 1
+        if not still_learning and t_end > t_min + self.train_near_best * max(t_first - t_min, 0.0) + 2 * t_sigma:
+            # Training itself broke (a collapse holds its loss high): not overfitting.  A training side
+            # at its lowest at the last evaluation has not broken, however far its end level (a median
+            # over the last evaluations) lags a steep fall.
+            return []
         if t_sign < 0 and t_first - t_min <= 2 * t_sigma:
             return []  # a training metric that never improved has nothing to overfit
         fell = t_best - t_end > max(t_sigma, self.train_fall_rel * abs(t_best))

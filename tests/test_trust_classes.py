@@ -92,6 +92,11 @@ QUIET = [
     # (17) a validation loss at 2e-5 that moves to 1e-4 after learning from 0.68 over decades: a perfect
     # fit still, however large the ratio
     "keechang-choi__brain-GNN-project/lightning_logs/version_15",
+    # (18) a long, heavy-tailed validation loss (200 and 92 epochs, values 0.01-0.8 around ~0.15) whose
+    # single lowest point, near the end, is 0.048 or 0.012: on the log scale an extreme of many points,
+    # not a best level that the last evaluations rose from
+    "JoeyIsmael__CancerCellDetection/lightning_logs/version_4",
+    "JoeyIsmael__CancerCellDetection/lightning_logs/version_8",
 ]
 
 

@@ -478,7 +478,10 @@ class Overfitting(Detector[OverfitEvent]):
             return []
         sigma = U.residual_noise(view.unsmoothed)
         got = None
-        if n >= self.min_evals_after + 2:
+        if self.min_evals_after + 2 <= n < 2 * self.end_points + self.min_evals_after:
+            # The single lowest point as the best only where the lowest running median below cannot be
+            # taken: on a longer noisy curve one low point is the extreme of many (on the log scale a
+            # 0.012 among values near 0.1 sits two noise units under them) and fakes a rise.
             got = self._rise(v, int(np.argmin(v)), float(np.min(v)), sigma, single=True, log_scale=log_scale)
         if got is None and n <= self.short_max_points:
             got = self._short_rise(v, log_scale)

@@ -97,6 +97,14 @@ QUIET = [
     # not a best level that the last evaluations rose from
     "JoeyIsmael__CancerCellDetection/lightning_logs/version_4",
     "JoeyIsmael__CancerCellDetection/lightning_logs/version_8",
+    # (19) an auxiliary behaviour-cloning loss that rises when a curriculum moves to harder puzzles and
+    # the return gives back 40 % (291 -> 170), less than a collapse: the fall is not itself a finding
+    "leo53021313__sudoku_old/sb3/runs/sudoku_sb3/MaskablePPO_4",
+    # (20) a policy-gradient surrogate (1.6e4 -> 8.7e4, weighted by the returns) while the evaluation
+    # return climbs 18 -> 180; the only return without a split is a fixed statistic (the data gathered
+    # before training, 19.17 at every iteration) and must not answer for the loss
+    "tahamajs__Deep_Reinforcement_Learning_SUT/Other_Assisments/berkeley-deep-RL-pytorch-solutions/hw2/results/"
+    "problem-3-sb/pg_sb_no_rtg_dna_CartPole-v0_29-06-2020_00-45-57",
 ]
 
 

@@ -99,7 +99,17 @@ def task_trend(ref: SeriesRef) -> Optional[TaskTrend]:
 
 
 def _tasks(exp: Experiment) -> List[SeriesRef]:
-    return [s for s in exp.scalars if s.info.purpose == "task"]
+    """The experiment's task metrics, without any that holds one value throughout beside one that
+    moves: a fixed statistic logged every iteration (CS285's `Initial_DataCollection_AverageReturn`,
+    the return of the data gathered before training) says nothing about learning."""
+    tasks = [s for s in exp.scalars if s.info.purpose == "task"]
+    moving = [s for s in tasks if not _constant(s)]
+    return moving if moving else tasks
+
+
+def _constant(ref: SeriesRef) -> bool:
+    v = ref.series.values[np.isfinite(ref.series.values)]
+    return v.shape[0] > 1 and bool(np.all(v == v[0]))
 
 
 def _overlaps(a: Finding, b: Finding) -> bool:
@@ -283,7 +293,7 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
                 # design): only the objective stalling too makes it part of the story.
                 agrees = objective_agrees(f)
             else:
-                agrees = objective_agrees(f) or task_fell or task_agrees(f)
+                agrees = objective_agrees(f) or task_agrees(f)
                 if not agrees:
                     told = _with_total(exp, f, overfitting, list(trends.values()))
                     if told is not None:

@@ -105,6 +105,10 @@ QUIET = [
     # before training, 19.17 at every iteration) and must not answer for the loss
     "tahamajs__Deep_Reinforcement_Learning_SUT/Other_Assisments/berkeley-deep-RL-pytorch-solutions/hw2/results/"
     "problem-3-sb/pg_sb_no_rtg_dna_CartPole-v0_29-06-2020_00-45-57",
+    # (21) a critic loss at 0.001 while the agent earns nothing, climbing to 403 as the return goes
+    # -0.4 -> 106: a thousandfold, but on the scale of the returns it is fitting (106^2), not a blow-up
+    "tahamajs__Deep_Reinforcement_Learning_SUT/Other_Assisments/berkeley-deep-RL-pytorch-solutions/hw5/results/"
+    "problem-3/seed1_ac_PM_ex2_s8_bc0.05_kl0.1_dlr0.001_dh8_PointMass-v0_19-07-2020_01-08-12",
 ]
 
 

@@ -123,10 +123,27 @@ def _blew_up(exp: Experiment, f: Finding) -> bool:
         if (s.run, s.tag) == (f.run, f.tag):
             steps, v = U.finite_points(s)
             before, after = np.abs(v[steps < f.start_step]), np.abs(v[steps >= f.start_step])
-            return bool(
-                before.size and after.size and float(after.max()) >= BLOWUP_FACTOR * max(float(before.max()), 1e-12)
-            )
+            if not (before.size and after.size):
+                return False
+            peak = float(after.max())
+            if peak < BLOWUP_FACTOR * max(float(before.max()), 1e-12):
+                return False
+            # An RL loss lives on the scale of the returns (a squared TD error on returns of size R is
+            # of order R^2): one that starts near zero while the agent earns nothing climbs a thousandfold
+            # once the returns appear (0.001 -> 403 as the return goes -0.4 -> 106) without blowing up.
+            return peak > _return_scale(exp) ** 2
     return False
+
+
+def _return_scale(exp: Experiment) -> float:
+    """The largest magnitude any RL return of the experiment reached (0 without one)."""
+    scale = 0.0
+    for s in exp.scalars:
+        if s.info.purpose == "task" and s.info.role == "other":
+            v = s.series.values[np.isfinite(s.series.values)]
+            if v.size:
+                scale = max(scale, float(np.max(np.abs(v))))
+    return scale
 
 
 def component_total(exp: Experiment, split: str, granularity: str) -> Optional[SeriesRef]:

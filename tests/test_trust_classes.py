@@ -1017,3 +1017,19 @@ def test_real_forecaster_overfitting_from_its_first_evaluation_is_found():
     run = _run("AradhyaSpace11__KANKAN/lightning_logs/version_1")
     over = [f for f in _loud(rw.run_findings(run)) if f.kind == "overfitting"]
     assert over and "val" in over[0].tag, [f.title for f in _loud(rw.run_findings(run))]
+
+
+def test_a_high_accuracy_that_converged_on_a_small_eval_set_is_not_stuck(tmp_path):
+    # DeText CNN (6 classes, TF Estimator): evaluation accuracy 0.95 -> 0.9805 -> 0.9839 -> 0.9847, then
+    # 0.9839 at six evaluations in a row while the evaluation loss still inches down 0.063 -> 0.060: the
+    # same predictions on a small evaluation set as confidence grows, not a model stuck on the prior.
+    steps = list(range(30, 301, 30))
+    acc = [0.95, 0.9805, 0.9839, 0.9847] + [0.9839] * 6
+    loss = [0.179, 0.0821, 0.0683, 0.0657, 0.0633, 0.0622, 0.0605, 0.0606, 0.0601, 0.0599]
+    logwriters.tbx_scalars(str(tmp_path / "converged"), {"eval/accuracy": acc, "eval/loss": loss}, steps)
+    assert not [f for f in _loud(_scan(str(tmp_path / "converged"))) if f.kind == "stuck_metric"]
+    # Held at its very first value instead (the share of a 95 % majority class) while the loss falls:
+    # the model outputs the prior, whatever the level.
+    logwriters.tbx_scalars(str(tmp_path / "prior"), {"eval/accuracy": [0.95] * 10, "eval/loss": loss}, steps)
+    stuck = [f for f in _loud(_scan(str(tmp_path / "prior"))) if f.kind in ("stuck_metric", "never_learned")]
+    assert stuck, [f.title for f in _loud(_scan(str(tmp_path / "prior")))]

@@ -60,7 +60,10 @@ class StuckMetric(Detector[StuckEvent]):
     # validation loss falls); a converged metric wobbles by a sample now and then over that long ...
     held_min_evals: int = 20
     held_min_share: float = 0.5
-    # ... and only below this level: a few-shot accuracy near its ceiling repeats by chance.
+    # ... and only below this level: a few-shot accuracy near its ceiling repeats by chance.  The same
+    # level caps "never learned": a 0-1 metric above it that rose from its first evaluation has
+    # converged (0.95 -> 0.984, then the same predictions on a small evaluation set); one held at its
+    # very first value (a 95 % majority class's share) is still the prior.
     held_max_fraction: float = 0.9
     # A fall below the best must span this many quanta (1/N on N samples): on a coarse grid
     # (episodes of 20, steps of 0.05) one quantum below the best is a sample flipping.
@@ -86,6 +89,7 @@ class StuckMetric(Detector[StuckEvent]):
             value - start_level < learned
             and value >= float(np.max(v)) - learned
             and (length >= self.min_share * n or b == n - 1)
+            and not (fraction and value > self.held_max_fraction and value > float(v[0]))
         ):
             return a, b, "from_start"
         if a >= 2:

@@ -1033,3 +1033,28 @@ def test_a_high_accuracy_that_converged_on_a_small_eval_set_is_not_stuck(tmp_pat
     logwriters.tbx_scalars(str(tmp_path / "prior"), {"eval/accuracy": [0.95] * 10, "eval/loss": loss}, steps)
     stuck = [f for f in _loud(_scan(str(tmp_path / "prior"))) if f.kind in ("stuck_metric", "never_learned")]
     assert stuck, [f.title for f in _loud(_scan(str(tmp_path / "prior")))]
+
+
+def test_a_validation_loss_that_blows_up_is_a_divergence_not_overfitting(tmp_path):
+    # A graph network (Lightning): the training loss falls 0.32 -> 0.08 while the validation loss on
+    # unseen graphs goes 2.5e4 -> 1e4 at its best, then grows about threefold every epoch to ~1e14.
+    rng = np.random.default_rng(22)
+    e = np.arange(20, dtype=float)
+    train = 0.081 + 0.24 * np.exp(-e / 2.0) + 0.002 * rng.standard_normal(20)
+    val = np.concatenate([[2.5e4, 1.9e5, 1.0e4], 1.0e4 * 3.0 ** np.arange(1, 18)])
+    logwriters.tbx_scalars(str(tmp_path / "blew"), {"train_loss": train, "val_loss": val}, list(e * 5 + 4))
+    loud = _loud(_scan(str(tmp_path / "blew")))
+    assert [f.tag for f in loud if f.kind == "loss_divergence"] == ["val_loss"], [f.title for f in loud]
+    assert not [f for f in loud if f.kind == "overfitting"]
+    # A thirtyfold rise of the same validation loss is still memorising, told as overfitting.
+    val = np.concatenate([[2.5e4, 1.9e5, 1.0e4], 1.0e4 * 1.22 ** np.arange(1, 18)])
+    logwriters.tbx_scalars(str(tmp_path / "over"), {"train_loss": train, "val_loss": val}, list(e * 5 + 4))
+    loud = _loud(_scan(str(tmp_path / "over")))
+    assert [f.tag for f in loud if f.kind == "overfitting"] == ["val_loss"], [f.title for f in loud]
+    assert not [f for f in loud if f.kind == "loss_divergence"]
+
+
+def test_real_graph_network_whose_validation_loss_blew_up():
+    run = _run("elimkwan__MAPF/lightning_logs/version_49")
+    div = [f for f in _loud(rw.run_findings(run)) if f.kind == "loss_divergence"]
+    assert div and div[0].tag == "val_loss", [f.title for f in _loud(rw.run_findings(run))]

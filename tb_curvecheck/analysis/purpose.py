@@ -25,10 +25,6 @@ from ..model import Experiment, Finding, ScalarSeries, SeriesRef, at_or_above
 TREND_KINDS = ("no_progress", "loss_divergence", "overfitting")
 # Kinds that say a metric broke; on a side-task metric they need the task metric to agree.
 METRIC_KINDS = ("metric_collapse", "stuck_metric", "low_margin", "oscillation")
-# A loss that climbed this many times above the highest value it had ever logged before the climb
-# has blown up whatever its purpose (an RL value loss 20 -> 1.2 -> 8e8): a value loss growing with
-# the returns, from near zero, climbs one or two orders of magnitude over its own early noise, not three.
-BLOWUP_FACTOR = 1000.0
 # A 0-1 task metric that gained less than this (five points of accuracy) has not shown that the run
 # learns, however steady the gain.
 FRACTION_GAIN = 0.05
@@ -122,12 +118,11 @@ def _blew_up(exp: Experiment, f: Finding) -> bool:
     for s in exp.scalars:
         if (s.run, s.tag) == (f.run, f.tag):
             steps, v = U.finite_points(s)
-            before, after = np.abs(v[steps < f.start_step]), np.abs(v[steps >= f.start_step])
-            if not (before.size and after.size):
+            # Whatever its purpose, a loss that blew up (`U.blew_up`) is reported.
+            onset = int(np.searchsorted(steps, f.start_step))
+            if not U.blew_up(v, onset):
                 return False
-            peak = float(after.max())
-            if peak < BLOWUP_FACTOR * max(float(before.max()), 1e-12):
-                return False
+            peak = float(np.max(np.abs(v[onset:])))
             # An RL loss lives on the scale of the returns (a squared TD error on returns of size R is
             # of order R^2): one that starts near zero while the agent earns nothing climbs a thousandfold
             # once the returns appear (0.001 -> 403 as the return goes -0.4 -> 106) without blowing up.

@@ -259,11 +259,12 @@ class LossDivergence(Detector[DivergenceEvent]):
             if not (best > 0 and float(view.values[-1]) >= (1.0 + self.divergence.rel_best) * best):
                 return []
         partner = exp.partner(ref)
-        if ref.info.split in ("validation", "test") and partner is not None:
-            # A validation loss that climbs while training loss does not is overfitting's story.
-            if self.divergence(U.view_of(partner)) is None:
-                return []
         best_i, onset, thr, sigma = got
+        if ref.info.split in ("validation", "test") and partner is not None:
+            # A validation loss that climbs while training loss does not is overfitting's story, unless
+            # it blew up (1e4 -> 1.4e14 on unseen graphs): numbers, not memorising.
+            if self.divergence(U.view_of(partner)) is None and not U.blew_up(view.unsmoothed, onset):
+                return []
         related = [partner] if partner is not None else []
         return [DivergenceEvent(ref, view, best_i, onset, thr, sigma, related + exp.metrics_for(ref)[:1])]
 

@@ -496,6 +496,9 @@ class Overfitting(Detector[OverfitEvent]):
         if got is None:
             return []
         best_i, best, thr, end = got
+        linear = np.exp(view.unsmoothed) if log_scale else view.unsmoothed
+        if sign > 0 and U.blew_up(linear, best_i + 1):
+            return []  # a validation loss that blew up a thousandfold is loss_divergence's story
         if sign < 0 and best >= v[0]:
             return []  # a metric best at its first evaluation (precision 1.0 on a few positives) learned nothing to give back
         if log_scale and ref.info.quantity not in LOSS_LIKE:

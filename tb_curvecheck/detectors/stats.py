@@ -442,6 +442,21 @@ class DropTest:
         return events
 
 
+# A loss that climbed this many times above the highest value it had logged before the climb has
+# blown up, whatever its purpose or split (an RL value loss 20 -> 1.2 -> 8e8, a validation loss
+# 1e4 -> 1.4e14): a loss growing by design or by memorising climbs one or two orders of magnitude, not three.
+BLOWUP_FACTOR = 1000.0
+
+
+def blew_up(values: np.ndarray, onset: int) -> bool:
+    """The finite values from `onset` on reach BLOWUP_FACTOR times the largest magnitude before it."""
+    before, after = np.abs(values[:onset]), np.abs(values[onset:])
+    before, after = before[np.isfinite(before)], after[np.isfinite(after)]
+    if not (before.size and after.size):
+        return False
+    return float(after.max()) >= BLOWUP_FACTOR * max(float(before.max()), 1e-12)
+
+
 @dataclasses.dataclass(frozen=True)
 class DivergenceTest:
     """A loss that climbed far above its best and stayed (divergence; no_progress rules it out)."""

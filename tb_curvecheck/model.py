@@ -412,6 +412,9 @@ class Experiment:
     histograms: List[HistogramRef] = dataclasses.field(default_factory=list)
     # (run, tag) -> what the histogram (or per-layer scalar) holds.
     layer_roles: Dict[Tuple[str, str], LayerRole] = dataclasses.field(default_factory=dict)
+    # The last components of where the runs were read from (`LogData.source_names`): a logdir is
+    # often named for what its runs train on (SB3's `tensorboard_log="./ppo_lunarlander/"`).
+    source: str = ""
 
     def layer_role(self, run: str, tag: str) -> LayerRole:
         return self.layer_roles.get((run, tag), UNKNOWN_LAYER_ROLE)
@@ -504,6 +507,14 @@ class LogData:
     # Hyperparameters per run, as TensorBoard's HParams plugin holds them
     # (the run a session's record was written to; its sub-runs share them).
     hparams: Dict[str, Dict[str, object]] = dataclasses.field(default_factory=dict)
+    # Where the runs were read from (a logdir path), when known.
+    source: str = ""
+
+    def source_names(self, parts: int = 2) -> str:
+        """The last `parts` components of `source` (`ppo_lunarlander_tensorboard`), not the whole path:
+        a home or project directory says nothing about these runs."""
+        comps = [c for c in self.source.replace("\\", "/").split("/") if c and c != "."]
+        return "/".join(comps[-parts:])
 
     def series_count(self) -> int:
         return sum(len(t) for t in self.scalars.values()) + sum(len(t) for t in self.histograms.values())

@@ -814,6 +814,7 @@ def read_logdir(logdir: str, loader: str = "auto", progress: Optional[ProgressFn
     """Every scalar and histogram series under `logdir`, at full resolution."""
     with open_logdir(logdir, loader=loader, progress=progress) as (provider, ctx, eid):
         data = read_provider(provider, ctx, eid)
+    data.source = os.path.abspath(logdir) if "://" not in logdir else logdir
     if not data.runs:
         data.notes.append("no TensorBoard event files found under %s" % logdir)
     return data

@@ -195,3 +195,39 @@ def test_a_return_that_still_solves_its_environment_has_not_collapsed(tmp_path):
     # on an environment we do not know has no scale to be judged on but its own noise, and stays a
     # collapse; a fall back to -1100 (random torques) is one on Pendulum too.
     assert sorted(f.run for f in found) == ["MyPendulumTask/ddpg", "Pendulum-v1/td3"], [(f.run, f.title) for f in found]
+
+
+def _hover_run(path, seed=7):
+    rng = np.random.default_rng(seed)
+    n = 120
+    logwriters.tbx_scalars(
+        path,
+        {"rollout/ep_rew_mean": _hover(n, rng, -115.0), "train/loss": np.abs(1.0 + 0.2 * rng.standard_normal(n))},
+        list(np.arange(1, n + 1) * 4096),
+    )
+
+
+def test_the_environment_can_be_named_by_the_logdir_itself(tmp_path):
+    # SB3's usual layout: `tensorboard_log="./dqn_lunar_lander_tensorboard/"`, then
+    # `tensorboard --logdir ./dqn_lunar_lander_tensorboard` shows a run `DQN_1` whose name says nothing.
+    from tb_curvecheck import api
+
+    root = tmp_path / "projects" / "dqn_lunar_lander_tensorboard"
+    _hover_run(str(root / "DQN_1"))
+    found = _unsolved(api.scan_result(str(root), loader="python").findings)
+    assert [f.run for f in found] == ["DQN_1"] and found[0].evidence["environment"] == "LunarLander"
+    # Only the logdir's last components count: a parent directory far up says nothing about the runs.
+    deep = tmp_path / "lunar_lander_project" / "experiments" / "logs"
+    _hover_run(str(deep / "DQN_1"))
+    assert _unsolved(api.scan_result(str(deep), loader="python").findings) == []
+
+
+def test_the_plugin_reads_the_environment_from_the_logdir_tensorboard_serves(tmp_path):
+    from .test_plugin_routes import TB, P
+
+    root = tmp_path / "dqn_lunar_lander_tensorboard"
+    _hover_run(str(root / "DQN_1"))
+    body = TB(str(root)).json(P + "findings")
+    found = [f for f in body["findings"] if f["kind"] == "never_learned"]
+    assert [f["run"] for f in found] == ["DQN_1"], [f["title"] for f in body["findings"]]
+    assert found[0]["evidence"]["how"] == "unsolved" and found[0]["evidence"]["environment"] == "LunarLander"

@@ -77,6 +77,7 @@ def _keras_eval_twin(tag: str, tags: Mapping[str, ScalarSeries]) -> Optional[str
 def build_experiments(
     scalars: Mapping[str, Mapping[str, ScalarSeries]],
     histograms: Optional[Mapping[str, Mapping[str, HistogramSeries]]] = None,
+    source: str = "",
 ) -> List[Experiment]:
     """Every series, classified and grouped into experiments (sorted by name)."""
     histograms = histograms or {}
@@ -87,7 +88,7 @@ def build_experiments(
         name = experiment_name(run, tags)
         exp = by_name.get(name)
         if exp is None:
-            exp = by_name[name] = Experiment(name=name, runs=())
+            exp = by_name[name] = Experiment(name=name, runs=(), source=source)
         exp.runs = tuple(sorted(set(exp.runs) | {run}))
         run_scalars = scalars.get(run, {})
         for tag, series in sorted(run_scalars.items()):

@@ -85,7 +85,7 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
     run_errors = dict(data.run_errors)
     scalars, histograms, skipped = _judgeable(data.scalars, data.histograms)
     notes.extend(skipped)
-    experiments = build_experiments(scalars, histograms)
+    experiments = build_experiments(scalars, histograms, source=data.source_names())
     findings: List[Finding] = []
     logged = {exp.name: experiment_hparams(exp, data.hparams) for exp in experiments}
     for exp in experiments:

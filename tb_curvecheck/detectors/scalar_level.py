@@ -371,7 +371,7 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         regressed = start - end > self.noise_k * se
         if (gained <= self.noise_k * se and not regressed) or peak - end < thr:
             return []
-        if _still_solved(ref, v, end):
+        if _still_solved(exp, ref, v, end):
             return []
         learned = gained > self.noise_k * se
         # Without a climb the "peak" is a noisy start: date the fall at its halfway level instead.
@@ -421,10 +421,10 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         return make_finding(e.ref, "metric_collapse", "error", view, e.onset, len(view) - 1, title, expl, evidence)
 
 
-def _still_solved(ref: SeriesRef, values, end: float) -> bool:
+def _still_solved(exp: Experiment, ref: SeriesRef, values, end: float) -> bool:
     """The return is an episode return on a well-known environment and ends at or above the score
     that counts as solving it: whatever it gave back, the agent still does the task."""
     if not environments.is_episode_return(ref.tag):
         return False
-    env = environments.find(ref.run + "/" + ref.tag, values)
+    env = environments.find("/".join((exp.source, ref.run, ref.tag)), values)
     return env is not None and end >= env.solved

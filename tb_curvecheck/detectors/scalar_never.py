@@ -278,7 +278,7 @@ class NeverLearned(Detector[NeverEvent]):
         n = len(view)
         if n < self.unsolved_min_points or not environments.is_episode_return(ref.tag):
             return []
-        env = environments.find(ref.run + "/" + ref.tag, v)
+        env = environments.find("/".join((exp.source, ref.run, ref.tag)), v)
         if env is None:
             return []
         best = float(np.max(U.running_median(v, max(3, (n // 10) | 1))))

@@ -113,7 +113,9 @@ class CurveCheckPlugin(base_plugin.TBPlugin):
     def __init__(self, context):
         if context.data_provider is None:
             raise ValueError("CurveCheck needs TensorBoard's data provider")
-        self._service = AnalysisService(context.data_provider, context.sampling_hints)
+        self._service = AnalysisService(
+            context.data_provider, context.sampling_hints, source=getattr(context, "logdir", "") or ""
+        )
         self._static_root = STATIC_DIR
 
     def get_plugin_apps(self):

@@ -187,11 +187,14 @@ class AnalysisService:
     second waits and then finds the work done).
     """
 
-    def __init__(self, provider, sampling_hints=None, cache_bytes: int = CACHE_BYTES):
+    def __init__(self, provider, sampling_hints=None, cache_bytes: int = CACHE_BYTES, source: str = ""):
         self._provider = provider
         hints = dict(sampling_hints or {})
         loader = reading.loader_kind(provider)
         self._one_logdir = reading.serves_one_logdir(provider)
+        # The logdir TensorBoard was started on (its name can say what the runs train on), only when
+        # it serves that one logdir.
+        self._source = source if self._one_logdir else ""
         self._limits = {plugin: hints.get(plugin, r[loader]) for plugin, r in RETENTION.items()}
         self._lock = threading.Lock()
         self._cache = _Cache(cache_bytes)
@@ -413,6 +416,7 @@ class AnalysisService:
             target = data.scalars if kind == "scalar" else data.histograms
             target.setdefault(run, {})[tag] = series
         data.hparams = dict(logged or {})
+        data.source = self._source
         data.notes.extend(reading.series_notes(data))
         for run, reason in data.run_errors.items():
             logger.warning("CurveCheck could not read all of run %r: %s", run, reason)

@@ -231,3 +231,27 @@ def test_the_plugin_reads_the_environment_from_the_logdir_tensorboard_serves(tmp
     found = [f for f in body["findings"] if f["kind"] == "never_learned"]
     assert [f["run"] for f in found] == ["DQN_1"], [f["title"] for f in body["findings"]]
     assert found[0]["evidence"]["how"] == "unsolved" and found[0]["evidence"]["environment"] == "LunarLander"
+
+
+def test_an_exploration_rate_that_ended_early_is_named_beside_a_stalled_return(tmp_path):
+    # SB3 DQN: `rollout/exploration_rate` (epsilon) decays linearly from 1.0 to 0.05 over the first
+    # 10 % of the run (its default exploration_fraction), then holds; the lander hovers from then on.
+    rng = np.random.default_rng(8)
+    n = 120
+    steps = np.arange(1, n + 1) * 4096
+    for name, fraction in (("early", 0.1), ("late", 0.8)):
+        eps = np.maximum(0.05, 1.0 - 0.95 * steps / (fraction * steps[-1]))
+        logwriters.tbx_scalars(
+            str(tmp_path / "LunarLander-v2" / name),
+            {"rollout/ep_rew_mean": _hover(n, rng, -115.0), "rollout/exploration_rate": eps},
+            list(steps),
+        )
+    found = {f.run: f for f in _unsolved(_scan(str(tmp_path)))}
+    assert set(found) == {"LunarLander-v2/early", "LunarLander-v2/late"}
+    x = found["LunarLander-v2/early"].evidence["exploration"]
+    assert x["tag"] == "rollout/exploration_rate" and x["final"] == pytest.approx(0.05)
+    # Reached at the first summary at its floor: within one summary interval of 10 % of the run.
+    assert abs(x["reached_at_step"] - 0.1 * steps[-1]) <= 4096
+    text = found["LunarLander-v2/early"].explanation
+    assert "rollout/exploration_rate fell from" in text and "to 0.05 by step %d" % x["reached_at_step"] in text
+    assert "exploration" not in found["LunarLander-v2/late"].evidence

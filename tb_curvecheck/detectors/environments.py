@@ -97,6 +97,12 @@ def is_episode_return(tag: str) -> bool:
     return bool(words & _EPISODE_WORDS) or tag.lower().endswith("eval/mean_reward")
 
 
+def is_exploration_rate(tag: str) -> bool:
+    """SB3's `rollout/exploration_rate`, an `epsilon` or `eps_greedy` schedule: the share of random actions."""
+    words = {w.lower() for w in _WORD.findall(tag)}
+    return "exploration" in words and "rate" in words or bool(words & {"epsilon", "eps"})
+
+
 def candidates(name: str) -> List[Tuple[Environment, bool]]:
     """The environments a run path or tag names (`logs/LunarLander-v2/dqn`, `cartpole_ppo_1`), each
     with whether its version was named too (`CartPole-v0` is both a CartPole and its v0)."""

@@ -49,6 +49,7 @@ class NeverEvent:
     since_step: Optional[int] = None  # repeating: the first step of the repeating stretch
     env: Optional[environments.Environment] = None  # unsolved: the environment its name gives
     best: Optional[float] = None  # unsolved: the best level the return reached
+    exploration: Optional[dict] = None  # unsolved: an exploration rate that reached its floor early
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +107,9 @@ class NeverLearned(Detector[NeverEvent]):
     # ... and not while the last half still climbs (Mann-Kendall z of 2: a rise more ordered than
     # noise; a DQN still leaving its warm-up is on its way).
     unsolved_climb_z: float = 2.0
+    # An exploration rate (DQN's epsilon) that reached its final value within this share of the run
+    # left the rest of it to exploiting what the agent knew by then: worth naming beside a stalled return.
+    early_exploration_share: float = 0.25
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
         if ref.info.role == "loss" and ref.info.purpose in ("objective", None) and ref.info.granularity != "batch":
@@ -292,9 +296,42 @@ class NeverLearned(Detector[NeverEvent]):
         share = (best - env.floor) / (env.solved - env.floor)
         return [
             NeverEvent(
-                ref, view, "unsolved", end, None, None, None, share, U.zero_learning_rate(exp), env=env, best=best
+                ref,
+                view,
+                "unsolved",
+                end,
+                None,
+                None,
+                None,
+                share,
+                U.zero_learning_rate(exp),
+                env=env,
+                best=best,
+                exploration=self._early_exploration(exp, ref),
             )
         ]
+
+    def _early_exploration(self, exp: Experiment, ref: SeriesRef) -> Optional[dict]:
+        """An exploration rate logged beside the return (SB3's `rollout/exploration_rate`, an
+        `epsilon`) that decayed to its final value within `early_exploration_share` of the run."""
+        last = int(ref.series.steps[-1]) if len(ref.series) else 0
+        for s in exp.scalars:
+            if s.run != ref.run or not environments.is_exploration_rate(s.tag) or len(s.series) < 3:
+                continue
+            steps, vals = U.finite_points(s)
+            if vals.size < 3 or not vals[0] > vals[-1] or last <= 0:
+                continue
+            floor = float(vals[-1])
+            at = int(steps[int(np.flatnonzero(~U.same(vals, np.full_like(vals, floor)))[-1]) + 1])
+            if at <= self.early_exploration_share * last:
+                return {
+                    "tag": s.tag,
+                    "start": float(vals[0]),
+                    "final": floor,
+                    "reached_at_step": at,
+                    "run_last_step": last,
+                }
+        return None
 
     def describe(self, e: NeverEvent) -> Finding:
         view, n = e.view, len(e.view)
@@ -447,7 +484,7 @@ class NeverLearned(Detector[NeverEvent]):
                 "noise or entropy bonus), a discount factor too low to see the delayed reward, a learning rate "
                 "or network too small, or a budget of steps far below what the task needs. Compare with a "
                 "tuned configuration for %s (e.g. the RL Baselines3 Zoo's), and check that the reward is the "
-                "unmodified one.%s"
+                "unmodified one.%s%s"
                 % (
                     env.name,
                     fmt(env.floor),
@@ -457,6 +494,7 @@ class NeverLearned(Detector[NeverEvent]):
                     fmt(e.best),
                     100 * max(e.share, 0.0),
                     env.name,
+                    _exploration_sentence(e.exploration),
                     lr,
                 )
             )
@@ -491,6 +529,8 @@ class NeverLearned(Detector[NeverEvent]):
                 best=e.best,
                 share=e.share,
             )
+            if e.exploration:
+                evidence["exploration"] = e.exploration
         severity = "warning" if e.how in ("reward", "unsolved") else "error"
         return make_finding(
             e.ref,
@@ -504,6 +544,23 @@ class NeverLearned(Detector[NeverEvent]):
             evidence,
             related=[e.metric] if e.metric is not None else [],
         )
+
+
+def _exploration_sentence(x: Optional[dict]) -> str:
+    if not x:
+        return ""
+    return (
+        " In this run %s fell from %s to %s by step %d, %.0f %% of the way through: after that the agent "
+        "mostly repeats what it already does, so a trap found early is rarely left (decay it over more of "
+        "the run, or keep a higher final value)."
+        % (
+            x["tag"],
+            fmt(x["start"]),
+            fmt(x["final"]),
+            x["reached_at_step"],
+            100.0 * x["reached_at_step"] / x["run_last_step"],
+        )
+    )
 
 
 def _binary_entropy(p: float) -> float:

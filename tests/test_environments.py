@@ -7,22 +7,11 @@ import numpy as np
 import pytest
 
 from benchmarks import realworld as rw
-from tb_curvecheck.analysis import pipeline
 from tb_curvecheck.detectors import environments
 from tb_curvecheck.model import at_or_above
-from tb_curvecheck.reading import read_logdir
 
 from . import logwriters
-
-MANIFEST = rw.load_manifest()
-SPLIT = {r["repo"]: r["split"] for r in MANIFEST["repositories"]}
-TUNED = {r["id"]: r for r in MANIFEST["runs"] if SPLIT[r["repo"]] == "tuned"}
-
-
-def _run(id_part):
-    hits = [r for k, r in TUNED.items() if k.endswith(id_part)]
-    assert len(hits) == 1, (id_part, [r["id"] for r in hits])
-    return hits[0]
+from .test_trust_classes import _run, _scan
 
 
 def _unsolved(findings):
@@ -36,10 +25,6 @@ def _unsolved(findings):
 def _as_in_tensorboard(run):
     # Analysed as `tensorboard --logdir` at the repository's root names it: by its path there.
     return rw.repo_findings([run])[0][run["id"]]
-
-
-def _scan(path):
-    return pipeline.analyze(read_logdir(path, loader="python")).findings
 
 
 @pytest.mark.parametrize(

@@ -109,6 +109,9 @@ QUIET = [
     # -0.4 -> 106: a thousandfold, but on the scale of the returns it is fitting (106^2), not a blow-up
     "tahamajs__Deep_Reinforcement_Learning_SUT/Other_Assisments/berkeley-deep-RL-pytorch-solutions/hw5/results/"
     "problem-3/seed1_ac_PM_ex2_s8_bc0.05_kl0.1_dlr0.001_dh8_PointMass-v0_19-07-2020_01-08-12",
+    # (22) a LoRA fine-tune's per-step loss over 60 batches, noisy point to point (sigma ~0.13) but
+    # falling in order 2.24 -> ~1.9
+    "Brianlov__Creative_Generation/outputs/runs/Jan27_16-02-40_70a84499923a",
 ]
 
 
@@ -1058,3 +1061,19 @@ def test_real_graph_network_whose_validation_loss_blew_up():
     run = _run("elimkwan__MAPF/lightning_logs/version_49")
     div = [f for f in _loud(rw.run_findings(run)) if f.kind == "loss_divergence"]
     assert div and div[0].tag == "val_loss", [f.title for f in _loud(rw.run_findings(run))]
+
+
+def test_a_long_noisy_loss_that_falls_in_order_has_learned(tmp_path):
+    # 60 per-step losses with noise 0.12 falling 2.24 -> 1.89 in a straight line: the levels at the two
+    # ends differ by less than three of their standard errors, but the values fall in order (Mann-Kendall
+    # z well below -3 for every seed tried: 300 of 300) by a robust fall of ~15 %.
+    rng = np.random.default_rng(23)
+    n = 60
+    t = np.arange(n)
+    falling = 2.24 - 0.35 * t / (n - 1) + 0.12 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path / "falling"), {"train/loss": falling}, t + 1)
+    assert not [f for f in _loud(_scan(str(tmp_path / "falling"))) if f.kind == "no_progress"]
+    # The same noise around a flat level: no order, no progress.
+    flat = 2.1 + 0.12 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path / "flat"), {"train/loss": flat}, t + 1)
+    assert [f.kind for f in _loud(_scan(str(tmp_path / "flat")))] == ["no_progress"]

@@ -1078,3 +1078,23 @@ def test_a_long_noisy_loss_that_falls_in_order_has_learned(tmp_path):
     flat = 2.1 + 0.12 * rng.standard_normal(n)
     logwriters.tbx_scalars(str(tmp_path / "flat"), {"train/loss": flat}, t + 1)
     assert [f.kind for f in _loud(_scan(str(tmp_path / "flat")))] == ["no_progress"]
+
+
+def test_a_run_that_logs_only_a_frozen_task_metric_never_learned(tmp_path):
+    # A TF1 LSTM regressor that writes only its MSE, the same 0.0186133 at every one of 25 writes: no
+    # loss to judge, and the one series it logs says the model never changed.
+    steps = list(range(0, 2250, 90))
+    logwriters.tbx_scalars(str(tmp_path / "frozen"), {"MSE": [0.0186133] * 25}, steps)
+    never = [f for f in _loud(_scan(str(tmp_path / "frozen"))) if f.kind == "never_learned"]
+    assert never and never[0].evidence["how"] == "frozen", [f.title for f in _loud(_scan(str(tmp_path / "frozen")))]
+    # The same MSE learning (0.0186 -> 0.009), or an accuracy held at its ceiling of 1: nothing to say.
+    logwriters.tbx_scalars(str(tmp_path / "learns"), {"MSE": 0.009 + 0.0096 * np.exp(-np.arange(25) / 5.0)}, steps)
+    logwriters.tbx_scalars(str(tmp_path / "perfect"), {"accuracy": [1.0] * 25}, steps)
+    for name in ("learns", "perfect"):
+        assert not [f for f in _loud(_scan(str(tmp_path / name))) if f.kind == "never_learned"], name
+
+
+def test_real_regressor_whose_only_metric_never_moved():
+    run = _run("YianniR__advanced-machine-learning/tf_logs/run-20180504153423")
+    never = [f for f in _loud(rw.run_findings(run)) if f.kind == "never_learned"]
+    assert never and never[0].tag == "MSE"

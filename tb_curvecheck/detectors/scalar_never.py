@@ -116,7 +116,32 @@ class NeverLearned(Detector[NeverEvent]):
             return self._loss(exp, ref)
         if ref.info.purpose == "task" and ref.info.role == "other":
             return self._reward(exp, ref)
+        if ref.info.purpose == "task" and ref.info.role in ("metric_up", "metric_down") and not exp.find(role="loss"):
+            return self._frozen_metric(exp, ref)
         return []
+
+    def _frozen_metric(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        """A run that logs no loss, only a task metric, and that metric holds one value from its first
+        evaluation to its last (an MSE of 0.0186133 to seven digits, written 25 times): the model
+        never changed.  A metric at its perfect value (accuracy 1, error 0) holding still is not judged."""
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        n = len(view)
+        if n < self.min_points:
+            return []
+        level = float(np.median(v))
+        if float(np.ptp(v)) > max(U.SAME_VALUE_ATOL, self.frozen_rel * abs(level)):
+            return []
+        perfect = (
+            1.0
+            if ref.info.role == "metric_up" and U.is_fraction(v)
+            else 0.0
+            if ref.info.role == "metric_down"
+            else None
+        )
+        if perfect is not None and abs(level - perfect) <= U.SAME_VALUE_ATOL:
+            return []
+        return [NeverEvent(ref, view, "frozen", level, None, None, None, 1.0, U.zero_learning_rate(exp))]
 
     def _metric(self, exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
         hits = [m for m in exp.metrics_for(ref) if m.info.quantity == "accuracy"]

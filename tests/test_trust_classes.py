@@ -112,6 +112,9 @@ QUIET = [
     # (22) a LoRA fine-tune's per-step loss over 60 batches, noisy point to point (sigma ~0.13) but
     # falling in order 2.24 -> ~1.9
     "Brianlov__Creative_Generation/outputs/runs/Jan27_16-02-40_70a84499923a",
+    # (23) a hand-written PPO whose returns are logged as `rew` and `100rew` (a 100-episode mean,
+    # -109 -> 155): an RL run, so its value loss's level says nothing about learning
+    "leonjovanovic__drl-ppo-bipedal-walker/content/runs/PPO_BipedalWalker-v3_0.0004_0.001_2048_64_2",
 ]
 
 
@@ -1098,3 +1101,14 @@ def test_real_regressor_whose_only_metric_never_moved():
     run = _run("YianniR__advanced-machine-learning/tf_logs/run-20180504153423")
     never = [f for f in _loud(rw.run_findings(run)) if f.kind == "never_learned"]
     assert never and never[0].tag == "MSE"
+
+
+@pytest.mark.parametrize(
+    "tag, reward",
+    [("rew", True), ("100rew", True), ("test_rew", True), ("rollout/ep_rew_mean", True), ("intrinsic_rew", False)]
+    + [("rewrite_loss", False), ("crew", False), ("info/best_reward", False)],
+)
+def test_abbreviated_returns_are_returns(tag, reward):
+    from tb_curvecheck.analysis.roles import is_reward
+
+    assert is_reward(tag) is reward

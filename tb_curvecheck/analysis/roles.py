@@ -455,7 +455,8 @@ AUX_METRIC_WORDS = {
 PARTIAL_METRICS = {"precision", "recall", "ap_by_size"}
 COMPOSITE_METRICS = {"map", "f1", "auc", "pr_auc", "iou", "dice"}
 # Reinforcement-learning returns and ratings: the task metric of an RL run (higher is better).
-REWARD_WORDS = {"reward", "rewards", "return", "returns", "ep_rew_mean", "elo"}
+# `rew` as SB3's `ep_rew_mean` and hand-written loops (`rew`, `100rew`: a 100-episode mean) abbreviate it.
+REWARD_WORDS = {"reward", "rewards", "rew", "return", "returns", "ep_rew_mean", "elo"}
 INTRINSIC_WORDS = {
     "curiosity",
     "intrinsic",
@@ -490,7 +491,8 @@ def _qualifiers(tag: str) -> List[str]:
 def is_reward(tag: str) -> bool:
     """True for an RL return or rating (`Environment/Cumulative Reward`, `rollout/ep_rew_mean`,
     `Self-play/ELO`), not for an intrinsic reward or a value estimate."""
-    toks = set(_tokens(tag))
+    # A count glued in front is a window, not another word (`100rew`: the mean over 100 episodes).
+    toks = {t.lstrip("0123456789") for t in _tokens(tag)}
     joined = "_".join(_tokens(tag))
     if toks & INTRINSIC_WORDS or "best" in toks:
         return False  # `info/best_reward`: a running best, not the return at that step

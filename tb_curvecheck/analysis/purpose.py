@@ -305,6 +305,9 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
                 # design): only the objective stalling too makes it part of the story.
                 agrees = objective_agrees(f)
             else:
+                # A rise or overfit stands with its objective, or with a task metric's fall that is a
+                # finding itself: a return that gives back 40 % when a curriculum moves to harder tasks
+                # is no collapse, and does not make an auxiliary term's rise a failure.
                 agrees = objective_agrees(f) or task_agrees(f)
                 if not agrees:
                     told = _with_total(exp, f, overfitting, list(trends.values()))

@@ -1,9 +1,10 @@
 """`never_learned`: a run whose loss and metrics never moved, or that sits at chance.
 
-Three signatures, each exact enough to name what the model does:
+Signatures, each exact enough to name what the model does:
 
 - frozen: the loss and the metrics of its split hold the same value at every
-  evaluation (every layer frozen, a learning rate of zero, no trainable weights);
+  evaluation (every layer frozen, a learning rate of zero, no trainable weights),
+  or, in a run that logs no loss, its task metric does;
 - repeating: a per-step loss replays one sequence of values exactly, epoch after
   epoch (the same weights meeting the same batches in the same order);
 - chance level: a cross-entropy pinned at ln C (0.6931 for two classes, 1.0986

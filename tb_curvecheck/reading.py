@@ -810,11 +810,16 @@ def open_logdir(
         yield provider, ctx, ""
 
 
+def source_of(logdir: str) -> str:
+    """`LogData.source` for a logdir: a local path made absolute (so `.` keeps its name), a URL as is."""
+    return logdir if "://" in logdir else os.path.abspath(logdir)
+
+
 def read_logdir(logdir: str, loader: str = "auto", progress: Optional[ProgressFn] = None) -> LogdirData:
     """Every scalar and histogram series under `logdir`, at full resolution."""
     with open_logdir(logdir, loader=loader, progress=progress) as (provider, ctx, eid):
         data = read_provider(provider, ctx, eid)
-    data.source = os.path.abspath(logdir) if "://" not in logdir else logdir
+    data.source = source_of(logdir)
     if not data.runs:
         data.notes.append("no TensorBoard event files found under %s" % logdir)
     return data

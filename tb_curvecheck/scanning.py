@@ -273,7 +273,7 @@ def scan_batch(batch: Batch, loader: str = "auto", hparams_from_names: bool = Tr
     with _linked(batch.logdir, batch.runs) as path:
         with reading.open_logdir(path, loader=loader) as (provider, ctx, eid):
             data = reading.read_provider(provider, ctx, eid)
-    data.source = os.path.abspath(batch.logdir) if "://" not in batch.logdir else batch.logdir
+    data.source = reading.source_of(batch.logdir)
     return analyse_data(data, hparams_from_names, None if batch.final else batch.names)
 
 

@@ -127,3 +127,11 @@ def find(name: str, values: Sequence[float]) -> Optional[Environment]:
         fits = [f for f in fits if f[1]]
     names = {env.name for env, _ in fits}
     return fits[0][0] if len(names) == 1 else None
+
+
+def of_return(source: str, run: str, tag: str, values: Sequence[float]) -> Optional[Environment]:
+    """The environment an episode return (`tag`, logged in `run` under a logdir whose last components
+    are `source`) is on, when one listed here is named and fits its values; None for anything else."""
+    if not is_episode_return(tag):
+        return None
+    return find("/".join((source, run, tag)), values)

@@ -424,7 +424,5 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
 def _still_solved(exp: Experiment, ref: SeriesRef, values, end: float) -> bool:
     """The return is an episode return on a well-known environment and ends at or above the score
     that counts as solving it: whatever it gave back, the agent still does the task."""
-    if not environments.is_episode_return(ref.tag):
-        return False
-    env = environments.find("/".join((exp.source, ref.run, ref.tag)), values)
+    env = environments.of_return(exp.source, ref.run, ref.tag, values)
     return env is not None and end >= env.solved

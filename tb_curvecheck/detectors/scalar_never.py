@@ -116,7 +116,7 @@ class NeverLearned(Detector[NeverEvent]):
         if ref.info.role == "loss" and ref.info.purpose in ("objective", None) and ref.info.granularity != "batch":
             return self._loss(exp, ref)
         if ref.info.purpose == "task" and ref.info.role == "other":
-            return self._reward(exp, ref)
+            return self._reward(exp, ref) or self._unsolved(exp, ref)
         if ref.info.purpose == "task" and ref.info.role in ("metric_up", "metric_down") and not exp.find(role="loss"):
             return self._frozen_metric(exp, ref)
         return []
@@ -130,9 +130,9 @@ class NeverLearned(Detector[NeverEvent]):
         n = len(view)
         if n < self.min_points:
             return []
-        level = float(np.median(v))
-        if float(np.ptp(v)) > max(U.SAME_VALUE_ATOL, self.frozen_rel * abs(level)):
+        if not _held_still(v, self.frozen_rel):
             return []
+        level = float(np.median(v))
         perfect = (
             1.0
             if ref.info.role == "metric_up" and U.is_fraction(v)
@@ -168,7 +168,7 @@ class NeverLearned(Detector[NeverEvent]):
             metric, mv = None, None
         level = float(np.median(v))
         zero_lr = U.zero_learning_rate(exp)
-        if float(np.ptp(v)) <= max(U.SAME_VALUE_ATOL, self.frozen_rel * abs(level)):
+        if _held_still(v, self.frozen_rel):
             if mv is None or float(np.ptp(mv)) <= max(U.SAME_VALUE_ATOL, self.frozen_rel * abs(float(mv[0]))):
                 return [
                     NeverEvent(
@@ -296,19 +296,18 @@ class NeverLearned(Detector[NeverEvent]):
         at_low = U.same(v, np.full_like(v, low))
         share = float(np.mean(at_low))
         if share < self.reward_share or not at_low[-1] or not at_low[0]:
-            return self._unsolved(exp, ref, view)
-        if any(_gained(o) for o in exp.scalars if o is not ref and o.info.purpose == "task"):
-            # Another return of the run gained: this one is a fixed statistic, not the agent's (the
-            # return of the data collected before training, an offline dataset's return).
+            return []
+        if _another_task_gained(exp, ref):
             return []
         return [NeverEvent(ref, view, "reward", low, None, None, None, share, U.zero_learning_rate(exp))]
 
-    def _unsolved(self, exp: Experiment, ref: SeriesRef, view: U.View) -> List[NeverEvent]:
+    def _unsolved(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        view = U.view_of(ref, smooth=False)
         v = view.values
         n = len(view)
-        if n < self.unsolved_min_points or not environments.is_episode_return(ref.tag):
+        if n < self.unsolved_min_points:
             return []
-        env = environments.find("/".join((exp.source, ref.run, ref.tag)), v)
+        env = environments.of_return(exp.source, ref.run, ref.tag, v)
         if env is None:
             return []
         best = float(np.max(U.running_median(v, max(3, (n // 10) | 1))))
@@ -316,8 +315,8 @@ class NeverLearned(Detector[NeverEvent]):
             return []
         if U.trend_z(v[n // 2 :]) >= self.unsolved_climb_z:
             return []
-        if any(_gained(o) for o in exp.scalars if o is not ref and o.info.purpose == "task"):
-            return []  # another return of the run learned: this one is a fixed statistic
+        if _another_task_gained(exp, ref):
+            return []
         end = U.edge_levels(v)[1]
         share = (best - env.floor) / (env.solved - env.floor)
         return [
@@ -589,8 +588,19 @@ def _exploration_sentence(x: Optional[dict]) -> str:
     )
 
 
+def _held_still(v: np.ndarray, rel: float) -> bool:
+    """Every value within `rel` of the level (or the absolute float tolerance): nothing moved."""
+    return float(np.ptp(v)) <= max(U.SAME_VALUE_ATOL, rel * abs(float(np.median(v))))
+
+
 def _binary_entropy(p: float) -> float:
     return float(-(p * math.log(p) + (1 - p) * math.log(1 - p)))
+
+
+def _another_task_gained(exp: Experiment, ref: SeriesRef) -> bool:
+    """Another task series of the run gained: `ref` is then a fixed statistic, not the agent's return
+    (the return of the data collected before training, an offline dataset's return)."""
+    return any(_gained(o) for o in exp.scalars if o is not ref and o.info.purpose == "task")
 
 
 def _gained(ref: SeriesRef, k: float = 3.0, share: float = 0.1) -> bool:

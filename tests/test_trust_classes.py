@@ -355,7 +355,7 @@ def test_sac_reward_that_collapses_below_its_start_is_a_metric_collapse(tmp_path
     assert col[0].evidence["final_level"] < col[0].evidence["start_level"]
 
 
-def test_a_reward_that_never_gained_and_ends_far_below_its_start_is_a_collapse(tmp_path):
+def test_a_reward_that_never_gained_and_ends_far_below_its_start_never_learned(tmp_path):
     # ML-Agents SAC shape: the return starts near its best (~3 +- 4), then slides to ~-55 and stays;
     # there was no gain to give back, but the agent ended far worse than its first policy.
     rng = np.random.default_rng(10)
@@ -369,8 +369,11 @@ def test_a_reward_that_never_gained_and_ends_far_below_its_start_is_a_collapse(t
     )
     found = _loud(_scan(str(tmp_path)))
     # (tensorboardX writes the space in the tag as "_")
-    col = [f for f in found if f.kind == "metric_collapse" and "Cumulative" in f.tag]
-    assert col, [f.title for f in found]
+    # Nothing was gained to collapse from: the agent never learned, and is named so (an error).
+    assert not [f for f in found if f.kind == "metric_collapse"], [f.title for f in found]
+    col = [f for f in found if f.kind == "never_learned" and "Cumulative" in f.tag]
+    assert col and col[0].severity == "error", [f.title for f in found]
+    assert col[0].evidence["how"] == "regressed"
     # The fall is dated at the slide (steps 60k-90k; levels are running medians over 15 summaries, so
     # up to 7 summaries early), and told as an agent worse than at its start.
     assert 52000 <= col[0].start_step <= 92000

@@ -326,17 +326,20 @@ class RewardCollapseEvent:
     threshold: float
     sigma: float
     learned: bool  # the climb to the peak was beyond noise
+    never: bool  # no climb beyond the opening, and it ends below each of its first summaries
 
 
 @dataclasses.dataclass(frozen=True)
 class RewardCollapse(Detector[RewardCollapseEvent]):
-    """An RL return that climbed and then fell back, and stays down (`metric_collapse`).
+    """An RL return that climbed and then fell back, and stays down (`metric_collapse`); one that
+    never climbed and ends far below where it started never learned (`never_learned`): its
+    agent does worse than the near-random policy it began with.
 
     Returns are noisy and unbounded, so levels are running medians and the fall is weighed
     against both the noise and what the agent had learned."""
 
     name = "reward_collapse"
-    kinds = ("metric_collapse",)
+    kinds = ("metric_collapse", "never_learned")
 
     # A return's level needs a run of summaries: fewer cannot tell a collapse from noise.
     min_points: int = 10
@@ -367,58 +370,81 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         se = 1.2533 * sigma * np.sqrt(2.0 / k)
         thr = max(self.noise_k * se, self.gave_back * gained)
         # An agent that never clearly gained but ends far below where it began has got worse than
-        # its first, near-random policy: that is a collapse too (a SAC run 4.8 -> -59).
+        # the policy it began with: a collapse when a fast climb fits inside the opening window
+        # (Pendulum -1200 -> -130 in 3 % of the run, then back), `never_learned` when it does not.
         regressed = start - end > self.noise_k * se
         if (gained <= self.noise_k * se and not regressed) or peak - end < thr:
             return []
         if _still_solved(exp, ref, v, end):
             return []
         learned = gained > self.noise_k * se
+        # Never learned: the return slid from its opening level to far below it (`regressed`), with
+        # no climb beyond the opening window (a best level inside it is the first policies' luck),
+        # and ends below each of its first three summaries: a fast learner whose climb fits inside
+        # the window started below where it ends.
+        never = regressed and not (learned and peak_i >= k) and end < float(np.min(v[:3]))
         # Without a climb the "peak" is a noisy start: date the fall at its halfway level instead.
         cut = thr / 2 if learned else (peak - end) / 2
         below = np.flatnonzero(level[peak_i:] < peak - cut)
         onset = peak_i + int(below[0]) if below.size else n - k
-        return [RewardCollapseEvent(ref, view, start, peak_i, peak, onset, end, thr, sigma, learned)]
+        return [RewardCollapseEvent(ref, view, start, peak_i, peak, onset, end, thr, sigma, learned, never)]
 
     def describe(self, e: RewardCollapseEvent) -> Finding:
         view = e.view
         name = e.ref.tag
-        title = "%s collapsed %s → %s from step %d and has not recovered" % (
-            name,
-            fmt(e.peak),
-            fmt(e.end),
-            view.onset_step(e.onset),
-        )
-        if e.learned:
-            story = "%s climbed from %s to %s (its best level, step %d), then fell to %s from step %d on and stays there: the policy unlearned what it had learned."
+        best_step = int(view.end_steps[e.peak_i])
+        if not e.never:
+            title = "%s collapsed %s → %s from step %d and has not recovered" % (
+                name,
+                fmt(e.peak),
+                fmt(e.end),
+                view.onset_step(e.onset),
+            )
+            if e.learned:
+                story = "climbed from %s to %s (its best level, step %d), then fell to %s from step %d on and stays there: the policy unlearned what it had learned."
+            else:
+                story = "started at %s (best level %s, step %d) and fell to %s from step %d on, far below where it started: the policy ended worse than the one it began with."
+            expl = (
+                "%s " + story + " In off-policy methods (SAC, TD3, DQN) "
+                "the usual causes are a critic that overestimates and then diverges (check the Q-value and "
+                "critic loss at the same steps), an entropy temperature that collapsed or exploded, or a replay "
+                "buffer overwritten by data from the degraded policy; in on-policy methods a learning rate or "
+                "clip range too large for the late stage. Restore the checkpoint from step %d, lower the "
+                "learning rate, clip gradients, and compare the value estimates with the returns."
+            ) % (capital(name), fmt(e.start), fmt(e.peak), best_step, fmt(e.end), view.onset_step(e.onset), best_step)
         else:
-            story = "%s started at %s (best level %s, step %d) and fell to %s from step %d on, far below where it started: the policy ended worse than the near-random one it began with."
-        expl = (
-            story + " In off-policy methods (SAC, TD3, DQN) the "
-            "usual causes are a critic that overestimates and then diverges (check the Q-value and critic "
-            "loss at the same steps), an entropy temperature that collapsed or exploded, or a replay buffer "
-            "overwritten by data from the degraded policy; in on-policy methods a learning rate or clip range "
-            "too large for the late stage. Restore the checkpoint from step %d, lower the learning rate, "
-            "clip gradients, and compare the value estimates with the returns."
-        ) % (
-            capital(name),
-            fmt(e.start),
-            fmt(e.peak),
-            int(view.end_steps[e.peak_i]),
-            fmt(e.end),
-            view.onset_step(e.onset),
-            int(view.end_steps[e.peak_i]),
-        )
+            title = "%s never rose above where it started and fell %s → %s from step %d" % (
+                name,
+                fmt(e.start),
+                fmt(e.end),
+                view.onset_step(e.onset),
+            )
+            expl = (
+                "%s started at %s (it never rose beyond its first scores: best level %s at step %d) "
+                "and fell to %s from step %d on, far below where it started: the agent never "
+                "learned, and its policy now does worse than the near-random one it began with. Usual "
+                "causes: the policy's entropy collapsed early onto a poor action (check the entropy or "
+                "action-std curve: falling to a near-deterministic policy within the first updates), a "
+                "reward whose terms teach the wrong thing (penalties the agent can earn faster than the "
+                "goal, a sign flipped), a learning rate too large from the start, or unnormalised "
+                "observations or rewards. Evaluate the initial policy and a random one on the same "
+                "episodes, then check the reward terms one by one."
+            ) % (capital(name), fmt(e.start), fmt(e.peak), best_step, fmt(e.end), view.onset_step(e.onset))
         evidence = {
             "start_level": e.start,
             "best_level": e.peak,
-            "best_step": int(view.end_steps[e.peak_i]),
+            "best_step": best_step,
             "final_level": e.end,
             "threshold": e.threshold,
             "noise": e.sigma,
-            "last_healthy_step": int(view.end_steps[e.peak_i]),
+            "last_healthy_step": best_step,
         }
-        return make_finding(e.ref, "metric_collapse", "error", view, e.onset, len(view) - 1, title, expl, evidence)
+        if e.never:
+            # Nothing was healthy to go back to; "how" names the never_learned signature.
+            del evidence["last_healthy_step"]
+            evidence["how"] = "regressed"
+        kind = "never_learned" if e.never else "metric_collapse"
+        return make_finding(e.ref, kind, "error", view, e.onset, len(view) - 1, title, expl, evidence)
 
 
 def _still_solved(exp: Experiment, ref: SeriesRef, values, end: float) -> bool:

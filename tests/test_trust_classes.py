@@ -1115,3 +1115,27 @@ def test_abbreviated_returns_are_returns(tag, reward):
     from tb_curvecheck.analysis.roles import is_reward
 
     assert is_reward(tag) is reward
+
+
+def test_zeros_a_loss_logs_before_its_first_update_are_no_best_to_diverge_from(tmp_path):
+    # A hand-written DQN resumed from a trained model logs Loss = 0 for its first 80 episodes (no
+    # update until the replay buffer fills), then its TD loss at ~270 +- 30 while the return holds
+    # ~740: the climb from 0 is no divergence.
+    rng = np.random.default_rng(31)
+    n = 600
+    steps = list((np.arange(n) + 1) * 250)
+    loss = np.where(np.arange(n) < 80, 0.0, 270.0 + 30.0 * rng.standard_normal(n))
+    ret = 740.0 + 120.0 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path / "resumed"), {"Loss": loss, "Reward": ret}, steps)
+    found = _loud(_scan(str(tmp_path / "resumed")))
+    assert not [f for f in found if f.kind == "loss_divergence"], [f.title for f in found]
+    # After the same opening zeros, a loss that does climb far above where its updates began and
+    # stays there (270 -> 5e4 from episode 400, with the return falling) still diverges.
+    loss2 = loss.copy()
+    loss2[400:] = 5e4 * (1.0 + 0.1 * rng.standard_normal(n - 400))
+    ret2 = ret.copy()
+    ret2[400:] = -50.0 + 20.0 * rng.standard_normal(n - 400)
+    logwriters.tbx_scalars(str(tmp_path / "diverged"), {"Loss": np.abs(loss2), "Reward": ret2}, steps)
+    div = [f for f in _loud(_scan(str(tmp_path / "diverged"))) if f.kind == "loss_divergence"]
+    assert div and 80 * 250 < div[0].start_step <= 402 * 250, [f.title for f in div]
+    assert div[0].evidence["best_value"] > 100.0

@@ -250,7 +250,8 @@ class LossDivergence(Detector[DivergenceEvent]):
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[DivergenceEvent]:
         if not U.judged(ref, ("loss",)):
             return []
-        view = U.view_of(ref)
+        # Zeros written before the first update are no best to climb from.
+        view = U.view_of(ref, from_first_update=True)
         got = self.divergence(view)
         if got is None:
             return []

@@ -140,8 +140,22 @@ def _bin_medians(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np
     return 0.5 * (np.take_along_axis(block, lo, axis=1)[:, 0] + np.take_along_axis(block, hi, axis=1)[:, 0])
 
 
-def view_of(ref: SeriesRef, smooth: bool = True) -> View:
+def first_update(values: np.ndarray) -> int:
+    """Index of the first value a training update produced: a loss that opens with exact zeros and
+    then moves was written before any update (a DQN logs 0 until its replay buffer fills).  0 when
+    the series does not open that way."""
+    nonzero = np.flatnonzero(values != 0.0)
+    # Two zeros at least: one exact zero can be a real value of a clipped or hinge loss.
+    if nonzero.size == 0 or nonzero[0] < 2:
+        return 0
+    return int(nonzero[0])
+
+
+def view_of(ref: SeriesRef, smooth: bool = True, from_first_update: bool = False) -> View:
     steps, values = finite_points(ref)
+    if from_first_update:
+        start = first_update(values)
+        steps, values = steps[start:], values[start:]
     scale = 1.0
     if ref.info.percent:
         values = values / 100.0

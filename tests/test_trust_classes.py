@@ -115,6 +115,11 @@ QUIET = [
     # (23) a hand-written PPO whose returns are logged as `rew` and `100rew` (a 100-episode mean,
     # -109 -> 155): an RL run, so its value loss's level says nothing about learning
     "leonjovanovic__drl-ppo-bipedal-walker/content/runs/PPO_BipedalWalker-v3_0.0004_0.001_2048_64_2",
+    # (24) detectron2 writes NaN AP until the model makes its first detection (9 evaluations), then
+    # 2.4 -> 38; its per-class APs on a small set hold one value for 150 evaluations
+    "hugosiuyh__Plant-Disease-Identification-NTU-/output",
+    # (25) YOLOv5 per-class mAPs (`metrics/Rook_mAP`) swinging 0.53 -> 0.29 beside an aggregate that holds
+    "lil3le__JoVison-AI-tasks/runs/train/exp2",
 ]
 
 
@@ -1139,3 +1144,48 @@ def test_zeros_a_loss_logs_before_its_first_update_are_no_best_to_diverge_from(t
     div = [f for f in _loud(_scan(str(tmp_path / "diverged"))) if f.kind == "loss_divergence"]
     assert div and 80 * 250 < div[0].start_step <= 402 * 250, [f.title for f in div]
     assert div[0].evidence["best_value"] > 100.0
+
+
+def test_a_metric_undefined_until_the_first_prediction_is_not_yet_defined_not_broken(tmp_path):
+    # detectron2 writes NaN for COCO AP while the model detects nothing; the loss is finite meanwhile.
+    n = 40
+    steps = list(range(0, 20 * n, 20))
+    loss = 2.4 * np.exp(-np.arange(n) / 10.0) + 0.2
+    ap = np.concatenate([np.full(6, np.nan), np.linspace(2.0, 38.0, n - 6)])
+    logwriters.tbx_scalars(str(tmp_path / "early"), {"total_loss": loss, "bbox/AP": ap}, steps)
+    found = [f for f in rw.flatten(_scan(str(tmp_path / "early"))) if f.kind == "non_finite"]
+    assert [f.severity for f in found] == ["info"], [f.title for f in found]
+    assert "not defined yet" in found[0].title and found[0].end_step == steps[5]
+    # The same NaNs in the middle of the run, or at its start beside a non-finite loss, are errors.
+    mid = ap.copy()
+    mid[:6] = np.linspace(1.0, 2.0, 6)
+    mid[20:23] = np.nan
+    logwriters.tbx_scalars(str(tmp_path / "mid"), {"total_loss": loss, "bbox/AP": mid}, steps)
+    bad_loss = loss.copy()
+    bad_loss[2] = np.inf
+    logwriters.tbx_scalars(str(tmp_path / "both"), {"total_loss": bad_loss, "bbox/AP": ap}, steps)
+    for name in ("mid", "both"):
+        errs = [f for f in _loud(_scan(str(tmp_path / name))) if f.kind == "non_finite" and f.tag == "bbox/AP"]
+        assert errs and errs[0].severity == "error", name
+
+
+def test_per_class_metrics_beside_their_aggregate_are_judged_with_it(tmp_path):
+    # YOLOv5 logs a mAP per class beside the aggregate.  One class with a handful of validation boxes
+    # falls 0.53 -> 0.14 and stays there while the aggregate climbs and holds: no alarm.  When the
+    # aggregate collapses too, both stand.
+    rng = np.random.default_rng(5)
+    n = 100
+    agg = np.minimum(0.45, np.linspace(0.02, 0.6, n)) + 0.01 * rng.standard_normal(n)
+    rook = np.where(np.arange(n) < 75, np.minimum(0.53, np.linspace(0.05, 0.8, n)), 0.14)
+    rook = rook + 0.01 * rng.standard_normal(n)
+    loss = 0.12 * np.exp(-np.arange(n) / 30.0) + 0.03
+    tags = {"metrics/mAP_0.5": agg, "metrics/Rook_mAP": rook, "train/box_loss": loss, "val/box_loss": loss}
+    logwriters.tbx_scalars(str(tmp_path / "holds"), tags, list(range(n)))
+    loud = _loud(_scan(str(tmp_path / "holds")))
+    assert not loud, [(f.kind, f.tag, f.title) for f in loud]
+    collapsed = agg.copy()
+    collapsed[75:] = 0.1 + 0.01 * rng.standard_normal(n - 75)
+    tags["metrics/mAP_0.5"] = collapsed
+    logwriters.tbx_scalars(str(tmp_path / "falls"), tags, list(range(n)))
+    hit = {f.tag for f in _loud(_scan(str(tmp_path / "falls"))) if f.kind == "metric_collapse"}
+    assert hit == {"metrics/mAP_0.5", "metrics/Rook_mAP"}, hit

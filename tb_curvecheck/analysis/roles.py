@@ -513,6 +513,65 @@ def loss_purpose(tag: str) -> str:
     return "objective"
 
 
+# Words that name another view of the same metric, not a class it is broken down by.
+VIEW_WORDS = {
+    "top",
+    "macro",
+    "micro",
+    "weighted",
+    "mean",
+    "avg",
+    "average",
+    "overall",
+    "all",
+    "ema",
+    "smoothed",
+    "smooth",
+    "running",
+    "moving",
+    "iou",
+    "coco",
+    "voc",
+    "s",
+    "m",
+    "l",
+    "small",
+    "medium",
+    "large",
+} | TARGET_WORDS
+# `class3`, `cls_7`: a class named by its index.
+_CLASS_INDEX = re.compile(r"(class|cls|c)\d+$")
+
+
+def _words(tag: str) -> set:
+    """A tag's words that can name a class: alphabetic ones, and class indices."""
+    return {t for t in _content_tokens(tag) if t.isalpha() or _CLASS_INDEX.match(t)} - set(SPLIT_WORDS)
+
+
+def _per_class(items, out: dict) -> List[Tuple[str, str]]:
+    """Task metrics that break an aggregate logged beside them down by class (`bbox/AP-person` beside
+    `bbox/AP`, `metrics/Rook_mAP` beside `metrics/mAP_0.5`): a class with a handful of evaluation
+    examples swings and stalls on a coarse grid while the aggregate, which is what the task is
+    judged by, moves smoothly."""
+    tasks = [(r, t, i) for r, t, i in items if out.get((r, t)) == "task" and i.role in ("metric_up", "metric_down")]
+    words = {(r, t): _words(t) for r, t, _ in tasks}
+    found = []
+    for r, t, i in tasks:
+        mine = words[(r, t)]
+        for r2, t2, i2 in tasks:
+            if (
+                (r2, t2) == (r, t)
+                or r2 != r
+                or (i2.quantity, i2.split, i2.granularity) != (i.quantity, i.split, i.granularity)
+            ):
+                continue
+            theirs = words[(r2, t2)]
+            if theirs < mine and (mine - theirs) - VIEW_WORDS:
+                found.append((r, t))
+                break
+    return found
+
+
 def purposes(items) -> dict:
     """(run, tag) -> purpose for an experiment's scalars, given as (run, tag, TagInfo).
 
@@ -520,7 +579,7 @@ def purposes(items) -> dict:
     one, every other loss is a component of it or beside it.  Without one, losses named for a part
     (policy, value, box, KL, domain...) are components and the rest objectives.  Metrics are the
     task's unless they measure a side task (a domain classifier) or are a partial one (precision,
-    recall) beside a composite (mAP, F1).  RL returns and ratings are task metrics.
+    recall) beside a composite (mAP, F1), or break an aggregate logged beside them down by class.  RL returns and ratings are task metrics.
     """
     items = list(items)
     out = {}
@@ -545,6 +604,8 @@ def purposes(items) -> dict:
                 out[(r, t)] = "task"
         elif i.role in ("other", "unknown") and is_reward(t):
             out[(r, t)] = "task"
+    for key in _per_class(items, out):
+        out[key] = "auxiliary"
     # Self-play: rewards are earned against a moving copy of the agent (zero-sum, they drift by
     # design); the rating is what says whether it learns.
     ratings = [k for k in out if out[k] == "task" and "elo" in _tokens(k[1])]

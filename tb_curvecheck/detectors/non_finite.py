@@ -24,6 +24,21 @@ class NonFiniteEvent:
     last_healthy_step: Optional[int]
     recovered: bool  # finite values follow the last bad one
     undefined: bool  # a series other than a loss with no finite value while the losses have some
+    not_yet: bool  # a series other than a loss undefined at its first points only, the losses finite meanwhile
+
+
+def _losses_finite_until(exp: Experiment, step: int) -> bool:
+    """The experiment logs a loss with a value at or before `step`, and every loss logged by then is
+    finite: training computed something and nothing in it overflowed."""
+    seen = False
+    for s in exp.scalars:
+        if s.info.role != "loss":
+            continue
+        early = s.series.values[s.series.steps <= step]
+        if not np.isfinite(early).all():
+            return False
+        seen = seen or early.size > 0
+    return seen
 
 
 def _losses_finite(exp: Experiment) -> bool:
@@ -62,6 +77,13 @@ class NonFinite(Detector[NonFiniteEvent]):
                 last_healthy_step=int(steps[finite_before[-1]]) if finite_before.size else None,
                 recovered=bool(np.isfinite(values[last + 1 :]).any()) if last + 1 < len(values) else False,
                 undefined=bool(bad.all()) and ref.info.role != "loss" and _losses_finite(experiment),
+                not_yet=(
+                    first == 0
+                    and not bad[last + 1 :].any()
+                    and last + 1 < len(values)
+                    and ref.info.role not in ("loss", "unknown")
+                    and _losses_finite_until(experiment, int(steps[last]))
+                ),
             )
         ]
 
@@ -122,7 +144,9 @@ class NonFinite(Detector[NonFiniteEvent]):
             },
             related=[],
         )
-        return self._undefined(e, f) if e.undefined else f
+        if e.undefined:
+            return self._undefined(e, f)
+        return self._not_yet(e, f) if e.not_yet else f
 
     def _undefined(self, e: NonFiniteEvent, f: Finding) -> Finding:
         """A series other than a loss that had no value at any step, while the losses have values, was
@@ -142,5 +166,26 @@ class NonFinite(Detector[NonFiniteEvent]):
                 "AP for small objects with no small objects), no positive predictions for a precision, a "
                 "statistic of something the model does not have. If it should have a value, check what it "
                 "is averaged over." % (ref.tag, int(steps[0]), int(steps[-1]))
+            ),
+        )
+
+    def _not_yet(self, e: NonFiniteEvent, f: Finding) -> Finding:
+        """A metric with no value at its first evaluations, finite at every one after, while the losses
+        were finite all along: it was not defined yet (detectron2 writes NaN AP until the model makes
+        its first detection), not broken, so it is shown, not alarmed on."""
+        ref = e.ref
+        steps = ref.series.steps
+        return dataclasses.replace(
+            f,
+            severity="info",
+            title="%s is %s at its first %d points (to step %d), then finite: not defined yet"
+            % (ref.tag, e.word, e.bad_points, int(steps[e.last])),
+            explanation=(
+                "%s has no finite value until step %d and a finite one at every point after, while every "
+                "loss was finite throughout. A metric computed over the model's predictions is undefined "
+                "before it predicts anything it can score (COCO's AP with no detections above the score "
+                "threshold, a precision with no positive predictions), which early in training is "
+                "expected. If it stays undefined for long, check the score threshold and the labels."
+                % (ref.tag, int(steps[e.last]))
             ),
         )

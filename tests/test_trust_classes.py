@@ -1189,3 +1189,41 @@ def test_per_class_metrics_beside_their_aggregate_are_judged_with_it(tmp_path):
     logwriters.tbx_scalars(str(tmp_path / "falls"), tags, list(range(n)))
     hit = {f.tag for f in _loud(_scan(str(tmp_path / "falls"))) if f.kind == "metric_collapse"}
     assert hit == {"metrics/mAP_0.5", "metrics/Rook_mAP"}, hit
+
+
+@pytest.mark.parametrize(
+    "run_id",
+    [
+        # Keras binary classifier: loss 0.6881 -> 0.6877 = H(0.536), accuracy toggling 0.533 / 0.5395
+        "marlon-rodrigues__ai_http_malicious_requests/v1/logs",
+        # Lightning GNN: validation accuracy 0.6667 (the majority) save one dip, validation loss ~0.66
+        "keechang-choi__brain-GNN-project/lightning_logs/version_9",
+    ],
+)
+def test_a_binary_classifier_held_at_its_prior_never_learned(run_id):
+    loud = _loud(rw.run_findings(_run(run_id)))
+    never = [f for f in loud if f.kind == "never_learned"]
+    assert never and never[0].evidence["how"] == "prior", [f.title for f in loud]
+
+
+def test_a_prior_needs_every_loss_held_not_only_an_accuracy_near_its_share(tmp_path):
+    # The signature with the accuracy near, not at, the majority share (one example either way, a
+    # stray evaluation): never learned.  A converged fine-tune whose validation loss holds near
+    # H(accuracy) while its training loss still falls 10 % is not.
+    rng = np.random.default_rng(2)
+    n = 12
+    flat = 0.6877 + 0.0002 * rng.standard_normal(n)
+    acc = np.where(rng.random(n) < 0.5, 0.533, 0.5395)
+    acc[4] = 0.49
+    logwriters.tf_scalars(str(tmp_path / "prior" / "train"), {"epoch_loss": flat, "epoch_accuracy": acc})
+    logwriters.tf_scalars(str(tmp_path / "prior" / "validation"), {"epoch_loss": flat[::-1], "epoch_accuracy": acc})
+    never = [f for f in _loud(_scan(str(tmp_path / "prior"))) if f.kind == "never_learned"]
+    assert never and never[0].evidence["how"] == "prior", [f.title for f in never]
+    train_loss = np.linspace(0.358, 0.321, 5)
+    val_acc = np.array([0.8602, 0.8586, 0.8684, 0.8569, 0.8635])
+    val_loss = np.array([0.4227, 0.4284, 0.4112, 0.4302, 0.4136])
+    logwriters.tf_scalars(
+        str(tmp_path / "tuned" / "train"), {"epoch_loss": train_loss, "epoch_accuracy": val_acc + 0.06}
+    )
+    logwriters.tf_scalars(str(tmp_path / "tuned" / "validation"), {"epoch_loss": val_loss, "epoch_accuracy": val_acc})
+    assert not [f for f in _loud(_scan(str(tmp_path / "tuned"))) if f.kind == "never_learned"]

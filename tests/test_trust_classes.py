@@ -1227,3 +1227,39 @@ def test_a_prior_needs_every_loss_held_not_only_an_accuracy_near_its_share(tmp_p
     )
     logwriters.tf_scalars(str(tmp_path / "tuned" / "validation"), {"epoch_loss": val_loss, "epoch_accuracy": val_acc})
     assert not [f for f in _loud(_scan(str(tmp_path / "tuned"))) if f.kind == "never_learned"]
+
+
+def _return_run(path, ret, extra=None):
+    n = ret.shape[0]
+    steps = list((np.arange(n) + 1) * 1000)
+    tags = {"rollout/ep_rew_mean": ret}
+    tags.update(extra or {})
+    logwriters.tbx_scalars(str(path), tags, steps)
+    return [f for f in _loud(_scan(str(path))) if f.kind == "metric_collapse"]
+
+
+def test_a_return_that_climbed_cleanly_and_gave_back_half_collapsed(tmp_path):
+    # SB3 DQN LunarLander: -160 -> 150 with no setback on the way, then down to ~0 for the last third
+    # (half of all it learned): a collapse.  The same final fall after a climb that already swung down
+    # and back as deep is the plateau's own swing.
+    rng = np.random.default_rng(11)
+    n = 300
+    i = np.arange(n)
+    climb = np.where(i < 180, -160 + 310 * i / 180, 150.0)
+    ret = np.where(i < 200, climb, 0.0) + 4.0 * rng.standard_normal(n)
+    found = _return_run(tmp_path / "clean", ret)
+    assert found and found[0].tag == "rollout/ep_rew_mean", [f.title for f in found]
+    swing = ret.copy()
+    swing[60:120] -= 160.0 * np.sin(np.pi * (i[60:120] - 60) / 60)
+    assert not _return_run(tmp_path / "swung", swing)
+
+
+def test_a_return_that_falls_as_the_curriculum_advances_is_a_harder_task(tmp_path):
+    # A curriculum moves to harder puzzles at step 200k: the return falls 290 -> 120 by design.
+    rng = np.random.default_rng(12)
+    n = 300
+    i = np.arange(n)
+    ret = np.where(i < 100, 290 * i / 100, np.where(i < 200, 290.0, 120.0)) + 5.0 * rng.standard_normal(n)
+    stage = np.where(i < 200, 1.0, 2.0)
+    assert not _return_run(tmp_path / "curriculum", ret, {"curriculum/stage": stage})
+    assert _return_run(tmp_path / "plain", ret)

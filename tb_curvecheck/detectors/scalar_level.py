@@ -5,6 +5,7 @@ far above its best and does not come back)."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import List, Optional
 
 import numpy as np
@@ -351,6 +352,12 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
     # ... and give back this share of what the agent had gained (peak level minus start level):
     # a noisy plateau a little below its best has not collapsed.
     gave_back: float = 0.75
+    # ... or this smaller share when the climb to the peak was clean: no drop on the way up deeper
+    # than `clean_climb` of the fall.  A return that swung down and back while climbing can swing
+    # again at the end (adversarial self-play, a noisy evaluation); one that never did and now gives
+    # back 40 % or more of all it learned has met something new.
+    partial_gave_back: float = 0.4
+    clean_climb: float = 0.25
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[RewardCollapseEvent]:
         if ref.info.purpose != "task" or ref.info.role != "other":
@@ -374,9 +381,22 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         # the policy it began with: a collapse when a fast climb fits inside the opening window
         # (Pendulum -1200 -> -130 in 3 % of the run, then back), `never_learned` when it does not.
         regressed = start - end > self.noise_k * se
-        if (gained <= self.noise_k * se and not regressed) or peak - end < thr:
+        if gained <= self.noise_k * se and not regressed:
             return []
+        if peak - end < thr:
+            climb = level[: peak_i + 1]
+            dip = float(np.max(np.maximum.accumulate(climb) - climb))
+            partial = max(self.noise_k * se, self.partial_gave_back * gained)
+            if not (gained > self.noise_k * se and peak - end >= partial and dip <= self.clean_climb * (peak - end)):
+                return []
+            thr = partial
         if _still_solved(exp, ref, v, end):
+            return []
+        # The fall began as the curriculum moved to a harder lesson: returns of different tasks.
+        fell_by = float(
+            view.end_steps[min(n - 1, max(peak_i, self._onset(level, peak_i, peak, end, thr, gained, se)) + 1)]
+        )
+        if any(float(view.end_steps[peak_i]) <= s <= fell_by for s in _curriculum_advances(exp, ref.run)):
             return []
         learned = gained > self.noise_k * se
         # Never learned: the return slid from its opening level to far below it (`regressed`), with
@@ -384,11 +404,16 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         # and ends below each of its first three summaries: a fast learner whose climb fits inside
         # the window started below where it ends.
         never = regressed and not (learned and peak_i >= k) and end < float(np.min(v[:3]))
-        # Without a climb the "peak" is a noisy start: date the fall at its halfway level instead.
-        cut = thr / 2 if learned else (peak - end) / 2
-        below = np.flatnonzero(level[peak_i:] < peak - cut)
-        onset = peak_i + int(below[0]) if below.size else n - k
+        onset = self._onset(level, peak_i, peak, end, thr, gained, se)
         return [RewardCollapseEvent(ref, view, start, peak_i, peak, onset, end, thr, sigma, learned, never)]
+
+    def _onset(self, level, peak_i: int, peak: float, end: float, thr: float, gained: float, se: float) -> int:
+        """First point of the fall: where the level drops half the threshold below the peak.  Without a
+        climb the "peak" is a noisy start: the fall is dated at its halfway level instead."""
+        n = level.shape[0]
+        cut = thr / 2 if gained > self.noise_k * se else (peak - end) / 2
+        below = np.flatnonzero(level[peak_i:] < peak - cut)
+        return peak_i + int(below[0]) if below.size else n - max(3, int(self.level_share * n))
 
     def describe(self, e: RewardCollapseEvent) -> Finding:
         view = e.view
@@ -446,6 +471,23 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
             evidence["how"] = "regressed"
         kind = "never_learned" if e.never else "metric_collapse"
         return make_finding(e.ref, kind, "error", view, e.onset, len(view) - 1, title, expl, evidence)
+
+
+# A series that counts a curriculum's lessons: ML-Agents' `Environment/Lesson`, a hand-written
+# `curriculum/stage` or `curriculum/level`.
+_CURRICULUM = re.compile(r"(^|[^a-z])(lesson|curriculum[^a-z]*(stage|level|lesson|phase))([^a-z]|$)")
+
+
+def _curriculum_advances(exp: Experiment, run: str) -> List[float]:
+    """Steps at which a curriculum series of `run` moved up a lesson."""
+    out: List[float] = []
+    for s in exp.scalars:
+        if s.run != run or not _CURRICULUM.search(s.tag.lower()):
+            continue
+        steps, v = U.finite_points(s)
+        up = np.flatnonzero(np.diff(v) > 0) + 1
+        out.extend(float(steps[i]) for i in up)
+    return out
 
 
 def _still_solved(exp: Experiment, ref: SeriesRef, values, end: float) -> bool:

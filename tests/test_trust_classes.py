@@ -194,6 +194,14 @@ def test_vae_loss_pinned_at_the_mean_image_is_no_progress():
     assert any(f.kind == "no_progress" and f.tag == "loss" for f in loud), [f.title for f in loud]
 
 
+def _never_learned(run_id):
+    """The loud never_learned findings on a real run, asserted to be there."""
+    loud = _loud(rw.run_findings(_run(run_id)))
+    never = [f for f in loud if f.kind == "never_learned"]
+    assert never, [f.title for f in loud]
+    return never
+
+
 @pytest.mark.parametrize(
     "run_id",
     [
@@ -203,9 +211,8 @@ def test_vae_loss_pinned_at_the_mean_image_is_no_progress():
 )
 def test_loss_that_blew_up_with_accuracy_at_chance_never_learned(run_id):
     # MNIST sweep: the training loss is ~1e16 at the first epoch, hundreds after, accuracy ~0.10 throughout.
-    loud = _loud(rw.run_findings(_run(run_id)))
-    never = [f for f in loud if f.kind == "never_learned"]
-    assert never and never[0].severity == "error", [f.title for f in loud]
+    never = _never_learned(run_id)
+    assert never[0].severity == "error"
     assert never[0].evidence["how"] == "blew_up"
     assert never[0].evidence["level"] >= 1e6
 
@@ -1201,9 +1208,7 @@ def test_per_class_metrics_beside_their_aggregate_are_judged_with_it(tmp_path):
     ],
 )
 def test_a_binary_classifier_held_at_its_prior_never_learned(run_id):
-    loud = _loud(rw.run_findings(_run(run_id)))
-    never = [f for f in loud if f.kind == "never_learned"]
-    assert never and never[0].evidence["how"] == "prior", [f.title for f in loud]
+    assert _never_learned(run_id)[0].evidence["how"] == "prior"
 
 
 def test_a_prior_needs_every_loss_held_not_only_an_accuracy_near_its_share(tmp_path):

@@ -552,23 +552,16 @@ def _per_class(items, out: dict) -> List[Tuple[str, str]]:
     """Task metrics that break an aggregate logged beside them down by class (`bbox/AP-person` beside
     `bbox/AP`, `metrics/Rook_mAP` beside `metrics/mAP_0.5`): a class with a handful of evaluation
     examples swings and stalls on a coarse grid while the aggregate, which is what the task is
-    judged by, moves smoothly."""
-    tasks = [(r, t, i) for r, t, i in items if out.get((r, t)) == "task" and i.role in ("metric_up", "metric_down")]
-    words = {(r, t): _words(t) for r, t, _ in tasks}
+    judged by, moves smoothly.  Only metrics of one run, quantity, split and cadence are compared."""
+    groups: dict = {}
+    for r, t, i in items:
+        if out.get((r, t)) == "task" and i.role in ("metric_up", "metric_down"):
+            groups.setdefault((r, i.quantity, i.split, i.granularity), []).append((t, _words(t)))
     found = []
-    for r, t, i in tasks:
-        mine = words[(r, t)]
-        for r2, t2, i2 in tasks:
-            if (
-                (r2, t2) == (r, t)
-                or r2 != r
-                or (i2.quantity, i2.split, i2.granularity) != (i.quantity, i.split, i.granularity)
-            ):
-                continue
-            theirs = words[(r2, t2)]
-            if theirs < mine and (mine - theirs) - VIEW_WORDS:
+    for (r, *_), members in groups.items():
+        for t, mine in members:
+            if any(theirs < mine and (mine - theirs) - VIEW_WORDS for _, theirs in members):
                 found.append((r, t))
-                break
     return found
 
 
@@ -579,7 +572,8 @@ def purposes(items) -> dict:
     one, every other loss is a component of it or beside it.  Without one, losses named for a part
     (policy, value, box, KL, domain...) are components and the rest objectives.  Metrics are the
     task's unless they measure a side task (a domain classifier) or are a partial one (precision,
-    recall) beside a composite (mAP, F1), or break an aggregate logged beside them down by class.  RL returns and ratings are task metrics.
+    recall) beside a composite (mAP, F1), or break an aggregate logged beside them down by class.
+    RL returns and ratings are task metrics.
     """
     items = list(items)
     out = {}

@@ -381,39 +381,33 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         # the policy it began with: a collapse when a fast climb fits inside the opening window
         # (Pendulum -1200 -> -130 in 3 % of the run, then back), `never_learned` when it does not.
         regressed = start - end > self.noise_k * se
-        if gained <= self.noise_k * se and not regressed:
+        learned = gained > self.noise_k * se
+        if not learned and not regressed:
             return []
         if peak - end < thr:
             climb = level[: peak_i + 1]
             dip = float(np.max(np.maximum.accumulate(climb) - climb))
             partial = max(self.noise_k * se, self.partial_gave_back * gained)
-            if not (gained > self.noise_k * se and peak - end >= partial and dip <= self.clean_climb * (peak - end)):
+            if not (learned and peak - end >= partial and dip <= self.clean_climb * (peak - end)):
                 return []
             thr = partial
         if _still_solved(exp, ref, v, end):
             return []
+        # Where the level first drops half the threshold below the peak.  Without a climb the "peak"
+        # is a noisy start: the fall is dated at its halfway level instead.
+        cut = thr / 2 if learned else (peak - end) / 2
+        below = np.flatnonzero(level[peak_i:] < peak - cut)
+        onset = peak_i + int(below[0]) if below.size else n - k
         # The fall began as the curriculum moved to a harder lesson: returns of different tasks.
-        fell_by = float(
-            view.end_steps[min(n - 1, max(peak_i, self._onset(level, peak_i, peak, end, thr, gained, se)) + 1)]
-        )
+        fell_by = float(view.end_steps[min(n - 1, max(peak_i, onset) + 1)])
         if any(float(view.end_steps[peak_i]) <= s <= fell_by for s in _curriculum_advances(exp, ref.run)):
             return []
-        learned = gained > self.noise_k * se
         # Never learned: the return slid from its opening level to far below it (`regressed`), with
         # no climb beyond the opening window (a best level inside it is the first policies' luck),
         # and ends below each of its first three summaries: a fast learner whose climb fits inside
         # the window started below where it ends.
         never = regressed and not (learned and peak_i >= k) and end < float(np.min(v[:3]))
-        onset = self._onset(level, peak_i, peak, end, thr, gained, se)
         return [RewardCollapseEvent(ref, view, start, peak_i, peak, onset, end, thr, sigma, learned, never)]
-
-    def _onset(self, level, peak_i: int, peak: float, end: float, thr: float, gained: float, se: float) -> int:
-        """First point of the fall: where the level drops half the threshold below the peak.  Without a
-        climb the "peak" is a noisy start: the fall is dated at its halfway level instead."""
-        n = level.shape[0]
-        cut = thr / 2 if gained > self.noise_k * se else (peak - end) / 2
-        below = np.flatnonzero(level[peak_i:] < peak - cut)
-        return peak_i + int(below[0]) if below.size else n - max(3, int(self.level_share * n))
 
     def describe(self, e: RewardCollapseEvent) -> Finding:
         view = e.view

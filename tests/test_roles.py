@@ -206,6 +206,10 @@ def test_keras_evaluation_twin_is_judged_once(keras_logdir):
         ("train/pg_loss", "component"),
         ("losses/qf1_loss", "component"),
         ("train/ent_coef_loss", "component"),
+        # ... numbered as tianshou's TD3 numbers its critics
+        ("update/loss/critic1", "component"),
+        ("update/loss/critic2", "component"),
+        ("loss/disc2", "component"),
         # ... a plain or a total loss is the objective.
         ("train/loss", "objective"),
         ("Loss/total_loss", "objective"),

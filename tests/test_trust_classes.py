@@ -1268,3 +1268,44 @@ def test_a_return_that_falls_as_the_curriculum_advances_is_a_harder_task(tmp_pat
     stage = np.where(i < 200, 1.0, 2.0)
     assert not _return_run(tmp_path / "curriculum", ret, {"curriculum/stage": stage})
     assert _return_run(tmp_path / "plain", ret)
+
+
+def test_rl_surrogate_losses_drifting_near_zero_are_not_divergences(tmp_path):
+    # SB3 PPO continuing a trained agent: the return holds ~260 (nothing gained, nothing lost), the
+    # total and policy-gradient losses sit near zero and drift -0.17 -> -0.08 (a "climb" of half their
+    # best) and the value loss grows: surrogates on the returns' scale, not a loss the run broke on.
+    rng = np.random.default_rng(5)
+    n = 90
+    i = np.arange(n)
+    ret = 260.0 + 25.0 * rng.standard_normal(n)
+    pg = np.where(i < 30, -0.10, -0.04) + 0.01 * rng.standard_normal(n)
+    total = np.where(i < 30, -0.17, -0.08) + 0.02 * rng.standard_normal(n)
+    value = 0.5 + 40.0 * i / n + rng.standard_normal(n)
+    tags = {
+        "rollout/ep_rew_mean": ret,
+        "train/loss": total,
+        "train/policy_gradient_loss": pg,
+        "train/value_loss": value,
+    }
+    logwriters.tbx_scalars(str(tmp_path / "ppo"), tags, list((i + 1) * 4096))
+    found = _loud(_scan(str(tmp_path / "ppo")))
+    assert not [f for f in found if f.kind == "loss_divergence"], [f.title for f in found]
+    # The same losses beside a return that fell far below where it held stay part of its story.
+    collapsed = ret.copy()
+    collapsed[60:] = -40.0 + 5.0 * rng.standard_normal(n - 60)
+    tags["rollout/ep_rew_mean"] = collapsed
+    tags["train/value_loss"] = np.where(i < 60, value, 5e3) + rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path / "broke"), tags, list((i + 1) * 4096))
+    kinds = {f.kind for f in _loud(_scan(str(tmp_path / "broke")))}
+    assert "loss_divergence" in kinds and kinds & {"metric_collapse", "never_learned"}, kinds
+
+
+def test_real_ppo_and_td3_losses_drifting_while_the_agent_never_learned_are_not_divergences():
+    # A MaskablePPO run whose total, policy-gradient and behaviour-cloning losses drift near their
+    # levels, and a TD3+BC run whose twin critics log two points each: no loss diverged.
+    for part in (
+        "leo53021313__sudoku_old/sb3/runs/sudoku_sb3/MaskablePPO_1",
+        "Pendulum-v1/td3_bc/seed_0_1122_152232-Pendulum_v1_td3_bc",
+    ):
+        found = _loud(rw.run_findings(_run(part)))
+        assert not [f for f in found if f.kind == "loss_divergence"], (part, [f.title for f in found])

@@ -502,13 +502,15 @@ def is_reward(tag: str) -> bool:
 def loss_purpose(tag: str) -> str:
     """ "objective" or "component" from a loss tag's own name."""
     q = _qualifiers(tag)
-    if set(q) & GAN_PLAYER_WORDS:
+    # Twin critics and numbered players keep their part's name (`critic1`, `critic2`, `disc2`).
+    words = set(q) | {t.rstrip("0123456789") for t in q}
+    if words & GAN_PLAYER_WORDS:
         # A GAN player's total (`gen_loss_total`) is still one side of a two-player game: it may hold
         # or climb while the generator improves.
         return "component"
-    if not q or set(q) & OBJECTIVE_WORDS:
+    if not q or words & OBJECTIVE_WORDS:
         return "objective"
-    if set(q) & COMPONENT_WORDS or len(q) > 1 and q[-1] in ("d", "g"):
+    if words & COMPONENT_WORDS or len(q) > 1 and q[-1] in ("d", "g"):
         return "component"
     return "objective"
 

@@ -49,6 +49,8 @@ from tests import logwriters
         ("lightning_logs/version_0", "lr-Adam", "learning_rate", "learning_rate", None, "step"),
         ("lightning_logs/version_0", "lr-AdamW/pg1", "learning_rate", "learning_rate", None, "step"),
         ("lightning_logs/version_0", "lr-SGD-momentum", "other", "lr_sgd_momentum", None, "step"),
+        # ... but a sweep's name glued in front of a metric does not make it one
+        ("train", "LR-high, opt_SGD, arch_low/train_accuracy", "metric_up", "accuracy", "train", "step"),
         # segmentation and likelihood models
         ("run1", "train/mIoU", "metric_up", "iou", "train", "step"),
         ("run1", "val/IoU", "metric_up", "iou", "validation", "step"),

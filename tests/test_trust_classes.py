@@ -1309,3 +1309,56 @@ def test_real_ppo_and_td3_losses_drifting_while_the_agent_never_learned_are_not_
     ):
         found = _loud(rw.run_findings(_run(part)))
         assert not [f for f in found if f.kind == "loss_divergence"], (part, [f.title for f in found])
+
+
+def _chance_findings(path):
+    return [f for f in _loud(_scan(str(path))) if f.kind == "never_learned" and f.evidence["how"] == "chance"]
+
+
+def test_a_loss_at_ln4_whose_only_accuracy_is_one_final_evaluation_at_a_quarter_never_learned(tmp_path):
+    # A Hugging Face LoRA fine-tune at a learning rate far too high: train/loss sits at ln 4 = 1.386
+    # (within ~2 %) for 74 logging steps, and the Trainer evaluates once, at the end: accuracy 0.25.
+    rng = np.random.default_rng(21)
+    n = 74
+    steps = list((np.arange(n) + 1) * 100)
+    loss = math.log(4) * (1.0 + 0.012 * np.abs(rng.standard_normal(n)))
+    for name, acc in (("chance", 0.2516), ("learned", 0.88)):
+        end = [n * 100 + 60]
+        tags = {"train/loss": (steps, loss), "eval/accuracy": (end, [acc]), "eval/loss": (end, [1.384])}
+        logwriters.tbx_scalars(str(tmp_path / name), tags)
+    never = _chance_findings(tmp_path / "chance")
+    assert never and never[0].tag == "train/loss", [f.title for f in _loud(_scan(str(tmp_path / "chance")))]
+    assert never[0].evidence["classes"] == 4 and abs(never[0].evidence["metric_level"] - 0.25) < 0.03
+    assert not _chance_findings(tmp_path / "learned")
+
+
+def test_a_loss_only_run_pinned_at_ln2_from_first_point_to_last_never_learned(tmp_path):
+    # A binary classifier whose only series is its loss, 0.693 +- 0.5 % over 57 steps.
+    rng = np.random.default_rng(22)
+    n = 57
+    steps = list((np.arange(n) + 1) * 50)
+    pinned = math.log(2) * (1.0 + 0.005 * rng.standard_normal(n))
+    logwriters.tbx_scalars(str(tmp_path / "pinned"), {"loss": pinned}, steps)
+    never = _chance_findings(tmp_path / "pinned")
+    assert never and never[0].evidence["classes"] == 2, [f.title for f in _loud(_scan(str(tmp_path / "pinned")))]
+    # A loss that opens at ln 2 and leaves it learned ...
+    left = np.maximum(pinned - 0.4 * np.arange(n) / n, 0.05)
+    logwriters.tbx_scalars(str(tmp_path / "left"), {"loss": left}, steps)
+    assert not _chance_findings(tmp_path / "left")
+    # ... and the level alone names no class count when the run logs anything else that could: an
+    # accuracy at 0.5 (two classes, whatever the loss's level) or terms a total adds up.
+    logwriters.tbx_scalars(
+        str(tmp_path / "with_metric"),
+        {
+            "train_loss": math.log(4) * (1.0 + 0.005 * rng.standard_normal(n)),
+            "train_acc": 0.5 + 0.002 * rng.standard_normal(n),
+        },
+        steps,
+    )
+    assert not _chance_findings(tmp_path / "with_metric")
+    logwriters.tbx_scalars(
+        str(tmp_path / "with_parts"),
+        {"Loss/total_loss": pinned, "Loss/localization_loss": pinned / 2, "Loss/classification_loss": pinned / 2},
+        steps,
+    )
+    assert not _chance_findings(tmp_path / "with_parts")

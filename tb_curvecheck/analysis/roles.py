@@ -268,7 +268,14 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
     if joined in LEARNING_RATE_WORDS or tokens[-1] in LEARNING_RATE_WORDS or joined.endswith("learning_rate"):
         return "learning_rate", "learning_rate"
     # Lightning's LearningRateMonitor: `lr-Adam`, `lr-AdamW/pg1` (the optimiser and its parameter group).
-    if tokens[0] in LEARNING_RATE_WORDS and not set(tokens) & OPTIMISER_STATE_WORDS and "loss" not in tokens:
+    # A run name glued in front (`LR-high, opt_SGD/train_accuracy`) leaves a metric's last word.
+    if (
+        tokens[0] in LEARNING_RATE_WORDS
+        and not set(tokens) & OPTIMISER_STATE_WORDS
+        and "loss" not in tokens
+        and tokens[-1] not in METRIC_UP
+        and tokens[-1] not in METRIC_DOWN
+    ):
         return "learning_rate", "learning_rate"
     if "best" in tokens:
         # A running best (`info/best_reward`, `Train_BestReturn`, `best_val_acc`) can only climb: it

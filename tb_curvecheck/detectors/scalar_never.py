@@ -10,6 +10,8 @@ Signatures, each exact enough to name what the model does:
 - chance level: a cross-entropy pinned at ln C (0.6931 for two classes, 1.0986
   for three, 2.3026 for ten) with an accuracy that never rose above where it
   started, at 1/C or at one class's share: the model outputs the prior for every input;
+  in a run with no accuracy curve, a loss at ln C whose one final evaluation scored 1/C, or
+  (for up to ten classes, nothing else logged) a loss that never left ln C at all;
 - absurd scale: a loss of a million or more with an accuracy that never rose:
   broken whatever its trend;
 - a reinforcement-learning return held at its lowest value for most of the run
@@ -72,6 +74,10 @@ class NeverLearned(Detector[NeverEvent]):
     chance_below: float = 0.02
     # Class counts tried for ln C.
     max_classes: int = 1000
+    # A run that logs no accuracy curve is judged by its loss alone only for class counts up to this:
+    # ln C of two to ten classes lie 5-40 % apart, so the tolerance band names one C; above ten
+    # neighbouring ln C are closer than the band and a loss level names none.
+    bare_max_classes: int = 10
     # An accuracy "never rose": its best running median is within this of where it started.
     metric_learned: float = 0.05
     # ... and it sits within this of 1/C (or holds one value: the majority class's share).
@@ -168,6 +174,9 @@ class NeverLearned(Detector[NeverEvent]):
             return []
         metric = self._metric(exp, ref)
         mv = U.view_of(metric, smooth=False).values if metric is not None else None
+        # A single evaluation (Hugging Face's final `eval/accuracy`) has no curve to have risen on, but
+        # says where the accuracy ended.
+        final = (metric, float(mv[-1])) if mv is not None and mv.shape[0] == 1 else None
         if mv is not None and mv.shape[0] < 2:
             metric, mv = None, None
         level = float(np.median(v))
@@ -205,7 +214,9 @@ class NeverLearned(Detector[NeverEvent]):
                     first,
                 )
             ]
-        if mv is None or not U.is_fraction(mv) or not self._metric_never_rose(mv):
+        if mv is None:
+            return self._bare_chance(exp, ref, view, final, zero_lr)
+        if not U.is_fraction(mv) or not self._metric_never_rose(mv):
             return []
         tail = v[U.warmup(n) :][-max(2, int(self.tail_share * n)) :]
         mtail = mv[-max(2, int(self.tail_share * mv.shape[0])) :]
@@ -249,6 +260,45 @@ class NeverLearned(Detector[NeverEvent]):
                 )
             ]
         return []
+
+    def _bare_chance(self, exp: Experiment, ref: SeriesRef, view: U.View, final, zero_lr: bool) -> List[NeverEvent]:
+        """A loss at ln C for a run without an accuracy curve: pinned there from its first points to
+        its last (every level within the chance band: it never left the uniform prediction), or pinned
+        over its second half with the one accuracy logged, at the end, at 1/C.
+
+        Without the accuracy the level is the only evidence of a cross-entropy, so the run must log
+        nothing that says otherwise: no metric at all (an accuracy whose name did not pair, at 0.5
+        beside a loss at 1.39, says two classes, not ln 4), and no loss components beside it (a
+        detector's total of box, class and regularisation terms can sit near any ln C)."""
+        if final is None:
+            # The run's only accuracy may be one final evaluation on another split (a Trainer that
+            # evaluates once, after training): it still says where the model ended.
+            single = [m for m in exp.find(quantity="accuracy") if m.info.granularity != "batch" and len(m.series) == 1]
+            if single:
+                final = (single[-1], float(single[-1].series.values[-1]))
+            elif exp.find(role="metric_up") or exp.find(role="metric_down"):
+                return []
+        if any(s.info.purpose == "component" for s in exp.find(role="loss", split=ref.info.split)):
+            return []
+        v = view.values
+        n = v.shape[0]
+        tail = v[U.warmup(n) :][-max(2, int(self.tail_share * n)) :]
+        tail_level = float(np.median(tail))
+        c = self._classes(tail_level)
+        if c is None or c > self.bare_max_classes:
+            return []
+        ln_c = math.log(c)
+        level = U.running_median(v, 5) if n >= 5 else v
+        if float(np.min(level)) < ln_c * (1 - self.chance_below):
+            return []
+        if final is not None:
+            metric, acc = final
+            if U.is_fraction(np.asarray([acc])) and abs(acc - 1.0 / c) <= self.chance_metric_tol:
+                return [NeverEvent(ref, view, "chance", tail_level, metric, acc, c, 1.0, zero_lr)]
+            return []
+        if float(np.max(level)) > ln_c * (1 + self.chance_tol):
+            return []
+        return [NeverEvent(ref, view, "chance", tail_level, None, None, c, 1.0, zero_lr)]
 
     def _repeating(self, ref: SeriesRef):
         """(period, first step, share of the run) when the loss's last third onwards replays one
@@ -411,6 +461,27 @@ class NeverLearned(Detector[NeverEvent]):
                 "layer frozen or detached, gradients that are zero everywhere, or an `optimizer.step()` "
                 "that is never called.%s Check that one training step changes a weight."
                 % (e.since_step or 0, name, e.period or 0, 100 * e.share, lr)
+            )
+        elif e.how == "chance" and m is None:
+            c = e.classes or 2
+            title = (
+                "%s pinned at %s = ln %d from its first point to its last: the model outputs 1/%d for every class"
+                % (
+                    name,
+                    fmt(e.level),
+                    c,
+                    c,
+                )
+            )
+            expl = (
+                "%s sits at %s, the cross-entropy of predicting 1/%d for each of %d classes (ln %d = %.4f), and "
+                "never left it over %d evaluations: the network ignores its input. (No accuracy is logged; "
+                "if this loss is not a %d-class cross-entropy, read this as a loss that never moved.) Common "
+                "causes: labels shuffled apart from their inputs, inputs that are constant after "
+                "preprocessing, a learning rate far too small or too large, a frozen or detached model, or a "
+                "final activation that does not match the loss.%s Overfit one batch: if the loss cannot go "
+                "below ln %d, the model or the data pipeline is broken."
+                % (capital(name), fmt(e.level), c, c, c, math.log(c), n, c, lr, c)
             )
         elif e.how == "chance":
             c = e.classes or 2

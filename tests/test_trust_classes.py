@@ -1362,3 +1362,25 @@ def test_a_loss_only_run_pinned_at_ln2_from_first_point_to_last_never_learned(tm
         steps,
     )
     assert not _chance_findings(tmp_path / "with_parts")
+
+
+def test_a_validation_loss_that_climbs_beside_a_training_loss_that_never_learned_diverged(tmp_path):
+    # A GNN over 10 epochs: training loss held at 0.0905 +- 0.0008 (it never learned), validation loss 0.089
+    # -> 0.246, accelerating. Overfitting cannot claim it (nothing was learned to overfit), so the
+    # climb is a divergence; beside a training loss that learned, the same climb is overfitting.
+    rng = np.random.default_rng(23)
+    e = np.arange(10)
+    val = 0.089 + 0.157 * (e / 9.0) ** 3 + 0.001 * rng.standard_normal(10)
+    flat = 0.0905 + 0.0008 * rng.standard_normal(10)
+    learned = 0.0916 * np.exp(-e / 3.0) + 0.0003 * rng.standard_normal(10)
+    for name, train in (("stalled", flat), ("learned", learned)):
+        logwriters.tbx_scalars(str(tmp_path / name), {"train_loss": train, "val_loss": val}, list(e * 5 + 4))
+    stalled = {(f.kind, f.tag) for f in _loud(_scan(str(tmp_path / "stalled")))}
+    assert ("loss_divergence", "val_loss") in stalled, stalled
+    learned_kinds = {(f.kind, f.tag) for f in _loud(_scan(str(tmp_path / "learned")))}
+    assert ("overfitting", "val_loss") in learned_kinds and ("loss_divergence", "val_loss") not in learned_kinds
+
+
+def test_real_graph_network_whose_validation_loss_climbs_while_training_never_learned():
+    found = _loud(rw.run_findings(_run("elimkwan__MAPF/lightning_logs/version_75")))
+    assert any(f.kind == "loss_divergence" and f.tag == "val_loss" for f in found), [f.title for f in found]

@@ -59,7 +59,9 @@ DETECTORS: Tuple[Type[Detector], ...] = (
 class DetectorSet:
     """Configured detectors; `DetectorSet()` has every detector at its default thresholds."""
 
-    detectors: Tuple[Detector, ...] = tuple(cls() for cls in DETECTORS)
+    detectors: Tuple[Detector, ...] = tuple(
+        LossDivergence(stall=NoProgress()) if cls is LossDivergence else cls() for cls in DETECTORS
+    )
 
     def __post_init__(self) -> None:
         names = [d.name for d in self.detectors]

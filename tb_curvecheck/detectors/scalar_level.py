@@ -247,6 +247,11 @@ class LossDivergence(Detector[DivergenceEvent]):
     # that at least doubled its best counts (post 002's 0.139 -> 6.47 over two epochs); three points
     # of a loss wandering 0.23 -> 0.27 are not a divergence.
     min_points: int = 5
+    # Overfitting (which judges the training side as no_progress does) claims a validation climb only
+    # when training learned; a climb beside a training loss that never did is nobody else's story.
+    # The registry hands in the no_progress detector (detectors do not import one another); without
+    # it every such climb is left to overfitting.
+    stall: Optional[Detector] = None
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[DivergenceEvent]:
         if not U.judged(ref, ("loss",)):
@@ -265,7 +270,11 @@ class LossDivergence(Detector[DivergenceEvent]):
         if ref.info.split in ("validation", "test") and partner is not None:
             # A validation loss that climbs while training loss does not is overfitting's story, unless
             # it blew up (1e4 -> 1.4e14 on unseen graphs): numbers, not memorising.
-            if self.divergence(U.view_of(partner)) is None and not U.blew_up(view.unsmoothed, onset):
+            if (
+                self.divergence(U.view_of(partner)) is None
+                and not U.blew_up(view.unsmoothed, onset)
+                and not (self.stall is not None and self.stall.measure(exp, partner))
+            ):
                 return []
         related = [partner] if partner is not None else []
         return [DivergenceEvent(ref, view, best_i, onset, thr, sigma, related + exp.metrics_for(ref)[:1])]

@@ -241,7 +241,7 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
     loud = [f for f in findings if at_or_above(f.severity, "warning")]
     task_fell = any(t.fell() for t in trends.values())
     task_broke = any((f.run, f.tag) in trends and f.kind in METRIC_KINDS for f in loud)
-    task_failed = task_broke or any((f.run, f.tag) in trends and f.kind == "never_learned" for f in loud)
+    task_failed = any((f.run, f.tag) in trends and f.kind in METRIC_KINDS + ("never_learned",) for f in loud)
     # Learned, and kept it: a metric that rose and then collapsed says the run broke.  A loss is
     # answered by the task metrics of its own split when that split logs any: a training accuracy
     # that climbs says nothing about a validation loss that never improved (memorised from the start).
@@ -285,17 +285,14 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
         p = purpose(f)
         if id(f) in explained and not _blew_up(exp, f):
             continue
-        if (
-            rl
-            and f.kind in ("no_progress", "loss_divergence")
-            and info.get((f.run, f.tag)) is not None
-            and info[(f.run, f.tag)].role == "loss"
-            and (f.kind == "no_progress" or not (_blew_up(exp, f) or task_failed))
-        ):
+        rl_loss = rl and info.get((f.run, f.tag)) is not None and info[(f.run, f.tag)].role == "loss"
+        if rl_loss and f.kind == "no_progress":
+            continue
+        if rl_loss and f.kind == "loss_divergence" and not (task_failed or _blew_up(exp, f)):
             # Nor is a climb on the scale of the returns, while the return itself is fine: PPO's
             # surrogate drifting from -0.17 to -0.08 near zero, a TD loss growing with the values.
-            # A blow-up is news on its own; beside a return that collapsed or never rose, the climb is part
-            # of its story (a critic overestimating).
+            # A blow-up is news on its own; beside a return that collapsed or never rose, the climb is
+            # part of its story (a critic overestimating).
             continue
         if (
             f.kind in ("no_progress", "loss_divergence")

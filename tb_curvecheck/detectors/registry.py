@@ -1,7 +1,7 @@
 """Every detector, in the order they run, and the one loop that runs them.
 
 To add a kind: write a detector class (see `base.py` and docs/internals.md),
-add its kind to `model.py`'s `ScalarKind`/`HistogramKind`, and list the class
+add its kind to `model.py`'s `ScalarKind`/`HistogramKind`, and list an instance of the class
 here.  `DetectorSet.with_params` builds the same detectors with other
 thresholds (the detection benchmark's `--param`).
 """
@@ -9,7 +9,7 @@ thresholds (the detection benchmark's `--param`).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List, Mapping, Tuple, Type
+from typing import Any, Dict, List, Mapping, Tuple
 
 from ..model import Experiment, Finding
 from .base import Detector, ExperimentTargets, HistogramTarget, with_param
@@ -27,31 +27,33 @@ from .scalar_saturation import SaturatedLoss
 from .scalar_stuck import StuckMetric
 from .scalar_trend import NoProgress, Overfitting
 
+# Every detector at its default thresholds (frozen dataclasses, so one instance serves every set).
 # The order is the order of the findings before ranking (a stable sort keeps it among equals).
-DETECTORS: Tuple[Type[Detector], ...] = (
+DETECTORS: Tuple[Detector, ...] = (
     # Scalar detectors judge only the series whose role they understand; tags with role
     # unknown/other/learning_rate reach none of them but non_finite.
-    NonFinite,
-    LossDivergence,
-    MetricDrops,
-    RewardCollapse,
-    StuckMetric,
-    SaturatedLoss,
-    PinnedLoss,
-    Oscillation,
-    Overfitting,
-    NoProgress,
-    LowMargin,
-    NeverLearned,
+    NonFinite(),
+    # Hands over no_progress's judgement of a training side (detectors do not import one another).
+    LossDivergence(stall=NoProgress()),
+    MetricDrops(),
+    RewardCollapse(),
+    StuckMetric(),
+    SaturatedLoss(),
+    PinnedLoss(),
+    Oscillation(),
+    Overfitting(),
+    NoProgress(),
+    LowMargin(),
+    NeverLearned(),
     # Histogram symptoms, at severity info: `analysis.histogram_stories` tells them with the curves.
-    ExplodingWeights,
-    FrozenWeights,
-    DeadUnits,
-    SaturatedOutputs,
-    CollapsedOutputs,
-    GradientHistograms,
-    GradientNorms,
-    GradientDepth,
+    ExplodingWeights(),
+    FrozenWeights(),
+    DeadUnits(),
+    SaturatedOutputs(),
+    CollapsedOutputs(),
+    GradientHistograms(),
+    GradientNorms(),
+    GradientDepth(),
 )
 
 
@@ -59,9 +61,7 @@ DETECTORS: Tuple[Type[Detector], ...] = (
 class DetectorSet:
     """Configured detectors; `DetectorSet()` has every detector at its default thresholds."""
 
-    detectors: Tuple[Detector, ...] = tuple(
-        LossDivergence(stall=NoProgress()) if cls is LossDivergence else cls() for cls in DETECTORS
-    )
+    detectors: Tuple[Detector, ...] = DETECTORS
 
     def __post_init__(self) -> None:
         names = [d.name for d in self.detectors]

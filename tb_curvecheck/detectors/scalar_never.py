@@ -174,9 +174,6 @@ class NeverLearned(Detector[NeverEvent]):
             return []
         metric = self._metric(exp, ref)
         mv = U.view_of(metric, smooth=False).values if metric is not None else None
-        # A single evaluation (Hugging Face's final `eval/accuracy`) has no curve to have risen on, but
-        # says where the accuracy ended.
-        final = (metric, float(mv[-1])) if mv is not None and mv.shape[0] == 1 else None
         if mv is not None and mv.shape[0] < 2:
             metric, mv = None, None
         level = float(np.median(v))
@@ -215,12 +212,11 @@ class NeverLearned(Detector[NeverEvent]):
                 )
             ]
         if mv is None:
-            return self._bare_chance(exp, ref, view, final, zero_lr)
+            return self._bare_chance(exp, ref, view, zero_lr)
         if not U.is_fraction(mv) or not self._metric_never_rose(mv):
             return []
-        tail = v[U.warmup(n) :][-max(2, int(self.tail_share * n)) :]
         mtail = mv[-max(2, int(self.tail_share * mv.shape[0])) :]
-        tail_level, m_level = float(np.median(tail)), float(np.median(mtail))
+        tail_level, m_level = self._tail_level(v), float(np.median(mtail))
         if tail_level >= self.absurd_level and float(np.min(v)) >= self.absurd_level:
             return [NeverEvent(ref, view, "absurd", tail_level, metric, m_level, None, 1.0, zero_lr)]
         m_pinned = float(np.ptp(mtail)) <= max(U.SAME_VALUE_ATOL, U.SAME_VALUE_RTOL * abs(m_level))
@@ -261,7 +257,12 @@ class NeverLearned(Detector[NeverEvent]):
             ]
         return []
 
-    def _bare_chance(self, exp: Experiment, ref: SeriesRef, view: U.View, final, zero_lr: bool) -> List[NeverEvent]:
+    def _tail_level(self, v: np.ndarray) -> float:
+        """The loss's level over the last `tail_share` of the run, after warm-up."""
+        n = v.shape[0]
+        return float(np.median(v[U.warmup(n) :][-max(2, int(self.tail_share * n)) :]))
+
+    def _bare_chance(self, exp: Experiment, ref: SeriesRef, view: U.View, zero_lr: bool) -> List[NeverEvent]:
         """A loss at ln C for a run without an accuracy curve: pinned there from its first points to
         its last (every level within the chance band: it never left the uniform prediction), or pinned
         over its second half with the one accuracy logged, at the end, at 1/C.
@@ -270,25 +271,22 @@ class NeverLearned(Detector[NeverEvent]):
         nothing that says otherwise: no metric at all (an accuracy whose name did not pair, at 0.5
         beside a loss at 1.39, says two classes, not ln 4), and no loss components beside it (a
         detector's total of box, class and regularisation terms can sit near any ln C)."""
-        if final is None:
-            # The run's only accuracy may be one final evaluation on another split (a Trainer that
-            # evaluates once, after training): it still says where the model ended.
-            single = [m for m in exp.find(quantity="accuracy") if m.info.granularity != "batch" and len(m.series) == 1]
-            if single:
-                final = (single[-1], float(single[-1].series.values[-1]))
-            elif exp.find(role="metric_up") or exp.find(role="metric_down"):
-                return []
+        # A single evaluation (a Trainer that evaluates once, after training, on this split or another)
+        # has no curve to have risen on, but says where the accuracy ended.
+        single = [m for m in exp.find(quantity="accuracy") if m.info.granularity != "batch" and len(m.series) == 1]
+        single.sort(key=lambda m: m.info.split != ref.info.split)
+        final = (single[0], float(single[0].series.values[-1])) if single else None
+        if final is None and (exp.find(role="metric_up") or exp.find(role="metric_down")):
+            return []
         if any(s.info.purpose == "component" for s in exp.find(role="loss", split=ref.info.split)):
             return []
         v = view.values
-        n = v.shape[0]
-        tail = v[U.warmup(n) :][-max(2, int(self.tail_share * n)) :]
-        tail_level = float(np.median(tail))
+        tail_level = self._tail_level(v)
         c = self._classes(tail_level)
         if c is None or c > self.bare_max_classes:
             return []
         ln_c = math.log(c)
-        level = U.running_median(v, 5) if n >= 5 else v
+        level = U.running_median(v, 5) if v.shape[0] >= 5 else v
         if float(np.min(level)) < ln_c * (1 - self.chance_below):
             return []
         if final is not None:

@@ -135,6 +135,15 @@ def test_corpus_stays_small_enough_to_clone():
     assert total < 100 * 2**20, total
 
 
+def test_every_corpus_file_name_checks_out_on_every_system():
+    # A clone on Windows or macOS fails on names with characters those systems refuse (a run's
+    # timestamped directory such as `cnn_2020-10-16T12:48:54` keeps its colons in the source repository).
+    refused = re.compile(r'[:*?"<>|\\]')
+    for root, dirs, files in os.walk(rw.CORPUS):
+        for name in dirs + files:
+            assert not refused.search(name), os.path.join(root, name)
+
+
 def test_extraction_round_trip_keeps_every_point(tmp_path):
     """A raw run extracted and loaded back gives the series TensorBoard's loader reads."""
     run = next(r for r in RUNS if r["stored"] == "raw" and r["writer"] == "mlagents")

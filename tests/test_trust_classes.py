@@ -1129,6 +1129,33 @@ def test_abbreviated_returns_are_returns(tag, reward):
     assert is_reward(tag) is reward
 
 
+@pytest.mark.parametrize("tag", ["rew", "100rew", "test_rew", "Episode Reward"])
+def test_abbreviated_returns_take_the_role_of_a_return(tag):
+    from tb_curvecheck.analysis.roles import classify
+
+    assert classify(".", tag).role == "other"
+
+
+def test_a_self_play_rating_is_not_given_a_return_role():
+    from tb_curvecheck.analysis.roles import classify
+
+    assert classify(".", "Self-play/ELO").role != "other"
+
+
+def test_a_return_logged_as_rew_that_collapses_is_told():
+    # A hand-written PPO on BipedalWalker logs its returns as `rew` and `100rew` (a 100-episode
+    # mean): 100rew -109 -> 124 at episode 207, then lower at every point to 44 at the last episode,
+    # and the periodic test return 129 -> 26.  Judged as a return, the fall is a collapse.
+    run = _run(
+        "leonjovanovic__drl-ppo-bipedal-walker/content/runs/"
+        "test-PPO_BipedalWalker-v3_0.0003_0.0006_2048_32_9-norm_gae0.95-0.001-env_scaled-14_9.39.43"
+    )
+    collapse = [f for f in _loud(rw.run_findings(run)) if f.kind == "metric_collapse"]
+    assert collapse, [(f.kind, f.tag) for f in rw.run_findings(run)]
+    assert collapse[0].tag in ("rew", "100rew")
+    assert collapse[0].end_step >= 206
+
+
 def test_zeros_a_loss_logs_before_its_first_update_are_no_best_to_diverge_from(tmp_path):
     # A hand-written DQN resumed from a trained model logs Loss = 0 for its first 80 episodes (no
     # update until the replay buffer fills), then its TD loss at ~270 +- 30 while the return holds

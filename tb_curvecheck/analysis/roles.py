@@ -310,6 +310,11 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
     for tok in tokens:
         if tok in OTHER_WORDS and tok not in ("step", "steps", "norm"):
             return "other", joined
+    # A return abbreviated or with its episode window glued on (`rew`, `100rew`) is a return as much
+    # as `reward` is: the same role, so the return's detectors judge it.  (A self-play rating is no
+    # return: it drifts by design and keeps its own role.)
+    if any(t.lstrip("0123456789") in REWARD_WORDS - {"elo"} for t in tokens):
+        return "other", joined
     return "unknown", joined
 
 

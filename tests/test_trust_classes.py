@@ -1411,3 +1411,41 @@ def test_a_validation_loss_that_climbs_beside_a_training_loss_that_never_learned
 def test_real_graph_network_whose_validation_loss_climbs_while_training_never_learned():
     found = _loud(rw.run_findings(_run("elimkwan__MAPF/lightning_logs/version_75")))
     assert any(f.kind == "loss_divergence" and f.tag == "val_loss" for f in found), [f.title for f in found]
+
+
+# A Lightning trial logs one loss twice: `train_loss_step` (one batch sampled every 50 steps) and
+# `train_loss_epoch` (every epoch's mean).  Nine sampled batches scatter +-30 % around the epoch
+# level, far more than the level moves over the steps they cover.
+_BATCH_SCATTER = np.array([0.3, -0.3, 0.0, 0.25, -0.25, 0.05, -0.05, 0.3, -0.3])
+# Epoch means wobble by well under a percent, without alternating.
+_EPOCH_WOBBLE = 1 + 0.004 * np.array([0, 1, -1, 2, 0, -2, 1, 0, -1, 2, -2, 0, 1, -1])
+
+
+def _lightning_trial(tmp_path, epoch_loss):
+    epochs = np.arange(15)
+    epoch_steps = 30 * epochs + 29
+    step_steps = np.arange(49, 450, 50)
+    level = np.interp(step_steps, epoch_steps, epoch_loss)
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {
+            "train_loss_step": (step_steps, level * (1 + _BATCH_SCATTER)),
+            "train_loss_epoch": (epoch_steps, epoch_loss),
+            "epoch": (epoch_steps, epochs),
+        },
+    )
+    return [f for f in _loud(_scan(str(tmp_path))) if f.tag == "train_loss_step" and f.kind == "no_progress"]
+
+
+def test_a_sampled_step_loss_is_answered_by_its_epoch_twin_that_learned(tmp_path):
+    # The epoch means fall 0.0174 -> 0.0105 in the first epoch and on to 0.0095 (10 %) over the steps
+    # the batches were sampled at; the samples' scatter hides that fall, the means show it.
+    epoch_loss = np.concatenate([[0.0174], np.linspace(0.0105, 0.0095, 14) * _EPOCH_WOBBLE])
+    assert _lightning_trial(tmp_path, epoch_loss) == []
+
+
+def test_an_epoch_twin_that_learned_only_before_the_samples_does_not_answer(tmp_path):
+    # The epoch means fell in the first epoch only (0.0174 -> 0.0105) and hold after it, where the
+    # batches were sampled: over the steps they cover, neither learned.
+    epoch_loss = np.concatenate([[0.0174], 0.0105 * _EPOCH_WOBBLE])
+    assert _lightning_trial(tmp_path, epoch_loss)

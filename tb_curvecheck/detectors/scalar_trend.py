@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from ..model import Experiment, Finding, SeriesRef
+from ..model import Experiment, Finding, ScalarSeries, SeriesRef
 from . import stats as U
 from .base import Detector
 from .wording import capital, fmt, make_finding, short
@@ -96,6 +96,9 @@ class NoProgress(Detector[StallEvent]):
     alternation: U.AlternationTest = dataclasses.field(default_factory=U.AlternationTest)
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[StallEvent]:
+        return self._stall(exp, ref, twins=True)
+
+    def _stall(self, exp: Experiment, ref: SeriesRef, twins: bool) -> List[StallEvent]:
         if not U.judged(ref, ("loss",)):
             return []
         view = U.view_of(ref, smooth=False)
@@ -172,6 +175,8 @@ class NoProgress(Detector[StallEvent]):
             and (n < self.progress_trend_points or first0 > float(np.quantile(v[1:], self.first_point_quantile)))
         ):
             return []
+        if twins and self._twin_learned(exp, ref):
+            return []
         partner = exp.partner(ref)
         if (
             ref.info.split in ("validation", "test")
@@ -195,6 +200,32 @@ class NoProgress(Detector[StallEvent]):
                 return []
         metrics = exp.metrics_for(ref)[:1]
         return [StallEvent(ref, view, first, best, improvement, sigma, rel, metrics[0] if metrics else None)]
+
+    def _twin_learned(self, exp: Experiment, ref: SeriesRef) -> bool:
+        """The same loss logged at another cadence learned (Lightning's `train_loss_step` beside
+        `train_loss_epoch`): a few sampled batches of it are noisier evidence than every epoch's mean."""
+        steps = ref.series.steps
+        for s in exp.scalars:
+            if (
+                s is ref
+                or s.run != ref.run
+                or s.info.role != "loss"
+                or s.info.quantity != ref.info.quantity
+                or s.info.split != ref.info.split
+                or s.info.granularity in (ref.info.granularity, "batch")
+                or not U.judged(s, ("loss",))
+            ):
+                continue
+            # Over the steps `ref` covers only: a twin that learned in an epoch `ref` never sampled says
+            # nothing about the stretch `ref` shows flat.
+            keep = (s.series.steps >= steps[0]) & (s.series.steps <= steps[-1])
+            if int(np.sum(keep)) < self.min_points:
+                continue
+            series = ScalarSeries(s.series.steps[keep], s.series.values[keep], s.series.wall_times[keep])
+            # Judged on its own: the twins must not answer for each other.
+            if not self._stall(exp, dataclasses.replace(s, series=series), twins=False):
+                return True
+        return False
 
     def describe(self, e: StallEvent) -> Finding:
         view, n, rel, sigma = e.view, len(e.view), e.rel, e.sigma

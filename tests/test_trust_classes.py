@@ -1449,3 +1449,33 @@ def test_an_epoch_twin_that_learned_only_before_the_samples_does_not_answer(tmp_
     # batches were sampled: over the steps they cover, neither learned.
     epoch_loss = np.concatenate([[0.0174], 0.0105 * _EPOCH_WOBBLE])
     assert _lightning_trial(tmp_path, epoch_loss)
+
+
+def _sb3_building_control(tmp_path, spread):
+    # SB3 DQN on a year-long building simulation (8760 hourly costs per episode): the evaluation
+    # return is one huge negative sum, which float32 and the simulator's rounding move in its
+    # seventh digit from one evaluation to the next.
+    evals = np.arange(1, 41) * 5000
+    wobble = np.array([0, 1, -1, 0.5, -0.5, 1, 0, -1] * 5)
+    reward = -3.1689e8 * (1 + spread * wobble)
+    steps = np.arange(1, 46) * 4400
+    loss = 3.8e4 + 3.9e4 * np.linspace(0, 1, 45) + 5e3 * np.sin(np.arange(45))
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {
+            "eval/mean_reward": (evals, reward),
+            "train/loss": (steps, loss),
+            "rollout/exploration_rate": (steps, np.maximum(0.05, 1 - steps / 30000.0)),
+        },
+    )
+    return [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned" and f.tag == "eval/mean_reward"]
+
+
+def test_a_return_held_to_its_seventh_digit_never_learned(tmp_path):
+    never = _sb3_building_control(tmp_path, 3e-6)
+    assert never
+    assert "within 0.01 %" in never[0].explanation
+
+
+def test_a_return_that_moves_by_a_percent_is_not_held(tmp_path):
+    assert _sb3_building_control(tmp_path, 1e-2) == []

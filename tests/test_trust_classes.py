@@ -1479,3 +1479,33 @@ def test_a_return_held_to_its_seventh_digit_never_learned(tmp_path):
 
 def test_a_return_that_moves_by_a_percent_is_not_held(tmp_path):
     assert _sb3_building_control(tmp_path, 1e-2) == []
+
+
+def test_real_accuracy_that_ignores_a_falling_loss_is_stuck():
+    # A small transformer next-token predictor (vocabulary 6000): loss 8.70 (ln 6000) -> 1.33 over 452
+    # epochs, while acc_train stays at 0.002 and top-3 accuracy at 0.006 from the first epochs on: the
+    # accuracy is computed on something other than what the loss learns.
+    run = _run("TimNiklasWitte__Implementing-ANNs-with-TensorFlow-WiSe-2021-22-/Homework 11/test_logs/test")
+    stuck = {f.tag: f for f in _loud(rw.run_findings(run)) if f.kind == "stuck_metric"}
+    assert "acc_train" in stuck
+    assert stuck["acc_train"].evidence["how"] == "deaf"
+    assert "computed wrong" in stuck["acc_train"].explanation
+
+
+def _metric_beside_a_loss(tmp_path, loss_end):
+    epochs = np.arange(60)
+    loss = loss_end + (2.3 - loss_end) * np.exp(-epochs / 10.0)
+    # A per-epoch accuracy that flickers in its fourth decimal around 0.0021.
+    acc = 0.0021 + 0.0001 * np.array([0, 1, -1, 0, 1, 0, -1, 1, 0, -1] * 6)
+    logwriters.tbx_scalars(str(tmp_path), {"train/loss": loss, "train/accuracy": acc})
+    return [f for f in _loud(_scan(str(tmp_path))) if f.kind == "stuck_metric" and f.tag == "train/accuracy"]
+
+
+def test_an_accuracy_that_stays_put_while_its_loss_falls_by_most_of_it_is_stuck(tmp_path):
+    stuck = _metric_beside_a_loss(tmp_path, 0.5)
+    assert stuck and stuck[0].evidence["how"] == "deaf"
+
+
+def test_an_accuracy_that_stays_put_while_its_loss_barely_moves_is_not_deaf(tmp_path):
+    # 2.3 -> 2.0: a loss that fell 13 % may leave every prediction's argmax where it was.
+    assert [f for f in _metric_beside_a_loss(tmp_path, 2.0) if f.evidence.get("how") == "deaf"] == []

@@ -20,7 +20,9 @@ class StuckEvent:
     view: U.View
     first: int  # the constant stretch, view indices
     last: int
-    how: str  # "from_start" (never learned), "after_fall" (broke, never came back), "held" (climbed, then pinned)
+    # "from_start" (never learned), "after_fall" (broke, never came back), "held" (climbed, then pinned),
+    # "deaf" (within a hundredth of one level while its loss halved: the metric does not see the learning)
+    how: str
     loss: Optional[SeriesRef]
     loss_motion: Optional[Dict[str, Any]]  # stats.motion: first, last, spread, points, moves over the stretch
     partner: Optional[SeriesRef]
@@ -68,6 +70,16 @@ class StuckMetric(Detector[StuckEvent]):
     # A fall below the best must span this many quanta (1/N on N samples): on a coarse grid
     # (episodes of 20, steps of 0.05) one quantum below the best is a sample flipping.
     min_quanta: float = 3.0
+    # A 0-1 metric that stays within `deaf_band` of one level over the last `deaf_share` of the run,
+    # never `learned_fraction` above where it started, while its loss fell by `deaf_loss_fall` of its
+    # opening level, is not measuring what the loss learned: a loss that halves moves the predictions,
+    # and an accuracy on them moves by more than one sample in a hundred.  Judged on at least
+    # `deaf_min_points` evaluations and below `held_max_fraction` (a converged metric near its
+    # ceiling holds while the loss keeps sharpening confidence).
+    deaf_band: float = 0.01
+    deaf_share: float = 0.8
+    deaf_loss_fall: float = 0.5
+    deaf_min_points: int = 10
 
     def stretch(self, view: U.View) -> Optional[Tuple[int, int, str]]:
         v = view.values
@@ -111,6 +123,25 @@ class StuckMetric(Detector[StuckEvent]):
             return a, b, "held"
         return None
 
+    def _deaf(self, view: U.View, loss: Optional[SeriesRef]) -> Optional[Tuple[int, int, str]]:
+        v = view.values
+        n = v.shape[0]
+        if loss is None or n < self.deaf_min_points or not U.is_fraction(v):
+            return None
+        a = n - int(round(self.deaf_share * n))
+        held = v[a:]
+        if float(np.ptp(held)) > self.deaf_band or float(np.max(held)) > self.held_max_fraction:
+            return None
+        if float(np.median(held)) - float(np.median(v[: self.start_points])) >= self.learned_fraction:
+            return None
+        lv = U.view_of(loss, smooth=False).values
+        if lv.shape[0] < 2 * self.start_points:
+            return None
+        opening, end = float(np.median(lv[: self.start_points])), float(np.median(lv[-self.start_points :]))
+        if not (opening > 0 and end >= 0 and opening - end >= self.deaf_loss_fall * opening):
+            return None
+        return a, n - 1, "deaf"
+
     def _loss_motion(self, loss: Optional[SeriesRef], lo_step: int, hi_step: int):
         if loss is None:
             return None
@@ -120,11 +151,11 @@ class StuckMetric(Detector[StuckEvent]):
         if not U.judged(ref, ("metric_up",)):
             return []
         view = U.view_of(ref, smooth=False)
-        got = self.stretch(view)
+        loss = exp.loss_for(ref)
+        got = self.stretch(view) or self._deaf(view, loss)
         if got is None:
             return []
         a, b, how = got
-        loss = exp.loss_for(ref)
         motion = self._loss_motion(loss, int(view.steps[a]), int(view.end_steps[b]))
         if how == "held" and (motion is None or not motion["moves"]):
             # Held while nothing else moves either: converged (a decayed learning rate), not stuck.
@@ -146,6 +177,8 @@ class StuckMetric(Detector[StuckEvent]):
         name = short(e.ref)
         shown = view.shown(value)
         evals = b - a + 1
+        if e.how == "deaf":
+            return self._describe_deaf(e)
         title = "%s stuck at %s for %d evaluations (steps %d-%d)%s" % (
             name,
             shown,
@@ -203,6 +236,59 @@ class StuckMetric(Detector[StuckEvent]):
         return make_finding(
             e.ref, "stuck_metric", "warning", view, a, b, title, "".join(parts), evidence, related=[e.loss, e.partner]
         )
+
+    def _describe_deaf(self, e: StuckEvent) -> Finding:
+        view, v = e.view, e.view.values
+        a, b = e.first, e.last
+        name, loss = short(e.ref), short(e.loss)
+        lv = U.view_of(e.loss, smooth=False).values
+        k = self.start_points
+        opening, end = float(np.median(lv[:k])), float(np.median(lv[-k:]))
+        level = float(np.median(v[a : b + 1]))
+        lo, hi = float(np.min(v[a : b + 1])), float(np.max(v[a : b + 1]))
+        title = "%s stays near %s for %d evaluations while %s fell %s → %s" % (
+            name,
+            view.shown(level),
+            b - a + 1,
+            loss,
+            fmt(opening),
+            fmt(end),
+        )
+        expl = (
+            "%s stays between %s and %s from step %d to step %d, never more than %s above where it started, "
+            "while %s fell from %s to %s (%.0f %%). A loss that falls that far changes the model's predictions, "
+            "and a metric computed on those predictions moves with them: this one does not see what the model "
+            "learned, so the metric itself is most likely computed wrong. Check the labels' format against "
+            "what the metric expects (integer labels with a categorical accuracy, one-hot labels with a sparse "
+            "one), the axis the predictions are compared on (an argmax over the batch or time axis), and, in "
+            "sequence models, whether padding or shifted targets are counted. Compute it by hand on one batch "
+            "of predictions."
+            % (
+                capital(name),
+                view.shown(lo),
+                view.shown(hi),
+                int(view.steps[a]),
+                int(view.end_steps[b]),
+                fmt(self.learned_fraction),
+                loss,
+                fmt(opening),
+                fmt(end),
+                100 * (opening - end) / opening,
+            )
+        )
+        evidence = {
+            "how": "deaf",
+            "level": level * view.raw_scale,
+            "low": lo * view.raw_scale,
+            "high": hi * view.raw_scale,
+            "first_step": int(view.steps[a]),
+            "last_step": int(view.end_steps[b]),
+            "evaluations": b - a + 1,
+            "loss_opening": opening,
+            "loss_end": end,
+            "band": self.deaf_band,
+        }
+        return make_finding(e.ref, "stuck_metric", "warning", view, a, b, title, expl, evidence, related=[e.loss])
 
 
 def _longest_constant_run(values: np.ndarray) -> Optional[Tuple[int, int]]:

@@ -627,10 +627,9 @@ class NeverLearned(Detector[NeverEvent]):
                 n,
             )
             v = view.values
-            low = np.full_like(v, e.level)
-            exact = U.same(v, low)
-            # Only the points held by `_reward`'s float tolerance, and none by its 0.01 %, are "exactly" there.
-            how_held = "exactly" if np.array_equal(exact, exact | self._near(v, e.level)) else "within 0.01 % of"
+            # "Exactly" only when no point was held by the 0.01 % tolerance alone.
+            loose = self._near(v, e.level) & ~U.same(v, np.full_like(v, e.level))
+            how_held = "within 0.01 % of" if bool(np.any(loose)) else "exactly"
             expl = (
                 "%s is %s %s, its lowest value, in %.0f %% of the summaries, including the first and the "
                 "last: the agent almost never reaches the goal, so it has nothing to learn from. Make the "

@@ -134,13 +134,21 @@ class StuckMetric(Detector[StuckEvent]):
             return None
         if float(np.median(held)) - float(np.median(v[: self.start_points])) >= self.learned_fraction:
             return None
-        lv = U.view_of(loss, smooth=False).values
-        if lv.shape[0] < 2 * self.start_points:
+        ends = self._loss_ends(loss)
+        if ends is None:
             return None
-        opening, end = float(np.median(lv[: self.start_points])), float(np.median(lv[-self.start_points :]))
+        opening, end = ends
         if not (opening > 0 and end >= 0 and opening - end >= self.deaf_loss_fall * opening):
             return None
         return a, n - 1, "deaf"
+
+    def _loss_ends(self, loss: SeriesRef) -> Optional[Tuple[float, float]]:
+        """The loss's opening and closing levels: medians of its first and last `start_points`."""
+        lv = U.view_of(loss, smooth=False).values
+        k = self.start_points
+        if lv.shape[0] < 2 * k:
+            return None
+        return float(np.median(lv[:k])), float(np.median(lv[-k:]))
 
     def _loss_motion(self, loss: Optional[SeriesRef], lo_step: int, hi_step: int):
         if loss is None:
@@ -171,14 +179,14 @@ class StuckMetric(Detector[StuckEvent]):
         return [StuckEvent(ref, view, a, b, how, loss, motion, partner, partner_stuck)]
 
     def describe(self, e: StuckEvent) -> Finding:
+        if e.how == "deaf":
+            return self._describe_deaf(e)
         view, v = e.view, e.view.values
         a, b, motion = e.first, e.last, e.loss_motion
         value = v[a]
         name = short(e.ref)
         shown = view.shown(value)
         evals = b - a + 1
-        if e.how == "deaf":
-            return self._describe_deaf(e)
         title = "%s stuck at %s for %d evaluations (steps %d-%d)%s" % (
             name,
             shown,
@@ -241,9 +249,7 @@ class StuckMetric(Detector[StuckEvent]):
         view, v = e.view, e.view.values
         a, b = e.first, e.last
         name, loss = short(e.ref), short(e.loss)
-        lv = U.view_of(e.loss, smooth=False).values
-        k = self.start_points
-        opening, end = float(np.median(lv[:k])), float(np.median(lv[-k:]))
+        opening, end = self._loss_ends(e.loss)
         level = float(np.median(v[a : b + 1]))
         lo, hi = float(np.min(v[a : b + 1])), float(np.max(v[a : b + 1]))
         title = "%s stays near %s for %d evaluations while %s fell %s → %s" % (

@@ -18,6 +18,7 @@ from .histogram_gradients import GradientDepth, GradientHistograms, GradientNorm
 from .histogram_stats import summarize
 from .histogram_weights import ExplodingWeights, FrozenWeights
 from .non_finite import NonFinite
+from .scalar_decline import MetricDecline
 from .scalar_level import LossDivergence, MetricDrops, RewardCollapse
 from .scalar_margin import LowMargin
 from .scalar_never import NeverLearned
@@ -36,6 +37,8 @@ DETECTORS: Tuple[Detector, ...] = (
     # Hands over no_progress's judgement of a training side (detectors do not import one another).
     LossDivergence(stall=NoProgress()),
     MetricDrops(),
+    # Hands over MetricDrops' judgement, so a sharp collapse is not told again as a slide.
+    MetricDecline(drops=MetricDrops()),
     RewardCollapse(),
     StuckMetric(),
     SaturatedLoss(),

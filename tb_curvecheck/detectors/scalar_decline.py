@@ -66,7 +66,7 @@ class MetricDecline(Detector[DeclineEvent]):
         if n < self.min_points:
             return []
         k = self.edge_points
-        start, end = float(np.median(v[:k])), float(np.median(v[-k:]))
+        start, end = U.end_medians(v, k)
         if not (start > 0 and start - end >= self.min_rel_fall * start):
             return []
         best = float(np.max(U.running_median(v, k)[k // 2 : n - k // 2]))
@@ -82,7 +82,7 @@ class MetricDecline(Detector[DeclineEvent]):
         if loss is not None:
             lv = U.view_of(loss, smooth=False).values
             if lv.shape[0] >= 2 * k:
-                loss_start, loss_end = float(np.median(lv[:k])), float(np.median(lv[-k:]))
+                loss_start, loss_end = U.end_medians(lv, k)
         return [DeclineEvent(ref, view, start, end, z, loss, loss_start, loss_end)]
 
     def describe(self, e: DeclineEvent) -> Finding:

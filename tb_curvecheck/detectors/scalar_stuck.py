@@ -145,10 +145,9 @@ class StuckMetric(Detector[StuckEvent]):
     def _loss_ends(self, loss: SeriesRef) -> Optional[Tuple[float, float]]:
         """The loss's opening and closing levels: medians of its first and last `start_points`."""
         lv = U.view_of(loss, smooth=False).values
-        k = self.start_points
-        if lv.shape[0] < 2 * k:
+        if lv.shape[0] < 2 * self.start_points:
             return None
-        return float(np.median(lv[:k])), float(np.median(lv[-k:]))
+        return U.end_medians(lv, self.start_points)
 
     def _loss_motion(self, loss: Optional[SeriesRef], lo_step: int, hi_step: int):
         if loss is None:

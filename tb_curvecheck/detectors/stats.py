@@ -635,6 +635,11 @@ def edge_levels(values: np.ndarray) -> Tuple[float, float, int, int]:
     return float(np.median(values[:k_start])), float(np.median(values[-k_end:])), k_start, k_end
 
 
+def end_medians(values: np.ndarray, k: int) -> Tuple[float, float]:
+    """The medians of the first and of the last `k` values: a curve's opening and closing levels."""
+    return float(np.median(values[:k])), float(np.median(values[-k:]))
+
+
 def level_difference_se(sigma: float, k1: int, k2: int) -> float:
     """Standard error of the difference of two independent medians of k1 and k2 points."""
     return MEDIAN_SE * sigma * math.sqrt(1.0 / k1 + 1.0 / k2)

@@ -7,7 +7,8 @@ The corpus is `benchmarks/realworld/manifest.json`: every run's repository,
 commit and path, how it is stored (the event files byte for byte under
 `data/`, or its series extracted into `extracted/*.npz` when the originals
 were large), and a label read off its numbers (healthy, healthy_by_design,
-pathology with kinds and steps, or mild).  Each run is analysed on its own,
+pathology with kinds and steps, or mild); `provenance.json` beside it holds
+each run's original files (path, size, sha256).  Each run is analysed on its own,
 as if it were the whole logdir.
 
 Printed per split (tuned / held-out), per domain and per writer:
@@ -43,6 +44,9 @@ from tb_curvecheck.model import Finding, HistogramSeries, ScalarSeries, at_or_ab
 
 CORPUS = os.path.join(HERE, "realworld")
 MANIFEST = os.path.join(CORPUS, "manifest.json")
+# Each run's original event files (path, size, sha256), kept apart from the labels so neither file
+# grows past what a reviewer reads: `load_manifest` puts them back on the runs as `files`.
+PROVENANCE = "provenance.json"
 LABELS = ("healthy", "healthy_by_design", "pathology", "mild")
 SPLITS = ("tuned", "held_out")
 # Severity at which a finding counts, for a false alarm as for a detection:
@@ -58,8 +62,33 @@ Histograms = Dict[str, Dict[str, HistogramSeries]]
 
 
 def load_manifest(path: str = MANIFEST) -> dict:
+    """The manifest, each run with its original files (`files`) from the provenance file beside it."""
     with open(path, encoding="utf-8") as f:
-        return json.load(f)
+        manifest = json.load(f)
+    provenance = os.path.join(os.path.dirname(path), PROVENANCE)
+    if os.path.exists(provenance):
+        with open(provenance, encoding="utf-8") as f:
+            files = json.load(f)["runs"]
+        for run in manifest["runs"]:
+            run["files"] = files[run["id"]]
+    return manifest
+
+
+def save_manifest(manifest: dict, path: str = MANIFEST) -> None:
+    """Write `manifest`: labels to `path`, the runs' original files to the provenance file beside it."""
+    runs = [{k: v for k, v in run.items() if k != "files"} for run in manifest["runs"]]
+    files = {run["id"]: run.get("files", []) for run in manifest["runs"]}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(dict(manifest, runs=runs), f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    with open(os.path.join(os.path.dirname(path), PROVENANCE), "w", encoding="utf-8") as f:
+        json.dump(
+            {"about": "each run's original event files: path in its repository, size, sha256", "runs": files},
+            f,
+            indent=1,
+            ensure_ascii=False,
+        )
+        f.write("\n")
 
 
 # --- extracted series: written with TensorBoard's loader, read back as model series ---
@@ -378,9 +407,7 @@ def merge(fragments: Iterable[str], path: str = MANIFEST) -> Tuple[int, int]:
                 added[section] += 1
     manifest["repositories"].sort(key=lambda r: r["repo"].lower())
     manifest["runs"].sort(key=lambda r: r["id"].lower())
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    save_manifest(manifest, path)
     return added["repositories"], added["runs"]
 
 

@@ -7,6 +7,7 @@ what today's detectors find on the corpus: that is the benchmark's report.
 """
 
 import hashlib
+import json
 import os
 import re
 
@@ -51,6 +52,15 @@ def test_every_repository_is_pinned_to_a_commit_and_every_run_to_a_repository():
         assert r["split"] in rw.SPLITS
         assert r["runs"] == sum(1 for run in RUNS if run["repo"] == r["repo"])
     assert {run["repo"] for run in RUNS} == set(names)
+
+
+def test_provenance_names_exactly_the_manifest_runs(tmp_path):
+    with open(os.path.join(rw.CORPUS, rw.PROVENANCE), encoding="utf-8") as f:
+        provenance = json.load(f)["runs"]
+    assert set(provenance) == {run["id"] for run in RUNS}
+    # Written back, the two files load as the same manifest.
+    rw.save_manifest(MANIFEST, str(tmp_path / "manifest.json"))
+    assert rw.load_manifest(str(tmp_path / "manifest.json")) == MANIFEST
 
 
 def test_raw_runs_are_the_committed_bytes():

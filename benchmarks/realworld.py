@@ -44,6 +44,10 @@ from tb_curvecheck.model import Finding, HistogramSeries, ScalarSeries, at_or_ab
 
 CORPUS = os.path.join(HERE, "realworld")
 MANIFEST = os.path.join(CORPUS, "manifest.json")
+# Where the runs' files (`data/`, `extracted/`) are read from: beside the manifest, unless
+# CURVECHECK_REALWORLD_DATA names another folder holding the same two (the labels and the files can
+# then live apart, should the fetched files have to be kept outside this repository).
+DATA_ROOT = os.environ.get("CURVECHECK_REALWORLD_DATA") or CORPUS
 # Each run's original event files (path, size, sha256), kept apart from the labels so neither file
 # grows past what a reviewer reads: `load_manifest` puts them back on the runs as `files`.
 PROVENANCE = "provenance.json"
@@ -177,9 +181,14 @@ def analyze_series(scalars: Scalars, histograms: Histograms, detectors=None) -> 
     return out
 
 
+def data_path(run: Mapping) -> str:
+    """The folder (raw run) or file (extract) holding a run's series."""
+    return os.path.join(DATA_ROOT, run["data"])
+
+
 def read_run(run: Mapping, loader: str = "python") -> Tuple[Scalars, Histograms, Dict[str, Dict[str, object]]]:
     """A run's series (and logged hyperparameters) through TensorBoard's loader, or from its extract."""
-    where = os.path.join(CORPUS, run["data"])
+    where = data_path(run)
     if run["stored"] != "raw":
         return (*load_extracted(where), {})
     from tb_curvecheck import reading
@@ -191,7 +200,7 @@ def read_run(run: Mapping, loader: str = "python") -> Tuple[Scalars, Histograms,
 
 
 def run_findings(run: Mapping, loader: str = "python", detectors=None) -> List[Finding]:
-    where = os.path.join(CORPUS, run["data"])
+    where = data_path(run)
     if detectors is not None:
         scalars, histograms, _ = read_run(run, loader)
         return analyze_series(scalars, histograms, detectors)

@@ -67,9 +67,9 @@ def test_raw_runs_are_the_committed_bytes():
     raw = [r for r in RUNS if r["stored"] == "raw"]
     assert raw
     for run in raw:
-        root = os.path.join(rw.CORPUS, run["data"])
+        root = rw.data_path(run)
         assert os.path.isdir(root), run["id"]
-        repo_dir = os.path.join(rw.CORPUS, "data", run["repo"].replace("/", "__", 1))
+        repo_dir = os.path.join(rw.DATA_ROOT, "data", run["repo"].replace("/", "__", 1))
         assert run["files"], run["id"]
         for f in run["files"]:
             path = os.path.join(repo_dir, f["path"])
@@ -87,7 +87,7 @@ def test_extracted_runs_load_and_name_their_originals():
     assert extracted
     for run in extracted:
         assert run["data"].startswith("extracted/") and run["data"].endswith(".npz")
-        scalars, histograms = rw.load_extracted(os.path.join(rw.CORPUS, run["data"]))
+        scalars, histograms = rw.load_extracted(rw.data_path(run))
         n = sum(len(t) for t in scalars.values())
         assert n > 0, run["id"]
         for tags in scalars.values():
@@ -157,7 +157,7 @@ def test_every_corpus_file_name_checks_out_on_every_system():
 def test_extraction_round_trip_keeps_every_point(tmp_path):
     """A raw run extracted and loaded back gives the series TensorBoard's loader reads."""
     run = next(r for r in RUNS if r["stored"] == "raw" and r["writer"] == "mlagents")
-    src = os.path.join(rw.CORPUS, run["data"])
+    src = rw.data_path(run)
     out = str(tmp_path / "run.npz")
     rw.extract(src, out)
     scalars, histograms = rw.load_extracted(out)
@@ -222,3 +222,39 @@ def test_recall_counts_the_labelled_kinds_and_warned_counts_any():
     scored = rw.score(dict(MANIFEST, runs=runs), found)
     fa, recall, warned = rw.rates(scored["tallies"]["split"]["all"])
     assert recall.startswith("1/3") and warned == "2/3" and fa == "-"
+
+
+def test_runs_read_from_another_data_folder(tmp_path, monkeypatch):
+    """The labels stay beside the benchmark while the runs' files may live elsewhere
+    (CURVECHECK_REALWORLD_DATA): a run copied there reads exactly as it does here."""
+    import shutil
+    import subprocess
+    import sys
+
+    raw = next(r for r in RUNS if r["stored"] == "raw")
+    extracted = next(r for r in RUNS if r["stored"] == "extracted")
+    here = {r["id"]: rw.read_run(r) for r in (raw, extracted)}
+    shutil.copytree(rw.data_path(raw), str(tmp_path / raw["data"]))
+    os.makedirs(str(tmp_path / "extracted"))
+    shutil.copy(rw.data_path(extracted), str(tmp_path / extracted["data"]))
+    monkeypatch.setattr(rw, "DATA_ROOT", str(tmp_path))
+    for run in (raw, extracted):
+        assert rw.data_path(run).startswith(str(tmp_path))
+        scalars, _, _ = rw.read_run(run)
+        want = here[run["id"]][0]
+        assert set(scalars) == set(want)
+        for name, tags in want.items():
+            for tag, s in tags.items():
+                np.testing.assert_array_equal(scalars[name][tag].values, s.values)
+    # The variable is what sets the folder, for the benchmark run as a script as for the tests.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(rw.__file__)))
+    env = dict(os.environ, CURVECHECK_REALWORLD_DATA=str(tmp_path))
+    out = subprocess.run(
+        [sys.executable, "-c", "from benchmarks import realworld as rw; print(rw.DATA_ROOT)"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == str(tmp_path)

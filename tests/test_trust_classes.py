@@ -5,7 +5,6 @@ Each test asserts the mechanism (which purpose a series got, which kind and why)
 tolerances, not one file's numbers."""
 
 import math
-import os
 
 import numpy as np
 import pytest
@@ -135,11 +134,9 @@ def test_purposes_tell_objective_components_and_task_metrics_on_real_runs():
     def purposes(run_id):
         run = TUNED[run_id]
         scalars, hists = (
-            rw.load_extracted(os.path.join(rw.CORPUS, run["data"]))
+            rw.load_extracted(rw.data_path(run))
             if run["stored"] != "raw"
-            else (lambda d: (d.scalars, d.histograms))(
-                read_logdir(os.path.join(rw.CORPUS, run["data"]), loader="python")
-            )
+            else (lambda d: (d.scalars, d.histograms))(read_logdir(rw.data_path(run), loader="python"))
         )
         return {s.tag: s.info.purpose for e in grouping.build_experiments(scalars, hists) for s in e.scalars}
 

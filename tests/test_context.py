@@ -104,6 +104,11 @@ def _explanation_order(text, first, then):
         ("exp/validation", "epoch_accuracy", None),
         ("exp", "rollout/ep_rew_mean", None),
         ("exp", "my_custom_thing", None),
+        ("exp", "train/std", "action_std"),  # Stable-Baselines3's Gaussian policies
+        ("exp", "policy/std", "action_std"),
+        ("exp", "action_std", "action_std"),
+        ("exp", "test/returns_stat/std", None),  # a spread of returns, not the policy's
+        ("exp", "loss_std", None),
     ],
 )
 def test_context_kind_by_naming_convention(run, tag, kind):
@@ -335,3 +340,48 @@ def test_odd_context_series_leave_findings_standing(tmp_path):
         first = b["explanation"].split(". ")[0]
         assert first in f.explanation and len(f.explanation) >= len(b["explanation"])
         json.dumps(f.to_json(), allow_nan=False)  # still strict JSON (inf/nan as strings)
+
+
+# --- A Gaussian policy that grew more random (an RL return that never rose) -----------------
+
+
+def _entropy_bonus_run(ent_coef, steps=150, rate=0.0005):
+    """Exact policy-gradient ascent for a 1-D Gaussian policy N(mu, std) on reward -(a - 3)^2 with an
+    entropy bonus: E[reward] = -(mu - 3)^2 - std^2, and the bonus adds ent_coef to the log-std's
+    gradient, so the std settles where 2 std^2 = ent_coef.  Returns the expected return and the std
+    per update, with a fixed +-2 % wobble for episode noise."""
+    mu, log_std = 3.0, 0.0
+    returns, stds = [], []
+    for t in range(steps):
+        std = np.exp(log_std)
+        returns.append((-((mu - 3.0) ** 2) - std**2 - 0.5) * (1.0 + 0.02 * ((-1) ** t)))
+        stds.append(std)
+        log_std += rate * (ent_coef - 2.0 * std**2)
+        mu += rate * (-2.0 * (mu - 3.0))
+    return np.array(returns), np.array(stds)
+
+
+def test_policy_std_growth_is_named_for_a_return_that_fell(tmp_path):
+    returns, stds = _entropy_bonus_run(ent_coef=200.0)
+    assert stds[-1] / stds[0] > 5.0 and returns[-1] < 10 * returns[0]  # the mechanism, before the claim
+    steps = [2048 * (i + 1) for i in range(len(returns))]
+    logwriters.tbx_scalars(
+        str(tmp_path / "wide" / "PPO_1"), {"rollout/ep_rew_mean": returns, "train/std": stds}, steps=steps
+    )
+    # The same returns beside a policy that narrowed as policies do: no exploration story to tell.
+    logwriters.tbx_scalars(
+        str(tmp_path / "narrow" / "PPO_1"),
+        {"rollout/ep_rew_mean": returns, "train/std": np.linspace(1.0, 0.3, len(returns))},
+        steps=steps,
+    )
+    findings, _ = _annotated(str(tmp_path))
+    on_return = {f.run.split("/")[0]: f for f in findings if f.tag == "rollout/ep_rew_mean" and f.severity != "info"}
+    assert set(on_return) == {"wide", "narrow"}, [(f.run, f.kind, f.tag) for f in findings]
+    wide = on_return["wide"].evidence["likely_causes"]
+    assert wide[0]["cause"] == "exploration_growth" and wide[0]["confidence"] == "likely"
+    # Levels are medians of the first and last three updates.
+    assert wide[0]["numbers"]["ratio"] == pytest.approx(np.median(stds[-3:]) / np.median(stds[:3]), rel=0.01)
+    assert "action std grew" in on_return["wide"].explanation
+    narrow = on_return["narrow"].evidence.get("likely_causes", [])
+    assert "exploration_growth" not in [c["cause"] for c in narrow]
+    assert "action std grew" not in on_return["narrow"].explanation

@@ -48,6 +48,9 @@ BLOW_UP_KINDS = {
 }
 # Kinds where too small an update (or none) is the classic cause.
 STALL_KINDS = {"stuck_metric", "no_progress", "frozen_weights", "vanishing_gradients"}
+# Kinds that say an agent did not learn (or unlearned), where a policy that grew more random is
+# the mechanism to name first.
+EXPLORATION_KINDS = {"never_learned", "metric_collapse", "no_progress", "stuck_metric"}
 # Of the blow-ups, those that the arithmetic itself can produce at any rate:
 # a NaN at a small, steady rate points at the data or the loss.
 NUMERIC_KINDS = {"non_finite", "loss_divergence"}
@@ -153,6 +156,19 @@ def describe(kind: str, m: Measure, axis: str, direction: Optional[str] = None) 
     """
     name = NAMES[kind]
     unit = "epoch" if axis == "epoch" else "step"
+    if kind == "action_std":
+        c = m.change
+        if c is None or c["to"] <= c["from"]:
+            return None
+        return "%s grew %s over the run (%s → %s, %s %s to %s)" % (
+            name,
+            _times(c["ratio"]),
+            fmt(c["from"]),
+            fmt(c["to"]),
+            unit,
+            _steps(int(c["from_step"])),
+            _steps(int(c["to_step"])),
+        )
     if m.nonfinite_step is not None and kind in ("gradient_norm", "weight_norm", "loss_scale"):
         if m.nonfinite_step < m.onset:
             return "%s was already non-finite at %s %s, before the finding's onset at %s" % (
@@ -273,6 +289,25 @@ def rank_causes(finding: Finding, ctx: FindingContext, hp: Mapping[str, object])
     def with_hp(text: str, keys=("learning_rate", "optimizer")) -> str:
         extra = _hp_text(hp, keys)
         return text + ("; " + extra if extra else "")
+
+    sd = ctx.measures.get("action_std")
+    widened = describe("action_std", sd, ctx.axis) if sd is not None else None
+    if kind in EXPLORATION_KINDS and widened:
+        out.append(
+            _cause(
+                "exploration_growth",
+                widened + ": the policy grew more random instead of settling on the actions that pay, so "
+                "nothing it learned shows in the return. The entropy bonus outweighs the reward signal (an "
+                "entropy coefficient too large for this reward's scale, rewards or advantages left "
+                "unnormalised), or the reward barely depends on the actions; lower ent_coef, normalise "
+                "rewards, or bound the log-std",
+                "likely",
+                ratio=sd.change["ratio"],
+                start=sd.change["from"],
+                end=sd.change["to"],
+                series={"run": sd.run, "tag": sd.tag},
+            )
+        )
 
     if kind in BLOW_UP_KINDS:
         rate_explains = False
@@ -583,7 +618,7 @@ def _num(v: object) -> Optional[float]:
 def facts(ctx: FindingContext) -> List[str]:
     """One measured clause per context series (learning rate first), and a restart."""
     out = []
-    for kind in ("learning_rate", "gradient_norm", "weight_norm", "loss_scale", "batch_size"):
+    for kind in ("learning_rate", "gradient_norm", "weight_norm", "loss_scale", "batch_size", "action_std"):
         m = ctx.measures.get(kind)
         if m is None:
             continue

@@ -37,6 +37,7 @@ CONTEXT_KINDS: Tuple[str, ...] = (
     "loss_scale",
     "batch_size",
     "epoch",
+    "action_std",
 )
 
 # Human names, for sentences.
@@ -47,6 +48,7 @@ NAMES = {
     "loss_scale": "the loss scale",
     "batch_size": "the batch size",
     "epoch": "the epoch counter",
+    "action_std": "the policy's action std",
 }
 
 # Series whose values are set, not measured (a schedule, a config): compared
@@ -83,6 +85,18 @@ NOISY_JUMP_MIN_RATIO = 1.25
 NOISY_JUMP_PACE = 3.0
 # ... and only with this many points before it to know that rhythm.
 NOISY_JUMP_MIN_POINTS = 4
+# A Gaussian policy's action std (Stable-Baselines3's `train/std`, the exp of its learned log-std)
+# narrows as the policy commits to the actions that pay; grown this many times from where it began,
+# it widened instead: the entropy bonus (or the absence of any reward gradient) is winning.  The
+# healthy PPO runs of the real-world corpus's tuned part end at 0.25x-1.1x of their start; the two
+# that never learned grew 10x and 50x.
+STD_GROWTH = 3.0
+# The std's start and end levels: medians of this many logged points (a learned parameter moves
+# smoothly, so a few points suffice).
+STD_LEVEL_POINTS = 3
+# Action-std tags: Stable-Baselines3 writes `train/std`; hand-written agents `policy/std`, `action_std`.
+_STD_PREFIXES = {"train", "training", "rollout", "policy", "actor"}
+_STD_JOINED = {"action_std", "policy_std", "actor_std", "policy_action_std", "action_noise_std"}
 # A wall-clock gap this many times the median time per logged step, at a
 # series that restarted, marks where the resumed run began writing.
 RESTART_GAP_FACTOR = 10.0
@@ -162,6 +176,8 @@ def context_kind(run: str, tag: str) -> Optional[str]:
         return "weight_norm"
     if any(w in joined for w in _SCALE_WORDS) or ("scale" in toks and any(t in _AMP_WORDS for t in toks)):
         return "loss_scale"
+    if joined in _STD_JOINED or (raw[-1:] == ["std"] and len(raw) == 2 and raw[0] in _STD_PREFIXES):
+        return "action_std"
     rest = [t for t in toks if t not in _PREFIX_NOISE] or toks
     joined_rest = "_".join(rest)
     if joined in _BATCH_SIZE_WORDS or joined_rest in _BATCH_SIZE_WORDS:
@@ -369,6 +385,8 @@ def near_span(steps: np.ndarray, onset: int, finding_span: int) -> int:
 
 def measure(cs: ContextSeries, onset: int, finding_span: int) -> Optional[Measure]:
     """What `cs` did up to `onset`; None when it logged nothing by then."""
+    if cs.kind == "action_std":
+        return _measure_exploration(cs, onset)
     steps, values = cs.steps, cs.values
     upto = steps <= onset
     if not np.any(upto):
@@ -389,6 +407,21 @@ def measure(cs: ContextSeries, onset: int, finding_span: int) -> Optional[Measur
         _measure_set(m, fs, fv, values, near)
     else:
         _measure_noisy(m, fs, fv, near)
+    return m
+
+
+def _measure_exploration(cs: ContextSeries, onset: int) -> Optional[Measure]:
+    """An action std over the whole run: how far the policy's randomness moved is a story of the run
+    (a return that never rose has its onset at the start), not of the moments before one step."""
+    ok = np.isfinite(cs.values)
+    fs, fv = cs.steps[ok], cs.values[ok]
+    if fv.shape[0] < 2 * STD_LEVEL_POINTS:
+        return None
+    m = Measure(cs.kind, cs.run, cs.tag, int(onset), float(fv[-1]), int(fs[-1]), float(fv[0]), int(fs[0]))
+    start = float(np.median(fv[:STD_LEVEL_POINTS]))
+    end = float(np.median(fv[-STD_LEVEL_POINTS:]))
+    if start > 0 and end >= STD_GROWTH * start:
+        m.change = {"ratio": end / start, "from": start, "to": end, "from_step": int(fs[0]), "to_step": int(fs[-1])}
     return m
 
 

@@ -246,6 +246,37 @@ def test_binary_classifier_pinned_at_ln2_with_accuracy_at_half_never_learned(tmp
     assert abs(never[0].evidence["ln_classes"] - 0.6931) < 1e-3
 
 
+@pytest.mark.parametrize("examples,never", [(32, True), (5000, False)])
+def test_accuracy_at_chance_is_judged_within_its_evaluation_sets_sampling_error(tmp_path, examples, never):
+    # A three-class model on labels shuffled apart from their inputs: validation loss at ln 3 while
+    # the validation accuracy, counted on a 32-example set, wanders 8/32 .. 13/32 (a model at chance
+    # scores within about +-0.17 of 1/3 there): it drifts up 0.125 and back, and its second half sits
+    # at 9/32, 0.05 under 1/3.  The same wander on 5000 examples is no chance level.
+    counts = np.array([9, 10, 9, 11, 13, 12, 13, 12, 11, 10, 9, 10, 9, 8, 10, 9, 11, 9, 10, 9])
+    acc = np.round(counts / 32.0 * examples) / examples
+    n = counts.shape[0]
+    wobble = 0.004 * np.array([1, -1, 0.5, 0, -0.5] * (n // 5))
+    val_loss = math.log(3) + 0.01 + wobble
+    train_loss = math.log(3) + 0.002 + 0.5 * wobble
+    logwriters.tbx_scalars(str(tmp_path), {"val/loss": val_loss, "val/acc": acc, "train/loss": train_loss})
+    found = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned" and f.tag == "val/loss"]
+    assert bool(found) == never, [f.title for f in _loud(_scan(str(tmp_path)))]
+    if never:
+        assert found[0].evidence["how"] == "chance" and found[0].evidence["classes"] == 3
+        assert found[0].evidence["evaluation_examples"] == 32
+        assert "measured on 32 examples" in found[0].explanation
+
+
+def test_evaluation_size_is_read_from_an_accuracys_values():
+    from tb_curvecheck.detectors import stats
+
+    k = np.array([9, 10, 11, 12, 13, 9, 10], dtype=np.float64)
+    assert stats.evaluation_size((k / 32).astype(np.float32)) == 32  # as float32 comes back from an event file
+    assert stats.evaluation_size(k / 5000) is None  # no small set fits
+    assert stats.evaluation_size(np.array([0.25, 0.5, 0.25, 0.5])) is None  # too few distinct values to tell
+    assert stats.evaluation_size(k) is None  # not a 0-1 metric
+
+
 def test_iris_at_ln3_with_accuracy_a_third_over_7_epochs_never_learned(tmp_path):
     rng = np.random.default_rng(1)
     loss = 1.13 + 0.003 * rng.standard_normal(7)

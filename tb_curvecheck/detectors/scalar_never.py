@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -54,6 +54,7 @@ class NeverEvent:
     best: Optional[float] = None  # unsolved: the best level the return reached
     exploration: Optional[dict] = None  # unsolved: an exploration rate that reached its floor early
     metric_tol: Optional[float] = None  # prior: the accuracy held within this of its level, not pinned
+    eval_size: Optional[int] = None  # the accuracy's evaluation set, when its sampling error decided
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +83,10 @@ class NeverLearned(Detector[NeverEvent]):
     metric_learned: float = 0.05
     # ... and it sits within this of 1/C (or holds one value: the majority class's share).
     chance_metric_tol: float = 0.03
+    # On an evaluation set small enough to read from the values (32 examples: every accuracy k/32),
+    # both allowances widen to this many standard errors of an accuracy at chance, sqrt(p(1-p)/N):
+    # a model at chance on 32 three-class examples scores anywhere from 0.2 to 0.45, and drifts as far.
+    sampling_k: float = 2.0
     # A loss this large is no loss of a working model (log-losses are O(1)-O(10), MSE on
     # standardised targets O(1)); with an accuracy that never rose, the run is broken.
     absurd_level: float = 1e6
@@ -160,11 +165,22 @@ class NeverLearned(Detector[NeverEvent]):
             hits = [m for m in exp.find(quantity="accuracy", split=ref.info.split) if m.info.granularity != "batch"]
         return hits[0] if hits else None
 
-    def _metric_never_rose(self, mv: np.ndarray) -> bool:
+    def _metric_rise(self, mv: np.ndarray) -> Tuple[float, float]:
+        """(best running median minus the opening level, the opening level) of an accuracy."""
         k = max(1, min(3, mv.shape[0] // 2))
         start = float(np.median(mv[:k]))
         best = float(np.max(U.running_median(mv, 3))) if mv.shape[0] >= 3 else float(np.max(mv))
-        return best - start < self.metric_learned
+        return best - start, start
+
+    def _sampling_tol(self, mv: np.ndarray, p: float, base: float) -> float:
+        """`base`, or the sampling error of an accuracy p on the evaluation set the values show."""
+        n = U.evaluation_size(mv)
+        if n is None or not 0.0 < p < 1.0:
+            return base
+        return max(base, self._sampling_tol_n(n, p))
+
+    def _sampling_tol_n(self, n: int, p: float) -> float:
+        return self.sampling_k * math.sqrt(p * (1.0 - p) / n)
 
     def _loss(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
         view = U.view_of(ref, smooth=False)
@@ -213,8 +229,13 @@ class NeverLearned(Detector[NeverEvent]):
             ]
         if mv is None:
             return self._bare_chance(exp, ref, view, zero_lr)
-        if not U.is_fraction(mv) or not self._metric_never_rose(mv):
+        if not U.is_fraction(mv):
             return []
+        rise, opening = self._metric_rise(mv)
+        if rise >= self._sampling_tol(mv, opening, self.metric_learned):
+            return []
+        # Named in the finding when only the evaluation set's sampling error kept the accuracy "at chance".
+        small_set = U.evaluation_size(mv) if rise >= self.metric_learned else None
         mtail = mv[-max(2, int(self.tail_share * mv.shape[0])) :]
         tail_level, m_level = self._tail_level(v), float(np.median(mtail))
         if tail_level >= self.absurd_level and float(np.min(v)) >= self.absurd_level:
@@ -230,9 +251,11 @@ class NeverLearned(Detector[NeverEvent]):
         if (
             c is not None
             and lowest >= math.log(c) * (1 - self.chance_below)
-            and (abs(m_level - 1.0 / c) <= self.chance_metric_tol or pinned)
+            and (abs(m_level - 1.0 / c) <= self._sampling_tol(mv, 1.0 / c, self.chance_metric_tol) or pinned)
         ):
-            return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr)]
+            if not pinned and abs(m_level - 1.0 / c) > self.chance_metric_tol:
+                small_set = U.evaluation_size(mv)
+            return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr, eval_size=small_set)]
         # Two classes in shares p and 1-p: predicting the shares for every input scores accuracy p (the
         # majority) and a cross-entropy of H(p), below ln 2 (0.6365 for a two-to-one split).
         # The loss at H(p) is the signature here, so the accuracy need only hold near p (an evaluation
@@ -637,7 +660,16 @@ class NeverLearned(Detector[NeverEvent]):
                 "exploration: entropy bonus, curiosity), and check that the reward is given at all.%s"
                 % (capital(name), how_held, fmt(e.level), 100 * e.share, lr)
             )
+        if e.eval_size and e.metric is not None:
+            p = 1.0 / e.classes if e.classes else 0.5
+            expl += (
+                " (%s is measured on %d examples, so a model at chance scores anywhere within ±%s of %s "
+                "from one evaluation to the next; it never rose beyond that.)"
+                % (capital(short(e.metric)), e.eval_size, fmt(self._sampling_tol_n(e.eval_size, p)), fmt(p))
+            )
         evidence = {"how": e.how, "level": e.level, "points": n, "zero_learning_rate": e.zero_lr}
+        if e.eval_size:
+            evidence["evaluation_examples"] = e.eval_size
         if e.metric_level is not None:
             evidence["metric_level"] = e.metric_level
         if e.how == "prior":

@@ -218,6 +218,21 @@ def quantum(values: np.ndarray) -> float:
 QUANTUM_MIN_DISTINCT = 8
 
 
+def evaluation_size(values: np.ndarray, max_n: int = 1000, min_distinct: int = 5) -> Optional[int]:
+    """The number of examples a 0-1 metric was measured on, when every value is a whole number of
+    examples over it (an accuracy on 32 examples reads 9/32, 13/32, ...): the smallest such N up to
+    `max_n`, or None.  With fewer than `min_distinct` distinct values a small N fits by chance (every
+    value a quarter); on thousands of examples no small N fits and the answer is None."""
+    v = np.unique(values[np.isfinite(values)])
+    if v.shape[0] < min_distinct or not is_fraction(v):
+        return None
+    for n in range(2, max_n + 1):
+        # float32 keeps 7 digits: k/N read back from an event file is off by at most ~1e-7.
+        if np.all(np.abs(v * n - np.round(v * n)) <= 1e-5 * n):
+            return n
+    return None
+
+
 def step_noise(values: np.ndarray) -> float:
     """Typical step-to-step change as a per-point sigma: median |difference|.
 

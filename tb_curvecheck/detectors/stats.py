@@ -224,13 +224,17 @@ def evaluation_size(values: np.ndarray, max_n: int = 1000, min_distinct: int = 5
     `max_n`, or None.  With fewer than `min_distinct` distinct values a small N fits by chance (every
     value a quarter); on thousands of examples no small N fits and the answer is None."""
     v = np.unique(values[np.isfinite(values)])
-    if v.shape[0] < min_distinct or not is_fraction(v):
+    # k/N for one N takes at most N + 1 distinct values.
+    if not min_distinct <= v.shape[0] <= max_n + 1 or not is_fraction(v):
         return None
-    for n in range(2, max_n + 1):
+    candidates = np.arange(2, max_n + 1)
+    for x in v:  # each value keeps the N it is a whole number of examples over; most values keep none
+        k = x * candidates
         # float32 keeps 7 digits: k/N read back from an event file is off by at most ~1e-7.
-        if np.all(np.abs(v * n - np.round(v * n)) <= 1e-5 * n):
-            return n
-    return None
+        candidates = candidates[np.abs(k - np.round(k)) <= 1e-5 * candidates]
+        if not candidates.size:
+            return None
+    return int(candidates[0])
 
 
 def step_noise(values: np.ndarray) -> float:

@@ -374,9 +374,13 @@ def print_report(manifest: dict, scored: dict, seconds: float) -> None:
                 row("  " + k, t)
     fas = [v for v in scored["verdicts"] if v["outcome"] == "false_alarm"]
     misses = [v for v in scored["verdicts"] if v["outcome"] in ("missed", "misnamed")]
+    # What the labeller read in the numbers, beside what the detectors said: each line says why the run
+    # is labelled as it is.
+    reasons = {r["id"]: r.get("reason", "") for r in runs}
     print("\nFalse alarms (%d runs):" % len(fas))
     for v in fas:
         print("  [%s] %s (%s, %s, %s)" % (v["split"], v["id"], v["label"], v["domain"], v["writer"]))
+        print("      label: %s" % reasons.get(v["id"], ""))
         for a in v["alarms"]:
             print("      %-7s %-16s %s | %s" % (a["severity"], a["kind"], a["tag"], a["title"]))
     print("\nMisses (%d runs):" % len(misses))
@@ -385,6 +389,7 @@ def print_report(manifest: dict, scored: dict, seconds: float) -> None:
             "  [%s] %s wanted %s at %s%s"
             % (v["split"], v["id"], "/".join(v["kinds"]), v["steps"], " (warned, other kind)" if v["alarms"] else "")
         )
+        print("      label: %s" % reasons.get(v["id"], ""))
         got = v["alarms"] + v["infos"]
         print(
             "      got: %s"

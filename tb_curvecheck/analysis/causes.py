@@ -297,7 +297,7 @@ def rank_causes(finding: Finding, ctx: FindingContext, hp: Mapping[str, object])
             _cause(
                 "exploration_growth",
                 widened + ": the policy grew more random instead of settling on the actions that pay, so "
-                "nothing it learned shows in the return. The entropy bonus outweighs the reward signal (an "
+                "more and more of what it does is noise. The entropy bonus outweighs the reward signal (an "
                 "entropy coefficient too large for this reward's scale, rewards or advantages left "
                 "unnormalised), or the reward barely depends on the actions; lower ent_coef, normalise "
                 "rewards, or bound the log-std",

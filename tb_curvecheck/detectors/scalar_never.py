@@ -54,7 +54,8 @@ class NeverEvent:
     best: Optional[float] = None  # unsolved: the best level the return reached
     exploration: Optional[dict] = None  # unsolved: an exploration rate that reached its floor early
     metric_tol: Optional[float] = None  # prior: the accuracy held within this of its level, not pinned
-    eval_size: Optional[int] = None  # the accuracy's evaluation set, when its sampling error decided
+    # (examples in the accuracy's evaluation set, the +- band its sampling error allowed), when it decided
+    sampling: Optional[Tuple[int, float]] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,15 +173,11 @@ class NeverLearned(Detector[NeverEvent]):
         best = float(np.max(U.running_median(mv, 3))) if mv.shape[0] >= 3 else float(np.max(mv))
         return best - start, start
 
-    def _sampling_tol(self, mv: np.ndarray, p: float, base: float) -> float:
-        """`base`, or the sampling error of an accuracy p on the evaluation set the values show."""
-        n = U.evaluation_size(mv)
+    def _tol(self, n: Optional[int], p: float, base: float) -> float:
+        """`base`, or the sampling error of an accuracy p measured on n examples, whichever is wider."""
         if n is None or not 0.0 < p < 1.0:
             return base
-        return max(base, self._sampling_tol_n(n, p))
-
-    def _sampling_tol_n(self, n: int, p: float) -> float:
-        return self.sampling_k * math.sqrt(p * (1.0 - p) / n)
+        return max(base, self.sampling_k * math.sqrt(p * (1.0 - p) / n))
 
     def _loss(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
         view = U.view_of(ref, smooth=False)
@@ -231,31 +228,37 @@ class NeverLearned(Detector[NeverEvent]):
             return self._bare_chance(exp, ref, view, zero_lr)
         if not U.is_fraction(mv):
             return []
+        n_eval = U.evaluation_size(mv)
         rise, opening = self._metric_rise(mv)
-        if rise >= self._sampling_tol(mv, opening, self.metric_learned):
+        rise_tol = self._tol(n_eval, opening, self.metric_learned)
+        if rise >= rise_tol:
             return []
         # Named in the finding when only the evaluation set's sampling error kept the accuracy "at chance".
-        small_set = U.evaluation_size(mv) if rise >= self.metric_learned else None
+        sampling = (n_eval, rise_tol) if n_eval is not None and rise >= self.metric_learned else None
         mtail = mv[-max(2, int(self.tail_share * mv.shape[0])) :]
         tail_level, m_level = self._tail_level(v), float(np.median(mtail))
         if tail_level >= self.absurd_level and float(np.min(v)) >= self.absurd_level:
-            return [NeverEvent(ref, view, "absurd", tail_level, metric, m_level, None, 1.0, zero_lr)]
+            return [NeverEvent(ref, view, "absurd", tail_level, metric, m_level, None, 1.0, zero_lr, sampling=sampling)]
         m_pinned = float(np.ptp(mtail)) <= max(U.SAME_VALUE_ATOL, U.SAME_VALUE_RTOL * abs(m_level))
         if float(np.nanmax(v)) >= self.absurd_level and (m_pinned or self._near_chance(m_level)):
             # The arithmetic blew up at some point (2e16 at the first epoch) and the accuracy never left
             # chance: whatever the loss did after, the model never worked.
-            return [NeverEvent(ref, view, "blew_up", float(np.nanmax(v)), metric, m_level, None, 1.0, zero_lr)]
+            return [
+                NeverEvent(
+                    ref, view, "blew_up", float(np.nanmax(v)), metric, m_level, None, 1.0, zero_lr, sampling=sampling
+                )
+            ]
         lowest = float(np.min(U.running_median(v, 3)))
         pinned = float(np.ptp(mtail)) <= max(U.SAME_VALUE_ATOL, U.SAME_VALUE_RTOL * abs(m_level))
         c = self._classes(tail_level)
         if (
             c is not None
             and lowest >= math.log(c) * (1 - self.chance_below)
-            and (abs(m_level - 1.0 / c) <= self._sampling_tol(mv, 1.0 / c, self.chance_metric_tol) or pinned)
+            and (abs(m_level - 1.0 / c) <= self._tol(n_eval, 1.0 / c, self.chance_metric_tol) or pinned)
         ):
-            if not pinned and abs(m_level - 1.0 / c) > self.chance_metric_tol:
-                small_set = U.evaluation_size(mv)
-            return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr, eval_size=small_set)]
+            if n_eval is not None and not pinned and abs(m_level - 1.0 / c) > self.chance_metric_tol:
+                sampling = (n_eval, self._tol(n_eval, 1.0 / c, self.chance_metric_tol))
+            return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr, sampling=sampling)]
         # Two classes in shares p and 1-p: predicting the shares for every input scores accuracy p (the
         # majority) and a cross-entropy of H(p), below ln 2 (0.6365 for a two-to-one split).
         # The loss at H(p) is the signature here, so the accuracy need only hold near p (an evaluation
@@ -272,10 +275,20 @@ class NeverLearned(Detector[NeverEvent]):
             and lowest >= prior * (1 - self.chance_below)
         ):
             if pinned:
-                return [NeverEvent(ref, view, "prior", tail_level, metric, m_level, 2, 1.0, zero_lr)]
+                return [NeverEvent(ref, view, "prior", tail_level, metric, m_level, 2, 1.0, zero_lr, sampling=sampling)]
             return [
                 NeverEvent(
-                    ref, view, "prior", tail_level, metric, m_level, 2, near, zero_lr, metric_tol=self.chance_metric_tol
+                    ref,
+                    view,
+                    "prior",
+                    tail_level,
+                    metric,
+                    m_level,
+                    2,
+                    near,
+                    zero_lr,
+                    metric_tol=self.chance_metric_tol,
+                    sampling=sampling,
                 )
             ]
         return []
@@ -660,16 +673,15 @@ class NeverLearned(Detector[NeverEvent]):
                 "exploration: entropy bonus, curiosity), and check that the reward is given at all.%s"
                 % (capital(name), how_held, fmt(e.level), 100 * e.share, lr)
             )
-        if e.eval_size and e.metric is not None:
-            p = 1.0 / e.classes if e.classes else 0.5
+        if e.sampling is not None and e.metric is not None:
             expl += (
-                " (%s is measured on %d examples, so a model at chance scores anywhere within ±%s of %s "
-                "from one evaluation to the next; it never rose beyond that.)"
-                % (capital(short(e.metric)), e.eval_size, fmt(self._sampling_tol_n(e.eval_size, p)), fmt(p))
+                " (%s is measured on %d examples: a model that learned nothing moves it by up to ±%s from one "
+                "evaluation to the next, two standard errors, and it stayed within that.)"
+                % (capital(short(e.metric)), e.sampling[0], fmt(e.sampling[1]))
             )
         evidence = {"how": e.how, "level": e.level, "points": n, "zero_learning_rate": e.zero_lr}
-        if e.eval_size:
-            evidence["evaluation_examples"] = e.eval_size
+        if e.sampling is not None:
+            evidence.update(evaluation_examples=e.sampling[0], sampling_band=e.sampling[1])
         if e.metric_level is not None:
             evidence["metric_level"] = e.metric_level
         if e.how == "prior":

@@ -442,6 +442,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     ap.add_argument("--merge", nargs="+", metavar="FRAGMENT", help="append fragment files' repositories and runs")
     ap.add_argument(
+        "--manifest",
+        help="score this manifest or fragment file instead of the committed corpus: a batch kept outside "
+        "the repository (its runs' files are read from --data, by default the file's own folder)",
+    )
+    ap.add_argument(
+        "--data",
+        help="the folder holding the runs' data/ and extracted/ (default: CURVECHECK_REALWORLD_DATA, or "
+        "beside the manifest)",
+    )
+    ap.add_argument(
         "--per-run",
         action="store_true",
         help="analyse each run alone (default: a repository's runs together, as a logdir at its root)",
@@ -454,7 +464,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.extract:
         extract(*args.extract)
         return 0
-    manifest = load_manifest()
+    global DATA_ROOT
+    if args.data or args.manifest:
+        DATA_ROOT = args.data or os.path.dirname(os.path.abspath(args.manifest))
+    manifest = load_manifest(args.manifest or MANIFEST)
     split_of = {r["repo"]: r["split"] for r in manifest["repositories"]}
     added_of = {r["repo"]: r.get("added", FIRST_BATCH) for r in manifest["repositories"]}
     runs = [

@@ -258,3 +258,42 @@ def test_runs_read_from_another_data_folder(tmp_path, monkeypatch):
         check=True,
     )
     assert out.stdout.strip() == str(tmp_path)
+
+
+def test_a_batch_kept_outside_the_repository_is_scored_from_its_own_folder(tmp_path, monkeypatch, capsys):
+    """`--manifest FRAGMENT`: a blind batch whose files never enter the repository is scored where it
+    lies, with the corpus's own scorer (its folder holds data/ beside the fragment)."""
+    from tests import logwriters
+
+    monkeypatch.setattr(rw, "DATA_ROOT", rw.DATA_ROOT)  # main() points it at the batch; put it back after
+    steps = list(range(40))
+    healthy = {"loss": [2.0 * 0.93**i + 0.1 for i in steps], "val_loss": [2.1 * 0.94**i + 0.15 for i in steps]}
+    broken = {"loss": [2.0 * 0.93**i + 0.1 if i < 25 else float("nan") for i in steps]}
+    runs = []
+    for name, tags, label, kinds in (("good", healthy, "healthy", []), ("nan", broken, "pathology", ["non_finite"])):
+        logwriters.tbx_scalars(str(tmp_path / "data" / "someone__repo" / "runs" / name), tags)
+        runs.append(
+            {
+                "id": "someone__repo/runs/" + name,
+                "repo": "someone/repo",
+                "path": "runs/" + name,
+                "writer": "tensorboardx",
+                "domain": "regression",
+                "label": label,
+                "kinds": kinds,
+                "steps": [25, 39] if kinds else None,
+                "reason": "written by this test",
+                "stored": "raw",
+                "data": "data/someone__repo/runs/" + name,
+                "files": [],
+            }
+        )
+    frag = {
+        "repositories": [{"repo": "someone/repo", "commit": "0" * 40, "split": "held_out", "runs": 2, "added": "x"}],
+        "runs": runs,
+    }
+    path = tmp_path / "fragment.json"
+    path.write_text(json.dumps(frag))
+    assert rw.main(["--manifest", str(path), "--json"]) == 0
+    got = {v["id"]: v["outcome"] for v in json.loads(capsys.readouterr().out)["verdicts"]}
+    assert got == {"someone__repo/runs/good": "quiet", "someone__repo/runs/nan": "caught"}

@@ -446,9 +446,12 @@ class Experiment:
         if other is None:
             return None
         hits = self.find(ref.info.quantity, other, granularity=ref.info.granularity)
-        if not hits and ref.info.granularity != "batch":
-            # Lightning logs `train_loss_epoch` beside `val_loss`: same cadence, other names.
-            hits = [s for s in self.find(ref.info.quantity, other) if s.info.granularity != "batch"]
+        if ref.info.granularity != "batch" and not any(len(s.series) >= 2 for s in hits):
+            # Lightning logs `train_loss_epoch` beside `val_loss`: same cadence, other names.  A
+            # `train_loss_step` of one point (a run shorter than its logging interval) is no curve to
+            # hold a validation curve against when the epoch series has one.
+            wider = [s for s in self.find(ref.info.quantity, other) if s.info.granularity != "batch"]
+            hits = [s for s in wider if len(s.series) >= 2] or hits or wider
         if not hits and other == "train":
             # `Loss` beside `Loss_val` in one run (Keras history names, NeuralProphet, plain PyTorch
             # loops): the series no split names is the training one.

@@ -784,6 +784,26 @@ def test_a_short_fine_tune_whose_validation_loss_rises_at_every_epoch_after_its_
         assert not [f for f in _loud(_scan(str(tmp_path / name))) if f.kind == "overfitting"], name
 
 
+def test_a_lightning_run_shorter_than_its_logging_interval_pairs_validation_with_the_epoch_loss(tmp_path):
+    # Lightning's defaults on a short run: `train_loss_step` is written every 50 steps, so 80 steps give
+    # it one point, while `train_loss_epoch` and `val_loss` have one per epoch (steps 15, 31, ...).  The
+    # validation loss triples from its first epoch while the epoch training loss falls: held against
+    # the one-point step series it had no training curve and went unjudged.
+    epochs = [15, 31, 47, 63, 79]
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {
+            "train_loss_step": ([49], [0.631]),
+            "train_loss_epoch": (epochs, [0.672, 0.637, 0.625, 0.611, 0.601]),
+            "val_loss": (epochs, [0.0162, 0.0314, 0.0428, 0.0470, 0.0498]),
+            "epoch": (epochs, [0, 1, 2, 3, 4]),
+        },
+    )
+    over = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
+    assert [f.tag for f in over] == ["val_loss"]
+    assert {"run": ".", "tag": "train_loss_epoch"} in over[0].related
+
+
 def test_real_five_epoch_fine_tune_that_overfits_is_found():
     run = _run("Arsemi4699__GENRITA/lightning_logs/version_4")
     over = [f for f in _loud(rw.run_findings(run)) if f.kind == "overfitting"]

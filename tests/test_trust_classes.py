@@ -804,6 +804,25 @@ def test_a_lightning_run_shorter_than_its_logging_interval_pairs_validation_with
     assert {"run": ".", "tag": "train_loss_epoch"} in over[0].related
 
 
+@pytest.mark.parametrize("rise,diverged", [(0.6, True), (0.1, False), (0.0, False)])
+def test_a_loss_that_learned_little_and_then_climbs_in_order_has_diverged(tmp_path, rise, diverged):
+    # A graph network's validation loss, the only loss its Lightning run logs: 0.792 -> 0.773 by the
+    # third epoch (2 % learned), then up in order for 170 epochs with +-2 % wobble.  It never doubled,
+    # but a climb of 60 % that certain is a divergence, not "no progress"; 10 % is a plateau's drift.
+    n = 170
+    t = np.arange(n)
+    wobble = 0.02 * np.tile([1.0, -1.0, 0.5, -0.5, 0.0, 0.8, -0.8], n // 7 + 1)[:n]
+    trend = np.where(t < 3, 0.0, rise * (t - 2) / (n - 3))
+    opening = np.array([0.792, 0.785] + [0.773] * (n - 2))
+    logwriters.tbx_scalars(str(tmp_path), {"val_loss": opening * (1 + trend) * (1 + wobble), "epoch": t})
+    loud = _loud(_scan(str(tmp_path)))
+    div = [f for f in loud if f.kind == "loss_divergence" and f.tag == "val_loss"]
+    assert bool(div) == diverged, [f.title for f in loud]
+    if diverged:
+        assert abs(div[0].evidence["best_value"] - 0.773) < 0.03
+        assert not [f for f in loud if f.kind == "no_progress"]
+
+
 def test_real_five_epoch_fine_tune_that_overfits_is_found():
     run = _run("Arsemi4699__GENRITA/lightning_logs/version_4")
     over = [f for f in _loud(rw.run_findings(run)) if f.kind == "overfitting"]

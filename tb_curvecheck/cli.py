@@ -180,6 +180,16 @@ def _steps(f: Finding) -> str:
     return "step %d" % f.start_step if f.start_step == f.end_step else "steps %d-%d" % (f.start_step, f.end_step)
 
 
+def _read_in_part(result) -> List[str]:
+    """Runs with an error whose other series were read and analysed (a few undecodable histograms)."""
+    statuses = getattr(result, "statuses", None) or {}
+    return sorted(
+        run
+        for run in result.run_errors
+        if run in statuses and statuses[run].scalar_series + statuses[run].histogram_series > 0
+    )
+
+
 def format_report(
     findings: Sequence[Finding],
     notes: Sequence[str],
@@ -189,6 +199,7 @@ def format_report(
     colour: bool = False,
     explain: bool = False,
     width: int = 100,
+    read_in_part: Sequence[str] = (),
 ) -> str:
     """The human report: findings grouped by run, most serious first."""
     lines: List[str] = []
@@ -219,7 +230,8 @@ def format_report(
                     lines.append("        " + para)
         lines.append("")
     for run, reason in sorted(run_errors.items()):
-        lines.append("%s\n  could not be analysed: %s\n" % (run, reason))
+        what = "read only in part (the rest is analysed)" if run in read_in_part else "could not be analysed"
+        lines.append("%s\n  %s: %s\n" % (run, what, reason))
     for note in notes:
         lines.append("note: %s" % note)
     counts = {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
@@ -307,13 +319,16 @@ def _scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 scanned.series_count,
                 colour=_use_colour(args.color, out),
                 explain=args.explain,
+                read_in_part=_read_in_part(result),
             )
         )
         if args.sweep:
             out.write("\n" + format_sweep(result))
     if args.json or args.json_lines:
+        partly = _read_in_part(result)
         for run, reason in sorted(result.run_errors.items()):
-            err.write("curvecheck: run %s could not be analysed: %s\n" % (run, reason))
+            what = "was read only in part" if run in partly else "could not be analysed"
+            err.write("curvecheck: run %s %s: %s\n" % (run, what, reason))
     if args.fail_on != "never" and any(at_or_above(f.severity, args.fail_on) for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK

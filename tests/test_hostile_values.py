@@ -81,3 +81,17 @@ def test_the_analysis_takes_typed_input_and_cuts_what_it_cannot_judge():
     judged = result.experiments[0].scalars[0].series
     assert len(judged) == 20 and np.all(judged.values < 1e150)
     assert result.statuses["r"].status == "analysed"
+
+
+def test_a_run_read_only_in_part_is_not_reported_as_unanalysed(logdir):
+    # `string_run` logs a string where a number belongs beside numeric series: the string is left
+    # out with its reason, the rest of the run is analysed, and the report says so instead of
+    # "could not be analysed" (which a user reads as "nothing here was checked").
+    data = reading.read_logdir(logdir, loader="python")
+    assert data.scalars["string_run"], "the run's numeric series are read"
+    code, report, err = _scan(logdir, "python")
+    block = report.split("string_run\n", 1)[1].split("\n\n", 1)[0]
+    assert "read only in part (the rest is analysed)" in block and "not numbers" in block
+    assert "could not be analysed" not in block
+    code, out, err = _scan(logdir, "python", "--json")
+    assert "run string_run was read only in part" in err

@@ -106,3 +106,20 @@ test('the sweep view state lives in the URL', () => {
   assert.deepEqual(parseState(hash), state);
   assert.equal(formatState(DEFAULTS), '');
 });
+
+test('sweep rows: a run read only in part is ranked by the findings it still has', () => {
+  const runs = [
+    { run: 'partly', status: 'failed', reason: "could not decode 'dense/kernel_0'" },
+    { run: 'unreadable', status: 'failed', reason: 'bad file' },
+    { run: 'fine', status: 'analysed', reason: null },
+  ];
+  const findings = [f('partly', 'never_learned', 'error'), f('fine', 'overfitting', 'warning')];
+  const rows = sweepRows({ runs, findings, hparams: {}, tagInfo: {} });
+  const all = sortRows(filterRows(rows, { severities: ALL, matcher: every, kind: '' }), '');
+  assert.deepEqual(names(all), ['partly', 'unreadable', 'fine']);
+  assert.deepEqual(all.map((e) => rankName(e.rank)), ['error', 'failed', 'warning']);
+  assert.deepEqual(all[0].kinds, ['never_learned']);
+  // Asked for its kind, it is there like any run with that kind.
+  const never = filterRows(rows, { severities: ALL, matcher: every, kind: 'never_learned' });
+  assert.deepEqual(names(never), ['partly']);
+});

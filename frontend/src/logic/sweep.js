@@ -75,7 +75,9 @@ export function kindCounts(rows) {
  * A run shows when the run filter matches it and it has a finding of a
  * checked severity (and of `kind`, when given); a run without findings shows
  * unless a kind is asked for; one that could not be analysed unless a
- * particular kind is.
+ * particular kind is.  A run read only in part (some of its series could not
+ * be decoded) that still has findings is ranked by them like any other: its
+ * error must not hide behind "failed".
  * @param {object[]} rows sweepRows
  * @param {{severities: Set<string>, matcher: {test: (run: string) => boolean}, kind: string}} filters
  * @returns {{row, rank: number, kinds: string[], shown: number}[]}
@@ -84,7 +86,7 @@ export function filterRows(rows, { severities, matcher, kind }) {
   const out = [];
   for (const row of rows) {
     if (!matcher.test(row.run)) continue;
-    if (row.status === 'failed') {
+    if (row.status === 'failed' && !row.findings.length) {
       if (!kind || kind === KIND_ANY) out.push({ row, rank: FAILED_RANK, kinds: [], shown: 0 });
       continue;
     }

@@ -76,7 +76,11 @@ export class FindingsView {
         h('h3', { class: 'cc-group-title', text: g.name === '.' ? '(logdir root)' : g.name }));
       for (const r of failedByExp.get(g.name) || []) {
         section.appendChild(h('div', { class: 'cc-run-failed', role: 'alert', dataset: { run: r.run } },
-          h('strong', { text: r.run }), ' could not be analysed: ', h('span', { text: r.reason || 'unknown error' })));
+          h('strong', { text: r.run }),
+          // Some of its series could not be decoded while the rest were read and analysed (listed below).
+          (r.scalar_series || 0) + (r.histogram_series || 0) > 0
+            ? ' could be read only in part (the rest is analysed): ' : ' could not be analysed: ',
+          h('span', { text: r.reason || 'unknown error' })));
       }
       for (const r of g.runs) {
         section.appendChild(h('div', { class: 'cc-run-head' },

@@ -243,12 +243,16 @@ export class SweepView {
     r.el.dataset.worst = worst;
     r.el.classList.toggle('cc-sweep-odd', index % 2 === 1);
     setText(r.open, row.run);
-    r.open.title = row.status === 'failed' ? `${row.run}: could not be analysed: ${row.reason}` : `Open ${row.run}: its findings and charts`;
+    const partial = row.status === 'failed' && row.findings.length > 0;
+    r.open.title = row.status !== 'failed' ? `Open ${row.run}: its findings and charts`
+      : partial ? `${row.run}: read only in part (${row.reason}); open its findings and charts`
+        : `${row.run}: could not be analysed: ${row.reason}`;
     const badgeClass = `cc-sev-badge cc-sev-${worst}`;
     if (r.badge.className !== badgeClass) r.badge.className = badgeClass;
     setText(r.badge, worst === 'none' ? '—' : worst);
     setText(r.cells[2], e.shown ? String(e.shown) : '');
-    const kinds = row.status === 'failed' ? (row.reason || 'could not be analysed') : e.kinds.map(kindText).join(', ');
+    const kinds = row.status === 'failed' && !partial ? (row.reason || 'could not be analysed')
+      : e.kinds.map(kindText).join(', ') + (partial ? ' (read only in part)' : '');
     setText(r.cells[3], kinds);
     r.cells[3].title = kinds;
     setText(r.cells[4], row.lastStep === null ? '' : String(row.lastStep));

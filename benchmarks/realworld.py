@@ -194,7 +194,9 @@ def read_run(run: Mapping, loader: str = "python") -> Tuple[Scalars, Histograms,
     from tb_curvecheck import reading
 
     data = reading.read_logdir(where, loader=loader)
-    if data.run_errors:
+    # As `curvecheck scan` does: a series that cannot be decoded is left out and the rest analysed;
+    # only a run of which nothing could be read is an error.
+    if data.run_errors and not (data.scalars or data.histograms):
         raise RuntimeError("; ".join("%s: %s" % kv for kv in sorted(data.run_errors.items())))
     return data.scalars, data.histograms, data.hparams
 

@@ -297,3 +297,15 @@ def test_a_batch_kept_outside_the_repository_is_scored_from_its_own_folder(tmp_p
     assert rw.main(["--manifest", str(path), "--json"]) == 0
     got = {v["id"]: v["outcome"] for v in json.loads(capsys.readouterr().out)["verdicts"]}
     assert got == {"someone__repo/runs/good": "quiet", "someone__repo/runs/nan": "caught"}
+
+
+def test_a_run_with_an_undecodable_series_is_scored_on_the_rest(tmp_path, monkeypatch):
+    """As `curvecheck scan` does, the benchmark leaves out a series it cannot decode (a string logged
+    as a scalar) and scores the run on the rest instead of counting the whole run as an error."""
+    from tests.test_hostile_corpus import _tf_odd_tensors
+
+    monkeypatch.setattr(rw, "DATA_ROOT", str(tmp_path))
+    _tf_odd_tensors(str(tmp_path / "data"))
+    run = {"id": "x/string_run", "data": "data/string_run", "stored": "raw"}
+    scalars, _, _ = rw.read_run(run)
+    assert list(scalars["."]) == ["loss"]  # `accuracy` holds strings: left out

@@ -309,3 +309,28 @@ def test_a_run_with_an_undecodable_series_is_scored_on_the_rest(tmp_path, monkey
     run = {"id": "x/string_run", "data": "data/string_run", "stored": "raw"}
     scalars, _, _ = rw.read_run(run)
     assert list(scalars["."]) == ["loss"]  # `accuracy` holds strings: left out
+
+
+def test_the_blind_ledger_names_every_run_it_scored_and_none_of_the_corpus():
+    """Stop 25's blind batches were scored where they lay and never committed; the ledger keeps what is
+    needed to fetch and score them again (repository, commit, each file's path, size and sha256), the
+    label read from the numbers, and the outcome of the one blind scoring with the commit that made it."""
+    with open(os.path.join(rw.CORPUS, "blind", "stop25.json"), encoding="utf-8") as f:
+        ledger = json.load(f)
+    repos = {r["repo"]: r for r in ledger["repositories"]}
+    assert not set(repos) & {r["repo"] for r in REPOS}
+    outcomes = {
+        "healthy": {"quiet", "false_alarm", "error"},
+        "healthy_by_design": {"quiet", "false_alarm", "error"},
+        "pathology": {"caught", "missed", "misnamed", "error"},
+        "mild": {"not_scored", "error"},
+    }
+    for run in ledger["runs"]:
+        repo = repos[run["repo"]]
+        assert HEX40.match(repo["commit"]) and run["split"] == repo["split"]
+        held = int(hashlib.sha256(run["repo"].encode()).hexdigest()[:8], 16) < 0x55555555
+        assert run["split"] == ("held_out" if held else "tuned"), run["repo"]
+        assert run["blind_outcome"] in outcomes[run["label"]], run["id"]
+        assert re.match(r"^[0-9a-f]{7,40}$", run["scored_with"])
+        assert run["files"] and all(HEX64.match(x["sha256"]) and x["size"] > 0 for x in run["files"])
+        assert (run["label"] == "pathology") == bool(run["kinds"])

@@ -1613,3 +1613,43 @@ def test_a_metric_that_rose_first_or_sagged_a_little_is_not_a_decline(tmp_path):
     assert _rouge_beside_a_falling_loss(tmp_path / "rose", rose) == []
     sagged = np.linspace(0.165, 0.158, 20) + _EVAL_WOBBLE  # 4 % lower: evaluation noise
     assert _rouge_beside_a_falling_loss(tmp_path / "sagged", sagged) == []
+
+
+def _ppo_diagnostics(kl, clip, entropy, n=40):
+    """Stable-Baselines3's `train/*` tags for n PPO updates (steps every 1024), with a value loss that
+    moves as it does whatever the policy does."""
+    steps = [1024 * (i + 1) for i in range(n)]
+    value = [0.1 + 0.3 * abs(math.sin(i)) for i in range(n)]
+    tags = {
+        "train/approx_kl": (steps, kl),
+        "train/clip_fraction": (steps, clip),
+        "train/entropy_loss": (steps, entropy),
+        "train/value_loss": (steps, value),
+        "train/learning_rate": (steps, [1e-6] * n),
+    }
+    return tags
+
+
+@pytest.mark.parametrize("moved", [False, True])
+def test_a_ppo_policy_whose_updates_never_moved_it_never_learned(tmp_path, moved):
+    # A PPO agent at a learning rate of 1e-6 over seven actions, no reward logged: every update's KL
+    # between 1e-6 and 2e-4, no sample clipped, entropy at ln 7 throughout.  The same diagnostics of a
+    # policy that learns (KL around 0.01, a tenth clipped, entropy falling) are no finding.
+    n = 40
+    wobble = [1.0 + 0.5 * math.sin(1.7 * i) for i in range(n)]
+    if moved:
+        kl = [0.01 * w for w in wobble]
+        clip = [0.1 * w for w in wobble]
+        entropy = [-math.log(7) * (1 - 0.5 * i / n) for i in range(n)]
+    else:
+        kl = [1e-4 * w for w in wobble]
+        clip = [0.0] * n
+        entropy = [-math.log(7) + 1e-4 * math.sin(i) for i in range(n)]
+    logwriters.tbx_scalars(str(tmp_path), _ppo_diagnostics(kl, clip, entropy, n))
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if moved:
+        assert not never, [f.title for f in never]
+        return
+    assert [f.tag for f in never] == ["train/approx_kl"]
+    assert never[0].evidence["how"] == "frozen_policy" and never[0].evidence["uniform_actions"] == 7
+    assert never[0].evidence["max_approx_kl"] < 1e-3 and "ln 7" in never[0].explanation

@@ -24,6 +24,7 @@ from .scalar_margin import LowMargin
 from .scalar_never import NeverLearned
 from .scalar_oscillation import Oscillation
 from .scalar_pinned import PinnedLoss
+from .scalar_policy import FrozenPolicy
 from .scalar_saturation import SaturatedLoss
 from .scalar_stuck import StuckMetric
 from .scalar_trend import NoProgress, Overfitting
@@ -48,6 +49,7 @@ DETECTORS: Tuple[Detector, ...] = (
     NoProgress(),
     LowMargin(),
     NeverLearned(),
+    FrozenPolicy(),
     # Histogram symptoms, at severity info: `analysis.histogram_stories` tells them with the curves.
     ExplodingWeights(),
     FrozenWeights(),

@@ -760,18 +760,4 @@ def _binary_entropy(p: float) -> float:
 def _another_task_gained(exp: Experiment, ref: SeriesRef) -> bool:
     """Another task series of the run gained: `ref` is then a fixed statistic, not the agent's return
     (the return of the data collected before training, an offline dataset's return)."""
-    return any(_gained(o) for o in exp.scalars if o is not ref and o.info.purpose == "task")
-
-
-def _gained(ref: SeriesRef, k: float = 3.0, share: float = 0.1) -> bool:
-    """The series' last fifth (at least 3 points) ends `k` standard errors and `share` of its level
-    above its first three (a return that edges off a failure cap in its last evaluation has not)."""
-    v = U.view_of(ref, smooth=False).values
-    n = v.shape[0]
-    if n < 6:
-        return False
-    if ref.info.role == "metric_down":
-        v = -v
-    start, end, k_start, k_end = U.edge_levels(v)
-    se = U.level_difference_se(U.residual_noise(v), k_start, k_end)
-    return end - start > max(k * se, share * max(abs(start), abs(end)), 1e-12)
+    return any(U.gained(o) for o in exp.scalars if o is not ref and o.info.purpose == "task")

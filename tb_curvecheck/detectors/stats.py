@@ -700,6 +700,20 @@ def end_medians(values: np.ndarray, k: int) -> Tuple[float, float]:
     return float(np.median(values[:k])), float(np.median(values[-k:]))
 
 
+def gained(ref, k: float = 3.0, share: float = 0.1) -> bool:
+    """The series' last fifth (at least 3 points) ends `k` standard errors and `share` of its level
+    above its first three (a return that edges off a failure cap in its last evaluation has not)."""
+    v = view_of(ref, smooth=False).values
+    n = v.shape[0]
+    if n < 6:
+        return False
+    if ref.info.role == "metric_down":
+        v = -v
+    start, end, k_start, k_end = edge_levels(v)
+    se = level_difference_se(residual_noise(v), k_start, k_end)
+    return end - start > max(k * se, share * max(abs(start), abs(end)), 1e-12)
+
+
 def level_difference_se(sigma: float, k1: int, k2: int) -> float:
     """Standard error of the difference of two independent medians of k1 and k2 points."""
     return MEDIAN_SE * sigma * math.sqrt(1.0 / k1 + 1.0 / k2)

@@ -1,0 +1,132 @@
+"""`never_learned` read from a policy-gradient agent's own diagnostics: a policy that never moved.
+
+PPO logs how far each update moved the policy: `approx_kl`, the KL divergence between the policy
+before and after the update, and `clip_fraction`, the share of samples whose probability ratio hit
+the clip.  Updates that learn move a policy by about a hundredth of a nat and clip some samples; a
+run whose every update stayed a thousand times smaller, with nothing ever clipped, ends with the
+policy it started with, whatever its return or losses do (an agent at a learning rate of 1e-6 whose
+entropy stays at ln 7, a uniform choice among seven actions).  It needs no return: some runs log
+none."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from typing import List, Optional
+
+import numpy as np
+
+from ..model import Experiment, Finding, SeriesRef
+from . import stats as U
+from .base import Detector
+from .wording import capital, fmt, make_finding, short
+
+# SB3's `train/approx_kl`, CleanRL's `losses/approx_kl` (not its `old_approx_kl`), `approxkl`.
+_KL = re.compile(r"(^|[/_.])approx_?kl$", re.I)
+_CLIP = re.compile(r"(^|[/_.])clip_?frac(tion)?$", re.I)
+# SB3's `train/entropy_loss` (minus the entropy), `entropy`, `policy_entropy`.
+_ENTROPY = re.compile(r"(^|[/_.])(entropy_loss|entropy)$", re.I)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FrozenPolicyEvent:
+    ref: SeriesRef
+    view: U.View
+    kl_max: float  # the largest |approx_kl| of the run
+    updates: int
+    clip: Optional[SeriesRef]  # clip_fraction, zero at every update, when logged
+    entropy: Optional[SeriesRef]  # an entropy held at ln A, when logged
+    actions: Optional[int]  # that A
+
+
+@dataclasses.dataclass(frozen=True)
+class FrozenPolicy(Detector[FrozenPolicyEvent]):
+    name = "frozen_policy"
+    kinds = ("never_learned",)
+
+    # Enough updates that "never" means something: a run stopped after a few is too short to judge.
+    min_updates: int = 10
+    # The largest per-update KL of the whole run stays under this: PPO's updates move a policy by
+    # about 0.01 nat (the target_kl people set is 0.01-0.03); every healthy PPO run of the real-world
+    # corpus's tuned part reaches 0.005 at some update, and policies at a learning rate of 1e-6 never
+    # pass 2e-4.
+    max_kl: float = 1e-3
+    # An entropy "at ln A": within this share of ln A for a whole number of actions A up to
+    # `max_actions`, at both ends of the run (float32 keeps far more digits than this).
+    entropy_rtol: float = 0.005
+    max_actions: int = 64
+
+    def measure(self, exp: Experiment, ref: SeriesRef) -> List[FrozenPolicyEvent]:
+        if not _KL.search(ref.tag) or "old_" in ref.tag.lower():
+            return []
+        _, v = U.finite_points(ref)
+        if v.shape[0] < self.min_updates or float(np.max(np.abs(v))) >= self.max_kl:
+            return []
+        own = [s for s in exp.scalars if s.run == ref.run and s is not ref]
+        clip = next((s for s in own if _CLIP.search(s.tag)), None)
+        if clip is not None:
+            _, c = U.finite_points(clip)
+            if c.size == 0 or bool(np.any(c != 0.0)):
+                return []  # samples were clipped: some update moved the policy far
+        if any(U.gained(s) for s in exp.scalars if s.info.purpose == "task" and s.info.role == "other"):
+            return []  # a return that climbed says the policy did change
+        entropy, actions = self._uniform(own)
+        view = U.view_of(ref, smooth=False)
+        return [FrozenPolicyEvent(ref, view, float(np.max(np.abs(v))), int(v.shape[0]), clip, entropy, actions)]
+
+    def _uniform(self, series: List[SeriesRef]):
+        """An entropy series held at ln A at both ends of the run: a uniform choice among A actions."""
+        for s in series:
+            if not _ENTROPY.search(s.tag):
+                continue
+            _, h = U.finite_points(s)
+            if h.shape[0] < 2:
+                continue
+            first, last = abs(float(h[0])), abs(float(h[-1]))
+            a = int(round(math.exp(first))) if 0 < first < math.log(self.max_actions) + 1 else 0
+            if a < 2 or a > self.max_actions:
+                continue
+            ln_a = math.log(a)
+            if abs(first - ln_a) <= self.entropy_rtol * ln_a and abs(last - ln_a) <= self.entropy_rtol * ln_a:
+                return s, a
+        return None, None
+
+    def describe(self, e: FrozenPolicyEvent) -> Finding:
+        view = e.view
+        name = short(e.ref)
+        title = "The policy never moved: %s at most %s over %d updates" % (name, fmt(e.kl_max), e.updates)
+        if e.clip is not None:
+            title += ", %s 0 at every one" % short(e.clip)
+        parts = [
+            "%s measures how far each update moved the policy (the KL divergence between the policy before "
+            "and after it). Updates that learn move it by about 0.01 and clip some of the samples; in this run "
+            "the largest of %d updates was %s" % (capital(name), e.updates, fmt(e.kl_max))
+        ]
+        if e.clip is not None:
+            parts.append(" and %s was 0 at every update: no sample ever reached the clip" % short(e.clip))
+        parts.append(". The policy ended where it started, so the agent has learned nothing, whatever its losses do")
+        if e.entropy is not None and e.actions:
+            parts.append(
+                "; %s stayed at ln %d = %.4f from the first update to the last: a uniform choice among %d "
+                "actions, the untrained policy" % (short(e.entropy), e.actions, math.log(e.actions), e.actions)
+            )
+        parts.append(
+            ". The usual causes: a learning rate far too small for this optimiser (1e-6 moves nothing), advantages "
+            "near zero (a reward that is constant, or so large and unnormalised that the value loss swamps "
+            "the policy's gradient), or a policy network the gradient does not reach (detached log-probs, "
+            "frozen parameters). Check the learning rate and the reward's scale first; the policy's KL per "
+            "update should reach about 0.01."
+        )
+        evidence = {
+            "how": "frozen_policy",
+            "max_approx_kl": e.kl_max,
+            "updates": e.updates,
+            "max_approx_kl_threshold": self.max_kl,
+            "clip_fraction_tag": e.clip.tag if e.clip is not None else None,
+            "uniform_actions": e.actions,
+        }
+        related = [s for s in (e.clip, e.entropy) if s is not None]
+        return make_finding(
+            e.ref, "never_learned", "warning", view, 0, len(view) - 1, title, "".join(parts), evidence, related=related
+        )

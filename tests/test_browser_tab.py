@@ -38,6 +38,9 @@ CHROMIUM_ARGS = [
 
 IMG_RUN = '<img src=x onerror="window.__ccPwned=1">'
 SCRIPT_RUN = "<script>window.__ccPwned=2</script>"  # the "/" makes it a nested run dir
+# A run one of whose series cannot be decoded (a string logged under the scalars plugin): the rest of
+# it is read and analysed, and the tab says it was read only in part.
+PARTIAL_RUN = "partly"
 NAN_FROM = 30  # the diverged run's loss is NaN from this step on (and +Inf at 35)
 EXPECTED_RUNS = {
     "keras/train",
@@ -76,6 +79,16 @@ def _write_logs(root):
     payload_loss[12] = np.nan
     logwriters.tf_scalars(os.path.join(root, IMG_RUN), {"loss": payload_loss})
     logwriters.tf_scalars(os.path.join(root, *SCRIPT_RUN.split("/")), {"loss": payload_loss})
+    import tensorflow as tf
+    from tensorboard.plugins.scalar import metadata as scalar_metadata
+
+    meta = scalar_metadata.create_summary_metadata(display_name="", description="")
+    writer = tf.summary.create_file_writer(os.path.join(root, PARTIAL_RUN))
+    with writer.as_default():
+        for step, value in enumerate(payload_loss):
+            tf.summary.scalar("loss", float(value), step=step)
+            tf.summary.write("note", tf.constant("see the notebook"), step=step, metadata=meta)
+    writer.close()
 
 
 def _get(base, path):
@@ -109,8 +122,9 @@ def bundle():
 
 
 @contextlib.contextmanager
-def serve(logdir, log_path, expected_runs):
-    """A real `tensorboard` on `logdir`, yielded once every expected run is analysed."""
+def serve(logdir, log_path, expected_runs, listed=()):
+    """A real `tensorboard` on `logdir`, yielded once every expected run is analysed (and every run in
+    `listed` is listed, whatever its status)."""
     # The Python loader reloading every second, not the blocking single load:
     # the live-refresh test writes a new run while the page is open.
     with tensorboard_process(
@@ -120,7 +134,7 @@ def serve(logdir, log_path, expected_runs):
         while True:  # until every run is loaded and analysed
             body = _get(base, "/data/plugin/curvecheck/findings")
             analysed = {r["run"] for r in body["runs"] if r["status"] == "analysed"}
-            if set(expected_runs) <= analysed:
+            if set(expected_runs) <= analysed and set(listed) <= {r["run"] for r in body["runs"]}:
                 break
             assert time.monotonic() < deadline, (analysed, log_path.read_text(errors="replace")[-2000:])
             time.sleep(0.5)
@@ -130,7 +144,7 @@ def serve(logdir, log_path, expected_runs):
 @pytest.fixture(scope="module")
 def tensorboard(logdir, bundle, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("tb") / "tensorboard.log"
-    with serve(logdir, log_path, EXPECTED_RUNS) as base:
+    with serve(logdir, log_path, EXPECTED_RUNS, listed=(PARTIAL_RUN,)) as base:
         yield base
 
 
@@ -248,12 +262,24 @@ def test_findings_render_with_their_titles(session):
     shown = frame.locator(".cc-finding-title").all_text_contents()
     assert sorted(shown) == sorted(f["title"] for f in expected)
     summary = frame.locator(".cc-summary").text_content()
-    assert re.search(r"\d+ errors? · \d+ warnings? · \d+ infos? across %d runs" % len(EXPECTED_RUNS), summary), summary
+    runs = len(EXPECTED_RUNS) + 1  # and the run read only in part
+    assert re.search(r"\d+ errors? · \d+ warnings? · \d+ infos? across %d runs" % runs, summary), summary
     # The explanation and evidence open on demand.
     item = frame.locator(".cc-finding[data-run=diverged][data-kind=non_finite]")
     item.locator("summary").click()
     assert item.locator(".cc-explanation").is_visible()
     assert item.locator(".cc-evidence dt").count() >= 1
+
+
+def test_a_run_read_only_in_part_shows_its_findings_and_says_so(session):
+    frame = session.frame()
+    alert = frame.locator('.cc-run-failed[data-run="%s"]' % PARTIAL_RUN)
+    alert.wait_for(timeout=30000)
+    text = alert.text_content()
+    assert "could be read only in part" in text and "not numbers" in text, text
+    assert "could not be analysed" not in text
+    # What was read is analysed: the NaN in its loss is a finding like any other run's.
+    assert frame.locator('.cc-finding[data-run="%s"][data-kind=non_finite]' % PARTIAL_RUN).count() == 1
 
 
 def test_shaded_range_of_the_nan_finding_sits_at_its_steps(session):

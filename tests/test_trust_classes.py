@@ -1653,3 +1653,61 @@ def test_a_ppo_policy_whose_updates_never_moved_it_never_learned(tmp_path, moved
     assert [f.tag for f in never] == ["train/approx_kl"]
     assert never[0].evidence["how"] == "frozen_policy" and never[0].evidence["uniform_actions"] == 7
     assert never[0].evidence["max_approx_kl"] < 1e-3 and "ln 7" in never[0].explanation
+
+
+def test_real_text_classifiers_whose_loss_stalled_at_the_class_prior_never_learned():
+    # simpletransformers logs only `loss` and `lr`: a 4-class classifier at lr 4e-4 whose loss sits
+    # 3-5 % under ln 4 for 700 steps, and a binary head (60/40 labels) at 0.676, 2.4 % under ln 2.
+    for id_part, classes in (
+        ("FloRunkel__AutoPart-text-classifiers/runs/Jun15_23-22-10_Air-von-Flo.fritz.box", 4),
+        ("calwilee__datahacks2025/runs/Apr05_17-26-09_Mac.lan", 2),
+    ):
+        sc, hi, _ = rw.read_run(_run(id_part))
+        never = [f for f in _loud(rw.analyze_series(sc, hi)) if f.kind == "never_learned"]
+        assert [f.evidence["how"] for f in never] == ["stalled"], id_part
+        assert never[0].evidence["classes"] == classes and "ln %d" % classes in never[0].title
+
+
+def _stalled_classifier(path, loss, accuracy=None):
+    n = len(loss)
+    steps = [50 * (i + 1) for i in range(n)]
+    tags = {"loss": (steps, loss), "lr": (steps, [4e-4] * n)}
+    if accuracy is not None:
+        tags["accuracy"] = (steps, accuracy)
+    logwriters.tbx_scalars(str(path), tags)
+    return [f for f in _loud(_scan(str(path)))]
+
+
+@pytest.mark.parametrize(
+    "case, level, accuracy, expected",
+    [
+        # 3 % under ln 4, nothing else logged: the entropy of a slightly uneven 4-class prior.
+        ("prior", 0.97 * math.log(4), None, "never_learned"),
+        # A stall at a level no small class count explains is told as a stall only.
+        ("no ln C", 0.9, None, "no_progress"),
+        # At ln 3, but the accuracy sits at 1/2, not 1/3: the level is a coincidence.
+        ("other chance", math.log(3), 0.5, "no_progress"),
+        # At ln 3 with the accuracy wandering around 1/3 (too much to be pinned at chance): the prior.
+        ("with accuracy", math.log(3), 1.0 / 3, "never_learned"),
+    ],
+)
+def test_a_stalled_loss_is_told_as_never_learned_only_at_the_prior_of_its_classes(
+    tmp_path, case, level, accuracy, expected
+):
+    n = 14
+    loss = [level * (1 + 0.01 * math.sin(2.3 * i)) for i in range(n)]
+    acc = None if accuracy is None else [accuracy - 0.08 * math.cos(1.3 * i) for i in range(n)]
+    loud = _stalled_classifier(tmp_path, loss, acc)
+    kinds = {f.kind for f in loud if f.tag == "loss"}
+    assert expected in kinds, (case, [f.title for f in loud])
+    if expected == "no_progress":
+        assert "never_learned" not in kinds, (case, [f.title for f in loud])
+    else:
+        never = next(f for f in loud if f.kind == "never_learned")
+        assert never.evidence["how"] == "stalled" and never.severity == "warning"
+
+
+def test_a_loss_that_falls_from_the_prior_is_no_finding(tmp_path):
+    n = 14
+    loss = [math.log(4) * (1 - 0.6 * i / n) * (1 + 0.01 * math.sin(2.3 * i)) for i in range(n)]
+    assert _stalled_classifier(tmp_path, loss) == []

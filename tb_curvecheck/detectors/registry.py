@@ -48,7 +48,7 @@ DETECTORS: Tuple[Detector, ...] = (
     Overfitting(),
     NoProgress(),
     LowMargin(),
-    NeverLearned(),
+    NeverLearned(stall=NoProgress()),
     FrozenPolicy(),
     # Histogram symptoms, at severity info: `analysis.histogram_stories` tells them with the curves.
     ExplodingWeights(),

@@ -12,6 +12,9 @@ Signatures, each exact enough to name what the model does:
   started, at 1/C or at one class's share: the model outputs the prior for every input;
   in a run with no accuracy curve, a loss at ln C whose one final evaluation scored 1/C, or
   (for up to ten classes, nothing else logged) a loss that never left ln C at all;
+- stalled at the prior: a loss that did not improve over the run (the `no_progress`
+  test) and sits at ln C, or a little under it where an uneven prior's entropy lies,
+  with any accuracy at 1/C: `no_progress` with its cause named;
 - absurd scale: a loss of a million or more with an accuracy that never rose:
   broken whatever its trend;
 - a reinforcement-learning return held at its lowest value for most of the run
@@ -41,7 +44,7 @@ from .wording import capital, fmt, make_finding, short
 class NeverEvent:
     ref: SeriesRef
     view: U.View
-    how: str  # "frozen", "repeating", "chance", "prior", "absurd", "blew_up", "reward", "unsolved"
+    how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -80,6 +83,17 @@ class NeverLearned(Detector[NeverEvent]):
     # ln C of two to ten classes lie 5-40 % apart, so the tolerance band names one C; above ten
     # neighbouring ln C are closer than the band and a loss level names none.
     bare_max_classes: int = 10
+    # A loss that did not improve over the run (the injected `no_progress` test, `stall`) and sits
+    # where predicting the class prior puts it: at ln C, or up to this share below it, the entropy of
+    # a prior a little uneven (60/40 for two classes is H = 0.673, 2.9 % under ln 2; a 4-class set
+    # with one class at 40 % is ~4 % under ln 4).  The stall is the evidence the level lacks ...
+    prior_below: float = 0.05
+    # ... for up to this many classes.  Without an accuracy to name C, the level must say it: the bands
+    # of two to four classes (0.66-0.73, 1.04-1.15, 1.32-1.46) leave most loss levels outside them,
+    # while from five classes on neighbouring bands touch and any level of 1.6-2.4 is "at some ln C".
+    prior_max_classes: int = 4
+    # The `no_progress` test, handed in by the registry (detectors do not import one another).
+    stall: Optional[Detector] = None
     # An accuracy "never rose": its best running median is within this of where it started.
     metric_learned: float = 0.05
     # ... and it sits within this of 1/C (or holds one value: the majority class's share).
@@ -129,8 +143,12 @@ class NeverLearned(Detector[NeverEvent]):
     early_exploration_share: float = 0.25
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
-        if ref.info.role == "loss" and ref.info.purpose in ("objective", None) and ref.info.granularity != "batch":
-            return self._loss(exp, ref)
+        if ref.info.role == "loss" and ref.info.purpose in ("objective", None):
+            if ref.info.granularity != "batch":
+                found = self._loss(exp, ref)
+                if found:
+                    return found
+            return self._stalled(exp, ref)
         if ref.info.purpose == "task" and ref.info.role == "other":
             return self._reward(exp, ref) or self._unsolved(exp, ref)
         if ref.info.purpose == "task" and ref.info.role in ("metric_up", "metric_down") and not exp.find(role="loss"):
@@ -334,6 +352,71 @@ class NeverLearned(Detector[NeverEvent]):
             return []
         return [NeverEvent(ref, view, "chance", tail_level, None, None, c, 1.0, zero_lr)]
 
+    def _stalled(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        """A loss that never improved over the run and sits at the class prior's cross-entropy, with every
+        accuracy logged at chance and no task metric that gained: `no_progress` with its level named.
+
+        The level alone names no C closely enough (a healthy fine-tune can settle 5 % under ln 3), and a
+        stall alone says nothing of why; together they say the model predicts the prior for every input
+        (a text classifier at lr 4e-4 whose loss rises from 1.09 to ln 4 and stays)."""
+        if self.stall is None:
+            return []
+        # An RL run's losses are surrogates; its return tells whether it learned.
+        if any(s.info.purpose == "task" and s.info.role == "other" for s in exp.scalars):
+            return []
+        same_split = exp.find(role="loss", split=ref.info.split)
+        # A total of box, class and regularisation terms can sit near any ln C.
+        if any(s.info.purpose == "component" for s in same_split):
+            return []
+        if ref.info.granularity == "batch" and any(
+            s.info.granularity != "batch" and s.info.purpose in ("objective", None) for s in same_split
+        ):
+            return []  # the per-epoch loss of the split speaks for it
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        if len(view) < self.min_points:
+            return []
+        level = self._tail_level(v)
+        c = self._prior_classes(level)
+        if c is None:
+            return []
+        accuracies = [m for m in exp.find(quantity="accuracy") if m.info.granularity != "batch" and len(m.series) >= 2]
+        if not accuracies and c > self.prior_max_classes:
+            return []
+        metrics = [m for m in exp.scalars if m.info.role in ("metric_up", "metric_down")]
+        # A metric other than an accuracy (an MAE, a BLEU) says nothing of classes: the level is then
+        # no cross-entropy's that we know of.
+        if metrics and not accuracies:
+            return []
+        if any(U.gained(m) for m in metrics):
+            return []
+        metric, m_level = None, None
+        for m in accuracies:
+            mv = U.view_of(m, smooth=False).values
+            if not U.is_fraction(mv):
+                return []
+            at = float(np.median(mv[-max(2, int(self.tail_share * mv.shape[0])) :]))
+            band = self._tol(U.evaluation_size(mv), 1.0 / c, self.chance_metric_tol)
+            # At 1/C of the C the loss names: an accuracy at some other chance says the level is a coincidence.
+            if abs(at - 1.0 / c) > band:
+                return []
+            if metric is None or m.info.split == ref.info.split:
+                metric, m_level = m, at
+        if not self.stall.measure(exp, ref):
+            return []
+        return [NeverEvent(ref, view, "stalled", level, metric, m_level, c, 1.0, U.zero_learning_rate(exp))]
+
+    def _prior_classes(self, level: float) -> Optional[int]:
+        """C whose ln C band holds `level`: the usual band for up to `bare_max_classes`, widened below
+        by `prior_below` for up to `prior_max_classes` (an accuracy at 1/C is needed to name a larger C)."""
+        c = self._classes(level)
+        if c is not None:
+            return c if c <= self.bare_max_classes else None
+        for cand in range(2, self.prior_max_classes + 1):
+            if math.log(cand) * (1 - self.prior_below) <= level < math.log(cand) * (1 - self.chance_below):
+                return cand
+        return None
+
     def _repeating(self, ref: SeriesRef):
         """(period, first step, share of the run) when the loss's last third onwards replays one
         sequence of values exactly, else None."""
@@ -501,6 +584,42 @@ class NeverLearned(Detector[NeverEvent]):
                 "layer frozen or detached, gradients that are zero everywhere, or an `optimizer.step()` "
                 "that is never called.%s Check that one training step changes a weight."
                 % (e.since_step or 0, name, e.period or 0, 100 * e.share, lr)
+            )
+        elif e.how == "stalled":
+            c = e.classes or 2
+            below = e.level < math.log(c) * (1 - self.chance_below)
+            at = (
+                "%s under ln %d = %.4f" % ("%.1f %%" % (100 * (1 - e.level / math.log(c))), c, math.log(c))
+                if below
+                else ("ln %d = %.4f" % (c, math.log(c)))
+            )
+            title = "%s never improved and sits at %s (%s): the model predicts the class prior for every input" % (
+                name,
+                fmt(e.level),
+                at,
+            )
+            expl = (
+                "%s did not improve meaningfully over its %d evaluations and sits at %s, %s: where a "
+                "cross-entropy sits when the model predicts %s for every input%s. The network has learned the prior and "
+                "nothing about the input. (If this loss is not a %d-class cross-entropy, read this as a loss "
+                "that never improved.) Common causes: a learning rate too large for fine-tuning (the loss "
+                "jumps to the prior in the first steps and stays) or far too small, labels shuffled apart "
+                "from their inputs, inputs that are constant after preprocessing, or a final activation that "
+                "does not match the loss.%s Overfit one batch: if the loss cannot leave %s, the model or the "
+                "data pipeline is broken."
+                % (
+                    capital(name),
+                    n,
+                    fmt(e.level),
+                    at,
+                    "the class shares (the entropy of an uneven prior lies a little under ln %d)" % c
+                    if below
+                    else "1/%d for each of %d classes" % (c, c),
+                    ", and %s stayed at chance (%s)" % (m, fmt(e.metric_level)) if m else "",
+                    c,
+                    lr,
+                    fmt(e.level),
+                )
             )
         elif e.how == "chance" and m is None:
             c = e.classes or 2
@@ -700,7 +819,8 @@ class NeverLearned(Detector[NeverEvent]):
             )
             if e.exploration:
                 evidence["exploration"] = e.exploration
-        severity = "warning" if e.how in ("reward", "unsolved") else "error"
+        # A stall at the prior's level is `no_progress` with its cause named: as serious, no more.
+        severity = "warning" if e.how in ("reward", "unsolved", "stalled") else "error"
         return make_finding(
             e.ref,
             "never_learned",

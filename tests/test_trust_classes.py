@@ -1711,3 +1711,25 @@ def test_a_loss_that_falls_from_the_prior_is_no_finding(tmp_path):
     n = 14
     loss = [math.log(4) * (1 - 0.6 * i / n) * (1 + 0.01 * math.sin(2.3 * i)) for i in range(n)]
     assert _stalled_classifier(tmp_path, loss) == []
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_a_loss_that_drops_to_ln_c_early_and_holds_there_never_learned(tmp_path, held):
+    # An HF Trainer 4-class head whose first logged loss is 106.9 (logits far from uniform) and that
+    # is at ln 4 = 1.3863 to four digits from a fifth of the run on: it learned the prior and nothing
+    # else.  A loss that comes down as fast and then wanders a few percent around the same level is
+    # not pinned at the prior, and says nothing of classes.
+    n = 60
+    drop = [106.9, 20.0, 6.0, 2.77, 1.76, 1.45, 1.41, 1.40]
+    if held:
+        rest = [math.log(4) * (1 + 2e-4 * math.sin(1.9 * i)) for i in range(n - len(drop))]
+    else:
+        rest = [math.log(4) * (1 + 0.04 * math.sin(1.9 * i)) for i in range(n - len(drop))]
+    steps = [10 * (i + 1) for i in range(n)]
+    logwriters.tbx_scalars(str(tmp_path), {"train/loss": (steps, drop + rest)})
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if not held:
+        assert never == [], [f.title for f in never]
+        return
+    assert [f.evidence["how"] for f in never] == ["stalled"]
+    assert never[0].evidence["classes"] == 4 and "ln 4" in never[0].title

@@ -14,7 +14,7 @@ Signatures, each exact enough to name what the model does:
   (for up to ten classes, nothing else logged) a loss that never left ln C at all;
 - stalled at the prior: a loss that did not improve over the run (the `no_progress`
   test) and sits at ln C, or a little under it where an uneven prior's entropy lies,
-  with any accuracy at 1/C: `no_progress` with its cause named;
+  or that came down to ln C early and held it to 1 %, with any accuracy at 1/C;
 - absurd scale: a loss of a million or more with an accuracy that never rose:
   broken whatever its trend;
 - a reinforcement-learning return held at its lowest value for most of the run
@@ -94,6 +94,12 @@ class NeverLearned(Detector[NeverEvent]):
     prior_max_classes: int = 4
     # The `no_progress` test, handed in by the registry (detectors do not import one another).
     stall: Optional[Detector] = None
+    # A loss that came down to ln C within this share of the run and from then on held within
+    # `settle_rel` of ln C itself (running medians of 5) never learned past the prior: 1 % is the
+    # third digit of ln C, where a loss that learns anything does not stay, while a regression loss
+    # that happens to wander near 0.69 moves by several percent.
+    settle_share: float = 0.25
+    settle_rel: float = 0.01
     # An accuracy "never rose": its best running median is within this of where it started.
     metric_learned: float = 0.05
     # ... and it sits within this of 1/C (or holds one value: the majority class's share).
@@ -402,9 +408,35 @@ class NeverLearned(Detector[NeverEvent]):
                 return []
             if metric is None or m.info.split == ref.info.split:
                 metric, m_level = m, at
-        if not self.stall.measure(exp, ref):
+        since = self._stalled_since(exp, ref, view, c)
+        if since is None:
             return []
-        return [NeverEvent(ref, view, "stalled", level, metric, m_level, c, 1.0, U.zero_learning_rate(exp))]
+        return [
+            NeverEvent(
+                ref, view, "stalled", level, metric, m_level, c, 1.0, U.zero_learning_rate(exp), since_step=since
+            )
+        ]
+
+    def _stalled_since(self, exp: Experiment, ref: SeriesRef, view: U.View, c: int) -> Optional[int]:
+        """The step from which the loss did not improve: its first (the `no_progress` test), or the
+        step where it came down to ln C early in the run and then held there within `settle_rel`.
+        A freshly initialised network's logits are far from uniform, so its loss can start well above
+        ln C (106.9 for a 4-class head) and drop to the prior within the first updates (the output bias
+        learns the class shares); what says it never learned is that it then sits at ln C itself."""
+        if self.stall.measure(exp, ref):
+            return int(ref.series.steps[0])
+        v = view.values
+        n = v.shape[0]
+        if n < 2 * self.min_points:
+            return None
+        ln_c = math.log(c)
+        level = U.running_median(v, 5)
+        near = np.abs(level - ln_c) <= self.settle_rel * ln_c
+        entered = np.flatnonzero(near)
+        if not entered.size or entered[0] > self.settle_share * n or not bool(np.all(near[entered[0] :])):
+            return None
+        # Held within 1 % of ln C from there on: no improvement worth the name.
+        return int(view.steps[entered[0]])
 
     def _prior_classes(self, level: float) -> Optional[int]:
         """C whose ln C band holds `level`: the usual band for up to `bare_max_classes`, widened below

@@ -334,3 +334,35 @@ def test_the_blind_ledger_names_every_run_it_scored_and_none_of_the_corpus():
         assert re.match(r"^[0-9a-f]{7,40}$", run["scored_with"])
         assert run["files"] and all(HEX64.match(x["sha256"]) and x["size"] > 0 for x in run["files"])
         assert (run["label"] == "pathology") == bool(run["kinds"])
+
+
+def test_the_second_labels_cover_held_out_runs_of_the_corpus_each_once():
+    """Stop 26's second labeller read 120 held-out runs blind; the file names each once, in the label
+    vocabulary the corpus uses, with kinds on every pathology run."""
+    from benchmarks import agreement
+
+    labels = agreement.load(agreement.DEFAULT_FILE)
+    ids = [e["id"] for e in labels]
+    assert len(ids) == len(set(ids)) == 120
+    runs = {r["id"]: r for r in MANIFEST["runs"]}
+    split = {r["repo"]: r["split"] for r in REPOS}
+    for e in labels:
+        assert split[runs[e["id"]]["repo"]] == "held_out", e["id"]
+        assert e["label"] in rw.LABELS and e["reason"]
+        # A mild run may name the kinds its labeller would accept; a healthy one names none.
+        assert bool(e["kinds"]) if e["label"] == "pathology" else not e["label"].startswith("healthy") or not e["kinds"]
+
+
+def test_kappa_discounts_the_agreement_chance_alone_would_give():
+    from benchmarks import agreement
+
+    # 35 of 50 agree; each labeller's own shares make 25 of 50 agree by chance: kappa (0.7-0.5)/0.5.
+    table = {
+        ("healthy", "healthy"): 20,
+        ("healthy", "pathology"): 5,
+        ("pathology", "healthy"): 10,
+        ("pathology", "pathology"): 15,
+    }
+    observed, k = agreement.kappa(table)
+    assert observed == pytest.approx(0.7) and k == pytest.approx(0.4)
+    assert agreement.kappa({("mild", "mild"): 3}) == (1.0, 1.0)

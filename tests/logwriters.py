@@ -106,3 +106,41 @@ def tbx_histograms(logdir: str, tag: str, samples: Iterable[np.ndarray]) -> None
 
 def event_files(directory: str) -> list:
     return sorted(os.path.join(directory, f) for f in os.listdir(directory) if "tfevents" in f)
+
+
+def tf_softmax_classifier(logdir: str, classes: int, double_softmax: bool, seed: int = 0, epochs: int = 12) -> None:
+    """A small classifier trained in a custom TF loop, logging each batch's loss and accuracy with
+    `tf.summary`; with `double_softmax` the model's softmax output is handed to
+    `tf.nn.sparse_softmax_cross_entropy_with_logits`, which applies a second one (the bug of feeding
+    probabilities to a loss that expects logits).  8 % of the labels are flipped so that every batch
+    has a different share of (confident) mistakes."""
+    import tensorflow as tf
+
+    tf.keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    n = 800
+    centers = rng.normal(scale=2.0, size=(classes, 8))
+    y = rng.integers(0, classes, size=n)
+    x = (centers[y] + rng.normal(size=(n, 8))).astype("float32")
+    y = np.where(rng.random(n) < 0.08, (y + 1) % classes, y)
+    model = tf.keras.Sequential(
+        [tf.keras.Input((8,)), tf.keras.layers.Dense(16, activation="relu"), tf.keras.layers.Dense(classes)]
+    )
+    opt = tf.keras.optimizers.Adam(0.01)
+    writer = tf.summary.create_file_writer(logdir)
+    step = 0
+    with writer.as_default():
+        for _ in range(epochs):
+            order = rng.permutation(n)
+            for i in range(0, n, 32):
+                idx = order[i : i + 32]
+                with tf.GradientTape() as tape:
+                    logits = model(x[idx])
+                    out = tf.nn.softmax(logits) if double_softmax else logits
+                    loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y[idx], out))
+                grads = tape.gradient(loss, model.trainable_variables)
+                opt.apply_gradients(zip(grads, model.trainable_variables))
+                tf.summary.scalar("train_loss", float(loss), step=step)
+                tf.summary.scalar("train_acc", float(np.mean(np.argmax(logits, 1) == y[idx])), step=step)
+                step += 1
+    writer.flush()

@@ -1733,3 +1733,20 @@ def test_a_loss_that_drops_to_ln_c_early_and_holds_there_never_learned(tmp_path,
         return
     assert [f.evidence["how"] for f in never] == ["stalled"]
     assert never[0].evidence["classes"] == 4 and "ln 4" in never[0].title
+
+
+@pytest.mark.parametrize("double", [True, False])
+def test_a_cross_entropy_on_softmax_outputs_is_named_by_its_floor(tmp_path, double):
+    # Three classes: a confident right answer through two softmaxes costs ln(1 + 2/e) = 0.5514 and a
+    # wrong one exactly 1 more, so each batch's loss is 0.5514 + (1 - its accuracy).  The same model
+    # trained on its logits has no floor and is no finding.
+    logwriters.tf_softmax_classifier(str(tmp_path), classes=3, double_softmax=double)
+    found = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "double_softmax"]
+    if not double:
+        assert found == [], [f.title for f in found]
+        return
+    assert [(f.kind, f.tag) for f in found] == [("saturated_loss", "train_loss")]
+    assert found[0].evidence["classes"] == 3
+    assert found[0].evidence["floor"] == pytest.approx(math.log(1 + 2 / math.e))
+    assert found[0].evidence["lowest_loss"] >= 0.98 * found[0].evidence["floor"]
+    assert "0.5514" in found[0].title

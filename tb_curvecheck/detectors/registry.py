@@ -26,6 +26,7 @@ from .scalar_oscillation import Oscillation
 from .scalar_pinned import PinnedLoss
 from .scalar_policy import FrozenPolicy
 from .scalar_saturation import SaturatedLoss
+from .scalar_softmax import DoubleSoftmax
 from .scalar_stuck import StuckMetric
 from .scalar_trend import NoProgress, Overfitting
 
@@ -43,6 +44,7 @@ DETECTORS: Tuple[Detector, ...] = (
     RewardCollapse(),
     StuckMetric(),
     SaturatedLoss(),
+    DoubleSoftmax(),
     PinnedLoss(),
     Oscillation(),
     Overfitting(),

@@ -311,11 +311,26 @@ def test_a_run_with_an_undecodable_series_is_scored_on_the_rest(tmp_path, monkey
     assert list(scalars["."]) == ["loss"]  # `accuracy` holds strings: left out
 
 
-def test_the_blind_ledger_names_every_run_it_scored_and_none_of_the_corpus():
-    """Stop 25's blind batches were scored where they lay and never committed; the ledger keeps what is
-    needed to fetch and score them again (repository, commit, each file's path, size and sha256), the
-    label read from the numbers, and the outcome of the one blind scoring with the commit that made it."""
-    with open(os.path.join(rw.CORPUS, "blind", "stop25.json"), encoding="utf-8") as f:
+BLIND_LEDGERS = sorted(f for f in os.listdir(os.path.join(rw.CORPUS, "blind")) if f.endswith(".json"))
+
+
+def test_blind_ledgers_share_no_repository_with_each_other():
+    assert BLIND_LEDGERS[:2] == ["stop25.json", "stop26.json"]
+    seen = {}
+    for name in BLIND_LEDGERS:
+        with open(os.path.join(rw.CORPUS, "blind", name), encoding="utf-8") as f:
+            for r in json.load(f)["repositories"]:
+                assert r["repo"] not in seen, (r["repo"], name, seen.get(r["repo"]))
+                seen[r["repo"]] = name
+
+
+@pytest.mark.parametrize("name", BLIND_LEDGERS)
+def test_the_blind_ledger_names_every_run_it_scored_and_none_of_the_corpus(name):
+    """Blind batches (from stop 25) were scored where they lay and never committed; each ledger keeps
+    what is needed to fetch and score them again (repository, commit, each file's path, size and
+    sha256), the label read from the numbers, and the outcome of the one blind scoring with the commit
+    that made it."""
+    with open(os.path.join(rw.CORPUS, "blind", name), encoding="utf-8") as f:
         ledger = json.load(f)
     repos = {r["repo"]: r for r in ledger["repositories"]}
     assert not set(repos) & {r["repo"] for r in REPOS}

@@ -1750,3 +1750,26 @@ def test_a_cross_entropy_on_softmax_outputs_is_named_by_its_floor(tmp_path, doub
     assert found[0].evidence["floor"] == pytest.approx(math.log(1 + 2 / math.e))
     assert found[0].evidence["lowest_loss"] >= 0.98 * found[0].evidence["floor"]
     assert "0.5514" in found[0].title
+
+
+@pytest.mark.parametrize("breaks", [True, False])
+def test_a_collapse_after_a_climb_full_of_dips_is_still_a_collapse(tmp_path, breaks):
+    # A Keras LSTM's training accuracy climbs to 0.97 through five sharp dips that each recover, then at
+    # epoch 300 falls to the majority share 0.29 and stays there for the last 200 epochs.  The dips
+    # alone are noise (more than three in one curve); the last fall is deeper than all of them and never
+    # comes back.  Without it the curve is no finding.
+    n = 500
+    acc = []
+    for i in range(n):
+        level = 0.3 + 0.67 * min(1.0, i / 200)
+        dip = 0.2 if i in (60, 95, 130, 170, 230) else 0.0
+        acc.append(level - dip + 0.005 * math.sin(1.7 * i))
+    if breaks:
+        acc[300:] = [0.2864 + 0.01 * math.sin(0.9 * i) for i in range(n - 300)]
+    logwriters.tbx_scalars(str(tmp_path), {"epoch_accuracy": (list(range(n)), acc)})
+    collapse = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "metric_collapse"]
+    if not breaks:
+        assert collapse == [], [f.title for f in collapse]
+        return
+    assert len(collapse) == 1 and 295 <= collapse[0].start_step <= 305
+    assert collapse[0].evidence["before_value"] > 0.9 and collapse[0].evidence["lowest_value"] < 0.3

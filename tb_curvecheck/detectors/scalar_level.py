@@ -53,18 +53,23 @@ class MetricDrops(Detector[DropEvent]):
     # A fall seen only at the last evaluation is called a collapse only when it is this many times the
     # threshold (post 002's 0.975 -> 0.598 is); a smaller one may be noise the next point undoes.
     collapse_single_point_k: float = 2.0
-    # More dips than this in one curve is a pattern (oscillation or plain noise), not an event.
+    # More dips than this in one curve is a pattern (oscillation or plain noise), not an event ...
     max_dips: int = 3
+    # ... except a last fall deeper than all of them that never came back, and stayed down for this
+    # share of the run (a tenth: long enough that "it may yet recover" no longer holds).
+    collapse_min_share: float = 0.1
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[DropEvent]:
         if not U.judged(ref, ("metric_up",)):
             return []
         view = U.view_of(ref)
         events = self.drops(view)
-        if not events or len(events) > self.max_dips:
+        v = view.values
+        if len(events) > self.max_dips:
+            events = self._final_collapse(v, events)
+        if not events:
             return []
         out = []
-        v = view.values
         loss = exp.loss_for(ref)
         for e in events:
             pre_i, first, bottom, rec = e["pre"], e["first"], e["bottom"], e["recovered"]
@@ -84,6 +89,21 @@ class MetricDrops(Detector[DropEvent]):
                 ev = dataclasses.replace(ev, pinned=pinned, pinned_from=bottom + k - 1)
             out.append(ev)
         return out
+
+    def _final_collapse(self, v: np.ndarray, events: List[dict]) -> List[dict]:
+        """Of a curve with many drops, the last one when it is a collapse that stands apart from the rest:
+        it never came back, it fell deeper than any dip before it, and the metric stayed down for at least
+        `collapse_min_share` of the run.  A noisy climb dips and recovers many times; a model that breaks
+        after it (a training accuracy 0.97 -> 0.19 for the last 600 of 1500 epochs) is not noise."""
+        last = events[-1]
+        if last["recovered"] is not None or last["first"] == len(v) - 1:
+            return []
+        fall = v[last["pre"]] - v[last["bottom"]]
+        if any(v[e["pre"]] - v[e["bottom"]] >= fall for e in events[:-1]):
+            return []
+        if len(v) - last["first"] < self.collapse_min_share * len(v):
+            return []
+        return [last]
 
     def describe(self, e: DropEvent) -> Finding:
         ref, view, v = e.ref, e.view, e.view.values

@@ -623,13 +623,18 @@ def epoch_case(name, data, expect, source) -> Case:
 def cases() -> List[Case]:
     return [
         post002_case(),
-        # Epoch 8 of the post is step 7: 0.8737 -> 0.6055 -> 0.9023 while val_loss rose 0.26.
+        # Epoch 8 of the post is step 7: 0.8737 -> 0.6055 -> 0.9023 while val_loss rose 0.26.  Every
+        # printed loss, training and validation, is ln(1 + 8/e) = 1.3720 plus the error share within
+        # 1 %: a 9-class cross-entropy computed on softmax outputs, where a confident flip costs exactly
+        # one nat (0.263 nats for 0.268 of the samples at the dip), so the cheap flip is that loss's
+        # arithmetic and not low_margin (labelled low_margin until stop 26).
         epoch_case(
             "post003_replay",
             POST_003,
             [
                 Expect("transient_dip", "validation", "epoch_accuracy", (7, 7)),
-                Expect("low_margin", "validation", "epoch_accuracy", (7, 7)),
+                Expect("saturated_loss", "train", "epoch_loss", (0, 9)),
+                Expect("saturated_loss", "validation", "epoch_loss", (2, 9)),
             ],
             "post 003",
         ),

@@ -1,6 +1,8 @@
 """The numbers printed in posts 002, 003 and 004, replayed as series: each yields
 its kinds at the right steps, with the post's story in the words."""
 
+import math
+
 import pytest
 
 from benchmarks.corpus_scalar_posts import (
@@ -98,19 +100,26 @@ def test_post002_epoch_values_collapse_diverge_and_saturate_at_epoch_7():
     assert {"run": "train", "tag": "epoch_accuracy"} in story.related
 
 
-def test_post003_dip_at_epoch_8_recovers_with_low_margin_and_nothing_louder():
+def test_post003_dip_at_epoch_8_recovers_and_both_losses_are_a_cross_entropy_on_softmax_outputs():
     found = detect_scalars(epoch_experiment(POST_003))
     dip = only(found, "transient_dip", "validation", "epoch_accuracy")
     assert len(dip) == 1 and dip[0].start_step == 7 and dip[0].severity == "info"
     assert "0.8737 → 0.6055" in dip[0].title and "0.9023" in dip[0].title
-    margin = only(found, "low_margin", "validation", "epoch_accuracy")
-    assert len(margin) == 1 and margin[0].start_step == 7
-    assert margin[0].evidence["nats_per_flip"] == pytest.approx((1.7569 - 1.4935) / (0.8737 - 0.6055))
-    assert "threshold" in margin[0].explanation
-    assert {"run": "validation", "tag": "epoch_loss"} in margin[0].related
-    assert not [f for f in found if f.severity in ("error", "warning")]
+    # Every printed loss is ln(1 + 8/e) = 1.3720 plus the error share, within 1 % on the training side
+    # (10 epochs, accuracy 0.81 -> 0.97) and on the validation side: a 9-class cross-entropy applied
+    # to softmax outputs, where each confident flip costs exactly one nat.  The epoch-8 dip's 0.263
+    # nats for 0.268 of the samples flipping is that arithmetic, not predictions near the threshold,
+    # so low_margin stays silent.
+    for run in ("train", "validation"):
+        sat = only(found, "saturated_loss", run, "epoch_loss")
+        assert len(sat) == 1 and sat[0].severity == "warning", run
+        assert sat[0].evidence["how"] == "double_softmax" and sat[0].evidence["classes"] == 9
+        assert sat[0].evidence["floor"] == pytest.approx(math.log(1 + 8 / math.e))
+        assert "one nat" in sat[0].explanation
+    assert not only(found, "low_margin")
+    assert {f.kind for f in found if f.severity in ("error", "warning")} == {"saturated_loss"}
     merged = corroborate.merge(found)
-    assert len(merged) == 1 and merged[0].kind == "transient_dip"
+    assert sorted(f.kind for f in merged) == ["saturated_loss", "transient_dip"]
 
 
 def test_post004_alternation_of_both_validation_curves_from_the_first_epochs():

@@ -1773,3 +1773,24 @@ def test_a_collapse_after_a_climb_full_of_dips_is_still_a_collapse(tmp_path, bre
         return
     assert len(collapse) == 1 and 295 <= collapse[0].start_step <= 305
     assert collapse[0].evidence["before_value"] > 0.9 and collapse[0].evidence["lowest_value"] < 0.3
+
+
+@pytest.mark.parametrize("case", ["stuck", "learning", "one_step"])
+def test_an_agent_whose_episodes_all_hit_the_time_limit_and_whose_return_never_rose_never_learned(tmp_path, case):
+    # SB3's rollout tags: a DDPG reaching agent whose every episode runs the full 50 steps while its
+    # return holds at about -50 has never reached the goal.  The same lengths beside a return that
+    # climbs are a fixed-length task being learned; episodes of one step have no limit to hit.
+    n = 40
+    steps = [500 * (i + 1) for i in range(n)]
+    if case == "learning":
+        ret = [-50.0 + 40.0 * i / n + 0.5 * math.sin(1.3 * i) for i in range(n)]
+    else:
+        ret = [-50.0 + 0.5 * math.sin(1.3 * i) for i in range(n)]
+    length = [1.0] * n if case == "one_step" else [50.0] * n
+    logwriters.tbx_scalars(str(tmp_path), {"rollout/ep_rew_mean": (steps, ret), "rollout/ep_len_mean": (steps, length)})
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "time_limit"]
+    if case != "stuck":
+        assert never == [], [f.title for f in never]
+        return
+    assert [(f.kind, f.tag) for f in never] == [("never_learned", "rollout/ep_rew_mean")]
+    assert never[0].evidence["time_limit"] == 50 and never[0].evidence["episode_length_tag"] == "rollout/ep_len_mean"

@@ -19,6 +19,7 @@ from .histogram_stats import summarize
 from .histogram_weights import ExplodingWeights, FrozenWeights
 from .non_finite import NonFinite
 from .scalar_decline import MetricDecline
+from .scalar_episodes import EpisodesAtLimit
 from .scalar_level import LossDivergence, MetricDrops, RewardCollapse
 from .scalar_margin import LowMargin
 from .scalar_never import NeverLearned
@@ -49,9 +50,10 @@ DETECTORS: Tuple[Detector, ...] = (
     Oscillation(),
     Overfitting(),
     NoProgress(),
-    LowMargin(),
+    LowMargin(softmax=DoubleSoftmax()),
     NeverLearned(stall=NoProgress()),
     FrozenPolicy(),
+    EpisodesAtLimit(),
     # Histogram symptoms, at severity info: `analysis.histogram_stories` tells them with the curves.
     ExplodingWeights(),
     FrozenWeights(),

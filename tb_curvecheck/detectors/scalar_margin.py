@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from ..model import Experiment, Finding, SeriesRef
 from . import stats as U
@@ -42,6 +42,9 @@ class LowMargin(Detector[MarginEvent]):
     # samples that flipped sat within 3:1 odds of the decision threshold (and the other samples'
     # loss changes only add to the measured cost, so this errs towards silence).
     max_nats_per_flip: float = math.log(3.0)
+    # A cross-entropy computed on softmax outputs charges a confident flip exactly one nat, so there a
+    # cheap flip says nothing about margins: the registry hands in `double_softmax` to tell.
+    softmax: Optional[Detector] = None
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[MarginEvent]:
         if not U.judged(ref, ("metric_up",)):
@@ -50,6 +53,8 @@ class LowMargin(Detector[MarginEvent]):
             return []
         loss = exp.loss_for(ref)
         if loss is None:
+            return []
+        if self.softmax is not None and self.softmax.measure(exp, loss):
             return []
         av = U.view_of(ref, smooth=False)
         if av.condensed or len(av) < 3 or not U.is_fraction(av.values):

@@ -122,7 +122,10 @@ class DoubleSoftmax(Detector[SoftmaxEvent]):
             'one: the "logits" lie in [0, 1], so a confidently right prediction still costs '
             "ln(1 + (C-1)/e) = %s for C = %d classes and a wrong one exactly 1 more. The model may classify "
             "well, but its loss cannot reach zero, its gradients are squashed (training is slow and stalls "
-            "early), and its outputs are not the probabilities they look like. Remove the softmax from the "
+            "early), and its outputs are not the probabilities they look like. Because every confident flip "
+            "costs exactly one nat, the accuracy can swing by many points while the loss moves by the same "
+            "number in nats: a large swing with a small loss change is this loss's arithmetic, not a sign of "
+            "predictions near the threshold. Remove the softmax from the "
             "model's last layer and keep `nn.CrossEntropyLoss` (or Keras' `from_logits=True`), or keep the "
             "softmax and use a loss that takes probabilities (`nn.NLLLoss` on their log, Keras' "
             "`from_logits=False`)."

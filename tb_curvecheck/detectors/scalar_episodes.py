@@ -1,0 +1,116 @@
+"""`never_learned` read from episode lengths: every episode ran to the time limit, and the return never rose.
+
+RL frameworks log the mean episode length beside the return (SB3's `rollout/ep_len_mean`, ML-Agents'
+`Environment/Episode Length`, CS285's `Train_AverageEpLen`).  When that length sits at one maximum
+from the first summary to the last, every episode was cut by the time limit: in a task that ends
+when the goal is reached, the agent never reached it.  A task that ends on failure would show the
+opposite (an agent that never fails from the start has nothing to learn, and its return is already
+at its best), and a fixed-length task (HalfCheetah's 1000 steps) says through its length only that
+the return is the whole story: in all three, a return that never improved is an agent that never
+learned."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import List, Optional
+
+import numpy as np
+
+from ..model import Experiment, Finding, SeriesRef
+from . import stats as U
+from .base import Detector
+from .wording import fmt, make_finding
+
+# Mean episode lengths, not their spread or extremes: `rollout/ep_len_mean`, `eval/mean_ep_length`,
+# `Environment/Episode Length`, `Train_AverageEpLen`, `eval_ep_len` (not `eval/ep_len_std`).
+_LENGTH = re.compile(
+    r"(^|[/_.\s])(ep_?len(_mean)?|mean_ep_length|episode[_ ]?length|average_?ep_?len|ep_length)$", re.I
+)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TimeLimitEvent:
+    ref: SeriesRef  # the return
+    view: U.View
+    length: SeriesRef
+    limit: float  # the length every episode ran to
+    share: float  # share of the length's summaries at the limit
+
+
+@dataclasses.dataclass(frozen=True)
+class EpisodesAtLimit(Detector[TimeLimitEvent]):
+    name = "episodes_at_limit"
+    kinds = ("never_learned",)
+
+    # Enough summaries of both that "from first to last" means something.
+    min_points: int = 10
+    # "At the limit": within this share of the longest length (a mean over episodes that all hit a
+    # fixed limit is that limit to the digit; one episode that ended early in a hundred moves it 0.01 %
+    # or more) ...
+    limit_rtol: float = 1e-3
+    # ... at this share of the summaries, the first and the last among them (an agent that starts
+    # reaching the goal late shortens its last episodes: MountainCar's 200 -> 167 at the end).
+    limit_share: float = 0.98
+
+    def measure(self, exp: Experiment, ref: SeriesRef) -> List[TimeLimitEvent]:
+        if ref.info.purpose != "task" or ref.info.role != "other" or len(ref.series) < self.min_points:
+            return []
+        length = self._length(exp, ref)
+        if length is None:
+            return []
+        # Any return or task metric of the run that improved says the agent learned something.
+        if any(U.gained(s) for s in exp.scalars if s.info.purpose == "task" and len(s.series) >= self.min_points):
+            return []
+        _, v = U.finite_points(length)
+        limit = float(np.max(v))
+        at = np.abs(v - limit) <= self.limit_rtol * limit
+        return [TimeLimitEvent(ref, U.view_of(ref, smooth=False), length, limit, float(np.mean(at)))]
+
+    def _length(self, exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
+        for s in exp.scalars:
+            if s.run != ref.run or not _LENGTH.search(s.tag):
+                continue
+            _, v = U.finite_points(s)
+            if v.shape[0] < self.min_points:
+                continue
+            limit = float(np.max(v))
+            # A one-step task's episodes are all one step long: no limit to run into.
+            if limit <= 1.0:
+                continue
+            at = np.abs(v - limit) <= self.limit_rtol * limit
+            if at[0] and at[-1] and float(np.mean(at)) >= self.limit_share:
+                return s
+        return None
+
+    def describe(self, e: TimeLimitEvent) -> Finding:
+        view = e.view
+        v = view.values
+        n = len(view)
+        title = "%s never improved while every episode ran to the time limit (%s = %s at %d %% of summaries)" % (
+            e.ref.tag,
+            e.length.tag,
+            fmt(e.limit),
+            round(100 * e.share),
+        )
+        expl = (
+            "%s stayed where it started (%s at the first summary, %s at the last, over %d) while %s held at %s, "
+            "its maximum, from the first summary to the last: every episode was cut by the time limit. In a "
+            "task that ends when the goal is reached the agent never reached it, so it never saw the reward "
+            "that would teach it; in a task of fixed length the return is the whole story, and it did not "
+            "move. Typical causes: a goal too rare to find by chance (shape the reward, start closer to the "
+            "goal, add a curriculum), too little exploration (entropy bonus, epsilon or action noise that "
+            "decays too fast), a reward that never reaches the agent, or a budget far too small for the task."
+            % (e.ref.tag, fmt(float(v[0])), fmt(float(v[-1])), n, e.length.tag, fmt(e.limit))
+        )
+        evidence = {
+            "how": "time_limit",
+            "episode_length_tag": e.length.tag,
+            "time_limit": e.limit,
+            "share_at_limit": e.share,
+            "first_return": float(v[0]) * view.raw_scale,
+            "last_return": float(v[-1]) * view.raw_scale,
+        }
+        return make_finding(
+            e.ref, "never_learned", "warning", view, 0, n - 1, title, expl, evidence, related=[e.length]
+        )

@@ -95,3 +95,18 @@ def test_a_run_read_only_in_part_is_not_reported_as_unanalysed(logdir):
     assert "could not be analysed" not in block
     code, out, err = _scan(logdir, "python", "--json")
     assert "run string_run was read only in part" in err
+
+
+@pytest.mark.parametrize("loss", [1e300, 2e4])
+def test_a_loss_far_above_any_cross_entropy_beside_a_high_accuracy_is_judged_without_error(tmp_path, loss):
+    # The double-softmax test infers a class count from loss - (1 - accuracy); a loss of 1e300 (or
+    # 2e4) beside an accuracy of 0.95 implies none, and must leave the run to the other detectors.
+    from tests import logwriters
+
+    steps = list(range(12))
+    logwriters.tbx_scalars(str(tmp_path), {"loss": (steps, [loss] * 12), "accuracy": (steps, [0.95] * 12)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        result = pipeline.analyze(reading.read_logdir(str(tmp_path), loader="python"))
+    assert not result.run_errors, result.run_errors
+    assert not [f for f in result.findings if f.evidence.get("how") == "double_softmax"]

@@ -86,9 +86,11 @@ class DoubleSoftmax(Detector[SoftmaxEvent]):
         # The class count each point implies, from loss - error = ln(1 + (C-1)/e).
         with np.errstate(over="ignore", invalid="ignore"):
             implied = 1.0 + math.e * (np.exp(L - (1.0 - A)) - 1.0)
-        c = int(round(float(np.median(implied))))
-        if not 2 <= c <= self.max_classes:
+        middle = float(np.median(implied))
+        # A loss far above any floor (an exploded run at 90 % accuracy) implies no class count at all.
+        if not np.isfinite(middle) or not 1.5 <= middle <= self.max_classes + 0.5:
             return []
+        c = int(round(middle))
         predicted = floor_of(c) + (1.0 - A)
         fit = np.abs(L - predicted) <= self.fit_rtol * predicted
         if float(np.mean(fit)) < self.fit_share or int(np.sum(fit)) < self.min_points:

@@ -1794,3 +1794,52 @@ def test_an_agent_whose_episodes_all_hit_the_time_limit_and_whose_return_never_r
         return
     assert [(f.kind, f.tag) for f in never] == [("never_learned", "rollout/ep_rew_mean")]
     assert never[0].evidence["time_limit"] == 50 and never[0].evidence["episode_length_tag"] == "rollout/ep_len_mean"
+
+
+def test_a_ludwig_model_with_one_output_feature_overfits_on_its_combined_loss(tmp_path):
+    # Ludwig logs `combined/epoch_loss` (the objective) and `<feature>/epoch_loss` (a component) under
+    # training/ and validation/; with one output feature the two are the same numbers.  The
+    # component then "explains" the objective's rise and, being a component, needed the objective to
+    # agree: the overfitting was told by neither.  Validation 1.59 -> 0.806 -> 1.72 while training
+    # falls 9.5 -> 0.05 is overfitting, told once.
+    n = 19
+    val = [1.59, 0.922, 1.053, 0.806] + [0.806 + 0.06 * i + 0.01 * math.sin(2.1 * i) for i in range(1, n - 3)]
+    train = [9.49 * math.exp(-0.6 * i) + 0.04 for i in range(n)]
+    for split, values in (("training", train), ("validation", val)):
+        logwriters.tbx_scalars(
+            str(tmp_path / split),
+            {"combined/epoch_loss": (list(range(n)), values), "sentiment/epoch_loss": (list(range(n)), values)},
+        )
+    found = _scan(str(tmp_path))
+    over = [f for f in _loud(found) if f.kind == "overfitting"]
+    assert {(f.run, f.tag) for f in over} >= {("validation", "combined/epoch_loss")}
+    rows = [f for f in found if f.kind == "overfitting"]
+    assert len(rows) == 1, [(f.run, f.tag) for f in rows]
+
+
+@pytest.mark.parametrize("agent", [True, False])
+def test_an_sb3_agent_that_logs_no_return_has_its_losses_read_as_an_agents(tmp_path, agent):
+    # SB3 without a Monitor wrapper writes `train/*` but no `rollout/ep_rew_mean`.  Its PPO loss and
+    # value loss hover (moving targets), which says nothing about learning; the agent's own diagnostics
+    # mark the run as RL.  The same flat loss with nothing else logged is a stall.
+    n = 12
+    steps = [2048 * (i + 1) for i in range(n)]
+    tags = {
+        "train/loss": (steps, [15.0 - 0.1 * i + 1.5 * math.sin(1.9 * i) for i in range(n)]),
+        "train/value_loss": (steps, [50.0 + 3.0 * math.sin(1.3 * i) for i in range(n)]),
+    }
+    if agent:
+        tags.update(
+            {
+                "train/approx_kl": (steps, [0.01 + 0.003 * math.sin(i) for i in range(n)]),
+                "train/clip_fraction": (steps, [0.1 + 0.02 * math.sin(i) for i in range(n)]),
+                "train/explained_variance": (steps, [0.2 + 0.05 * i for i in range(n)]),
+                "train/policy_gradient_loss": (steps, [-0.01 + 0.002 * math.sin(i) for i in range(n)]),
+            }
+        )
+    logwriters.tbx_scalars(str(tmp_path), tags)
+    stalls = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "no_progress"]
+    if agent:
+        assert stalls == [], [f.title for f in stalls]
+    else:
+        assert stalls, "a flat loss with nothing else logged is a stall"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from typing import List, Optional
 
 import numpy as np
@@ -32,6 +33,14 @@ FRACTION_GAIN = 0.05
 # the rest of the objective to rise by at most REST_RISE of it, is what made the objective rise.
 EXPLAINED_SHARE = 0.8
 REST_RISE = 0.2
+# What only a policy-gradient or actor-critic agent logs: SB3's `train/approx_kl`,
+# `train/clip_fraction`, `train/explained_variance`, `train/policy_gradient_loss`.
+_AGENT_DIAGNOSTIC = re.compile(r"(^|[/_.])(approx_?kl|clip_?fraction|explained_variance|policy_gradient_loss)$", re.I)
+# ... unless the component is the objective itself: within 1 % of its level at every common step it
+# is not a term rising by design beside the others, it is the whole loss (Ludwig's combined loss of a
+# single output feature).  A VAE whose KL dominates its total still leaves the reconstruction's
+# percent or more.
+WHOLE_RTOL = 0.01
 # Levels at the ends of a finding's span: medians of this many points (fewer on a short span).
 EDGE_POINTS = 3
 # A task metric that ends 3 % below its best (1.5 points of a 0.5 mAP) has given back what an
@@ -207,6 +216,17 @@ def _span_change(ref: SeriesRef, lo: int, hi: int, steps: Optional[np.ndarray] =
     return float(np.median(w[-k:]) - np.median(w[:k]))
 
 
+def _is_whole(total: SeriesRef, part: SeriesRef, steps: np.ndarray) -> bool:
+    """The part is the whole total (Ludwig's `combined/epoch_loss` of a model with one output feature
+    is that feature's loss): within `WHOLE_RTOL` of it at every common step."""
+    t = total.series.values[np.isin(total.series.steps, steps)]
+    c = part.series.values[np.isin(part.series.steps, steps)]
+    if t.shape != c.shape:
+        return False
+    ok = np.isfinite(t) & np.isfinite(c) & (t != 0)
+    return bool(ok.any() and np.all(np.abs(c[ok] / t[ok] - 1.0) <= WHOLE_RTOL))
+
+
 def explained_by_component(exp: Experiment, f: Finding) -> Optional[SeriesRef]:
     """The component of `f`'s split whose rise accounts for the rise of `f`'s objective (a VAE's test
     total = reconstruction + KL climbing only because the KL term does, by design), or None."""
@@ -221,6 +241,8 @@ def explained_by_component(exp: Experiment, f: Finding) -> Optional[SeriesRef]:
             continue
         common = np.intersect1d(ref.series.steps, c.series.steps)
         if common.shape[0] < 0.5 * ref.series.steps.shape[0]:
+            continue
+        if _is_whole(ref, c, common):
             continue
         c_rise = _span_change(c, f.start_step, f.end_step, common)
         t_rise = _span_change(ref, f.start_step, f.end_step, common)
@@ -279,7 +301,11 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
     # An RL run's losses are moving-target surrogates (PPO's clipped objective sits near zero by
     # construction, a TD loss grows with the values): their level says nothing about learning, which
     # the return tells, so "did not improve" is not judged on them.
-    rl = any(s.info.purpose == "task" and s.info.role == "other" for s in exp.scalars)
+    # A run that logs no return is still an RL run when it logs a policy-gradient agent's own
+    # diagnostics (an SB3 agent without a Monitor wrapper writes no `rollout/ep_rew_mean`).
+    rl = any(s.info.purpose == "task" and s.info.role == "other" for s in exp.scalars) or any(
+        _AGENT_DIAGNOSTIC.search(s.tag) for s in exp.scalars
+    )
     out = []
     for f in findings:
         p = purpose(f)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import re
 from typing import List, Optional
 
 import numpy as np
@@ -33,9 +32,6 @@ FRACTION_GAIN = 0.05
 # the rest of the objective to rise by at most REST_RISE of it, is what made the objective rise.
 EXPLAINED_SHARE = 0.8
 REST_RISE = 0.2
-# What only a policy-gradient or actor-critic agent logs: SB3's `train/approx_kl`,
-# `train/clip_fraction`, `train/explained_variance`, `train/policy_gradient_loss`.
-_AGENT_DIAGNOSTIC = re.compile(r"(^|[/_.])(approx_?kl|clip_?fraction|explained_variance|policy_gradient_loss)$", re.I)
 # ... unless the component is the objective itself: within 1 % of its level at every common step it
 # is not a term rising by design beside the others, it is the whole loss (Ludwig's combined loss of a
 # single output feature).  A VAE whose KL dominates its total still leaves the reconstruction's
@@ -301,11 +297,7 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
     # An RL run's losses are moving-target surrogates (PPO's clipped objective sits near zero by
     # construction, a TD loss grows with the values): their level says nothing about learning, which
     # the return tells, so "did not improve" is not judged on them.
-    # A run that logs no return is still an RL run when it logs a policy-gradient agent's own
-    # diagnostics (an SB3 agent without a Monitor wrapper writes no `rollout/ep_rew_mean`).
-    rl = any(s.info.purpose == "task" and s.info.role == "other" for s in exp.scalars) or any(
-        _AGENT_DIAGNOSTIC.search(s.tag) for s in exp.scalars
-    )
+    rl = U.reinforcement_learning(exp)
     out = []
     for f in findings:
         p = purpose(f)

@@ -158,7 +158,7 @@ def levels(experiments: Sequence[Experiment]) -> List[LevelCurve]:
     outside RL the task metrics and the objective losses."""
     out = []
     for exp in experiments:
-        rl = any(s.info.purpose == "task" and s.info.role == "other" for s in exp.scalars)
+        rl = U.reinforcement_learning(exp)
         for ref in exp.scalars:
             what = _what(ref, rl)
             if what is not None:

@@ -52,7 +52,7 @@ class NeverEvent:
     share: float  # share of evaluations judged (reward: share at its lowest value)
     zero_lr: bool  # a logged learning rate that is exactly zero throughout
     period: Optional[int] = None  # repeating: the number of points after which the values repeat
-    since_step: Optional[int] = None  # repeating: the first step of the repeating stretch
+    since_step: Optional[int] = None  # repeating, stalled: the first step of the stretch judged
     env: Optional[environments.Environment] = None  # unsolved: the environment its name gives
     best: Optional[float] = None  # unsolved: the best level the return reached
     exploration: Optional[dict] = None  # unsolved: an exploration rate that reached its floor early
@@ -368,7 +368,7 @@ class NeverLearned(Detector[NeverEvent]):
         if self.stall is None:
             return []
         # An RL run's losses are surrogates; its return tells whether it learned.
-        if any(s.info.purpose == "task" and s.info.role == "other" for s in exp.scalars):
+        if U.reinforcement_learning(exp):
             return []
         same_split = exp.find(role="loss", split=ref.info.split)
         # A total of box, class and regularisation terms can sit near any ln C.
@@ -621,7 +621,7 @@ class NeverLearned(Detector[NeverEvent]):
             c = e.classes or 2
             below = e.level < math.log(c) * (1 - self.chance_below)
             at = (
-                "%s under ln %d = %.4f" % ("%.1f %%" % (100 * (1 - e.level / math.log(c))), c, math.log(c))
+                "%.1f %% under ln %d = %.4f" % (100 * (1 - e.level / math.log(c)), c, math.log(c))
                 if below
                 else ("ln %d = %.4f" % (c, math.log(c)))
             )
@@ -841,6 +841,8 @@ class NeverLearned(Detector[NeverEvent]):
             evidence.update(classes=e.classes, ln_classes=math.log(e.classes))
         if e.how == "repeating":
             evidence.update(period=e.period, repeating_from_step=e.since_step, repeating_share=e.share)
+        if e.how == "stalled":
+            evidence["stalled_from_step"] = e.since_step
         if e.how == "unsolved" and e.env is not None:
             evidence.update(
                 environment=e.env.name,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from ..model import SeriesRef
+from ..model import Experiment, SeriesRef
 
 # Consistency constant that makes a MAD estimate a Gaussian standard deviation.
 MAD_TO_SIGMA = 1.4826
@@ -729,3 +730,17 @@ def motion(ref: SeriesRef, lo_step: int, hi_step: int, rel: float) -> Optional[D
     spread = float(seg.max() - seg.min())
     moves = spread > rel * max(abs(float(np.median(seg))), 1e-12)
     return dict(first=float(seg[0]), last=float(seg[-1]), spread=spread, points=int(seg.shape[0]), moves=bool(moves))
+
+
+# What only a policy-gradient or actor-critic agent logs: SB3's `train/approx_kl`,
+# `train/clip_fraction`, `train/explained_variance`, `train/policy_gradient_loss`.
+_AGENT_DIAGNOSTIC = re.compile(r"(^|[/_.])(approx_?kl|clip_?fraction|explained_variance|policy_gradient_loss)$", re.I)
+
+
+def reinforcement_learning(exp: Experiment) -> bool:
+    """An RL agent's run: it logs a return, or, without one (an SB3 agent with no Monitor wrapper writes
+    no `rollout/ep_rew_mean`), a policy-gradient agent's own diagnostics.  Its losses are moving-target
+    surrogates whose level says nothing about learning."""
+    return any(s.info.purpose == "task" and s.info.role == "other" for s in exp.scalars) or any(
+        _AGENT_DIAGNOSTIC.search(s.tag) for s in exp.scalars
+    )

@@ -1843,3 +1843,41 @@ def test_an_sb3_agent_that_logs_no_return_has_its_losses_read_as_an_agents(tmp_p
         assert stalls == [], [f.title for f in stalls]
     else:
         assert stalls, "a flat loss with nothing else logged is a stall"
+
+
+def test_real_validation_accuracy_that_jumps_about_while_training_is_smooth_is_erratic():
+    # Keras rock-paper-scissors CNN: training accuracy climbs 0.48 -> 0.987 smoothly while validation
+    # accuracy jumps 0.90 -> 0.74 -> 0.72 -> 0.91 -> 0.74 -> 0.70 -> 0.86: no period-2 pattern, but
+    # falls that come back, far beyond the training curve's own steps (on 352 examples).
+    run = _run("PetrosTepoyan__RPSClassifier/logs/fit/20210604-233436")
+    osc = [f for f in _loud(rw.run_findings(run)) if f.kind == "oscillation"]
+    assert [f.evidence["how"] for f in osc] == ["erratic"], [(f.kind, f.tag) for f in _loud(rw.run_findings(run))]
+    assert osc[0].evidence["falls"] >= 2
+    assert osc[0].evidence["median_swing"] > 5 * osc[0].evidence["train_median_swing"]
+
+
+def _jumpy_validation(rng, examples: int, train_jitter: float) -> dict:
+    e = np.arange(30, dtype=float)
+    train = 0.5 + 0.45 * (1 - np.exp(-e / 5.0)) + train_jitter * rng.standard_normal(30)
+    val = 0.45 + 0.4 * (1 - np.exp(-e / 5.0)) + 0.04 * rng.standard_normal(30)
+    for epoch in (9, 15, 21, 26):  # a fall of ~0.25 that comes back the next epoch
+        val[epoch] -= 0.25
+    val = np.round(np.clip(val, 0, 1) * examples) / examples
+    return {"accuracy": np.clip(train, 0, 1), "val_accuracy": val}
+
+
+@pytest.mark.parametrize(
+    "examples, train_jitter, warned",
+    [
+        (400, 0.002, True),  # weights far apart at each snapshot: a warning
+        (30, 0.002, False),  # on 30 examples a fall of 7 or 8 is within 3 sampling errors (0.31 at 0.8)
+        (400, 0.04, False),  # training as jumpy as validation: nothing sets validation apart
+    ],
+)
+def test_validation_that_falls_and_comes_back_while_training_is_smooth(tmp_path, examples, train_jitter, warned):
+    tags = _jumpy_validation(np.random.default_rng(5), examples, train_jitter)
+    logwriters.tbx_scalars(str(tmp_path / "jumpy"), {"epoch_" + k: v for k, v in tags.items()})
+    osc = [f for f in _loud(_scan(str(tmp_path / "jumpy"))) if f.kind == "oscillation"]
+    assert bool(osc) == warned, [(f.kind, f.tag, f.title) for f in _loud(_scan(str(tmp_path / "jumpy")))]
+    if warned:
+        assert osc[0].evidence["how"] == "erratic" and osc[0].evidence["falls"] >= 3

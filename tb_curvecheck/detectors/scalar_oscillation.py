@@ -1,10 +1,11 @@
 """`oscillation`: a curve alternates up and down on consecutive evaluations
-with an amplitude well above its noise."""
+with an amplitude well above its noise, or (how=erratic) a validation metric
+jumps down and back again and again while its training curve moves smoothly."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -25,6 +26,72 @@ class OscillationEvent:
     companions: List[SeriesRef]  # loss/metric that swing with it
     partner: Optional[SeriesRef]  # the other split
     partner_calm: bool  # the other split does not swing
+    how: str = "alternating"  # or "erratic": repeated falls that come back, not a period-2 pattern
+    drops: int = 0  # erratic: falls that came back
+    partner_swing: float = 0.0  # erratic: the training curve's median step-to-step change
+
+
+@dataclasses.dataclass(frozen=True)
+class ErraticTest:
+    """Validation that falls and comes back again and again while training moves smoothly.
+
+    Training accuracy is averaged over an epoch while the weights move; validation accuracy is one
+    snapshot of the weights.  Snapshots far apart from epoch to epoch mean the weights jump too far
+    between evaluations (a learning rate too high for this stage, BatchNorm statistics lagging the
+    weights) or a validation set too small to measure anything."""
+
+    # At least this many evaluations: fewer give no pattern to speak of.
+    min_points: int = 10
+    # Evaluations before this share of the run are left out: the first epochs move fast for good reasons.
+    warmup_share: float = 0.2
+    # A fall counts from this much on a 0-1 metric: a point or two of accuracy is every small
+    # validation set's wobble, and the healthy runs' own one-off dips sit at 0.10-0.13.
+    drop: float = 0.15
+    # ... and only when the curve regains all but this share of the fall within `back_within`
+    # evaluations, as a transient dip does (a fall that stays is metric_collapse's).
+    recovered_share_left: float = 0.5
+    back_within: int = 3
+    # One fall and return is transient_dip's (info); a pattern needs it twice.
+    min_drops: int = 2
+    # The validation curve's median step-to-step change must be this many times the training curve's
+    # (the healthy runs of small validation sets in the corpus, 89 examples an evaluation, swing at
+    # most 3.4 times their training curve; erratic ones 5-11 times) ...
+    swing_ratio: float = 5.0
+    # ... and at least this on a 0-1 metric, so that a nearly still curve is never "erratic".
+    min_swing: float = 0.03
+    # On a validation set whose size the values give away (k/N), a fall must also exceed this many
+    # standard errors of the difference of two accuracies on N examples: on 83 examples at 0.6 that
+    # is 0.23, and the falls of a healthy run there are sampling, not weights.
+    sampling_k: float = 3.0
+
+    def __call__(self, values: np.ndarray, train: np.ndarray) -> Optional[Tuple[int, int, int, float, float]]:
+        """(first, last, recovered falls, median swing, training median swing) or None."""
+        v = values
+        n = v.shape[0]
+        if n < self.min_points or train.shape[0] < self.min_points // 2 or not U.is_fraction(v):
+            return None
+        a = int(np.ceil(n * self.warmup_share))
+        seg = v[a:]
+        swing = float(np.median(np.abs(np.diff(seg))))
+        t = train[int(np.ceil(train.shape[0] * self.warmup_share)) :]
+        train_swing = float(np.median(np.abs(np.diff(t)))) if t.shape[0] >= 3 else float("inf")
+        if swing < self.min_swing or swing < self.swing_ratio * train_swing:
+            return None
+        size = U.evaluation_size(v)
+        falls = []
+        for i in range(a + 1, n):
+            before = v[i - 1]
+            drop = self.drop
+            if size is not None:
+                p = min(max(float(before), 0.0), 1.0)
+                drop = max(drop, self.sampling_k * float(np.sqrt(2.0 * p * (1.0 - p) / size)))
+            if v[i] <= before - drop:
+                after = v[i + 1 : i + 1 + self.back_within]
+                if after.size and float(after.max()) >= before - self.recovered_share_left * (before - v[i]):
+                    falls.append(i)
+        if len(falls) < self.min_drops:
+            return None
+        return falls[0] - 1, min(n - 1, falls[-1] + 1), len(falls), swing, train_swing
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +100,7 @@ class Oscillation(Detector[OscillationEvent]):
     kinds = ("oscillation",)
 
     alternation: U.AlternationTest = dataclasses.field(default_factory=U.AlternationTest)
+    erratic: ErraticTest = dataclasses.field(default_factory=ErraticTest)
 
     def _alternates(self, ref: SeriesRef) -> bool:
         view = U.view_of(ref, smooth=False)
@@ -58,7 +126,7 @@ class Oscillation(Detector[OscillationEvent]):
         v = view.values
         got = self.alternation.on_log_if_loss(ref, v)
         if got is None:
-            return []
+            return self._erratic(exp, ref, view)
         a, b, _, _ = got
         swing = float(np.median(np.abs(np.diff(v[a : b + 1]))))
         sigma = U.noise(v, lag=2)
@@ -75,7 +143,71 @@ class Oscillation(Detector[OscillationEvent]):
         )
         return [OscillationEvent(ref, view, a, b, swing, sigma, companions, partner, partner_calm)]
 
+    def _erratic(self, exp: Experiment, ref: SeriesRef, view: U.View) -> List[OscillationEvent]:
+        if ref.info.role != "metric_up" or ref.info.split not in ("validation", "test"):
+            return []
+        partner = exp.partner(ref)
+        if partner is None:
+            return []
+        train = U.view_of(partner, smooth=False)
+        if train.condensed:
+            return []
+        got = self.erratic(view.values, train.values)
+        if got is None:
+            return []
+        a, b, drops, swing, train_swing = got
+        sigma = U.noise(view.values, lag=2)
+        return [OscillationEvent(ref, view, a, b, swing, sigma, [], partner, True, "erratic", drops, train_swing)]
+
+    def _describe_erratic(self, e: OscillationEvent) -> Finding:
+        ref, view, v = e.ref, e.view, e.view.values
+        a, b = e.first, e.last
+        name, train = short(ref), short(e.partner)
+        title = "%s falls and comes back %d times (steps %d-%d) while %s moves smoothly" % (
+            name,
+            e.drops,
+            int(view.steps[a]),
+            int(view.end_steps[b]),
+            train,
+        )
+        text = (
+            "From step %d to step %d %s fell by %s or more and came back %d times; from one evaluation to "
+            "the next it moves by %s (median), %s by %s: %.0f times as much. "
+            "%s is averaged over each epoch while the weights move, so it stays smooth; %s is a snapshot "
+            "of the weights at one moment. Snapshots this far apart mean the weights jump too far between "
+            "evaluations: the learning rate is too high for this stage of training (a lower rate or a "
+            "decay schedule usually settles it), or BatchNorm's running statistics lag the weights (small "
+            "batches, high momentum). A validation set of a few dozen examples makes every snapshot noisy "
+            "as well: check how many examples each evaluation uses, and judge the model by a smoothed "
+            "curve or a larger set."
+            % (
+                int(view.steps[a]),
+                int(view.end_steps[b]),
+                name,
+                view.shown(self.erratic.drop),
+                e.drops,
+                view.shown(e.swing),
+                train,
+                view.shown(e.partner_swing),
+                e.swing / max(e.partner_swing, 1e-12),
+                capital(train),
+                name,
+            )
+        )
+        evidence = {
+            "how": "erratic",
+            "evaluations": b - a + 1,
+            "falls": e.drops,
+            "median_swing": e.swing * view.raw_scale,
+            "train_median_swing": e.partner_swing * view.raw_scale,
+            "values": v[a : b + 1][:40] * view.raw_scale,
+            "partner_calm": True,
+        }
+        return make_finding(ref, "oscillation", "warning", view, a, b, title, text, evidence, related=[e.partner])
+
     def describe(self, e: OscillationEvent) -> Finding:
+        if e.how == "erratic":
+            return self._describe_erratic(e)
         ref, view, v = e.ref, e.view, e.view.values
         a, b = e.first, e.last
         name = short(ref)

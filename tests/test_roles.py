@@ -64,6 +64,12 @@ from tests import logwriters
         # add_scalars extra runs (torch: `<main>_<key>`, tensorboardX: `<main>/<key>`)
         ("runs/exp/Loss_train", "Loss", "loss", "loss", "train", "step"),
         ("runs/exp/Loss/val", "Loss", "loss", "loss", "validation", "step"),
+        # correlation with the targets (STS-B, quality estimation), higher is better ...
+        ("runs/x", "eval/pearson", "metric_up", "correlation", "validation", "step"),
+        ("runs/x", "eval/spearmanr", "metric_up", "correlation", "validation", "step"),
+        ("run1", "val_pearson_corr", "metric_up", "correlation", "validation", "step"),
+        # ... but a beta-TC-VAE's total correlation is a term of its loss, not a score
+        ("run1", "total_correlation", "unknown", "total_correlation", None, "step"),
     ],
 )
 def test_naming_conventions(run, tag, role, quantity, split, granularity):

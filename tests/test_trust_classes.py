@@ -1270,6 +1270,23 @@ def test_a_metric_undefined_until_the_first_prediction_is_not_yet_defined_not_br
         assert errs and errs[0].severity == "error", name
 
 
+def test_a_metric_undefined_for_most_of_the_run_is_a_warning_not_a_late_start(tmp_path):
+    # An HF quality-estimation fine-tune: eval/pearson is NaN at 16 of 26 evaluations (the predictions
+    # are all the same, so the correlation is undefined) while the losses are finite throughout.
+    n = 26
+    steps = list(range(500, 500 * (n + 1), 500))
+    loss = 0.9 + 0.01 * np.cos(np.arange(n))
+    for undefined, severity in ((16, "warning"), (4, "info")):
+        pearson = np.concatenate([np.full(undefined, np.nan), np.linspace(0.01, 0.05, n - undefined)])
+        logdir = str(tmp_path / ("nan%d" % undefined))
+        logwriters.tbx_scalars(logdir, {"eval/loss": loss, "eval/pearson": pearson}, steps)
+        found = [f for f in rw.flatten(_scan(logdir)) if f.kind == "non_finite"]
+        assert [f.severity for f in found] == [severity], [f.title for f in found]
+        assert found[0].end_step == steps[undefined - 1]
+        if severity == "warning":
+            assert "most of the run" in found[0].title and found[0].evidence["undefined_points"] == undefined
+
+
 def test_per_class_metrics_beside_their_aggregate_are_judged_with_it(tmp_path):
     # YOLOv5 logs a mAP per class beside the aggregate.  One class with a handful of validation boxes
     # falls 0.53 -> 0.14 and stays there while the aggregate climbs and holds: no alarm.  When the

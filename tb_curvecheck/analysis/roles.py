@@ -102,6 +102,16 @@ METRIC_UP = {
     "mcc": "mcc",
     "kappa": "kappa",
     "cohen_kappa": "kappa",
+    # Correlation with the targets (GLUE's STS-B, quality estimation, regression heads), named alone:
+    # in a compound `correlation` may be a loss term (a beta-TC-VAE's `total_correlation`).
+    "pearson": "correlation",
+    "pearsonr": "correlation",
+    "pearson_r": "correlation",
+    "spearman": "correlation",
+    "spearmanr": "correlation",
+    "spearman_r": "correlation",
+    "corr": "correlation",
+    "correlation": "correlation",
     "exact_match": "exact_match",
     "em": "exact_match",
 }
@@ -299,7 +309,7 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
             return role, q
     # `val_acc_top1` style compounds: judge by the strongest known word.
     for i, tok in enumerate(tokens):
-        if tok in METRIC_UP and tok not in ("em", "map"):
+        if tok in METRIC_UP and tok not in ("em", "map", "corr", "correlation"):
             return "metric_up", METRIC_UP[tok]
         # `metrics/mAP_0.5:0.95`: mAP followed only by its IoU thresholds.
         if tok in ("map", "ap") and all(t.isdigit() or t in TARGET_WORDS for t in tokens[i + 1 :]):

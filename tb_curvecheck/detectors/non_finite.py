@@ -25,6 +25,7 @@ class NonFiniteEvent:
     recovered: bool  # finite values follow the last bad one
     undefined: bool  # a series other than a loss with no finite value while the losses have some
     not_yet: bool  # a series other than a loss undefined at its first points only, the losses finite meanwhile
+    mostly_undefined: bool = False  # not_yet, but for most of the run: the predictions gave nothing to score
 
 
 def _losses_finite_until(exp: Experiment, step: int) -> bool:
@@ -46,6 +47,13 @@ def _losses_finite(exp: Experiment) -> bool:
     return any(s.info.role == "loss" and np.isfinite(s.series.values).any() for s in exp.scalars)
 
 
+# A metric undefined at its first points is "not defined yet" while that stretch is at most this share
+# of its points: detectron2's AP is NaN until the first detection (the first 9 of 200 evaluations in a
+# healthy corpus run); undefined for most of a run, the predictions gave nothing to score (a Pearson
+# correlation of constant predictions is NaN at 16 of 26 evaluations).
+NOT_YET_MAX_SHARE = 0.5
+
+
 @dataclasses.dataclass(frozen=True)
 class NonFinite(Detector[NonFiniteEvent]):
     """One event per series, from the first bad step to the last one; every role is judged
@@ -64,6 +72,14 @@ class NonFinite(Detector[NonFiniteEvent]):
         first, last = int(idx[0]), int(idx[-1])
         first_value = values[first]
         finite_before = np.flatnonzero(np.isfinite(values[:first]))
+        not_yet = (
+            first == 0
+            and not bad[last + 1 :].any()
+            and last + 1 < len(values)
+            and ref.info.role not in ("loss", "unknown")
+            and _losses_finite_until(experiment, int(steps[last]))
+        )
+        mostly = not_yet and idx.size > NOT_YET_MAX_SHARE * len(values)
         return [
             NonFiniteEvent(
                 ref=ref,
@@ -77,13 +93,8 @@ class NonFinite(Detector[NonFiniteEvent]):
                 last_healthy_step=int(steps[finite_before[-1]]) if finite_before.size else None,
                 recovered=bool(np.isfinite(values[last + 1 :]).any()) if last + 1 < len(values) else False,
                 undefined=bool(bad.all()) and ref.info.role != "loss" and _losses_finite(experiment),
-                not_yet=(
-                    first == 0
-                    and not bad[last + 1 :].any()
-                    and last + 1 < len(values)
-                    and ref.info.role not in ("loss", "unknown")
-                    and _losses_finite_until(experiment, int(steps[last]))
-                ),
+                not_yet=not_yet and not mostly,
+                mostly_undefined=mostly,
             )
         ]
 
@@ -146,7 +157,32 @@ class NonFinite(Detector[NonFiniteEvent]):
         )
         if e.undefined:
             return self._undefined(e, f)
+        if e.mostly_undefined:
+            return self._mostly_undefined(e, f)
         return self._not_yet(e, f) if e.not_yet else f
+
+    def _mostly_undefined(self, e: NonFiniteEvent, f: Finding) -> Finding:
+        """A metric with no value for most of the run, defined only at its end, while every loss was
+        finite: nothing overflowed, but for most of training the model's predictions gave the metric
+        nothing to score."""
+        ref = e.ref
+        steps = ref.series.steps
+        return dataclasses.replace(
+            f,
+            severity="warning",
+            title="%s has no value at its first %d of %d points (to step %d): undefined for most of the run"
+            % (ref.tag, e.bad_points, len(steps), int(steps[e.last])),
+            explanation=(
+                "%s is %s from its first evaluation to step %d and finite only after, while every loss was "
+                "finite throughout, so nothing overflowed: the metric had nothing to score for most of "
+                "training. A correlation is undefined when the predictions are all the same, a precision "
+                "when nothing is predicted positive, an AP when nothing is detected above the score "
+                "threshold. Check that the model's outputs vary with its input (a head that collapsed to "
+                "one value, a learning rate too high or too low for it to start) and the score threshold."
+                % (ref.tag, e.word, int(steps[e.last]))
+            ),
+            evidence=dict(f.evidence, undefined_points=e.bad_points),
+        )
 
     def _undefined(self, e: NonFiniteEvent, f: Finding) -> Finding:
         """A series other than a loss that had no value at any step, while the losses have values, was

@@ -896,6 +896,23 @@ def test_a_total_that_rises_only_by_its_kl_term_is_the_kl_terms_story(tmp_path):
     assert any(f.tag == "test_total_loss" for f in loud), [(f.kind, f.tag) for f in loud]
 
 
+def test_a_total_that_rises_with_its_outputs_losses_is_not_explained_away_by_one_of_them(tmp_path):
+    # A Keras wide & deep regressor with a main and an auxiliary output (loss_weights 0.9 / 0.1): the
+    # validation loss of both outputs climbs every epoch (0.51 -> 4.96) while training falls.  Neither
+    # output's loss rises by design, so the total's rise is overfitting, not "the aux term's story".
+    rng = np.random.default_rng(7)
+    e = np.arange(20, dtype=float)
+    train_main = 0.46 * np.exp(-e / 40.0) * (1 + 0.004 * rng.standard_normal(20))
+    train_aux = 0.76 * np.exp(-e / 40.0) * (1 + 0.004 * rng.standard_normal(20))
+    val_main = (0.50 + 0.0115 * e**2) * (1 + 0.02 * rng.standard_normal(20))
+    val_aux = (0.67 + 0.0105 * e**2) * (1 + 0.02 * rng.standard_normal(20))
+    for run, main, aux in (("train", train_main, train_aux), ("validation", val_main, val_aux)):
+        tags = {"epoch_loss": 0.9 * main + 0.1 * aux, "epoch_main_output_loss": main, "epoch_aux_output_loss": aux}
+        logwriters.tf_scalars(str(tmp_path / "wide_deep" / run), tags)
+    loud = [f for f in _loud(_scan(str(tmp_path / "wide_deep"))) if f.kind in ("loss_divergence", "overfitting")]
+    assert any(f.run == "validation" and f.tag == "epoch_loss" for f in loud), [(f.kind, f.run, f.tag) for f in loud]
+
+
 def test_a_binary_classifier_at_its_class_shares_entropy_with_accuracy_at_the_majority_never_learned(tmp_path):
     # A GNN on a two-to-one split: validation accuracy 0.6667 at every epoch and validation loss
     # 0.64-0.67, the entropy of predicting the shares (H(2/3) = 0.6365, below ln 2).

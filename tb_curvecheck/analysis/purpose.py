@@ -20,6 +20,7 @@ from ..detectors import stats as U
 from ..detectors.base import Detector
 from ..detectors.wording import fmt
 from ..model import Experiment, Finding, ScalarSeries, SeriesRef, at_or_above
+from . import roles
 
 # Kinds that judge a trend over the run.
 TREND_KINDS = ("no_progress", "loss_divergence", "overfitting")
@@ -233,7 +234,7 @@ def explained_by_component(exp: Experiment, f: Finding) -> Optional[SeriesRef]:
     if rise is None or rise <= 0:
         return None
     for c in exp.find(role="loss", split=ref.info.split):
-        if c.info.purpose != "component" or c is ref:
+        if c.info.purpose != "component" or c is ref or not roles.rises_by_design(c.tag):
             continue
         common = np.intersect1d(ref.series.steps, c.series.steps)
         if common.shape[0] < 0.5 * ref.series.steps.shape[0]:

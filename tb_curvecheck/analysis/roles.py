@@ -450,6 +450,68 @@ COMPONENT_WORDS = {
     "consistency",
     "dfl",
 }
+# The components among those whose rise can be by design, so that it explains its objective's rise:
+# regularisers and penalties, KL and entropy terms, RL surrogates, adversarial players, energies and
+# vector-quantiser terms.  A part of the task's own loss (a detector head, a model's main or auxiliary
+# output, a perceptual or distillation term) has no such design: its rise is the objective's rise.
+BY_DESIGN_WORDS = {
+    "reg",
+    "regularization",
+    "regularisation",
+    "regularizer",
+    "l1",
+    "l2",
+    "wd",
+    "decay",
+    "kl",
+    "kld",
+    "divergence",
+    "entropy",
+    "policy",
+    "value",
+    "baseline",
+    "critic",
+    "actor",
+    "q",
+    "qf",
+    "qf1",
+    "qf2",
+    "q1",
+    "q2",
+    "vf",
+    "pg",
+    "ent",
+    "coef",
+    "temperature",
+    "alpha",
+    "curiosity",
+    "inverse",
+    "forward",
+    "disc",
+    "discriminator",
+    "d",
+    "gen",
+    "generator",
+    "g",
+    "adv",
+    "adversarial",
+    "domain",
+    "energy",
+    "cd",
+    "commitment",
+    "codebook",
+    "vq",
+    "gp",
+    "penalty",
+}
+
+
+def rises_by_design(tag: str) -> bool:
+    """A loss whose own name makes it a term that may rise by design (`kl_loss`, `Loss/regularization_loss`)."""
+    q = _qualifiers(tag)
+    return bool((set(q) | {t.rstrip("0123456789") for t in q}) & BY_DESIGN_WORDS)
+
+
 # The players of an adversarial game: their losses trade off by design, whatever else the name says.
 GAN_PLAYER_WORDS = {"gen", "generator", "disc", "discriminator"}
 # A loss whose name says it is the sum being minimised.

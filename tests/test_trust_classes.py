@@ -913,6 +913,29 @@ def test_a_total_that_rises_with_its_outputs_losses_is_not_explained_away_by_one
     assert any(f.run == "validation" and f.tag == "epoch_loss" for f in loud), [(f.kind, f.run, f.tag) for f in loud]
 
 
+def test_a_reward_term_that_falls_while_its_total_rises_is_a_trade_off_not_a_collapse(tmp_path):
+    # A PPO load balancer logs Reward/Total and its terms (Reward/Throughput, Reward/Latency,
+    # Reward/BalancePenalty) every step.  The balance term gives back a quarter late in the run while the
+    # total keeps rising: the agent trades it for throughput.  Alone, the same fall is the return's own
+    # (a reward that never rose and then fell).
+    rng = np.random.default_rng(3)
+    n = 400
+    t = np.arange(n, dtype=float)
+    total = 0.72 + 0.08 * (1 - np.exp(-t / 120.0)) + 0.01 * rng.standard_normal(n)
+    balance = np.where(t < 300, 0.206, 0.151) + 0.003 * rng.standard_normal(n)
+    terms = {
+        "Reward/Throughput": 0.4 + 0.1 * (1 - np.exp(-t / 120.0)) + 0.01 * rng.standard_normal(n),
+        "Reward/Latency": 0.12 + 0.005 * rng.standard_normal(n),
+        "Reward/BalancePenalty": balance,
+    }
+    logwriters.tbx_scalars(str(tmp_path / "terms"), dict(terms, **{"Reward/Total": total}))
+    loud = [(f.kind, f.tag) for f in _loud(_scan(str(tmp_path / "terms")))]
+    assert not any(tag == "Reward/BalancePenalty" for _, tag in loud), loud
+    logwriters.tbx_scalars(str(tmp_path / "alone"), {"Reward/BalancePenalty": balance})
+    alone = [f for f in _loud(_scan(str(tmp_path / "alone"))) if f.tag == "Reward/BalancePenalty"]
+    assert alone and alone[0].kind in ("metric_collapse", "never_learned"), [(f.kind, f.tag) for f in alone]
+
+
 def test_a_binary_classifier_at_its_class_shares_entropy_with_accuracy_at_the_majority_never_learned(tmp_path):
     # A GNN on a two-to-one split: validation accuracy 0.6667 at every epoch and validation loss
     # 0.64-0.67, the entropy of predicting the shares (H(2/3) = 0.6365, below ln 2).

@@ -651,6 +651,28 @@ def _per_class(items, out: dict) -> List[Tuple[str, str]]:
     return found
 
 
+def _reward_terms(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """The reward terms logged beside their total under one heading (`Reward/Total` beside
+    `Reward/Latency` and `Reward/BalancePenalty`; `0/Reward total` beside `0/Reward coordination`):
+    a term trades off against the others by design, as a loss component does.  Another view of the
+    total (`custom/total_reward` beside `custom/mean_reward`) is no term."""
+    out = []
+    for run, tag in rewards:
+        toks = _tokens(tag)
+        k = next((i for i, t in enumerate(toks) if t in OBJECTIVE_WORDS), None)
+        if k is None:
+            continue
+        head = toks[:k]
+        for other in rewards:
+            if other == (run, tag) or other[0] != run or other in out:
+                continue
+            o = _tokens(other[1])
+            rest = o[len(head) :]
+            if o[: len(head)] == head and rest and rest[0] not in VIEW_WORDS and not set(rest) & OBJECTIVE_WORDS:
+                out.append(other)
+    return out
+
+
 def purposes(items) -> dict:
     """(run, tag) -> purpose for an experiment's scalars, given as (run, tag, TagInfo).
 
@@ -685,6 +707,8 @@ def purposes(items) -> dict:
         elif i.role in ("other", "unknown") and is_reward(t):
             out[(r, t)] = "task"
     for key in _per_class(items, out):
+        out[key] = "auxiliary"
+    for key in _reward_terms([k for k, p in out.items() if p == "task" and is_reward(k[1])]):
         out[key] = "auxiliary"
     # Self-play: rewards are earned against a moving copy of the agent (zero-sum, they drift by
     # design); the rating is what says whether it learns.

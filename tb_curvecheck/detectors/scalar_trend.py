@@ -230,16 +230,26 @@ class NoProgress(Detector[StallEvent]):
     def describe(self, e: StallEvent) -> Finding:
         view, n, rel, sigma = e.view, len(e.view), e.rel, e.sigma
         name = short(e.ref)
-        title = "%s did not improve: %s at the start, best %s (%+.1f %%) over %d evaluations" % (
+        # A best level a real share under the start that is still within the curve's noise (a per-batch
+        # detection loss wandering 0.12-0.42) is said to be so: "did not improve" beside "-50.9 %" reads
+        # as a contradiction.
+        noisy = bool(np.isfinite(rel) and rel >= self.min_rel)
+        title = "%s did not improve%s: %s at the start, best %s (%+.1f %%) over %d evaluations" % (
             name,
+            " beyond its noise" if noisy else "",
             fmt(e.first),
             fmt(e.best),
             -100 * rel if np.isfinite(rel) else 0.0,
             n,
         )
+        verdict = (
+            "the curve wanders too much for that to be learning rather than its lowest stretch of noise"
+            if noisy
+            else "nothing was learned"
+        )
         expl = (
             "%s starts at %s and its best level over the whole run (steps %d-%d) is %s, an improvement of "
-            "%.1f %% and %.1f noise units: nothing was learned. Check first that the model trains at all: "
+            "%.1f %% and %.1f noise units: %s. Check first that the model trains at all: "
             "overfit a single batch (the loss should reach near zero in a few hundred steps; if not, the "
             "model, loss or labels are wrong: labels misaligned with inputs, a loss that does not match "
             "the output activation, a frozen model). Then the learning rate: too low and the loss creeps, "
@@ -253,6 +263,7 @@ class NoProgress(Detector[StallEvent]):
                 fmt(e.best),
                 100 * rel if np.isfinite(rel) else 0.0,
                 e.improvement / sigma if sigma > 0 else float("inf"),
+                verdict,
             )
         )
         evidence = {

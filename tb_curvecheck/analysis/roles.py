@@ -375,82 +375,7 @@ def classify(run: str, tag: str) -> TagInfo:
 
 # --- What a series is for among its experiment's series ------------------------
 
-# Words that make a loss a term of the objective, or a loss beside it that may rise by design:
-# weight decay and regularisation, KL and entropy terms, RL actor/critic losses, GAN players,
-# domain-adversarial heads, energies, detector heads (YOLO box/obj/cls, TF OD localization).
-COMPONENT_WORDS = {
-    "reg",
-    "regularization",
-    "regularisation",
-    "regularizer",
-    "l1",
-    "l2",
-    "wd",
-    "decay",
-    "kl",
-    "kld",
-    "divergence",
-    "entropy",
-    "policy",
-    "value",
-    "baseline",
-    "critic",
-    "actor",
-    "q",
-    "qf",
-    "qf1",
-    "qf2",
-    # SAC's entropy-temperature loss (Stable-Baselines3 `train/ent_coef_loss`).
-    "ent",
-    "coef",
-    "temperature",
-    # Twin critics (SAC, TD3) and the short names of PPO's parts (`vf_loss`, `pg_loss`).
-    "q1",
-    "q2",
-    "vf",
-    "pg",
-    "alpha",
-    "curiosity",
-    "inverse",
-    "forward",
-    "disc",
-    "discriminator",
-    "d",
-    "gen",
-    "generator",
-    "g",
-    "adv",
-    "adversarial",
-    "domain",
-    "energy",
-    "cd",
-    "box",
-    "obj",
-    "objectness",
-    "cls",
-    "class",
-    "classification",
-    "localization",
-    "localisation",
-    "loc",
-    "bbox",
-    "rpn",
-    "mask",
-    "aux",
-    "auxiliary",
-    "commitment",
-    "codebook",
-    "vq",
-    "perceptual",
-    "gp",
-    "penalty",
-    "distill",
-    "distillation",
-    "teacher",
-    "consistency",
-    "dfl",
-}
-# The components among those whose rise can be by design, so that it explains its objective's rise:
+# Words that make a loss a term that may rise by design, so that its rise explains its objective's:
 # regularisers and penalties, KL and entropy terms, RL surrogates, adversarial players, energies and
 # vector-quantiser terms.  A part of the task's own loss (a detector head, a model's main or auxiliary
 # output, a perceptual or distillation term) has no such design: its rise is the objective's rise.
@@ -477,9 +402,11 @@ BY_DESIGN_WORDS = {
     "qf1",
     "qf2",
     "q1",
+    # Twin critics (SAC, TD3) and the short names of PPO's parts (`vf_loss`, `pg_loss`).
     "q2",
     "vf",
     "pg",
+    # SAC's entropy-temperature loss (Stable-Baselines3 `train/ent_coef_loss`).
     "ent",
     "coef",
     "temperature",
@@ -503,6 +430,31 @@ BY_DESIGN_WORDS = {
     "vq",
     "gp",
     "penalty",
+}
+# Words that make a loss a term of the objective, or a loss beside it: those that may rise by design,
+# and the parts of the task's own loss (detector heads: YOLO box/obj/cls/dfl, TF OD localization and
+# RPN; a model's auxiliary output; perceptual, distillation and consistency terms).
+COMPONENT_WORDS = BY_DESIGN_WORDS | {
+    "box",
+    "obj",
+    "objectness",
+    "cls",
+    "class",
+    "classification",
+    "localization",
+    "localisation",
+    "loc",
+    "bbox",
+    "rpn",
+    "mask",
+    "aux",
+    "auxiliary",
+    "perceptual",
+    "distill",
+    "distillation",
+    "teacher",
+    "consistency",
+    "dfl",
 }
 
 

@@ -548,8 +548,43 @@ def replay_and_clip_cases(rng) -> List[Case]:
     return out
 
 
+def erratic_validation_cases(rng) -> List[Case]:
+    """Stop 27: validation accuracy that falls and comes back again and again while training accuracy
+    climbs smoothly (weights far apart at each evaluation: `oscillation`, how=erratic), and its healthy
+    look-alike, a validation set of a few dozen examples whose every evaluation is a noisy sample."""
+    out = []
+    for i in range(20):
+        healthy = i % 2 == 1
+        n = int(rng.choice([20, 30, 50]))
+        c = Curves(rng, n, noise=0.01, n_val=25 if healthy else 2000)
+        log = c.logged()
+        if not healthy:
+            a = int(math.ceil(0.2 * n)) + 1
+            falls = np.sort(rng.choice(np.arange(a, n - 1), size=int(rng.integers(3, 6)), replace=False))
+            val = log[("val", "acc")] + rng.normal(0, 0.04, n) * (np.arange(n) >= a)
+            val[falls] -= rng.uniform(0.18, 0.3, falls.shape[0])
+            log[("val", "acc")] = np.round(np.clip(val, 0, 1) * c.n_val) / c.n_val
+        # The finding starts before the first fall deep enough to count (the jitter can make an early
+        # one shallower): anywhere from before the first inserted fall to the last.
+        first, last = (int(falls[0]) - 1, int(falls[-1])) if not healthy else (0, 0)
+        out.append(
+            to_case(
+                "synth_erratic_val_%02d_n%d%s" % (i, n, "_small_set" if healthy else ""),
+                "synth_erratic_val",
+                healthy,
+                log,
+                _style(rng),
+                expect=[] if healthy else [("oscillation", ("val", "acc"), (first - 2, last))],
+                also_ok=() if healthy else ("transient_dip", "low_margin", "metric_collapse"),
+            )
+        )
+    return out
+
+
 def cases() -> List[Case]:
     rng = np.random.default_rng(SEED)
-    # The stop-20 families draw from their own generator, so the earlier families keep their cases.
+    # The stop-20 and stop-27 families draw from their own generators, so the earlier families keep
+    # their cases.
     extra = replay_and_clip_cases(np.random.default_rng(SEED + 20))
+    extra += erratic_validation_cases(np.random.default_rng(SEED + 27))
     return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng) + extra

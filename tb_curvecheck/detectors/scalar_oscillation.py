@@ -78,13 +78,15 @@ class ErraticTest:
         if swing < self.min_swing or swing < self.swing_ratio * train_swing:
             return None
         size = U.evaluation_size(v)
+        drop = self.drop
+        if size is not None:
+            # At the curve's typical level, not the point a fall starts from: that one is a local high
+            # by selection (1.0 on 25 examples has no sampling error, 0.9 around it has 0.06).
+            p = min(max(float(np.median(seg)), 0.0), 1.0)
+            drop = max(drop, self.sampling_k * float(np.sqrt(2.0 * p * (1.0 - p) / size)))
         falls = []
         for i in range(a + 1, n):
             before = v[i - 1]
-            drop = self.drop
-            if size is not None:
-                p = min(max(float(before), 0.0), 1.0)
-                drop = max(drop, self.sampling_k * float(np.sqrt(2.0 * p * (1.0 - p) / size)))
             if v[i] <= before - drop:
                 after = v[i + 1 : i + 1 + self.back_within]
                 if after.size and float(after.max()) >= before - self.recovered_share_left * (before - v[i]):

@@ -1956,3 +1956,24 @@ def test_a_flat_loss_whose_noise_dips_a_share_under_its_start_is_said_to_be_with
         assert ("beyond its noise" in stall[0].title) == within, stall[0].title
         if within:
             assert stall[0].evidence["relative_improvement"] >= 0.05 and "wanders" in stall[0].explanation
+
+
+def test_a_validation_loss_that_never_improves_beside_a_learning_training_loss_is_explained_as_such(tmp_path):
+    # A Keras CNN whose training loss falls 0.45 -> 0.30 while its validation loss never goes below its
+    # first epochs' level: "check that the model trains at all" would send the reader the wrong way.
+    e = np.arange(12, dtype=float)
+    train = 0.30 + 0.15 * np.exp(-e / 4.0)
+    val = 0.44 + np.array([0.004, -0.008, -0.009, 0.013, 0.017, -0.002, 0.013, 0.018, 0.058, 0.042, 0.05, 0.047])
+    for run, values in (("train", train), ("validation", val)):
+        logwriters.tf_scalars(str(tmp_path / "cnn" / run), {"epoch_loss": values})
+    stall = [f for f in _loud(_scan(str(tmp_path / "cnn"))) if f.kind == "no_progress" and f.run == "validation"]
+    assert stall, [(f.kind, f.run, f.title) for f in _loud(_scan(str(tmp_path / "cnn")))]
+    assert "while training loss fell" in stall[0].title and "does not carry over" in stall[0].explanation
+    assert "overfit a single batch" not in stall[0].explanation
+    assert stall[0].evidence["train_last_level"] < stall[0].evidence["train_first_level"]
+    # A validation loss stalled beside a training loss that stalled too keeps the "does it train" advice.
+    flat = 0.45 + 0.002 * np.cos(e)
+    for run, values in (("train", flat), ("validation", val)):
+        logwriters.tf_scalars(str(tmp_path / "flat" / run), {"epoch_loss": values})
+    both = [f for f in _loud(_scan(str(tmp_path / "flat"))) if f.kind == "no_progress" and f.run == "validation"]
+    assert both and "overfit a single batch" in both[0].explanation, [f.title for f in both]

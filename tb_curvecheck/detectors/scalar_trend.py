@@ -4,7 +4,7 @@ keeps falling) and `no_progress` (the loss does not improve meaningfully)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -42,6 +42,10 @@ class StallEvent:
     sigma: float
     rel: float  # improvement / |first|
     metric: Optional[SeriesRef]  # a metric of the same split, for the reader
+    # A validation or test loss's training loss when that one learned, with its first and last levels:
+    # then the model learns and what it learns does not carry over, which calls for other checks.
+    learning_train: Optional[SeriesRef] = None
+    train_levels: Tuple[float, float] = (0.0, 0.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,7 +203,24 @@ class NoProgress(Detector[StallEvent]):
             ):
                 return []
         metrics = exp.metrics_for(ref)[:1]
-        return [StallEvent(ref, view, first, best, improvement, sigma, rel, metrics[0] if metrics else None)]
+        learning, levels = None, (0.0, 0.0)
+        if (
+            ref.info.split in ("validation", "test")
+            and partner is not None
+            and U.judged(partner, ("loss",))
+            and len(U.view_of(partner)) >= self.min_points
+            and not self.measure(exp, partner)
+        ):
+            tv = U.view_of(partner).values
+            k = self.start_points
+            t_first, t_last = float(np.median(tv[:k])), float(np.median(tv[-k:]))
+            if t_last < t_first:
+                learning, levels = partner, (t_first, t_last)
+        return [
+            StallEvent(
+                ref, view, first, best, improvement, sigma, rel, metrics[0] if metrics else None, learning, levels
+            )
+        ]
 
     def _twin_learned(self, exp: Experiment, ref: SeriesRef) -> bool:
         """The same loss logged at another cadence learned (Lightning's `train_loss_step` beside
@@ -247,6 +268,8 @@ class NoProgress(Detector[StallEvent]):
             if noisy
             else "nothing was learned"
         )
+        if e.learning_train is not None:
+            return self._describe_not_carried(e)
         expl = (
             "%s starts at %s and its best level over the whole run (steps %d-%d) is %s, an improvement of "
             "%.1f %% and %.1f noise units: %s. Check first that the model trains at all: "
@@ -287,6 +310,56 @@ class NoProgress(Detector[StallEvent]):
             evidence,
             related=[e.metric] if e.metric is not None else [],
         )
+
+    def _describe_not_carried(self, e: StallEvent) -> Finding:
+        """A validation loss that did not improve while its training loss learned: the model trains, and
+        "check that it trains at all" would send the reader the wrong way."""
+        view, n = e.view, len(e.view)
+        name, train = short(e.ref), short(e.learning_train)
+        t_first, t_last = e.train_levels
+        level = "best %s" % fmt(e.best) if e.best < e.first else "never lower"
+        title = "%s did not improve (%s at the start, %s) while %s fell %s → %s" % (
+            name,
+            fmt(e.first),
+            level,
+            train,
+            fmt(t_first),
+            fmt(t_last),
+        )
+        expl = (
+            "%s starts at %s and its lowest level over the run (a running median, steps %d-%d) is %s, "
+            "while %s fell from %s to %s over the same run: the model learns the training data, and what "
+            "it learns does not "
+            "carry over to this split. Either it memorises from the first epochs (a model large for its "
+            "data: add augmentation or regularisation, or keep the first epoch's weights), or the splits "
+            "differ: other preprocessing or normalisation at evaluation, a shift between the two sets, "
+            "evaluation labels shuffled apart from their inputs, or evaluation run in training mode (dropout "
+            "on, BatchNorm on batch statistics). Compare a few evaluation inputs and labels with training "
+            "ones side by side."
+            % (
+                capital(name),
+                fmt(e.first),
+                int(view.steps[0]),
+                int(view.end_steps[-1]),
+                fmt(e.best),
+                train,
+                fmt(t_first),
+                fmt(t_last),
+            )
+        )
+        evidence = {
+            "first_level": e.first,
+            "best_level": e.best,
+            "improvement": e.improvement,
+            "relative_improvement": e.rel,
+            "noise": e.sigma,
+            "points": n,
+            "min_relative_improvement": self.min_rel,
+            "train_first_level": t_first,
+            "train_last_level": t_last,
+        }
+        related = [e.learning_train] + ([e.metric] if e.metric is not None else [])
+        return make_finding(e.ref, "no_progress", "warning", view, 0, n - 1, title, expl, evidence, related=related)
 
 
 def _mapped(view: U.View, fn) -> U.View:

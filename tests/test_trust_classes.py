@@ -1977,3 +1977,24 @@ def test_a_validation_loss_that_never_improves_beside_a_learning_training_loss_i
         logwriters.tf_scalars(str(tmp_path / "flat" / run), {"epoch_loss": values})
     both = [f for f in _loud(_scan(str(tmp_path / "flat"))) if f.kind == "no_progress" and f.run == "validation"]
     assert both and "overfit a single batch" in both[0].explanation, [f.title for f in both]
+
+
+def test_a_loss_term_at_exactly_zero_is_switched_off_not_stalled_and_a_rising_loss_quotes_no_best(tmp_path):
+    # A Lightning regressor logs `RegLoss_val` beside `Loss_val`; with no regulariser configured the term is
+    # exactly 0 at every epoch: nothing to improve, and no warning.  A loss whose lowest later level sits
+    # above its start has no "best" to quote in the title.
+    n = 30
+    e = np.arange(n, dtype=float)
+    tags = {
+        "Loss": 1.0 + 0.5 * np.exp(-e / 5.0),
+        "Loss_val": 1.3 + 0.5 * np.exp(-e / 5.0),
+        "RegLoss": np.zeros(n),
+        "RegLoss_val": np.zeros(n),
+    }
+    logwriters.tbx_scalars(str(tmp_path / "off"), tags)
+    loud = [(f.kind, f.tag) for f in _loud(_scan(str(tmp_path / "off")))]
+    assert not any(tag.startswith("RegLoss") for _, tag in loud), loud
+    rising = 2.0 + 0.004 * e + 0.001 * np.cos(e)
+    logwriters.tbx_scalars(str(tmp_path / "rising"), {"iou_loss": rising})
+    stall = [f for f in _loud(_scan(str(tmp_path / "rising"))) if f.kind == "no_progress"]
+    assert stall and "never lower" in stall[0].title and "best" not in stall[0].title, [f.title for f in stall]

@@ -115,6 +115,10 @@ class NoProgress(Detector[StallEvent]):
         if self.alternation(v) is not None:
             # An alternating curve's level is not defined; the oscillation finding tells that story.
             return []
+        if not np.any(v):
+            # Exactly zero at every point: a term that is switched off (no regulariser configured, a
+            # loss weight of 0), not a loss that failed to improve.
+            return []
         first = float(np.median(v[: self.start_points]))
         width = max(self.min_width, int(self.best_width_share * n)) | 1
         smooth = U.running_median(v, width)
@@ -255,14 +259,18 @@ class NoProgress(Detector[StallEvent]):
         # detection loss wandering 0.12-0.42) is said to be so: "did not improve" beside "-50.9 %" reads
         # as a contradiction.
         noisy = bool(np.isfinite(rel) and rel >= self.min_rel)
-        title = "%s did not improve%s: %s at the start, best %s (%+.1f %%) over %d evaluations" % (
-            name,
-            " beyond its noise" if noisy else "",
-            fmt(e.first),
-            fmt(e.best),
-            -100 * rel if np.isfinite(rel) else 0.0,
-            n,
-        )
+        if e.best < e.first:
+            title = "%s did not improve%s: %s at the start, best %s (%+.1f %%) over %d evaluations" % (
+                name,
+                " beyond its noise" if noisy else "",
+                fmt(e.first),
+                fmt(e.best),
+                -100 * rel if np.isfinite(rel) else 0.0,
+                n,
+            )
+        else:
+            # Its lowest later level is above where it started: no "best" to quote, it only rose or held.
+            title = "%s did not improve: %s at the start and never lower over %d evaluations" % (name, fmt(e.first), n)
         verdict = (
             "the curve wanders too much for that to be learning rather than its lowest stretch of noise"
             if noisy

@@ -54,7 +54,7 @@ class ErraticTest:
     # One fall and return is transient_dip's (info); a pattern needs it twice.
     min_drops: int = 2
     # The validation curve's median step-to-step change must be this many times the training curve's
-    # (the healthy runs of small validation sets in the corpus, 89 examples an evaluation, swing at
+    # (the healthy runs of small validation sets in the corpus, 83 examples an evaluation, swing at
     # most 3.4 times their training curve; erratic ones 5-11 times) ...
     swing_ratio: float = 5.0
     # ... and at least this on a 0-1 metric, so that a nearly still curve is never "erratic".

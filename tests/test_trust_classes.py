@@ -1853,6 +1853,36 @@ def test_an_agent_whose_episodes_all_hit_the_time_limit_and_whose_return_never_r
     assert never[0].evidence["time_limit"] == 50 and never[0].evidence["episode_length_tag"] == "rollout/ep_len_mean"
 
 
+@pytest.mark.parametrize(
+    "return_tag, length_tag",
+    [
+        ("test/reward", "test/length"),  # tianshou
+        ("train/returns_stat/mean", "train/lens_stat/mean"),  # tianshou, newer
+        ("charts/episodic_return", "charts/episodic_length"),  # CleanRL
+        ("metric/total_reward", "metric/length"),  # a custom multi-agent loop
+    ],
+)
+def test_episode_lengths_are_read_under_each_frameworks_name(tmp_path, return_tag, length_tag):
+    # A card-game DQN whose 32-step episodes all run to the end while its return wanders around 5 with
+    # no rise: the same time-limit reading as SB3's `rollout/ep_len_mean`, under other frameworks' names.
+    # A length's spread or extremes (`test/length_std`, `lens_stat/max`) are not the mean length.
+    n = 40
+    steps = [1000 * (i + 1) for i in range(n)]
+    ret = [5.3 + 0.8 * math.sin(1.3 * i) for i in range(n)]
+    logwriters.tbx_scalars(str(tmp_path), {return_tag: (steps, ret), length_tag: (steps, [32.0] * n)})
+    never = [f for f in rw.flatten(_scan(str(tmp_path))) if f.evidence.get("how") == "time_limit"]
+    assert [(f.kind, f.tag) for f in never] == [("never_learned", return_tag)], [f.title for f in never]
+    assert never[0].evidence["episode_length_tag"] == length_tag
+
+
+def test_a_lengths_spread_is_not_an_episode_length(tmp_path):
+    n = 40
+    steps = [1000 * (i + 1) for i in range(n)]
+    ret = [5.3 + 0.8 * math.sin(1.3 * i) for i in range(n)]
+    logwriters.tbx_scalars(str(tmp_path), {"test/reward": (steps, ret), "test/length_std": (steps, [32.0] * n)})
+    assert not [f for f in rw.flatten(_scan(str(tmp_path))) if f.evidence.get("how") == "time_limit"]
+
+
 def test_a_ludwig_model_with_one_output_feature_overfits_on_its_combined_loss(tmp_path):
     # Ludwig logs `combined/epoch_loss` (the objective) and `<feature>/epoch_loss` (a component) under
     # training/ and validation/; with one output feature the two are the same numbers.  The

@@ -23,9 +23,14 @@ from .base import Detector
 from .wording import fmt, make_finding
 
 # Mean episode lengths, not their spread or extremes: `rollout/ep_len_mean`, `eval/mean_ep_length`,
-# `Environment/Episode Length`, `Train_AverageEpLen`, `eval_ep_len` (not `eval/ep_len_std`).
+# `Environment/Episode Length`, `Train_AverageEpLen`, `AvgEpLen`, `eval_ep_len`, CleanRL's
+# `charts/episodic_length`, tianshou's `test/length` and `train/lens_stat/mean`, a bare `metric/length`
+# in an RL run (not `eval/ep_len_std`, `test/length_std` or `lens_stat/max`).
 _LENGTH = re.compile(
-    r"(^|[/_.\s])(ep_?len(_mean)?|mean_ep_length|episode[_ ]?length|average_?ep_?len|ep_length)$", re.I
+    r"(^|[/_.\s])(ep_?len(_mean)?|mean_ep_length|episode[_ ]?length|episodic_length|(average|avg)_?ep_?len"
+    r"|ep_length|mean_length|lens_stat/mean)$"
+    r"|^(test|train|eval|metric)/length$",
+    re.I,
 )
 
 

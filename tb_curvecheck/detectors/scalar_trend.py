@@ -297,15 +297,6 @@ class NoProgress(Detector[StallEvent]):
                 verdict,
             )
         )
-        evidence = {
-            "first_level": e.first,
-            "best_level": e.best,
-            "improvement": e.improvement,
-            "relative_improvement": rel,
-            "noise": sigma,
-            "points": n,
-            "min_relative_improvement": self.min_rel,
-        }
         return make_finding(
             e.ref,
             "no_progress",
@@ -315,9 +306,20 @@ class NoProgress(Detector[StallEvent]):
             n - 1,
             title,
             expl,
-            evidence,
+            self._evidence(e),
             related=[e.metric] if e.metric is not None else [],
         )
+
+    def _evidence(self, e: StallEvent) -> dict:
+        return {
+            "first_level": e.first,
+            "best_level": e.best,
+            "improvement": e.improvement,
+            "relative_improvement": e.rel,
+            "noise": e.sigma,
+            "points": len(e.view),
+            "min_relative_improvement": self.min_rel,
+        }
 
     def _describe_not_carried(self, e: StallEvent) -> Finding:
         """A validation loss that did not improve while its training loss learned: the model trains, and
@@ -355,17 +357,7 @@ class NoProgress(Detector[StallEvent]):
                 fmt(t_last),
             )
         )
-        evidence = {
-            "first_level": e.first,
-            "best_level": e.best,
-            "improvement": e.improvement,
-            "relative_improvement": e.rel,
-            "noise": e.sigma,
-            "points": n,
-            "min_relative_improvement": self.min_rel,
-            "train_first_level": t_first,
-            "train_last_level": t_last,
-        }
+        evidence = dict(self._evidence(e), train_first_level=t_first, train_last_level=t_last)
         related = [e.learning_train] + ([e.metric] if e.metric is not None else [])
         return make_finding(e.ref, "no_progress", "warning", view, 0, n - 1, title, expl, evidence, related=related)
 

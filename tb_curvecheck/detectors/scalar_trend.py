@@ -186,14 +186,16 @@ class NoProgress(Detector[StallEvent]):
         if twins and self._twin_learned(exp, ref):
             return []
         partner = exp.partner(ref)
-        if (
-            ref.info.split in ("validation", "test")
-            and improvement >= self.min_rel * abs(first)
-            and improvement > 0
+        # A validation loss's training loss, when it learned (judged once, by this same test).
+        learning_partner = (
+            partner
+            if ref.info.split in ("validation", "test")
             and partner is not None
             and U.judged(partner, ("loss",))
             and not self.measure(exp, partner)
-        ):
+            else None
+        )
+        if improvement >= self.min_rel * abs(first) and improvement > 0 and learning_partner is not None:
             # A validation loss on few samples is noisy: one that improved by min_rel while its training
             # loss clearly learns has progressed (a fine-tuning run that starts near its best).
             return []
@@ -208,18 +210,12 @@ class NoProgress(Detector[StallEvent]):
                 return []
         metrics = exp.metrics_for(ref)[:1]
         learning, levels = None, (0.0, 0.0)
-        if (
-            ref.info.split in ("validation", "test")
-            and partner is not None
-            and U.judged(partner, ("loss",))
-            and len(U.view_of(partner)) >= self.min_points
-            and not self.measure(exp, partner)
-        ):
-            tv = U.view_of(partner).values
+        tv = U.view_of(learning_partner).values if learning_partner is not None else np.empty(0)
+        if tv.shape[0] >= self.min_points:
             k = self.start_points
             t_first, t_last = float(np.median(tv[:k])), float(np.median(tv[-k:]))
             if t_last < t_first:
-                learning, levels = partner, (t_first, t_last)
+                learning, levels = learning_partner, (t_first, t_last)
         return [
             StallEvent(
                 ref, view, first, best, improvement, sigma, rel, metrics[0] if metrics else None, learning, levels
@@ -253,6 +249,8 @@ class NoProgress(Detector[StallEvent]):
         return False
 
     def describe(self, e: StallEvent) -> Finding:
+        if e.learning_train is not None:
+            return self._describe_not_carried(e)
         view, n, rel, sigma = e.view, len(e.view), e.rel, e.sigma
         name = short(e.ref)
         # A best level a real share under the start that is still within the curve's noise (a per-batch
@@ -276,22 +274,14 @@ class NoProgress(Detector[StallEvent]):
             if noisy
             else "nothing was learned"
         )
-        if e.learning_train is not None:
-            return self._describe_not_carried(e)
-        expl = (
-            "%s starts at %s and its best level over the whole run (steps %d-%d) is %s, an improvement of "
-            "%.1f %% and %.1f noise units: %s. Check first that the model trains at all: "
+        expl = self._opening(e, "best level over the whole run") + (
+            ", an improvement of %.1f %% and %.1f noise units: %s. Check first that the model trains at all: "
             "overfit a single batch (the loss should reach near zero in a few hundred steps; if not, the "
             "model, loss or labels are wrong: labels misaligned with inputs, a loss that does not match "
             "the output activation, a frozen model). Then the learning rate: too low and the loss creeps, "
             "too high and it bounces around its start; try a range test over 1e-5..1. Also check for "
             "unnormalised inputs and for gradients that are zero (vanishing, dead ReLUs)."
             % (
-                capital(name),
-                fmt(e.first),
-                int(view.steps[0]),
-                int(view.end_steps[-1]),
-                fmt(e.best),
                 100 * rel if np.isfinite(rel) else 0.0,
                 e.improvement / sigma if sigma > 0 else float("inf"),
                 verdict,
@@ -308,6 +298,19 @@ class NoProgress(Detector[StallEvent]):
             expl,
             self._evidence(e),
             related=[e.metric] if e.metric is not None else [],
+        )
+
+    @staticmethod
+    def _opening(e: StallEvent, level: str, how: str = "") -> str:
+        """'<Loss> starts at <first> and its <level> (<how>steps a-b) is <best>': both explanations open so."""
+        return "%s starts at %s and its %s (%ssteps %d-%d) is %s" % (
+            capital(short(e.ref)),
+            fmt(e.first),
+            level,
+            how,
+            int(e.view.steps[0]),
+            int(e.view.end_steps[-1]),
+            fmt(e.best),
         )
 
     def _evidence(self, e: StallEvent) -> dict:
@@ -336,9 +339,8 @@ class NoProgress(Detector[StallEvent]):
             fmt(t_first),
             fmt(t_last),
         )
-        expl = (
-            "%s starts at %s and its lowest level over the run (a running median, steps %d-%d) is %s, "
-            "while %s fell from %s to %s over the same run: the model learns the training data, and what "
+        expl = self._opening(e, "lowest level over the run", "a running median, ") + (
+            ", while %s fell from %s to %s over the same run: the model learns the training data, and what "
             "it learns does not "
             "carry over to this split. Either it memorises from the first epochs (a model large for its "
             "data: add augmentation or regularisation, or keep the first epoch's weights), or the splits "
@@ -347,11 +349,6 @@ class NoProgress(Detector[StallEvent]):
             "on, BatchNorm on batch statistics). Compare a few evaluation inputs and labels with training "
             "ones side by side."
             % (
-                capital(name),
-                fmt(e.first),
-                int(view.steps[0]),
-                int(view.end_steps[-1]),
-                fmt(e.best),
                 train,
                 fmt(t_first),
                 fmt(t_last),

@@ -22,7 +22,7 @@ class OscillationEvent:
     first: int  # first point of the alternating stretch
     last: int
     swing: float  # median swing on the logged scale (fractions for percent tags)
-    sigma: float  # lag-2 noise of the whole curve
+    sigma: float  # lag-2 noise of the whole curve (alternating only)
     companions: List[SeriesRef]  # loss/metric that swing with it
     partner: Optional[SeriesRef]  # the other split
     partner_calm: bool  # the other split does not swing
@@ -158,8 +158,8 @@ class Oscillation(Detector[OscillationEvent]):
         if got is None:
             return []
         a, b, drops, swing, train_swing = got
-        sigma = U.noise(view.values, lag=2)
-        return [OscillationEvent(ref, view, a, b, swing, sigma, [], partner, True, "erratic", drops, train_swing)]
+        # The training curve's swing is the yardstick here, not the curve's own lag-2 noise (unused).
+        return [OscillationEvent(ref, view, a, b, swing, 0.0, [], partner, True, "erratic", drops, train_swing)]
 
     def _describe_erratic(self, e: OscillationEvent) -> Finding:
         ref, view, v = e.ref, e.view, e.view.values

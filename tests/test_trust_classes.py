@@ -5,6 +5,7 @@ Each test asserts the mechanism (which purpose a series got, which kind and why)
 tolerances, not one file's numbers."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -1943,31 +1944,40 @@ def test_real_validation_accuracy_that_jumps_about_while_training_is_smooth_is_e
     assert osc[0].evidence["median_swing"] > 5 * osc[0].evidence["train_median_swing"]
 
 
-def _jumpy_validation(rng, examples: int, train_jitter: float) -> dict:
+def _jumpy_validation(rng, examples: int, train_jitter: float, fall: float = 0.25) -> dict:
     e = np.arange(30, dtype=float)
     train = 0.5 + 0.45 * (1 - np.exp(-e / 5.0)) + train_jitter * rng.standard_normal(30)
     val = 0.45 + 0.4 * (1 - np.exp(-e / 5.0)) + 0.04 * rng.standard_normal(30)
-    for epoch in (9, 15, 21, 26):  # a fall of ~0.25 that comes back the next epoch
-        val[epoch] -= 0.25
+    for epoch in (9, 15, 21, 26):  # a fall that comes back the next epoch
+        val[epoch] -= fall
     val = np.round(np.clip(val, 0, 1) * examples) / examples
     return {"accuracy": np.clip(train, 0, 1), "val_accuracy": val}
 
 
 @pytest.mark.parametrize(
-    "examples, train_jitter, warned",
+    "examples, train_jitter, fall, warned",
     [
-        (400, 0.002, True),  # weights far apart at each snapshot: a warning
-        (30, 0.002, False),  # on 30 examples a fall of 7 or 8 is within 3 sampling errors (0.31 at 0.8)
-        (400, 0.04, False),  # training as jumpy as validation: nothing sets validation apart
+        (400, 0.002, 0.25, True),  # weights far apart at each snapshot: a warning
+        (30, 0.002, 0.25, False),  # on 30 examples a fall of 7 or 8 is within 3 sampling errors (0.31 at 0.8)
+        (400, 0.04, 0.25, False),  # training as jumpy as validation: nothing sets validation apart
+        (60, 0.002, 0.40, True),  # on 60 examples only falls past the sampling floor (~0.22) count
     ],
 )
-def test_validation_that_falls_and_comes_back_while_training_is_smooth(tmp_path, examples, train_jitter, warned):
-    tags = _jumpy_validation(np.random.default_rng(5), examples, train_jitter)
+def test_validation_that_falls_and_comes_back_while_training_is_smooth(tmp_path, examples, train_jitter, fall, warned):
+    tags = _jumpy_validation(np.random.default_rng(5), examples, train_jitter, fall)
     logwriters.tbx_scalars(str(tmp_path / "jumpy"), {"epoch_" + k: v for k, v in tags.items()})
     osc = [f for f in _loud(_scan(str(tmp_path / "jumpy"))) if f.kind == "oscillation"]
     assert bool(osc) == warned, [(f.kind, f.tag, f.title) for f in _loud(_scan(str(tmp_path / "jumpy")))]
     if warned:
-        assert osc[0].evidence["how"] == "erratic" and osc[0].evidence["falls"] >= 3
+        ev = osc[0].evidence
+        assert ev["how"] == "erratic" and ev["falls"] >= 3
+        # The explanation quotes the least fall that counted: the fixed 0.15 on a large set, the
+        # sampling floor (3 standard errors of a difference at the curve's level) on a small one.
+        level = float(np.median(tags["val_accuracy"][6:]))
+        floor = max(0.15, 3 * np.sqrt(2 * level * (1 - level) / examples))
+        assert ev["least_fall"] == pytest.approx(floor, rel=0.05)
+        quoted = re.search(r"fell by ([0-9.]+) or more", osc[0].explanation)
+        assert quoted and float(quoted.group(1)) == pytest.approx(floor, rel=0.05), osc[0].explanation
 
 
 def test_a_flat_loss_whose_noise_dips_a_share_under_its_start_is_said_to_be_within_its_noise(tmp_path):

@@ -29,6 +29,7 @@ class OscillationEvent:
     how: str = "alternating"  # or "erratic": repeated falls that come back, not a period-2 pattern
     drops: int = 0  # erratic: falls that came back
     partner_swing: float = 0.0  # erratic: the training curve's median step-to-step change
+    fall: float = 0.0  # erratic: the least fall counted (the fixed floor, or the sampling floor above it)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,7 +66,7 @@ class ErraticTest:
     sampling_k: float = 3.0
 
     def __call__(self, values: np.ndarray, train: np.ndarray) -> Optional[Tuple[int, int, int, float, float]]:
-        """(first, last, recovered falls, median swing, training median swing) or None."""
+        """(first, last, recovered falls, median swing, training median swing, least fall counted) or None."""
         v = values
         n = v.shape[0]
         if n < self.min_points or train.shape[0] < self.min_points // 2 or not U.is_fraction(v):
@@ -93,7 +94,7 @@ class ErraticTest:
                     falls.append(i)
         if len(falls) < self.min_drops:
             return None
-        return falls[0] - 1, min(n - 1, falls[-1] + 1), len(falls), swing, train_swing
+        return falls[0] - 1, min(n - 1, falls[-1] + 1), len(falls), swing, train_swing, drop
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,9 +158,9 @@ class Oscillation(Detector[OscillationEvent]):
         got = self.erratic(view.values, train.values)
         if got is None:
             return []
-        a, b, drops, swing, train_swing = got
+        a, b, drops, swing, train_swing, fall = got
         # The training curve's swing is the yardstick here, not the curve's own lag-2 noise (unused).
-        return [OscillationEvent(ref, view, a, b, swing, 0.0, [], partner, True, "erratic", drops, train_swing)]
+        return [OscillationEvent(ref, view, a, b, swing, 0.0, [], partner, True, "erratic", drops, train_swing, fall)]
 
     def _describe_erratic(self, e: OscillationEvent) -> Finding:
         ref, view, v = e.ref, e.view, e.view.values
@@ -186,7 +187,7 @@ class Oscillation(Detector[OscillationEvent]):
                 int(view.steps[a]),
                 int(view.end_steps[b]),
                 name,
-                view.shown(self.erratic.drop),
+                view.shown(e.fall),
                 e.drops,
                 view.shown(e.swing),
                 train,
@@ -200,6 +201,7 @@ class Oscillation(Detector[OscillationEvent]):
             "how": "erratic",
             "evaluations": b - a + 1,
             "falls": e.drops,
+            "least_fall": e.fall * view.raw_scale,
             "median_swing": e.swing * view.raw_scale,
             "train_median_swing": e.partner_swing * view.raw_scale,
             "values": v[a : b + 1][:40] * view.raw_scale,

@@ -785,6 +785,36 @@ def test_a_short_fine_tune_whose_validation_loss_rises_at_every_epoch_after_its_
         assert not [f for f in _loud(_scan(str(tmp_path / name))) if f.kind == "overfitting"], name
 
 
+@pytest.mark.parametrize("epochs", [10, 11, 12])
+def test_a_ten_epoch_run_whose_validation_loss_climbs_in_order_overfits(tmp_path, epochs):
+    # Too long for the five-epoch order test before, too short for the steady trend test (13): a
+    # validation loss that bottoms at epoch 4 and climbs with a step back (0.057 -> 0.066 -> 0.061 ->
+    # 0.069 -> 0.076 -> 0.082) was judged on its level, against a noise figure its own rise inflated.
+    rng = np.random.default_rng(3)
+    climb = [0.0567, 0.0655, 0.0610, 0.0690, 0.0760, 0.0822, 0.0800, 0.088][: epochs - 4]
+    val = np.array([0.077, 0.086, 0.0666, 0.0683] + climb) * (1 + 0.003 * rng.standard_normal(epochs))
+    train = np.linspace(0.073, 0.026, epochs) * (1 + 0.01 * rng.standard_normal(epochs))
+    logwriters.tbx_scalars(str(tmp_path / "over"), {"train_loss": train, "val_loss": val})
+    over = [f for f in _loud(_scan(str(tmp_path / "over"))) if f.kind == "overfitting"]
+    assert [f.tag for f in over] == ["val_loss"], [
+        (f.kind, f.tag, f.title) for f in _loud(_scan(str(tmp_path / "over")))
+    ]
+    assert abs(over[0].evidence["best_value"] - 0.0567) < 0.002
+    # The same run whose validation loss wanders about its best level after epoch 4 is not overfitting.
+    wander = [0.0567, 0.060, 0.0575, 0.059, 0.057, 0.0585, 0.058, 0.057][: epochs - 4]
+    flat = np.array([0.077, 0.086, 0.0666, 0.0683] + wander)
+    logwriters.tbx_scalars(str(tmp_path / "flat"), {"train_loss": train, "val_loss": flat})
+    assert not [f for f in _loud(_scan(str(tmp_path / "flat"))) if f.kind == "overfitting"]
+
+
+def test_real_ten_epoch_ludwig_run_whose_validation_loss_climbs_overfits():
+    # Ludwig, Rotten Tomatoes reviews, 10 epochs: validation combined loss 0.77 -> 0.567 -> 0.822 / 0.786
+    # while the training loss falls 0.73 -> 0.26-0.36.
+    run = _run("oscarvilla__ludwig/results/api_experiment_run/model/logs")
+    over = [f for f in _loud(rw.run_findings(run)) if f.kind == "overfitting"]
+    assert any(f.tag == "combined/epoch_loss" for f in over), [(f.kind, f.tag) for f in _loud(rw.run_findings(run))]
+
+
 def test_a_lightning_run_shorter_than_its_logging_interval_pairs_validation_with_the_epoch_loss(tmp_path):
     # Lightning's defaults on a short run: `train_loss_step` is written every 50 steps, so 80 steps give
     # it one point, while `train_loss_epoch` and `val_loss` have one per epoch (steps 15, 31, ...).  The

@@ -443,9 +443,12 @@ class Overfitting(Detector[OverfitEvent]):
     # Runs of at most this many evaluations (and at least `short_min_points`) are also judged by their
     # order: a rise at every one of at least `short_min_after` evaluations since the best, by `short_rel`
     # of the best level.  Two rises in a row by 10 % each way is what a fine-tune that memorises shows in
-    # its last epochs; noise that size on a validation loss alternates instead.
+    # its last epochs; noise that size on a validation loss alternates instead.  12 is every run too
+    # short for the steady test (`trend_min_points` + `end_points` = 13), so no length falls between the
+    # two: at 8, a 10-epoch run that rose 0.57 -> 0.82 in order was judged by its level alone, against
+    # a noise figure its own rise inflated.
     short_min_points: int = 4
-    short_max_points: int = 8
+    short_max_points: int = 12
     short_min_after: int = 2
     short_rel: float = 0.10
     # A rise with one step back still counts when its order is as sure as four rising evaluations in a

@@ -2024,6 +2024,8 @@ def test_a_flat_loss_whose_noise_dips_a_share_under_its_start_is_said_to_be_with
         stall = [f for f in _loud(_scan(str(tmp_path / name))) if f.kind == "no_progress"]
         assert stall, name
         assert ("beyond its noise" in stall[0].title) == within, stall[0].title
+        # The start quoted is a median of the first points, said so: the first point itself is 0.51.
+        assert "median of its first 3 evaluations" in stall[0].explanation, stall[0].explanation
         if within:
             assert stall[0].evidence["relative_improvement"] >= 0.05 and "wanders" in stall[0].explanation
 

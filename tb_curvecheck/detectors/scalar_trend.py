@@ -300,12 +300,14 @@ class NoProgress(Detector[StallEvent]):
             related=[e.metric] if e.metric is not None else [],
         )
 
-    @staticmethod
-    def _opening(e: StallEvent, level: str, how: str = "") -> str:
-        """'<Loss> starts at <first> and its <level> (<how>steps a-b) is <best>': both explanations open so."""
-        return "%s starts at %s and its %s (%ssteps %d-%d) is %s" % (
+    def _opening(self, e: StallEvent, level: str, how: str = "") -> str:
+        """'<Loss> starts at <first> (...) and its <level> (<how>steps a-b) is <best>': both explanations
+        open so.  The start is a median of the first points, said so: the chart's first point can differ."""
+        k = min(self.start_points, len(e.view))
+        return "%s starts at %s%s and its %s (%ssteps %d-%d) is %s" % (
             capital(short(e.ref)),
             fmt(e.first),
+            " (the median of its first %d evaluations)" % k if k > 1 else "",
             level,
             how,
             int(e.view.steps[0]),

@@ -432,6 +432,36 @@ def test_a_reward_that_starts_lucky_dips_and_comes_back_is_not_a_collapse(tmp_pa
     assert _loud(_scan(str(tmp_path))) == []
 
 
+@pytest.mark.parametrize("blown", [True, False])
+def test_an_rl_value_loss_that_climbs_eight_orders_of_magnitude_has_blown_up(tmp_path, blown):
+    # ML-Agents PPO, 10 summaries: the critic's loss goes 0.05 -> 75 -> 1.3e7 -> 9.8e8 while the return
+    # wanders 1-2.  Its climb set its own threshold (~4e8), so it was dated from 1.3e7 and compared with
+    # that: not "a thousandfold".  Beside returns of size 2 it is absurd from its first orders of
+    # magnitude.  A critic loss that climbs with returns that grow (0.05 -> 300 as they go 0 -> 100) is
+    # fitting them, not blowing up.
+    rng = np.random.default_rng(4)
+    t = np.arange(1, 11) * 50000
+    if blown:
+        reward = 1.5 + 0.3 * rng.standard_normal(10)
+        value = np.array([0.046, 0.105, 74.8, 1.26e7, 1.68e8, 5.98e8, 9.83e8, 9.5e8, 5.96e8, 3.56e8])
+    else:
+        reward = np.linspace(0.0, 100.0, 10) + 2 * rng.standard_normal(10)
+        value = np.array([0.05, 0.4, 3.0, 12.0, 40.0, 80.0, 150.0, 220.0, 260.0, 300.0])
+    logwriters.tbx_scalars(
+        str(tmp_path / "MoveToEnemy"),
+        {
+            "Environment/Cumulative Reward": reward,
+            "Policy/Extrinsic Reward": reward,
+            "Losses/Value Loss": value,
+            "Losses/Policy Loss": 0.02 + 0.002 * rng.standard_normal(10),
+            "Policy/Entropy": np.linspace(1.419, 1.436, 10),
+        },
+        t,
+    )
+    div = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "loss_divergence" and "Value" in f.tag]
+    assert bool(div) == blown, [(f.kind, f.tag, f.title) for f in _loud(_scan(str(tmp_path)))]
+
+
 def test_a_noisy_reward_that_learns_is_not_a_collapse(tmp_path):
     rng = np.random.default_rng(9)
     n = 200

@@ -126,13 +126,21 @@ def _blew_up(exp: Experiment, f: Finding) -> bool:
             steps, v = U.finite_points(s)
             # Whatever its purpose, a loss that blew up (`U.blew_up`) is reported.
             onset = int(np.searchsorted(steps, f.start_step))
+            scale = _return_scale(exp)
+            if scale > 0 and onset < v.shape[0]:
+                # Beside a return the scale of the returns is the yardstick (below), so the climb is
+                # dated from the loss's lowest point before its peak: the finding's onset can sit late,
+                # where a climb through eight orders of magnitude set its own threshold (a value loss
+                # 0.05 -> 75 -> 1.3e7 -> 9.8e8 is dated from 1.3e7).
+                peak_i = onset + int(np.argmax(np.abs(v[onset:])))
+                onset = min(onset, int(np.argmin(v[: peak_i + 1])) + 1)
             if not U.blew_up(v, onset):
                 return False
             peak = float(np.max(np.abs(v[onset:])))
             # An RL loss lives on the scale of the returns (a squared TD error on returns of size R is
             # of order R^2): one that starts near zero while the agent earns nothing climbs a thousandfold
             # once the returns appear (0.001 -> 403 as the return goes -0.4 -> 106) without blowing up.
-            return peak > _return_scale(exp) ** 2
+            return peak > scale**2
     return False
 
 

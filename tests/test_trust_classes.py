@@ -488,6 +488,31 @@ def test_an_energy_models_contrastive_divergence_back_at_zero_is_by_design(tmp_p
     assert not [f for f in loud if f.kind == "loss_divergence"], [(f.kind, f.tag, f.title) for f in loud]
 
 
+@pytest.mark.parametrize("case", ["coin", "learns", "pr_only"])
+def test_a_roc_auc_held_at_one_half_never_learned(tmp_path, case):
+    # A TF1 Estimator binary classifier evaluated 20 times: accuracy 0.49-0.51 beside its majority-class
+    # baseline 0.507, and `auc` 0.4976-0.5124 at every evaluation: its scores rank a positive above a
+    # negative no more often than a coin.  A ROC AUC's chance level needs no class count.  The same
+    # AUC climbing from 0.5 to 0.8 learned; a precision-recall AUC has another chance level (the
+    # positives' share) and is not judged by this rule.
+    rng = np.random.default_rng(7)
+    n = 20
+    auc = 0.5 + 0.006 * rng.standard_normal(n)
+    if case == "learns":
+        auc = 0.5 + 0.3 * (1 - np.exp(-np.arange(n) / 4.0)) + 0.01 * rng.standard_normal(n)
+    tags = {
+        "accuracy": 0.50 + 0.006 * rng.standard_normal(n),
+        "accuracy_baseline": np.full(n, 0.5072),
+        "loss": 2e4 * np.exp(0.8 * rng.standard_normal(n)),
+        ("auc_precision_recall" if case == "pr_only" else "auc"): auc,
+    }
+    logwriters.tf_scalars(str(tmp_path / "eval"), tags, steps=np.arange(1, n + 1) * 188)
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned" and "auc" in f.tag]
+    assert bool(never) == (case == "coin"), [(f.kind, f.tag, f.title) for f in _loud(_scan(str(tmp_path)))]
+    if never:
+        assert never[0].evidence["how"] == "auc" and abs(never[0].evidence["level"] - 0.5) < 0.02
+
+
 def test_a_noisy_reward_that_learns_is_not_a_collapse(tmp_path):
     rng = np.random.default_rng(9)
     n = 200

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from typing import List, Optional, Tuple
 
 import numpy as np
@@ -44,7 +45,7 @@ from .wording import capital, fmt, make_finding, short
 class NeverEvent:
     ref: SeriesRef
     view: U.View
-    how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved"
+    how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved", "auc"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -144,6 +145,13 @@ class NeverLearned(Detector[NeverEvent]):
     # ... and not while the last half still climbs (Mann-Kendall z of 2: a rise more ordered than
     # noise; a DQN still leaving its warm-up is on its way).
     unsolved_climb_z: float = 2.0
+    # A ROC AUC is 0.5 for a model that ranks positives above negatives no better than a coin, whatever
+    # the class shares (an accuracy's chance level needs them).  Every evaluation within this of 0.5 ...
+    auc_chance_band: float = 0.04
+    # ... over at least this many (the healthy runs of the tuned corpus that log a ROC AUC end at 0.72
+    # or above; a model with a real AUC of 0.6 measured on 100 + 100 examples, standard error 0.04,
+    # leaves the band within a few evaluations).
+    auc_min_points: int = 8
     # An exploration rate (DQN's epsilon) that reached its final value within this share of the run
     # left the rest of it to exploiting what the agent knew by then: worth naming beside a stalled return.
     early_exploration_share: float = 0.25
@@ -157,9 +165,34 @@ class NeverLearned(Detector[NeverEvent]):
             return self._stalled(exp, ref)
         if ref.info.purpose == "task" and ref.info.role == "other":
             return self._reward(exp, ref) or self._unsolved(exp, ref)
+        if ref.info.purpose == "task" and ref.info.quantity == "auc" and ref.info.role == "metric_up":
+            found = self._auc_at_chance(exp, ref)
+            if found:
+                return found
         if ref.info.purpose == "task" and ref.info.role in ("metric_up", "metric_down") and not exp.find(role="loss"):
             return self._frozen_metric(exp, ref)
         return []
+
+    def _auc_at_chance(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        """A ROC AUC within `auc_chance_band` of 0.5 at every evaluation: the model's scores rank a positive
+        above a negative as often as a coin would, for the whole run.  A precision-recall AUC has no such
+        fixed chance level (it is the positives' share) and is not judged here."""
+        if ref.info.granularity == "batch" or set(_words(ref.tag)) & _PR_WORDS:
+            return []
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        if len(view) < self.auc_min_points or not U.is_fraction(v):
+            return []
+        if float(np.max(np.abs(v - 0.5))) > self.auc_chance_band:
+            return []
+        # Another task metric of the split that clearly improved says the AUC is mis-computed, not the model.
+        if any(
+            U.gained(m)
+            for m in exp.find(split=ref.info.split)
+            if m is not ref and m.info.purpose == "task" and m.info.granularity != "batch"
+        ):
+            return []
+        return [NeverEvent(ref, view, "auc", float(np.median(v)), None, None, None, 1.0, U.zero_learning_rate(exp))]
 
     def _frozen_metric(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
         """A run that logs no loss, only a task metric, and that metric holds one value from its first
@@ -773,6 +806,27 @@ class NeverLearned(Detector[NeverEvent]):
                 "by 10-100x and check that the loss after the first few steps is near ln C.%s"
                 % (capital(name), fmt(e.level), int(view.steps[peak_i]), m, fmt(e.metric_level), lr)
             )
+        elif e.how == "auc":
+            v = view.values
+            title = (
+                "%s held at %s (between %s and %s) over all %d evaluations: the model ranks no better than chance"
+                % (
+                    name,
+                    fmt(e.level),
+                    fmt(float(np.min(v))),
+                    fmt(float(np.max(v))),
+                    n,
+                )
+            )
+            expl = (
+                "A ROC AUC of 0.5 is what a model scores when its outputs rank a positive example above a "
+                "negative one only as often as a coin would, whatever the class shares. %s never left 0.5 by "
+                "more than %s over its %d evaluations: the model has learned nothing that separates the "
+                "classes. Look at the predictions themselves: outputs saturated at 0 or 1 (a learning rate "
+                "too high, unscaled inputs), one score for every input (labels shuffled apart from their "
+                "inputs, features that are constant after preprocessing), or a task whose features carry no "
+                "signal about the label.%s" % (capital(name), fmt(self.auc_chance_band), n, lr)
+            )
         elif e.how == "unsolved" and e.env is not None:
             env = e.env
             title = "%s on %s never got a quarter of the way from %s (%s) to solved (%s): best %s, last %s" % (
@@ -884,6 +938,15 @@ def _exploration_sentence(x: Optional[dict]) -> str:
             100.0 * x["reached_at_step"] / x["run_last_step"],
         )
     )
+
+
+# Words of a precision-recall AUC (`auc_precision_recall`, `pr_auc`, `average_precision`): its chance
+# level is the positives' share, not 0.5.
+_PR_WORDS = {"pr", "precision", "recall", "ap", "prauc", "auprc"}
+
+
+def _words(tag: str) -> List[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", tag.lower()) if w]
 
 
 def _held_still(v: np.ndarray, rel: float) -> bool:

@@ -581,10 +581,107 @@ def erratic_validation_cases(rng) -> List[Case]:
     return out
 
 
+def stop28_cases(rng) -> List[Case]:
+    """Stop 28: a ROC AUC held at 0.5 (`never_learned`, how=auc) beside one that learns slowly; a
+    validation loss that climbs in order over a 9-12 epoch run (`overfitting`) beside one that wanders
+    at its best; an RL critic loss that climbs eight orders of magnitude beside returns of a few units
+    (`loss_divergence`) beside one that grows with returns that grow."""
+    out = []
+    for i in range(12):
+        healthy = i % 2 == 1
+        n = int(rng.choice([10, 20, 40]))
+        t = np.arange(n, dtype=float)
+        if healthy:
+            # A slow but real learner, measured on a few hundred examples (AUC standard error ~0.02).
+            target = float(rng.uniform(0.62, 0.9))
+            auc = 0.5 + (target - 0.5) * (1 - np.exp(-t / max(1.0, rng.uniform(0.1, 0.4) * n)))
+            auc = auc + rng.normal(0, 0.02, n)
+            acc = 0.5 + 0.6 * (auc - 0.5) + rng.normal(0, 0.01, n)
+            loss = 0.69 - 0.8 * (auc - 0.5) + rng.normal(0, 0.01, n)
+        else:
+            auc = 0.5 + np.clip(rng.normal(0, 0.008, n), -0.03, 0.03)
+            share = float(rng.uniform(0.5, 0.6))
+            acc = rng.binomial(500, share, n) / 500.0
+            loss = float(rng.uniform(0.5, 5.0)) * np.exp(rng.normal(0, 0.6, n))
+        out.append(
+            Case(
+                "synth_auc_chance_%02d_n%d%s" % (i, n, "_learns" if healthy else ""),
+                "synth_auc_chance",
+                healthy,
+                {"eval": {"auc": series(np.clip(auc, 0, 1)), "accuracy": series(acc), "loss": series(loss)}},
+                expect=[] if healthy else [Expect("never_learned", "eval", "auc", (0, 0))],
+                also_ok=() if healthy else ("no_progress", "oscillation", "stuck_metric"),
+            )
+        )
+    for i in range(12):
+        healthy = i % 2 == 1
+        n = int(rng.choice([9, 10, 11, 12]))
+        best = int(rng.integers(3, n - 5))
+        t = np.arange(n, dtype=float)
+        train = float(rng.uniform(0.5, 2.0)) * np.exp(-t / rng.uniform(2.0, 5.0)) * np.exp(rng.normal(0, 0.01, n))
+        low = float(rng.uniform(0.05, 0.8))
+        head = low * np.linspace(float(rng.uniform(1.3, 1.8)), 1.0, best + 1)
+        after = n - best - 1
+        if healthy:
+            # Wandering within a few percent of its best.
+            tail = low * (1 + np.abs(rng.normal(0, 0.02, after)) + 0.01)
+        else:
+            # Climbing in order, with one step back of a third of a step somewhere along the way.
+            steps_up = rng.uniform(0.06, 0.15, after)
+            back = int(rng.integers(1, after))
+            steps_up[back] = -steps_up[back - 1] / 3.0
+            tail = low * (1 + np.cumsum(steps_up))
+        val = np.concatenate([head, tail]) * np.exp(rng.normal(0, 0.002, n))
+        out.append(
+            to_case(
+                "synth_short_overfit_%02d_n%d%s" % (i, n, "_wanders" if healthy else ""),
+                "synth_short_overfit",
+                healthy,
+                {("train", "loss"): train, ("val", "loss"): val},
+                _style(rng),
+                expect=[] if healthy else [("overfitting", ("val", "loss"), (best - 1, n - 1))],
+                also_ok=() if healthy else ("loss_divergence",),
+            )
+        )
+    for i in range(8):
+        healthy = i % 2 == 1
+        n = int(rng.choice([10, 15, 25]))
+        t = np.arange(n, dtype=float)
+        if healthy:
+            ret = float(rng.uniform(50, 200)) * (1 - np.exp(-t / (0.3 * n))) + rng.normal(0, 2.0, n)
+            value = 0.02 * (1 + np.abs(ret)) ** 2 * np.exp(rng.normal(0, 0.1, n))
+        else:
+            ret = float(rng.uniform(0.5, 3.0)) + rng.normal(0, 0.3, n)
+            onset = int(rng.integers(1, n // 3 + 1))
+            decades = float(rng.uniform(6, 9))
+            rise = np.clip((t - onset + 1) / max(1.0, 0.4 * n), 0, 1) * decades
+            value = float(rng.uniform(0.02, 0.6)) * 10**rise * np.exp(rng.normal(0, 0.2, n))
+        policy = 0.02 + rng.normal(0, 0.002, n)
+        run = "Agent"
+        out.append(
+            Case(
+                "synth_rl_value_blowup_%02d_n%d%s" % (i, n, "_fits_returns" if healthy else ""),
+                "synth_rl_value_blowup",
+                healthy,
+                {
+                    run: {
+                        "Environment/Cumulative Reward": series(ret, (t + 1) * 10000),
+                        "Losses/Value Loss": series(value, (t + 1) * 10000),
+                        "Losses/Policy Loss": series(policy, (t + 1) * 10000),
+                    }
+                },
+                expect=[] if healthy else [Expect("loss_divergence", run, "Losses/Value Loss")],
+                also_ok=() if healthy else ("metric_collapse", "never_learned", "no_progress"),
+            )
+        )
+    return out
+
+
 def cases() -> List[Case]:
     rng = np.random.default_rng(SEED)
-    # The stop-20 and stop-27 families draw from their own generators, so the earlier families keep
+    # The stop-20, stop-27 and stop-28 families draw from their own generators, so the earlier families keep
     # their cases.
     extra = replay_and_clip_cases(np.random.default_rng(SEED + 20))
     extra += erratic_validation_cases(np.random.default_rng(SEED + 27))
+    extra += stop28_cases(np.random.default_rng(SEED + 28))
     return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng) + extra

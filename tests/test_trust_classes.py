@@ -513,6 +513,20 @@ def test_a_roc_auc_held_at_one_half_never_learned(tmp_path, case):
         assert never[0].evidence["how"] == "auc" and abs(never[0].evidence["level"] - 0.5) < 0.02
 
 
+@pytest.mark.parametrize("late", [42.5, 24.0])
+def test_a_return_that_climbed_inside_its_opening_window_and_drifts_on_its_plateau_has_not_collapsed(tmp_path, late):
+    # ML-Agents prey agent, 11 summaries: 3.8 -> 40.8 -> 45.8 in its first three, then 44.7 -> 42.5 for
+    # the rest.  The opening level (a median of three) is 40.8, so "what it learned" read as 4 and a
+    # 2-point drift on the plateau as giving half of it back.  Counted from where the climb began it is
+    # 5 %.  The same climb falling back to 24, half of everything it learned, is a collapse.
+    rng = np.random.default_rng(6)
+    steps = np.arange(1, 12) * 50000
+    reward = np.array([3.82, 40.79, 45.84, 44.67, 44.02] + [late] * 6) + 0.1 * rng.standard_normal(11)
+    logwriters.tbx_scalars(str(tmp_path / "Prey"), {"Environment/Cumulative Reward": reward}, steps)
+    col = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "metric_collapse"]
+    assert bool(col) == (late < 30), [(f.kind, f.tag, f.title) for f in _loud(_scan(str(tmp_path)))]
+
+
 def test_a_noisy_reward_that_learns_is_not_a_collapse(tmp_path):
     rng = np.random.default_rng(9)
     n = 200

@@ -416,7 +416,12 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         if peak - end < thr:
             climb = level[: peak_i + 1]
             dip = float(np.max(np.maximum.accumulate(climb) - climb))
-            partial = max(self.noise_k * se, self.partial_gave_back * gained)
+            # When most of the climb was made inside the opening window (3.8 -> 40.8 -> 45.8: start
+            # median 40.8), what it learned counts from the lowest opening summary; from the median it
+            # reads as a gain of 4, and a plateau drifting 44.7 -> 42.6 as giving half of it back.
+            low = float(np.min(v[:k]))
+            opening = low if start - low > peak - start else start
+            partial = max(self.noise_k * se, self.partial_gave_back * (peak - opening))
             if not (learned and peak - end >= partial and dip <= self.clean_climb * (peak - end)):
                 return []
             thr = partial

@@ -527,6 +527,29 @@ def test_a_return_that_climbed_inside_its_opening_window_and_drifts_on_its_plate
     assert bool(col) == (late < 30), [(f.kind, f.tag, f.title) for f in _loud(_scan(str(tmp_path)))]
 
 
+@pytest.mark.parametrize("agent_scores", [True, False])
+def test_a_group_reward_nothing_pays_into_is_not_an_agent_that_never_reached_a_reward(tmp_path, agent_scores):
+    # ML-Agents writes `Environment/Group Cumulative Reward` for every behaviour; agents trained without
+    # a group reward log exactly 0 there at every summary while their own return moves.  With both at
+    # 0 from first to last, the agent never reached a reward at all.
+    rng = np.random.default_rng(8)
+    n = 18
+    steps = np.arange(1, n + 1) * 30000
+    # The ghost's own return swings around -150 with no trend (its opponent learns): it moves, so rewards
+    # reach it.
+    own = -150 + 40 * rng.standard_normal(n) if agent_scores else np.zeros(n)
+    logwriters.tbx_scalars(
+        str(tmp_path / "Ghost"),
+        {"Environment/Cumulative Reward": own, "Environment/Group Cumulative Reward": np.zeros(n)},
+        steps,
+    )
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if agent_scores:
+        assert not [f for f in never if "Group" in f.tag], [(f.tag, f.title) for f in never]
+    else:
+        assert {f.tag.replace("_", " ") for f in never} >= {"Environment/Group Cumulative Reward"}
+
+
 def test_a_noisy_reward_that_learns_is_not_a_collapse(tmp_path):
     rng = np.random.default_rng(9)
     n = 200

@@ -551,6 +551,11 @@ class NeverLearned(Detector[NeverEvent]):
             return []
         if _another_task_gained(exp, ref):
             return []
+        if not np.any(v) and _another_return_moves(exp, ref):
+            # Exactly 0 at every summary beside a return of the same run that moves: a reward channel
+            # nothing pays into (ML-Agents' group reward of agents trained without a group), not an
+            # agent that never reached a reward.
+            return []
         return [NeverEvent(ref, view, "reward", low, None, None, None, share, U.zero_learning_rate(exp))]
 
     def _unsolved(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
@@ -947,6 +952,17 @@ _PR_WORDS = {"pr", "precision", "recall", "ap", "prauc", "auprc"}
 
 def _words(tag: str) -> List[str]:
     return [w for w in re.split(r"[^a-z0-9]+", tag.lower()) if w]
+
+
+def _another_return_moves(exp: Experiment, ref: SeriesRef) -> bool:
+    """Another return of `ref`'s run takes more than one value."""
+    for s in exp.scalars:
+        if s is ref or s.run != ref.run or s.info.purpose != "task" or s.info.role != "other":
+            continue
+        _, v = U.finite_points(s)
+        if v.shape[0] >= 2 and float(np.ptp(v)) > 0.0:
+            return True
+    return False
 
 
 def _held_still(v: np.ndarray, rel: float) -> bool:

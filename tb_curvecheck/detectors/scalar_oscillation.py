@@ -65,7 +65,7 @@ class ErraticTest:
     # is 0.23, and the falls of a healthy run there are sampling, not weights.
     sampling_k: float = 3.0
 
-    def __call__(self, values: np.ndarray, train: np.ndarray) -> Optional[Tuple[int, int, int, float, float]]:
+    def __call__(self, values: np.ndarray, train: np.ndarray) -> Optional[Tuple[int, int, int, float, float, float]]:
         """(first, last, recovered falls, median swing, training median swing, least fall counted) or None."""
         v = values
         n = v.shape[0]

@@ -462,32 +462,6 @@ def test_an_rl_value_loss_that_climbs_eight_orders_of_magnitude_has_blown_up(tmp
     assert bool(div) == blown, [(f.kind, f.tag, f.title) for f in _loud(_scan(str(tmp_path)))]
 
 
-def test_an_energy_models_contrastive_divergence_back_at_zero_is_by_design(tmp_path):
-    # A deep energy model trained by contrastive divergence (Lightning, 200 epochs): the loss, E(data) -
-    # E(samples) plus a small energy penalty, dips to -0.012 while the sampler lags, overshoots to
-    # +0.006, dips again and then sits at 0 +- 0.0005 as the sampler catches up.  The total's rise from
-    # its best is the CD term's, which rises by design; measured from the overshoot, the total had not
-    # risen at all, so nothing explained it and both curves "diverged".  (The first 60 epochs are the
-    # real run's, rounded.)
-    head = [-0.00282, -0.00629, -0.00715, -0.00756, -0.01039, -0.0104, -0.01234, -0.01201, -0.01195, -0.00896]
-    head += [0.0005, 0.00575, 0.00584, 0.0052, 0.00368, -0.001, -0.00302, -0.00313, -0.0052, -0.00419]
-    head += [-0.00537, -0.00311, -0.00299, -0.00259, -0.00216, -0.00212, -0.00169, -0.00214, -0.00131, -0.00121]
-    head += [-0.00092, -2e-05, 0.00022, -3e-05, 0.0, 0.0006, 0.00083, 0.00076, 0.00095, 0.00058]
-    head += [0.00144, 0.00088, 0.0006, -0.00024, 0.00027, 0.00018, 0.00104, 0.00063, 0.00014, 0.00084]
-    head += [0.00028, 0.00077, 0.00058, 0.00051, 0.00094, 0.00016, 0.00043, 0.0001, 0.00024, 0.00095]
-    rng = np.random.default_rng(2)
-    cd = np.concatenate([head, 0.0004 + 0.0003 * rng.standard_normal(140)])
-    reg = 1e-4 * (2 + np.abs(rng.standard_normal(200)))
-    steps = np.arange(200) * 8 + 7
-    logwriters.tbx_scalars(
-        str(tmp_path),
-        {"loss_contrastive_divergence_epoch": cd, "loss_regularization_epoch": reg, "loss_epoch": cd + reg},
-        steps,
-    )
-    loud = _loud(_scan(str(tmp_path)))
-    assert not [f for f in loud if f.kind == "loss_divergence"], [(f.kind, f.tag, f.title) for f in loud]
-
-
 @pytest.mark.parametrize("case", ["coin", "learns", "pr_only"])
 def test_a_roc_auc_held_at_one_half_never_learned(tmp_path, case):
     # A TF1 Estimator binary classifier evaluated 20 times: accuracy 0.49-0.51 beside its majority-class

@@ -238,10 +238,7 @@ def explained_by_component(exp: Experiment, f: Finding) -> Optional[SeriesRef]:
     ref = next((s for s in exp.scalars if (s.run, s.tag) == (f.run, f.tag)), None)
     if ref is None or ref.info.role != "loss" or f.kind not in ("loss_divergence", "overfitting"):
         return None
-    # The rise is measured from the finding's best (the climb's own onset can sit past a first spike
-    # that the curve fell back from).
-    lo = int(f.evidence.get("best_step", f.start_step))
-    rise = _span_change(ref, lo, f.end_step)
+    rise = _span_change(ref, f.start_step, f.end_step)
     if rise is None or rise <= 0:
         return None
     for c in exp.find(role="loss", split=ref.info.split):
@@ -252,8 +249,8 @@ def explained_by_component(exp: Experiment, f: Finding) -> Optional[SeriesRef]:
             continue
         if _is_whole(ref, c, common):
             continue
-        c_rise = _span_change(c, lo, f.end_step, common)
-        t_rise = _span_change(ref, lo, f.end_step, common)
+        c_rise = _span_change(c, f.start_step, f.end_step, common)
+        t_rise = _span_change(ref, f.start_step, f.end_step, common)
         if c_rise is None or t_rise is None:
             continue
         if c_rise >= EXPLAINED_SHARE * t_rise and t_rise - c_rise <= REST_RISE * abs(t_rise):

@@ -674,6 +674,51 @@ def stop28_cases(rng) -> List[Case]:
                 also_ok=() if healthy else ("metric_collapse", "never_learned", "no_progress"),
             )
         )
+    # ML-Agents' group reward, exactly 0 for agents trained without a group, beside the agent's own
+    # return: healthy when that return moves (an adversarial side swinging with its opponent), a
+    # pathology when it is 0 too (the agent never reached a reward).
+    for i in range(8):
+        healthy = i % 4 != 3
+        n = int(rng.choice([12, 20, 40]))
+        t = (np.arange(n) + 1) * 30000
+        own = float(rng.uniform(-200, 50)) + float(rng.uniform(10, 40)) * rng.standard_normal(n)
+        out.append(
+            Case(
+                "synth_group_reward_%02d_n%d%s" % (i, n, "_unused" if healthy else "_never"),
+                "synth_group_reward",
+                healthy,
+                {
+                    "Ghost": {
+                        "Environment/Cumulative Reward": series(own if healthy else np.zeros(n), t),
+                        "Environment/Group Cumulative Reward": series(np.zeros(n), t),
+                    }
+                },
+                expect=[] if healthy else [Expect("never_learned", "Ghost")],
+                also_ok=() if healthy else ("stuck_metric",),
+            )
+        )
+    # A return that climbs inside its first two or three summaries and then drifts a few percent on its
+    # plateau (healthy), or falls back by half of everything it learned and stays (a collapse).
+    for i in range(8):
+        healthy = i % 4 != 3
+        n = int(rng.choice([11, 15, 25]))
+        t = (np.arange(n) + 1) * 50000
+        low, top = float(rng.uniform(-5, 5)), float(rng.uniform(30, 120))
+        ret = np.empty(n)
+        ret[0], ret[1] = low, low + 0.9 * (top - low)
+        late = top * (1 - float(rng.uniform(0.02, 0.06))) if healthy else low + 0.45 * (top - low)
+        ret[2:] = np.linspace(top, late, n - 2) if healthy else np.concatenate([[top] * 3, [late] * (n - 5)])
+        ret = ret + 0.005 * (top - low) * rng.standard_normal(n)
+        out.append(
+            Case(
+                "synth_fast_climb_%02d_n%d%s" % (i, n, "_drifts" if healthy else "_falls_back"),
+                "synth_fast_climb",
+                healthy,
+                {"Prey": {"Environment/Cumulative Reward": series(ret, t)}},
+                expect=[] if healthy else [Expect("metric_collapse", "Prey", "Environment/Cumulative Reward")],
+                also_ok=() if healthy else ("transient_dip",),
+            )
+        )
     return out
 
 

@@ -675,13 +675,16 @@ def stop28_cases(rng) -> List[Case]:
             )
         )
     # ML-Agents' group reward, exactly 0 for agents trained without a group, beside the agent's own
-    # return: healthy when that return moves (an adversarial side swinging with its opponent), a
-    # pathology when it is 0 too (the agent never reached a reward).
+    # return: healthy when that return moves and learns, a pathology when it is 0 too (the agent never
+    # reached a reward).  (Until stop 29 the healthy return was noise with no trend; an agent whose
+    # return never rises beyond its noise is itself `never_learned` since then, so it now climbs.)
     for i in range(8):
         healthy = i % 4 != 3
         n = int(rng.choice([12, 20, 40]))
         t = (np.arange(n) + 1) * 30000
-        own = float(rng.uniform(-200, 50)) + float(rng.uniform(10, 40)) * rng.standard_normal(n)
+        noise = float(rng.uniform(10, 40))
+        own = float(rng.uniform(-200, 50)) + noise * rng.standard_normal(n)
+        own = own + 4 * noise * (1 - np.exp(-np.arange(n) / (0.3 * n)))
         out.append(
             Case(
                 "synth_group_reward_%02d_n%d%s" % (i, n, "_unused" if healthy else "_never"),
@@ -722,11 +725,59 @@ def stop28_cases(rng) -> List[Case]:
     return out
 
 
+def stop29_cases(rng) -> List[Case]:
+    """Stop 29: an RL return that never rises beyond its own noise (holding or sagging a little) while its
+    episodes stay as long as they were (`never_learned`, how=flat), beside four look-alikes that learned: a slow but real climb, a climb
+    made in the first summaries, a zero-sum game whose return sits at 0 while its rallies grow, and a log
+    that continues a trained run from a checkpoint (its first step far past zero)."""
+    out = []
+    looks = ["slow", "early", "zero_sum", "resumed"]
+    for i in range(16):
+        healthy = i % 2 == 1
+        look = looks[(i // 2) % 4]
+        n = int(rng.choice([16, 25, 40, 80]))
+        k = np.arange(n, dtype=float)
+        base = float(rng.uniform(-300, 50))
+        noise = float(rng.uniform(0.5, 30))
+        # The never-learned returns of the tuned and blind runs hold their level or sag a little (Mann-Kendall
+        # z from -5 to 0: a policy that drifts as its entropy falls), never climbing.
+        ret = base + noise * rng.standard_normal(n) - float(rng.uniform(0.0, 1.5)) * noise * k / n
+        length = float(rng.uniform(80, 1500)) * np.exp(rng.normal(0, 0.05, n))
+        first = 50000
+        if healthy and look == "slow":
+            ret = ret + float(rng.uniform(3, 6)) * noise * k / n
+        elif healthy and look == "early":
+            ret = ret + float(rng.uniform(3, 6)) * noise * (k >= 2)
+        elif healthy and look == "zero_sum":
+            ret = np.clip(rng.normal(0, 0.3, n), -1, 1)
+            length = length * np.exp(np.linspace(0, float(rng.uniform(1.5, 4.0)), n))
+        elif healthy and look == "resumed":
+            first = int(rng.integers(400, 600)) * 50000
+        t = first + np.arange(n) * 50000
+        out.append(
+            Case(
+                "synth_flat_return_%02d_n%d_%s" % (i, n, look if healthy else "never"),
+                "synth_flat_return",
+                healthy,
+                {
+                    "Agent": {
+                        "Environment/Cumulative Reward": series(ret, t),
+                        "Environment/Episode Length": series(length, t),
+                    }
+                },
+                expect=[] if healthy else [Expect("never_learned", "Agent", "Environment/Cumulative Reward")],
+                also_ok=() if healthy else ("no_progress", "stuck_metric"),
+            )
+        )
+    return out
+
+
 def cases() -> List[Case]:
     rng = np.random.default_rng(SEED)
-    # The stop-20, stop-27 and stop-28 families draw from their own generators, so the earlier families keep
+    # The stop-20, stop-27, stop-28 and stop-29 families draw from their own generators, so the earlier families keep
     # their cases.
     extra = replay_and_clip_cases(np.random.default_rng(SEED + 20))
     extra += erratic_validation_cases(np.random.default_rng(SEED + 27))
     extra += stop28_cases(np.random.default_rng(SEED + 28))
+    extra += stop29_cases(np.random.default_rng(SEED + 29))
     return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng) + extra

@@ -1715,7 +1715,11 @@ def _sb3_building_control(tmp_path, spread):
             "rollout/exploration_rate": (steps, np.maximum(0.05, 1 - steps / 30000.0)),
         },
     )
-    return [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned" and f.tag == "eval/mean_reward"]
+    # The held reading only: a trendless return is also `never_learned` by how=flat, whatever its spread.
+    found = _loud(_scan(str(tmp_path)))
+    return [
+        f for f in found if f.kind == "never_learned" and f.tag == "eval/mean_reward" and f.evidence["how"] == "reward"
+    ]
 
 
 def test_a_return_held_to_its_seventh_digit_never_learned(tmp_path):
@@ -2162,3 +2166,63 @@ def test_a_loss_term_at_exactly_zero_is_switched_off_not_stalled_and_a_rising_lo
     logwriters.tbx_scalars(str(tmp_path / "rising"), {"iou_loss": rising})
     stall = [f for f in _loud(_scan(str(tmp_path / "rising"))) if f.kind == "no_progress"]
     assert stall and "never lower" in stall[0].title and "best" not in stall[0].title, [f.title for f in stall]
+
+
+@pytest.mark.parametrize("case", ["flat", "zero_sum", "resumed", "early_climb", "learning"])
+def test_a_return_that_never_rose_beyond_its_noise_never_learned(tmp_path, case):
+    # ML-Agents' tags, 40 summaries: a return that wanders around -1 with no gain its own noise cannot
+    # explain, its episodes as long at the end as at the start, is an agent that never learned.  The
+    # same return beside rallies that grow fifty-fold is a zero-sum game learning; a log that opens at
+    # step 24M continues a trained run; a climb made in the first summaries is learning, as is a slow one.
+    n = 40
+    first = 24_000_000 if case == "resumed" else 50_000
+    steps = [first + 50_000 * i for i in range(n)]
+    wobble = [0.3 * math.sin(2.1 * i) for i in range(n)]
+    if case == "early_climb":
+        ret = [(-1.0 if i < 2 else 2.0) + w for i, w in enumerate(wobble)]
+    elif case == "learning":
+        ret = [-1.0 + 3.0 * i / n + w for i, w in enumerate(wobble)]
+    else:
+        ret = [-1.0 + w for w in wobble]
+    length = [120.0 * (1 + 2.0 * i) if case == "zero_sum" else 480.0 + 20 * math.sin(1.7 * i) for i in range(n)]
+    logwriters.tf_scalars(
+        str(tmp_path / "Agent"),
+        {"Environment/Cumulative Reward": ret, "Environment/Episode Length": length},
+        steps,
+    )
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if case != "flat":
+        assert never == [], [f.title for f in never]
+        return
+    assert [(f.tag, f.severity, f.evidence["how"]) for f in never] == [
+        ("Environment/Cumulative Reward", "warning", "flat")
+    ]
+    ev = never[0].evidence
+    # The closing level is within one standard error of the opening level, and the title says both.
+    assert abs(ev["opening"] + 1.0) < 0.3 and abs(ev["level"] - ev["opening"]) < ev["gain_standard_error"]
+    assert "never rose beyond its noise" in never[0].title
+
+
+def test_a_flat_return_that_opens_where_a_sibling_climbed_to_continues_that_run():
+    # Two CarRacing runs of one repository (tuned corpus), both logging `Reward` from step ~750: the first
+    # climbs -30 -> 764, the second holds ~780 for 1000 episodes.  Alone, the second is a return that never
+    # rose; beside the first it is the trained policy continued with its step counter reset.
+    runs = [r for k, r in TUNED.items() if k.startswith("danielnbarbosa__rl3/car-racing/saved_training_runs/")]
+    assert len(runs) == 2
+    later = next(r for r in runs if "09-01" in r["id"])
+    sc, hi, _ = rw.read_run(later)
+    alone = [f for f in rw.flatten(rw.analyze_series(sc, hi)) if f.evidence.get("how") == "flat"]
+    assert [f.tag for f in alone] == ["Reward"], [(f.kind, f.tag, f.title) for f in alone]
+    together, errors = rw.repo_findings(runs)
+    assert not errors
+    assert [f for f in _loud(together[later["id"]]) if f.kind == "never_learned"] == []
+
+
+def test_a_real_ppo_whose_evaluation_return_never_rose_never_learned():
+    # A PyBullet PPO (tuned corpus): its training return collapsed from the start, and its evaluation
+    # return wanders at its opening level for the whole run.
+    run = _run("LeoYu1128__alpha5_rl_pybullet/results/comparison/seed_0/PPO_20250724_135712/tb_logs/PPO_1")
+    sc, hi, _ = rw.read_run(run)
+    findings = rw.flatten(rw.analyze_series(sc, hi))
+    flat = [f for f in findings if f.kind == "never_learned" and f.evidence.get("how") == "flat"]
+    assert [f.tag for f in flat] == ["eval/mean_reward"], [(f.kind, f.tag, f.title) for f in findings]

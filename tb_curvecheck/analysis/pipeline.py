@@ -99,6 +99,8 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
             for run in exp.runs:
                 run_errors.setdefault(run, "analysis failed: %s: %s" % (type(e).__name__, e))
     curves = _levels(experiments)
+    withdrawn = withdrawn_across_runs(curves, findings)
+    findings = [f for f in findings if id(f) not in withdrawn]
     findings.extend(across_runs(curves, findings))
     findings.sort(key=Finding.sort_key)
     return AnalysisResult(
@@ -132,6 +134,16 @@ def across_runs(curves: Sequence[siblings.LevelCurve], findings: Sequence[Findin
         return siblings.behind_siblings(curves, findings)
     except Exception:  # noqa: BLE001 - a comparison must never cost the runs' own findings
         return []
+
+
+def withdrawn_across_runs(curves: Sequence[siblings.LevelCurve], findings: Sequence[Finding]) -> Set[int]:
+    """ids of the runs' own findings that their siblings answer (`siblings.withdrawn`: a flat return on a
+    run that opened where a sibling climbed to, or that stopped before its siblings learned); empty when
+    the comparison fails."""
+    try:
+        return {id(f) for f in siblings.withdrawn(curves, findings)}
+    except Exception:  # noqa: BLE001 - a comparison must never cost the runs' own findings
+        return set()
 
 
 def experiment_hparams(exp: Experiment, hparams: Mapping[str, Mapping[str, object]]) -> Dict[str, object]:

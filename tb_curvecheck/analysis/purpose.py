@@ -268,7 +268,14 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
     loud = [f for f in findings if at_or_above(f.severity, "warning")]
     task_fell = any(t.fell() for t in trends.values())
     task_broke = any((f.run, f.tag) in trends and f.kind in METRIC_KINDS for f in loud)
-    task_failed = any((f.run, f.tag) in trends and f.kind in METRIC_KINDS + ("never_learned",) for f in loud)
+    # A return that never rose beyond its noise may be a trained policy holding its level (a resumed run
+    # logged from step 0): it does not make a surrogate's climb part of a failure.
+    task_failed = any(
+        (f.run, f.tag) in trends
+        and f.kind in METRIC_KINDS + ("never_learned",)
+        and (f.evidence or {}).get("how") != "flat"
+        for f in loud
+    )
     # Learned, and kept it: a metric that rose and then collapsed says the run broke.  A loss is
     # answered by the task metrics of its own split when that split logs any: a training accuracy
     # that climbs says nothing about a validation loss that never improved (memorised from the start).

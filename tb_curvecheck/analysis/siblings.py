@@ -46,6 +46,10 @@ START_SHARE = 0.05
 # logged under the same tag (a ray-cast observation, a longer episode, a reward scaled 40x); two that
 # agree make the task's learnability a property of the task.
 MIN_SIBLINGS = 2
+# A run continues a sibling's training only on the same task at the same reward scale: their levels'
+# standard errors within this factor (one task's evaluation noise varies a few-fold between seeds and
+# policies; another task or a rescaled reward logged under the same tag differs by orders of magnitude).
+CONTINUED_NOISE_RATIO = 4.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,6 +220,43 @@ def behind_siblings(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -
                 better.sort(key=lambda s: -s.gain)
                 found[c.run] = (rank, _describe(c, better))
     return [f for _, f in found.values()]
+
+
+def withdrawn(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List[Finding]:
+    """The `never_learned` findings of returns that never rose (how=flat) that sibling runs logging the
+    same return answer:
+
+    - the run opened where a sibling climbed to, from far below: it continues the sibling's trained
+      policy (a checkpoint resumed with its step counter reset), holding its level;
+    - the run stopped before any sibling from the same start had got halfway up its climb: the task
+      takes longer than this run ran, so its flat curve says nothing yet."""
+    flat = [f for f in findings if f.kind == "never_learned" and (f.evidence or {}).get("how") == "flat"]
+    if not flat:
+        return []
+    by_series = {(c.run, c.tag): c for c in curves if c.what == "return"}
+    out = []
+    for f in flat:
+        c = by_series.get((f.run, f.tag))
+        if c is None:
+            continue
+        others = [s for s in curves if s.what == "return" and s.tag == c.tag and s.run != c.run and s.clearly_gained]
+        if any(_continues(c, s) for s in others):
+            out.append(f)
+            continue
+        same_start = [s for s in others if abs(c.start - s.start) <= START_SHARE * s.gain and s.half_step is not None]
+        if same_start and all(s.half_step > c.last_step for s in same_start):
+            out.append(f)
+    return out
+
+
+def _continues(c: LevelCurve, s: LevelCurve) -> bool:
+    """`c` opened in the top part of `s`'s climb, far above where that climb began (beyond both curves'
+    noise), on the same task at the same reward scale."""
+    return (
+        c.start >= s.end - LOWER_SHARE * s.gain
+        and c.start - s.start > SIBLING_NOISE_K * max(c.se, s.se)
+        and max(c.se, s.se) <= CONTINUED_NOISE_RATIO * min(c.se, s.se)
+    )
 
 
 _CAUSES = {

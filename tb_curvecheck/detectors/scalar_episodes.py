@@ -12,7 +12,6 @@ learned."""
 from __future__ import annotations
 
 import dataclasses
-import re
 from typing import List, Optional
 
 import numpy as np
@@ -21,17 +20,6 @@ from ..model import Experiment, Finding, SeriesRef
 from . import stats as U
 from .base import Detector
 from .wording import fmt, make_finding
-
-# Mean episode lengths, not their spread or extremes: `rollout/ep_len_mean`, `eval/mean_ep_length`,
-# `Environment/Episode Length`, `Train_AverageEpLen`, `AvgEpLen`, `eval_ep_len`, CleanRL's
-# `charts/episodic_length`, tianshou's `test/length` and `train/lens_stat/mean`, a bare `metric/length`
-# in an RL run (not `eval/ep_len_std`, `test/length_std` or `lens_stat/max`).
-_LENGTH = re.compile(
-    r"(^|[/_.\s])(ep_?len(_mean)?|mean_ep_length|episode[_ ]?length|episodic_length|(average|avg)_?ep_?len"
-    r"|ep_length|mean_length|lens_stat/mean)$"
-    r"|^(test|train|eval|metric)/length$",
-    re.I,
-)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -74,7 +62,7 @@ class EpisodesAtLimit(Detector[TimeLimitEvent]):
 
     def _length(self, exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
         for s in exp.scalars:
-            if s.run != ref.run or not _LENGTH.search(s.tag):
+            if s.run != ref.run or not U.EPISODE_LENGTH.search(s.tag):
                 continue
             _, v = U.finite_points(s)
             if v.shape[0] < self.min_points:

@@ -22,7 +22,10 @@ Signatures, each exact enough to name what the model does:
 - a return on a well-known environment (LunarLander-v2, MountainCarContinuous-v0, ...)
   that never got a quarter of the way from what a policy that has not learned
   scores (random firing, standing still) to the task's solved threshold, and is
-  no longer climbing: the agent is stuck in the task's known trap.
+  no longer climbing: the agent is stuck in the task's known trap;
+- a return that ends within its own noise of where it started, never rose in order
+  and never stood clearly above its opening, while its episodes kept their length:
+  the policy scores what it scored before training.
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ from .wording import capital, fmt, make_finding, short
 class NeverEvent:
     ref: SeriesRef
     view: U.View
-    how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved", "auc"
+    how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved", "auc",
+    # "flat"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -58,6 +62,8 @@ class NeverEvent:
     best: Optional[float] = None  # unsolved: the best level the return reached
     exploration: Optional[dict] = None  # unsolved: an exploration rate that reached its floor early
     metric_tol: Optional[float] = None  # prior: the accuracy held within this of its level, not pinned
+    opening: Optional[float] = None  # flat: the return's opening level (median of its first tenth)
+    noise: Optional[float] = None  # flat: the standard error its best was judged against
     # (examples in the accuracy's evaluation set, the +- band its sampling error allowed), when it decided
     sampling: Optional[Tuple[int, float]] = None
 
@@ -152,6 +158,23 @@ class NeverLearned(Detector[NeverEvent]):
     # or above; a model with a real AUC of 0.6 measured on 100 + 100 examples, standard error 0.04,
     # leaves the band within a few evaluations).
     auc_min_points: int = 8
+    # A return with no gain beyond its own noise.  Its closing level (median of the last fifth) is within
+    # this many standard errors of its opening level (median of the first tenth): for a return that never
+    # moved the difference is one standard normal draw, and one standard error leaves 84 % of them ...
+    flat_end_z: float = 1.0
+    # ... it shows no ordered rise (Mann-Kendall z under the one-sided 5 % point) ...
+    flat_trend_z: float = 1.64
+    # ... and its best level (running median over a tenth of the run) never stood this many standard
+    # errors above the opening, from the first tenth or the first three summaries: a climb that fell back
+    # is a collapse, not a return that never rose (the first such pathology among the tuned runs sits at
+    # 2.0; the best of a trendless return is a maximum of about ten window levels, 1.5 on average) ...
+    flat_gain_z: float = 2.0
+    # ... over at least this many summaries (fewer say little about a policy's trend) ...
+    flat_min_points: int = 15
+    # ... while the mean episode length, when logged, ends within this factor of where it started: a
+    # zero-sum game's return sits at 0 by construction while its rallies grow fifty-fold (learning
+    # shows in the length), and a survival task's agent that learned lives longer.
+    flat_length_factor: float = 2.0
     # An exploration rate (DQN's epsilon) that reached its final value within this share of the run
     # left the rest of it to exploiting what the agent knew by then: worth naming beside a stalled return.
     early_exploration_share: float = 0.25
@@ -164,7 +187,7 @@ class NeverLearned(Detector[NeverEvent]):
                     return found
             return self._stalled(exp, ref)
         if ref.info.purpose == "task" and ref.info.role == "other":
-            return self._reward(exp, ref) or self._unsolved(exp, ref)
+            return self._reward(exp, ref) or self._unsolved(exp, ref) or self._flat(exp, ref)
         if ref.info.purpose == "task" and ref.info.quantity == "auc" and ref.info.role == "metric_up":
             found = self._auc_at_chance(exp, ref)
             if found:
@@ -593,6 +616,66 @@ class NeverLearned(Detector[NeverEvent]):
             )
         ]
 
+    def _flat(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        """A return that ends within its own noise of where it started, never rose in order and never
+        stood clearly above its opening, with the episodes no longer or shorter than at the start: the
+        policy scores what it scored before it was trained."""
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        n = len(view)
+        if n < self.flat_min_points:
+            return []
+        steps = view.steps
+        # A log that opens far into training (its first step past the span it covers) continues a
+        # run from a checkpoint: its opening level is already a trained policy's.
+        if steps[0] >= steps[-1] - steps[0]:
+            return []
+        sigma = U.residual_noise(v)
+        if sigma <= 0.0:
+            return []
+        k = max(3, n // 10)
+        best = float(np.max(U.running_median(v, k | 1)))
+        for k_start in (k, 3):
+            start = float(np.median(v[:k_start]))
+            if best - start >= self.flat_gain_z * U.level_difference_se(sigma, k_start, k):
+                return []
+        if U.trend_z(v) >= self.flat_trend_z:
+            return []
+        k_end = max(3, n // 5)
+        opening, closing = float(np.median(v[:k])), float(np.median(v[-k_end:]))
+        if closing - opening >= self.flat_end_z * U.level_difference_se(sigma, k, k_end):
+            return []
+        if _another_task_gained(exp, ref) or self._length_changed(exp, ref):
+            return []
+        return [
+            NeverEvent(
+                ref,
+                view,
+                "flat",
+                closing,
+                None,
+                None,
+                None,
+                1.0,
+                U.zero_learning_rate(exp),
+                best=best,
+                opening=opening,
+                noise=U.level_difference_se(sigma, k, k_end),
+            )
+        ]
+
+    def _length_changed(self, exp: Experiment, ref: SeriesRef) -> bool:
+        for s in exp.scalars:
+            if s.run != ref.run or not U.EPISODE_LENGTH.search(s.tag):
+                continue
+            _, v = U.finite_points(s)
+            if v.shape[0] < 6:
+                continue
+            a, b, _, _ = U.edge_levels(v)
+            if a <= 0 or b <= 0 or max(a, b) > self.flat_length_factor * min(a, b):
+                return True
+        return False
+
     def _near(self, v: np.ndarray, level: float) -> np.ndarray:
         return np.abs(v - level) <= self.frozen_rel * abs(level)
 
@@ -621,7 +704,7 @@ class NeverLearned(Detector[NeverEvent]):
     def describe(self, e: NeverEvent) -> Finding:
         view, n = e.view, len(e.view)
         # A return's tag reads better than its canonical quantity ("Environment/Cumulative Reward").
-        name = e.ref.tag if e.how in ("reward", "unsolved") else short(e.ref)
+        name = e.ref.tag if e.how in ("reward", "unsolved", "flat") else short(e.ref)
         m = short(e.metric) if e.metric is not None else None
         lr = " The logged learning rate is exactly 0 throughout: nothing can change." if e.zero_lr else ""
         if e.how == "frozen":
@@ -865,6 +948,30 @@ class NeverLearned(Detector[NeverEvent]):
                     lr,
                 )
             )
+        elif e.how == "flat":
+            title = (
+                "%s never rose beyond its noise (±%s): %s at the start, best %s, %s at the end over %d summaries"
+                % (
+                    name,
+                    fmt(e.noise),
+                    fmt(e.opening),
+                    fmt(e.best),
+                    fmt(e.level),
+                    n,
+                )
+            )
+            expl = (
+                "%s opened at %s (the median of its first tenth) and closed at %s (the median of its last "
+                "fifth): less than one standard error (±%s) apart, with no ordered rise between them, and its "
+                "best level (a running median over a tenth of the run, %s) never stood two standard errors "
+                "above the opening. When the episode length is logged, it did not change by half or double "
+                "either: the trained policy scores what it scored before training. Typical causes: a reward "
+                "too sparse to find by chance (shape it, start closer to the goal, add a curriculum), "
+                "observations that do not carry what the task needs, actions that do not reach the "
+                "environment, too little exploration, or a learning rate or budget far too small. Check that "
+                "one update changes the policy and that a scripted policy can earn the reward.%s"
+                % (capital(name), fmt(e.opening), fmt(e.level), fmt(e.noise), fmt(e.best), lr)
+            )
         else:
             title = "%s held at %s in %d of %d summaries, first and last: the agent never reached a reward" % (
                 name,
@@ -902,6 +1009,8 @@ class NeverLearned(Detector[NeverEvent]):
             evidence.update(period=e.period, repeating_from_step=e.since_step, repeating_share=e.share)
         if e.how == "stalled":
             evidence["stalled_from_step"] = e.since_step
+        if e.how == "flat":
+            evidence.update(opening=e.opening, best=e.best, gain_standard_error=e.noise)
         if e.how == "unsolved" and e.env is not None:
             evidence.update(
                 environment=e.env.name,
@@ -913,7 +1022,7 @@ class NeverLearned(Detector[NeverEvent]):
             if e.exploration:
                 evidence["exploration"] = e.exploration
         # A stall at the prior's level is `no_progress` with its cause named: as serious, no more.
-        severity = "warning" if e.how in ("reward", "unsolved", "stalled") else "error"
+        severity = "warning" if e.how in ("reward", "unsolved", "stalled", "flat") else "error"
         return make_finding(
             e.ref,
             "never_learned",

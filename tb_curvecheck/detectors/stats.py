@@ -737,6 +737,18 @@ def motion(ref: SeriesRef, lo_step: int, hi_step: int, rel: float) -> Optional[D
 _AGENT_DIAGNOSTIC = re.compile(r"(^|[/_.])(approx_?kl|clip_?fraction|explained_variance|policy_gradient_loss)$", re.I)
 
 
+# Mean episode lengths, not their spread or extremes: `rollout/ep_len_mean`, `eval/mean_ep_length`,
+# `Environment/Episode Length`, `Train_AverageEpLen`, `AvgEpLen`, `eval_ep_len`, CleanRL's
+# `charts/episodic_length`, tianshou's `test/length` and `train/lens_stat/mean`, a bare `metric/length`
+# in an RL run (not `eval/ep_len_std`, `test/length_std` or `lens_stat/max`).
+EPISODE_LENGTH = re.compile(
+    r"(^|[/_.\s])(ep_?len(_mean)?|mean_ep_length|episode[_ ]?length|episodic_length|(average|avg)_?ep_?len"
+    r"|ep_length|mean_length|lens_stat/mean)$"
+    r"|^(test|train|eval|metric)/length$",
+    re.I,
+)
+
+
 def reinforcement_learning(exp: Experiment) -> bool:
     """An RL agent's run: it logs a return, or, without one (an SB3 agent with no Monitor wrapper writes
     no `rollout/ep_rew_mean`), a policy-gradient agent's own diagnostics.  Its losses are moving-target

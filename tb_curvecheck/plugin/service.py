@@ -335,13 +335,19 @@ class AnalysisService:
         # warm request over the whole logdir reuses it (75 ms at 1,000 returns, each cold request).
         held_compared = self._compared.get(eid) if runs is None else None
         if held_compared is not None and held_compared[0] == gen:
-            compared = held_compared[1]
+            compared, withdrawn = held_compared[1]
         else:
-            compared = pipeline.across_runs(curves, all_findings)
+            ids = pipeline.withdrawn_across_runs(curves, all_findings)
+            # Kept by what the finding is, not by object: the entries' results outlive this request.
+            withdrawn = {_finding_key(f) for f in all_findings if id(f) in ids}
+            compared = pipeline.across_runs(curves, [f for f in all_findings if id(f) not in ids])
             if runs is None:
-                self._compared[eid] = (gen, compared)
+                self._compared[eid] = (gen, (compared, withdrawn))
                 while len(self._compared) > LISTINGS_KEPT:
                     self._compared.pop(next(iter(self._compared)))
+        if withdrawn:
+            findings = [f for f in findings if _finding_key(f) not in withdrawn]
+            all_findings = [f for f in all_findings if _finding_key(f) not in withdrawn]
         findings.extend(f for f in compared if f.run in wanted_set)
         all_findings.extend(compared)
         findings.sort(key=Finding.sort_key)
@@ -436,3 +442,7 @@ def _series_of(data: LogData, run: str):
 
 def _same_listing(a: reading.SeriesIndex, b: reading.SeriesIndex) -> bool:
     return a.runs == b.runs and a.series == b.series and a.failures == b.failures
+
+
+def _finding_key(f: Finding) -> Tuple[str, str, str, int, int]:
+    return (f.run, f.tag, f.kind, int(f.start_step), int(f.end_step))

@@ -468,3 +468,32 @@ def test_static_files_are_typed_and_confined(tb, tmp_path):
             tb.get(P + bad, code=404)
     finally:
         tb.plugin._static_root = old
+
+
+def test_a_flat_return_its_sibling_answers_is_withdrawn_in_the_tab(tmp_path):
+    # Two CarRacing runs of the real-world corpus written back as tensorboardX logs: `early` climbs
+    # -30 -> 764, `later` holds ~780 from its first episode (the trained policy continued).  Over the
+    # whole logdir the tab withdraws `later`'s flat-return warning, cold and from the cache alike; with
+    # `later` alone in the logdir it stands.
+    from benchmarks import realworld as rw
+
+    runs = [r for r in rw.load_manifest()["runs"] if r["id"].startswith("danielnbarbosa__rl3/car-racing/")]
+    assert len(runs) == 2
+    for r in runs:
+        sc, _, _ = rw.read_run(r)
+        name = "early" if "08-31" in r["id"] else "later"
+        for tags in sc.values():
+            logwriters.tbx_scalars(str(tmp_path / "both" / name), {t: (s.steps, s.values) for t, s in tags.items()})
+            if name == "later":
+                logwriters.tbx_scalars(
+                    str(tmp_path / "alone" / name), {t: (s.steps, s.values) for t, s in tags.items()}
+                )
+
+    def flat(body):
+        return [f for f in body["findings"] if f["run"] == "later" and f["evidence"].get("how") == "flat"]
+
+    both = TB(str(tmp_path / "both"))
+    assert flat(both.json(P + "findings")) == []
+    assert flat(both.json(P + "findings")) == []
+    alone = TB(str(tmp_path / "alone"))
+    assert [f["tag"] for f in flat(alone.json(P + "findings"))] == ["Reward"]

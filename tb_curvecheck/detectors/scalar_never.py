@@ -969,7 +969,9 @@ class NeverLearned(Detector[NeverEvent]):
                 "too sparse to find by chance (shape it, start closer to the goal, add a curriculum), "
                 "observations that do not carry what the task needs, actions that do not reach the "
                 "environment, too little exploration, or a learning rate or budget far too small. Check that "
-                "one update changes the policy and that a scripted policy can earn the reward.%s"
+                "one update changes the policy and that a scripted policy can earn the reward. If this run "
+                "continues a trained policy from a checkpoint with its step counter reset, a flat return is "
+                "the policy holding its level: log the earlier run beside it and CurveCheck compares them.%s"
                 % (capital(name), fmt(e.opening), fmt(e.level), fmt(e.noise), fmt(e.best), lr)
             )
         else:

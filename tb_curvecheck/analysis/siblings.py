@@ -24,7 +24,7 @@ import numpy as np
 from ..detectors import stats as U
 from ..detectors.scalar_trend import TRADE_OFF
 from ..detectors.wording import fmt
-from ..model import EV_GRANULARITY, Experiment, Finding, SeriesRef, at_or_above
+from ..model import EV_CORROBORATING, EV_GRANULARITY, Experiment, Finding, SeriesRef, at_or_above
 
 # A return's level needs a run of summaries: fewer cannot tell a flat curve from noise.
 MIN_POINTS = 10
@@ -230,7 +230,15 @@ def withdrawn(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List
       policy (a checkpoint resumed with its step counter reset), holding its level;
     - the run stopped before any sibling from the same start had got halfway up its climb: the task
       takes longer than this run ran, so its flat curve says nothing yet."""
-    flat = [f for f in findings if f.kind == "never_learned" and (f.evidence or {}).get("how") == "flat"]
+    # Only a flat return standing alone: folded with other evidence (every episode at the time limit),
+    # the story is no longer the flat curve's alone.
+    flat = [
+        f
+        for f in findings
+        if f.kind == "never_learned"
+        and (f.evidence or {}).get("how") == "flat"
+        and not (f.evidence or {}).get(EV_CORROBORATING)
+    ]
     if not flat:
         return []
     by_series = {(c.run, c.tag): c for c in curves if c.what == "return"}

@@ -444,5 +444,5 @@ def _same_listing(a: reading.SeriesIndex, b: reading.SeriesIndex) -> bool:
     return a.runs == b.runs and a.series == b.series and a.failures == b.failures
 
 
-def _finding_key(f: Finding) -> Tuple[str, str, str, int, int]:
-    return (f.run, f.tag, f.kind, int(f.start_step), int(f.end_step))
+def _finding_key(f: Finding) -> Tuple[str, str, str, int, int, str]:
+    return (f.run, f.tag, f.kind, int(f.start_step), int(f.end_step), str((f.evidence or {}).get("how")))

@@ -498,9 +498,8 @@ def merge(results: Iterable[BatchResult], logdir: str, hparams_from_names: bool 
         runs.update(res.runs)
         series += res.series_count
         experiments.update(res.experiments)
-    withdrawn = pipeline.withdrawn_across_runs(curves, findings)
-    findings = [f for f in findings if id(f) not in withdrawn]
-    findings.extend(pipeline.across_runs(curves, findings))
+    withdrawn, added = pipeline.across_runs(curves, findings)
+    findings = [f for f in findings if id(f) not in withdrawn] + added
     findings.sort(key=Finding.sort_key)
     if not runs:
         notes.append("no TensorBoard event files found under %s" % logdir)

@@ -99,9 +99,8 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
             for run in exp.runs:
                 run_errors.setdefault(run, "analysis failed: %s: %s" % (type(e).__name__, e))
     curves = _levels(experiments)
-    withdrawn = withdrawn_across_runs(curves, findings)
-    findings = [f for f in findings if id(f) not in withdrawn]
-    findings.extend(across_runs(curves, findings))
+    withdrawn, added = across_runs(curves, findings)
+    findings = [f for f in findings if id(f) not in withdrawn] + added
     findings.sort(key=Finding.sort_key)
     return AnalysisResult(
         findings=findings,
@@ -126,24 +125,21 @@ def _levels(experiments: Sequence[Experiment]) -> List[siblings.LevelCurve]:
     return out
 
 
-def across_runs(curves: Sequence[siblings.LevelCurve], findings: Sequence[Finding]) -> List[Finding]:
-    """Findings that compare runs with each other (`siblings`: a return, task metric or objective that
-    stayed at its start while siblings', from the same start, improved); [] when the comparison fails,
-    so the runs' own findings always stand."""
+def across_runs(curves: Sequence[siblings.LevelCurve], findings: Sequence[Finding]) -> Tuple[Set[int], List[Finding]]:
+    """Runs judged against each other: the ids of the runs' own findings their siblings answer
+    (`siblings.withdrawn`: a flat return on a run that opened where a sibling climbed to, or that stopped
+    before its siblings learned), and the findings the comparison adds (`siblings.behind_siblings`: a
+    return, task metric or objective that stayed at its start while siblings', from the same start,
+    improved).  Either part is empty when it fails, so the runs' own findings always stand."""
     try:
-        return siblings.behind_siblings(curves, findings)
+        withdrawn = {id(f) for f in siblings.withdrawn(curves, findings)}
     except Exception:  # noqa: BLE001 - a comparison must never cost the runs' own findings
-        return []
-
-
-def withdrawn_across_runs(curves: Sequence[siblings.LevelCurve], findings: Sequence[Finding]) -> Set[int]:
-    """ids of the runs' own findings that their siblings answer (`siblings.withdrawn`: a flat return on a
-    run that opened where a sibling climbed to, or that stopped before its siblings learned); empty when
-    the comparison fails."""
+        withdrawn = set()
     try:
-        return {id(f) for f in siblings.withdrawn(curves, findings)}
-    except Exception:  # noqa: BLE001 - a comparison must never cost the runs' own findings
-        return set()
+        added = siblings.behind_siblings(curves, [f for f in findings if id(f) not in withdrawn])
+    except Exception:  # noqa: BLE001
+        added = []
+    return withdrawn, added
 
 
 def experiment_hparams(exp: Experiment, hparams: Mapping[str, Mapping[str, object]]) -> Dict[str, object]:

@@ -633,17 +633,17 @@ class NeverLearned(Detector[NeverEvent]):
         sigma = U.residual_noise(v)
         if sigma <= 0.0:
             return []
-        k = max(3, n // 10)
+        k, k_end = max(3, n // 10), max(3, n // 5)
+        opening, closing = float(np.median(v[:k])), float(np.median(v[-k_end:]))
+        noise = U.level_difference_se(sigma, k, k_end)
+        if closing - opening >= self.flat_end_z * noise:
+            return []
         best = float(np.max(U.running_median(v, k | 1)))
         for k_start in (k, 3):
             start = float(np.median(v[:k_start]))
             if best - start >= self.flat_gain_z * U.level_difference_se(sigma, k_start, k):
                 return []
         if U.trend_z(v) >= self.flat_trend_z:
-            return []
-        k_end = max(3, n // 5)
-        opening, closing = float(np.median(v[:k])), float(np.median(v[-k_end:]))
-        if closing - opening >= self.flat_end_z * U.level_difference_se(sigma, k, k_end):
             return []
         if _another_task_gained(exp, ref) or self._length_changed(exp, ref):
             return []
@@ -660,7 +660,7 @@ class NeverLearned(Detector[NeverEvent]):
                 U.zero_learning_rate(exp),
                 best=best,
                 opening=opening,
-                noise=U.level_difference_se(sigma, k, k_end),
+                noise=noise,
             )
         ]
 

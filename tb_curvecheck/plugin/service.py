@@ -337,10 +337,9 @@ class AnalysisService:
         if held_compared is not None and held_compared[0] == gen:
             compared, withdrawn = held_compared[1]
         else:
-            ids = pipeline.withdrawn_across_runs(curves, all_findings)
+            ids, compared = pipeline.across_runs(curves, all_findings)
             # Kept by what the finding is, not by object: the entries' results outlive this request.
             withdrawn = {_finding_key(f) for f in all_findings if id(f) in ids}
-            compared = pipeline.across_runs(curves, [f for f in all_findings if id(f) not in ids])
             if runs is None:
                 self._compared[eid] = (gen, (compared, withdrawn))
                 while len(self._compared) > LISTINGS_KEPT:

@@ -772,12 +772,91 @@ def stop29_cases(rng) -> List[Case]:
     return out
 
 
+def stop30_cases(rng) -> List[Case]:
+    """Stop 30: two RL families where the return that says whether the agent learns is not the series that
+    moves the wrong way.
+
+    - The two sides of a zero-sum game, one run per behaviour: the losing side's return falls exactly as
+      the winner's rises (healthy by design), against two separate trainings in one folder where one
+      climbs while the other collapses, each with its own noise (a collapse).
+    - Reward terms and per-step rewards logged beside the episode return (RLlib's
+      `custom_metrics/reward_<term>_mean`, an environment's `env/reward_total_mean` beside SB3's
+      `rollout/ep_rew_mean`): a term that gives back what it gained while the return climbs is a trade-off
+      (healthy), the return itself climbing and falling back is a collapse."""
+    out = []
+    tag = "Environment/Cumulative Reward"
+    for i in range(8):
+        healthy = i % 2 == 0
+        n = int(rng.choice([20, 40, 80]))
+        k = np.arange(n, dtype=float)
+        t = (np.arange(n) + 1) * 50000
+        scale, noise = float(rng.uniform(5, 40)), float(rng.uniform(0.03, 0.1))
+        mid, width = float(rng.uniform(0.3, 0.6)) * n, float(rng.uniform(0.03, 0.1)) * n
+        win = scale * (-0.5 + 1.0 / (1 + np.exp(-(k - mid) / width))) + noise * scale * rng.standard_normal(n)
+        if healthy:
+            lose = -win
+            # Some summaries close on different episodes for the two sides (a draw): there they do not mirror.
+            odd = rng.random(n) < 0.2
+            lose[odd] += noise * scale * rng.standard_normal(int(odd.sum()))
+        else:
+            peak = int(rng.integers(n // 4, n // 2))
+            rise = np.minimum(k / peak, 1.0)
+            fall = np.clip((k - peak - 2) / max(2.0, 0.1 * n), 0.0, 1.0)
+            lose = scale * (-0.5 + rise - 0.9 * fall) + noise * scale * rng.standard_normal(n)
+        runs = {"Winner": {tag: series(win, t)}, "Loser": {tag: series(lose, t)}}
+        out.append(
+            Case(
+                "synth_zero_sum_%02d_n%d_%s" % (i, n, "mirrored" if healthy else "separate_collapse"),
+                "synth_zero_sum",
+                healthy,
+                runs,
+                expect=[] if healthy else [Expect("metric_collapse", "Loser", tag)],
+                also_ok=() if healthy else ("never_learned", "transient_dip"),
+            )
+        )
+    layouts = {
+        "rllib": (
+            "ray/tune/env_runners/episode_reward_mean",
+            "ray/tune/env_runners/custom_metrics/reward_sla_mean_mean",
+        ),
+        "sb3": ("rollout/ep_rew_mean", "env/reward_total_mean"),
+    }
+    for i in range(8):
+        healthy = i % 2 == 0
+        ret_tag, term_tag = layouts["rllib" if i % 4 < 2 else "sb3"]
+        n = int(rng.choice([30, 60, 120]))
+        k = np.arange(n, dtype=float)
+        t = (np.arange(n) + 1) * 10000
+        start, gain = float(rng.uniform(-300, 100)), float(rng.uniform(200, 2000))
+        noise = float(rng.uniform(0.01, 0.05)) * gain
+        climb = 1 - np.exp(-k / (0.2 * n))
+        ret = start + gain * climb + noise * rng.standard_normal(n)
+        cut = int(rng.integers(n // 3, n // 2))
+        if not healthy:
+            ret = start + gain * np.where(k < cut, climb, climb[cut] * 0.15) + noise * rng.standard_normal(n)
+        # The term gains for a while, then gives back more than it gained and stays there.
+        term_scale = float(rng.uniform(0.3, 30))
+        term = term_scale * (np.where(k < cut, 0.3 * k / cut, -0.5)) + 0.02 * term_scale * rng.standard_normal(n)
+        out.append(
+            Case(
+                "synth_reward_terms_%02d_n%d_%s" % (i, n, "trade_off" if healthy else "return_collapse"),
+                "synth_reward_terms",
+                healthy,
+                {"PPO_1": {ret_tag: series(ret, t), term_tag: series(term, t)}},
+                expect=[] if healthy else [Expect("metric_collapse", "PPO_1", ret_tag)],
+                also_ok=() if healthy else ("never_learned",),
+            )
+        )
+    return out
+
+
 def cases() -> List[Case]:
     rng = np.random.default_rng(SEED)
-    # The stop-20, stop-27, stop-28 and stop-29 families draw from their own generators, so the earlier families keep
+    # The stop-20, stop-27, stop-28, stop-29 and stop-30 families draw from their own generators, so the earlier families keep
     # their cases.
     extra = replay_and_clip_cases(np.random.default_rng(SEED + 20))
     extra += erratic_validation_cases(np.random.default_rng(SEED + 27))
     extra += stop28_cases(np.random.default_rng(SEED + 28))
     extra += stop29_cases(np.random.default_rng(SEED + 29))
+    extra += stop30_cases(np.random.default_rng(SEED + 30))
     return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng) + extra

@@ -94,9 +94,12 @@ def analyze_case(case: Case, detectors=None) -> List[Finding]:
     from tb_curvecheck.detectors.registry import DEFAULT
 
     findings: List[Finding] = []
-    for exp in grouping.build_experiments(case.scalars, case.histograms):
+    experiments = grouping.build_experiments(case.scalars, case.histograms)
+    for exp in experiments:
         findings.extend(pipeline.analyze_experiment(exp, detectors or DEFAULT))
-    return findings
+    # A case of several runs is judged as a logdir of them is: each run beside its siblings.
+    withdrawn, added = pipeline.across_runs(pipeline.levels_of(experiments), findings)
+    return [f for f in findings if id(f) not in withdrawn] + added
 
 
 def flatten(findings: Iterable[Finding]) -> List[Finding]:

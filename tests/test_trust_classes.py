@@ -2226,3 +2226,117 @@ def test_a_real_ppo_whose_evaluation_return_never_rose_never_learned():
     findings = rw.flatten(rw.analyze_series(sc, hi))
     flat = [f for f in findings if f.kind == "never_learned" and f.evidence.get("how") == "flat"]
     assert [f.tag for f in flat] == ["eval/mean_reward"], [(f.kind, f.tag, f.title) for f in findings]
+
+
+def _episode_logs(layout, with_return):
+    """An RL run's logs in RLlib's (`ray/tune/env_runners/...`, written with tensorboardX as RLlib's
+    logger does) or SB3's layout: a reward term or per-step reward that climbs for a third of the run and
+    then gives back more than it gained, an episode statistic that settles, and, `with_return`, the
+    episode return climbing beside them."""
+    n = 60
+    i = np.arange(n, dtype=float)
+    wiggle = np.sin(2.3 * i)
+    if layout == "rllib":
+        tags = {
+            "ray/tune/env_runners/custom_metrics/reward_sla_mean_mean": np.where(i < 20, -0.47 + 0.004 * i, -0.69)
+            + 0.01 * wiggle,
+            "ray/tune/env_runners/custom_metrics/mean_accuracy_mean": np.where(i < 30, 30 + 0.4 * i, 42.367),
+            "ray/tune/info/learner/default_policy/learner_stats/policy_loss": 1e5 * np.sin(0.7 * i)
+            - 5e5 * np.exp(-i / 5.0),
+        }
+        ret = ("ray/tune/env_runners/episode_reward_mean", -270 + 860 * (1 - np.exp(-i / 12.0)) + 25 * np.sin(1.9 * i))
+    else:
+        tags = {
+            "env/reward_total_mean": np.where(i < 25, 10 + 1.1 * i, 21.0) + 0.5 * wiggle,
+            "train/value_loss": 1e3 * (1 + i) ** 1.5,
+        }
+        ret = ("rollout/ep_rew_mean", 460 + 74000 * (1 - np.exp(-i / 20.0)))
+    if with_return:
+        tags[ret[0]] = ret[1]
+    return tags, ret[0]
+
+
+@pytest.mark.parametrize("layout", ["rllib", "sb3"])
+def test_reward_terms_and_episode_statistics_beside_the_episode_return_are_not_the_task(tmp_path, layout):
+    # RLlib IMPALA runs (blind tuned split) log their reward's terms as `custom_metrics/reward_<term>_mean`
+    # beside `episode_reward_mean`; an SB3 climbing robot logs its environment's per-step
+    # `env/reward_total_mean` beside `rollout/ep_rew_mean`.  While the episode return climbs, a term that
+    # gives back what it gained is the agent trading it for another: the return says whether it learns.
+    steps = [11_250 * (k + 1) for k in range(60)]
+    tags, ret = _episode_logs(layout, with_return=True)
+    logwriters.tbx_scalars(str(tmp_path / "with"), tags, steps)
+    exps = grouping.build_experiments(read_logdir(str(tmp_path / "with"), loader="python").scalars, {})
+    purpose = {s.tag: s.info.purpose for e in exps for s in e.scalars}
+    assert purpose[ret] == "task"
+    for tag in tags:
+        if tag != ret and "loss" not in tag:
+            assert purpose[tag] == "auxiliary", (tag, purpose[tag])
+    assert _loud(_scan(str(tmp_path / "with"))) == []
+    # Without the return, the same term is all the run says of its reward: its fall is a collapse.
+    tags, _ = _episode_logs(layout, with_return=False)
+    logwriters.tbx_scalars(str(tmp_path / "alone"), tags, steps)
+    alone = [f for f in _loud(_scan(str(tmp_path / "alone"))) if "reward" in f.tag]
+    assert [f.kind for f in alone] == ["metric_collapse"], [(f.kind, f.tag) for f in alone]
+
+
+def test_an_evaluation_return_and_a_self_play_rating_stay_the_task_beside_the_episode_return():
+    # `eval/mean_reward` is another view of the return (a mean over evaluation episodes), not a term of it;
+    # ML-Agents' `Policy/Extrinsic Reward` repeats `Environment/Cumulative Reward` under another name and
+    # is told once; a self-play ELO stays what says the agent learns.
+    from tb_curvecheck.analysis import roles
+
+    def purposes(tags):
+        return {t: p for (_, t), p in roles.purposes([(".", t, roles.classify(".", t)) for t in tags]).items()}
+
+    sb3 = purposes(["rollout/ep_rew_mean", "eval/mean_reward", "train/value_loss"])
+    assert sb3["rollout/ep_rew_mean"] == sb3["eval/mean_reward"] == "task"
+    mla = purposes(["Environment/Cumulative Reward", "Policy/Extrinsic Reward", "Losses/Value Loss"])
+    assert mla["Environment/Cumulative Reward"] == "task" and mla["Policy/Extrinsic Reward"] == "auxiliary"
+    assert purposes(["Environment/Cumulative Reward", "Self-play/ELO"])["Self-play/ELO"] == "task"
+
+
+@pytest.mark.parametrize("case", ["mirrored", "draws", "independent"])
+def test_the_losing_side_of_a_zero_sum_game_is_not_an_agent_that_unlearned(tmp_path, case):
+    # ML-Agents knights fighting each other (blind tuned split): each behaviour is a run of one results
+    # folder, and the Hero's return falls exactly as the Dark Knight's rises.  Alone, the Hero's curve is a
+    # return that never rose and fell; beside its opponent it is the other side's win.  A few summaries
+    # that close on different episodes (draws) do not break that; two separate trainings in one folder,
+    # one collapsing while the other climbs at the same time, are no game: their noise is their own.
+    n = 40
+    i = np.arange(n, dtype=float)
+    steps = [50_000 * (k + 1) for k in range(n)]
+    dark = -15 + 32 / (1 + np.exp(-(i - 15) / 3.0)) + 2.0 * np.sin(2.1 * i)
+    hero = -dark
+    if case == "draws":
+        hero[::4] = hero[::4] + 2.0 * np.cos(1.3 * i[::4])
+    if case == "independent":
+        hero = 15 - 32 / (1 + np.exp(-(i - 15) / 3.0)) + 2.0 * np.sin(0.9 * i + 1.0)
+    for name, values in (("Dark Knight Behavior", dark), ("Hero Knight Behavior", hero)):
+        logwriters.tf_scalars(str(tmp_path / "results" / name), {"Environment/Cumulative Reward": values}, steps)
+    alone = {f.kind for f in _loud(_scan(str(tmp_path / "results" / "Hero Knight Behavior")))}
+    assert alone and alone <= {"never_learned", "metric_collapse"}, alone
+    together = _loud(_scan(str(tmp_path / "results")))
+    if case == "independent":
+        assert {f.run for f in together} == {"Hero Knight Behavior"} and {f.kind for f in together} == alone
+    else:
+        assert together == [], [(f.run, f.kind, f.title) for f in together]
+
+
+@pytest.mark.parametrize("floor", [True, False])
+def test_a_loss_that_converges_through_keras_epsilon_is_not_pinned_there(tmp_path, floor):
+    # Keras LSTM sign classifiers (blind tuned split) train 2000 epochs to accuracy 1.0, their loss
+    # decaying by a few percent an epoch through 1.2e-7 down to 2e-8: it only passes the value.  Pinned at
+    # -log(1 - 1e-7) = 1.1921e-07, where a clipped loss cannot go lower, the same run is saturated.
+    n = 400
+    e = np.arange(n, dtype=float)
+    loss = 1.2 * np.exp(-e / 22.0)
+    if floor:
+        loss = np.maximum(loss, float(np.float32(2.0**-23)))
+    accuracy = np.minimum(1.0, 0.3 + e / 150.0)
+    logwriters.tf_scalars(str(tmp_path / "train"), {"epoch_loss": loss, "epoch_accuracy": accuracy})
+    sat = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "saturated_loss"]
+    assert loss.min() < 1e-7 or floor
+    if floor:
+        assert sat and "pinned" in sat[0].title and sat[0].evidence["pinned_points"] >= 10, [f.title for f in sat]
+    else:
+        assert sat == [], [f.title for f in sat]

@@ -98,7 +98,7 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
         except Exception as e:  # noqa: BLE001 - one bad experiment must not hide the rest
             for run in exp.runs:
                 run_errors.setdefault(run, "analysis failed: %s: %s" % (type(e).__name__, e))
-    curves = _levels(experiments)
+    curves = levels_of(experiments)
     withdrawn, added = across_runs(curves, findings)
     findings = [f for f in findings if id(f) not in withdrawn] + added
     findings.sort(key=Finding.sort_key)
@@ -113,7 +113,7 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
     )
 
 
-def _levels(experiments: Sequence[Experiment]) -> List[siblings.LevelCurve]:
+def levels_of(experiments: Sequence[Experiment]) -> List[siblings.LevelCurve]:
     """The experiments' compared levels, an experiment whose series cannot be measured leaving out only
     its own."""
     out: List[siblings.LevelCurve] = []

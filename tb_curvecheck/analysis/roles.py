@@ -625,6 +625,45 @@ def _reward_terms(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     return out
 
 
+# Words that make a reward tag an episode's return (`episode_reward_mean`, `Environment/Cumulative
+# Reward`, `charts/episodic_return`), not one term of it or one step's reward.
+EPISODE_WORDS = {"ep", "episode", "episodes", "episodic", "return", "returns", "cumulative"}
+
+
+def _is_episode_return(tag: str) -> bool:
+    return bool(set(_tokens(tag)) & EPISODE_WORDS) or "ep_rew_mean" in "_".join(_tokens(tag))
+
+
+def _beside_episode_return(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """Reward series a run logs beside its episode return that name something more than a view of it:
+    RLlib's `custom_metrics/reward_sla_mean` beside `episode_reward_mean`, an environment's per-step
+    `env/reward_total_mean` beside SB3's `rollout/ep_rew_mean`.  They are the terms the return sums or
+    the reward of one step, traded off against each other by design; the return says whether the agent
+    learns.  A mean over evaluation episodes (`eval/mean_reward`) is another view of the return, kept."""
+    runs = {run for run, tag in rewards if _is_episode_return(tag)}
+    out = []
+    for run, tag in rewards:
+        if run not in runs or _is_episode_return(tag) or "elo" in _tokens(tag):
+            continue  # a self-play rating is judged below, as what says the agent learns
+        rest = set(_tokens(tag)) - REWARD_WORDS - VIEW_WORDS - set(SPLIT_WORDS) - set(GRANULARITY_WORDS)
+        if rest:
+            out.append((run, tag))
+    return out
+
+
+def _episode_statistics(items, rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """Metrics a run logs under the heading of its episode return (RLlib's
+    `env_runners/custom_metrics/mean_accuracy_mean` beside `env_runners/episode_return_mean`): statistics
+    of the same episodes, which settle or trade off as the policy converges (a deterministic policy's
+    episodes score one value forever); the return is what says whether the agent learns."""
+    heads = {(run, tag.rsplit("/", 1)[0] + "/") for run, tag in rewards if "/" in tag and _is_episode_return(tag)}
+    return [
+        (r, t)
+        for r, t, i in items
+        if i.role in ("metric_up", "metric_down") and any(r == run and t.startswith(h) for run, h in heads)
+    ]
+
+
 def purposes(items) -> dict:
     """(run, tag) -> purpose for an experiment's scalars, given as (run, tag, TagInfo).
 
@@ -660,7 +699,8 @@ def purposes(items) -> dict:
             out[(r, t)] = "task"
     for key in _per_class(items, out):
         out[key] = "auxiliary"
-    for key in _reward_terms([k for k, p in out.items() if p == "task" and is_reward(k[1])]):
+    rewards = [k for k, p in out.items() if p == "task" and is_reward(k[1])]
+    for key in _reward_terms(rewards) + _beside_episode_return(rewards) + _episode_statistics(items, rewards):
         out[key] = "auxiliary"
     # Self-play: rewards are earned against a moving copy of the agent (zero-sum, they drift by
     # design); the rating is what says whether it learns.

@@ -50,6 +50,18 @@ MIN_SIBLINGS = 2
 # standard errors within this factor (one task's evaluation noise varies a few-fold between seeds and
 # policies; another task or a rescaled reward logged under the same tag differs by orders of magnitude).
 CONTINUED_NOISE_RATIO = 4.0
+# Two returns are the two sides of a zero-sum game when, at the summaries they share, their sum holds one
+# value: its median absolute deviation is at most this share of either return's own spread.  Summaries of
+# the same episodes mirror exactly; a summary window that closes on different episodes (a draw, a
+# demonstration episode) breaks the match at that point only, which the median ignores.  One side's fall
+# is then the other's win (ML-Agents knights fighting each other), not a policy unlearning ...
+MIRROR_SPREAD = 0.1
+# ... and the two move against each other from one summary to the next (the correlation of their changes
+# at most this): two separate trainings, one collapsing while the other climbs at the same time, also
+# have a steady sum, but their summary-to-summary noise is their own.
+MIRROR_R = -0.8
+# A return keeps at most this many of its summaries for that comparison (evenly thinned).
+TRACE_POINTS = 200
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +87,8 @@ class LevelCurve:
     first_step: int
     last_step: int
     half_step: Optional[int]  # the step its level first reached halfway from start to end (None: no gain)
+    # A return's summaries (steps, oriented values), thinned to `TRACE_POINTS`: what `_mirrored` compares.
+    trace: Optional[Tuple[np.ndarray, np.ndarray]] = dataclasses.field(default=None, compare=False)
 
     @property
     def gain(self) -> float:
@@ -138,6 +152,10 @@ def _curve(ref: SeriesRef, what: str, experiment: str) -> Optional[LevelCurve]:
     if end > start:
         hit = np.flatnonzero(level >= start + (end - start) / 2)
         half = int(view.end_steps[hit[0]]) if hit.size else None
+    trace = None
+    if what == "return":
+        keep = np.unique(np.linspace(0, n - 1, min(n, TRACE_POINTS)).astype(int))
+        trace = (view.end_steps[keep].copy(), v[keep].astype(np.float64))
     return LevelCurve(
         ref.run,
         experiment,
@@ -154,6 +172,7 @@ def _curve(ref: SeriesRef, what: str, experiment: str) -> Optional[LevelCurve]:
         int(view.end_steps[0]),
         int(view.end_steps[-1]),
         half,
+        trace,
     )
 
 
@@ -223,13 +242,28 @@ def behind_siblings(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -
 
 
 def withdrawn(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List[Finding]:
-    """The `never_learned` findings of returns that never rose (how=flat) that sibling runs logging the
-    same return answer:
+    """The findings on returns that sibling runs logging the same return answer:
 
-    - the run opened where a sibling climbed to, from far below: it continues the sibling's trained
-      policy (a checkpoint resumed with its step counter reset), holding its level;
-    - the run stopped before any sibling from the same start had got halfway up its climb: the task
-      takes longer than this run ran, so its flat curve says nothing yet."""
+    - any `metric_collapse` or `never_learned` of a return that a sibling run beside it (same parent
+      directory) mirrors, summary for summary: the two are the sides of a zero-sum game, and one
+      side's fall is the other's win;
+    - a `never_learned` of a return that never rose (how=flat), when the run opened where a sibling
+      climbed to, from far below: it continues the sibling's trained policy (a checkpoint resumed with
+      its step counter reset), holding its level;
+    - the same, when the run stopped before any sibling from the same start had got halfway up its
+      climb: the task takes longer than this run ran, so its flat curve says nothing yet."""
+    returns = [c for c in curves if c.what == "return"]
+    by_return = {(c.run, c.tag): c for c in returns}
+    out = []
+    for f in findings:
+        c = by_return.get((f.run, f.tag))
+        if c is None or f.kind not in ("metric_collapse", "never_learned"):
+            continue
+        if any(
+            _mirrored(c, s) for s in returns if s.tag == c.tag and s.run != c.run and _parent(s.run) == _parent(c.run)
+        ):
+            out.append(f)
+    gone = {id(f) for f in out}
     # Only a flat return standing alone: folded with other evidence (every episode at the time limit),
     # the story is no longer the flat curve's alone.
     flat = [
@@ -238,13 +272,10 @@ def withdrawn(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List
         if f.kind == "never_learned"
         and (f.evidence or {}).get("how") == "flat"
         and not (f.evidence or {}).get(EV_CORROBORATING)
+        and id(f) not in gone
     ]
-    if not flat:
-        return []
-    by_series = {(c.run, c.tag): c for c in curves if c.what == "return"}
-    out = []
     for f in flat:
-        c = by_series.get((f.run, f.tag))
+        c = by_return.get((f.run, f.tag))
         if c is None:
             continue
         others = [s for s in curves if s.what == "return" and s.tag == c.tag and s.run != c.run and s.clearly_gained]
@@ -255,6 +286,30 @@ def withdrawn(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List
         if same_start and all(s.half_step > c.last_step for s in same_start):
             out.append(f)
     return out
+
+
+def _parent(run: str) -> str:
+    return run.rsplit("/", 1)[0] if "/" in run else ""
+
+
+def _mirrored(c: LevelCurve, s: LevelCurve) -> bool:
+    """`c` and `s` move against each other at the summaries they share, and their sum holds: the two
+    sides of a zero-sum game."""
+    if c.trace is None or s.trace is None:
+        return False
+    _, ia, ib = np.intersect1d(c.trace[0], s.trace[0], return_indices=True)
+    if ia.shape[0] < MIN_POINTS:
+        return False
+    a, b = c.trace[1][ia], s.trace[1][ib]
+    spread = min(float(np.std(a)), float(np.std(b)))
+    if spread <= 0.0:
+        return False
+    total = a + b
+    held = float(np.median(np.abs(total - np.median(total))))
+    da, db = np.diff(a), np.diff(b)
+    if held > MIRROR_SPREAD * spread or float(np.std(da)) <= 0.0 or float(np.std(db)) <= 0.0:
+        return False
+    return float(np.corrcoef(da, db)[0, 1]) <= MIRROR_R
 
 
 def _continues(c: LevelCurve, s: LevelCurve) -> bool:

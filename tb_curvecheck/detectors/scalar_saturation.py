@@ -86,6 +86,11 @@ class SaturatedLoss(Detector[SaturationEvent]):
         keras = np.abs(ratio / KERAS_WRONG_COST - 1.0) <= self.ratio_rtol
         torch = np.abs(ratio / TORCH_WRONG_COST - 1.0) <= self.ratio_rtol
         pinned = (np.abs(L / KERAS_RIGHT_COST - 1.0) <= self.pinned_rtol) & ~(err >= self.min_error)
+        at = np.flatnonzero(pinned)
+        if at.size and np.any(L[at[0] :] < KERAS_RIGHT_COST * (1.0 - self.pinned_rtol)):
+            # A loss that reads below -log(1 - 1e-7) after reaching it has no Keras clip under it (logits,
+            # another loss): a curve converging through 1.2e-7 on its way to 2e-8 only passed the value.
+            pinned[:] = False
         sat = keras | torch | pinned
         n = steps.shape[0]
         # Stretches of consecutive saturated points.

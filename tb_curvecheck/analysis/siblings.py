@@ -62,6 +62,10 @@ MIRROR_SPREAD = 0.1
 MIRROR_R = -0.8
 # A return keeps at most this many of its summaries for that comparison (evenly thinned).
 TRACE_POINTS = 200
+# The sides of one game are the runs of one folder that log the same return at the same summaries (one
+# session writes every behaviour at the same steps).  A game has a few sides; more runs than this in one
+# folder on one grid are a sweep, whose pairs are not compared (a thousand runs would be half a million pairs).
+MAX_GAME_SIDES = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -254,14 +258,17 @@ def withdrawn(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List
       climb: the task takes longer than this run ran, so its flat curve says nothing yet."""
     returns = [c for c in curves if c.what == "return"]
     by_return = {(c.run, c.tag): c for c in returns}
+    # The sides of one game: runs of one folder logging the same return on the same summary grid.
+    sides: Dict[Tuple[str, str, int, int], List[LevelCurve]] = defaultdict(list)
+    for c in returns:
+        sides[(c.tag, _parent(c.run), c.first_step, c.last_step)].append(c)
     out = []
     for f in findings:
         c = by_return.get((f.run, f.tag))
         if c is None or f.kind not in ("metric_collapse", "never_learned"):
             continue
-        if any(
-            _mirrored(c, s) for s in returns if s.tag == c.tag and s.run != c.run and _parent(s.run) == _parent(c.run)
-        ):
+        game = sides[(c.tag, _parent(c.run), c.first_step, c.last_step)]
+        if len(game) <= MAX_GAME_SIDES and any(_mirrored(c, s) for s in game if s.run != c.run):
             out.append(f)
     gone = {id(f) for f in out}
     # Only a flat return standing alone: folded with other evidence (every episode at the time limit),

@@ -2340,3 +2340,25 @@ def test_a_loss_that_converges_through_keras_epsilon_is_not_pinned_there(tmp_pat
         assert sat and "pinned" in sat[0].title and sat[0].evidence["pinned_points"] >= 10, [f.title for f in sat]
     else:
         assert sat == [], [f.title for f in sat]
+
+
+@pytest.mark.parametrize("end_share", [0.6, 0.25])
+def test_a_dippy_climb_that_ends_in_its_deepest_fall_ended_collapsed(tmp_path, end_share):
+    # Keras gesture classifiers (blind tuned split) climb noisily with a handful of sharp dips, then fall
+    # 0.91 -> 0.41 in the last two epochs.  Too short a stretch to be "stayed down", but the run ended
+    # there having given back more than half of everything it gained: the final model is what the user
+    # keeps.  Ending in a dip a quarter deep is a noisy curve's last wobble.
+    n = 135
+    e = np.arange(n, dtype=float)
+    acc = 0.08 + 0.83 * (1 - np.exp(-e / 25.0)) + 0.004 * np.sin(1.7 * e)
+    for at, depth in ((40, 0.2), (60, 0.25), (90, 0.22), (100, 0.2), (127, 0.3)):
+        acc[at : at + 2] -= depth
+    top, low = float(acc.max()), float(acc.min())
+    acc[-2:] = top - end_share * (top - low)
+    loss = 2.9 * np.exp(-e / 30.0) + 0.2
+    logwriters.tf_scalars(str(tmp_path / "train"), {"epoch_categorical_accuracy": acc, "epoch_loss": loss})
+    collapse = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "metric_collapse"]
+    if end_share > 0.5:
+        assert collapse and collapse[0].start_step >= n - 3, [(f.kind, f.title) for f in collapse]
+    else:
+        assert collapse == [], [f.title for f in collapse]

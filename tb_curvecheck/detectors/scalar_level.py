@@ -56,8 +56,13 @@ class MetricDrops(Detector[DropEvent]):
     # More dips than this in one curve is a pattern (oscillation or plain noise), not an event ...
     max_dips: int = 3
     # ... except a last fall deeper than all of them that never came back, and stayed down for this
-    # share of the run (a tenth: long enough that "it may yet recover" no longer holds).
+    # share of the run (a tenth: long enough that "it may yet recover" no longer holds) ...
     collapse_min_share: float = 0.1
+    # ... or that the run ended in, having given back at least this share of everything between the
+    # metric's worst and best values (a gesture classifier's 0.91 -> 0.41 in its last two epochs): the
+    # final model is the one the user keeps.  The noisy healthy curves of the tuned corpus and blind
+    # batches that end in a dip give back at most a third.
+    ended_fall_share: float = 0.5
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[DropEvent]:
         if not U.judged(ref, ("metric_up",)):
@@ -102,7 +107,10 @@ class MetricDrops(Detector[DropEvent]):
         if any(v[e["pre"]] - v[e["bottom"]] >= fall for e in events[:-1]):
             return []
         if len(v) - last["first"] < self.collapse_min_share * len(v):
-            return []
+            top, low = float(np.max(v)), float(np.min(v))
+            end = float(np.median(v[last["first"] :]))
+            if not (top > low and top - end >= self.ended_fall_share * (top - low)):
+                return []
         return [last]
 
     def describe(self, e: DropEvent) -> Finding:

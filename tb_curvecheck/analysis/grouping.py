@@ -22,7 +22,8 @@ from .roles import FRACTION_METRICS, SPLIT_WORDS, _tokens, classify, purposes
 PERCENT_THRESHOLD = 1.5
 
 
-def _parent(run: str) -> str:
+def parent_of(run: str) -> str:
+    """The folder a run's directory sits in ("." for a top-level run)."""
     return run.rsplit("/", 1)[0] if "/" in run else "."
 
 
@@ -33,18 +34,18 @@ def experiment_name(run: str, tags: Iterable[str] = ()) -> str:
     last = run.split("/")[-1]
     low = last.lower()
     if low in SPLIT_WORDS:
-        parent = _parent(run)
+        parent = parent_of(run)
         # tensorboardX add_scalars: `exp/<main_tag>/<key>` holds tag <main_tag>.
         tag_names = {t.replace("/", "_") for t in tags}
         if parent != "." and parent.split("/")[-1] in tag_names:
-            return _parent(parent)
+            return parent_of(parent)
         return parent
     toks = _tokens(last)
     if len(toks) > 1 and toks[-1] in SPLIT_WORDS:
         # torch add_scalars: `exp/<main_tag>_<key>` holds tag <main_tag>.
         prefix = last.rsplit("_", 1)[0] if "_" in last else None
         if prefix and prefix in {t.replace("/", "_") for t in tags}:
-            return _parent(run)
+            return parent_of(run)
     return run
 
 

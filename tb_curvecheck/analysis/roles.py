@@ -16,6 +16,7 @@ import re
 from typing import List, Optional, Tuple
 
 from .. import tags
+from ..detectors.environments import is_episode_return
 from ..model import TagInfo
 
 SPLIT_WORDS = {
@@ -625,25 +626,16 @@ def _reward_terms(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     return out
 
 
-# Words that make a reward tag an episode's return (`episode_reward_mean`, `Environment/Cumulative
-# Reward`, `charts/episodic_return`), not one term of it or one step's reward.
-EPISODE_WORDS = {"ep", "episode", "episodes", "episodic", "return", "returns", "cumulative"}
-
-
-def _is_episode_return(tag: str) -> bool:
-    return bool(set(_tokens(tag)) & EPISODE_WORDS) or "ep_rew_mean" in "_".join(_tokens(tag))
-
-
 def _beside_episode_return(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     """Reward series a run logs beside its episode return that name something more than a view of it:
     RLlib's `custom_metrics/reward_sla_mean` beside `episode_reward_mean`, an environment's per-step
     `env/reward_total_mean` beside SB3's `rollout/ep_rew_mean`.  They are the terms the return sums or
     the reward of one step, traded off against each other by design; the return says whether the agent
     learns.  A mean over evaluation episodes (`eval/mean_reward`) is another view of the return, kept."""
-    runs = {run for run, tag in rewards if _is_episode_return(tag)}
+    runs = {run for run, tag in rewards if is_episode_return(tag)}
     out = []
     for run, tag in rewards:
-        if run not in runs or _is_episode_return(tag) or "elo" in _tokens(tag):
+        if run not in runs or is_episode_return(tag) or "elo" in _tokens(tag):
             continue  # a self-play rating is judged below, as what says the agent learns
         rest = set(_tokens(tag)) - REWARD_WORDS - VIEW_WORDS - set(SPLIT_WORDS) - set(GRANULARITY_WORDS)
         if rest:
@@ -656,7 +648,7 @@ def _episode_statistics(items, rewards: List[Tuple[str, str]]) -> List[Tuple[str
     `env_runners/custom_metrics/mean_accuracy_mean` beside `env_runners/episode_return_mean`): statistics
     of the same episodes, which settle or trade off as the policy converges (a deterministic policy's
     episodes score one value forever); the return is what says whether the agent learns."""
-    heads = {(run, tag.rsplit("/", 1)[0] + "/") for run, tag in rewards if "/" in tag and _is_episode_return(tag)}
+    heads = {(run, tag.rsplit("/", 1)[0] + "/") for run, tag in rewards if "/" in tag and is_episode_return(tag)}
     return [
         (r, t)
         for r, t, i in items

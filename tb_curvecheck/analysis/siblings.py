@@ -25,6 +25,7 @@ from ..detectors import stats as U
 from ..detectors.scalar_trend import TRADE_OFF
 from ..detectors.wording import fmt
 from ..model import EV_CORROBORATING, EV_GRANULARITY, Experiment, Finding, SeriesRef, at_or_above
+from .grouping import parent_of
 
 # A return's level needs a run of summaries: fewer cannot tell a flat curve from noise.
 MIN_POINTS = 10
@@ -261,13 +262,13 @@ def withdrawn(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List
     # The sides of one game: runs of one folder logging the same return on the same summary grid.
     sides: Dict[Tuple[str, str, int, int], List[LevelCurve]] = defaultdict(list)
     for c in returns:
-        sides[(c.tag, _parent(c.run), c.first_step, c.last_step)].append(c)
+        sides[(c.tag, parent_of(c.run), c.first_step, c.last_step)].append(c)
     out = []
     for f in findings:
         c = by_return.get((f.run, f.tag))
         if c is None or f.kind not in ("metric_collapse", "never_learned"):
             continue
-        game = sides[(c.tag, _parent(c.run), c.first_step, c.last_step)]
+        game = sides[(c.tag, parent_of(c.run), c.first_step, c.last_step)]
         if len(game) <= MAX_GAME_SIDES and any(_mirrored(c, s) for s in game if s.run != c.run):
             out.append(f)
     gone = {id(f) for f in out}
@@ -285,7 +286,7 @@ def withdrawn(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List
         c = by_return.get((f.run, f.tag))
         if c is None:
             continue
-        others = [s for s in curves if s.what == "return" and s.tag == c.tag and s.run != c.run and s.clearly_gained]
+        others = [s for s in returns if s.tag == c.tag and s.run != c.run and s.clearly_gained]
         if any(_continues(c, s) for s in others):
             out.append(f)
             continue
@@ -293,10 +294,6 @@ def withdrawn(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List
         if same_start and all(s.half_step > c.last_step for s in same_start):
             out.append(f)
     return out
-
-
-def _parent(run: str) -> str:
-    return run.rsplit("/", 1)[0] if "/" in run else ""
 
 
 def _mirrored(c: LevelCurve, s: LevelCurve) -> bool:

@@ -850,13 +850,69 @@ def stop30_cases(rng) -> List[Case]:
     return out
 
 
+def stop31_cases(rng) -> List[Case]:
+    """Stop 31: a converged classifier whose loss blows up and comes only partly back.
+
+    - Pathology: a cross-entropy driven orders of magnitude down (to 1e-5..1e-7) jumps by four to seven
+      orders within one evaluation, the accuracy falling to chance with it, and the run ends with the loss
+      a hundredfold or more above where it was and the accuracy below the 1.0 it held (`loss_divergence`).
+    - Healthy: the same converged loss wandering a decade at float32's floor while the accuracy holds
+      1.0, and a DQN's TD loss that climbs from its converged level by design as the values grow, beside
+      a return that climbs (no accuracy: an RL run is judged by its return)."""
+    out = []
+    for i in range(8):
+        healthy = i % 2 == 1
+        n = int(rng.choice([300, 800, 1500]))
+        e = np.arange(n, dtype=float)
+        steps = np.arange(n)
+        floor = -float(rng.uniform(5.0, 7.0))
+        settle = float(rng.uniform(0.3, 0.5)) * n
+        start = float(np.log10(rng.uniform(0.7, 2.5)))
+        log_loss = start + (floor - start) * np.minimum(e / settle, 1.0)
+        acc = np.minimum(1.0, float(rng.uniform(0.1, 0.4)) + e / (0.6 * settle))
+        jump = int(rng.uniform(0.6, 0.85) * n)
+        if not healthy:
+            peak = float(rng.uniform(0.5, 1.5))
+            back = float(rng.uniform(-2.0, -0.7))
+            after = e[jump:] - jump
+            log_loss[jump:] = peak + (back - peak) * np.minimum(after / (0.1 * n), 1.0)
+            acc[jump : jump + 2] = float(rng.uniform(0.05, 0.3))
+            final = float(rng.uniform(0.8, 0.96))
+            acc[jump + 2 :] = np.minimum(final, acc[jump] + (e[jump + 2 :] - jump) / (0.1 * n))
+        loss = 10.0 ** (log_loss + float(rng.uniform(0.02, 0.1)) * rng.standard_normal(n))
+        runs = {"train": {"epoch_loss": series(loss, steps)}}
+        if healthy and i % 4 == 3:
+            # An SB3 DQN: its TD loss climbs from its converged level as the values grow, while the return
+            # climbs (the real healthy runs of this shape log no accuracy).
+            td = np.where(e < jump, loss, 10.0 ** (float(rng.uniform(-1.5, -0.5)) + 0.1 * rng.standard_normal(n)))
+            ret = float(rng.uniform(20, 200)) * (1 - np.exp(-e / (0.3 * n))) + rng.standard_normal(n)
+            runs = {"DQN_1": {"train/loss": series(td, steps), "rollout/ep_rew_mean": series(ret, steps)}}
+        else:
+            runs["train"]["epoch_categorical_accuracy"] = series(
+                np.clip(acc + 0.003 * rng.standard_normal(n), 0, 1), steps
+            )
+        out.append(
+            Case(
+                "synth_blowup_%02d_n%d_%s"
+                % (i, n, ("floor_wander" if i % 4 == 1 else "no_metric") if healthy else "partly_back"),
+                "synth_blowup",
+                healthy,
+                runs,
+                expect=[] if healthy else [Expect("loss_divergence", "train", "epoch_loss")],
+                also_ok=() if healthy else ("metric_collapse", "transient_dip"),
+            )
+        )
+    return out
+
+
 def cases() -> List[Case]:
     rng = np.random.default_rng(SEED)
-    # The stop-20, stop-27, stop-28, stop-29 and stop-30 families draw from their own generators, so the earlier families keep
+    # The stop-20 and stop-27 to stop-31 families draw from their own generators, so the earlier families keep
     # their cases.
     extra = replay_and_clip_cases(np.random.default_rng(SEED + 20))
     extra += erratic_validation_cases(np.random.default_rng(SEED + 27))
     extra += stop28_cases(np.random.default_rng(SEED + 28))
     extra += stop29_cases(np.random.default_rng(SEED + 29))
     extra += stop30_cases(np.random.default_rng(SEED + 30))
+    extra += stop31_cases(np.random.default_rng(SEED + 31))
     return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng) + extra

@@ -94,6 +94,7 @@ EV_LAYER = "layer"  # the layer a histogram finding names
 EV_CAUSED_BY = "caused_by"  # a frozen/vanished layer told as the consequence of a dead one
 EV_CLASS_SHARE = "class_share"  # the logged class share a stuck or collapsed output matched
 EV_LAST_HEALTHY_STEP = "last_healthy_step"  # the checkpoint to restore
+EV_TASK_WORSE = "task_worse"  # a loss finding's task metric, seen by its detector ending below where it stood before
 EV_CONTEXT = "context"  # what the run's context series (learning rate, norms, restarts) did at the onset
 EV_LIKELY_CAUSES = "likely_causes"  # ranked [{cause, text, numbers, confidence}], most likely first
 

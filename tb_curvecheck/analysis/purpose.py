@@ -19,7 +19,7 @@ import numpy as np
 from ..detectors import stats as U
 from ..detectors.base import Detector
 from ..detectors.wording import fmt
-from ..model import Experiment, Finding, ScalarSeries, SeriesRef, at_or_above
+from ..model import EV_TASK_WORSE, Experiment, Finding, ScalarSeries, SeriesRef, at_or_above
 from . import roles
 
 # Kinds that judge a trend over the run.
@@ -116,6 +116,14 @@ def _constant(ref: SeriesRef) -> bool:
 
 def _overlaps(a: Finding, b: Finding) -> bool:
     return a.start_step <= b.end_step and b.start_step <= a.end_step
+
+
+def _news(exp: Experiment, f: Finding) -> bool:
+    """A loss finding that stands whatever the task did over the run: the loss blew up, or its own
+    detector saw the task metric knocked down with it and ending below where it stood before (a
+    classifier whose loss blew up at epoch 1165 of 1500 climbed from 0.12 to 0.96 over the run, and
+    still ends worse than the 1.0 it held before the blow-up)."""
+    return _blew_up(exp, f) or EV_TASK_WORSE in f.evidence
 
 
 def _blew_up(exp: Experiment, f: Finding) -> bool:
@@ -322,7 +330,7 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
         rl_loss = rl and info.get((f.run, f.tag)) is not None and info[(f.run, f.tag)].role == "loss"
         if rl_loss and f.kind == "no_progress":
             continue
-        if rl_loss and f.kind == "loss_divergence" and not (task_failed or _blew_up(exp, f)):
+        if rl_loss and f.kind == "loss_divergence" and not (task_failed or _news(exp, f)):
             # Nor is a climb on the scale of the returns, while the return itself is fine: PPO's
             # surrogate drifting from -0.17 to -0.08 near zero, a TD loss growing with the values.
             # A blow-up is news on its own; beside a return that collapsed or never rose, the climb is
@@ -333,7 +341,7 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
             and info.get((f.run, f.tag)) is not None
             and info[(f.run, f.tag)].role == "loss"
             and task_improved(info[(f.run, f.tag)].split)
-            and not _blew_up(exp, f)
+            and not _news(exp, f)
         ):
             continue
         if p == "component" and f.kind in TREND_KINDS and not _blew_up(exp, f):

@@ -18,6 +18,7 @@ from .histogram_gradients import GradientDepth, GradientHistograms, GradientNorm
 from .histogram_stats import summarize
 from .histogram_weights import ExplodingWeights, FrozenWeights
 from .non_finite import NonFinite
+from .scalar_blowup import UnrecoveredBlowup
 from .scalar_decline import MetricDecline
 from .scalar_episodes import EpisodesAtLimit
 from .scalar_level import LossDivergence, MetricDrops, RewardCollapse
@@ -39,6 +40,7 @@ DETECTORS: Tuple[Detector, ...] = (
     NonFinite(),
     # Hands over no_progress's judgement of a training side (detectors do not import one another).
     LossDivergence(stall=NoProgress()),
+    UnrecoveredBlowup(),
     MetricDrops(),
     # Hands over MetricDrops' judgement, so a sharp collapse is not told again as a slide.
     MetricDecline(drops=MetricDrops()),

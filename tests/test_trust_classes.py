@@ -2401,3 +2401,33 @@ def test_a_converged_loss_that_blew_up_and_came_only_partly_back_diverged(tmp_pa
         assert "blew up" in div[0].title and "never came back" in div[0].title
     else:
         assert div == [], [f.title for f in div]
+
+
+def test_classes_numbered_by_index_beside_their_aggregate_are_judged_with_it(tmp_path):
+    # A custom SummaryWriter beside YOLOv5 (blind tuned split) logs `PR/mAP_0` ... `PR/mAP_15`, one per
+    # class, next to `Metrics/mAP_0.5`.  A rare class sits at exactly 0 for the first 20 epochs and another
+    # gives back a third of its mAP while the aggregate climbs: per-class swings, not the task failing.
+    # Cut-offs of one metric (mAP at IoU 0.50, 0.75 and 0.90, numbered with gaps) and a family with no
+    # aggregate beside it stay the task.
+    rng = np.random.default_rng(11)
+    n = 60
+    e = np.arange(n, dtype=float)
+    agg = 0.3 * (1 - np.exp(-e / 12.0)) + 0.005 * rng.standard_normal(n)
+    per_class = {"PR/mAP_%d" % k: np.clip(agg + 0.05 * rng.standard_normal(n), 0, 1) for k in range(5)}
+    per_class["PR/mAP_3"][:20] = 0.0
+    per_class["PR/mAP_1"][40:] *= 0.6
+    cutoffs = {"Metrics/mAP_%d" % k: np.clip(agg * (1.5 - k / 100.0), 0, 1) for k in (50, 75, 90)}
+    loss = 0.1 * np.exp(-e / 15.0) + 0.03
+    tags = dict(per_class, **cutoffs, **{"Metrics/mAP_0.5": agg, "Loss/box": loss})
+    logwriters.tbx_scalars(str(tmp_path / "with_aggregate"), tags, list(range(n)))
+    logwriters.tbx_scalars(str(tmp_path / "no_aggregate"), dict(per_class, **{"Loss/box": loss}), list(range(n)))
+    for run, aggregate in (("with_aggregate", True), ("no_aggregate", False)):
+        data = read_logdir(str(tmp_path / run), loader="python")
+        [exp] = grouping.build_experiments(data.scalars, data.histograms)
+        purpose = {s.tag: s.info.purpose for s in exp.scalars}
+        assert {purpose["PR/mAP_%d" % k] for k in range(5)} == {"auxiliary" if aggregate else "task"}, purpose
+        if aggregate:
+            assert purpose["Metrics/mAP_0.5"] == "task"
+            assert {purpose[t] for t in cutoffs} == {"task"}, purpose
+    loud = _loud(_scan(str(tmp_path / "with_aggregate")))
+    assert not loud, [(f.kind, f.tag, f.title) for f in loud]

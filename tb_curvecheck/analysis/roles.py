@@ -601,7 +601,37 @@ def _per_class(items, out: dict) -> List[Tuple[str, str]]:
         for t, mine in members:
             if any(theirs < mine and (mine - theirs) - VIEW_WORDS for _, theirs in members):
                 found.append((r, t))
+        found += [(r, t) for t in _indexed_classes([t for t, _ in members])]
     return found
+
+
+# A tag that ends in a number after a non-digit: `PR/mAP_13`, `AUC_2`, `reward_env0`.
+_TRAILING_INDEX = re.compile(r"^(.*\D)(\d+)$")
+# Classes numbered by index: at least this many tags (two could be a train/test pair or two heads).
+MIN_INDEXED_CLASSES = 3
+
+
+def _indexed_classes(tags_: List[str]) -> List[str]:
+    """Tags of one quantity that differ only in a class index, 0 or 1 up without a gap (`PR/mAP_0` ...
+    `PR/mAP_15` written by a custom writer beside YOLOv5's `Metrics/mAP_0.5`), when the group holds a tag
+    outside the family too: the aggregate the task is judged by.  Indices with gaps are cut-offs of one
+    metric (`AR@1`, `AR@10`, `AR@100`; `Recall_1`, `Recall_5`, `Recall_10`), not classes."""
+    families: dict = {}
+    for t in tags_:
+        m = _TRAILING_INDEX.match(t)
+        if m:
+            families.setdefault(m.group(1), []).append((int(m.group(2)), t))
+    out = []
+    for members in families.values():
+        idx = sorted(i for i, _ in members)
+        if (
+            len(members) >= MIN_INDEXED_CLASSES
+            and len(tags_) > len(members)
+            and idx[0] in (0, 1)
+            and idx == list(range(idx[0], idx[0] + len(idx)))
+        ):
+            out += [t for _, t in members]
+    return out
 
 
 def _reward_terms(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
@@ -663,7 +693,8 @@ def purposes(items) -> dict:
     one, every other loss is a component of it or beside it.  Without one, losses named for a part
     (policy, value, box, KL, domain...) are components and the rest objectives.  Metrics are the
     task's unless they measure a side task (a domain classifier) or are a partial one (precision,
-    recall) beside a composite (mAP, F1), or break an aggregate logged beside them down by class.
+    recall) beside a composite (mAP, F1), or break an aggregate logged beside them down by class
+    (named, or numbered 0..k).
     RL returns and ratings are task metrics.
     """
     items = list(items)

@@ -458,6 +458,20 @@ class Overfitting(Detector[OverfitEvent]):
     # this (a validation loss 12.9 -> 20.9 -> 36.5 -> 30.0 -> 40.3 -> 44.0 scores 2.44).
     short_order_points: int = 4
     short_trend_z: float = 2.0
+    # A loss curve of at most `stayed_max_points` evaluations whose every evaluation after its best, at
+    # least `stayed_min_after` of them, stayed `stayed_rel` (a third) or more above that best: noise large
+    # enough to hide a rise in the order tests above (a Ludwig validation loss 0.064 -> 0.095, 0.094,
+    # 0.128, 0.164, 0.125; an EEG classifier's 0.667 -> 1.07, 1.65, 1.13 ... 1.10) would bring some later
+    # evaluation back near the best.  Healthy runs of the corpus and blind batches whose validation loss
+    # never returned to its best stay within a quarter of it (1.10x-1.24x).
+    stayed_max_points: int = 40
+    stayed_min_after: int = 4
+    stayed_rel: float = 1.0 / 3.0
+    # ... while the training loss fell by at least this share of its level since the validation best (the
+    # runs this test is for fell by half or more; a training loss that holds has nothing it memorised).
+    stayed_train_fall: float = 0.3
+    # ... and the evaluations after the best stay within this factor of each other (those runs: 1.7x-2.5x).
+    stayed_max_spread: float = 4.0
     # A training loss that never learned has nothing to overfit: judged as no_progress judges it.
     stall: NoProgress = dataclasses.field(default_factory=NoProgress)
 
@@ -509,6 +523,24 @@ class Overfitting(Detector[OverfitEvent]):
         if end - best < thr or thr <= 0:
             return None
         return best_i, best, thr, end
+
+    def _stayed_above(self, v: np.ndarray, log_scale: bool = False):
+        """A loss that never came back near its best: every evaluation after the lowest one, at least
+        `stayed_min_after` of them, stands `stayed_rel` of the best above it."""
+        best_i = int(np.argmin(v))
+        best = float(v[best_i])
+        post = v[best_i + 1 :]
+        if post.shape[0] < self.stayed_min_after or (best <= 0.0 and not log_scale):
+            return None
+        thr = self._share(self.stayed_rel, best, log_scale)
+        if float(np.min(post)) - best < thr:
+            return None
+        spread = float(np.max(post) - np.min(post)) if log_scale else float(np.max(post)) / float(np.min(post))
+        if spread > (np.log(self.stayed_max_spread) if log_scale else self.stayed_max_spread):
+            # Evaluations swinging tenfold after the best have no level to have risen to: the best is one
+            # low swing of an unstable curve (oscillation's story), not a point training left behind.
+            return None
+        return best_i, best, thr, self._end_level(v, best_i)
 
     def _steady_rise(self, v: np.ndarray, log_scale: bool = False):
         """A long, noisy rise certain from its consistency: after the lowest running median, later
@@ -619,6 +651,10 @@ class Overfitting(Detector[OverfitEvent]):
             got = self._rise(v, li, float(level[li]), sigma, single=False, log_scale=log_scale)
         if got is None:
             got = self._steady_rise(view.unsmoothed, log_scale)
+        stayed = False
+        if got is None and sign > 0 and n <= self.stayed_max_points:
+            got = self._stayed_above(v, log_scale)
+            stayed = got is not None
         if got is None:
             return []
         best_i, best, thr, end = got
@@ -655,6 +691,11 @@ class Overfitting(Detector[OverfitEvent]):
         if t_sign < 0 and t_first - t_min <= 2 * t_sigma:
             return []  # a training metric that never improved has nothing to overfit
         fell = t_best - t_end > max(t_sigma, self.train_fall_rel * abs(t_best))
+        if stayed and not t_best - t_end >= self.stayed_train_fall * abs(t_best):
+            # Held above its best proves the validation side got worse, not that training memorised: only a
+            # training loss that kept learning makes it overfitting (a broken run's training loss at 530
+            # "holds" while its validation loss wanders 332 -> 640).
+            return []
         if sign < 0 and not fell:
             # A metric is not a loss that may creep up while the training loss holds (confidence
             # growing on the errors): a held-out metric that slips while training stands still is

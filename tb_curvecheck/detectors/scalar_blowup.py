@@ -118,7 +118,7 @@ class UnrecoveredBlowup(Detector[BlowupEvent]):
             after = np.flatnonzero(steps > t1)
             if not after.size:
                 continue
-            # The fall is read over as many evaluations after the jump as the jump itself took, plus one.
+            # The fall is read at the jump's own evaluation and the `blowup_evals` after it.
             window = mv[max(0, int(after[0]) - 1) : int(after[0]) + self.blowup_evals]
             m_before = float(np.median(pre))
             m_low = float(np.min(window))

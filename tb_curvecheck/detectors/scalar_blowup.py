@@ -66,6 +66,10 @@ class UnrecoveredBlowup(Detector[BlowupEvent]):
     # by design has no such accuracy beside it; a validation loss whose accuracy held is not this.)
     metric_gap: float = 0.02
     metric_before_points: int = 5
+    # That noise is the residual noise of the metric's last `metric_noise_points` evaluations before the
+    # jump (enough for a robust estimate, recent enough to be the level it held), times `metric_noise_k`.
+    metric_noise_points: int = 20
+    metric_noise_k: float = 3.0
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[BlowupEvent]:
         if not U.judged(ref, ("loss",)) or ref.info.purpose not in ("objective", None):
@@ -89,8 +93,7 @@ class UnrecoveredBlowup(Detector[BlowupEvent]):
         if not near.size:
             return []
         before = max(0, jump - self.blowup_evals) + int(near[-1])
-        k = max(self.end_points, n // 20)
-        end = float(np.median(lv[-k:]))
+        end = self._closing(lv)
         if end - best < self.stayed_decades:
             return []
         witness = self._witness(exp, ref, view, before, jump)
@@ -104,6 +107,10 @@ class UnrecoveredBlowup(Detector[BlowupEvent]):
             )
         ]
 
+    def _closing(self, values: np.ndarray) -> float:
+        """The closing level: the median of the last twentieth, at least `end_points`."""
+        return float(np.median(values[-max(self.end_points, values.shape[0] // 20) :]))
+
     def _witness(self, exp: Experiment, ref: SeriesRef, view: U.View, before: int, jump: int):
         """(metric, level before, lowest after the jump, closing level) of the first 0-1 metric of the
         loss's split that the jump knocked down and that ended below where it stood."""
@@ -112,7 +119,8 @@ class UnrecoveredBlowup(Detector[BlowupEvent]):
             steps, mv = U.finite_points(m)
             if mv.shape[0] < self.min_points or not U.is_fraction(mv):
                 continue
-            pre = mv[steps <= t0][-self.metric_before_points :]
+            held = mv[steps <= t0]
+            pre = held[-self.metric_before_points :]
             if pre.shape[0] < 2:
                 continue
             after = np.flatnonzero(steps > t1)
@@ -122,9 +130,8 @@ class UnrecoveredBlowup(Detector[BlowupEvent]):
             window = mv[max(0, int(after[0]) - 1) : int(after[0]) + self.blowup_evals]
             m_before = float(np.median(pre))
             m_low = float(np.min(window))
-            k = max(self.end_points, mv.shape[0] // 20)
-            m_end = float(np.median(mv[-k:]))
-            gap = max(self.metric_gap, 3.0 * U.residual_noise(mv[steps <= t0][-20:]))
+            m_end = self._closing(mv)
+            gap = max(self.metric_gap, self.metric_noise_k * U.residual_noise(held[-self.metric_noise_points :]))
             if m_before - m_low >= self.metric_fall and m_before - m_end >= gap:
                 return m, m_before, m_low, m_end
         return None

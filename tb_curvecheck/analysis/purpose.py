@@ -2,8 +2,8 @@
 
 A component of the objective (weight decay, an RL value loss, a YOLO objectness
 head, a domain-adversarial loss) or a side-task metric (a domain classifier's
-accuracy, precision beside mAP) may rise, fall or hold by design.  Its trend
-findings stand only when the objective or the task metric agrees; and a run
+accuracy, precision beside mAP) may rise, fall, hold or swing by design.  Its trend
+and oscillation findings stand only when the objective or the task metric agrees; and a run
 whose task metric clearly improved (reward rising, mAP rising) has learned, so
 none of its losses "did not improve" or "diverged".
 """
@@ -301,14 +301,14 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
     # VAE's KL growing as the encoder uses its latent), not the objective's.
     explained = {id(g) for g in findings if purpose(g) == "objective" and explained_by_component(exp, g) is not None}
 
-    def objective_agrees(f: Finding) -> bool:
+    def objective_agrees(f: Finding, kinds=TREND_KINDS) -> bool:
         # The objective of the component's own split, when it logs one: a test total rising says nothing
         # about a training KL term beside a training total that fell.
         split = info[(f.run, f.tag)].split if (f.run, f.tag) in info else None
         own = any(s.info.purpose == "objective" and s.info.split == split for s in exp.scalars if s.info.role == "loss")
         return any(
             purpose(g) == "objective"
-            and g.kind in TREND_KINDS
+            and g.kind in kinds
             and _overlaps(f, g)
             and id(g) not in explained
             and (not own or info[(g.run, g.tag)].split == split)
@@ -361,6 +361,15 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
             if not agrees:
                 continue
         if p == "auxiliary" and f.kind in METRIC_KINDS and not task_agrees(f):
+            continue
+        if (
+            p == "component"
+            and f.kind == "oscillation"
+            and not (objective_agrees(f, TREND_KINDS + ("oscillation",)) or task_agrees(f))
+        ):
+            # One term of the objective swinging while the objective and the task metric do not is that
+            # head's noise (a YOLOv8 validation cls_loss alternating over its first ten epochs while mAP
+            # climbs), as a component's trend is (above).
             continue
         out.append(f)
     return out

@@ -54,22 +54,15 @@ class UnrecoveredBlowup(Detector[BlowupEvent]):
     # update, not the slow drift of a loss whose floor wanders (float32 noise near 1e-7 stays in a decade).
     blowup_evals: int = 3
     near_best_decades: float = 1.0
-    # Stayed: the closing level (median of the last twentieth, at least `end_points`) is still this far
-    # above the pre-jump level.  A spike the run came back from (ending at its best) is only mild.
+    # Stayed: the closing level (`U.MetricFell.closing`, the median of the last twentieth) is still this
+    # far above the pre-jump level.  A spike the run came back from (ending at its best) is only mild.
     stayed_decades: float = 1.5
-    end_points: int = 3
-    # The witness: a 0-1 metric of the same split fell by at least this much at the jump (DropTest's
-    # "a drop anyone would call sharp") ...
-    metric_fall: float = 0.10
-    # ... and ended below its pre-jump level by at least this much and three times that level's noise:
-    # the final model is worse than the one the blow-up replaced.  (An RL or detection loss that climbs
-    # by design has no such accuracy beside it; a validation loss whose accuracy held is not this.)
-    metric_gap: float = 0.02
-    metric_before_points: int = 5
-    # That noise is the residual noise of the metric's last `metric_noise_points` evaluations before the
-    # jump (enough for a robust estimate, recent enough to be the level it held), times `metric_noise_k`.
-    metric_noise_points: int = 20
-    metric_noise_k: float = 3.0
+    # The opening level is the median of this many first evaluations.
+    opening_points: int = 3
+    # The witness: a 0-1 metric of the same split fell sharply at the jump and ended below where it stood
+    # (`U.MetricFell`): an RL or detection loss that climbs by design has no such accuracy beside it, and
+    # a validation loss whose accuracy held is not this.
+    witness: U.MetricFell = dataclasses.field(default_factory=U.MetricFell)
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[BlowupEvent]:
         if not U.judged(ref, ("loss",)) or ref.info.purpose not in ("objective", None):
@@ -83,7 +76,7 @@ class UnrecoveredBlowup(Detector[BlowupEvent]):
         level = U.running_median(lv, self.level_width)
         best_i = int(np.argmin(level))
         best = float(level[best_i])
-        if float(np.median(lv[: self.end_points])) - best < self.converged_decades:
+        if float(np.median(lv[: self.opening_points])) - best < self.converged_decades:
             return []
         far = np.flatnonzero(lv[best_i:] >= best + self.blowup_decades)
         if not far.size:
@@ -93,10 +86,11 @@ class UnrecoveredBlowup(Detector[BlowupEvent]):
         if not near.size:
             return []
         before = max(0, jump - self.blowup_evals) + int(near[-1])
-        end = self._closing(lv)
+        end = self.witness.closing(lv)
         if end - best < self.stayed_decades:
             return []
-        witness = self._witness(exp, ref, view, before, jump)
+        # The fall is read at the jump's own evaluation and the `blowup_evals` after it.
+        witness = self.witness(exp, ref, int(view.steps[before]), int(view.end_steps[jump]), self.blowup_evals)
         if witness is None:
             return []
         metric, m_before, m_low, m_end = witness
@@ -106,35 +100,6 @@ class UnrecoveredBlowup(Detector[BlowupEvent]):
                 ref, view, before, jump, peak, float(10.0**best), float(10.0**end), metric, m_before, m_low, m_end
             )
         ]
-
-    def _closing(self, values: np.ndarray) -> float:
-        """The closing level: the median of the last twentieth, at least `end_points`."""
-        return float(np.median(values[-max(self.end_points, values.shape[0] // 20) :]))
-
-    def _witness(self, exp: Experiment, ref: SeriesRef, view: U.View, before: int, jump: int):
-        """(metric, level before, lowest after the jump, closing level) of the first 0-1 metric of the
-        loss's split that the jump knocked down and that ended below where it stood."""
-        t0, t1 = int(view.steps[before]), int(view.end_steps[jump])
-        for m in exp.metrics_for(ref):
-            steps, mv = U.finite_points(m)
-            if mv.shape[0] < self.min_points or not U.is_fraction(mv):
-                continue
-            held = mv[steps <= t0]
-            pre = held[-self.metric_before_points :]
-            if pre.shape[0] < 2:
-                continue
-            after = np.flatnonzero(steps > t1)
-            if not after.size:
-                continue
-            # The fall is read at the jump's own evaluation and the `blowup_evals` after it.
-            window = mv[max(0, int(after[0]) - 1) : int(after[0]) + self.blowup_evals]
-            m_before = float(np.median(pre))
-            m_low = float(np.min(window))
-            m_end = self._closing(mv)
-            gap = max(self.metric_gap, self.metric_noise_k * U.residual_noise(held[-self.metric_noise_points :]))
-            if m_before - m_low >= self.metric_fall and m_before - m_end >= gap:
-                return m, m_before, m_low, m_end
-        return None
 
     def describe(self, e: BlowupEvent) -> Finding:
         view, v = e.view, e.view.values

@@ -10,7 +10,7 @@ from typing import List, Optional
 
 import numpy as np
 
-from ..model import Experiment, Finding, SeriesRef
+from ..model import EV_TASK_WORSE, Experiment, Finding, SeriesRef
 from . import environments
 from . import stats as U
 from .base import Detector
@@ -261,6 +261,8 @@ class DivergenceEvent:
     threshold: float
     sigma: float
     related: List[SeriesRef]  # the other split's loss, the first metric
+    # (metric, level before, lowest, closing level): a 0-1 metric of the split the climb cost (`U.MetricFell`).
+    task_worse: Optional[tuple] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,6 +282,11 @@ class LossDivergence(Detector[DivergenceEvent]):
     # The registry hands in the no_progress detector (detectors do not import one another); without
     # it every such climb is left to overfitting.
     stall: Optional[Detector] = None
+    # A climb that knocked a 0-1 metric of its split down for good is news whatever that metric gained
+    # over the whole run (`purpose.gate` keeps such a finding): a classifier at 0.94 whose loss climbs
+    # over its last ten epochs while its accuracy falls to 0.46 ends worse than it was, though 0.46 is
+    # above its first epoch's 0.31.
+    witness: U.MetricFell = dataclasses.field(default_factory=U.MetricFell)
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[DivergenceEvent]:
         if not U.judged(ref, ("loss",)):
@@ -305,7 +312,10 @@ class LossDivergence(Detector[DivergenceEvent]):
             ):
                 return []
         related = [partner] if partner is not None else []
-        return [DivergenceEvent(ref, view, best_i, onset, thr, sigma, related + exp.metrics_for(ref)[:1])]
+        healthy = int(view.end_steps[max(onset - 1, 0)])
+        worse = self.witness(exp, ref, healthy, healthy)
+        metrics = [worse[0]] if worse is not None else exp.metrics_for(ref)[:1]
+        return [DivergenceEvent(ref, view, best_i, onset, thr, sigma, related + metrics, worse)]
 
     def describe(self, e: DivergenceEvent) -> Finding:
         view, v = e.view, e.view.values
@@ -348,6 +358,13 @@ class LossDivergence(Detector[DivergenceEvent]):
             "noise": e.sigma,
             "last_healthy_step": healthy,
         }
+        if e.task_worse is not None:
+            metric, before, low, end = e.task_worse
+            expl += (
+                " It cost the model what it had learned: %s fell from %s to %s after step %d and ends at %s, "
+                "below where it stood before the climb." % (short(metric), fmt(before), fmt(low), healthy, fmt(end))
+            )
+            evidence[EV_TASK_WORSE] = {"tag": metric.tag, "before": before, "lowest": low, "final": end}
         return make_finding(
             e.ref, "loss_divergence", "error", view, onset, len(view) - 1, title, expl, evidence, related=e.related
         )

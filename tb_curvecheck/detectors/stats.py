@@ -756,3 +756,53 @@ def reinforcement_learning(exp: Experiment) -> bool:
     return any(s.info.purpose == "task" and s.info.role == "other" for s in exp.scalars) or any(
         _AGENT_DIAGNOSTIC.search(s.tag) for s in exp.scalars
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricFell:
+    """Did a loss's climb cost the model what it had learned?  A 0-1 metric of the loss's split that
+    fell by `fall` once the loss left its level, and closed below where it stood before by `gap` and by
+    `noise_k` times its recent noise: the final model is worse than the one the climb replaced, whatever
+    the metric gained over the whole run."""
+
+    # A drop anyone would call sharp (`DropTest`'s ten points) ...
+    fall: float = 0.10
+    # ... and a close below the level before by at least two points (a converged classifier's accuracy
+    # holds its level within one) and three times that level's residual noise, measured over its last
+    # `noise_points` evaluations before the climb (enough for a robust estimate, recent enough to be
+    # the level it held).
+    gap: float = 0.02
+    noise_k: float = 3.0
+    noise_points: int = 20
+    before_points: int = 5
+    min_points: int = 10
+    end_points: int = 3
+
+    def closing(self, values: np.ndarray) -> float:
+        """The closing level: the median of the last twentieth, at least `end_points`."""
+        return float(np.median(values[-max(self.end_points, values.shape[0] // 20) :]))
+
+    def __call__(self, exp: Experiment, ref: SeriesRef, held_until: int, left_at: int, evals: Optional[int] = None):
+        """(metric, level before, lowest after, closing level) of the first 0-1 metric of `ref`'s split and
+        cadence that held its level up to step `held_until` and fell after step `left_at`: within the
+        evaluation at `left_at` and the `evals` after it when given, anywhere after it otherwise."""
+        for m in exp.metrics_for(ref):
+            steps, mv = finite_points(m)
+            if mv.shape[0] < self.min_points or not is_fraction(mv):
+                continue
+            held = mv[steps <= held_until]
+            pre = held[-self.before_points :]
+            if pre.shape[0] < 2:
+                continue
+            after = np.flatnonzero(steps > left_at)
+            if not after.size:
+                continue
+            a = int(after[0])
+            window = mv[max(0, a - 1) : a + evals] if evals is not None else mv[a:]
+            before = float(np.median(pre))
+            low = float(np.min(window))
+            end = self.closing(mv)
+            gap = max(self.gap, self.noise_k * residual_noise(held[-self.noise_points :]))
+            if before - low >= self.fall and before - end >= gap:
+                return m, before, low, end
+        return None

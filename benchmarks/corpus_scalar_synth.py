@@ -905,9 +905,115 @@ def stop31_cases(rng) -> List[Case]:
     return out
 
 
+def stop32_cases(rng) -> List[Case]:
+    """Stop 32: a loss climb that cost the accuracy the run had, a loss head swinging beside a climbing
+    task metric, and a fine-tune's noisy training loss beside a climbing test accuracy.
+
+    - Pathology: a classifier at its plateau (0.85-0.97) whose loss climbs five- to thirtyfold over the
+      last few evaluations while its accuracy gives back 0.15-0.3 of it, far above where the run began
+      (`loss_divergence`).  Healthy: the same spike that comes back to its level, accuracy and all.
+    - Healthy: YOLOv8's validation class loss alternating over the first ten epochs of warm-up while box
+      and DFL losses hold and mAP50-95 climbs.  Pathology: mAP swinging with it (`oscillation`).
+    - Healthy: a fine-tune's training loss wandering down within its noise while test accuracy climbs and
+      test loss falls.  Pathology: the test side flat too (`no_progress`)."""
+    out = []
+    for i in range(6):
+        healthy = i >= 4
+        n = int(rng.choice([100, 200, 400]))
+        e = np.arange(n, dtype=float)
+        steps = np.arange(n)
+        plateau = float(rng.uniform(0.85, 0.97))
+        first = float(rng.uniform(0.2, 0.35))
+        tau = float(rng.uniform(0.1, 0.2)) * n
+        acc = first + (plateau - first) * (1 - np.exp(-e / tau))
+        floor = float(rng.uniform(0.1, 0.2))
+        loss = floor + float(rng.uniform(1.5, 2.2)) * np.exp(-e / tau)
+        k = max(6, int(rng.uniform(0.05, 0.08) * n))
+        onset = n - k
+        climb = floor * float(rng.uniform(5, 30))
+        shape = np.sin(np.linspace(0.15, np.pi * 0.85, k))
+        if healthy:
+            # The spike passes and the run ends at its level.
+            shape = np.concatenate([np.sin(np.linspace(0.3, np.pi, k - 3)), np.zeros(3)])
+            loss[onset:] = floor + climb * shape
+            acc[onset:] = plateau - (plateau - 0.5) * shape
+        else:
+            loss[onset:] = floor + climb * np.maximum(shape, np.linspace(0.2, 0.6, k))
+            acc[onset:] = plateau - float(rng.uniform(0.15, 0.3)) * np.linspace(0.3, 1.0, k)
+        runs = {
+            "train": {
+                "epoch_loss": series(loss * (1 + 0.02 * rng.standard_normal(n)), steps),
+                "epoch_categorical_accuracy": series(np.clip(acc + 0.006 * rng.standard_normal(n), 0, 1), steps),
+            }
+        }
+        out.append(
+            Case(
+                "synth_climb_cost_%02d_n%d_%s" % (i, n, "spike_back" if healthy else "accuracy_lost"),
+                "synth_climb_cost",
+                healthy,
+                runs,
+                expect=[] if healthy else [Expect("loss_divergence", "train", "epoch_loss")],
+                also_ok=("transient_dip", "low_margin") if healthy else ("metric_collapse", "transient_dip"),
+            )
+        )
+    for i in range(4):
+        healthy = i % 2 == 0
+        n = int(rng.choice([60, 100, 150]))
+        e = np.arange(n, dtype=float)
+        steps = np.arange(1, n + 1)
+        swing = float(rng.uniform(0.05, 0.09))
+        zig = np.where(np.arange(n) % 2 == 1, 1.0, -1.0) * (e >= 1) * (e <= 11)
+        m_end = float(rng.uniform(0.6, 0.8))
+        tags = {
+            "train/box_loss": 1.2 - 0.3 * (1 - np.exp(-e / 50.0)),
+            "train/cls_loss": 0.3 + 2.0 * np.exp(-e / 4.0) + 0.5 * (1 - e / n),
+            "train/dfl_loss": 1.24 - 0.37 * e / n,
+            "val/box_loss": 1.25 - 0.05 * (1 - np.exp(-e / 20.0)),
+            "val/cls_loss": 0.45 + 0.6 * np.exp(-e / 15.0) + swing * zig,
+            "val/dfl_loss": 1.12 + 0.04 * e / n,
+            "metrics/mAP50-95(B)": m_end - 0.2 * np.exp(-e / 15.0),
+        }
+        if not healthy:
+            tags["metrics/mAP50-95(B)"] = tags["metrics/mAP50-95(B)"] - float(rng.uniform(0.06, 0.1)) * zig
+        runs = {"yolov8s": {t: series(v * (1 + 0.005 * rng.standard_normal(n)), steps) for t, v in tags.items()}}
+        out.append(
+            Case(
+                "synth_head_swing_%02d_n%d_%s" % (i, n, "task_climbs" if healthy else "task_swings"),
+                "synth_head_swing",
+                healthy,
+                runs,
+                expect=[] if healthy else [Expect("oscillation", "yolov8s", "metrics/mAP50-95(B)")],
+                also_ok=() if healthy else ("transient_dip", "low_margin"),
+            )
+        )
+    for i in range(4):
+        healthy = i % 2 == 0
+        n = int(rng.choice([25, 30, 40]))
+        e = np.arange(n, dtype=float)
+        steps = np.arange(n)
+        gain = float(rng.uniform(0.05, 0.08)) if healthy else 0.0
+        tags = {
+            "loss/train": 0.44 - float(rng.uniform(0.04, 0.07)) * e / n + 0.03 * rng.standard_normal(n),
+            "accuracy/train": 0.855 + 0.02 * e / n + 0.008 * rng.standard_normal(n),
+            "loss/test": 0.93 - (0.24 if healthy else 0.0) * e / n + 0.03 * rng.standard_normal(n),
+            "accuracy/test": 0.72 + gain * e / n + 0.008 * rng.standard_normal(n),
+        }
+        out.append(
+            Case(
+                "synth_finetune_noise_%02d_n%d_%s" % (i, n, "test_climbs" if healthy else "test_flat"),
+                "synth_finetune_noise",
+                healthy,
+                {"testrun": {t: series(v, steps) for t, v in tags.items()}},
+                expect=[] if healthy else [Expect("no_progress", "testrun", "loss/test")],
+                also_ok=() if healthy else ("never_learned",),
+            )
+        )
+    return out
+
+
 def cases() -> List[Case]:
     rng = np.random.default_rng(SEED)
-    # The stop-20 and stop-27 to stop-31 families draw from their own generators, so the earlier families keep
+    # The stop-20 and stop-27 to stop-32 families draw from their own generators, so the earlier families keep
     # their cases.
     extra = replay_and_clip_cases(np.random.default_rng(SEED + 20))
     extra += erratic_validation_cases(np.random.default_rng(SEED + 27))
@@ -915,4 +1021,5 @@ def cases() -> List[Case]:
     extra += stop29_cases(np.random.default_rng(SEED + 29))
     extra += stop30_cases(np.random.default_rng(SEED + 30))
     extra += stop31_cases(np.random.default_rng(SEED + 31))
+    extra += stop32_cases(np.random.default_rng(SEED + 32))
     return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng) + extra

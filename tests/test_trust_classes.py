@@ -2536,3 +2536,26 @@ def test_one_loss_head_swinging_while_the_task_climbs_is_not_an_oscillation(tmp_
         ]
     else:
         assert head == [] and loud == [], [(f.kind, f.tag, f.title) for f in loud]
+
+
+@pytest.mark.parametrize("test_learns", [True, False])
+def test_a_noisy_training_loss_beside_a_climbing_test_accuracy_is_not_no_progress(tmp_path, test_learns):
+    # A tensorboardX fine-tune (blind tuned split, healthy) starts at 0.85 training accuracy; over 30 epochs
+    # its augmented training loss wanders 0.45 -> 0.36 in steps of 0.05 while test accuracy climbs
+    # 0.72 -> 0.78 and test loss falls 0.93 -> 0.70.  "Training loss did not improve beyond its noise" was
+    # told: the model that generalises better has learned.  With the test side flat too, it has not.
+    rng = np.random.default_rng(21)
+    n = 30
+    e = np.arange(n, dtype=float)
+    tags = {
+        "loss/train": 0.44 - 0.06 * e / n + 0.03 * rng.standard_normal(n),
+        "accuracy/train": 0.855 + 0.02 * e / n + 0.008 * rng.standard_normal(n),
+        "loss/test": (0.93 - 0.24 * e / n if test_learns else 0.93 + 0 * e) + 0.03 * rng.standard_normal(n),
+        "accuracy/test": (0.72 + 0.065 * e / n if test_learns else 0.72 + 0 * e) + 0.008 * rng.standard_normal(n),
+    }
+    logwriters.tbx_scalars(str(tmp_path), tags, list(range(n)))
+    stalled = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "no_progress" and f.tag == "loss/train"]
+    if test_learns:
+        assert stalled == [], [f.title for f in stalled]
+    else:
+        assert stalled, [(f.kind, f.tag) for f in _loud(_scan(str(tmp_path)))]

@@ -291,11 +291,11 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
 
     def task_improved(split: Optional[str]) -> bool:
         same = [ok for k, ok in improved.items() if info[k].split == split]
-        if split == "train":
+        if split == "train" or not same:
             # The other way round it does: a model whose held-out accuracy climbed has learned, whatever its
             # training loss's noise hides (a fine-tune's augmented batches, 0.45 -> 0.36 in steps of 0.05).
             same = list(improved.values())
-        return any(same or improved.values()) and not task_fell and not task_broke
+        return any(same) and not task_fell and not task_broke
 
     def purpose(f: Finding) -> Optional[str]:
         i = info.get((f.run, f.tag))

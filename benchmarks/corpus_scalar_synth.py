@@ -905,6 +905,25 @@ def stop31_cases(rng) -> List[Case]:
     return out
 
 
+def yolov8_head_swing(rng, n: int, swing: float, m_end: float, map_swing: float) -> Dict[str, np.ndarray]:
+    """YOLOv8's per-epoch results as its SummaryWriter logs them, resumed from trained weights: the
+    validation class loss swings by `swing` up and down over the first ten epochs of warm-up while it falls,
+    box and DFL losses hold, and mAP50-95 climbs to `m_end`, swinging by `map_swing` with the class loss.
+    Each value carries 0.5 % noise."""
+    e = np.arange(n, dtype=float)
+    zig = np.where(np.arange(n) % 2 == 1, 1.0, -1.0) * (e >= 1) * (e <= 11)
+    tags = {
+        "train/box_loss": 1.2 - 0.3 * (1 - np.exp(-e / 50.0)),
+        "train/cls_loss": 0.3 + 2.0 * np.exp(-e / 4.0) + 0.5 * (1 - e / n),
+        "train/dfl_loss": 1.24 - 0.37 * (e / n),
+        "val/box_loss": 1.25 - 0.05 * (1 - np.exp(-e / 20.0)),
+        "val/cls_loss": 0.45 + 0.6 * np.exp(-e / 15.0) + swing * zig,
+        "val/dfl_loss": 1.12 + 0.04 * (e / n),
+        "metrics/mAP50-95(B)": m_end - 0.2 * np.exp(-e / 15.0) - map_swing * zig,
+    }
+    return {k: v * (1 + 0.005 * rng.standard_normal(n)) for k, v in tags.items()}
+
+
 def stop32_cases(rng) -> List[Case]:
     """Stop 32: a loss climb that cost the accuracy the run had, a loss head swinging beside a climbing
     task metric, and a fine-tune's noisy training loss beside a climbing test accuracy.
@@ -959,23 +978,11 @@ def stop32_cases(rng) -> List[Case]:
     for i in range(4):
         healthy = i % 2 == 0
         n = int(rng.choice([60, 100, 150]))
-        e = np.arange(n, dtype=float)
         steps = np.arange(1, n + 1)
-        swing = float(rng.uniform(0.05, 0.09))
-        zig = np.where(np.arange(n) % 2 == 1, 1.0, -1.0) * (e >= 1) * (e <= 11)
-        m_end = float(rng.uniform(0.6, 0.8))
-        tags = {
-            "train/box_loss": 1.2 - 0.3 * (1 - np.exp(-e / 50.0)),
-            "train/cls_loss": 0.3 + 2.0 * np.exp(-e / 4.0) + 0.5 * (1 - e / n),
-            "train/dfl_loss": 1.24 - 0.37 * e / n,
-            "val/box_loss": 1.25 - 0.05 * (1 - np.exp(-e / 20.0)),
-            "val/cls_loss": 0.45 + 0.6 * np.exp(-e / 15.0) + swing * zig,
-            "val/dfl_loss": 1.12 + 0.04 * e / n,
-            "metrics/mAP50-95(B)": m_end - 0.2 * np.exp(-e / 15.0),
-        }
-        if not healthy:
-            tags["metrics/mAP50-95(B)"] = tags["metrics/mAP50-95(B)"] - float(rng.uniform(0.06, 0.1)) * zig
-        runs = {"yolov8s": {t: series(v * (1 + 0.005 * rng.standard_normal(n)), steps) for t, v in tags.items()}}
+        swing, m_end = float(rng.uniform(0.05, 0.09)), float(rng.uniform(0.6, 0.8))
+        map_swing = 0.0 if healthy else float(rng.uniform(0.06, 0.1))
+        tags = yolov8_head_swing(rng, n, swing, m_end, map_swing)
+        runs = {"yolov8s": {t: series(v, steps) for t, v in tags.items()}}
         out.append(
             Case(
                 "synth_head_swing_%02d_n%d_%s" % (i, n, "task_climbs" if healthy else "task_swings"),

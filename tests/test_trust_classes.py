@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from benchmarks import realworld as rw
+from benchmarks.corpus_scalar_synth import yolov8_head_swing
 from tb_curvecheck.analysis import grouping, pipeline  # noqa: E402
 from tb_curvecheck.model import at_or_above  # noqa: E402
 from tb_curvecheck.reading import read_logdir  # noqa: E402
@@ -2500,34 +2501,14 @@ def test_a_loss_climb_that_cost_the_accuracy_it_had_diverged_whatever_the_run_ga
         assert div == [], [f.title for f in div]
 
 
-def _yolov8_swinging_head(task_swings: bool, rng) -> dict:
-    """YOLOv8's per-epoch results as its SummaryWriter logs them, resumed from trained weights: the
-    validation class loss swings up and down over the first ten epochs of warm-up while it falls, box and
-    DFL losses hold, and mAP50-95 climbs 0.52 -> 0.72 (or, with `task_swings`, swings with it)."""
-    n = 150
-    e = np.arange(n, dtype=float)
-    zig = np.where(np.arange(n) % 2 == 1, 1.0, -1.0) * (e >= 1) * (e <= 11)
-    tags = {
-        "train/box_loss": 1.2 - 0.3 * (1 - np.exp(-e / 50.0)),
-        "train/cls_loss": 0.3 + 2.0 * np.exp(-e / 4.0) + 0.5 * (1 - e / n),
-        "train/dfl_loss": 1.24 - 0.37 * (e / n),
-        "val/box_loss": 1.25 - 0.05 * (1 - np.exp(-e / 20.0)),
-        "val/cls_loss": 0.45 + 0.6 * np.exp(-e / 15.0) + 0.07 * zig,
-        "val/dfl_loss": 1.12 + 0.04 * (e / n),
-        "metrics/mAP50-95(B)": 0.72 - 0.2 * np.exp(-e / 15.0),
-    }
-    if task_swings:
-        tags["metrics/mAP50-95(B)"] = tags["metrics/mAP50-95(B)"] - 0.08 * zig
-    return {k: v * (1 + 0.005 * rng.standard_normal(n)) for k, v in tags.items()}
-
-
 @pytest.mark.parametrize("task_swings", [False, True])
 def test_one_loss_head_swinging_while_the_task_climbs_is_not_an_oscillation(tmp_path, task_swings):
     # A YOLOv8 run (blind tuned split, healthy) was warned that `val/cls_loss` "alternates up and down every
     # evaluation for 10 evaluations" over its warm-up while mAP50-95 climbed smoothly: one term of a loss
     # the run never logs whole, swinging by design as the class head re-calibrates.  A component is judged
     # with its objective or task metric, for oscillation as for trends: with mAP swinging alongside, it stands.
-    logwriters.tbx_scalars(str(tmp_path), _yolov8_swinging_head(task_swings, np.random.default_rng(8)))
+    tags = yolov8_head_swing(np.random.default_rng(8), 150, 0.07, 0.72, 0.08 if task_swings else 0.0)
+    logwriters.tbx_scalars(str(tmp_path), tags)
     loud = _loud(_scan(str(tmp_path)))
     head = [f for f in loud if f.kind == "oscillation" and f.tag == "val/cls_loss"]
     if task_swings:

@@ -1018,9 +1018,87 @@ def stop32_cases(rng) -> List[Case]:
     return out
 
 
+def creep_after_decades(rng, n: int, first: float, best: float, rise: float, ordered: bool) -> Dict[str, np.ndarray]:
+    """A regression's per-epoch losses as Lightning logs them: the validation loss falls from its untrained
+    `first` to `best` over decades by 45 % of the run, then creeps up by `rise` of its level by the end, in
+    order when `ordered` (else it wanders within that band with no trend), while the training loss keeps
+    falling below it.  Each value carries 0.3 % noise."""
+    e = np.arange(n, dtype=float)
+    turn = int(0.45 * n)
+    tau = turn / 6.0
+    fall = np.exp(np.log(best) + np.log(first / best) * np.exp(-e / tau))
+    after = np.clip(e - turn, 0, None) / max(1, n - 1 - turn)
+    wander = after if ordered else rng.permutation(after) * (e > turn)
+    val = fall * (1 + rise * wander)
+    train_best = best / 4.0
+    train = np.exp(np.log(train_best) + np.log(first / train_best) * np.exp(-e / tau)) * (1 - 0.1 * e / n)
+    return {
+        "train_loss_epoch": train * (1 + 0.003 * rng.standard_normal(n)),
+        "val_loss_epoch": val * (1 + 0.003 * rng.standard_normal(n)),
+    }
+
+
+def perfect_fit_jump(rng, n: int) -> Dict[str, np.ndarray]:
+    """A small binary classifier that fits its validation set: validation loss 0.68 -> 2e-5 over decades with
+    a few noisy jumps to 1e-4 in its last evaluations, training loss down to 2e-6, validation accuracy 1.0."""
+    e = np.arange(n, dtype=float)
+    tau = n / 12.0
+    val = np.exp(np.log(2e-5) + np.log(0.68 / 2e-5) * np.exp(-e / tau))
+    val[-4:] = [4e-5, 4.8e-4, 1.5e-4, 1.2e-4]
+    train = np.exp(np.log(2e-6) + np.log(0.69 / 2e-6) * np.exp(-e / tau))
+    acc = np.clip(0.5 + 0.5 * (1 - np.exp(-e / tau)) * 1.05, 0, 1)
+    return {
+        "train_loss": train * (1 + 0.05 * rng.standard_normal(n)),
+        "val_loss": val * (1 + 0.05 * rng.standard_normal(n)),
+        "val_acc": acc,
+    }
+
+
+def stop33_cases(rng) -> List[Case]:
+    """Stop 33: a validation loss that creeps up in order after falling over decades.
+
+    - Pathology: after a fall of 2-3 decades, the validation loss rises by 22-35 % of its level in order
+      over the second half of the run while the training loss keeps falling (`overfitting`).
+    - Healthy: the same creep by 6-9 % of its level (under the 15 % a rise certain from its order needs);
+      the same band without order; a classifier whose validation loss at its floor (2e-5) jumps to 1e-4
+      over its last four evaluations."""
+    out = []
+    for i in range(8):
+        kind = ["creeps", "creeps", "creeps", "creeps", "small", "small", "wanders", "wanders"][i]
+        n = int(rng.choice([60, 120, 250, 500]))
+        first = float(10 ** rng.uniform(0, 1.5))
+        best = first * float(10 ** -rng.uniform(2.0, 3.0))
+        rise = float(rng.uniform(0.22, 0.35)) if kind != "small" else float(rng.uniform(0.06, 0.09))
+        tags = creep_after_decades(rng, n, first, best, rise, ordered=kind != "wanders")
+        steps = np.arange(n)
+        healthy = kind != "creeps"
+        out.append(
+            Case(
+                "synth_decade_creep_%02d_n%d_%s" % (i, n, kind),
+                "synth_decade_creep",
+                healthy,
+                {"version_0": {t: series(v, steps) for t, v in tags.items()}},
+                expect=[] if healthy else [Expect("overfitting", "version_0", "val_loss_epoch")],
+            )
+        )
+    for i in range(2):
+        n = int(rng.choice([120, 270]))
+        tags = perfect_fit_jump(rng, n)
+        out.append(
+            Case(
+                "synth_decade_creep_%02d_n%d_perfect_fit_jump" % (8 + i, n),
+                "synth_decade_creep",
+                True,
+                {"version_0": {t: series(v, np.arange(n)) for t, v in tags.items()}},
+                expect=[],
+            )
+        )
+    return out
+
+
 def cases() -> List[Case]:
     rng = np.random.default_rng(SEED)
-    # The stop-20 and stop-27 to stop-32 families draw from their own generators, so the earlier families keep
+    # The stop-20 and stop-27 to stop-33 families draw from their own generators, so the earlier families keep
     # their cases.
     extra = replay_and_clip_cases(np.random.default_rng(SEED + 20))
     extra += erratic_validation_cases(np.random.default_rng(SEED + 27))
@@ -1029,4 +1107,5 @@ def cases() -> List[Case]:
     extra += stop30_cases(np.random.default_rng(SEED + 30))
     extra += stop31_cases(np.random.default_rng(SEED + 31))
     extra += stop32_cases(np.random.default_rng(SEED + 32))
+    extra += stop33_cases(np.random.default_rng(SEED + 33))
     return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng) + extra

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from benchmarks import realworld as rw
-from benchmarks.corpus_scalar_synth import yolov8_head_swing
+from benchmarks.corpus_scalar_synth import creep_after_decades, perfect_fit_jump, yolov8_head_swing
 from tb_curvecheck.analysis import grouping, pipeline  # noqa: E402
 from tb_curvecheck.model import at_or_above  # noqa: E402
 from tb_curvecheck.reading import read_logdir  # noqa: E402
@@ -2540,3 +2540,28 @@ def test_a_noisy_training_loss_beside_a_climbing_test_accuracy_is_not_no_progres
         assert stalled == [], [f.title for f in stalled]
     else:
         assert stalled, [(f.kind, f.tag) for f in _loud(_scan(str(tmp_path)))]
+
+
+@pytest.mark.parametrize("case", ["creeps", "small", "wanders", "perfect_fit_jump"])
+def test_a_validation_loss_creeping_up_in_order_after_decades_overfits(tmp_path, case):
+    # A Lightning regressor (blind tuned split) fell 27 -> 0.077 in validation MSE over 230 epochs, then crept
+    # back to 0.090 over the next 270 in order (Mann-Kendall z = 20) while its training loss kept falling.  On
+    # the log scale its span share asked for a factor of 2.4 and its rise fell short of 1 % of the untrained
+    # 27, so nothing was said.  A rise that certain and 15 % of the level is overfitting; one of 6-9 %, the
+    # same band without order, and a perfect fit's loss jumping 2e-5 -> 1e-4 over four evaluations are not.
+    rng = np.random.default_rng(14)
+    n = 300
+    if case == "perfect_fit_jump":
+        tags = perfect_fit_jump(rng, 270)
+    else:
+        rise = 0.06 if case == "small" else 0.25
+        tags = creep_after_decades(rng, n, 27.0, 0.077, rise, ordered=case != "wanders")
+    logwriters.tbx_scalars(str(tmp_path), tags)
+    loud = _loud(_scan(str(tmp_path)))
+    over = [f for f in loud if f.kind == "overfitting"]
+    if case == "creeps":
+        assert over and over[0].tag == "val_loss_epoch", [(f.kind, f.tag, f.title) for f in loud]
+        # Dated at the turn (45 % of the run), within a tenth of the run.
+        assert abs(over[0].evidence["best_step"] - 0.45 * n) <= 0.1 * n, over[0].evidence
+    else:
+        assert over == [], [f.title for f in over]

@@ -1054,6 +1054,18 @@ def perfect_fit_jump(rng, n: int) -> Dict[str, np.ndarray]:
     }
 
 
+def opening_blowup(rng, n: int, first: float, peak: float, end_share: float) -> np.ndarray:
+    """A per-epoch training loss that blows up from `first` to `peak` at its second evaluation, falls back
+    within a tenth of the run and then settles at `end_share` of its first value (1.0: back where it began),
+    with 1.5 % noise."""
+    e = np.arange(n, dtype=float)
+    back = max(2.0, 0.02 * n)
+    settle = first * (end_share + (1.0 - end_share) * np.exp(-e / (0.2 * n)))
+    v = settle + (peak - first) * np.exp(-(e - 1) / back) * (e >= 1)
+    v[0] = first
+    return v * (1 + 0.015 * rng.standard_normal(n))
+
+
 def stop33_cases(rng) -> List[Case]:
     """Stop 33: a validation loss that creeps up in order after falling over decades.
 
@@ -1061,7 +1073,9 @@ def stop33_cases(rng) -> List[Case]:
       over the second half of the run while the training loss keeps falling (`overfitting`).
     - Healthy: the same creep by 6-9 % of its level (under the 15 % a rise certain from its order needs);
       the same band without order; a classifier whose validation loss at its floor (2e-5) jumps to 1e-4
-      over its last four evaluations."""
+      over its last four evaluations.
+    - Pathology: a training loss that blows up 50-10000x at its second evaluation and comes back only to
+      its first value (`no_progress`).  Healthy: the same blow-up, then a fall to 30-60 % of its first."""
     out = []
     for i in range(8):
         kind = ["creeps", "creeps", "creeps", "creeps", "small", "small", "wanders", "wanders"][i]
@@ -1091,6 +1105,23 @@ def stop33_cases(rng) -> List[Case]:
                 True,
                 {"version_0": {t: series(v, np.arange(n)) for t, v in tags.items()}},
                 expect=[],
+            )
+        )
+    for i in range(6):
+        healthy = i >= 3
+        n = int(rng.choice([30, 60, 100]))
+        first = float(10 ** rng.uniform(-1, 3))
+        peak = first * float(10 ** rng.uniform(1.7, 4))
+        end_share = float(rng.uniform(0.3, 0.6)) if healthy else float(rng.uniform(0.98, 1.05))
+        loss = opening_blowup(rng, n, first, peak, end_share)
+        out.append(
+            Case(
+                "synth_opening_blowup_%02d_n%d_%s" % (i, n, "learned" if healthy else "back_at_start"),
+                "synth_opening_blowup",
+                healthy,
+                {"version_0": {"train_loss_epoch": series(loss, np.arange(n))}},
+                expect=[] if healthy else [Expect("no_progress", "version_0", "train_loss_epoch")],
+                also_ok=() if healthy else ("never_learned", "loss_divergence", "oscillation"),
             )
         )
     return out

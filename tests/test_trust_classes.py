@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from benchmarks import realworld as rw
-from benchmarks.corpus_scalar_synth import creep_after_decades, perfect_fit_jump, yolov8_head_swing
+from benchmarks.corpus_scalar_synth import creep_after_decades, opening_blowup, perfect_fit_jump, yolov8_head_swing
 from tb_curvecheck.analysis import grouping, pipeline  # noqa: E402
 from tb_curvecheck.model import at_or_above  # noqa: E402
 from tb_curvecheck.reading import read_logdir  # noqa: E402
@@ -2565,3 +2565,24 @@ def test_a_validation_loss_creeping_up_in_order_after_decades_overfits(tmp_path,
         assert abs(over[0].evidence["best_step"] - 0.45 * n) <= 0.1 * n, over[0].evidence
     else:
         assert over == [], [f.title for f in over]
+
+
+@pytest.mark.parametrize("learned", [False, True])
+def test_a_loss_that_blew_up_at_its_start_and_came_back_to_it_made_no_progress(tmp_path, learned):
+    # An N-BEATS run (tuned split) logged train_loss_epoch 6.84 -> 6.6e4 at its second epoch -> 6.7-7.1 for
+    # the rest: the opening median (7.2) sat on the blow-up, so the way back down counted as learning and
+    # nothing was said, while its sibling runs reached 4.4.  Judged from its first value it never improved.
+    # The same blow-up followed by a fall to 40 % of the first value learned.
+    rng = np.random.default_rng(3)
+    loss = opening_blowup(rng, 40, 6.84, 6.6e4, 0.4 if learned else 1.0)
+    logwriters.tbx_scalars(str(tmp_path), {"train_loss_epoch": loss})
+    stall = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "no_progress"]
+    if learned:
+        assert stall == [], [f.title for f in stall]
+    else:
+        assert stall and stall[0].tag == "train_loss_epoch", [f.title for f in stall]
+        ev = stall[0].evidence
+        assert ev["opening_blowup"]["step"] == 1 and ev["opening_blowup"]["value"] > 1e4, ev
+        # Measured from the first value itself (within its 1.5 % noise), not from the blow-up's level.
+        assert abs(ev["first_level"] - 6.84) <= 0.05 * 6.84, ev
+        assert "blew up" in stall[0].explanation

@@ -46,6 +46,8 @@ class StallEvent:
     # then the model learns and what it learns does not carry over, which calls for other checks.
     learning_train: Optional[SeriesRef] = None
     train_levels: Tuple[float, float] = (0.0, 0.0)
+    # (step, value) of a blow-up within the opening evaluations: the start is then the first value alone.
+    opening_peak: Optional[Tuple[int, float]] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +97,13 @@ class NoProgress(Detector[StallEvent]):
     # `min_width` points), so the luckiest minibatch of a long flat run is not "progress".
     best_width_share: float = 0.1
     min_width: int = 5
+    # A loss that climbed to this many times its first value within the first tenth of the run (at least
+    # `start_points` evaluations) blew up before it learned: its opening median is the blow-up's level,
+    # and the fall back from it is no learning.  It is judged from its first value alone, and has learned
+    # only if its best level got `min_rel` below that (an N-BEATS loss 6.84 -> 6.6e4 -> 6.7-7.1, a
+    # regressor's 127 -> 6523 -> 122-148: back where they began).  A loss climbs a few times over in
+    # warm-up, not tenfold.
+    opening_blowup: float = 10.0
     # A loss that diverged or alternates has no level to judge: those findings tell its story.
     divergence: U.DivergenceTest = dataclasses.field(default_factory=U.DivergenceTest)
     alternation: U.AlternationTest = dataclasses.field(default_factory=U.AlternationTest)
@@ -129,6 +138,19 @@ class NoProgress(Detector[StallEvent]):
             return []
         best_i = int(np.argmin(smooth))
         best = float(smooth[best_i])
+        opening = v[: max(self.start_points, n // 10)]
+        peak_i = int(np.argmax(opening))
+        # (From a first value at the curve's own level: one logged near zero, 4e-8 before a loss of ~1.9,
+        # is no level to have blown up from.)
+        opened = v[0] * self.opening_blowup >= float(np.median(v)) > 0 and opening[peak_i] >= self.opening_blowup * v[0]
+        if opened:
+            # Its level after the peak against its first value: what came before the blow-up is not
+            # what the run ended with.
+            best_i = peak_i + int(np.argmin(smooth[peak_i:]))
+            best = float(smooth[best_i])
+            if v[0] - best >= self.min_rel * v[0]:
+                return []  # below its first value, past the blow-up: it learned
+            first = float(v[0])
         improvement = first - best
         sigma = U.residual_noise(v)
         rel = improvement / abs(first) if first != 0 else float("inf")
@@ -152,16 +174,19 @@ class NoProgress(Detector[StallEvent]):
                 gain >= self.clear_k * settled and gain >= self.clear_min_rel * abs(level)
             )
 
-        if significant and learned(improvement, first):
+        if opened:
+            pass  # the fall from the blow-up says nothing; judged from the first value above
+        elif significant and learned(improvement, first):
             return []
-        if (
+        elif (
             improvement >= self.progress_rel * abs(first)
             and improvement > 0
             and (n < self.progress_trend_points or U.trend_z(v) <= -self.progress_trend_z)
         ):
             return []
         if (
-            n >= self.progress_trend_points
+            not opened
+            and n >= self.progress_trend_points
             and -U.sen_slope(v) * (n - 1) >= self.min_rel * abs(first)
             and U.trend_z(v) <= -self.progress_trend_z
         ):
@@ -216,9 +241,20 @@ class NoProgress(Detector[StallEvent]):
             t_first, t_last = float(np.median(tv[:k])), float(np.median(tv[-k:]))
             if t_last < t_first:
                 learning, levels = learning_partner, (t_first, t_last)
+        peak = (int(view.steps[peak_i]), float(v[peak_i])) if opened else None
         return [
             StallEvent(
-                ref, view, first, best, improvement, sigma, rel, metrics[0] if metrics else None, learning, levels
+                ref,
+                view,
+                first,
+                best,
+                improvement,
+                sigma,
+                rel,
+                metrics[0] if metrics else None,
+                learning,
+                levels,
+                opening_peak=peak,
             )
         ]
 
@@ -274,8 +310,14 @@ class NoProgress(Detector[StallEvent]):
             if noisy
             else "nothing was learned"
         )
+        blowup = (
+            " It blew up to %s by step %d, within its first evaluations, and came back only to where it began: "
+            "the fall from that peak is not learning." % (fmt(e.opening_peak[1]), e.opening_peak[0])
+            if e.opening_peak is not None
+            else ""
+        )
         expl = self._opening(e, "best level over the whole run") + (
-            ", an improvement of %.1f %% and %.1f noise units: %s. Check first that the model trains at all: "
+            ", an improvement of %.1f %% and %.1f noise units: %s.%s Check first that the model trains at all: "
             "overfit a single batch (the loss should reach near zero in a few hundred steps; if not, the "
             "model, loss or labels are wrong: labels misaligned with inputs, a loss that does not match "
             "the output activation, a frozen model). Then the learning rate: too low and the loss creeps, "
@@ -285,6 +327,7 @@ class NoProgress(Detector[StallEvent]):
                 100 * rel if np.isfinite(rel) else 0.0,
                 e.improvement / sigma if sigma > 0 else float("inf"),
                 verdict,
+                blowup,
             )
         )
         return make_finding(
@@ -303,7 +346,7 @@ class NoProgress(Detector[StallEvent]):
     def _opening(self, e: StallEvent, level: str, how: str = "") -> str:
         """'<Loss> starts at <first> (...) and its <level> (<how>steps a-b) is <best>': both explanations
         open so.  The start is a median of the first points, said so: the chart's first point can differ."""
-        k = min(self.start_points, len(e.view))
+        k = 1 if e.opening_peak is not None else min(self.start_points, len(e.view))
         return "%s starts at %s%s and its %s (%ssteps %d-%d) is %s" % (
             capital(short(e.ref)),
             fmt(e.first),
@@ -324,6 +367,7 @@ class NoProgress(Detector[StallEvent]):
             "noise": e.sigma,
             "points": len(e.view),
             "min_relative_improvement": self.min_rel,
+            **({"opening_blowup": {"step": e.opening_peak[0], "value": e.opening_peak[1]}} if e.opening_peak else {}),
         }
 
     def _describe_not_carried(self, e: StallEvent) -> Finding:

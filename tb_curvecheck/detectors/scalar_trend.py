@@ -174,12 +174,12 @@ class NoProgress(Detector[StallEvent]):
                 gain >= self.clear_k * settled and gain >= self.clear_min_rel * abs(level)
             )
 
-        if opened:
-            pass  # the fall from the blow-up says nothing; judged from the first value above
-        elif significant and learned(improvement, first):
+        # After an opening blow-up, what follows reads the fall from the peak: it was judged above.
+        if not opened and significant and learned(improvement, first):
             return []
-        elif (
-            improvement >= self.progress_rel * abs(first)
+        if (
+            not opened
+            and improvement >= self.progress_rel * abs(first)
             and improvement > 0
             and (n < self.progress_trend_points or U.trend_z(v) <= -self.progress_trend_z)
         ):

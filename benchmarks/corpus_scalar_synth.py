@@ -1067,7 +1067,8 @@ def opening_blowup(rng, n: int, first: float, peak: float, end_share: float) -> 
 
 
 def stop33_cases(rng) -> List[Case]:
-    """Stop 33: a validation loss that creeps up in order after falling over decades.
+    """Stop 33: a validation loss that creeps up in order after falling over decades, and a training loss
+    that blows up at its start and comes back only to its first value.
 
     - Pathology: after a fall of 2-3 decades, the validation loss rises by 22-35 % of its level in order
       over the second half of the run while the training loss keeps falling (`overfitting`).

@@ -2586,3 +2586,5 @@ def test_a_loss_that_blew_up_at_its_start_and_came_back_to_it_made_no_progress(t
         # Measured from the first value itself (within its 1.5 % noise), not from the blow-up's level.
         assert abs(ev["first_level"] - 6.84) <= 0.05 * 6.84, ev
         assert "blew up" in stall[0].explanation
+        # The best it quotes comes after the peak, and the explanation says so rather than "the whole run".
+        assert "best level after the blow-up" in stall[0].explanation

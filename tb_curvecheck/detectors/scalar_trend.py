@@ -316,7 +316,11 @@ class NoProgress(Detector[StallEvent]):
             if e.opening_peak is not None
             else ""
         )
-        expl = self._opening(e, "best level over the whole run") + (
+        # After an opening blow-up the best is taken after the peak (the way back down is not learning), so
+        # "over the whole run" would be untrue of a run that sat lower before the blow-up.
+        expl = self._opening(
+            e, "best level after the blow-up" if e.opening_peak is not None else "best level over the whole run"
+        ) + (
             ", an improvement of %.1f %% and %.1f noise units: %s.%s Check first that the model trains at all: "
             "overfit a single batch (the loss should reach near zero in a few hundred steps; if not, the "
             "model, loss or labels are wrong: labels misaligned with inputs, a loss that does not match "

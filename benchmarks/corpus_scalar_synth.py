@@ -1128,9 +1128,72 @@ def stop33_cases(rng) -> List[Case]:
     return out
 
 
+def gan_players(rng, n: int, how: str) -> dict:
+    """A GAN's per-step losses `lossD` (real and fake BCE halves added), `lossG` (non-saturating) and a
+    validation error the generator is also trained on.  `how`:
+
+    - "idle": the discriminator answers 0.5 for every input: lossD sits at ln 4 and lossG at ln 2 to the
+      fourth digit after a small opening offset, while the supervised error still falls;
+    - "learning": the discriminator learns at once (lossD 1.386 -> 0.6-1.1, lossG -> 1.5-3) and both
+      wander as the players trade blows;
+    - "equilibrium": it learns, then drifts back towards ln 4 over the second half, wandering about it
+      by 4 % (a game near its balance point, never still)."""
+    e = np.arange(n, dtype=float)
+    ln2, ln4 = math.log(2.0), math.log(4.0)
+    err = 40.0 * np.exp(-e / (0.15 * n)) + 7.0 + 0.5 * rng.standard_normal(n)
+    if how == "idle":
+        d = ln4 + 0.001 * np.exp(-e / (0.03 * n)) + 2e-4 * rng.standard_normal(n)
+        g = ln2 - 0.022 * np.exp(-e / (0.05 * n)) + 2e-4 * rng.standard_normal(n)
+        return {"lossD": d, "lossG": g, "val_RMSE": err}
+    d_low, g_high = float(rng.uniform(0.6, 1.1)), float(rng.uniform(1.5, 3.0))
+    fall = np.exp(-e / (0.05 * n))
+    d = d_low + (ln4 - d_low) * fall
+    g = g_high + (ln2 - g_high) * fall
+    if how == "equilibrium":
+        back = np.clip((e - 0.5 * n) / (0.2 * n), 0.0, 1.0)
+        d = d + (ln4 - d) * back
+        g = g + (ln2 - g) * back
+        return {
+            "lossD": d * (1 + 0.04 * rng.standard_normal(n)),
+            "lossG": g * (1 + 0.04 * rng.standard_normal(n)),
+            "val_RMSE": err,
+        }
+    return {
+        "lossD": d * (1 + 0.12 * rng.standard_normal(n)),
+        "lossG": g * (1 + 0.12 * rng.standard_normal(n)),
+        "val_RMSE": err,
+    }
+
+
+def stop34_cases(rng) -> List[Case]:
+    """Stop 34: a GAN whose discriminator never learned.
+
+    - Pathology: lossD held at ln 4 and lossG at ln 2 to the fourth digit for the whole run, while the
+      generator's supervised error falls (`never_learned` on lossD).
+    - Healthy: a discriminator that learns at once and trades blows with the generator; one that learns and
+      then drifts back to wander about ln 4 by 4 % over the second half."""
+    out = []
+    for i in range(7):
+        how = ["idle", "idle", "idle", "learning", "learning", "equilibrium", "equilibrium"][i]
+        n = int(rng.choice([60, 300, 1000]))
+        tags = gan_players(rng, n, how)
+        healthy = how != "idle"
+        out.append(
+            Case(
+                "synth_idle_discriminator_%02d_n%d_%s" % (i, n, how),
+                "synth_idle_discriminator",
+                healthy,
+                {"version_0": {t: series(v, np.arange(n)) for t, v in tags.items()}},
+                expect=[] if healthy else [Expect("never_learned", "version_0", "lossD")],
+                also_ok=() if healthy else ("no_progress",),
+            )
+        )
+    return out
+
+
 def cases() -> List[Case]:
     rng = np.random.default_rng(SEED)
-    # The stop-20 and stop-27 to stop-33 families draw from their own generators, so the earlier families keep
+    # The stop-20 and stop-27 to stop-34 families draw from their own generators, so the earlier families keep
     # their cases.
     extra = replay_and_clip_cases(np.random.default_rng(SEED + 20))
     extra += erratic_validation_cases(np.random.default_rng(SEED + 27))
@@ -1140,4 +1203,5 @@ def cases() -> List[Case]:
     extra += stop31_cases(np.random.default_rng(SEED + 31))
     extra += stop32_cases(np.random.default_rng(SEED + 32))
     extra += stop33_cases(np.random.default_rng(SEED + 33))
+    extra += stop34_cases(np.random.default_rng(SEED + 34))
     return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng) + extra

@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from benchmarks import realworld as rw
-from benchmarks.corpus_scalar_synth import creep_after_decades, opening_blowup, perfect_fit_jump, yolov8_head_swing
+from benchmarks.corpus_scalar_synth import (
+    creep_after_decades,
+    gan_players,
+    opening_blowup,
+    perfect_fit_jump,
+    yolov8_head_swing,
+)
 from tb_curvecheck.analysis import grouping, pipeline  # noqa: E402
 from tb_curvecheck.model import at_or_above  # noqa: E402
 from tb_curvecheck.reading import read_logdir  # noqa: E402
@@ -2588,3 +2594,26 @@ def test_a_loss_that_blew_up_at_its_start_and_came_back_to_it_made_no_progress(t
         assert "blew up" in stall[0].explanation
         # The best it quotes comes after the peak, and the explanation says so rather than "the whole run".
         assert "best level after the blow-up" in stall[0].explanation
+
+
+@pytest.mark.parametrize("how", ["idle", "learning", "equilibrium"])
+def test_a_gan_whose_discriminator_answers_one_half_never_learned(tmp_path, how):
+    # A Lightning GAN stock predictor (blind tuned batch) logged lossD = 1.3863 (ln 4: the real and fake
+    # BCE halves of a discriminator answering 0.5) and lossG = 0.6931 (ln 2) to the fourth digit for
+    # 300-4700 evaluations while its supervised val_RMSE fell 48 -> 7: the adversarial half never started,
+    # and every rule judged the two losses as components that may hold by design.  A discriminator that
+    # learns, or that learns and then wanders about ln 4 by 4 % near the game's balance, is not that.
+    rng = np.random.default_rng(5)
+    tags = gan_players(rng, 300, how)
+    logwriters.tbx_scalars(str(tmp_path), tags)
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if how != "idle":
+        assert never == [], [f.title for f in never]
+        return
+    assert [f.tag for f in never] == ["lossD"], [f.title for f in never]
+    ev = never[0].evidence
+    assert abs(ev["level"] - math.log(4)) < 1e-9 and abs(ev["generator_level"] - math.log(2)) < 1e-9, ev
+    # Held to 1 % at (nearly) every evaluation after the opening tenth, whatever the noise drew.
+    assert ev["held_share"] >= 0.95 and ev["generator_held_share"] >= 0.95, ev
+    assert ev["generator_tag"] == "lossG"
+    assert "answers 0.5 for every input" in never[0].title

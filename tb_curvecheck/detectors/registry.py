@@ -18,6 +18,7 @@ from .histogram_gradients import GradientDepth, GradientHistograms, GradientNorm
 from .histogram_stats import summarize
 from .histogram_weights import ExplodingWeights, FrozenWeights
 from .non_finite import NonFinite
+from .scalar_adversarial import IdleDiscriminator
 from .scalar_blowup import UnrecoveredBlowup
 from .scalar_decline import MetricDecline
 from .scalar_episodes import EpisodesAtLimit
@@ -54,6 +55,7 @@ DETECTORS: Tuple[Detector, ...] = (
     NoProgress(),
     LowMargin(softmax=DoubleSoftmax()),
     NeverLearned(stall=NoProgress()),
+    IdleDiscriminator(),
     FrozenPolicy(),
     EpisodesAtLimit(),
     # Histogram symptoms, at severity info: `analysis.histogram_stories` tells them with the curves.

@@ -1,0 +1,163 @@
+"""`never_learned` for the adversarial half of a GAN: a discriminator whose loss sits at the
+cross-entropy of answering 0.5 for every input, beside a generator whose adversarial loss sits
+there too.
+
+With D(x) = 0.5 everywhere the discriminator's binary cross-entropy is ln 2 = 0.6931 on real and on
+generated samples (2 ln 2 = ln 4 = 1.3863 when the two terms are added, the common way), and the
+generator's non-saturating loss -log D(G(z)) is ln 2.  A discriminator that learns anything leaves
+those values within its first updates and wanders around them afterwards; one held there to the
+third digit for the whole run never told real from generated, so the generator got no adversarial
+signal.  What the generator learned came from its other terms (a reconstruction or supervised loss),
+if it has any.  The level is exact, as ln C is for a classifier at chance, and the two players must
+both show it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from ..model import Experiment, Finding, SeriesRef
+from . import stats as U
+from .base import Detector
+from .wording import capital, fmt, make_finding, short
+
+# Words that name a GAN player in a loss's quantity (`loss_d`, `d_loss`, `disc_loss`, `loss_generator`).
+_DISCRIMINATOR = {"d", "disc", "discriminator", "netd", "errd"}
+_GENERATOR = {"g", "gen", "generator", "netg", "errg"}
+# A term of a player's loss rather than its total: the real and fake halves, a gradient penalty, a
+# reconstruction or feature-matching term beside the adversarial one.
+_PART = {"real", "fake", "gp", "penalty", "l1", "l2", "rec", "recon", "reconstruction", "fm", "feat"}
+
+
+def _words(ref: SeriesRef) -> set:
+    return {w for w in re.split(r"[^a-z0-9]+", ref.info.quantity.lower()) if w}
+
+
+def player(ref: SeriesRef) -> Optional[str]:
+    """ "d" or "g" for the total loss of one GAN player, from its name; None otherwise."""
+    if ref.info.role != "loss":
+        return None
+    w = _words(ref)
+    if w & _PART:
+        return None
+    d, g = bool(w & _DISCRIMINATOR), bool(w & _GENERATOR)
+    if d == g:  # neither, or both (`lossG+lossD`: the game's sum says nothing of either side)
+        return None
+    return "d" if d else "g"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class IdleEvent:
+    ref: SeriesRef  # the discriminator's loss
+    view: U.View
+    level: float  # the value it is held at: ln 4 or ln 2
+    terms: int  # 2 when the level is ln 4 (real + fake halves added), 1 for ln 2
+    share: float  # share of its evaluations within `pinned_rel` of the level
+    generator: SeriesRef
+    generator_level: float
+    generator_share: float
+
+
+@dataclasses.dataclass(frozen=True)
+class IdleDiscriminator(Detector[IdleEvent]):
+    name = "idle_discriminator"
+    kinds = ("never_learned",)
+
+    # Held within this share of ln 2 or ln 4: the third digit of the constant.  A discriminator that
+    # tells real from fake at all moves its loss by tens of percent; float noise and a few confident
+    # batches move it by far less than 1 %.
+    pinned_rel: float = 0.01
+    # ... at this share of the evaluations after the first tenth of the run (the opening updates may
+    # still carry the initial weights' small offset from 0.5; one evaluation in ten may stray).
+    pinned_share: float = 0.9
+    # Judged over at least this many evaluations of each player: a short run cannot tell an idle
+    # discriminator from one that reached equilibrium early.
+    min_points: int = 20
+
+    def measure(self, exp: Experiment, ref: SeriesRef) -> List[IdleEvent]:
+        if player(ref) != "d":
+            return []
+        view = U.view_of(ref, smooth=False)
+        if len(view) < self.min_points:
+            return []
+        held = self._held(view.values, (math.log(4.0), math.log(2.0)))
+        if held is None:
+            return []
+        level, share = held
+        for g in exp.scalars:
+            if g.run != ref.run or player(g) != "g" or g.info.split != ref.info.split:
+                continue
+            gview = U.view_of(g, smooth=False)
+            if len(gview) < self.min_points:
+                continue
+            g_held = self._held(gview.values, (math.log(2.0),))
+            if g_held is not None:
+                terms = 2 if level == math.log(4.0) else 1
+                return [IdleEvent(ref, view, level, terms, share, g, g_held[0], g_held[1])]
+        return []
+
+    def _held(self, v: np.ndarray, levels: Tuple[float, ...]) -> Optional[Tuple[float, float]]:
+        """(level, share) for the first of `levels` that `v` holds after its first tenth."""
+        tail = v[v.shape[0] // 10 :]
+        for c in levels:
+            share = float(np.mean(np.abs(tail - c) <= self.pinned_rel * c))
+            if share >= self.pinned_share:
+                return c, share
+        return None
+
+    def describe(self, e: IdleEvent) -> Finding:
+        name, gname = short(e.ref), short(e.generator)
+        const = "ln 4 = 2 ln 2" if e.terms == 2 else "ln 2"
+        title = (
+            "The discriminator never learned: %s held at %s (%s) and %s at %s (ln 2): it answers 0.5 for every input"
+            % (name, fmt(e.level), const, gname, fmt(e.generator_level))
+        )
+        expl = (
+            "%s stayed within 1 %% of %s at %.0f %% of its %d evaluations after the first tenth of the run, and "
+            "%s within 1 %% of ln 2 = 0.6931 at %.0f %%. These are the values of a discriminator that outputs "
+            "0.5 for every image or sample, real or generated (%s), and of a generator loss -log D(G(z)) "
+            "against it: the discriminator never told real from fake, so the generator got no adversarial "
+            "signal. Whatever the generator learned came from its other terms, if it has any. Check that the "
+            "discriminator's optimizer is stepped and given its parameters (in Lightning's manual "
+            "optimisation, both optimizers' `step()`), that its learning rate is not zero, that its "
+            "parameters are not frozen or its output detached, and that its last layer is not zero-initialised "
+            "behind a constant input. A discriminator that learns leaves these values within its first "
+            "updates and wanders around them afterwards."
+            % (
+                capital(name),
+                const,
+                100 * e.share,
+                len(e.view),
+                gname,
+                100 * e.generator_share,
+                "binary cross-entropy ln 2 on each half, ln 4 when the real and fake halves are added"
+                if e.terms == 2
+                else "binary cross-entropy ln 2",
+            )
+        )
+        evidence = {
+            "how": "idle_discriminator",
+            "level": e.level,
+            "held_share": e.share,
+            "points": len(e.view),
+            "generator_tag": e.generator.tag,
+            "generator_level": e.generator_level,
+            "generator_held_share": e.generator_share,
+        }
+        return make_finding(
+            e.ref,
+            "never_learned",
+            "warning",
+            e.view,
+            0,
+            len(e.view) - 1,
+            title,
+            expl,
+            evidence,
+            related=[e.generator],
+        )

@@ -1165,13 +1165,39 @@ def gan_players(rng, n: int, how: str) -> dict:
     }
 
 
+def multitask_heads(rng, n: int, head_learns: bool) -> dict:
+    """A Lightning multi-task model's per-epoch series: a binary classification head and a regression head
+    summed into `train_loss` / `val_loss`.  The regression head learns (its loss falls 20-fold); the
+    classification head either learns (loss 0.69 -> 0.15, accuracy 0.5 -> 0.95) or sits at ln 2 with its
+    accuracy at 0.5 to within a few examples (`head_learns` False), so the totals still fall."""
+    e = np.arange(n, dtype=float)
+    fall = np.exp(-e / (0.2 * n))
+    out = {}
+    for split, noise in (("train", 0.01), ("val", 0.02)):
+        reg = (0.05 + 1.0 * fall) * (1 + noise * rng.standard_normal(n))
+        if head_learns:
+            cls = (0.15 + (math.log(2.0) - 0.15) * fall) * (1 + noise * rng.standard_normal(n))
+            acc = np.clip(0.95 - 0.45 * fall + noise * rng.standard_normal(n), 0.0, 1.0)
+        else:
+            cls = math.log(2.0) * (1 + 0.003 * np.abs(rng.standard_normal(n)))
+            acc = 0.5 + 0.012 * rng.standard_normal(n)
+        out["%s_classification_loss" % split] = cls
+        out["%s_classification_acc" % split] = acc
+        out["%s_regression_loss" % split] = reg
+        out["%s_loss" % split] = cls + reg
+    return out
+
+
 def stop34_cases(rng) -> List[Case]:
-    """Stop 34: a GAN whose discriminator never learned.
+    """Stop 34: a GAN whose discriminator never learned, and one head of a multi-task model at chance.
 
     - Pathology: lossD held at ln 4 and lossG at ln 2 to the fourth digit for the whole run, while the
       generator's supervised error falls (`never_learned` on lossD).
     - Healthy: a discriminator that learns at once and trades blows with the generator; one that learns and
-      then drifts back to wander about ln 4 by 4 % over the second half."""
+      then drifts back to wander about ln 4 by 4 % over the second half.
+    - Pathology: the classification head of a two-head model at ln 2 with its accuracy at 0.5 while the
+      regression head (and so the summed loss) learns (`never_learned` on the head's validation loss).
+      Healthy: the same model whose classification head learns."""
     out = []
     for i in range(7):
         how = ["idle", "idle", "idle", "learning", "learning", "equilibrium", "equilibrium"][i]
@@ -1186,6 +1212,20 @@ def stop34_cases(rng) -> List[Case]:
                 {"version_0": {t: series(v, np.arange(n)) for t, v in tags.items()}},
                 expect=[] if healthy else [Expect("never_learned", "version_0", "lossD")],
                 also_ok=() if healthy else ("no_progress",),
+            )
+        )
+    for i in range(4):
+        learns = i >= 2
+        n = int(rng.choice([20, 50, 100]))
+        tags = multitask_heads(rng, n, learns)
+        out.append(
+            Case(
+                "synth_head_at_chance_%02d_n%d_%s" % (i, n, "learns" if learns else "at_chance"),
+                "synth_head_at_chance",
+                learns,
+                {"version_0": {t: series(v, np.arange(n)) for t, v in tags.items()}},
+                expect=[] if learns else [Expect("never_learned", "version_0", "val_classification_loss")],
+                also_ok=() if learns else ("no_progress", "stuck_metric"),
             )
         )
     return out

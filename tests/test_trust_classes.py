@@ -14,6 +14,7 @@ from benchmarks import realworld as rw
 from benchmarks.corpus_scalar_synth import (
     creep_after_decades,
     gan_players,
+    multitask_heads,
     opening_blowup,
     perfect_fit_jump,
     yolov8_head_swing,
@@ -2617,3 +2618,26 @@ def test_a_gan_whose_discriminator_answers_one_half_never_learned(tmp_path, how)
     assert ev["held_share"] >= 0.95 and ev["generator_held_share"] >= 0.95, ev
     assert ev["generator_tag"] == "lossG"
     assert "answers 0.5 for every input" in never[0].title
+
+
+@pytest.mark.parametrize("head_learns", [False, True])
+def test_one_head_of_a_multitask_model_at_chance_never_learned(tmp_path, head_learns):
+    # A Lightning model with a binary classification head and a regression head (blind tuned batch) logged
+    # val_classification_loss 0.7075 -> 0.6930 (ln 2) with val_classification_acc at 0.494-0.506 for 21
+    # epochs, while the regression head learned and the summed val_loss moved with it.  The ln C rule read
+    # objectives only, so the head was a component nobody judged.  The same model whose classification
+    # head learns is quiet.
+    rng = np.random.default_rng(11)
+    tags = multitask_heads(rng, 40, head_learns)
+    logwriters.tbx_scalars(str(tmp_path), tags)
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if head_learns:
+        assert never == [], [f.title for f in never]
+        return
+    heads = sorted(f.tag for f in never)
+    assert "val_classification_loss" in heads, [f.title for f in never]
+    # Only the head at chance: the regression head and the summed totals learned.
+    assert set(heads) <= {"train_classification_loss", "val_classification_loss"}, heads
+    f = next(f for f in never if f.tag == "val_classification_loss")
+    assert f.evidence["classes"] == 2 and abs(f.evidence["metric_level"] - 0.5) <= 0.03, f.evidence
+    assert "this head outputs the prior" in f.title

@@ -11,7 +11,8 @@ Signatures, each exact enough to name what the model does:
   for three, 2.3026 for ten) with an accuracy that never rose above where it
   started, at 1/C or at one class's share: the model outputs the prior for every input;
   in a run with no accuracy curve, a loss at ln C whose one final evaluation scored 1/C, or
-  (for up to ten classes, nothing else logged) a loss that never left ln C at all;
+  (for up to ten classes, nothing else logged) a loss that never left ln C at all; the same for
+  one head of a multi-task model, a component loss at ln C beside the accuracy named for that head;
 - stalled at the prior: a loss that did not improve over the run (the `no_progress`
   test) and sits at ln C, or a little under it where an uneven prior's entropy lies,
   or that came down to ln C early and held it to 1 %, with any accuracy at 1/C;
@@ -180,6 +181,14 @@ class NeverLearned(Detector[NeverEvent]):
     early_exploration_share: float = 0.25
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        if ref.info.role == "loss" and ref.info.purpose == "component" and ref.info.granularity != "batch":
+            # One head of a multi-task model (`val_classification_loss` beside a regression head, summed
+            # into `val_loss`) at ln C with its own accuracy at chance: that head never learned, whatever
+            # the total did.  Only the chance signature, and only with the head's accuracy named alike.
+            head = self._head_accuracy(exp, ref)
+            if head is None:
+                return []
+            return [e for e in self._loss(exp, ref, head) if e.how == "chance"]
         if ref.info.role == "loss" and ref.info.purpose in ("objective", None):
             if ref.info.granularity != "batch":
                 found = self._loss(exp, ref)
@@ -259,13 +268,24 @@ class NeverLearned(Detector[NeverEvent]):
             return base
         return max(base, self.sampling_k * math.sqrt(p * (1.0 - p) / n))
 
-    def _loss(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+    def _head_accuracy(self, exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
+        """The accuracy of the same split and granularity whose name is the component loss's with the
+        loss word swapped for an accuracy word (`val_classification_loss` -> `val_classification_acc`)."""
+        own = _head_words(ref.tag, _LOSS_NAME_WORDS)
+        if not own:
+            return None
+        for m in exp.find(quantity="accuracy", split=ref.info.split, granularity=ref.info.granularity):
+            if m.run == ref.run and _head_words(m.tag, _ACCURACY_NAME_WORDS) == own:
+                return m
+        return None
+
+    def _loss(self, exp: Experiment, ref: SeriesRef, metric: Optional[SeriesRef] = None) -> List[NeverEvent]:
         view = U.view_of(ref, smooth=False)
         v = view.values
         n = len(view)
         if n < self.min_points:
             return []
-        metric = self._metric(exp, ref)
+        metric = metric or self._metric(exp, ref)
         mv = U.view_of(metric, smooth=False).values if metric is not None else None
         if mv is not None and mv.shape[0] < 2:
             metric, mv = None, None
@@ -797,17 +817,20 @@ class NeverLearned(Detector[NeverEvent]):
             )
         elif e.how == "chance":
             c = e.classes or 2
-            title = "%s pinned at %s = ln %d with %s at %s: the model outputs the prior for every input" % (
+            # A component at chance is one head of the model (its total may still fall on the other heads).
+            who = "this head" if e.ref.info.purpose == "component" else "the model"
+            title = "%s pinned at %s = ln %d with %s at %s: %s outputs the prior for every input" % (
                 name,
                 fmt(e.level),
                 c,
                 m,
                 fmt(e.metric_level),
+                who,
             )
             expl = (
                 "%s sits at %s, the cross-entropy of predicting 1/%d for each of %d classes (ln %d = %.4f), "
-                "and %s never rose from %s, %s: the network ignores its input and outputs the class "
-                "prior. Common causes: labels shuffled apart from their inputs, inputs that are constant "
+                "and %s never rose from %s, %s: %s ignores its input and outputs the class "
+                "prior.%s Common causes: labels shuffled apart from their inputs, inputs that are constant "
                 "or all zero after preprocessing, a learning rate so small (or so large) that the output "
                 "layer only learns the bias, dead units before the output, or a final activation that does "
                 "not match the loss (softmax twice, logits into a loss expecting probabilities).%s "
@@ -825,6 +848,11 @@ class NeverLearned(Detector[NeverEvent]):
                     "1/%d" % c
                     if abs((e.metric_level or 0) - 1.0 / c) <= self.chance_metric_tol
                     else "the share of one class",
+                    "this head" if e.ref.info.purpose == "component" else "the network",
+                    " It is one term of the run's loss: the other heads may have learned, and the total can"
+                    " fall on them while this one never moves."
+                    if e.ref.info.purpose == "component"
+                    else "",
                     lr,
                     c,
                 )
@@ -1063,6 +1091,20 @@ _PR_WORDS = {"pr", "precision", "recall", "ap", "prauc", "auprc"}
 
 def _words(tag: str) -> List[str]:
     return [w for w in re.split(r"[^a-z0-9]+", tag.lower()) if w]
+
+
+# A tag's words that only say "loss" or "accuracy", or name the split or the granularity: what is left
+# names the head (`classification` in `val_classification_loss_epoch` and `val_classification_acc_epoch`).
+_FRAME_WORDS = {"train", "training", "val", "valid", "validation", "test", "eval", "epoch", "step", "batch"}
+_LOSS_NAME_WORDS = {"loss", "losses", "nll", "xent", "ce", "bce"}
+_ACCURACY_NAME_WORDS = {"acc", "accuracy", "categorical", "binary", "sparse"}
+
+
+def _head_words(tag: str, kind_words: set) -> frozenset:
+    words = _words(tag)
+    if not set(words) & kind_words:
+        return frozenset()
+    return frozenset(w for w in words if w not in kind_words and w not in _FRAME_WORDS)
 
 
 def _another_return_moves(exp: Experiment, ref: SeriesRef) -> bool:

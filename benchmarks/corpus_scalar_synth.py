@@ -1188,6 +1188,22 @@ def multitask_heads(rng, n: int, head_learns: bool) -> dict:
     return out
 
 
+def long_blowup(rng, n: int, first: float, base: float, factor: float, share: float) -> np.ndarray:
+    """A per-epoch loss that falls from `first` to `base` over its first 15 %, jumps to about `factor` x base
+    and wanders there (log-normal, a third of a decade) for `share` of the run, then comes back down to
+    `base` and a little under it as a one-cycle learning rate anneals.  `share` 0 gives a spike of two
+    evaluations instead of a stretch."""
+    e = np.arange(n, dtype=float)
+    v = base + (first - base) * np.exp(-e / (0.05 * n))
+    start = int(0.15 * n)
+    length = max(2, int(share * n))
+    up = np.arange(start, min(n - 5, start + length))
+    v[up] = base * factor * 10 ** (0.33 * rng.standard_normal(up.shape[0]))
+    after = np.arange(up[-1] + 1, n)
+    v[after] = base * (0.7 + 0.3 * np.exp(-(after - after[0]) / (0.1 * n)))
+    return v * (1 + 0.03 * rng.standard_normal(n))
+
+
 def stop34_cases(rng) -> List[Case]:
     """Stop 34: a GAN whose discriminator never learned, and one head of a multi-task model at chance.
 
@@ -1197,7 +1213,9 @@ def stop34_cases(rng) -> List[Case]:
       then drifts back to wander about ln 4 by 4 % over the second half.
     - Pathology: the classification head of a two-head model at ln 2 with its accuracy at 0.5 while the
       regression head (and so the summed loss) learns (`never_learned` on the head's validation loss).
-      Healthy: the same model whose classification head learns."""
+      Healthy: the same model whose classification head learns.
+    - Pathology: a loss that blows up 30-3000x above the level it reached and stays up for 25-60 % of the run
+      before coming back (`loss_divergence`).  Healthy: the same loss with a spike of two evaluations."""
     out = []
     for i in range(7):
         how = ["idle", "idle", "idle", "learning", "learning", "equilibrium", "equilibrium"][i]
@@ -1226,6 +1244,23 @@ def stop34_cases(rng) -> List[Case]:
                 {"version_0": {t: series(v, np.arange(n)) for t, v in tags.items()}},
                 expect=[] if learns else [Expect("never_learned", "version_0", "val_classification_loss")],
                 also_ok=() if learns else ("no_progress", "stuck_metric"),
+            )
+        )
+    for i in range(6):
+        spike = i >= 4
+        n = int(rng.choice([60, 180, 500]))
+        base = float(10 ** rng.uniform(-3, 0))
+        loss = long_blowup(
+            rng, n, base * 10, base, float(10 ** rng.uniform(1.5, 3.5)), 0.0 if spike else float(rng.uniform(0.25, 0.6))
+        )
+        out.append(
+            Case(
+                "synth_long_blowup_%02d_n%d_%s" % (i, n, "spike" if spike else "stayed_up"),
+                "synth_long_blowup",
+                spike,
+                {"version_0": {"train_loss_epoch": series(loss, np.arange(n))}},
+                expect=[] if spike else [Expect("loss_divergence", "version_0", "train_loss_epoch")],
+                also_ok=() if spike else ("oscillation",),
             )
         )
     return out

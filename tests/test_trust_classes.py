@@ -14,6 +14,7 @@ from benchmarks import realworld as rw
 from benchmarks.corpus_scalar_synth import (
     creep_after_decades,
     gan_players,
+    long_blowup,
     multitask_heads,
     opening_blowup,
     perfect_fit_jump,
@@ -2641,3 +2642,24 @@ def test_one_head_of_a_multitask_model_at_chance_never_learned(tmp_path, head_le
     f = next(f for f in never if f.tag == "val_classification_loss")
     assert f.evidence["classes"] == 2 and abs(f.evidence["metric_level"] - 0.5) <= 0.03, f.evidence
     assert "this head outputs the prior" in f.title
+
+
+@pytest.mark.parametrize("stretch", [True, False])
+def test_a_loss_that_stayed_blown_up_for_much_of_the_run_then_came_back_diverged(tmp_path, stretch):
+    # A NeuralProphet run (blind tuned batch) fell to 0.07, blew up to 2084 and stayed in the hundreds for
+    # 70 % of its epochs, then came back to 0.03 as its one-cycle learning rate annealed: the divergence
+    # rules look for a climb the run ends in, so nothing was said.  A two-evaluation spike is not that.
+    rng = np.random.default_rng(7)
+    loss = long_blowup(rng, 180, 0.5, 0.05, 1000.0, 0.5 if stretch else 0.0)
+    logwriters.tbx_scalars(str(tmp_path), {"train_loss_epoch": loss})
+    div = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "loss_divergence"]
+    if not stretch:
+        assert div == [], [f.title for f in div]
+        return
+    assert [f.tag for f in div] == ["train_loss_epoch"], [f.title for f in div]
+    ev = div[0].evidence
+    # Up for about half the run (the generator's stretch, minus the levels' edges), from near epoch 27.
+    assert 0.4 <= ev["share_up"] <= 0.55, ev
+    assert abs(ev["up_from_step"] - 27) <= 5 and ev["up_to_step"] < 170, ev
+    assert ev["before_level"] < 0.1 and ev["final_level"] < 0.1, ev
+    assert "before coming back" in div[0].title

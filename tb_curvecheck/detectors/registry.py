@@ -22,6 +22,7 @@ from .scalar_adversarial import IdleDiscriminator
 from .scalar_blowup import UnrecoveredBlowup
 from .scalar_decline import MetricDecline
 from .scalar_episodes import EpisodesAtLimit
+from .scalar_excursion import LongBlowup
 from .scalar_level import LossDivergence, MetricDrops, RewardCollapse
 from .scalar_margin import LowMargin
 from .scalar_never import NeverLearned
@@ -42,6 +43,7 @@ DETECTORS: Tuple[Detector, ...] = (
     # Hands over no_progress's judgement of a training side (detectors do not import one another).
     LossDivergence(stall=NoProgress()),
     UnrecoveredBlowup(),
+    LongBlowup(),
     MetricDrops(),
     # Hands over MetricDrops' judgement, so a sharp collapse is not told again as a slide.
     MetricDecline(drops=MetricDrops()),

@@ -43,8 +43,8 @@ class LongBlowup(Detector[ExcursionEvent]):
     # warm-up's bump or a validation loss creeping up as it overfits stay well under a factor of ten.
     factor: float = 10.0
     # ... for at least this share of the run's evaluations.  Among the tuned corpus's and blind batches'
-    # healthy and mild runs that are not RL, no objective loss spends even a tenth of its run 4x above an
-    # earlier level; the blow-ups labelled pathologies spend 15-95 %.
+    # healthy runs that are not RL, no objective loss spends even 3 % of its run 4x above an earlier level;
+    # ambiguous (mild) runs reach 46 % and the blow-ups labelled pathologies 10-80 %.
     min_share: float = 0.15
     # Came back: the closing level (median of the last tenth) is under `factor` times the base and the
     # last `level_width` levels are too.  One that did not is `LossDivergence`'s or `UnrecoveredBlowup`'s.

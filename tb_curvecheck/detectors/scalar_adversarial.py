@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from typing import List, Optional, Tuple
 
 import numpy as np
@@ -35,7 +34,7 @@ _PART = {"real", "fake", "gp", "penalty", "l1", "l2", "rec", "recon", "reconstru
 
 
 def _words(ref: SeriesRef) -> set:
-    return {w for w in re.split(r"[^a-z0-9]+", ref.info.quantity.lower()) if w}
+    return set(U.words(ref.info.quantity))
 
 
 def player(ref: SeriesRef) -> Optional[str]:

@@ -23,6 +23,7 @@ class ExcursionEvent:
     ref: SeriesRef
     view: U.View
     base: int  # view index of the lowest level before the excursion
+    level: float  # that level (running median)
     first: int  # the excursion: first and last view index of a level `factor` x above the base
     last: int
     peak: int
@@ -76,11 +77,11 @@ class LongBlowup(Detector[ExcursionEvent]):
             # Still up over the last evaluations: the run ended in the blow-up, which is the divergence
             # rules' finding ("never came back"), not this one.
             return []
-        return [ExcursionEvent(ref, view, base, first, last, int(np.argmax(v)), up.shape[0] / n, end)]
+        peak_i = first + int(np.argmax(v[first : last + 1]))
+        return [ExcursionEvent(ref, view, base, float(level[base]), first, last, peak_i, up.shape[0] / n, end)]
 
     def describe(self, e: ExcursionEvent) -> Finding:
-        view, v = e.view, e.view.values
-        level = float(U.running_median(v, self.level_width)[e.base])
+        view, v, level = e.view, e.view.values, e.level
         name = short(e.ref)
         onset, back = view.onset_step(e.first), int(view.end_steps[e.last])
         title = "%s blew up from %s to %s at step %d and stayed up for %.0f %% of the run before coming back" % (

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from typing import List, Optional, Tuple
 
 import numpy as np
@@ -209,7 +208,7 @@ class NeverLearned(Detector[NeverEvent]):
         """A ROC AUC within `auc_chance_band` of 0.5 at every evaluation: the model's scores rank a positive
         above a negative as often as a coin would, for the whole run.  A precision-recall AUC has no such
         fixed chance level (it is the positives' share) and is not judged here."""
-        if ref.info.granularity == "batch" or set(_words(ref.tag)) & _PR_WORDS:
+        if ref.info.granularity == "batch" or set(U.words(ref.tag)) & _PR_WORDS:
             return []
         view = U.view_of(ref, smooth=False)
         v = view.values
@@ -818,7 +817,8 @@ class NeverLearned(Detector[NeverEvent]):
         elif e.how == "chance":
             c = e.classes or 2
             # A component at chance is one head of the model (its total may still fall on the other heads).
-            who = "this head" if e.ref.info.purpose == "component" else "the model"
+            head = e.ref.info.purpose == "component"
+            who = "this head" if head else "the model"
             title = "%s pinned at %s = ln %d with %s at %s: %s outputs the prior for every input" % (
                 name,
                 fmt(e.level),
@@ -848,10 +848,10 @@ class NeverLearned(Detector[NeverEvent]):
                     "1/%d" % c
                     if abs((e.metric_level or 0) - 1.0 / c) <= self.chance_metric_tol
                     else "the share of one class",
-                    "this head" if e.ref.info.purpose == "component" else "the network",
+                    "this head" if head else "the network",
                     " It is one term of the run's loss: the other heads may have learned, and the total can"
                     " fall on them while this one never moves."
-                    if e.ref.info.purpose == "component"
+                    if head
                     else "",
                     lr,
                     c,
@@ -1089,10 +1089,6 @@ def _exploration_sentence(x: Optional[dict]) -> str:
 _PR_WORDS = {"pr", "precision", "recall", "ap", "prauc", "auprc"}
 
 
-def _words(tag: str) -> List[str]:
-    return [w for w in re.split(r"[^a-z0-9]+", tag.lower()) if w]
-
-
 # A tag's words that only say "loss" or "accuracy", or name the split or the granularity: what is left
 # names the head (`classification` in `val_classification_loss_epoch` and `val_classification_acc_epoch`).
 _FRAME_WORDS = {"train", "training", "val", "valid", "validation", "test", "eval", "epoch", "step", "batch"}
@@ -1101,7 +1097,7 @@ _ACCURACY_NAME_WORDS = {"acc", "accuracy", "categorical", "binary", "sparse"}
 
 
 def _head_words(tag: str, kind_words: set) -> frozenset:
-    words = _words(tag)
+    words = U.words(tag)
     if not set(words) & kind_words:
         return frozenset()
     return frozenset(w for w in words if w not in kind_words and w not in _FRAME_WORDS)

@@ -806,3 +806,8 @@ class MetricFell:
             if before - low >= self.fall and before - end >= gap:
                 return m, before, low, end
         return None
+
+
+def words(text: str) -> List[str]:
+    """The lower-case alphanumeric words of a tag or quantity (`Loss/D_real` -> loss, d, real)."""
+    return [w for w in re.split(r"[^a-z0-9]+", text.lower()) if w]

@@ -1266,9 +1266,71 @@ def stop34_cases(rng) -> List[Case]:
     return out
 
 
+def error_metric_run(rng, n: int, how: str) -> dict:
+    """A regressor's per-epoch training loss and validation error metrics (`val_loss`, `val_rmse`, `val_mae`).
+
+    - "held": the model outputs one constant for every input (a closed ReLU output); its RMSE and MAE repeat to
+      the digit from the first epoch to the last while the loss falls 5-20 % (a weight penalty shrinking
+      the weights: the data term never moves).
+    - "tiny": a healthy fit whose MAE halves over the run by less than 1e-7 an epoch (float32's floor for
+      "the same value") while its loss still falls.
+    - "perfect": a healthy fit of a noiseless target whose errors reach exactly 0 and stay there.
+    - "coarse": a healthy word error rate on a small evaluation set (values on a grid of 1/40): falls, then
+      repeats its value for 2-4 epochs at a time near its floor."""
+    e = np.arange(n, dtype=float)
+    if how == "held":
+        loss = (
+            4.0
+            * (1 - float(rng.uniform(0.05, 0.2)) * (1 - np.exp(-e / (0.3 * n))))
+            * (1 + 0.002 * rng.standard_normal(n))
+        )
+        rmse = np.full(n, float(rng.uniform(0.5, 3.0)))
+        return {"train_loss": loss, "val_loss": loss * 1.03, "val_rmse": rmse, "val_mae": rmse * 0.8}
+    loss = 0.1 + 2.0 * np.exp(-e / (0.2 * n)) * (1 + 0.02 * rng.standard_normal(n))
+    if how == "tiny":
+        # Halves over the run by 0.3-0.9e-7 an epoch, while the loss is still falling.
+        mae = 1e-7 * n * float(rng.uniform(0.6, 1.8)) * (1 - 0.5 * e / n)
+        loss = 0.1 + 2.0 * np.exp(-e / (0.6 * n))
+        return {"train_loss": loss, "val_loss": loss * 1.1, "val_mae": mae, "val_rmse": mae * 1.3}
+    if how == "perfect":
+        err = np.maximum(0.0, 1.5 * (1 - e / (0.4 * n)))
+        return {"train_loss": loss, "val_loss": loss * 1.1, "val_rmse": err, "val_mae": err * 0.8}
+    wer = 0.2 + 0.8 * np.exp(-e / (0.2 * n)) + 0.02 * rng.standard_normal(n)
+    wer = np.round(wer * 40) / 40
+    for i in range(n // 2, n, 4):
+        wer[i : i + int(rng.integers(2, 5))] = wer[i]
+    return {"train_loss": loss, "val_loss": loss * 1.1, "val_wer": wer}
+
+
+def stop35_cases(rng) -> List[Case]:
+    """Stop 35: an error metric (RMSE, MAE) repeated to the digit at every evaluation while the loss moves.
+
+    - Pathology: a regressor's validation RMSE and MAE held at one value from the first epoch to the last
+      while its loss falls 5-20 % (`stuck_metric` on val_rmse).
+    - Healthy: an MAE falling smoothly by less than 1e-7 an epoch; errors that reach exactly 0 and stay; a word
+      error rate on a 1/40 grid that repeats for a few epochs near its floor."""
+    out = []
+    for i in range(7):
+        how = ["held", "held", "held", "tiny", "tiny", "perfect", "coarse"][i]
+        n = int(rng.choice([12, 40, 150, 1000])) if how != "coarse" else 60
+        tags = error_metric_run(rng, n, how)
+        healthy = how != "held"
+        out.append(
+            Case(
+                "synth_error_held_%02d_n%d_%s" % (i, n, how),
+                "synth_error_held",
+                healthy,
+                {"version_0": {t: series(v, np.arange(n)) for t, v in tags.items()}},
+                expect=[] if healthy else [Expect("stuck_metric", "version_0", "val_rmse")],
+                also_ok=() if healthy else ("no_progress", "never_learned"),
+            )
+        )
+    return out
+
+
 def cases() -> List[Case]:
     rng = np.random.default_rng(SEED)
-    # The stop-20 and stop-27 to stop-34 families draw from their own generators, so the earlier families keep
+    # The stop-20 and stop-27 to stop-35 families draw from their own generators, so the earlier families keep
     # their cases.
     extra = replay_and_clip_cases(np.random.default_rng(SEED + 20))
     extra += erratic_validation_cases(np.random.default_rng(SEED + 27))
@@ -1279,4 +1341,5 @@ def cases() -> List[Case]:
     extra += stop32_cases(np.random.default_rng(SEED + 32))
     extra += stop33_cases(np.random.default_rng(SEED + 33))
     extra += stop34_cases(np.random.default_rng(SEED + 34))
+    extra += stop35_cases(np.random.default_rng(SEED + 35))
     return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng) + extra

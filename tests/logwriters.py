@@ -144,3 +144,39 @@ def tf_softmax_classifier(logdir: str, classes: int, double_softmax: bool, seed:
                 tf.summary.scalar("train_acc", float(np.mean(np.argmax(logits, 1) == y[idx])), step=step)
                 step += 1
     writer.flush()
+
+
+def keras_regressor(logdir: str, dead_output: bool, epochs: int = 20, seed: int = 0) -> None:
+    """A small Keras regressor with an L2 penalty and a ReLU output, trained with `fit` and Keras'
+    TensorBoard callback.  With `dead_output` the output unit's bias starts at -10, so its ReLU is
+    closed for every input: it predicts 0 everywhere and no gradient reaches the data term, while the
+    penalty still shrinks the weights (the logged loss falls, the RMSE repeats to the digit)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(512, 6)).astype("float32")
+    y = (2.0 + x[:, 0] - 0.5 * x[:, 1] + 0.1 * rng.normal(size=512)).astype("float32")
+    l2 = keras.regularizers.L2(0.05)
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(16, activation="relu", kernel_regularizer=l2),
+            keras.layers.Dense(
+                1,
+                activation="relu",
+                kernel_regularizer=l2,
+                bias_initializer=keras.initializers.Constant(-10.0 if dead_output else 0.5),
+            ),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", metrics=[keras.metrics.RootMeanSquaredError()])
+    model.fit(
+        x,
+        y,
+        validation_split=0.25,
+        epochs=epochs,
+        batch_size=32,
+        verbose=0,
+        callbacks=[keras.callbacks.TensorBoard(logdir, histogram_freq=0)],
+    )

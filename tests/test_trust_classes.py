@@ -2663,3 +2663,47 @@ def test_a_loss_that_stayed_blown_up_for_much_of_the_run_then_came_back_diverged
     assert abs(ev["up_from_step"] - 27) <= 5 and ev["up_to_step"] < 170, ev
     assert ev["before_level"] < 0.1 and ev["final_level"] < 0.1, ev
     assert "before coming back" in div[0].title
+
+
+@pytest.mark.parametrize("dead_output", [True, False])
+def test_an_error_metric_repeated_to_the_digit_while_the_loss_moves_is_stuck(tmp_path, dead_output):
+    # A regressor whose validation RMSE repeats its value at every epoch (blind tuned batches: a graph
+    # model's val_rmse, a speech model's val_wer) was never read: stuck_metric judged higher-is-better
+    # metrics only.  Real Keras training: a ReLU output whose bias starts at -10 predicts 0 for every
+    # input, so no gradient reaches the data term; the L2 penalty still shrinks the weights, and the
+    # logged loss falls while the RMSE stays at sqrt(mean(y^2)) to the digit.
+    logwriters.keras_regressor(str(tmp_path), dead_output=dead_output)
+    data = read_logdir(str(tmp_path), loader="python")
+    rmse = np.asarray(data.scalars["validation"]["epoch_root_mean_squared_error"].values, dtype=float)
+    stuck = [f for f in _loud(pipeline.analyze(data).findings) if f.kind == "stuck_metric"]
+    if not dead_output:
+        # The same model with an open output learns: its RMSE falls, and nothing is stuck.
+        assert rmse[-1] < 0.5 * rmse[0], rmse
+        assert stuck == [], [f.title for f in stuck]
+        return
+    assert np.ptp(rmse) <= 1e-6 * rmse[0], rmse
+    by_tag = {(f.run, f.tag): f for f in stuck}
+    f = by_tag[("validation", "epoch_root_mean_squared_error")]
+    ev = f.evidence
+    assert ev["error_metric"] is True and ev["how"] == "from_start", ev
+    assert ev["evaluations"] == len(rmse) and ev["loss_moves"] is True, ev
+    assert abs(ev["value"] - rmse[0]) <= 1e-4 * rmse[0], (ev, rmse[0])
+    assert "class" not in f.explanation and "constant output" in f.explanation, f.explanation
+
+
+def test_a_smoothed_return_that_climbed_in_its_opening_window_and_wanders_a_tenth_below_its_peak_has_not_collapsed(
+    tmp_path,
+):
+    # SB3 TD3 (blind tuned batch): rollout/ep_rew_mean, a running mean over 100 episodes, climbs
+    # 36.7 -> 99.6 within its first 2 % and then wanders 99.2-99.7 for 1500 summaries.  With the
+    # opening window's median as its start, the "gain" was 0.08 and a drift of 0.06 gave most of it
+    # back: "collapsed 99.499 -> 99.440".  What it learned counts from the opening's lowest summary.
+    rng = np.random.default_rng(5)
+    n = 1500
+    t = np.arange(n)
+    climb = 99.5 - 62.8 * np.exp(-t / 6.0)
+    wander = np.convolve(rng.standard_normal(n + 99), np.ones(100) / 100, mode="valid") * 1.0
+    reward = np.minimum(climb + wander - 0.1 * (t > 0.6 * n), 99.7)
+    logwriters.tbx_scalars(str(tmp_path), {"rollout/ep_rew_mean": reward}, 170 + 6 * t)
+    loud = _loud(_scan(str(tmp_path)))
+    assert loud == [], [f.title for f in loud]

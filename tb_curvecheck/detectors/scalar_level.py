@@ -430,7 +430,14 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         gained = peak - start
         sigma = U.residual_noise(v)
         se = 1.2533 * sigma * np.sqrt(2.0 / k)
-        thr = max(self.noise_k * se, self.gave_back * gained)
+        # When most of the climb was made inside the opening window (3.8 -> 40.8 -> 45.8: start
+        # median 40.8), what it learned counts from the lowest opening summary; from the median it
+        # reads as a gain of 4, and a plateau drifting 44.7 -> 42.6 as giving half of it back (a TD3
+        # return 36.7 -> 99.6 in its first 2 % whose running mean then wanders 99.2-99.7 read as
+        # giving back 0.06 of a "gain" of 0.08).
+        low = float(np.min(v[:k]))
+        opening = low if start - low > peak - start else start
+        thr = max(self.noise_k * se, self.gave_back * (peak - opening))
         # An agent that never clearly gained but ends far below where it began has got worse than
         # the policy it began with: a collapse when a fast climb fits inside the opening window
         # (Pendulum -1200 -> -130 in 3 % of the run, then back), `never_learned` when it does not.
@@ -441,11 +448,6 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         if peak - end < thr:
             climb = level[: peak_i + 1]
             dip = float(np.max(np.maximum.accumulate(climb) - climb))
-            # When most of the climb was made inside the opening window (3.8 -> 40.8 -> 45.8: start
-            # median 40.8), what it learned counts from the lowest opening summary; from the median it
-            # reads as a gain of 4, and a plateau drifting 44.7 -> 42.6 as giving half of it back.
-            low = float(np.min(v[:k]))
-            opening = low if start - low > peak - start else start
             partial = max(self.noise_k * se, self.partial_gave_back * (peak - opening))
             if not (learned and peak - end >= partial and dip <= self.clean_climb * (peak - end)):
                 return []

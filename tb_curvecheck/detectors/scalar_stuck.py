@@ -1,5 +1,9 @@
-"""`stuck_metric`: a higher-is-better metric holds exactly the same value over
-many evaluations, above all while its loss still moves."""
+"""`stuck_metric`: a metric holds exactly the same value over many evaluations, above all while its
+loss still moves.
+
+Higher-is-better metrics (accuracy, F1, mAP) and error metrics (RMSE, MAE, WER) are judged by the
+same rules: an error metric is turned to face up (its negative, on a unit scale) before the constant
+stretch is looked for, so "near its best" and "below the best it had reached" mean the same on both."""
 
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from .wording import capital, fmt, make_finding, short
 @dataclasses.dataclass(frozen=True, eq=False)
 class StuckEvent:
     ref: SeriesRef
-    view: U.View
+    view: U.View  # as logged (an error metric is not turned here: the finding quotes its values)
     first: int  # the constant stretch, view indices
     last: int
     # "from_start" (never learned), "after_fall" (broke, never came back), "held" (climbed, then pinned),
@@ -27,6 +31,7 @@ class StuckEvent:
     loss_motion: Optional[Dict[str, Any]]  # stats.motion: first, last, spread, points, moves over the stretch
     partner: Optional[SeriesRef]
     partner_stuck: bool
+    error: bool = False  # an error metric (lower is better)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,11 +160,21 @@ class StuckMetric(Detector[StuckEvent]):
         return U.motion(loss, lo_step, hi_step, self.loss_moves_rel)
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[StuckEvent]:
-        if not U.judged(ref, ("metric_up",)):
+        error = U.judged(ref, ("metric_down",))
+        if not (error or U.judged(ref, ("metric_up",))):
             return []
         view = U.view_of(ref, smooth=False)
         loss = exp.loss_for(ref)
-        got = self.stretch(view) or self._deaf(view, loss)
+        if error:
+            # The "deaf" test reads an accuracy against its class prior; an error metric has no such
+            # reading, so it gets the constant-stretch rules only.
+            got = self.stretch(_facing_up(view))
+            # An error of exactly zero held still is a perfect fit (or a metric never fed), not a
+            # stuck model.
+            if got is not None and abs(float(view.values[got[0]])) <= U.SAME_VALUE_ATOL:
+                got = None
+        else:
+            got = self.stretch(view) or self._deaf(view, loss)
         if got is None:
             return []
         a, b, how = got
@@ -173,9 +188,10 @@ class StuckMetric(Detector[StuckEvent]):
             return []
         partner = exp.partner(ref)
         partner_stuck = False
-        if partner is not None and U.judged(partner, ("metric_up",)):
-            partner_stuck = self.stretch(U.view_of(partner, smooth=False)) is not None
-        return [StuckEvent(ref, view, a, b, how, loss, motion, partner, partner_stuck)]
+        if partner is not None and U.judged(partner, ("metric_down",) if error else ("metric_up",)):
+            pv = U.view_of(partner, smooth=False)
+            partner_stuck = self.stretch(_facing_up(pv) if error else pv) is not None
+        return [StuckEvent(ref, view, a, b, how, loss, motion, partner, partner_stuck, error)]
 
     def describe(self, e: StuckEvent) -> Finding:
         if e.how == "deaf":
@@ -199,11 +215,15 @@ class StuckMetric(Detector[StuckEvent]):
             % (capital(name), shown, int(view.steps[a]), int(view.end_steps[b]))
         ]
         if e.how == "after_fall":
-            parts.append(
-                "It had reached %s before, so training broke and never came back. " % view.shown(float(np.max(v[:a])))
-            )
+            best = float(np.min(v[:a])) if e.error else float(np.max(v[:a]))
+            parts.append("It had reached %s before, so training broke and never came back. " % view.shown(best))
         parts.append("A metric that does not move at all means the model's predictions stopped changing. ")
-        if motion and motion["moves"]:
+        if motion and motion["moves"] and e.error:
+            parts.append(
+                "Yet %s still changes (%s → %s over the same steps): the updates do not reach what this "
+                "metric is computed from. " % (short(e.loss), fmt(motion["first"]), fmt(motion["last"]))
+            )
+        elif motion and motion["moves"]:
             parts.append(
                 "Yet %s still changes (%s → %s over the same steps): the model is adjusting its confidence, "
                 "not its answers; typically it is learning the class prior. "
@@ -214,19 +234,29 @@ class StuckMetric(Detector[StuckEvent]):
                 "%s is frozen too: the weights are not being updated at all (a learning rate of "
                 "zero, frozen layers, or gradients that no longer reach them). " % short(e.loss)
             )
-        if U.is_fraction(v) and 0.0 < value < 1.0:
+        if U.is_fraction(v) and 0.0 < value < 1.0 and not e.error:
             parts.append(
                 "%s is almost surely the share of the most frequent class in this data: the model predicts "
                 "one class for every input. " % shown
             )
         if e.partner_stuck:
             parts.append("%s is stuck too. " % short(e.partner).capitalize())
-        parts.append(
-            "Likely causes: class imbalance (compare %s with the class counts; weight the classes or "
-            "resample), unnormalised inputs that saturate the first layer, too much dropout, dead ReLUs, or a "
-            "learning rate too small or decayed to nothing. Check the confusion matrix of one batch: one "
-            "column only confirms it." % shown
-        )
+        if e.error:
+            parts.append(
+                "An error that repeats to the last digit comes from the same predictions on the same data: "
+                "most often one constant output for every input (the mean target, or an output layer whose "
+                "activation is pinned, such as a ReLU or sigmoid on a regression output), or a metric computed "
+                "on a cached tensor rather than this epoch's predictions. Print the predictions of one batch "
+                "next to their targets: a single repeated value confirms it; then check the output "
+                "activation, the target scaling and the learning rate."
+            )
+        else:
+            parts.append(
+                "Likely causes: class imbalance (compare %s with the class counts; weight the classes or "
+                "resample), unnormalised inputs that saturate the first layer, too much dropout, dead ReLUs, or "
+                "a learning rate too small or decayed to nothing. Check the confusion matrix of one batch: one "
+                "column only confirms it." % shown
+            )
         evidence = {
             "value": value * view.raw_scale,
             "first_step": int(view.steps[a]),
@@ -237,6 +267,7 @@ class StuckMetric(Detector[StuckEvent]):
             "loss_first": motion["first"] if motion else None,
             "loss_last": motion["last"] if motion else None,
             "partner_stuck": e.partner_stuck,
+            "error_metric": e.error,
         }
         if e.how == "after_fall":
             evidence["last_healthy_step"] = int(view.end_steps[a - 1])
@@ -294,6 +325,17 @@ class StuckMetric(Detector[StuckEvent]):
             "band": self.deaf_band,
         }
         return make_finding(e.ref, "stuck_metric", "warning", view, a, b, title, expl, evidence, related=[e.loss])
+
+
+def _facing_up(view: U.View) -> U.View:
+    """An error metric's view turned so that higher is better, on a unit scale: the negative over its
+    largest magnitude.  The scale matters: "the same value" has an absolute floor (float32's 1e-7),
+    under which a small MAE falling 2e-7 an epoch (2.5e-4 -> 5e-5 over 1000 epochs) reads as one value
+    held throughout; on the unit scale only a repeat to the digit does.  The result is never a
+    fraction, so the relative rules judge it whatever its range (a 0-1 MAE is not an accuracy)."""
+    v = view.values
+    scale = float(np.max(np.abs(v))) if v.size else 0.0
+    return dataclasses.replace(view, values=-v / scale if scale > 0 else -v, raw=None)
 
 
 def _longest_constant_run(values: np.ndarray) -> Optional[Tuple[int, int]]:

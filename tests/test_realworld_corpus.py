@@ -260,12 +260,10 @@ def test_runs_read_from_another_data_folder(tmp_path, monkeypatch):
     assert out.stdout.strip() == str(tmp_path)
 
 
-def test_a_batch_kept_outside_the_repository_is_scored_from_its_own_folder(tmp_path, monkeypatch, capsys):
-    """`--manifest FRAGMENT`: a blind batch whose files never enter the repository is scored where it
-    lies, with the corpus's own scorer (its folder holds data/ beside the fragment)."""
+def _outside_batch(tmp_path):
+    """A two-run batch (one healthy, one ending in NaN) in a folder of its own: data/ beside fragment.json."""
     from tests import logwriters
 
-    monkeypatch.setattr(rw, "DATA_ROOT", rw.DATA_ROOT)  # main() points it at the batch; put it back after
     steps = list(range(40))
     healthy = {"loss": [2.0 * 0.93**i + 0.1 for i in steps], "val_loss": [2.1 * 0.94**i + 0.15 for i in steps]}
     broken = {"loss": [2.0 * 0.93**i + 0.1 if i < 25 else float("nan") for i in steps]}
@@ -283,9 +281,10 @@ def test_a_batch_kept_outside_the_repository_is_scored_from_its_own_folder(tmp_p
                 "kinds": kinds,
                 "steps": [25, 39] if kinds else None,
                 "reason": "written by this test",
+                "split": "held_out",
                 "stored": "raw",
                 "data": "data/someone__repo/runs/" + name,
-                "files": [],
+                "files": [{"path": "runs/%s/events" % name, "size": 1, "sha256": "0" * 64}],
             }
         )
     frag = {
@@ -294,9 +293,45 @@ def test_a_batch_kept_outside_the_repository_is_scored_from_its_own_folder(tmp_p
     }
     path = tmp_path / "fragment.json"
     path.write_text(json.dumps(frag))
+    return path
+
+
+def test_a_batch_kept_outside_the_repository_is_scored_from_its_own_folder(tmp_path, monkeypatch, capsys):
+    """`--manifest FRAGMENT`: a blind batch whose files never enter the repository is scored where it
+    lies, with the corpus's own scorer (its folder holds data/ beside the fragment)."""
+    monkeypatch.setattr(rw, "DATA_ROOT", rw.DATA_ROOT)  # main() points it at the batch; put it back after
+    path = _outside_batch(tmp_path)
     assert rw.main(["--manifest", str(path), "--json"]) == 0
     got = {v["id"]: v["outcome"] for v in json.loads(capsys.readouterr().out)["verdicts"]}
     assert got == {"someone__repo/runs/good": "quiet", "someone__repo/runs/nan": "caught"}
+
+
+def test_a_scored_batch_becomes_a_ledger_and_its_first_scoring_is_totalled(tmp_path, monkeypatch, capsys):
+    """`blind_ledger write` keeps each run's label, files and the outcome of its one scoring with the
+    commit that made it (and not where the gone folder kept its data); `totals` counts those outcomes."""
+    from benchmarks import blind_ledger
+
+    monkeypatch.setattr(rw, "DATA_ROOT", rw.DATA_ROOT)
+    path = _outside_batch(tmp_path)
+    assert rw.main(["--manifest", str(path), "--json"]) == 0
+    scores = tmp_path / "scores.json"
+    scores.write_text(capsys.readouterr().out)
+    out = tmp_path / "ledger.json"
+    assert blind_ledger.main(["write", str(out), "--about", "a test batch", str(tmp_path), str(scores), "abc1234"]) == 0
+    ledger = json.loads(out.read_text())
+    assert ledger["about"] == "a test batch" and [r["repo"] for r in ledger["repositories"]] == ["someone/repo"]
+    runs = {r["id"]: r for r in ledger["runs"]}
+    assert runs["someone__repo/runs/nan"]["blind_outcome"] == "caught"
+    assert runs["someone__repo/runs/good"]["blind_outcome"] == "quiet"
+    assert all(r["scored_with"] == "abc1234" and r["files"] and "data" not in r for r in runs.values())
+    capsys.readouterr()
+    assert blind_ledger.main(["totals", str(out)]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["ledger", "held_out", "0/1", "1/1"] in rows and ["all", "held_out", "0/1", "1/1"] in rows
+    # A scores file of another batch is refused rather than recorded as runs without an outcome.
+    scores.write_text(json.dumps({"verdicts": []}))
+    with pytest.raises(ValueError):
+        blind_ledger.write(str(out), "x", [(str(tmp_path), str(scores), "abc1234")])
 
 
 def test_a_run_with_an_undecodable_series_is_scored_on_the_rest(tmp_path, monkeypatch):

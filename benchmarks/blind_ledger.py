@@ -1,0 +1,133 @@
+"""Blind batches: keep the record of a batch scored once, and total every batch so far.
+
+    python -m benchmarks.blind_ledger write OUT.json --about TEXT FOLDER SCORES.json COMMIT [FOLDER SCORES.json COMMIT ...]
+    python -m benchmarks.blind_ledger totals [LEDGER.json ...]
+
+A blind batch is collected and labelled outside the repository (a folder holding `fragment.json`,
+`data/` and `extracted/`, as `realworld.py --manifest` reads it) and scored once, with the code of one
+commit, before any change it could prompt (`realworld.py --manifest FOLDER/fragment.json --json >
+SCORES.json`).  Its event files are not committed (the decision on fetched data is pending; see
+`realworld/README.md`), so the ledger keeps what is needed to fetch and score it again: each repository
+and commit, each run's original files (path, size, sha256), its label and reason, and the outcome of
+that one scoring with the commit that made it.
+
+`totals` prints, for each ledger (default: every `realworld/blind/*.json`) and split, the false alarms
+over healthy runs and the recall over pathology runs of those first scorings, as the closing notes
+quote them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import sys
+from collections import defaultdict
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BLIND = os.path.join(HERE, "realworld", "blind")
+# The fields of a fragment's run that the ledger keeps; `stored` and `data` say where a folder that is
+# gone kept its files, and mean nothing once it is.
+RUN_FIELDS = ("id", "repo", "path", "writer", "domain", "label", "kinds", "steps", "reason", "split", "files")
+REPO_FIELDS = ("repo", "commit", "split", "writers", "runs", "added", "blind_batch")
+HEALTHY = ("healthy", "healthy_by_design")
+
+
+def batch_entries(fragment: Mapping, scores: Mapping, commit: str) -> Tuple[List[dict], List[dict]]:
+    """A batch's repositories and runs as the ledger keeps them, each run with its one outcome."""
+    outcome = {v["id"]: v["outcome"] for v in scores["verdicts"]}
+    missing = [r["id"] for r in fragment["runs"] if r["id"] not in outcome]
+    if missing:
+        raise ValueError("runs without a score (scored with another fragment?): %s" % ", ".join(missing[:5]))
+    repos = [{k: r[k] for k in REPO_FIELDS if k in r} for r in fragment["repositories"]]
+    runs = []
+    for r in fragment["runs"]:
+        kept = {k: r[k] for k in RUN_FIELDS if k in r}
+        kept.update(blind_outcome=outcome[r["id"]], scored_with=commit)
+        runs.append(kept)
+    return repos, runs
+
+
+def write(out: str, about: str, batches: Sequence[Tuple[str, str, str]]) -> dict:
+    """Writes the ledger of `batches` ((folder, scores file, commit) each) to `out` and returns it."""
+    ledger: dict = {"about": about, "repositories": [], "runs": []}
+    for folder, scores_path, commit in batches:
+        with open(os.path.join(folder, "fragment.json"), encoding="utf-8") as f:
+            fragment = json.load(f)
+        with open(scores_path, encoding="utf-8") as f:
+            scores = json.load(f)
+        repos, runs = batch_entries(fragment, scores, commit)
+        ledger["repositories"] += repos
+        ledger["runs"] += runs
+    with open(out, "w", encoding="utf-8") as f:
+        json.dump(ledger, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    return ledger
+
+
+def tally(runs: Sequence[Mapping]) -> Dict[str, Dict[str, int]]:
+    """Per split: healthy runs, those warned (false alarms), pathology runs, those caught."""
+    t: Dict[str, Dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for r in runs:
+        split, out = r["split"], r["blind_outcome"]
+        if r["label"] in HEALTHY:
+            t[split]["healthy"] += 1
+            t[split]["false_alarms"] += out == "false_alarm"
+        elif r["label"] == "pathology":
+            t[split]["pathology"] += 1
+            t[split]["caught"] += out == "caught"
+    return t
+
+
+def totals(paths: Sequence[str]) -> List[str]:
+    lines = ["%-16s %-9s %16s %16s" % ("ledger", "split", "false alarms", "recall")]
+    every: List[Mapping] = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            runs = json.load(f)["runs"]
+        every += runs
+        lines += _rows(os.path.splitext(os.path.basename(path))[0], tally(runs))
+    lines += _rows("all", tally(every))
+    return lines
+
+
+def _rows(name: str, t: Mapping[str, Mapping[str, int]]) -> List[str]:
+    return [
+        "%-16s %-9s %16s %16s"
+        % (
+            name,
+            split,
+            "%d/%d" % (t[split]["false_alarms"], t[split]["healthy"]),
+            "%d/%d" % (t[split]["caught"], t[split]["pathology"]),
+        )
+        for split in ("tuned", "held_out")
+        if split in t
+    ]
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    w = sub.add_parser("write", help="write a ledger from scored batch folders")
+    w.add_argument("out")
+    w.add_argument("--about", required=True, help="what the batches are and how they were scored")
+    w.add_argument("triples", nargs="+", metavar="FOLDER SCORES COMMIT")
+    t = sub.add_parser("totals", help="false alarms and recall of every first scoring")
+    t.add_argument("ledgers", nargs="*")
+    args = ap.parse_args(argv)
+    if args.cmd == "write":
+        if len(args.triples) % 3:
+            ap.error("give each batch as FOLDER SCORES.json COMMIT")
+        batches = [tuple(args.triples[i : i + 3]) for i in range(0, len(args.triples), 3)]
+        ledger = write(args.out, args.about, batches)
+        print("%s: %d repositories, %d runs" % (args.out, len(ledger["repositories"]), len(ledger["runs"])))
+        return 0
+    paths = args.ledgers or sorted(glob.glob(os.path.join(BLIND, "*.json")))
+    print("\n".join(totals(paths)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

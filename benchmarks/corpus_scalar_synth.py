@@ -1302,8 +1302,41 @@ def error_metric_run(rng, n: int, how: str) -> dict:
     return {"train_loss": loss, "val_loss": loss * 1.1, "val_wer": wer}
 
 
+def opening_runs(rng, n: int, how: str) -> dict:
+    """Runs whose first evaluation or whose ceiling is not what it seems (stop 35's blind false alarms).
+
+    - "recall_opens_at_one": a binary classifier's recall is exactly 1 at its first evaluation (the
+      untrained model calls everything positive), then 0.8-0.9 while the validation loss falls;
+      "recall_breaks": the same, and from two thirds of the run on the recall sits at 0.25.
+    - "ap_ceiling": a detector's mAP50 held at 0.995 (Ultralytics' interpolated ceiling) from the first
+      epoch while its box loss falls; "ap_held": the same AP held at 0.55-0.7.
+    - "opening_climb": a return 5-10 noise units below its plateau at the first summary, on its plateau from
+      the second on, with one-step episodes (length 2 throughout); "opening_flat": on its plateau from
+      the first summary.
+    - "grad_nan": a Hugging Face fine-tune logging loss 0 and grad_norm NaN at every step."""
+    e = np.arange(n, dtype=float)
+    if how.startswith("recall"):
+        recall = np.clip(0.85 + 0.015 * rng.standard_normal(n), 0.0, 0.99)
+        recall[0] = 1.0
+        if how == "recall_breaks":
+            recall[2 * n // 3 :] = 0.25 + 0.015 * rng.standard_normal(n - 2 * n // 3)
+        return {"recall": recall, "val_loss": 0.62 - 0.06 * e / n}
+    if how.startswith("ap"):
+        box = 0.11 * (0.6 + 0.4 * np.exp(-e / (0.3 * n))) * (1 + 0.03 * rng.standard_normal(n))
+        level = 0.995 if how == "ap_ceiling" else float(rng.uniform(0.55, 0.7))
+        return {"train/box_loss": box, "val/box_loss": 1.1 * box, "metrics/mAP50(B)": np.full(n, level)}
+    if how.startswith("opening"):
+        sigma = float(rng.uniform(1.0, 3.0))
+        reward = 20.0 + sigma * rng.standard_normal(n)
+        if how == "opening_climb":
+            reward[0] = 20.0 - float(rng.uniform(5.0, 10.0)) * sigma
+        return {"Environment/Cumulative Reward": reward, "Environment/Episode Length": np.full(n, 2.0)}
+    return {"train/loss": np.zeros(n), "train/grad_norm": np.full(n, np.nan), "train/learning_rate": 2e-4 * (1 - e / n)}
+
+
 def stop35_cases(rng) -> List[Case]:
-    """Stop 35: an error metric (RMSE, MAE) repeated to the digit at every evaluation while the loss moves.
+    """Stop 35: an error metric (RMSE, MAE) repeated to the digit at every evaluation while the loss moves,
+    and runs whose first evaluation or ceiling is not what it seems (`opening_runs`).
 
     - Pathology: a regressor's validation RMSE and MAE held at one value from the first epoch to the last
       while its loss falls 5-20 % (`stuck_metric` on val_rmse).
@@ -1323,6 +1356,27 @@ def stop35_cases(rng) -> List[Case]:
                 {"version_0": {t: series(v, np.arange(n)) for t, v in tags.items()}},
                 expect=[] if healthy else [Expect("stuck_metric", "version_0", "val_rmse")],
                 also_ok=() if healthy else ("no_progress", "never_learned"),
+            )
+        )
+    expects = {
+        "recall_breaks": Expect("metric_collapse", "version_0", "recall"),
+        "ap_held": Expect("stuck_metric", "version_0", "metrics/mAP50(B)"),
+        "opening_flat": Expect("never_learned", "version_0", "Environment/Cumulative Reward"),
+        "grad_nan": Expect("non_finite", "version_0", "train/grad_norm"),
+    }
+    hows = ["recall_opens_at_one", "recall_breaks", "ap_ceiling", "ap_held", "opening_climb", "opening_flat"]
+    for i, how in enumerate(hows + ["opening_climb", "grad_nan"]):
+        n = int(rng.choice([30, 50, 120]))
+        tags = opening_runs(rng, n, how)
+        healthy = how not in expects
+        out.append(
+            Case(
+                "synth_trivial_opening_%02d_n%d_%s" % (i, n, how),
+                "synth_trivial_opening",
+                healthy,
+                {"version_0": {t: series(v, np.arange(n)) for t, v in tags.items()}},
+                expect=[] if healthy else [expects[how]],
+                also_ok=() if healthy else ("no_progress", "never_learned", "exploding_gradients"),
             )
         )
     return out

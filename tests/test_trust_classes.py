@@ -2707,3 +2707,86 @@ def test_a_smoothed_return_that_climbed_in_its_opening_window_and_wanders_a_tent
     logwriters.tbx_scalars(str(tmp_path), {"rollout/ep_rew_mean": reward}, 170 + 6 * t)
     loud = _loud(_scan(str(tmp_path)))
     assert loud == [], [f.title for f in loud]
+
+
+@pytest.mark.parametrize("later_collapse", [False, True])
+def test_a_recall_that_opens_at_exactly_one_has_not_collapsed_when_it_starts_to_discriminate(tmp_path, later_collapse):
+    # A binary classifier's recall reads exactly 1 at its first evaluation: the untrained model calls
+    # everything positive.  Its fall to 0.81 at the second is the model starting to discriminate while
+    # its validation loss falls at every evaluation (blind tuned batch: "recall collapsed 1 -> 0.8084",
+    # an error).  A recall that opened at 1 and later breaks for good is still a collapse.
+    rng = np.random.default_rng(3)
+    n = 30
+    # Evaluation noise of 0.015: no fall between later evaluations comes near the 0.10 a drop needs.
+    recall = np.concatenate([[1.0], np.clip(0.84 + 0.015 * rng.standard_normal(n - 1), 0.0, 0.99)])
+    if later_collapse:
+        recall[20:] = 0.25 + 0.015 * rng.standard_normal(n - 20)
+    val_loss = 0.62 - 0.06 * np.arange(n) / n
+    logwriters.tbx_scalars(str(tmp_path), {"recall": recall, "val_loss": val_loss})
+    collapses = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "metric_collapse"]
+    if not later_collapse:
+        assert collapses == [], [f.title for f in collapses]
+        return
+    assert [f.tag for f in collapses] == ["recall"], [f.title for f in collapses]
+    assert collapses[0].start_step <= 20 <= collapses[0].end_step, collapses[0].title
+
+
+@pytest.mark.parametrize("level", [0.995, 0.62])
+def test_a_detection_ap_held_at_ultralytics_ceiling_is_not_stuck(tmp_path, level):
+    # Ultralytics integrates a 101-point interpolated precision envelope: a perfect detector scores
+    # 0.995, and a pose fine-tune on an easy set holds mAP50 there from its first epoch while its losses
+    # fall (blind tuned batch: "map stuck at 0.995 for 50 evaluations").  Held at 0.62 from the start
+    # while the losses fall, the same AP is stuck.
+    rng = np.random.default_rng(4)
+    n = 50
+    e = np.arange(n)
+    box = 0.11 * (0.6 + 0.4 * np.exp(-e / 15.0)) * (1 + 0.03 * rng.standard_normal(n))
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {
+            "train/box_loss": box,
+            "val/box_loss": box * 1.1,
+            "metrics/mAP50(B)": np.full(n, level),
+            "metrics/precision(B)": np.full(n, 0.9995 if level > 0.99 else 0.7),
+        },
+    )
+    # (tensorboardX writes the tag as metrics/mAP50_B_.)
+    stuck = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "stuck_metric" and f.tag.startswith("metrics/mAP50")]
+    assert (stuck == []) == (level > 0.99), [f.title for f in stuck]
+
+
+@pytest.mark.parametrize("tag", ["train/grad_norm", "eval/ap_small"])
+def test_a_gradient_norm_nan_at_every_step_is_non_finite_not_undefined(tmp_path, tag):
+    # Hugging Face's Trainer logging loss 0 and grad_norm NaN from its first step (blind tuned batch):
+    # a gradient norm is never computed over an empty set, so NaN throughout is an error.  A metric NaN
+    # at every point (COCO's small-object AP on a set without small objects) stays an info.
+    n = 28
+    steps = 10 * (np.arange(n) + 1)
+    values = {"train/loss": np.linspace(2.0, 1.2, n), tag: np.full(n, np.nan)}
+    logwriters.tbx_scalars(str(tmp_path), values, steps)
+    found = [f for f in rw.flatten(_scan(str(tmp_path))) if f.kind == "non_finite" and f.tag == tag]
+    assert len(found) == 1, [f.title for f in found]
+    if tag == "train/grad_norm":
+        assert found[0].severity == "error" and "gradients themselves" in found[0].explanation, found[0]
+    else:
+        assert found[0].severity == "info" and "never defined" in found[0].title, found[0]
+
+
+@pytest.mark.parametrize("climbed", [True, False])
+def test_a_return_that_climbed_at_its_second_summary_on_one_step_episodes_learned(tmp_path, climbed):
+    # ML-Agents SAC on one-step episodes (Episode Length 2 at every summary): the return is 8.1 at its
+    # first summary and 16-23 from the second on (blind tuned batch).  From the median of its opening
+    # tenth it "never rose beyond its noise" and "never improved while every episode ran to the time
+    # limit"; from its first summary, the untrained policy's, it climbed ten noise units.  The same
+    # return flat from its first summary never learned.
+    rng = np.random.default_rng(6)
+    n = 49
+    reward = 19.5 + 2.0 * rng.standard_normal(n)
+    reward[0] = 8.1 if climbed else 19.0
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {"Environment/Cumulative Reward": reward, "Environment/Episode Length": np.full(n, 2.0)},
+        1000 * (np.arange(n) + 1),
+    )
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    assert (never == []) == climbed, [f.title for f in never]

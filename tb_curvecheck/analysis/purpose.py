@@ -84,6 +84,9 @@ def task_trend(ref: SeriesRef) -> Optional[TaskTrend]:
     """Levels of a task metric: the median of its first points, of its last fifth (at least 3
     points), and its best running median of that width."""
     v = U.view_of(ref, smooth=False).values
+    if ref.info.role != "metric_down" and U.opens_at_ceiling(v):
+        # An opening 1 is the untrained model's trivial answer: the trend starts after it.
+        v = v[1:]
     n = v.shape[0]
     if n < 4:
         return None

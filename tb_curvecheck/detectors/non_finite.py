@@ -26,6 +26,7 @@ class NonFiniteEvent:
     undefined: bool  # a series other than a loss with no finite value while the losses have some
     not_yet: bool  # a series other than a loss undefined at its first points only, the losses finite meanwhile
     mostly_undefined: bool = False  # not_yet, but for most of the run: the predictions gave nothing to score
+    gradient_norm: bool = False  # the series is a gradient norm (the model's or a layer's)
 
 
 def _losses_finite_until(exp: Experiment, step: int) -> bool:
@@ -40,6 +41,10 @@ def _losses_finite_until(exp: Experiment, step: int) -> bool:
             return False
         seen = seen or early.size > 0
     return seen
+
+
+def _gradient_norm(exp: Experiment, ref: SeriesRef) -> bool:
+    return exp.layer_role(ref.run, ref.tag).role == "gradient_norm"
 
 
 def _losses_finite(exp: Experiment) -> bool:
@@ -92,9 +97,16 @@ class NonFinite(Detector[NonFiniteEvent]):
                 word="NaN" if np.isnan(first_value) else ("+Inf" if first_value > 0 else "-Inf"),
                 last_healthy_step=int(steps[finite_before[-1]]) if finite_before.size else None,
                 recovered=bool(np.isfinite(values[last + 1 :]).any()) if last + 1 < len(values) else False,
-                undefined=bool(bad.all()) and ref.info.role != "loss" and _losses_finite(experiment),
+                # A gradient norm is never computed over an empty set: NaN at every step means every
+                # step's gradients were, whatever the logged loss reads (Hugging Face's Trainer logging
+                # loss 0 and grad_norm NaN from the first step).
+                undefined=bool(bad.all())
+                and ref.info.role != "loss"
+                and not _gradient_norm(experiment, ref)
+                and _losses_finite(experiment),
                 not_yet=not_yet and not mostly,
                 mostly_undefined=mostly,
+                gradient_norm=_gradient_norm(experiment, ref),
             )
         ]
 
@@ -121,6 +133,15 @@ class NonFinite(Detector[NonFiniteEvent]):
                 "recurrent net. Check the inputs for NaN first (a NaN from the first step means "
                 "bad data), then lower the learning rate or clip gradients and see whether the "
                 "first bad step moves. "
+            )
+        elif e.gradient_norm:
+            parts.append(
+                "A non-finite gradient norm means the gradients themselves are: each such step either "
+                "wrote NaN into the weights or was skipped by a mixed-precision loss scaler, so nothing "
+                "was learned from it, whatever the logged loss reads. In fp16 the usual cause is an "
+                "overflow (try bf16 or fp32); otherwise a 0/0 in the loss (a mean over zero unmasked "
+                "tokens: every label -100), a log of zero, or NaN in the inputs. Compute the loss and its "
+                "gradient for one batch by hand. "
             )
         else:
             parts.append(

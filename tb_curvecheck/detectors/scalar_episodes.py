@@ -52,8 +52,10 @@ class EpisodesAtLimit(Detector[TimeLimitEvent]):
         length = self._length(exp, ref)
         if length is None:
             return []
-        # Any return or task metric of the run that improved says the agent learned something.
-        if any(U.gained(s) for s in exp.scalars if s.info.purpose == "task" and len(s.series) >= self.min_points):
+        # Any return or task metric of the run that improved says the agent learned something, also when
+        # it climbed inside its opening window.
+        tasks = [s for s in exp.scalars if s.info.purpose == "task" and len(s.series) >= self.min_points]
+        if any(U.gained(s) for s in tasks) or U.climbed_in_opening(U.view_of(ref, smooth=False).values):
             return []
         _, v = U.finite_points(length)
         limit = float(np.max(v))

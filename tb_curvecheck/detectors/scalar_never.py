@@ -657,6 +657,8 @@ class NeverLearned(Detector[NeverEvent]):
         noise = U.level_difference_se(sigma, k, k_end)
         if closing - opening >= self.flat_end_z * noise:
             return []
+        if U.climbed_in_opening(v):
+            return []
         best = float(np.max(U.running_median(v, k | 1)))
         for k_start in (k, 3):
             start = float(np.median(v[:k_start]))

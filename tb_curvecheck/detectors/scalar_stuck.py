@@ -62,6 +62,10 @@ class StuckMetric(Detector[StuckEvent]):
     loss_moves_rel: float = 0.01
     # A fraction-valued metric at its ceiling (1.0) holding still has converged, not stuck.
     ceiling_tol: float = 1e-6
+    # A detection AP has a lower one: Ultralytics integrates a 101-point interpolated precision
+    # envelope, and a perfect detector scores 0.995 there (a pose fine-tune on an easy set holds
+    # mAP50 at 0.995 from its first epoch).  An AP has no class prior to be stuck at.
+    ap_ceiling: float = 0.995
     # Stuck after a first climb: held for at least this many evaluations and this share of the run,
     # to the end, while the loss still moves (an accuracy at a class share for 141 epochs while the
     # validation loss falls); a converged metric wobbles by a sample now and then over that long ...
@@ -178,6 +182,8 @@ class StuckMetric(Detector[StuckEvent]):
         if got is None:
             return []
         a, b, how = got
+        if ref.info.quantity == "map" and float(view.values[a]) >= self.ap_ceiling - self.ceiling_tol:
+            return []
         motion = self._loss_motion(loss, int(view.steps[a]), int(view.end_steps[b]))
         if how == "held" and (motion is None or not motion["moves"]):
             # Held while nothing else moves either: converged (a decayed learning rate), not stuck.

@@ -286,6 +286,14 @@ def is_fraction(values: np.ndarray) -> bool:
     return bool(v.size) and float(v.min()) >= 0.0 and float(v.max()) <= 1.0
 
 
+def opens_at_ceiling(values: np.ndarray) -> bool:
+    """A 0-1 higher-is-better metric whose first evaluation is exactly 1: before any learning that is
+    the trivial answer, not a level reached (the recall of a classifier that says "positive" to
+    everything, the precision of one that says it to nothing under zero_division=1), so neither a fall
+    from it nor a trend measured from it says what the model learned."""
+    return values.shape[0] > 1 and is_fraction(values) and float(values[0]) >= 1.0 - SAME_VALUE_RTOL
+
+
 def level(values: np.ndarray, lo: int, hi: int) -> float:
     """Median of values[lo:hi], NaN when empty."""
     seg = values[max(0, lo) : max(0, hi)]
@@ -713,6 +721,26 @@ def gained(ref, k: float = 3.0, share: float = 0.1) -> bool:
     start, end, k_start, k_end = edge_levels(v)
     se = level_difference_se(residual_noise(v), k_start, k_end)
     return end - start > max(k * se, share * max(abs(start), abs(end)), 1e-12)
+
+
+# A closing level this many single-point noise units above the first point: one point of a flat curve
+# that far below its level is a 1-in-30,000 draw.
+OPENING_CLIMB_Z = 4.0
+
+
+def climbed_in_opening(values: np.ndarray, z: float = OPENING_CLIMB_Z) -> bool:
+    """A higher-is-better curve whose closing level (median of its last fifth, at least 3 points) stands
+    `z` single-point noise units above its first point, the untrained policy's: a return that climbed
+    inside its opening window (8.1 at the first summary, 20 from the second on) has an opening median
+    that is already the trained level, and measured from that median shows no gain at all.  (From the
+    first point, not the opening's lowest: a return that fell -6 -> -31 in its opening and came back
+    only to -16 climbed from a low it made itself.)"""
+    n = values.shape[0]
+    if n < 6:
+        return False
+    sigma = residual_noise(values)
+    k_end = max(3, n // 5)
+    return sigma > 0 and float(np.median(values[-k_end:])) - float(values[0]) >= z * sigma
 
 
 def level_difference_se(sigma: float, k1: int, k2: int) -> float:

@@ -30,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BLIND = os.path.join(HERE, "realworld", "blind")
 # The fields of a fragment's run that the ledger keeps; `stored` and `data` say where a folder that is
 # gone kept its files, and mean nothing once it is.
-RUN_FIELDS = ("id", "repo", "path", "writer", "domain", "label", "kinds", "steps", "reason", "split", "files")
+RUN_FIELDS = ("id", "repo", "path", "writer", "domain", "label", "kinds", "steps", "reason", "split", "files", "commit")
 REPO_FIELDS = ("repo", "commit", "split", "writers", "runs", "added", "blind_batch")
 HEALTHY = ("healthy", "healthy_by_design")
 

@@ -176,10 +176,12 @@ def test_a_return_that_still_solves_its_environment_has_not_collapsed(tmp_path):
         for f in rw.flatten(_scan(str(tmp_path)))
         if f.kind == "metric_collapse" and at_or_above(f.severity, "warning")
     ]
-    # -130 -> -142 is still above -200, where Pendulum counts as solved: not a collapse.  The same drift
-    # on an environment we do not know has no scale to be judged on but its own noise, and stays a
-    # collapse; a fall back to -1100 (random torques) is one on Pendulum too.
-    assert sorted(f.run for f in found) == ["MyPendulumTask/ddpg", "Pendulum-v1/td3"], [(f.run, f.title) for f in found]
+    # -130 -> -142 is still above -200, where Pendulum counts as solved: not a collapse.  On an
+    # environment we do not know the same drift is weighed against what the return gained, counted from
+    # its lowest opening summary since the climb fits inside the opening window: 12 of 1070 is no
+    # collapse either (until stop 35 the gain was counted from the window's median, already the trained
+    # level, and this drift was called one).  A fall back to -1100 (random torques) is one.
+    assert sorted(f.run for f in found) == ["Pendulum-v1/td3"], [(f.run, f.title) for f in found]
 
 
 def _hover_run(path, seed=7):

@@ -1334,9 +1334,30 @@ def opening_runs(rng, n: int, how: str) -> dict:
     return {"train/loss": np.zeros(n), "train/grad_norm": np.full(n, np.nan), "train/learning_rate": 2e-4 * (1 - e / n)}
 
 
+def gan_errors(rng, n: int, won: bool) -> dict:
+    """A vanilla GAN's per-batch `D_error` and `G_error` (the PyTorch tutorials' names).  In the game the
+    discriminator's loss wanders around 0.5-1.4 and the generator's around 0.7-3.5, in mirrored swings,
+    each dipping or spiking at single batches; with `won` the discriminator pulls ahead from a third of
+    the run on: its loss falls to 1e-3-1e-4 and the generator's climbs to 8-15 and stays there."""
+    e = np.arange(n, dtype=float)
+    swing = np.sin(e / max(3.0, 0.04 * n)) * 0.3 + 0.15 * rng.standard_normal(n)
+    d = np.clip(0.9 + swing, 0.05, None)
+    g = np.clip(1.6 - 1.5 * swing, 0.2, None)
+    spikes = rng.choice(n, size=max(1, n // 50), replace=False)
+    d[spikes], g[spikes] = 0.03, 6.0
+    if won:
+        start = n // 3
+        t = (e[start:] - start) / (n - start)
+        d[start:] = 10 ** (-1.0 - 3.0 * np.minimum(1.0, 3 * t)) * (1 + 0.3 * rng.random(n - start))
+        g[start:] = (2.0 + 10.0 * np.minimum(1.0, 2 * t)) * (1 + 0.1 * rng.standard_normal(n - start))
+    return {"VGAN_MNIST/D_error": d, "VGAN_MNIST/G_error": g}
+
+
 def stop35_cases(rng) -> List[Case]:
     """Stop 35: an error metric (RMSE, MAE) repeated to the digit at every evaluation while the loss moves,
-    and runs whose first evaluation or ceiling is not what it seems (`opening_runs`).
+    and runs whose first evaluation or ceiling is not what it seems (`opening_runs`), and a GAN whose
+    discriminator has won (`gan_errors`: D_error near zero and G_error climbing to 8-15 from a third of the
+    run on, `loss_divergence`; the same game with its usual swings and single-batch spikes, healthy).
 
     - Pathology: a regressor's validation RMSE and MAE held at one value from the first epoch to the last
       while its loss falls 5-20 % (`stuck_metric` on val_rmse).
@@ -1377,6 +1398,20 @@ def stop35_cases(rng) -> List[Case]:
                 {"version_0": {t: series(v, np.arange(n)) for t, v in tags.items()}},
                 expect=[] if healthy else [expects[how]],
                 also_ok=() if healthy else ("no_progress", "never_learned", "exploding_gradients"),
+            )
+        )
+    for i in range(6):
+        won = i < 3
+        n = int(rng.choice([100, 400, 1500]))
+        tags = gan_errors(rng, n, won)
+        out.append(
+            Case(
+                "synth_winning_discriminator_%02d_n%d_%s" % (i, n, "won" if won else "in_game"),
+                "synth_winning_discriminator",
+                not won,
+                {"version_0": {t: series(v, np.arange(n)) for t, v in tags.items()}},
+                expect=[Expect("loss_divergence", "version_0", "VGAN_MNIST/G_error")] if won else [],
+                also_ok=("no_progress", "metric_collapse", "never_learned") if won else (),
             )
         )
     return out

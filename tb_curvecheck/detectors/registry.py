@@ -18,7 +18,7 @@ from .histogram_gradients import GradientDepth, GradientHistograms, GradientNorm
 from .histogram_stats import summarize
 from .histogram_weights import ExplodingWeights, FrozenWeights
 from .non_finite import NonFinite
-from .scalar_adversarial import IdleDiscriminator
+from .scalar_adversarial import IdleDiscriminator, WinningDiscriminator
 from .scalar_blowup import UnrecoveredBlowup
 from .scalar_decline import MetricDecline
 from .scalar_episodes import EpisodesAtLimit
@@ -58,6 +58,7 @@ DETECTORS: Tuple[Detector, ...] = (
     LowMargin(softmax=DoubleSoftmax()),
     NeverLearned(stall=NoProgress()),
     IdleDiscriminator(),
+    WinningDiscriminator(),
     FrozenPolicy(),
     EpisodesAtLimit(),
     # Histogram symptoms, at severity info: `analysis.histogram_stories` tells them with the curves.

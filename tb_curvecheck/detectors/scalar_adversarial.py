@@ -1,6 +1,7 @@
-"""`never_learned` for the adversarial half of a GAN: a discriminator whose loss sits at the
-cross-entropy of answering 0.5 for every input, beside a generator whose adversarial loss sits
-there too.
+"""The adversarial half of a GAN read from its two players' losses: `never_learned` for a
+discriminator whose loss sits at the cross-entropy of answering 0.5 for every input, beside a
+generator whose adversarial loss sits there too; `loss_divergence` for a discriminator that has won,
+its loss near zero while the generator's climbs away.
 
 With D(x) = 0.5 everywhere the discriminator's binary cross-entropy is ln 2 = 0.6931 on real and on
 generated samples (2 ln 2 = ln 4 = 1.3863 when the two terms are added, the common way), and the
@@ -38,10 +39,12 @@ def _words(ref: SeriesRef) -> set:
 
 
 def player(ref: SeriesRef) -> Optional[str]:
-    """ "d" or "g" for the total loss of one GAN player, from its name; None otherwise."""
-    if ref.info.role != "loss":
-        return None
+    """ "d" or "g" for the total loss of one GAN player, from its name; None otherwise.  A player's
+    "error" (`D_error`, `G_error`, as the PyTorch GAN tutorials name them) is its loss, though the
+    word alone makes a tag an error metric."""
     w = _words(ref)
+    if ref.info.role != "loss" and not (ref.info.role == "metric_down" and w & {"error", "err"}):
+        return None
     if w & _PART:
         return None
     d, g = bool(w & _DISCRIMINATOR), bool(w & _GENERATOR)
@@ -159,4 +162,133 @@ class IdleDiscriminator(Detector[IdleEvent]):
             expl,
             evidence,
             related=[e.generator],
+        )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class WonEvent:
+    ref: SeriesRef  # the generator's loss: the one that climbs away
+    view: U.View
+    discriminator: SeriesRef
+    first: int  # the stretch both hold their levels to the end, generator view indices
+    d_level: float  # the discriminator's running median over the stretch, at its highest
+    g_start: float  # the generator's running median where the stretch begins
+    g_end: float  # ... and at the end
+    g_opening: float  # the generator's opening level (median of its first evaluations)
+
+
+@dataclasses.dataclass(frozen=True)
+class WinningDiscriminator(Detector[WonEvent]):
+    """A discriminator that separates real from generated almost perfectly for the rest of the run,
+    while the generator's loss climbs: the generator's gradients vanish and it stops improving."""
+
+    name = "winning_discriminator"
+    kinds = ("loss_divergence",)
+
+    # The discriminator's binary cross-entropy (real and fake halves) at or under this: -ln D(x) -
+    # ln(1 - D(G(z))) = 0.1 means it gives both kinds of sample the right answer with about 95 %
+    # confidence.  A discriminator in the game wanders around 0.5-1.4 (ln 4) and touches 0.05 only at
+    # single evaluations, which the running median leaves out ...
+    d_max: float = 0.1
+    # ... while the generator's -ln D(G(z)) is at or over this: D(G(z)) = 0.05, the same 95 % from the
+    # generator's side (a generator in the game sits near ln 2 to 3 and swings higher only briefly).
+    g_min: float = 3.0
+    # Both hold over at least this share of the evaluations, to the end of the run ...
+    min_share: float = 0.25
+    # ... on at least this many evaluations of each player.
+    min_points: int = 20
+    # The generator's loss must have climbed: its level at the end at least this many times its opening
+    # level (a generator whose loss is high from the first step against a discriminator that started
+    # ahead has not been beaten in the run, it was never in the game; the never-learned rules read that).
+    g_climb: float = 2.0
+    # Levels are running medians over this share of the run (at least 5 evaluations, odd).
+    level_share: float = 0.1
+
+    def measure(self, exp: Experiment, ref: SeriesRef) -> List[WonEvent]:
+        if player(ref) != "g":
+            return []
+        gview = U.view_of(ref, smooth=False)
+        n = len(gview)
+        if n < self.min_points:
+            return []
+        g_level = U.running_median(gview.values, max(5, int(self.level_share * n)) | 1)
+        for d in exp.scalars:
+            if d.run != ref.run or player(d) != "d" or d.info.split != ref.info.split:
+                continue
+            dview = U.view_of(d, smooth=False)
+            if len(dview) < self.min_points:
+                continue
+            d_level = U.running_median(dview.values, max(5, int(self.level_share * len(dview))) | 1)
+            # The discriminator's level read at each generator evaluation (the nearest step at or before).
+            at = np.clip(np.searchsorted(dview.steps, gview.steps, side="right") - 1, 0, len(dview) - 1)
+            won = (d_level[at] <= self.d_max) & (g_level >= self.g_min)
+            if not won[-1]:
+                continue
+            # The stretch that holds to the end: from after the last evaluation where it did not.
+            not_won = np.flatnonzero(~won)
+            first = int(not_won[-1]) + 1 if not_won.size else 0
+            if n - first < self.min_share * n:
+                continue
+            opening = float(np.median(gview.values[: max(3, n // 20)]))
+            if not (opening > 0 and g_level[-1] >= self.g_climb * opening):
+                continue
+            return [
+                WonEvent(
+                    ref,
+                    gview,
+                    d,
+                    first,
+                    float(np.max(d_level[at][first:])),
+                    float(g_level[first]),
+                    float(g_level[-1]),
+                    opening,
+                )
+            ]
+        return []
+
+    def describe(self, e: WonEvent) -> Finding:
+        gname, dname = short(e.ref), short(e.discriminator)
+        view, a = e.view, e.first
+        n = len(view)
+        title = "The discriminator has won: %s at or under %s from step %d while %s climbed %s → %s" % (
+            dname,
+            fmt(e.d_level),
+            int(view.steps[a]),
+            gname,
+            fmt(e.g_opening),
+            fmt(e.g_end),
+        )
+        expl = (
+            "From step %d to the end (%.0f %% of the run) %s stays at or under %s, a discriminator that tells "
+            "real from generated samples apart with about 95 %% confidence or more, and %s stays at or over "
+            "%s (D(G(z)) under 0.05), up from %s at the start. A discriminator this far ahead gives the "
+            "generator almost no gradient to learn from, so its samples stop improving or collapse to a few "
+            "modes; the game does not recover on its own. Typical remedies: a smaller discriminator learning "
+            "rate or fewer discriminator steps per generator step (TTUR), label smoothing or instance noise on "
+            "the discriminator's inputs, spectral normalisation, the non-saturating generator loss if the "
+            "saturating one is used, or a Wasserstein loss with a gradient penalty. Look at the generated "
+            "samples at step %d and at the end."
+            % (
+                int(view.steps[a]),
+                100.0 * (n - a) / n,
+                dname,
+                fmt(self.d_max),
+                gname,
+                fmt(self.g_min),
+                fmt(e.g_opening),
+                int(view.steps[a]),
+            )
+        )
+        evidence = {
+            "how": "winning_discriminator",
+            "discriminator_tag": e.discriminator.tag,
+            "discriminator_level": e.d_level,
+            "generator_opening": e.g_opening,
+            "generator_level_from": e.g_start,
+            "generator_level_end": e.g_end,
+            "from_step": int(view.steps[a]),
+            "share": (n - a) / n,
+        }
+        return make_finding(
+            e.ref, "loss_divergence", "warning", view, a, n - 1, title, expl, evidence, related=[e.discriminator]
         )

@@ -728,19 +728,20 @@ def gained(ref, k: float = 3.0, share: float = 0.1) -> bool:
 OPENING_CLIMB_Z = 4.0
 
 
-def climbed_in_opening(values: np.ndarray, z: float = OPENING_CLIMB_Z) -> bool:
+def climbed_in_opening(values: np.ndarray, z: float = OPENING_CLIMB_Z, share: float = 0.1) -> bool:
     """A higher-is-better curve whose closing level (median of its last fifth, at least 3 points) stands
     `z` single-point noise units above its first point, the untrained policy's: a return that climbed
     inside its opening window (8.1 at the first summary, 20 from the second on) has an opening median
     that is already the trained level, and measured from that median shows no gain at all.  (From the
     first point, not the opening's lowest: a return that fell -6 -> -31 in its opening and came back
-    only to -16 climbed from a low it made itself.)"""
+    only to -16 climbed from a low it made itself.)  As `gained` asks, the climb must also be `share` of
+    the level: a running-mean return is smooth enough that 120.4 -> 122.7 stands many noise units tall."""
     n = values.shape[0]
     if n < 6:
         return False
     sigma = residual_noise(values)
-    k_end = max(3, n // 5)
-    return sigma > 0 and float(np.median(values[-k_end:])) - float(values[0]) >= z * sigma
+    first, closing = float(values[0]), float(np.median(values[-max(3, n // 5) :]))
+    return sigma > 0 and closing - first >= max(z * sigma, share * max(abs(first), abs(closing)))
 
 
 def level_difference_se(sigma: float, k1: int, k2: int) -> float:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -51,6 +51,17 @@ def player(ref: SeriesRef) -> Optional[str]:
     if d == g:  # neither, or both (`lossG+lossD`: the game's sum says nothing of either side)
         return None
     return "d" if d else "g"
+
+
+def _opponents(exp: Experiment, ref: SeriesRef, side: str, min_points: int) -> Iterator[Tuple[SeriesRef, U.View]]:
+    """The `side` player's total losses of `ref`'s run and split, with their views, each with at least
+    `min_points` evaluations."""
+    for s in exp.scalars:
+        if s.run != ref.run or player(s) != side or s.info.split != ref.info.split:
+            continue
+        view = U.view_of(s, smooth=False)
+        if len(view) >= min_points:
+            yield s, view
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -91,12 +102,7 @@ class IdleDiscriminator(Detector[IdleEvent]):
         if held is None:
             return []
         level, share = held
-        for g in exp.scalars:
-            if g.run != ref.run or player(g) != "g" or g.info.split != ref.info.split:
-                continue
-            gview = U.view_of(g, smooth=False)
-            if len(gview) < self.min_points:
-                continue
+        for g, gview in _opponents(exp, ref, "g", self.min_points):
             g_held = self._held(gview.values, (math.log(2.0),))
             if g_held is not None:
                 terms = 2 if level == math.log(4.0) else 1
@@ -212,12 +218,7 @@ class WinningDiscriminator(Detector[WonEvent]):
         if n < self.min_points:
             return []
         g_level = U.running_median(gview.values, max(5, int(self.level_share * n)) | 1)
-        for d in exp.scalars:
-            if d.run != ref.run or player(d) != "d" or d.info.split != ref.info.split:
-                continue
-            dview = U.view_of(d, smooth=False)
-            if len(dview) < self.min_points:
-                continue
+        for d, dview in _opponents(exp, ref, "d", self.min_points):
             d_level = U.running_median(dview.values, max(5, int(self.level_share * len(dview))) | 1)
             # The discriminator's level read at each generator evaluation (the nearest step at or before).
             at = np.clip(np.searchsorted(dview.steps, gview.steps, side="right") - 1, 0, len(dview) - 1)

@@ -2838,3 +2838,23 @@ def test_a_noisy_binary_loss_held_at_ln2_after_an_early_dip_never_learned(tmp_pa
     # Named as the two-class prior, and dated after the early dip, not at the first step.
     assert "ln 2" in never[0].title, never[0].title
     assert never[0].evidence["stalled_from_step"] > 50, never[0].evidence
+
+
+def test_an_accuracy_reported_as_a_distance_falls_by_design(tmp_path):
+    # An MNIST digit regressor (blind tuned batch, masadcv SimplestDeepLearningRegressor) logs its
+    # "accuracy" as the L1 and L2 distances between predicted and true digit (`val_acc_L1` 1.35 ->
+    # 0.70 as it learns): read as a higher-is-better accuracy, it "collapsed" at the second evaluation,
+    # an error on a healthy run.  A distance named after the score it stands for is lower-is-better.
+    rng = np.random.default_rng(5)
+    n = 24
+    e = np.arange(n, dtype=float)
+    decay = np.exp(-e / 4.0)
+    tags = {
+        "train_loss": 0.45 + 1.5 * decay + 0.03 * rng.standard_normal(n),
+        "val_loss": 0.43 + 0.9 * decay + 0.04 * rng.standard_normal(n),
+        "val_acc_L1": 0.68 + 0.67 * decay + 0.03 * rng.standard_normal(n),
+        "val_acc_L2": 0.55 + 0.55 * decay + 0.03 * rng.standard_normal(n),
+    }
+    logwriters.tbx_scalars(str(tmp_path / "mnistcnn" / "SMOOTHMAE_ADAM"), tags)
+    loud = _loud(_scan(str(tmp_path)))
+    assert loud == [], [f.title for f in loud]

@@ -308,6 +308,10 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
         role, q = _quantity(tokens[:-1])
         if role != "unknown":
             return role, q
+    # `test_acc_L1`, `accuracy_mse`: a score reported as a distance (an MNIST digit regressor's "accuracy"
+    # as the L1 between predicted and true digit, 1.35 -> 0.68) is that distance, lower is better.
+    if len(tokens) > 1 and tokens[-1] in ERROR_WORDS + ("l1", "l2") and any(t in METRIC_UP for t in tokens[:-1]):
+        return "metric_down", joined
     # `val_acc_top1` style compounds: judge by the strongest known word.
     for i, tok in enumerate(tokens):
         if tok in METRIC_UP and tok not in ("em", "map", "corr", "correlation"):

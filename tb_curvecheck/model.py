@@ -465,6 +465,9 @@ class Experiment:
                 and s.info.role == ref.info.role
                 and s.info.granularity != "batch"
             ]
+        # A curve before a single point of the same name (a course template's `Loss/Training/Batch`, one
+        # value written once, found before `Train/Loss`): one point is nothing to hold a curve against.
+        hits = sorted(hits, key=lambda s: len(s.series) < 2)
         return hits[0] if hits else None
 
     def loss_for(self, ref: SeriesRef) -> Optional[SeriesRef]:

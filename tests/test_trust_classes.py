@@ -2858,3 +2858,20 @@ def test_an_accuracy_reported_as_a_distance_falls_by_design(tmp_path):
     logwriters.tbx_scalars(str(tmp_path / "mnistcnn" / "SMOOTHMAE_ADAM"), tags)
     loud = _loud(_scan(str(tmp_path)))
     assert loud == [], [f.title for f in loud]
+
+
+def test_a_one_point_series_of_the_same_name_does_not_hide_the_training_curve(tmp_path):
+    # A course template (blind tuned batch, Tensor-Reloaded Lab05) writes `Train/Loss` and `Val/Loss` each
+    # epoch, and once, at step 0, `Loss/Training/Batch` (a batch count, 168).  That single point was found
+    # first as the validation loss's training twin, so a validation loss climbing 1.50 -> 3.39 while the
+    # training loss fell 2.37 -> 0.04 had nothing to be held against: no finding.
+    rng = np.random.default_rng(3)
+    n = 97
+    e = np.arange(n, dtype=float)
+    train = 0.04 + 2.3 * np.exp(-e / 12.0) + 0.01 * rng.standard_normal(n)
+    val = np.where(e < 8, 2.3 - 0.1 * e, 1.5 + 1.9 * (1 - np.exp(-(e - 8) / 30.0))) + 0.05 * rng.standard_normal(n)
+    run = str(tmp_path / "runs" / "Nov06_13-49-04")
+    logwriters.tbx_scalars(run, {"Loss/Training/Batch": ([0], [168.0]), "Train/Loss": train, "Val/Loss": val})
+    over = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
+    assert [f.tag for f in over] == ["Val/Loss"], [f.title for f in _loud(_scan(str(tmp_path)))]
+    assert {"run": over[0].run, "tag": "Train/Loss"} in over[0].related, over[0].related

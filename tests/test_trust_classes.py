@@ -2875,3 +2875,20 @@ def test_a_one_point_series_of_the_same_name_does_not_hide_the_training_curve(tm
     over = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
     assert [f.tag for f in over] == ["Val/Loss"], [f.title for f in _loud(_scan(str(tmp_path)))]
     assert {"run": over[0].run, "tag": "Train/Loss"} in over[0].related, over[0].related
+
+
+def test_a_loss_logged_as_losses_is_a_loss(tmp_path):
+    # A book's QR-DQN (blind tuned batch) logs `Train/Losses`, the mean of a list of losses, beside
+    # `Train/Rewards`: the value read 7.99846 at all 38 logs while exploration decayed and the rewards
+    # swung, a loss that never updated.  The plural made the tag no loss at all, so nothing read it.
+    rng = np.random.default_rng(11)
+    n = 38
+    tags = {
+        "Train/Losses": np.full(n, 7.99846) + 1e-6 * rng.standard_normal(n),
+        "Train/Rewards": -160.0 + 120.0 * rng.standard_normal(n),
+        "Train/Epsilon": 0.996 - 0.0036 * np.arange(n),
+    }
+    logwriters.tbx_scalars(str(tmp_path / "QRDQN"), tags, steps=200 * (np.arange(n) + 1))
+    told = [f for f in _loud(_scan(str(tmp_path))) if f.tag == "Train/Losses"]
+    assert [f.kind for f in told] == ["never_learned"], [f.title for f in _loud(_scan(str(tmp_path)))]
+    assert "never moved" in told[0].title, told[0].title

@@ -296,8 +296,13 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
         return "metric_up", METRIC_UP[joined]
     if joined in METRIC_DOWN:
         return "metric_down", METRIC_DOWN[joined]
-    if "loss" in tokens or joined in ("nll", "xent", "cross_entropy", "crossentropy", "objective", "cost"):
-        if joined == "loss" or all(t == "loss" or t in LOSS_FUNCTION_WORDS for t in tokens):
+    # `Train/Losses`, `train_losses`: the plural names the same loss (a running list's mean, written once per log).
+    if (
+        "loss" in tokens
+        or "losses" in tokens
+        or joined in ("nll", "xent", "cross_entropy", "crossentropy", "objective", "cost")
+    ):
+        if joined in ("loss", "losses") or all(t in ("loss", "losses") or t in LOSS_FUNCTION_WORDS for t in tokens):
             return "loss", "loss"
         # "value_loss", "kl_loss": an auxiliary loss keeps its own name.
         return "loss", joined

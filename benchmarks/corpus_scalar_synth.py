@@ -1417,63 +1417,9 @@ def stop35_cases(rng) -> List[Case]:
     return out
 
 
-def prior_batches(rng, n: int, how: str) -> dict:
-    """A binary classifier's per-batch cross-entropy logged every few batches (batches of 8), with only
-    the loss and learning rate logged (simpletransformers' `loss` and `lr`).
-
-    - `collapsed`: it learns a little in its first two logs (0.55), then a learning rate warming up too
-      far sends it to predicting the prior: every batch is scored against an output p that Adam's
-      steps keep moving by a hundredth or two around 0.5, so the loss wanders 0.67-0.72 to the end.
-    - `slow`: a hard task learned slowly inside that band: the model's margin grows a little each log
-      and the loss falls in order 0.69 -> 0.645.
-    - `learns`: a task learned: the loss falls from 0.69 to 0.2-0.3 with the same batch noise."""
-    t = np.arange(n, dtype=float) / max(1, n - 1)
-    y = rng.random((n, 8)) < 0.5
-    if how == "collapsed":
-        # Adam's steps on the output bias: an AR(1) wander around 0.5 with a spread of about 0.011.
-        p = np.full(n, 0.5)
-        for i in range(1, n):
-            p[i] = 0.5 + 0.7 * (p[i - 1] - 0.5) + 0.008 * rng.standard_normal()
-        p = np.broadcast_to(p[:, None], y.shape)
-    else:
-        # The model's probability for the true class of each example: margin grows over the run.
-        target = 0.5 + (0.025 if how == "slow" else 0.28) * t
-        correct = np.clip(
-            target[:, None] + (0.03 if how == "slow" else 0.08) * rng.standard_normal(y.shape), 0.05, 0.99
-        )
-        p = np.where(y, correct, 1 - correct)
-    loss = -np.mean(np.where(y, np.log(p), np.log(1 - p)), axis=1)
-    if how == "collapsed":
-        loss[1:3] = 0.55 + 0.01 * rng.standard_normal(2)
-    lr = 4e-5 * np.minimum(1.0, t / 0.06) * np.where(t < 0.06, 1.0, (1 - t) / 0.94 + 1e-3)
-    return {"loss": loss, "lr": lr}
-
-
-def stop36_cases(rng) -> List[Case]:
-    """Stop 36: a binary classifier whose noisy per-batch loss sits at ln 2 after an early dip, with no
-    accuracy logged (`prior_batches`): `never_learned`; the same batches learned slowly inside ln 2's
-    band, or learned outright, are healthy."""
-    out = []
-    for i, how in enumerate(["collapsed", "collapsed", "collapsed", "slow", "slow", "learns"]):
-        n = int(rng.choice([40, 57, 120]))
-        tags = prior_batches(rng, n, how)
-        healthy = how != "collapsed"
-        out.append(
-            Case(
-                "synth_noisy_prior_%02d_n%d_%s" % (i, n, how),
-                "synth_noisy_prior",
-                healthy,
-                {"version_0": {t: series(v, 50 * (np.arange(n) + 1)) for t, v in tags.items()}},
-                expect=[] if healthy else [Expect("never_learned", "version_0", "loss")],
-                also_ok=() if healthy else ("no_progress", "loss_divergence"),
-            )
-        )
-    return out
-
-
 def cases() -> List[Case]:
     rng = np.random.default_rng(SEED)
-    # The stop-20 and stop-27 to stop-36 families draw from their own generators, so the earlier families keep
+    # The stop-20 and stop-27 to stop-35 families draw from their own generators, so the earlier families keep
     # their cases.
     extra = replay_and_clip_cases(np.random.default_rng(SEED + 20))
     extra += erratic_validation_cases(np.random.default_rng(SEED + 27))
@@ -1485,5 +1431,4 @@ def cases() -> List[Case]:
     extra += stop33_cases(np.random.default_rng(SEED + 33))
     extra += stop34_cases(np.random.default_rng(SEED + 34))
     extra += stop35_cases(np.random.default_rng(SEED + 35))
-    extra += stop36_cases(np.random.default_rng(SEED + 36))
     return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng) + extra

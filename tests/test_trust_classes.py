@@ -19,7 +19,6 @@ from benchmarks.corpus_scalar_synth import (
     multitask_heads,
     opening_blowup,
     perfect_fit_jump,
-    prior_batches,
     yolov8_head_swing,
 )
 from tb_curvecheck.analysis import grouping, pipeline  # noqa: E402
@@ -2816,28 +2815,6 @@ def test_a_gan_whose_discriminator_won_and_whose_generator_loss_ran_away_diverge
     # after the discriminator pulls ahead).
     assert 0.5 <= ev["share"] <= 0.68 and ev["generator_level_end"] >= 8.0, ev
     assert "has won" in div[0].title
-
-
-@pytest.mark.parametrize("how", ["collapsed", "slow", "learns"])
-def test_a_noisy_binary_loss_held_at_ln2_after_an_early_dip_never_learned(tmp_path, how):
-    # A simpletransformers tweet classifier (tuned, JKornberg Aug02_22-57-28) logs only its per-batch
-    # loss and lr: 0.697, then 0.55 twice, then 0.68-0.71 for 2,800 steps.  The early dip read as a rise
-    # from the run's best (no `no_progress`), and the 1 % band around ln 2 was too narrow for the batch
-    # noise (no settle): nothing was said.  The same batches scored against a model that learns slowly
-    # inside ln 2's band (0.69 -> 0.645, in order) or learns outright stay quiet.
-    rng = np.random.default_rng(36)
-    n = 57
-    tags = prior_batches(rng, n, how)
-    logwriters.tf_scalars(str(tmp_path / "runs" / "Aug02"), tags, steps=50 * (np.arange(n) + 1))
-    loud = _loud(_scan(str(tmp_path)))
-    if how != "collapsed":
-        assert loud == [], [f.title for f in loud]
-        return
-    never = [f for f in loud if f.kind == "never_learned"]
-    assert [f.tag for f in never] == ["loss"], [f.title for f in loud]
-    # Named as the two-class prior, and dated after the early dip, not at the first step.
-    assert "ln 2" in never[0].title, never[0].title
-    assert never[0].evidence["stalled_from_step"] > 50, never[0].evidence
 
 
 def test_an_accuracy_reported_as_a_distance_falls_by_design(tmp_path):

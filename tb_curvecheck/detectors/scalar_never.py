@@ -107,6 +107,14 @@ class NeverLearned(Detector[NeverEvent]):
     # that happens to wander near 0.69 moves by several percent.
     settle_share: float = 0.25
     settle_rel: float = 0.01
+    # A noisier loss may instead hold inside ln C's whole band (running medians of 5) over at least
+    # this many points, enough for a trend test to see slow learning ...
+    noisy_prior_min_points: int = 30
+    # ... with no fall both more ordered than this Mann-Kendall z (the one-sided 5 % point) and this
+    # share of ln C deep (Theil-Sen): a binary loss drifting 0.70 -> 0.688 over 2,800 batches is ordered
+    # but learned nothing, while a model learning inside the band crosses several percent of it.
+    noisy_prior_trend_z: float = 1.64
+    noisy_prior_fall: float = 0.03
     # An accuracy "never rose": its best running median is within this of where it started.
     metric_learned: float = 0.05
     # ... and it sits within this of 1/C (or holds one value: the majority class's share).
@@ -483,7 +491,7 @@ class NeverLearned(Detector[NeverEvent]):
                 return []
             if metric is None or m.info.split == ref.info.split:
                 metric, m_level = m, at
-        since = self._stalled_since(exp, ref, view, c)
+        since = self._stalled_since(exp, ref, view, c, corroborated=metric is not None)
         if since is None:
             return []
         return [
@@ -492,7 +500,9 @@ class NeverLearned(Detector[NeverEvent]):
             )
         ]
 
-    def _stalled_since(self, exp: Experiment, ref: SeriesRef, view: U.View, c: int) -> Optional[int]:
+    def _stalled_since(
+        self, exp: Experiment, ref: SeriesRef, view: U.View, c: int, corroborated: bool = False
+    ) -> Optional[int]:
         """The step from which the loss did not improve: its first (the `no_progress` test), or the
         step where it came down to ln C early in the run and then held there within `settle_rel`.
         A freshly initialised network's logits are far from uniform, so its loss can start well above
@@ -508,9 +518,30 @@ class NeverLearned(Detector[NeverEvent]):
         level = U.running_median(v, 5)
         near = np.abs(level - ln_c) <= self.settle_rel * ln_c
         entered = np.flatnonzero(near)
-        if not entered.size or entered[0] > self.settle_share * n or not bool(np.all(near[entered[0] :])):
+        if entered.size and entered[0] <= self.settle_share * n and bool(np.all(near[entered[0] :])):
+            # Held within 1 % of ln C from there on: no improvement worth the name.
+            return int(view.steps[entered[0]])
+        # The wider band only with an accuracy at 1/C beside it: alone, a loss wandering a few percent
+        # around ln C (a regression loss that happens to sit there) says nothing of classes.
+        return self._held_in_band(view, level, ln_c) if corroborated else None
+
+    def _held_in_band(self, view: U.View, level: np.ndarray, ln_c: float) -> Optional[int]:
+        """A loss too noisy for the 1 % band (a 10-class CIFAR run at lr 0.05: 2.24-2.29 for 77 epochs,
+        its accuracies at 0.12-0.14): from early on its level never leaves the band that names ln C, and
+        what follows shows no ordered fall (a model learning slowly inside the band leaves it, or falls
+        in order)."""
+        v = view.values
+        n = v.shape[0]
+        if n < self.noisy_prior_min_points:
             return None
-        # Held within 1 % of ln C from there on: no improvement worth the name.
+        inside = (level >= ln_c * (1 - self.prior_below)) & (level <= ln_c * (1 + self.chance_tol))
+        entered = np.flatnonzero(inside)
+        if not entered.size or entered[0] > self.settle_share * n or not bool(np.all(inside[entered[0] :])):
+            return None
+        rest = v[entered[0] :]
+        fall = -U.sen_slope(rest) * (rest.shape[0] - 1)
+        if U.trend_z(rest) <= -self.noisy_prior_trend_z and fall >= self.noisy_prior_fall * ln_c:
+            return None
         return int(view.steps[entered[0]])
 
     def _prior_classes(self, level: float) -> Optional[int]:

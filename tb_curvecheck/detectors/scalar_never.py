@@ -516,11 +516,10 @@ class NeverLearned(Detector[NeverEvent]):
             return None
         ln_c = math.log(c)
         level = U.running_median(v, 5)
-        near = np.abs(level - ln_c) <= self.settle_rel * ln_c
-        entered = np.flatnonzero(near)
-        if entered.size and entered[0] <= self.settle_share * n and bool(np.all(near[entered[0] :])):
+        held = self._held_from_early(np.abs(level - ln_c) <= self.settle_rel * ln_c)
+        if held is not None:
             # Held within 1 % of ln C from there on: no improvement worth the name.
-            return int(view.steps[entered[0]])
+            return int(view.steps[held])
         # The wider band only with an accuracy at 1/C beside it: alone, a loss wandering a few percent
         # around ln C (a regression loss that happens to sit there) says nothing of classes.
         return self._held_in_band(view, level, ln_c) if corroborated else None
@@ -534,15 +533,26 @@ class NeverLearned(Detector[NeverEvent]):
         n = v.shape[0]
         if n < self.noisy_prior_min_points:
             return None
-        inside = (level >= ln_c * (1 - self.prior_below)) & (level <= ln_c * (1 + self.chance_tol))
-        entered = np.flatnonzero(inside)
-        if not entered.size or entered[0] > self.settle_share * n or not bool(np.all(inside[entered[0] :])):
+        held = self._held_from_early((level >= ln_c * (1 - self.prior_below)) & (level <= ln_c * (1 + self.chance_tol)))
+        if held is None:
             return None
-        rest = v[entered[0] :]
+        rest = v[held:]
         fall = -U.sen_slope(rest) * (rest.shape[0] - 1)
         if U.trend_z(rest) <= -self.noisy_prior_trend_z and fall >= self.noisy_prior_fall * ln_c:
             return None
-        return int(view.steps[entered[0]])
+        return int(view.steps[held])
+
+    def _held_from_early(self, inside: np.ndarray) -> Optional[int]:
+        """Where `inside` first holds, when that is within `settle_share` of the run and it holds from
+        there to the end; else None."""
+        entered = np.flatnonzero(inside)
+        if (
+            not entered.size
+            or entered[0] > self.settle_share * inside.shape[0]
+            or not bool(np.all(inside[entered[0] :]))
+        ):
+            return None
+        return int(entered[0])
 
     def _prior_classes(self, level: float) -> Optional[int]:
         """C whose ln C band holds `level`: the usual band for up to `bare_max_classes`, widened below

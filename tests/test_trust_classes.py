@@ -2895,3 +2895,43 @@ def test_a_noisy_loss_in_ln_c_band_with_accuracy_at_chance_never_learned(tmp_pat
         return
     assert len(never) == 1 and never[0].evidence["classes"] == 10, [f.title for f in never]
     assert "ln 10" in never[0].title, never[0].title
+
+
+def test_evaluation_size_is_read_from_a_half_precision_accuracy():
+    from tb_curvecheck.detectors import stats
+
+    k = np.array([4, 7, 5, 5, 7, 3, 6, 6, 8, 6], dtype=np.float64)
+    # A TF1 graph that computes its accuracy in float16 logs 4/20 as 0.19995117, 7/20 as 0.35009766.
+    assert stats.evaluation_size((k / 20).astype(np.float16).astype(np.float32)) == 20
+    # Half-precision values that are no whole number of examples over a small set fit no N.
+    rng = np.random.default_rng(3)
+    assert stats.evaluation_size(rng.uniform(0.55, 0.95, 12).astype(np.float16).astype(np.float32)) is None
+
+
+@pytest.mark.parametrize("validation_learns", [False, True])
+def test_a_second_tower_at_ln_c_with_a_half_precision_accuracy_at_chance_never_learned(tmp_path, validation_learns):
+    # A TF1 image tutorial (blind tuned batch, WellTung666) builds its validation tower with its own,
+    # never trained weights: `loss_1/loss/loss` holds 1.384-1.387 (ln 4 = 1.3863) at all 10 summaries
+    # while the training loss falls 1.388 -> 0.0034, and `accuracy_1` wanders 0.15-0.40 on 20-example
+    # batches, computed in float16 (0.35009766 for 7/20).  Read as float32 no set size fitted those
+    # values, so the wander looked like learning beyond chance and nothing was said.
+    rng = np.random.default_rng(4)
+    n = 10
+    # The real run's correct counts out of 20, or a tower that learns.
+    correct = (
+        np.array([4, 7, 5, 5, 7, 3, 6, 6, 8, 6]) if not validation_learns else np.minimum(20, 5 + 2 * np.arange(n))
+    )
+    val_loss = math.log(4) + 0.001 * rng.standard_normal(n) if not validation_learns else np.geomspace(1.386, 0.1, n)
+    tags = {
+        "loss/loss/loss": np.geomspace(1.388, 0.0034, n),
+        "accuracy/accuracy/accuracy": np.minimum(1.0, np.linspace(0.25, 1.2, n)).astype(np.float16),
+        "loss_1/loss/loss": val_loss,
+        "accuracy_1/accuracy/accuracy": (correct / 20).astype(np.float16),
+    }
+    logwriters.tf_scalars(str(tmp_path / "train_log"), tags, steps=list(range(0, 100 * n, 100)))
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned" and f.tag == "loss_1/loss/loss"]
+    if validation_learns:
+        assert never == [], [f.title for f in never]
+        return
+    assert len(never) == 1 and never[0].evidence["classes"] == 4, [f.title for f in never]
+    assert never[0].evidence["evaluation_examples"] == 20

@@ -229,10 +229,21 @@ def evaluation_size(values: np.ndarray, max_n: int = 1000, min_distinct: int = 5
     if not min_distinct <= v.shape[0] <= max_n + 1 or not is_fraction(v):
         return None
     candidates = np.arange(2, max_n + 1)
+    # A metric computed in half precision (a TF1 graph's float16 accuracy: 0.19995117 for 4/20) keeps
+    # 11 significant bits, too few for the float32 tolerance below: then k/N must round to the value read.
+    half = bool(np.all(v.astype(np.float16).astype(v.dtype) == v))
+    if half:
+        # Float16 steps are up to 1/2048 below 1; past N = 256 neighbouring k/N lie within a few steps of
+        # each other and some N fits any handful of values.
+        candidates = candidates[candidates <= 256]
     for x in v:  # each value keeps the N it is a whole number of examples over; most values keep none
         k = x * candidates
-        # float32 keeps 7 digits: k/N read back from an event file is off by at most ~1e-7.
-        candidates = candidates[np.abs(k - np.round(k)) <= 1e-5 * candidates]
+        if half:
+            fits = (np.round(k) / candidates).astype(np.float16) == np.float16(x)
+        else:
+            # float32 keeps 7 digits: k/N read back from an event file is off by at most ~1e-7.
+            fits = np.abs(k - np.round(k)) <= 1e-5 * candidates
+        candidates = candidates[fits]
         if not candidates.size:
             return None
     return int(candidates[0])

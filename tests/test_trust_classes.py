@@ -2935,3 +2935,24 @@ def test_a_second_tower_at_ln_c_with_a_half_precision_accuracy_at_chance_never_l
         return
     assert len(never) == 1 and never[0].evidence["classes"] == 4, [f.title for f in never]
     assert never[0].evidence["evaluation_examples"] == 20
+
+
+@pytest.mark.parametrize("validation", ["falls", "flat"])
+def test_a_noisy_training_loss_beside_a_validation_loss_falling_in_order_has_progressed(tmp_path, validation):
+    # A Lightning binary classifier (blind tuned, DarkStarStrix): `train_loss` is one batch of 16 every
+    # ten steps (0.564, 0.566, 0.508, 0.572, ... 0.707, 0.554, 0.438, 0.537), while `val_loss` falls at
+    # every one of its 7 evaluations, 0.620 -> 0.563.  "Training loss did not improve" was a warning on a
+    # model that learns.  Beside a validation loss that does not fall, the same training loss stalled.
+    train = [0.5639, 0.5664, 0.5083, 0.5721, 0.5809, 0.5763, 0.7074, 0.554, 0.4376, 0.537]
+    val = [0.6198, 0.6093, 0.5998, 0.5903, 0.581, 0.5721, 0.5633]
+    if validation == "flat":
+        val = [0.6198, 0.6231, 0.6102, 0.6254, 0.6177, 0.6239, 0.6141]
+    logwriters.tbx_scalars(
+        str(tmp_path / "lightning_logs" / "version_1"),
+        {"train_loss": (list(range(9, 100, 10)), train), "val_loss": ([12, 25, 38, 51, 64, 77, 90], val)},
+    )
+    stalled = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "no_progress" and f.tag == "train_loss"]
+    if validation == "falls":
+        assert stalled == [], [f.title for f in stalled]
+        return
+    assert len(stalled) == 1, [f.title for f in stalled]

@@ -93,6 +93,9 @@ class NoProgress(Detector[StallEvent]):
     first_point_quantile: float = 0.99
     # The starting level is the median of this many first evaluations ...
     start_points: int = 3
+    # A validation loss "fell in order" at this Mann-Kendall z (one-sided p ~ 0.001 for independent
+    # evaluations: six evaluations in falling order score -2.8, seven -3.2).
+    partner_fell_z: float = 3.0
     # ... and the best level the lowest running median over this share of the run (at least
     # `min_width` points), so the luckiest minibatch of a long flat run is not "progress".
     best_width_share: float = 0.1
@@ -224,6 +227,11 @@ class NoProgress(Detector[StallEvent]):
             # A validation loss on few samples is noisy: one that improved by min_rel while its training
             # loss clearly learns has progressed (a fine-tuning run that starts near its best).
             return []
+        if improvement > 0 and ref.info.split == "train" and self._fell_in_order(partner):
+            # The other way round: a training loss sampled from a few noisy batches (0.71, 0.44, 0.56 ...)
+            # whose validation loss fell in order by min_rel (0.620 -> 0.563 at every one of 7
+            # evaluations) belongs to a model that learns; its batches hid the fall.
+            return []
         for m in exp.metrics_for(ref):
             mv = U.view_of(m, smooth=False).values
             k = self.start_points
@@ -257,6 +265,16 @@ class NoProgress(Detector[StallEvent]):
                 opening_peak=peak,
             )
         ]
+
+    def _fell_in_order(self, ref: Optional[SeriesRef]) -> bool:
+        """A validation loss whose later evaluations lie below its earlier ones (Mann-Kendall z at or under
+        -`partner_fell_z`) and whose last is `min_rel` under its first."""
+        if ref is None or ref.info.split not in ("validation", "test") or not U.judged(ref, ("loss",)):
+            return False
+        v = U.view_of(ref, smooth=False).values
+        if v.shape[0] < self.start_points * 2 or not v[0] > 0:
+            return False
+        return U.trend_z(v) <= -self.partner_fell_z and float(v[-1]) <= (1.0 - self.min_rel) * float(v[0])
 
     def _twin_learned(self, exp: Experiment, ref: SeriesRef) -> bool:
         """The same loss logged at another cadence learned (Lightning's `train_loss_step` beside

@@ -2956,3 +2956,30 @@ def test_a_noisy_training_loss_beside_a_validation_loss_falling_in_order_has_pro
         assert stalled == [], [f.title for f in stalled]
         return
     assert len(stalled) == 1, [f.title for f in stalled]
+
+
+@pytest.mark.parametrize("rises", [True, False])
+def test_a_return_that_rose_while_every_episode_timed_out_is_told_as_risen_not_as_never_improved(tmp_path, rises):
+    # An ML-Agents maze agent (refetched blind tuned, Amy-Estep): every episode runs to the 1999-step
+    # limit while the return goes -12.5 -> -22 -> -4 -> -5.8 over 20 summaries, its late summaries above
+    # its early ones (Mann-Kendall z 3.7) though its noise hides the gain between first and last levels.
+    # The goal was never reached, but "never improved ... stayed where it started" contradicted the
+    # numbers beside it.  The same values in shuffled order never rose, and are told so.
+    ret = [-12.54, -18.14, -9.88, -20.01, -17.95, -22.09, -17.98, -16.08, -14.5, -13.25]
+    ret += [-13.35, -7.06, -4.02, -9.82, -11.1, -6.14, -4.16, -6.36, -5.95, -5.76]
+    if not rises:
+        ret = [ret[i] for i in (12, 5, 16, 0, 19, 3, 10, 7, 14, 1, 17, 8, 2, 11, 4, 18, 6, 13, 9, 15)]
+    n = len(ret)
+    logwriters.tf_scalars(
+        str(tmp_path / "results" / "maze19" / "MazeAgent"),
+        {"Environment/Cumulative Reward": ret, "Environment/Episode Length": [1999.0] * n},
+        steps=[10000 * (i + 1) for i in range(n)],
+    )
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "time_limit"]
+    assert [(f.kind, f.tag) for f in never] == [("never_learned", "Environment/Cumulative Reward")]
+    assert never[0].evidence["return_rose"] is rises
+    if rises:
+        assert "rose" in never[0].title and "goal was never reached" in never[0].title, never[0].title
+        assert "never improved" not in never[0].title and "stayed where it started" not in never[0].explanation
+    else:
+        assert "never improved" in never[0].title, never[0].title

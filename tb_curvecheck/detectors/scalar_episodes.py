@@ -29,6 +29,8 @@ class TimeLimitEvent:
     length: SeriesRef
     limit: float  # the length every episode ran to
     share: float  # share of the length's summaries at the limit
+    rose: bool = False  # the return rose in order all the same (a shaped reward paid for progress) ...
+    levels: tuple = (0.0, 0.0)  # ... from this opening level to this closing one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +47,13 @@ class EpisodesAtLimit(Detector[TimeLimitEvent]):
     # ... at this share of the summaries, the first and the last among them (an agent that starts
     # reaching the goal late shortens its last episodes: MountainCar's 200 -> 167 at the end).
     limit_share: float = 0.98
+    # A return whose later summaries lie above its earlier ones (Mann-Kendall z at the one-sided 5 %
+    # point) by `rise_share` of its level (what `gained` asks besides its three standard errors) rose,
+    # though within its noise: a shaped reward paying for getting closer (a maze agent at -12.5 -> -22
+    # -> -4 -> -5.8 over 20 summaries).  Every episode still ran out of time, so the goal was never
+    # reached; the finding says the return rose instead of "never improved".
+    rise_z: float = 1.64
+    rise_share: float = 0.1
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[TimeLimitEvent]:
         if ref.info.purpose != "task" or ref.info.role != "other" or len(ref.series) < self.min_points:
@@ -55,12 +64,15 @@ class EpisodesAtLimit(Detector[TimeLimitEvent]):
         # Any return or task metric of the run that improved says the agent learned something, also when
         # it climbed inside its opening window.
         tasks = [s for s in exp.scalars if s.info.purpose == "task" and len(s.series) >= self.min_points]
-        if any(U.gained(s) for s in tasks) or U.climbed_in_opening(U.view_of(ref, smooth=False).values):
+        view = U.view_of(ref, smooth=False)
+        if any(U.gained(s) for s in tasks) or U.climbed_in_opening(view.values):
             return []
         _, v = U.finite_points(length)
         limit = float(np.max(v))
         at = np.abs(v - limit) <= self.limit_rtol * limit
-        return [TimeLimitEvent(ref, U.view_of(ref, smooth=False), length, limit, float(np.mean(at)))]
+        start, end, _, _ = U.edge_levels(view.values)
+        rose = U.trend_z(view.values) >= self.rise_z and end - start >= self.rise_share * max(abs(start), abs(end))
+        return [TimeLimitEvent(ref, view, length, limit, float(np.mean(at)), rose, (start, end))]
 
     def _length(self, exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
         for s in exp.scalars:
@@ -82,22 +94,36 @@ class EpisodesAtLimit(Detector[TimeLimitEvent]):
         view = e.view
         v = view.values
         n = len(view)
-        title = "%s never improved while every episode ran to the time limit (%s = %s at %d %% of summaries)" % (
-            e.ref.tag,
-            e.length.tag,
-            fmt(e.limit),
-            round(100 * e.share),
+        limit = "(%s = %s at %d %% of summaries)" % (e.length.tag, fmt(e.limit), round(100 * e.share))
+        causes = (
+            " Typical causes: a goal too rare to find by chance (shape the reward, start closer to the goal, "
+            "add a curriculum), too little exploration (entropy bonus, epsilon or action noise that decays too "
+            "fast), a reward that never reaches the agent, or a budget far too small for the task."
         )
-        expl = (
-            "%s stayed where it started (%s at the first summary, %s at the last, over %d) while %s held at %s, "
-            "its maximum, from the first summary to the last: every episode was cut by the time limit. In a "
-            "task that ends when the goal is reached the agent never reached it, so it never saw the reward "
-            "that would teach it; in a task of fixed length the return is the whole story, and it did not "
-            "move. Typical causes: a goal too rare to find by chance (shape the reward, start closer to the "
-            "goal, add a curriculum), too little exploration (entropy bonus, epsilon or action noise that "
-            "decays too fast), a reward that never reaches the agent, or a budget far too small for the task."
-            % (e.ref.tag, fmt(float(v[0])), fmt(float(v[-1])), n, e.length.tag, fmt(e.limit))
-        )
+        if e.rose:
+            start, end = e.levels
+            title = "%s rose (%s → %s) but every episode still ran to the time limit %s: the goal was never reached" % (
+                e.ref.tag,
+                fmt(start),
+                fmt(end),
+                limit,
+            )
+            expl = (
+                "%s rose in order over %d summaries (from about %s at the start to %s at the end), yet %s held at "
+                "%s, its maximum, from the first summary to the last: every episode was cut by the time limit. A "
+                "shaped reward pays for getting closer; in a task that ends when the goal is reached, the agent "
+                "never reached it. (In a task of fixed length this says nothing: there the return's rise is the "
+                "learning.)" % (e.ref.tag, n, fmt(start), fmt(end), e.length.tag, fmt(e.limit))
+            ) + causes
+        else:
+            title = "%s never improved while every episode ran to the time limit %s" % (e.ref.tag, limit)
+            expl = (
+                "%s stayed where it started (%s at the first summary, %s at the last, over %d) while %s held at "
+                "%s, its maximum, from the first summary to the last: every episode was cut by the time limit. "
+                "In a task that ends when the goal is reached the agent never reached it, so it never saw the "
+                "reward that would teach it; in a task of fixed length the return is the whole story, and it "
+                "did not move." % (e.ref.tag, fmt(float(v[0])), fmt(float(v[-1])), n, e.length.tag, fmt(e.limit))
+            ) + causes
         evidence = {
             "how": "time_limit",
             "episode_length_tag": e.length.tag,
@@ -105,6 +131,7 @@ class EpisodesAtLimit(Detector[TimeLimitEvent]):
             "share_at_limit": e.share,
             "first_return": float(v[0]) * view.raw_scale,
             "last_return": float(v[-1]) * view.raw_scale,
+            "return_rose": e.rose,
         }
         return make_finding(
             e.ref, "never_learned", "warning", view, 0, n - 1, title, expl, evidence, related=[e.length]

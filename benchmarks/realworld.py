@@ -214,7 +214,8 @@ def run_findings(run: Mapping, loader: str = "python", detectors=None) -> List[F
 def _run_name(run: Mapping) -> str:
     # The run's id within its repository: its path, or (for several runs whose event files share one
     # directory) the path and the file's own suffix, so they stay apart as TensorBoard's runs would not.
-    return run["id"].split("/", 1)[1]
+    # Event files at the repository's root are the run TensorBoard calls ".".
+    return run["id"].partition("/")[2] or "."
 
 
 def repo_findings(runs: Sequence[Mapping], loader: str = "python") -> Tuple[Dict[str, List[Finding]], Dict[str, str]]:

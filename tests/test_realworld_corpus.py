@@ -346,6 +346,23 @@ def test_a_run_with_an_undecodable_series_is_scored_on_the_rest(tmp_path, monkey
     assert list(scalars["."]) == ["loss"]  # `accuracy` holds strings: left out
 
 
+def test_a_run_whose_event_files_sit_at_the_repositorys_root_is_scored(tmp_path, monkeypatch):
+    """A Hugging Face fine-tune committed its event file at the repository's root (blind batch dk): its
+    id names no path, and scoring it raised an IndexError instead of reading the run TensorBoard calls "."."""
+    from tests import logwriters
+
+    monkeypatch.setattr(rw, "DATA_ROOT", str(tmp_path))
+    steps = list(range(40))
+    logwriters.tbx_scalars(
+        str(tmp_path / "data" / "someone__repo"),
+        {"loss": [2.0 * 0.93**i + 0.1 if i < 25 else float("nan") for i in steps]},
+    )
+    run = {"id": "someone__repo", "repo": "someone/repo", "path": ".", "data": "data/someone__repo", "stored": "raw"}
+    found, errors = rw.repo_findings([run])
+    assert errors == {}
+    assert [f.kind for f in rw.flatten(found["someone__repo"])] == ["non_finite"]
+
+
 BLIND_LEDGERS = sorted(f for f in os.listdir(os.path.join(rw.CORPUS, "blind")) if f.endswith(".json"))
 
 

@@ -12,7 +12,7 @@ learned."""
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -30,7 +30,7 @@ class TimeLimitEvent:
     limit: float  # the length every episode ran to
     share: float  # share of the length's summaries at the limit
     rose: bool = False  # the return rose in order all the same (a shaped reward paid for progress) ...
-    levels: tuple = (0.0, 0.0)  # ... from this opening level to this closing one
+    levels: Tuple[float, float] = (0.0, 0.0)  # ... from this opening level to this closing one
 
 
 @dataclasses.dataclass(frozen=True)

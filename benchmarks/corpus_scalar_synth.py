@@ -1499,9 +1499,78 @@ def stop37_cases(rng) -> List[Case]:
     return out
 
 
+def multiclass_prior_run(rng, n: int, c: int, examples: int, kind: str) -> Dict[str, np.ndarray]:
+    """A C-class classifier on an uneven set (largest class 0.15-0.45 of the examples) logged per epoch.
+    `prior`: the model outputs the class shares for every input (features lost in preprocessing): its
+    validation accuracy holds the largest class's share, give or take an example, after a first
+    evaluation on another class, and its losses sit at the shares' cross-entropy.  `learns`: the same
+    start, then accuracy and loss improve.  `late`: held at the prior for the first third of the run,
+    then learns (a slow start that escaped)."""
+    while True:
+        shares = np.sort(rng.dirichlet(np.full(c, rng.uniform(1.5, 4.0))))[::-1]
+        if shares[0] - 1.0 / c >= 0.05 and shares[0] <= 0.45 and shares[-1] > 0.005:
+            break
+    entropy = float(-(shares * np.log(shares)).sum())
+    t = np.linspace(0.0, 1.0, n)
+    majority = round(shares[0] * examples) / examples
+    val_acc = np.full(n, majority)
+    val_acc[0] = round(shares[int(rng.integers(1, c))] * examples) / examples
+    # Inputs that still move the output a little flip a fixed share of the examples' predictions.
+    flips = rng.random(n) < min(0.5, examples / 20000.0)
+    val_acc[1:] += np.where(flips[1:], rng.choice([-1.0, 1.0], size=n - 1) / examples, 0.0)
+    val_loss = entropy * (1 + 0.002 * rng.standard_normal(n))
+    val_loss[0] = entropy * rng.uniform(1.05, 1.3)
+    train_loss = entropy * (1 + 0.01 * rng.standard_normal(n))
+    train_loss[0] = entropy * rng.uniform(1.03, 1.1)
+    train_acc = shares[0] + 0.01 * rng.standard_normal(n)
+    if kind != "prior":
+        start = 0.0 if kind == "learns" else rng.uniform(0.3, 0.4)
+        ramp = np.clip((t - start) / (1 - start), 0.0, 1.0)
+        gain = rng.uniform(0.15, 0.3) * (1 - np.exp(-4 * ramp))
+        val_acc = val_acc + gain + 0.004 * rng.standard_normal(n)
+        train_acc = train_acc + gain * 1.1
+        val_loss = val_loss * (1 - 0.8 * gain)
+        train_loss = train_loss * (1 - 0.9 * gain)
+    return {
+        "train/epoch_loss": train_loss,
+        "train/epoch_accuracy": np.clip(train_acc, 0.0, 1.0),
+        "validation/epoch_loss": val_loss,
+        "validation/epoch_accuracy": np.clip(val_acc, 0.0, 1.0),
+    }
+
+
+def stop38_cases(rng) -> List[Case]:
+    """Stop 38: a classifier of three to ten uneven classes that outputs the class shares for every input,
+    its accuracy at the largest class's share and its loss at the shares' entropy, under ln C
+    (`never_learned`), against the same start that then learns at once or after a third of the run
+    (both healthy)."""
+    out = []
+    for i in range(12):
+        kind = ("prior", "learns", "late")[i % 3]
+        c = int(rng.choice([3, 4, 6, 8, 10]))
+        n = int(rng.choice([8, 15, 30]))
+        examples = int(rng.choice([600, 2000, 10000]))
+        tags = multiclass_prior_run(rng, n, c, examples, kind)
+        runs: Dict[str, Dict[str, object]] = {"train": {}, "validation": {}}
+        for tag, v in tags.items():
+            run, name = tag.split("/")
+            runs[run][name] = series(v, np.arange(n))
+        out.append(
+            Case(
+                "synth_multiclass_prior_%02d_c%d_n%d_of%d_%s" % (i, c, n, examples, kind),
+                "synth_multiclass_prior",
+                kind != "prior",
+                runs,
+                expect=[] if kind != "prior" else [Expect("never_learned", "validation", "epoch_loss")],
+                also_ok=() if kind != "prior" else ("no_progress",),
+            )
+        )
+    return out
+
+
 def cases() -> List[Case]:
     rng = np.random.default_rng(SEED)
-    # The stop-20 and stop-27 to stop-37 families draw from their own generators, so the earlier families keep
+    # The stop-20 and stop-27 to stop-38 families draw from their own generators, so the earlier families keep
     # their cases.
     extra = replay_and_clip_cases(np.random.default_rng(SEED + 20))
     extra += erratic_validation_cases(np.random.default_rng(SEED + 27))
@@ -1514,4 +1583,5 @@ def cases() -> List[Case]:
     extra += stop34_cases(np.random.default_rng(SEED + 34))
     extra += stop35_cases(np.random.default_rng(SEED + 35))
     extra += stop37_cases(np.random.default_rng(SEED + 37))
+    extra += stop38_cases(np.random.default_rng(SEED + 38))
     return healthy_cases(rng) + pathology_cases(rng) + step_cases(rng) + other_tag_cases(rng) + extra

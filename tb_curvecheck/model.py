@@ -456,15 +456,19 @@ class Experiment:
         if not hits and other == "train":
             # `Loss` beside `Loss_val` in one run (Keras history names, NeuralProphet, plain PyTorch
             # loops): the series no split names is the training one.
-            hits = [
+            # A TF Estimator writes its training summaries in the model directory and its evaluations
+            # in `eval/` below it: the unnamed series of the folder a validation run sits in.
+            parent = ref.run.rsplit("/", 1)[0] if "/" in ref.run else "."
+            unnamed = [
                 s
                 for s in self.scalars
-                if s.run == ref.run
+                if s.run in (ref.run, parent)
                 and s.info.quantity == ref.info.quantity
                 and s.info.split is None
                 and s.info.role == ref.info.role
                 and s.info.granularity != "batch"
             ]
+            hits = [s for s in unnamed if s.run == ref.run] or unnamed
         # A curve before a single point of the same name (a course template's `Loss/Training/Batch`, one
         # value written once, found before `Train/Loss`): one point is nothing to hold a curve against.
         hits = sorted(hits, key=lambda s: len(s.series) < 2)

@@ -180,3 +180,45 @@ def keras_regressor(logdir: str, dead_output: bool, epochs: int = 20, seed: int 
         verbose=0,
         callbacks=[keras.callbacks.TensorBoard(logdir, histogram_freq=0)],
     )
+
+
+def keras_class_prior(logdir: str, constant_inputs: bool, epochs: int = 12, seed: int = 0) -> None:
+    """A ten-class Keras classifier on an uneven set (the largest class holds 19 % of the examples in both
+    the training and the validation part), trained with `fit` and Keras' TensorBoard callback.  With
+    `constant_inputs` every input is the same vector (features lost in preprocessing), so the model can
+    learn only the class shares; otherwise each input carries its label in one feature."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    counts = [19, 15, 12, 10, 10, 9, 8, 7, 5, 5]
+    pattern = np.repeat(np.arange(10), counts)
+
+    def part(blocks: int):
+        y = np.tile(pattern, blocks)
+        x = rng.normal(size=(y.shape[0], 20)).astype("float32")
+        if constant_inputs:
+            x[:] = 0.5
+        else:
+            x[np.arange(y.shape[0]), y] += 2.0
+        return x, y
+
+    x_train, y_train = part(24)
+    x_val, y_val = part(6)
+    model = keras.Sequential(
+        [
+            keras.Input((20,)),
+            keras.layers.Dense(32, activation="relu"),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(
+        x_train,
+        y_train,
+        validation_data=(x_val, y_val),
+        epochs=epochs,
+        batch_size=64,
+        verbose=0,
+        callbacks=[keras.callbacks.TensorBoard(logdir, histogram_freq=0)],
+    )

@@ -2983,3 +2983,89 @@ def test_a_return_that_rose_while_every_episode_timed_out_is_told_as_risen_not_a
         assert "never improved" not in never[0].title and "stayed where it started" not in never[0].explanation
     else:
         assert "never improved" in never[0].title, never[0].title
+
+
+@pytest.mark.parametrize("constant_inputs", [True, False])
+def test_a_ten_class_keras_model_that_learned_only_the_class_shares_never_learned(tmp_path, constant_inputs):
+    # Real training on an uneven ten-class set whose largest class holds 19 % of the examples.  With every
+    # input the same, the model can only learn the shares: its accuracy holds 0.19 and its loss the
+    # prior's entropy (about 2.22), under ln 10 and near ln 9, which is no class count of this run.
+    logwriters.keras_class_prior(str(tmp_path), constant_inputs=constant_inputs)
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if not constant_inputs:
+        assert not never, [f.title for f in never]
+        return
+    assert never and never[0].severity == "error", [f.title for f in never]
+    ev = never[0].evidence
+    assert ev["how"] == "prior" and "classes" not in ev, ev
+    # The share of the class it predicts for all (one of 19 in every 100 examples), whatever rounding.
+    assert abs(ev["majority_share"] - 0.19) < 0.01, ev
+    lo, hi = ev["prior_entropy_range"]
+    assert lo <= ev["level"] <= hi * 1.05, ev
+    assert "ln 9" not in never[0].title
+
+
+def test_a_ten_class_text_classifier_held_at_one_class_share_never_learned(tmp_path):
+    # A blind tuned run (TextCNN on THUCNews, PyTorch SummaryWriter, one point per 100 steps): dev
+    # accuracy 0.10, then 0.186 and 0.1908-0.1909 (one example of ten thousand) at every later evaluation,
+    # dev loss 2.80 -> 2.17, training loss 2.31 -> 2.24.  The same losses beside an accuracy that wanders
+    # 0.17-0.19 (a model scoring different examples each time) are not the prior's signature.
+    steps = list(np.arange(8) * 100)
+    tags = {
+        "loss/train": np.array([2.3143, 2.2308, 2.2684, 2.1925, 2.2193, 2.1858, 2.1969, 2.2357]),
+        "acc/dev": np.array([0.1, 0.186, 0.186, 0.1908, 0.1909, 0.1909, 0.1908, 0.1908]),
+        "loss/dev": np.array([2.8032, 2.1935, 2.1887, 2.1724, 2.1718, 2.1744, 2.1736, 2.166]),
+    }
+    logwriters.tbx_scalars(str(tmp_path / "prior"), tags, steps)
+    never = [f for f in _loud(_scan(str(tmp_path / "prior"))) if f.kind == "never_learned"]
+    assert never and never[0].evidence["how"] == "prior", [f.title for f in never]
+    assert abs(never[0].evidence["majority_share"] - 0.1908) < 1e-3
+    tags["acc/dev"] = np.array([0.1, 0.186, 0.176, 0.1908, 0.1772, 0.1851, 0.1806, 0.1889])
+    logwriters.tbx_scalars(str(tmp_path / "wanders"), tags, steps)
+    assert not [f for f in _loud(_scan(str(tmp_path / "wanders"))) if f.kind == "never_learned"]
+
+
+def test_an_estimator_eval_loss_rising_while_its_model_dir_loss_falls_is_overfitting(tmp_path):
+    # A TF Estimator tutorial (Iris, blind tuned): the model directory holds the training `loss` every
+    # 100 steps (1.29 -> about 0.03), `eval/` holds the evaluations' `loss` and `accuracy`: the eval loss
+    # climbs at every evaluation 0.057 -> 0.177 while accuracy holds 0.967.  The unnamed training loss
+    # is the eval loss's training side, so this is overfitting, not a divergence of the eval loss.
+    rng = np.random.default_rng(5)
+    t = np.arange(1, 12001, 100)
+    train = 0.03 + 1.26 * np.exp(-t / 400.0) + 0.01 * np.abs(rng.standard_normal(t.shape[0]))
+    logwriters.tf_scalars(str(tmp_path / "iris_model"), {"loss": train}, t)
+    evals = [2000, 4000, 6000, 8000, 10000, 12000]
+    eval_loss = np.array([0.0569, 0.083, 0.091, 0.134, 0.139, 0.1768])
+    logwriters.tf_scalars(
+        str(tmp_path / "iris_model" / "eval"), {"loss": eval_loss, "accuracy": np.full(6, 0.96666664)}, evals
+    )
+    loud = _loud(_scan(str(tmp_path / "iris_model")))
+    over = [f for f in loud if f.kind == "overfitting"]
+    assert over and over[0].run == "eval", [(f.kind, f.run, f.title) for f in loud]
+    assert not [f for f in loud if f.kind == "loss_divergence" and f.run == "eval"]
+    # The same eval curve beside a training loss that climbs with it is no overfitting.
+    logwriters.tf_scalars(str(tmp_path / "both"), {"loss": 0.03 + 0.15 * t / t[-1]}, t)
+    logwriters.tf_scalars(str(tmp_path / "both" / "eval"), {"loss": eval_loss}, evals)
+    assert not [f for f in _loud(_scan(str(tmp_path / "both"))) if f.kind == "overfitting"]
+
+
+def test_a_validation_loss_near_ln_c_beside_a_training_loss_far_under_it_is_not_the_prior(tmp_path):
+    # A blind tuned Lightning regressor (RMSLE, real values): val_loss every 13 steps 1.27 -> 1.07-1.10,
+    # near ln 3 by coincidence, while train_loss every 50 steps holds 0.15-0.17.  A model that outputs
+    # 1/3 for every input scores ln 3 on its training inputs too; beside such a training loss the same
+    # validation curve is the prior's.
+    val = [1.2694, 1.1393, 1.1407, 1.1319, 1.1181, 1.0808, 1.1019, 1.0909, 1.0982, 1.0884, 1.0852, 1.0992, 1.0741]
+    val += [1.084, 1.0829, 1.0767, 1.0863, 1.0861, 1.0874, 1.0797, 1.1033, 1.0844, 1.0966, 1.0788, 1.0783, 1.0861]
+    val += [1.0973, 1.0891, 1.0732, 1.0986, 1.0863, 1.0832, 1.0918, 1.0875, 1.0708, 1.093, 1.0952, 1.084, 1.0837]
+    val += [1.0832, 1.0944, 1.0818, 1.0789, 1.0926, 1.0891, 1.0856, 1.0892, 1.0812, 1.0936, 1.0802, 1.0894, 1.0823]
+    val += [1.0911, 1.0851, 1.0838]
+    train = [0.1659, 0.1509, 0.1578, 0.1663, 0.1534, 0.1624, 0.1653, 0.1566, 0.1545, 0.1584, 0.1672, 0.1582]
+    train += [0.1582, 0.1546]
+    val_at = (list(np.arange(55) * 13 + 12), val)
+    train_steps = list(np.arange(14) * 50 + 49)
+    logwriters.tbx_scalars(str(tmp_path / "regressor"), {"val_loss": val_at, "train_loss": (train_steps, train)})
+    assert not [f for f in _loud(_scan(str(tmp_path / "regressor"))) if f.kind == "never_learned"]
+    at_prior = 1.0986 + 0.004 * np.sin(np.arange(14))
+    logwriters.tbx_scalars(str(tmp_path / "prior"), {"val_loss": val_at, "train_loss": (train_steps, at_prior)})
+    never = [f for f in _loud(_scan(str(tmp_path / "prior"))) if f.kind == "never_learned"]
+    assert never and any(f.evidence.get("classes") == 3 for f in never), [f.title for f in never]

@@ -132,6 +132,11 @@ class NeverLearned(Detector[NeverEvent]):
     # An accuracy "held" at the majority share: this share of its last half within
     # `chance_metric_tol` of its median (one stray evaluation in ten allowed).
     prior_held_share: float = 0.9
+    # ... and past two classes, where a loss level fits a wide band of priors, every one of those within
+    # this share of its level: a model whose output hardly depends on its input flips a few examples
+    # of a thousand between evaluations (1 of 10,000 on a ten-class text set), while one that learns
+    # moves its accuracy by more.
+    prior_share_rel: float = 0.01
     # The chance and absurd levels are judged over the last share of the run (after warm-up).
     tail_share: float = 0.5
     # A return held at its lowest value for this share of the summaries, and at the end.
@@ -361,32 +366,47 @@ class NeverLearned(Detector[NeverEvent]):
             ]
         lowest = float(np.min(U.running_median(v, 3)))
         pinned = float(np.ptp(mtail)) <= max(U.SAME_VALUE_ATOL, U.SAME_VALUE_RTOL * abs(m_level))
-        c = self._classes(tail_level)
-        if (
-            c is not None
-            and lowest >= math.log(c) * (1 - self.chance_below)
-            and (abs(m_level - 1.0 / c) <= self._tol(n_eval, 1.0 / c, self.chance_metric_tol) or pinned)
-        ):
-            if n_eval is not None and not pinned and abs(m_level - 1.0 / c) > self.chance_metric_tol:
-                sampling = (n_eval, self._tol(n_eval, 1.0 / c, self.chance_metric_tol))
-            return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr, sampling=sampling)]
-        # Two classes in shares p and 1-p: predicting the shares for every input scores accuracy p (the
-        # majority) and a cross-entropy of H(p), below ln 2 (0.6365 for a two-to-one split).
-        # The loss at H(p) is the signature here, so the accuracy need only hold near p (an evaluation
-        # set's majority share, give or take an example, with a stray evaluation), not to the digit,
+        # The majority class's share (the accuracy held at one value) and a loss at its prior's entropy:
+        # the model outputs the class shares for every input.
+        # The accuracy need only hold near that share (give or take an example, a stray evaluation)
         # when no loss of the run left its opening level either: a ten-class model at 0.86 validation
         # accuracy whose validation loss holds at 0.42 (H(0.86) = 0.40) while its training loss falls
         # 0.36 -> 0.32 is a converged fine-tune, not a prior.
         near = float(np.mean(np.abs(mtail - m_level) <= self.chance_metric_tol))
         held = near >= self.prior_held_share and _losses_held(exp, self.chance_tol)
-        prior = _binary_entropy(m_level) if (pinned or held) and 0.5 < m_level < 1.0 else None
+        # Past two classes the band of entropies is wide, so the accuracy must hold the share itself:
+        # a model that outputs one class for every input scores that class's share at every evaluation.
+        tight = float(np.ptp(mtail)) <= self.prior_share_rel * m_level
+        band = (
+            _prior_entropy_band(m_level, self.bare_max_classes)
+            if pinned or (held and (m_level > 0.5 or tight))
+            else None
+        )
+        at_prior = (
+            band is not None
+            and band[0] * (1 - self.chance_below) <= tail_level <= band[1] * (1 + self.chance_tol)
+            and lowest >= band[0] * (1 - self.chance_below)
+        )
+        c = self._classes(tail_level)
+        at_one_over_c = c is not None and abs(m_level - 1.0 / c) <= self._tol(n_eval, 1.0 / c, self.chance_metric_tol)
         if (
-            prior is not None
-            and prior * (1 - self.chance_below) <= tail_level <= prior * (1 + self.chance_tol)
-            and lowest >= prior * (1 - self.chance_below)
+            c is not None
+            and lowest >= math.log(c) * (1 - self.chance_below)
+            # A pinned accuracy far from 1/C at a loss near ln C is told as the prior it is when its
+            # entropy fits (a ten-class set whose largest class is 19 % sits at 2.22, near ln 9).
+            and (at_one_over_c or (pinned and not at_prior))
         ):
+            if n_eval is not None and not pinned and abs(m_level - 1.0 / c) > self.chance_metric_tol:
+                sampling = (n_eval, self._tol(n_eval, 1.0 / c, self.chance_metric_tol))
+            return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr, sampling=sampling)]
+        if at_prior:
+            classes = 2 if m_level > 0.5 else None
             if pinned:
-                return [NeverEvent(ref, view, "prior", tail_level, metric, m_level, 2, 1.0, zero_lr, sampling=sampling)]
+                return [
+                    NeverEvent(
+                        ref, view, "prior", tail_level, metric, m_level, classes, 1.0, zero_lr, sampling=sampling
+                    )
+                ]
             return [
                 NeverEvent(
                     ref,
@@ -395,7 +415,7 @@ class NeverLearned(Detector[NeverEvent]):
                     tail_level,
                     metric,
                     m_level,
-                    2,
+                    classes,
                     near,
                     zero_lr,
                     metric_tol=self.chance_metric_tol,
@@ -436,6 +456,12 @@ class NeverLearned(Detector[NeverEvent]):
         level = U.running_median(v, 5) if v.shape[0] >= 5 else v
         if float(np.min(level)) < ln_c * (1 - self.chance_below):
             return []
+        # The same loss on the other split well under ln C: the model fits those inputs, so it does not
+        # output the prior (a regression's RMSLE near 1.09 on validation beside 0.16 in training).
+        other = exp.partner(ref)
+        if other is not None and len(other.series) >= 2:
+            if self._tail_level(U.view_of(other, smooth=False).values) < ln_c * (1 - self.prior_below):
+                return []
         if final is not None:
             metric, acc = final
             if U.is_fraction(np.asarray([acc])) and abs(acc - 1.0 / c) <= self.chance_metric_tol:
@@ -904,6 +930,40 @@ class NeverLearned(Detector[NeverEvent]):
                     c,
                 )
             )
+        elif e.how == "prior" and e.classes is None:
+            p = e.metric_level or 0.5
+            lo, hi = _prior_entropy_band(p, self.bare_max_classes) or (e.level, e.level)
+            title = (
+                "%s pinned at %s with %s held at %s, one class's share: the model outputs the class shares "
+                "for every input" % (name, fmt(e.level), m, fmt(p))
+            )
+            expl = (
+                "%s sits at %s, where predicting the class shares for every input puts the cross-entropy when "
+                "the largest class holds %s of the examples (%.4f to %.4f for up to %d classes; below ln C, "
+                "the loss of a uniform guess, as the shares are uneven), and %s holds that share, %s, %s: the "
+                "network ignores its input and outputs the prior. Common causes: labels shuffled apart from "
+                "their inputs, inputs that are constant after preprocessing, a learning rate so small (or so "
+                "large) that only the output bias learns, or a final activation that does not match the "
+                "loss.%s Overfit one batch: if the loss cannot go below %s, the model or the data pipeline "
+                "is broken."
+                % (
+                    capital(name),
+                    fmt(e.level),
+                    fmt(p),
+                    lo,
+                    hi,
+                    self.bare_max_classes,
+                    m,
+                    fmt(p),
+                    "at every evaluation"
+                    if e.metric_tol is None
+                    else "to within %s %% at %d %% of the evaluations of the run's second half, while no loss "
+                    "moved more than a few percent from where it started"
+                    % (fmt(100 * self.prior_share_rel), round(100 * e.share)),
+                    lr,
+                    fmt(e.level),
+                )
+            )
         elif e.how == "prior":
             p = e.metric_level or 0.5
             title = "%s pinned at %s = H(%s) with %s held at %s: the model outputs the class shares for every input" % (
@@ -1078,7 +1138,11 @@ class NeverLearned(Detector[NeverEvent]):
             evidence.update(evaluation_examples=e.sampling[0], sampling_band=e.sampling[1])
         if e.metric_level is not None:
             evidence["metric_level"] = e.metric_level
-        if e.how == "prior":
+        if e.how == "prior" and e.classes is None:
+            band = _prior_entropy_band(e.metric_level or 0.5, self.bare_max_classes)
+            if band is not None:
+                evidence.update(majority_share=e.metric_level, prior_entropy_range=list(band))
+        elif e.how == "prior":
             evidence.update(classes=2, prior_entropy=_binary_entropy(e.metric_level or 0.5))
         elif e.classes:
             evidence.update(classes=e.classes, ln_classes=math.log(e.classes))
@@ -1184,6 +1248,33 @@ def _losses_held(exp: Experiment, rel: float) -> bool:
 
 def _binary_entropy(p: float) -> float:
     return float(-(p * math.log(p) + (1 - p) * math.log(1 - p)))
+
+
+def _least_entropy(m: float) -> float:
+    """The entropy of the most uneven class prior whose largest share is m: as many classes at m as fit,
+    the remainder in one more."""
+    k = int(math.floor(1.0 / m + 1e-9))
+    rest = max(0.0, 1.0 - k * m)
+    return float(-k * m * math.log(m) - (rest * math.log(rest) if rest > 0 else 0.0))
+
+
+def _most_entropy(m: float, c: int) -> float:
+    """The entropy of the most even prior over c classes whose largest share is m: the other c - 1
+    classes share the rest alike."""
+    return float(-m * math.log(m) - (1 - m) * math.log((1 - m) / (c - 1)))
+
+
+def _prior_entropy_band(m: float, max_classes: int) -> Optional[Tuple[float, float]]:
+    """Where the cross-entropy of predicting the class shares lies when an accuracy holds the majority
+    share m: H(m) for two classes; between the least and the most entropy a prior of up to `max_classes`
+    classes with largest share m can have, for more.  None for an accuracy no majority share gives
+    (1/`max_classes` or less, where it is chance itself; or 1)."""
+    if 0.5 < m < 1.0:
+        h = _binary_entropy(m)
+        return h, h
+    if 1.0 / max_classes < m <= 0.5:
+        return _least_entropy(m), _most_entropy(m, max_classes)
+    return None
 
 
 def _another_task_gained(exp: Experiment, ref: SeriesRef) -> bool:

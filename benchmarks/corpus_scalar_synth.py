@@ -1539,11 +1539,42 @@ def multiclass_prior_run(rng, n: int, c: int, examples: int, kind: str) -> Dict[
     }
 
 
+def gan_halves(rng, n: int, state: str) -> dict:
+    """A GAN that logs its discriminator's loss only as its real and fake halves beside the generator's
+    loss (`Discriminator_loss_real`, `Discriminator_loss_fake`, `Generator_loss`, a TF1 tutorial's
+    names).  `game`: the halves wander around 0.3-0.7 and the generator around 0.7-3; `won`: the
+    discriminator pulls ahead from a fifth to a third of the run on, both halves falling to 1e-3-1e-5 while
+    the generator's loss climbs to 8-12; `idle`: the fake half and the generator held at ln 2 to the
+    third digit (D(G(z)) = 0.5) while the real half drifts a little around it."""
+    e = np.arange(n, dtype=float)
+    if state == "idle":
+        ln2 = math.log(2.0)
+        real = ln2 + np.linspace(0.0, rng.uniform(-0.05, 0.07), n) + 0.01 * rng.standard_normal(n)
+        fake = ln2 + 0.0003 * rng.standard_normal(n)
+        g = ln2 + 0.0003 * rng.standard_normal(n)
+    else:
+        tags = gan_errors(rng, n, False)
+        d, g = tags["VGAN_MNIST/D_error"], tags["VGAN_MNIST/G_error"]
+        share = rng.uniform(0.4, 0.6, n)
+        real, fake = d * share, d * (1 - share)
+        if state == "won":
+            start = int(n * rng.uniform(0.2, 0.33))
+            t = (e[start:] - start) / (n - start)
+            real[start:] = 10 ** (-1.5 - 3.0 * np.minimum(1.0, 3 * t)) * (1 + 0.3 * rng.random(n - start))
+            fake[start:] = 10 ** (-1.5 - 3.5 * np.minimum(1.0, 3 * t)) * (1 + 0.3 * rng.random(n - start))
+            g[start:] = (2.0 + rng.uniform(6.0, 10.0) * np.minimum(1.0, 2 * t)) * (
+                1 + 0.05 * rng.standard_normal(n - start)
+            )
+    return {"Discriminator_loss_real": real, "Discriminator_loss_fake": fake, "Generator_loss": g}
+
+
 def stop38_cases(rng) -> List[Case]:
     """Stop 38: a classifier of three to ten uneven classes that outputs the class shares for every input,
     its accuracy at the largest class's share and its loss at the shares' entropy, under ln C
     (`never_learned`), against the same start that then learns at once or after a third of the run
-    (both healthy)."""
+    (both healthy); a GAN that logs its discriminator's loss only as its real and fake halves
+    (`gan_halves`): a discriminator that won (`loss_divergence` on the generator), one that never learned
+    (`never_learned` on the fake half), and the game as it should go (healthy)."""
     out = []
     for i in range(12):
         kind = ("prior", "learns", "late")[i % 3]
@@ -1563,6 +1594,24 @@ def stop38_cases(rng) -> List[Case]:
                 runs,
                 expect=[] if kind != "prior" else [Expect("never_learned", "validation", "epoch_loss")],
                 also_ok=() if kind != "prior" else ("no_progress",),
+            )
+        )
+    for i in range(12):
+        state = ("game", "won", "idle")[i % 3]
+        n = int(rng.choice([60, 150, 400]))
+        tags = gan_halves(rng, n, state)
+        expect = {
+            "game": [],
+            "won": [Expect("loss_divergence", "gan", "Generator_loss")],
+            "idle": [Expect("never_learned", "gan", "Discriminator_loss_fake")],
+        }[state]
+        out.append(
+            Case(
+                "synth_gan_halves_%02d_n%d_%s" % (i, n, state),
+                "synth_gan_halves",
+                state == "game",
+                {"gan": {t: series(v, np.arange(0, 10 * n, 10)) for t, v in tags.items()}},
+                expect=expect,
             )
         )
     return out

@@ -14,6 +14,7 @@ from benchmarks import realworld as rw
 from benchmarks.corpus_scalar_synth import (
     creep_after_decades,
     gan_errors,
+    gan_halves,
     gan_players,
     long_blowup,
     multitask_heads,
@@ -3069,3 +3070,30 @@ def test_a_validation_loss_near_ln_c_beside_a_training_loss_far_under_it_is_not_
     logwriters.tbx_scalars(str(tmp_path / "prior"), {"val_loss": val_at, "train_loss": (train_steps, at_prior)})
     never = [f for f in _loud(_scan(str(tmp_path / "prior"))) if f.kind == "never_learned"]
     assert never and any(f.evidence.get("classes") == 3 for f in never), [f.title for f in never]
+
+
+@pytest.mark.parametrize("state", ["won", "idle", "game"])
+def test_a_gan_logging_its_discriminator_as_real_and_fake_halves_is_read_as_a_game(tmp_path, state):
+    # A TF1 GAN tutorial (blind tuned, four runs) logs `Discriminator_loss_real`, `Discriminator_loss_fake`
+    # and `Generator_loss`, no discriminator total.  Runs where both halves fell to 1e-5 while the
+    # generator's loss climbed 0.86 -> 11.4, and runs where the fake half and the generator sat at
+    # 0.6931 for all 60-76 points, were silent: every series is a component, and the game detectors
+    # wanted a total.  The halves' sum is the total; the fake half alone is D(G(z)).
+    rng = np.random.default_rng({"won": 11, "idle": 12, "game": 13}[state])
+    n = 144
+    logwriters.tf_scalars(
+        str(tmp_path / "tensorboard" / "20180415-204815"), gan_halves(rng, n, state), list(np.arange(n) * 10)
+    )
+    loud = _loud(_scan(str(tmp_path / "tensorboard")))
+    if state == "game":
+        assert loud == [], [f.title for f in loud]
+        return
+    if state == "won":
+        div = [f for f in loud if f.kind == "loss_divergence"]
+        assert div and div[0].tag.endswith("Generator_loss"), [f.title for f in loud]
+        assert div[0].evidence["discriminator_fake_tag"].endswith("Discriminator_loss_fake")
+        assert div[0].evidence["discriminator_level"] <= 0.1 and "has won" in div[0].title
+        return
+    never = [f for f in loud if f.kind == "never_learned"]
+    assert never and never[0].tag.endswith("Discriminator_loss_fake"), [f.title for f in loud]
+    assert "every generated sample" in never[0].title

@@ -351,7 +351,10 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
             and not _news(exp, f)
         ):
             continue
-        if p == "component" and f.kind in TREND_KINDS and not _blew_up(exp, f):
+        # A discriminator that won is read from both players' losses: the opponent is the agreement a
+        # component's trend otherwise needs from the objective.
+        game = (f.evidence or {}).get("how") == "winning_discriminator"
+        if p == "component" and f.kind in TREND_KINDS and not _blew_up(exp, f) and not game:
             if f.kind == "no_progress":
                 # A component's level says nothing about learning (an RL policy loss hovers by
                 # design): only the objective stalling too makes it part of the story.

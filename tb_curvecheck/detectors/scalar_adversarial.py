@@ -64,6 +64,38 @@ def _opponents(exp: Experiment, ref: SeriesRef, side: str, min_points: int) -> I
             yield s, view
 
 
+def half(ref: SeriesRef) -> Optional[str]:
+    """ "real" or "fake" for one half of the discriminator's loss (`Discriminator_loss_real`,
+    `d_loss_fake`, `D_fake`); None otherwise."""
+    w = _words(ref)
+    if ref.info.role != "loss" or not w & _DISCRIMINATOR or w & _GENERATOR:
+        return None
+    parts = w & {"real", "fake"}
+    if len(parts) != 1 or w & (_PART - {"real", "fake"}):
+        return None
+    return next(iter(parts))
+
+
+def _halves_summed(exp: Experiment, ref: SeriesRef, min_points: int) -> Optional[Tuple[SeriesRef, SeriesRef, U.View]]:
+    """(real half, fake half, their sum) for a run that logs the discriminator's loss only as its two
+    halves (no total of its own, in `ref`'s run and split): the total is their sum, on the steps both
+    logged."""
+    same = [s for s in exp.scalars if s.run == ref.run and s.info.split == ref.info.split]
+    if any(player(s) == "d" for s in same):
+        return None
+    real = [s for s in same if half(s) == "real"]
+    fake = [s for s in same if half(s) == "fake"]
+    if len(real) != 1 or len(fake) != 1:
+        return None
+    (rs, rv), (fs, fv) = U.finite_points(real[0]), U.finite_points(fake[0])
+    steps, ri, fi = np.intersect1d(rs, fs, return_indices=True)
+    if steps.shape[0] < min_points:
+        return None
+    first, last, values, condensed = U.condense(steps, rv[ri] + fv[fi])
+    view = U.View(first.astype(np.int64), last.astype(np.int64), values, 1.0, condensed)
+    return real[0], fake[0], view
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class IdleEvent:
     ref: SeriesRef  # the discriminator's loss
@@ -93,12 +125,14 @@ class IdleDiscriminator(Detector[IdleEvent]):
     min_points: int = 20
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[IdleEvent]:
-        if player(ref) != "d":
+        # A discriminator logged only as its real and fake halves is read on its fake half: ln 2 there
+        # means D(G(z)) = 0.5 for every generated sample, the answer the generator learns from.
+        if player(ref) != "d" and not (half(ref) == "fake" and _halves_summed(exp, ref, 2) is not None):
             return []
         view = U.view_of(ref, smooth=False)
         if len(view) < self.min_points:
             return []
-        held = self._held(view.values, (math.log(4.0), math.log(2.0)))
+        held = self._held(view.values, (math.log(2.0),) if half(ref) else (math.log(4.0), math.log(2.0)))
         if held is None:
             return []
         level, share = held
@@ -121,9 +155,17 @@ class IdleDiscriminator(Detector[IdleEvent]):
     def describe(self, e: IdleEvent) -> Finding:
         name, gname = short(e.ref), short(e.generator)
         const = "ln 4 = 2 ln 2" if e.terms == 2 else "ln 2"
+        fake_half = half(e.ref) == "fake"
         title = (
-            "The discriminator never learned: %s held at %s (%s) and %s at %s (ln 2): it answers 0.5 for every input"
-            % (name, fmt(e.level), const, gname, fmt(e.generator_level))
+            "The discriminator never learned: %s held at %s (%s) and %s at %s (ln 2): it answers 0.5 for every %s"
+            % (
+                name,
+                fmt(e.level),
+                const,
+                gname,
+                fmt(e.generator_level),
+                "generated sample" if fake_half else "input",
+            )
         )
         expl = (
             "%s stayed within 1 %% of %s at %.0f %% of its %d evaluations after the first tenth of the run, and "
@@ -145,6 +187,8 @@ class IdleDiscriminator(Detector[IdleEvent]):
                 100 * e.generator_share,
                 "binary cross-entropy ln 2 on each half, ln 4 when the real and fake halves are added"
                 if e.terms == 2
+                else "binary cross-entropy ln 2 on the generated half, the half the generator learns from"
+                if fake_half
                 else "binary cross-entropy ln 2",
             )
         )
@@ -181,6 +225,7 @@ class WonEvent:
     g_start: float  # the generator's running median where the stretch begins
     g_end: float  # ... and at the end
     g_opening: float  # the generator's opening level (median of its first evaluations)
+    d_fake: Optional[SeriesRef] = None  # the fake half, when `discriminator` is the real half of a sum
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,7 +263,11 @@ class WinningDiscriminator(Detector[WonEvent]):
         if n < self.min_points:
             return []
         g_level = U.running_median(gview.values, max(5, int(self.level_share * n)) | 1)
-        for d, dview in _opponents(exp, ref, "d", self.min_points):
+        opponents = [(d, dview, None) for d, dview in _opponents(exp, ref, "d", self.min_points)]
+        halves = _halves_summed(exp, ref, self.min_points)
+        if halves is not None:
+            opponents.append((halves[0], halves[2], halves[1]))
+        for d, dview, d_fake in opponents:
             d_level = U.running_median(dview.values, max(5, int(self.level_share * len(dview))) | 1)
             # The discriminator's level read at each generator evaluation (the nearest step at or before).
             at = np.clip(np.searchsorted(dview.steps, gview.steps, side="right") - 1, 0, len(dview) - 1)
@@ -243,12 +292,15 @@ class WinningDiscriminator(Detector[WonEvent]):
                     float(g_level[first]),
                     float(g_level[-1]),
                     opening,
+                    d_fake,
                 )
             ]
         return []
 
     def describe(self, e: WonEvent) -> Finding:
         gname, dname = short(e.ref), short(e.discriminator)
+        if e.d_fake is not None:
+            dname = "%s + %s" % (dname, short(e.d_fake))
         view, a = e.view, e.first
         n = len(view)
         title = "The discriminator has won: %s at or under %s from step %d while %s climbed %s → %s" % (
@@ -290,6 +342,7 @@ class WinningDiscriminator(Detector[WonEvent]):
             "from_step": int(view.steps[a]),
             "share": (n - a) / n,
         }
-        return make_finding(
-            e.ref, "loss_divergence", "warning", view, a, n - 1, title, expl, evidence, related=[e.discriminator]
-        )
+        related = [e.discriminator] + ([e.d_fake] if e.d_fake is not None else [])
+        if e.d_fake is not None:
+            evidence["discriminator_fake_tag"] = e.d_fake.tag
+        return make_finding(e.ref, "loss_divergence", "warning", view, a, n - 1, title, expl, evidence, related=related)

@@ -64,6 +64,11 @@ from tests import logwriters
         # add_scalars extra runs (torch: `<main>_<key>`, tensorboardX: `<main>/<key>`)
         ("runs/exp/Loss_train", "Loss", "loss", "loss", "train", "step"),
         ("runs/exp/Loss/val", "Loss", "loss", "loss", "validation", "step"),
+        # ... whose key names its split among other words (`add_scalars("Loss", {"test_loss": ...})`)
+        ("runs/exp/Loss_test_loss", "Loss", "loss", "loss", "test", "step"),
+        ("runs/exp/Accuracy_train_acc", "Accuracy", "metric_up", "accuracy", "train", "step"),
+        # ... but a run named like that holding another tag says nothing of splits
+        ("runs/exp/Loss_test_loss", "Reward", "other", "reward", None, "step"),
         # correlation with the targets (STS-B, quality estimation), higher is better ...
         ("runs/x", "eval/pearson", "metric_up", "correlation", "validation", "step"),
         ("runs/x", "eval/spearmanr", "metric_up", "correlation", "validation", "step"),

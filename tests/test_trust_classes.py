@@ -3097,3 +3097,21 @@ def test_a_gan_logging_its_discriminator_as_real_and_fake_halves_is_read_as_a_ga
     never = [f for f in loud if f.kind == "never_learned"]
     assert never and never[0].tag.endswith("Discriminator_loss_fake"), [f.title for f in loud]
     assert "every generated sample" in never[0].title
+
+
+def test_add_scalars_keys_that_name_their_split_among_other_words_pair_up(tmp_path):
+    # A course project (blind tuned) logs `add_scalars("Loss", {"train_loss": ..., "test_loss": ...})`:
+    # PyTorch writes each key to its own run, `Loss_train_loss` and `Loss_test_loss`, holding the tag
+    # `Loss`.  The test loss rose 0.33 -> 0.45 over 15 epochs while the training loss fell 0.25 -> 0.09,
+    # and was told "loss diverged" on a loss of no split, or nothing.
+    n = 20
+    e = np.arange(n, dtype=float)
+    train = 0.55 * np.exp(-e / 3.0) + 0.09
+    test = np.where(e < 5, 0.45 - 0.024 * e, 0.33 + 0.12 * (e - 5) / 14.0)
+    run = tmp_path / "runs" / "handwrittenCNN_DropoutLight" / "20_epochs"
+    logwriters.tbx_scalars(str(run / "Loss_train_loss"), {"Loss": train})
+    logwriters.tbx_scalars(str(run / "Loss_test_loss"), {"Loss": test})
+    loud = _loud(_scan(str(tmp_path / "runs")))
+    over = [f for f in loud if f.kind == "overfitting"]
+    assert over and over[0].run.endswith("Loss_test_loss"), [(f.kind, f.run, f.title) for f in loud]
+    assert "test loss" in over[0].title

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..model import Experiment, HistogramRef, HistogramSeries, ScalarSeries, SeriesRef, TagInfo
 from . import histogram_roles
-from .roles import FRACTION_METRICS, SPLIT_WORDS, _tokens, classify, purposes
+from .roles import FRACTION_METRICS, SPLIT_WORDS, _tokens, add_scalars_split, classify, purposes
 
 # A fraction-valued metric whose finite values reach past this is on a 0-100
 # scale: 1.0 plus room for float noise, well below any real percentage curve.
@@ -46,6 +46,9 @@ def experiment_name(run: str, tags: Iterable[str] = ()) -> str:
         prefix = last.rsplit("_", 1)[0] if "_" in last else None
         if prefix and prefix in {t.replace("/", "_") for t in tags}:
             return parent_of(run)
+    if any(add_scalars_split(run, t) for t in tags):
+        # ... with a key that names its split among other words (`Loss_test_loss`).
+        return parent_of(run)
     return run
 
 

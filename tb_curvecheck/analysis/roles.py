@@ -379,8 +379,20 @@ def classify(run: str, tag: str) -> TagInfo:
         return TagInfo(role="other", quantity="_".join(toks), split=split or run_split(run), granularity="step")
     role, quantity = _quantity(rest)
     if split is None:
-        split = run_split(run)
+        split = run_split(run) or add_scalars_split(run, tag)
     return TagInfo(role=role, quantity=quantity, split=split, granularity=granularity)
+
+
+def add_scalars_split(run: str, tag: str) -> Optional[str]:
+    """The split PyTorch's `add_scalars("Loss", {"train_loss": ..., "test_loss": ...})` names in the run it
+    writes each key to: `<main tag>_<key>` holding the tag `<main tag>`, the split a word of the key
+    (`Loss_test_loss` -> test); None for any other run."""
+    last = run.rstrip("/").split("/")[-1]
+    prefix = tag.replace("/", "_") + "_"
+    if run in ("", ".") or not last.lower().startswith(prefix.lower()):
+        return None
+    splits = {SPLIT_WORDS[t] for t in _tokens(last[len(prefix) :]) if t in SPLIT_WORDS}
+    return splits.pop() if len(splits) == 1 else None
 
 
 # --- What a series is for among its experiment's series ------------------------

@@ -957,9 +957,8 @@ class NeverLearned(Detector[NeverEvent]):
                     fmt(p),
                     "at every evaluation"
                     if e.metric_tol is None
-                    else "to within %s %% at %d %% of the evaluations of the run's second half, while no loss "
-                    "moved more than a few percent from where it started"
-                    % (fmt(100 * self.prior_share_rel), round(100 * e.share)),
+                    else "to within %s %% over the run's second half, while no loss moved more than a few percent "
+                    "from where it started" % fmt(100 * self.prior_share_rel),
                     lr,
                     fmt(e.level),
                 )

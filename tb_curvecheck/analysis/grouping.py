@@ -15,7 +15,7 @@ import numpy as np
 
 from ..model import Experiment, HistogramRef, HistogramSeries, ScalarSeries, SeriesRef, TagInfo
 from . import histogram_roles
-from .roles import FRACTION_METRICS, SPLIT_WORDS, _tokens, add_scalars_split, classify, purposes
+from .roles import FRACTION_METRICS, SPLIT_WORDS, add_scalars_split, classify, purposes
 
 # A fraction-valued metric whose finite values reach past this is on a 0-100
 # scale: 1.0 plus room for float noise, well below any real percentage curve.
@@ -40,14 +40,9 @@ def experiment_name(run: str, tags: Iterable[str] = ()) -> str:
         if parent != "." and parent.split("/")[-1] in tag_names:
             return parent_of(parent)
         return parent
-    toks = _tokens(last)
-    if len(toks) > 1 and toks[-1] in SPLIT_WORDS:
-        # torch add_scalars: `exp/<main_tag>_<key>` holds tag <main_tag>.
-        prefix = last.rsplit("_", 1)[0] if "_" in last else None
-        if prefix and prefix in {t.replace("/", "_") for t in tags}:
-            return parent_of(run)
     if any(add_scalars_split(run, t) for t in tags):
-        # ... with a key that names its split among other words (`Loss_test_loss`).
+        # torch add_scalars: `exp/<main_tag>_<key>` holds tag <main_tag>, its key naming the split
+        # (`Loss_train`, `Loss_test_loss`).
         return parent_of(run)
     return run
 

@@ -76,24 +76,23 @@ def half(ref: SeriesRef) -> Optional[str]:
     return next(iter(parts))
 
 
-def _halves_summed(exp: Experiment, ref: SeriesRef, min_points: int) -> Optional[Tuple[SeriesRef, SeriesRef, U.View]]:
-    """(real half, fake half, their sum) for a run that logs the discriminator's loss only as its two
-    halves (no total of its own, in `ref`'s run and split): the total is their sum, on the steps both
-    logged."""
+def _halves(exp: Experiment, ref: SeriesRef) -> Optional[Tuple[SeriesRef, SeriesRef]]:
+    """(real half, fake half) of a run that logs the discriminator's loss only as its two halves (no total
+    of its own, in `ref`'s run and split); None otherwise."""
     same = [s for s in exp.scalars if s.run == ref.run and s.info.split == ref.info.split]
     if any(player(s) == "d" for s in same):
         return None
     real = [s for s in same if half(s) == "real"]
     fake = [s for s in same if half(s) == "fake"]
-    if len(real) != 1 or len(fake) != 1:
-        return None
-    (rs, rv), (fs, fv) = U.finite_points(real[0]), U.finite_points(fake[0])
+    return (real[0], fake[0]) if len(real) == 1 and len(fake) == 1 else None
+
+
+def _summed(real: SeriesRef, fake: SeriesRef) -> U.View:
+    """The discriminator's total: the two halves added on the steps both logged."""
+    (rs, rv), (fs, fv) = U.finite_points(real), U.finite_points(fake)
     steps, ri, fi = np.intersect1d(rs, fs, return_indices=True)
-    if steps.shape[0] < min_points:
-        return None
     first, last, values, condensed = U.condense(steps, rv[ri] + fv[fi])
-    view = U.View(first.astype(np.int64), last.astype(np.int64), values, 1.0, condensed)
-    return real[0], fake[0], view
+    return U.View(first.astype(np.int64), last.astype(np.int64), values, 1.0, condensed)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -127,12 +126,13 @@ class IdleDiscriminator(Detector[IdleEvent]):
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[IdleEvent]:
         # A discriminator logged only as its real and fake halves is read on its fake half: ln 2 there
         # means D(G(z)) = 0.5 for every generated sample, the answer the generator learns from.
-        if player(ref) != "d" and not (half(ref) == "fake" and _halves_summed(exp, ref, 2) is not None):
+        part = half(ref)
+        if player(ref) != "d" and not (part == "fake" and _halves(exp, ref) is not None):
             return []
         view = U.view_of(ref, smooth=False)
         if len(view) < self.min_points:
             return []
-        held = self._held(view.values, (math.log(2.0),) if half(ref) else (math.log(4.0), math.log(2.0)))
+        held = self._held(view.values, (math.log(2.0),) if part else (math.log(4.0), math.log(2.0)))
         if held is None:
             return []
         level, share = held
@@ -264,9 +264,11 @@ class WinningDiscriminator(Detector[WonEvent]):
             return []
         g_level = U.running_median(gview.values, max(5, int(self.level_share * n)) | 1)
         opponents = [(d, dview, None) for d, dview in _opponents(exp, ref, "d", self.min_points)]
-        halves = _halves_summed(exp, ref, self.min_points)
+        halves = _halves(exp, ref)
         if halves is not None:
-            opponents.append((halves[0], halves[2], halves[1]))
+            summed = _summed(*halves)
+            if len(summed) >= self.min_points:
+                opponents.append((halves[0], summed, halves[1]))
         for d, dview, d_fake in opponents:
             d_level = U.running_median(dview.values, max(5, int(self.level_share * len(dview))) | 1)
             # The discriminator's level read at each generator evaluation (the nearest step at or before).

@@ -355,8 +355,9 @@ class NeverLearned(Detector[NeverEvent]):
         tail_level, m_level = self._tail_level(v), float(np.median(mtail))
         if tail_level >= self.absurd_level and float(np.min(v)) >= self.absurd_level:
             return [NeverEvent(ref, view, "absurd", tail_level, metric, m_level, None, 1.0, zero_lr, sampling=sampling)]
-        m_pinned = float(np.ptp(mtail)) <= max(U.SAME_VALUE_ATOL, U.SAME_VALUE_RTOL * abs(m_level))
-        if float(np.nanmax(v)) >= self.absurd_level and (m_pinned or self._near_chance(m_level)):
+        spread = float(np.ptp(mtail))
+        pinned = spread <= max(U.SAME_VALUE_ATOL, U.SAME_VALUE_RTOL * abs(m_level))
+        if float(np.nanmax(v)) >= self.absurd_level and (pinned or self._near_chance(m_level)):
             # The arithmetic blew up at some point (2e16 at the first epoch) and the accuracy never left
             # chance: whatever the loss did after, the model never worked.
             return [
@@ -365,7 +366,6 @@ class NeverLearned(Detector[NeverEvent]):
                 )
             ]
         lowest = float(np.min(U.running_median(v, 3)))
-        pinned = float(np.ptp(mtail)) <= max(U.SAME_VALUE_ATOL, U.SAME_VALUE_RTOL * abs(m_level))
         # The majority class's share (the accuracy held at one value) and a loss at its prior's entropy:
         # the model outputs the class shares for every input.
         # The accuracy need only hold near that share (give or take an example, a stray evaluation)
@@ -376,7 +376,7 @@ class NeverLearned(Detector[NeverEvent]):
         held = near >= self.prior_held_share and _losses_held(exp, self.chance_tol)
         # Past two classes the band of entropies is wide, so the accuracy must hold the share itself:
         # a model that outputs one class for every input scores that class's share at every evaluation.
-        tight = float(np.ptp(mtail)) <= self.prior_share_rel * m_level
+        tight = spread <= self.prior_share_rel * m_level
         band = (
             _prior_entropy_band(m_level, self.bare_max_classes)
             if pinned or (held and (m_level > 0.5 or tight))

@@ -104,6 +104,13 @@ class Oscillation(Detector[OscillationEvent]):
 
     alternation: U.AlternationTest = dataclasses.field(default_factory=U.AlternationTest)
     erratic: ErraticTest = dataclasses.field(default_factory=ErraticTest)
+    # An alternating stretch the run outgrew is no finding: at least this many evaluations after it
+    # (and no fewer than the stretch had), whose median step is under `settled_share` of the stretch's
+    # swing, with the curve ending beyond the stretch's highs (or lows).  That is one unstable stage of
+    # training (a detector's mAP swinging 0.74-0.97 mid-climb, then 0.96-0.99 for 270 epochs), while an
+    # evaluation that alternates does so to the end.
+    settled_min_after: int = 10
+    settled_share: float = 1.0 / 3.0
 
     def _alternates(self, ref: SeriesRef) -> bool:
         view = U.view_of(ref, smooth=False)
@@ -132,6 +139,8 @@ class Oscillation(Detector[OscillationEvent]):
             return self._erratic(exp, ref, view)
         a, b, _, _ = got
         swing = float(np.median(np.abs(np.diff(v[a : b + 1]))))
+        if self._outgrown(ref, v, a, b, swing):
+            return []
         sigma = U.noise(v, lag=2)
         # Which companions swing with it (the loss of a swinging accuracy, the other split).
         companions = []
@@ -145,6 +154,22 @@ class Oscillation(Detector[OscillationEvent]):
             partner is not None and not U.view_of(partner, smooth=False).condensed and not self._alternates(partner)
         )
         return [OscillationEvent(ref, view, a, b, swing, sigma, companions, partner, partner_calm)]
+
+    def _outgrown(self, ref: SeriesRef, v: np.ndarray, a: int, b: int, swing: float) -> bool:
+        post = v[b + 1 :]
+        if post.shape[0] < max(self.settled_min_after, b - a + 1):
+            return False
+        if float(np.median(np.abs(np.diff(post)))) > self.settled_share * swing:
+            return False
+        end = float(np.median(v[-3:]))
+        seg = np.sort(v[a : b + 1])
+        half = seg.shape[0] // 2
+        # Beyond the stretch's extremes in the direction of learning: above the median of a metric's highs,
+        # under that of a loss's lows (the stretch's last point may already be the first settled one).  A
+        # curve that settled inside its old band may still be the same evaluation, only calmer.
+        if ref.info.role == "metric_up":
+            return end >= float(np.median(seg[half:]))
+        return end <= float(np.median(seg[: seg.shape[0] - half]))
 
     def _erratic(self, exp: Experiment, ref: SeriesRef, view: U.View) -> List[OscillationEvent]:
         if ref.info.role != "metric_up" or ref.info.split not in ("validation", "test"):

@@ -167,6 +167,14 @@ class Session:
         page.on("pageerror", lambda e: self.messages.append(("pageerror", str(e), page.url)))
 
     def frame(self, timeout_s=30):
+        if not self.page.url.startswith(self.base):
+            # A test run on its own (`-k`) finds the shared page blank: open the tab as a user would, and
+            # wait for its charts as the first test of the module does.
+            self.page.goto(self.base + "/#curvecheck")
+            self._find_frame(timeout_s).wait_for_selector(".cc-app[data-charts-drawn-ms]", timeout=60000)
+        return self._find_frame(timeout_s)
+
+    def _find_frame(self, timeout_s):
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             for f in self.page.frames:

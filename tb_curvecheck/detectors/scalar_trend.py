@@ -48,6 +48,9 @@ class StallEvent:
     train_levels: Tuple[float, float] = (0.0, 0.0)
     # (step, value) of a blow-up within the opening evaluations: the start is then the first value alone.
     opening_peak: Optional[Tuple[int, float]] = None
+    # The level a validation loss that never improved rose to while its training loss learned (the
+    # median of its last third), when it rose clearly: then it is overfitting from the first evaluation.
+    rose_to: Optional[float] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,9 +113,21 @@ class NoProgress(Detector[StallEvent]):
     # A loss that diverged or alternates has no level to judge: those findings tell its story.
     divergence: U.DivergenceTest = dataclasses.field(default_factory=U.DivergenceTest)
     alternation: U.AlternationTest = dataclasses.field(default_factory=U.AlternationTest)
+    # A validation loss that never improved while its training loss learned, and whose last third sits
+    # this share above its opening level (the rise `Overfitting` asks of a loss that never improved) ...
+    rose_rel: float = 0.10
+    # ... with its values in rising order at this Mann-Kendall z (as sure as four rising evaluations in a
+    # row, the order `Overfitting` asks of a short rise), did not stall: it got worse from the first
+    # evaluation while the model fit its training data better, which `Overfitting` tells.
+    rose_z: float = 2.0
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[StallEvent]:
-        return self._stall(exp, ref, twins=True)
+        return [e for e in self._stall(exp, ref, twins=True) if e.rose_to is None]
+
+    def rose_from_start(self, exp: Experiment, ref: SeriesRef) -> Optional[StallEvent]:
+        """The stall of a validation loss that never improved and rose clearly while its training loss
+        learned (`rose_rel`, `rose_z`), or None: overfitting from the first evaluation."""
+        return next((e for e in self._stall(exp, ref, twins=True) if e.rose_to is not None), None)
 
     def _stall(self, exp: Experiment, ref: SeriesRef, twins: bool) -> List[StallEvent]:
         if not U.judged(ref, ("loss",)):
@@ -249,6 +264,16 @@ class NoProgress(Detector[StallEvent]):
             t_first, t_last = float(np.median(tv[:k])), float(np.median(tv[-k:]))
             if t_last < t_first:
                 learning, levels = learning_partner, (t_first, t_last)
+        rose_to = None
+        if learning is not None and not opened:
+            end = float(np.median(v[-max(self.start_points, n // 3) :]))
+            # The training loss must have fallen since the validation's lowest evaluation too (levels on
+            # the validation's axis, as `Overfitting` compares them): both rising is a run that diverges.
+            tview = U.view_of(learning)
+            t_at = U.aggregate(tview, U.on_axis_of(view, tview))
+            t_fell = float(np.median(t_at[-self.start_points :])) < float(t_at[int(np.argmin(v))])
+            if end - first >= self.rose_rel * abs(first) and U.trend_z(v) >= self.rose_z and t_fell:
+                rose_to = end
         peak = (int(view.steps[peak_i]), float(v[peak_i])) if opened else None
         return [
             StallEvent(
@@ -263,6 +288,7 @@ class NoProgress(Detector[StallEvent]):
                 learning,
                 levels,
                 opening_peak=peak,
+                rose_to=rose_to,
             )
         ]
 
@@ -731,6 +757,8 @@ class Overfitting(Detector[OverfitEvent]):
         if got is None and sign > 0 and n <= self.stayed_max_points:
             got = self._stayed_above(v, log_scale)
             stayed = got is not None
+        if got is None and sign > 0:
+            return self._from_start(exp, ref, view, sigma, log_scale)
         if got is None:
             return []
         best_i, best, thr, end = got
@@ -784,6 +812,26 @@ class Overfitting(Detector[OverfitEvent]):
             OverfitEvent(
                 ref, view, train, best_i, end, thr, sigma, t_best, t_end, fell, sign, t_sign, logs[0][1], logs[1][1]
             )
+        ]
+
+    def _from_start(
+        self, exp: Experiment, ref: SeriesRef, view: U.View, sigma: float, log_scale: bool
+    ) -> List[OverfitEvent]:
+        """A validation loss that never improved on its opening and rose clearly while its training loss
+        learned (`NoProgress.rose_from_start`): worse from the first evaluation, a noisy rise the level
+        tests above miss (an ASL classifier's 3.25 = ln 26 held four epochs, then 4.6-6.8 while its
+        training loss fell 2.98 -> 0.34).  Its best is the first evaluation."""
+        e = self.stall.rose_from_start(exp, ref)
+        if e is None:
+            return []
+        v = view.values
+        if U.blew_up(np.exp(view.unsmoothed) if log_scale else view.unsmoothed, 1):
+            return []
+        end = float(np.median(v[-max(self.end_points, v.shape[0] // 3) :]))
+        t_first, t_last = e.train_levels
+        thr = self._share(self.stall.rose_rel, float(v[0]), log_scale)
+        return [
+            OverfitEvent(ref, view, e.learning_train, 0, end, thr, sigma, t_first, t_last, True, log_scale=log_scale)
         ]
 
     def describe(self, e: OverfitEvent) -> Finding:

@@ -726,6 +726,38 @@ def test_a_validation_loss_that_only_rose_from_its_first_epoch_is_overfitting(tm
         assert not over, [(f.kind, f.title) for f in loud]
 
 
+@pytest.mark.parametrize("nan_at", ["opening", "few", "recurring"])
+def test_an_agents_explained_variance_undefined_for_constant_returns_is_shown_not_alarmed(tmp_path, nan_at):
+    # Stable-Baselines3 writes `train/explained_variance` as NaN when every return of a rollout is the same
+    # (1 - Var(returns - values) / Var(returns) with Var(returns) = 0).  Two blind tuned PPO runs (stop 42)
+    # whose agent met no reward in its first rollouts, or in 3 of 312, were told "non_finite" errors.
+    # Recurring in a fifth of the updates after the returns had varied, the policy collapsed: it stands.
+    rng = np.random.default_rng(42)
+    n = 100
+    e = np.arange(n, dtype=float)
+    ev = np.clip(0.9 * (1 - np.exp(-e / 20)) + 0.05 * rng.standard_normal(n), -1, 1)
+    if nan_at == "opening":
+        ev[:30][rng.random(30) < 0.8] = np.nan
+        ev[0] = np.nan
+    elif nan_at == "few":
+        ev[[37, 61, 84]] = np.nan
+    else:
+        ev[40:][rng.random(60) < 0.4] = np.nan
+    tags = {
+        "rollout/ep_rew_mean": -100 + 150 * (1 - np.exp(-e / 25)) + 3 * rng.standard_normal(n),
+        "train/value_loss": 50 * np.exp(-e / 30) + 1 + 0.5 * rng.random(n),
+        "train/entropy_loss": -1.1 + 0.5 * e / n,
+        "train/explained_variance": ev,
+    }
+    logwriters.tbx_scalars(str(tmp_path / "PPO_1"), tags, [2048 * (i + 1) for i in range(n)])
+    found = [f for f in rw.flatten(_scan(str(tmp_path))) if f.tag == "train/explained_variance"]
+    assert found and all(f.kind == "non_finite" for f in found), [(f.kind, f.title) for f in found]
+    if nan_at == "recurring":
+        assert found[0].severity == "error", found[0].title
+    else:
+        assert [f.severity for f in found] == ["info"] and "did not vary" in found[0].title, found[0].title
+
+
 def test_component_total_adds_a_splits_components_on_their_common_steps():
     from tb_curvecheck.analysis import purpose
     from tb_curvecheck.model import ScalarSeries

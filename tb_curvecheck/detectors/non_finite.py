@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import List, Optional
 
 import numpy as np
@@ -27,6 +28,21 @@ class NonFiniteEvent:
     not_yet: bool  # a series other than a loss undefined at its first points only, the losses finite meanwhile
     mostly_undefined: bool = False  # not_yet, but for most of the run: the predictions gave nothing to score
     gradient_norm: bool = False  # the series is a gradient norm (the model's or a layer's)
+    # An agent's explained variance, NaN (never Inf) while every loss was finite: its targets were constant,
+    # at the start only or in a few rollouts (`FEW_CONSTANT_ROLLOUTS`).
+    constant_targets: bool = False
+
+
+# An actor-critic's explained variance of its value targets, 1 - Var(returns - values) / Var(returns):
+# Stable-Baselines3 writes NaN when Var(returns) is 0, every return of the rollout the same (no reward
+# seen yet in a sparse-reward task, every episode ending alike), which is the environment's doing.
+EXPLAINED_VARIANCE = re.compile(r"(^|[/_.])explained_?variance$", re.I)
+# Before the first reward, or in at most this share of the updates, constant returns are no finding: a
+# rollout whose episodes all end alike turns up now and then in short-episode tasks (1-4 % of updates in
+# healthy SB3 runs); recurring in a fifth of them or more after the returns had varied, the policy
+# collapsed to one behaviour (a poker agent folding at once, its entropy near zero) or the reward went
+# constant, and the error stands.
+FEW_CONSTANT_ROLLOUTS = 0.05
 
 
 def _losses_finite_until(exp: Experiment, step: int) -> bool:
@@ -107,6 +123,13 @@ class NonFinite(Detector[NonFiniteEvent]):
                 not_yet=not_yet and not mostly,
                 mostly_undefined=mostly,
                 gradient_norm=_gradient_norm(experiment, ref),
+                constant_targets=bool(EXPLAINED_VARIANCE.search(ref.tag))
+                and int(np.count_nonzero(np.isnan(values))) == idx.size
+                and _losses_finite_until(experiment, int(steps[last]))
+                and (
+                    # confined to an opening stretch (the agent before its rewards varied), defined after
+                    (first == 0 and last + 1 < len(values)) or idx.size <= FEW_CONSTANT_ROLLOUTS * len(values)
+                ),
             )
         ]
 
@@ -176,6 +199,8 @@ class NonFinite(Detector[NonFiniteEvent]):
             },
             related=[],
         )
+        if e.constant_targets:
+            return self._constant_targets(e, f)
         if e.undefined:
             return self._undefined(e, f)
         if e.mostly_undefined:
@@ -203,6 +228,26 @@ class NonFinite(Detector[NonFiniteEvent]):
                 % (ref.tag, e.word, int(steps[e.last]))
             ),
             evidence=dict(f.evidence, undefined_points=e.bad_points),
+        )
+
+    def _constant_targets(self, e: NonFiniteEvent, f: Finding) -> Finding:
+        """An explained variance with no value where its value targets had no variance: nothing
+        overflowed, the rollouts returned the same at every step, so it is shown, not alarmed on."""
+        ref = e.ref
+        steps, values = ref.series.steps, ref.series.values
+        return dataclasses.replace(
+            f,
+            severity="info",
+            title="%s is undefined at %d of %d points (steps %d-%d): the returns it explains did not vary"
+            % (ref.tag, e.bad_points, len(values), int(steps[e.first]), int(steps[e.last])),
+            explanation=(
+                "Explained variance compares the value function's errors with the variance of the returns it "
+                "predicts, and is NaN when that variance is zero: every return collected in those rollouts "
+                "was the same, while every loss stayed finite. In a sparse-reward task that is the agent "
+                "before its first reward, or every episode ending alike; the value function has nothing to "
+                "explain. Whether the agent learns is the return's story: if it never moves, look at the "
+                "reward (is it ever non-zero?) and the exploration."
+            ),
         )
 
     def _undefined(self, e: NonFiniteEvent, f: Finding) -> Finding:

@@ -758,6 +758,28 @@ def test_an_agents_explained_variance_undefined_for_constant_returns_is_shown_no
         assert [f.severity for f in found] == ["info"] and "did not vary" in found[0].title, found[0].title
 
 
+@pytest.mark.parametrize("level", [0.00053646, 0.91734])
+def test_a_term_held_constant_at_a_negligible_share_of_the_total_is_not_a_saturated_loss(tmp_path, level):
+    # A blind tuned few-shot detector (detectron2 writer, stop 42) logs a frozen module's
+    # `domain_prompter_contrasitive_loss` at 0.00053646 at all 10 evaluations beside a total loss falling
+    # 7.11 -> 4.61: a constant under a hundredth of the total, which the optimiser never sees, was warned
+    # as a pinned loss.  Held at a fifth of the total, the same stillness is the detector's story.
+    rng = np.random.default_rng(7)
+    e = np.arange(10, dtype=float)
+    tags = {
+        "total_loss": 4.6 + 2.5 * np.exp(-e / 2.5) + 0.01 * rng.standard_normal(10),
+        "bbox_loss": 0.058 + 0.16 * np.exp(-e / 3.0),
+        "fg_cls_acc": 0.98 - 0.33 * np.exp(-e / 1.5),
+        "domain_prompter_contrasitive_loss": np.full(10, level),
+    }
+    logwriters.tbx_scalars(str(tmp_path / "neu-det_10shot"), tags, [19 + 20 * i for i in range(10)])
+    pinned = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "saturated_loss"]
+    if level < 0.01:
+        assert pinned == [], [f.title for f in pinned]
+    else:
+        assert [f.tag for f in pinned] == ["domain_prompter_contrasitive_loss"], [f.title for f in pinned]
+
+
 def test_component_total_adds_a_splits_components_on_their_common_steps():
     from tb_curvecheck.analysis import purpose
     from tb_curvecheck.model import ScalarSeries

@@ -60,6 +60,11 @@ class PinnedLoss(Detector[PinnedEvent]):
     # keeps the constant to 1e-7, and a loss that sits there by chance would also have to hold still.
     clip_rtol: float = 2e-4
     clip_exponents: Tuple[int, ...] = tuple(range(3, 21))
+    # A term held at one value over its whole run and under this share of its run's objective (the
+    # median of the loss it is a term of) adds a constant the optimiser never sees: the near-zero twin of
+    # a term switched off (a few-shot detector's frozen domain-prompter loss at 0.00054 beside a total
+    # of 4.6-7.1).  A clip or a term of the objective's own size is a story; a hundredth of it is not.
+    negligible_share: float = 0.01
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[PinnedEvent]:
         if not U.judged(ref, ("loss",), allow_batch=True):
@@ -90,12 +95,24 @@ class PinnedLoss(Detector[PinnedEvent]):
             # The two joins to the stretch are counted once each; the rest must mostly move.
             if changes.mean() < self.min_moving_share:
                 return []
+        if clip is None and a == 0 and b == n - 1 and self._negligible(exp, ref, value):
+            return []
         lo, hi = int(view.end_steps[a]), int(view.end_steps[b])
         mover = self._mover(exp, ref, lo, hi)
         if mover is None and clip is None:
             return []
         m, m_from, m_to = mover if mover is not None else (None, float("nan"), float("nan"))
         return [PinnedEvent(ref, view, a, b, value, m, m_from, m_to, clip)]
+
+    def _negligible(self, exp: Experiment, ref: SeriesRef, value: float) -> bool:
+        """`value` is under `negligible_share` of the level of an objective logged beside it."""
+        for s in exp.scalars:
+            if s is ref or s.run != ref.run or s.info.role != "loss" or s.info.purpose != "objective":
+                continue
+            level = s.series.values[np.isfinite(s.series.values)]
+            if level.size and abs(value) < self.negligible_share * abs(float(np.median(level))):
+                return True
+        return False
 
     def _clip(self, value: float) -> Optional[float]:
         for k in self.clip_exponents:

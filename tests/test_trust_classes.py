@@ -780,6 +780,28 @@ def test_a_term_held_constant_at_a_negligible_share_of_the_total_is_not_a_satura
         assert [f.tag for f in pinned] == ["domain_prompter_contrasitive_loss"], [f.title for f in pinned]
 
 
+@pytest.mark.parametrize("lr", [1e-8, 1e-3])
+def test_a_loss_held_at_a_learning_rate_too_small_to_move_a_weight_never_learned(tmp_path, lr):
+    # A blind tuned pytorch-forecasting TFT (Lightning, stop 42) trained five epochs at lr-Adam 1e-8:
+    # validation loss 4.2610 -> 4.2604, training loss 4.018 -> 4.030, validation RMSE 6.265 throughout,
+    # and nothing was said (too few evaluations for no_progress, not still enough to be frozen).  With a
+    # learning rate that moves weights, five quiet epochs say nothing either way.
+    steps = [2505 * (i + 1) for i in range(5)]
+    tags = {
+        "lr-Adam": np.full(5, lr),
+        "val_loss": np.array([4.2610, 4.2609, 4.2608, 4.2606, 4.2604]),
+        "val_RMSE": np.array([6.2651, 6.2650, 6.2649, 6.2648, 6.2647]),
+        "train_loss_epoch": np.array([4.0184, 4.0165, 4.0290, 4.0288, 4.0300]),
+    }
+    logwriters.tbx_scalars(str(tmp_path / "version_0"), tags, steps)
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if lr < 1e-7:
+        assert never and all(f.evidence["how"] == "tiny_lr" for f in never), [(f.kind, f.title) for f in never]
+        assert {f.tag for f in never} >= {"val_loss"} and "1e-08" in never[0].title, [f.title for f in never]
+    else:
+        assert never == [], [f.title for f in never]
+
+
 def test_component_total_adds_a_splits_components_on_their_common_steps():
     from tb_curvecheck.analysis import purpose
     from tb_curvecheck.model import ScalarSeries

@@ -49,7 +49,7 @@ class NeverEvent:
     ref: SeriesRef
     view: U.View
     how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved", "auc",
-    # "flat"
+    # "flat", "tiny_lr"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -66,6 +66,7 @@ class NeverEvent:
     noise: Optional[float] = None  # flat: the standard error its best was judged against
     # (examples in the accuracy's evaluation set, the +- band its sampling error allowed), when it decided
     sampling: Optional[Tuple[int, float]] = None
+    lr: Optional[float] = None  # tiny_lr: the largest learning rate logged
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +108,14 @@ class NeverLearned(Detector[NeverEvent]):
     # that happens to wander near 0.69 moves by several percent.
     settle_share: float = 0.25
     settle_rel: float = 0.01
+    # A learning rate at or under this throughout (every logged one) barely moves a weight: Adam steps
+    # each weight by about the learning rate, so 1e-7 over ten thousand steps moves it by 1e-3, a
+    # rounding of weights of order 0.01-1 ...
+    tiny_lr: float = 1e-7
+    # ... and a loss that held within this share of its level at such a rate never learned (a model that
+    # learns moves its loss by more than a percent over a run; at lr 1e-8 a forecaster's validation loss
+    # read 4.2610 -> 4.2604 over five epochs).
+    tiny_lr_held_rel: float = 0.01
     # A noisier loss may instead hold inside ln C's whole band (running medians of 5) over at least
     # this many points, enough for a trend test to see slow learning ...
     noisy_prior_min_points: int = 30
@@ -322,6 +331,11 @@ class NeverLearned(Detector[NeverEvent]):
                         zero_lr,
                     )
                 ]
+        lr_max = _tiny_learning_rate(exp, self.tiny_lr)
+        if lr_max is not None and _held_still(v, self.tiny_lr_held_rel):
+            if mv is None or float(np.ptp(mv)) <= self.tiny_lr_held_rel * max(abs(float(np.median(mv))), 1e-12):
+                m_level = float(mv[-1]) if mv is not None else None
+                return [NeverEvent(ref, view, "tiny_lr", level, metric, m_level, None, 1.0, zero_lr, lr=lr_max)]
         rep = self._repeating(ref)
         if rep is not None:
             period, first, share = rep
@@ -815,6 +829,33 @@ class NeverLearned(Detector[NeverEvent]):
                 "weight."
                 % (capital(name), fmt(e.level), ", and %s holds %s" % (m, fmt(e.metric_level)) if m else "", lr)
             )
+        elif e.how == "tiny_lr":
+            title = (
+                "%s held %s (within %s %%) over %d evaluations at a learning rate of %s: the weights barely move"
+                % (
+                    name,
+                    fmt(e.level),
+                    fmt(100 * self.tiny_lr_held_rel),
+                    n,
+                    fmt(e.lr),
+                )
+            )
+            expl = (
+                "%s stays within %s %% of %s at every evaluation%s, and the largest learning rate the run "
+                "logged is %s: an optimiser like Adam moves each weight by about the learning rate per step, "
+                "so over this run no weight moved enough to change a prediction. The model never learned. "
+                "The usual causes: a learning rate written in the wrong unit or exponent (1e-8 for 1e-3), a "
+                "learning-rate finder's or warm-up's starting value kept, or a scheduler that decayed it "
+                "before training began. Set a learning rate in the usual range for the optimiser (1e-4 to "
+                "1e-3 for Adam) and check that one epoch moves the loss."
+                % (
+                    capital(name),
+                    fmt(100 * self.tiny_lr_held_rel),
+                    fmt(e.level),
+                    ", and %s held %s" % (m, fmt(e.metric_level)) if m else "",
+                    fmt(e.lr),
+                )
+            )
         elif e.how == "repeating":
             title = "%s repeats the same %d values over and over from step %d: the weights are not changing" % (
                 name,
@@ -1145,6 +1186,8 @@ class NeverLearned(Detector[NeverEvent]):
             evidence.update(classes=2, prior_entropy=_binary_entropy(e.metric_level or 0.5))
         elif e.classes:
             evidence.update(classes=e.classes, ln_classes=math.log(e.classes))
+        if e.how == "tiny_lr":
+            evidence.update(learning_rate_max=e.lr, held_within=self.tiny_lr_held_rel)
         if e.how == "repeating":
             evidence.update(period=e.period, repeating_from_step=e.since_step, repeating_share=e.share)
         if e.how == "stalled":
@@ -1222,6 +1265,18 @@ def _another_return_moves(exp: Experiment, ref: SeriesRef) -> bool:
         if v.shape[0] >= 2 and float(np.ptp(v)) > 0.0:
             return True
     return False
+
+
+def _tiny_learning_rate(exp: Experiment, limit: float) -> Optional[float]:
+    """The largest learning rate logged, when the run logs one and every value of every one is above
+    zero and at most `limit` (exactly zero is `zero_learning_rate`'s story), else None."""
+    lrs = [s.series.values for s in exp.find(role="learning_rate") if len(s.series)]
+    if not lrs:
+        return None
+    allv = np.concatenate(lrs)
+    if not np.all(np.isfinite(allv)) or float(np.min(allv)) <= 0.0 or float(np.max(allv)) > limit:
+        return None
+    return float(np.max(allv))
 
 
 def _held_still(v: np.ndarray, rel: float) -> bool:

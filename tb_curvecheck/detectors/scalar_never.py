@@ -333,7 +333,7 @@ class NeverLearned(Detector[NeverEvent]):
                 ]
         lr_max = _tiny_learning_rate(exp, self.tiny_lr)
         if lr_max is not None and _held_still(v, self.tiny_lr_held_rel):
-            if mv is None or float(np.ptp(mv)) <= self.tiny_lr_held_rel * max(abs(float(np.median(mv))), 1e-12):
+            if mv is None or _held_still(mv, self.tiny_lr_held_rel):
                 m_level = float(mv[-1]) if mv is not None else None
                 return [NeverEvent(ref, view, "tiny_lr", level, metric, m_level, None, 1.0, zero_lr, lr=lr_max)]
         rep = self._repeating(ref)

@@ -258,7 +258,8 @@ class NoProgress(Detector[StallEvent]):
                 return []
         metrics = exp.metrics_for(ref)[:1]
         learning, levels = None, (0.0, 0.0)
-        tv = U.view_of(learning_partner).values if learning_partner is not None else np.empty(0)
+        tview = U.view_of(learning_partner) if learning_partner is not None else None
+        tv = tview.values if tview is not None else np.empty(0)
         if tv.shape[0] >= self.min_points:
             k = self.start_points
             t_first, t_last = float(np.median(tv[:k])), float(np.median(tv[-k:]))
@@ -269,7 +270,6 @@ class NoProgress(Detector[StallEvent]):
             end = float(np.median(v[-max(self.start_points, n // 3) :]))
             # The training loss must have fallen since the validation's lowest evaluation too (levels on
             # the validation's axis, as `Overfitting` compares them): both rising is a run that diverges.
-            tview = U.view_of(learning)
             t_at = U.aggregate(tview, U.on_axis_of(view, tview))
             t_fell = float(np.median(t_at[-self.start_points :])) < float(t_at[int(np.argmin(v))])
             if end - first >= self.rose_rel * abs(first) and U.trend_z(v) >= self.rose_z and t_fell:

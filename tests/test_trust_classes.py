@@ -1776,6 +1776,32 @@ def test_a_loss_only_run_pinned_at_ln2_from_first_point_to_last_never_learned(tm
     assert not _chance_findings(tmp_path / "with_parts")
 
 
+def test_a_noisy_loss_only_run_that_opened_at_ln2_and_never_fell_in_order_never_learned(tmp_path):
+    # A simpletransformers binary tweet classifier (tuned corpus, JKornberg): its only series are
+    # `loss` and `lr`, 57 writes; two early batches dip to 0.55, the rest wander 0.67-0.70 around
+    # ln 2 with no ordered fall: too noisy for the 1 % band, and no accuracy to corroborate the wider one.
+    rng = np.random.default_rng(24)
+    n = 57
+    steps = (np.arange(n) + 1) * 50
+    lr = np.minimum(steps / 200.0, 1.0) * 4e-5 * (1.0 - steps / steps[-1]) + 1e-7
+    flat = 0.689 + 0.008 * rng.standard_normal(n)
+    flat[1:3] = [0.5525, 0.5493]
+    logwriters.tbx_scalars(str(tmp_path / "flat"), {"loss": flat, "lr": lr}, steps)
+    never = [f for f in _loud(_scan(str(tmp_path / "flat"))) if f.kind == "never_learned"]
+    assert never and never[0].evidence["classes"] == 2, [f.title for f in _loud(_scan(str(tmp_path / "flat")))]
+    # Without an accuracy the opening is what names the untrained classifier: a loss that came down
+    # from 1.0 into the same band (a regression loss that settled near 0.69) is not judged by its level ...
+    settled = np.where(np.arange(n) < 20, 1.0 - 0.31 * np.arange(n) / 20.0, 0.0) + np.where(
+        np.arange(n) < 20, 0.0, flat
+    )
+    logwriters.tbx_scalars(str(tmp_path / "settled"), {"loss": settled, "lr": lr}, steps)
+    assert not [f for f in _loud(_scan(str(tmp_path / "settled"))) if f.kind == "never_learned"]
+    # ... and one that opens at ln 2 and falls in order inside the band (0.724 -> 0.664, 8 %) learned.
+    falling = 0.724 - 0.06 * np.arange(n) / (n - 1) + 0.008 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path / "falling"), {"loss": falling, "lr": lr}, steps)
+    assert not [f for f in _loud(_scan(str(tmp_path / "falling"))) if f.kind == "never_learned"]
+
+
 def test_a_validation_loss_that_climbs_beside_a_training_loss_that_never_learned_diverged(tmp_path):
     # A GNN over 10 epochs: training loss held at 0.0905 +- 0.0008 (it never learned), validation loss 0.089
     # -> 0.246, accelerating. Overfitting cannot claim it (nothing was learned to overfit), so the

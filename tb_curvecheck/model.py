@@ -160,8 +160,9 @@ class ScalarSeries:
             w = np.asarray(wall_times, dtype=np.float64).reshape(-1)
         if not (s.shape == v.shape == w.shape):
             raise ValueError("steps, values and wall times differ in length")
-        restarts = int(np.count_nonzero(np.diff(s) <= 0)) if s.shape[0] > 1 else 0
-        if restarts:
+        # A step logged twice (Lightning's `epoch` beside each validation) is kept once, no restart.
+        restarts = int(np.count_nonzero(np.diff(s) < 0)) if s.shape[0] > 1 else 0
+        if s.shape[0] > 1 and not bool(np.all(np.diff(s) > 0)):
             # Stable sort by (step, wall time): the last of each step is the newest.
             order = np.lexsort((np.arange(s.shape[0]), w, s))
             s, v, w = s[order], v[order], w[order]
@@ -226,8 +227,9 @@ class HistogramSeries:
         b = [HistogramSeries.normalise_buckets(x) for x in buckets]
         if not (s.shape[0] == w.shape[0] == len(b)):
             raise ValueError("steps, wall times and buckets differ in length")
-        restarts = int(np.count_nonzero(np.diff(s) <= 0)) if s.shape[0] > 1 else 0
-        if restarts:
+        # A step logged twice (Lightning's `epoch` beside each validation) is kept once, no restart.
+        restarts = int(np.count_nonzero(np.diff(s) < 0)) if s.shape[0] > 1 else 0
+        if s.shape[0] > 1 and not bool(np.all(np.diff(s) > 0)):
             order = np.lexsort((np.arange(s.shape[0]), w, s))
             s, w = s[order], w[order]
             b = [b[i] for i in order]

@@ -237,7 +237,9 @@ def _preempted(steps: np.ndarray) -> Tuple[np.ndarray, int]:
     This is what RustBoard does while loading (and what the Python loader
     does for a restart it can see), so a series reads the same on both
     loaders however its steps went back: a resumed run, out-of-order writes,
-    a step logged twice.
+    a step logged twice.  Only a step below the last kept one counts as going
+    back: Lightning writes its `epoch` counter twice at each validation step
+    (with the training and with the validation metrics), which is no restart.
     """
     n = steps.shape[0]
     if n < 2 or bool(np.all(steps[1:] > steps[:-1])):
@@ -246,7 +248,7 @@ def _preempted(steps: np.ndarray) -> Tuple[np.ndarray, int]:
     backs = 0
     for i, step in enumerate(steps.tolist()):
         if kept and steps[kept[-1]] >= step:
-            backs += 1
+            backs += int(steps[kept[-1]] > step)
             while kept and steps[kept[-1]] >= step:
                 kept.pop()
         kept.append(i)

@@ -121,6 +121,26 @@ def test_restarted_run_keeps_newest_values(tmp_path, loader):
         assert any("restarted" in n for n in data.notes)
 
 
+def test_a_step_logged_twice_is_no_restart(tmp_path):
+    # Lightning writes its `epoch` counter with the training metrics and again with the validation
+    # metrics at the same step, every epoch: one value per step is kept, and nothing "went back".
+    from tensorboardX import SummaryWriter
+
+    w = SummaryWriter(str(tmp_path / "version_0"))
+    for epoch in range(5):
+        for step in range(epoch * 10, epoch * 10 + 10):
+            w.add_scalar("train_loss", 1.0 / (step + 1), step)
+            w.add_scalar("epoch", epoch, step)
+        w.add_scalar("val_loss", 1.0 / (epoch + 2), epoch * 10 + 9)
+        w.add_scalar("epoch", epoch, epoch * 10 + 9)
+    w.close()
+    data = reading.read_logdir(str(tmp_path), loader="python")
+    s = data.scalars["version_0"]["epoch"]
+    assert list(s.steps) == list(range(50))
+    assert s.restarts == 0
+    assert not any("restarted" in n for n in data.notes), data.notes
+
+
 @pytest.mark.parametrize("loader", LOADERS)
 def test_empty_truncated_and_corrupt_files(tmp_path, loader):
     logwriters.tbx_scalars(str(tmp_path / "good"), {"loss": [3.0, 2.0, 1.0]})

@@ -633,6 +633,25 @@ def test_a_whole_model_gradient_norm_at_zero_with_a_learning_rate_is_a_warning(t
     assert not [f for f in _loud(_scan(str(tmp_path / "nolr"))) if f.kind == "vanishing_gradients"]
 
 
+def test_one_logged_gradient_norm_of_zero_is_no_vanishing_gradient(tmp_path):
+    # A Trainer session stopped at its first logging step left one `train/grad_norm` of 0.0 at step 10
+    # in the logdir of a run whose evaluations went on (tuned corpus): one value says nothing of a
+    # gradient that vanished, and was told as "exactly zero from step 10: no weight receives a gradient".
+    rng = np.random.default_rng(26)
+    ev = np.arange(1, 14) * 50
+    logwriters.tbx_scalars(
+        str(tmp_path / "one"),
+        {
+            "train/grad_norm": ([10], [0.0]),
+            "train/learning_rate": ([10], [2e-4]),
+            "train/loss": ([10], [4.565]),
+            "eval/loss": (ev, 1.06 - 0.004 * np.arange(13) + 0.002 * rng.standard_normal(13)),
+        },
+    )
+    found = [f for f in _scan(str(tmp_path / "one")) if f.kind == "vanishing_gradients"]
+    assert not found, [f.title for f in found]
+
+
 def _yolo_components(val_turns_up: bool, rng) -> dict:
     """YOLOv5's results as its SummaryWriter logs them: box, objectness and class losses per epoch
     for training and validation, never their sum."""
@@ -1800,6 +1819,37 @@ def test_a_noisy_loss_only_run_that_opened_at_ln2_and_never_fell_in_order_never_
     falling = 0.724 - 0.06 * np.arange(n) / (n - 1) + 0.008 * rng.standard_normal(n)
     logwriters.tbx_scalars(str(tmp_path / "falling"), {"loss": falling, "lr": lr}, steps)
     assert not [f for f in _loud(_scan(str(tmp_path / "falling"))) if f.kind == "never_learned"]
+
+
+def test_an_accuracy_that_rose_only_onto_the_majority_share_and_held_it_never_learned(tmp_path):
+    # A 7-class emotion CNN (tuned corpus, Lightning): validation accuracy 0.116 at the first epoch, then
+    # 0.2449 (the largest class's share) at the four others; validation loss 1.95 -> 1.87, inside the
+    # entropy of a prior whose largest class holds 0.2449; training loss ~1.9 per step.  Its one "rise"
+    # is the output bias learning the class shares.
+    rng = np.random.default_rng(25)
+    val_steps = [223, 447, 671, 895, 1119]
+    val_loss = [1.953, 1.913, 1.895, 1.881, 1.870]
+    train_steps = list(range(0, 1120, 8))
+    train_loss = 1.9 + 0.05 * rng.standard_normal(len(train_steps))
+
+    def write(name, acc, loss=val_loss):
+        logwriters.tbx_scalars(
+            str(tmp_path / name),
+            {
+                "val/acc": (val_steps, acc),
+                "val/loss": (val_steps, loss),
+                "training/loss": (train_steps, train_loss),
+            },
+        )
+        return [f for f in _loud(_scan(str(tmp_path / name))) if f.kind == "never_learned"]
+
+    never = write("prior", [0.1159, 0.2449, 0.2449, 0.2449, 0.2449])
+    assert never and never[0].evidence["how"] == "prior", [f.title for f in never]
+    assert "from step 447" in never[0].explanation  # not "at every evaluation": it opened at 0.1159
+    # An accuracy that keeps moving past the share learned ...
+    assert not write("learning", [0.1159, 0.2449, 0.31, 0.36, 0.40])
+    # ... and one pinned at the share beside a loss far under that prior's entropy is no prior.
+    assert not write("fitting", [0.1159, 0.2449, 0.2449, 0.2449, 0.2449], [1.6, 1.2, 0.9, 0.7, 0.6])
 
 
 def test_a_validation_loss_that_climbs_beside_a_training_loss_that_never_learned_diverged(tmp_path):

@@ -137,7 +137,9 @@ class GradientMagnitude(Detector[GradientEvent]):
     ) -> List[GradientEvent]:
         out: List[GradientEvent] = []
         n = steps.shape[0]
-        if n == 0:
+        # One logged value is no gradient that vanished or grew (a Trainer's single `grad_norm` of 0.0,
+        # written by a session that stopped at its first logging step, read as "zero from step 10").
+        if n < self.min_steps:
             return out
         mag = np.asarray(magnitude, dtype=np.float64)
         bad = np.asarray(non_finite, dtype=bool) | ~np.isfinite(mag)

@@ -419,40 +419,20 @@ class NeverLearned(Detector[NeverEvent]):
                 sampling = (n_eval, self._tol(n_eval, 1.0 / c, self.chance_metric_tol))
             return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr, sampling=sampling)]
         if at_prior:
-            classes = 2 if m_level > 0.5 else None
             if pinned:
                 # Held from its first evaluation, or only from where it reached the share (then named).
                 start = _held_from(mv)
-                since = int(U.view_of(metric, smooth=False).steps[start]) if start else None
-                return [
-                    NeverEvent(
-                        ref,
-                        view,
-                        "prior",
-                        tail_level,
-                        metric,
-                        m_level,
-                        classes,
-                        1.0,
-                        zero_lr,
-                        sampling=sampling,
-                        since_step=since,
-                        opening=float(mv[0]) if start else None,
-                    )
-                ]
+                held = dict(
+                    since_step=int(U.view_of(metric, smooth=False).steps[start]) if start else None,
+                    opening=float(mv[0]) if start else None,
+                )
+            else:
+                held = dict(metric_tol=self.chance_metric_tol)
+            classes = 2 if m_level > 0.5 else None
+            share = 1.0 if pinned else near
             return [
                 NeverEvent(
-                    ref,
-                    view,
-                    "prior",
-                    tail_level,
-                    metric,
-                    m_level,
-                    classes,
-                    near,
-                    zero_lr,
-                    metric_tol=self.chance_metric_tol,
-                    sampling=sampling,
+                    ref, view, "prior", tail_level, metric, m_level, classes, share, zero_lr, sampling=sampling, **held
                 )
             ]
         return []

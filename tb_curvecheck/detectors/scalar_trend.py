@@ -497,6 +497,9 @@ class OverfitEvent:
     train_sign: float = 1.0
     log_scale: bool = False  # `view` holds the log of a perplexity
     train_log_scale: bool = False
+    # `best` is the middle of a running-median window (the rise was measured from that level), not
+    # necessarily its lowest point: the point there can be a spike above the level.
+    best_windowed: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -736,6 +739,7 @@ class Overfitting(Detector[OverfitEvent]):
             return []
         sigma = U.residual_noise(view.unsmoothed)
         got = None
+        level_best = False  # `got`'s best is the middle of a running-median window
         if self.min_evals_after + 2 <= n < 2 * self.end_points + self.min_evals_after:
             # The single lowest point as the best only where the lowest running median below cannot be
             # taken: on a longer noisy curve one low point is the extreme of many (on the log scale a
@@ -749,10 +753,12 @@ class Overfitting(Detector[OverfitEvent]):
             level = U.running_median(v, self.end_points)
             li = int(np.argmin(level))
             got = self._rise(v, li, float(level[li]), sigma, single=False, log_scale=log_scale)
+            level_best = got is not None
         steady = False
         if got is None:
             got = self._steady_rise(view.unsmoothed, log_scale)
             steady = got is not None
+            level_best = steady
         stayed = False
         if got is None and sign > 0 and n <= self.stayed_max_points:
             got = self._stayed_above(v, log_scale)
@@ -810,7 +816,21 @@ class Overfitting(Detector[OverfitEvent]):
             return []
         return [
             OverfitEvent(
-                ref, view, train, best_i, end, thr, sigma, t_best, t_end, fell, sign, t_sign, logs[0][1], logs[1][1]
+                ref,
+                view,
+                train,
+                best_i,
+                end,
+                thr,
+                sigma,
+                t_best,
+                t_end,
+                fell,
+                sign,
+                t_sign,
+                logs[0][1],
+                logs[1][1],
+                best_windowed=level_best,
             )
         ]
 
@@ -836,11 +856,17 @@ class Overfitting(Detector[OverfitEvent]):
 
     def describe(self, e: OverfitEvent) -> Finding:
         view, n = e.view, len(e.view)
-        best, end = _shown(e.sign * float(view.values[e.best]), e.log_scale), _shown(e.sign * e.end_level, e.log_scale)
+        b = e.best
+        if e.best_windowed:
+            # Told from the lowest point of the window whose level the rise was measured from: a point the
+            # chart shows, at or under that level (the middle one can be a spike, 0.345 in a level of 0.28).
+            lo, hi = max(0, b - self.end_points // 2), min(n, b + self.end_points // 2 + 1)
+            b = lo + int(np.argmin(view.values[lo:hi]))
+        best, end = _shown(e.sign * float(view.values[b]), e.log_scale), _shown(e.sign * e.end_level, e.log_scale)
         t_best = _shown(e.train_sign * e.train_at_best, e.train_log_scale)
         t_end = _shown(e.train_sign * e.train_end, e.train_log_scale)
         name, train = short(e.ref), short(e.train)
-        best_step = int(view.end_steps[e.best])
+        best_step = int(view.end_steps[b])
         metric = e.sign < 0 or e.ref.info.role == "metric_down" and e.ref.info.quantity not in LOSS_LIKE
         t_moved = ("rose" if e.train_sign < 0 else "fell") if e.train_fell else "held at"
         title = "%s %s %s → %s after step %d while %s %s %s → %s" % (
@@ -903,7 +929,7 @@ class Overfitting(Detector[OverfitEvent]):
             "overfitting",
             "warning",
             view,
-            min(e.best + 1, n - 1),
+            min(b + 1, n - 1),
             n - 1,
             title,
             expl,

@@ -146,6 +146,8 @@ def test_roles_from_tags_of_every_convention():
         "activations/relu1": ("activations", "relu1"),
         "relu2": ("activations", "relu2"),
         "curvecheck/activations/dense_1": ("activations", "dense_1"),
+        "dnn/hiddenlayer_0/activation": ("activations", "hiddenlayer_0"),  # TF1 canned estimators
+        "dnn/dnn/hiddenlayer_1_activation": ("activations", "hiddenlayer_1"),  # tf.contrib.learn's
         "probs": ("outputs", None),
         "curvecheck/outputs/class_2": ("outputs", "class_2"),
         "output_layer/kernel/histogram": ("kernel", "output_layer"),

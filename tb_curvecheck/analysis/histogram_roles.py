@@ -180,6 +180,11 @@ def classify(run: str, tag: str, scalar: bool = False) -> HistogramRole:
         if t in _ACT or t.startswith("activation"):
             rest = tokens[i + 1 :] or tokens[:i]
             return HistogramRole("activations", "/".join(rest) or None)
+    suffixed = re.match(r"^(.+?)_activations?$", tokens[-1])
+    if suffixed:
+        # tf.contrib.learn's canned estimators: `dnn/hiddenlayer_0_activation` (the later ones write
+        # `dnn/hiddenlayer_0/activation`).
+        return HistogramRole("activations", "/".join(tokens[:-1] + [suffixed.group(1)]))
     for i, t in enumerate(tokens):
         if t in _OUT:
             rest = tokens[i + 1 :] or tokens[:i]

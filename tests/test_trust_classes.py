@@ -1845,14 +1845,10 @@ def test_an_accuracy_that_rose_only_onto_the_majority_share_and_held_it_never_le
     train_steps = list(range(0, 1120, 8))
     train_loss = 1.9 + 0.05 * rng.standard_normal(len(train_steps))
 
-    def write(name, acc, loss=val_loss):
+    def write(name, acc, loss=val_loss, train=(train_steps, train_loss)):
         logwriters.tbx_scalars(
             str(tmp_path / name),
-            {
-                "val/acc": (val_steps, acc),
-                "val/loss": (val_steps, loss),
-                "training/loss": (train_steps, train_loss),
-            },
+            {"val/acc": (val_steps, acc), "val/loss": (val_steps, loss), "training/loss": train},
         )
         return [f for f in _loud(_scan(str(tmp_path / name))) if f.kind == "never_learned"]
 
@@ -1863,6 +1859,15 @@ def test_an_accuracy_that_rose_only_onto_the_majority_share_and_held_it_never_le
     assert not write("learning", [0.1159, 0.2449, 0.31, 0.36, 0.40])
     # ... and one pinned at the share beside a loss far under that prior's entropy is no prior.
     assert not write("fitting", [0.1159, 0.2449, 0.2449, 0.2449, 0.2449], [1.6, 1.2, 0.9, 0.7, 0.6])
+    # A binary model that climbs through levels and then holds 19 of 20 (0.95) on a small validation set,
+    # its loss by chance at H(0.95) = 0.1985, learned: the climb was not one step onto the share.
+    val_steps[:] = list(range(1, 11))
+    assert not write(
+        "climbed",
+        [0.5, 0.7, 0.85, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95, 0.95],
+        [0.69, 0.55, 0.35, 0.22, 0.2, 0.198, 0.2, 0.2, 0.199, 0.2],
+        (list(range(1, 11)), list(0.7 * np.exp(-0.4 * np.arange(10)) + 0.02)),
+    )
 
 
 def test_a_validation_loss_that_climbs_beside_a_training_loss_that_never_learned_diverged(tmp_path):

@@ -62,9 +62,8 @@ class NeverEvent:
     best: Optional[float] = None  # unsolved: the best level the return reached
     exploration: Optional[dict] = None  # unsolved: an exploration rate that reached its floor early
     metric_tol: Optional[float] = None  # prior: the accuracy held within this of its level, not pinned
-    opening: Optional[float] = (
-        None  # flat: the return's opening level (median of its first tenth); prior: the accuracy's
-    )
+    # flat: the return's opening level (median of its first tenth); prior: the accuracy's first value
+    opening: Optional[float] = None
     noise: Optional[float] = None  # flat: the standard error its best was judged against
     # (examples in the accuracy's evaluation set, the +- band its sampling error allowed), when it decided
     sampling: Optional[Tuple[int, float]] = None

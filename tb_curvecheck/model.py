@@ -112,6 +112,15 @@ def json_float(f: float) -> Any:
     return f
 
 
+def _steps_back(steps: np.ndarray) -> Tuple[int, bool]:
+    """(how often the steps went back, whether any step is not above the one before).  A step logged
+    twice (Lightning's `epoch` beside each validation) is sorted and kept once, but is no restart."""
+    if steps.shape[0] < 2:
+        return 0, False
+    d = np.diff(steps)
+    return int(np.count_nonzero(d < 0)), bool(np.any(d <= 0))
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class ScalarSeries:
     """One scalar tag of one run, sorted by step, one value per step.
@@ -160,9 +169,8 @@ class ScalarSeries:
             w = np.asarray(wall_times, dtype=np.float64).reshape(-1)
         if not (s.shape == v.shape == w.shape):
             raise ValueError("steps, values and wall times differ in length")
-        # A step logged twice (Lightning's `epoch` beside each validation) is kept once, no restart.
-        restarts = int(np.count_nonzero(np.diff(s) < 0)) if s.shape[0] > 1 else 0
-        if s.shape[0] > 1 and not bool(np.all(np.diff(s) > 0)):
+        restarts, unordered = _steps_back(s)
+        if unordered:
             # Stable sort by (step, wall time): the last of each step is the newest.
             order = np.lexsort((np.arange(s.shape[0]), w, s))
             s, v, w = s[order], v[order], w[order]
@@ -227,9 +235,8 @@ class HistogramSeries:
         b = [HistogramSeries.normalise_buckets(x) for x in buckets]
         if not (s.shape[0] == w.shape[0] == len(b)):
             raise ValueError("steps, wall times and buckets differ in length")
-        # A step logged twice (Lightning's `epoch` beside each validation) is kept once, no restart.
-        restarts = int(np.count_nonzero(np.diff(s) < 0)) if s.shape[0] > 1 else 0
-        if s.shape[0] > 1 and not bool(np.all(np.diff(s) > 0)):
+        restarts, unordered = _steps_back(s)
+        if unordered:
             order = np.lexsort((np.arange(s.shape[0]), w, s))
             s, w = s[order], w[order]
             b = [b[i] for i in order]

@@ -585,10 +585,15 @@ class NeverLearned(Detector[NeverEvent]):
         if held is None or corroborated:
             return held
         opening = float(np.median(v[: max(3, n // 10)]))
-        lo, hi = ln_c * (1 - self.prior_below), ln_c * (1 + self.chance_tol)
+        lo, hi = self._prior_band(ln_c)
         if not lo <= opening <= hi or held > int(view.steps[min(n - 1, U.warmup(n))]):
             return None
         return None if self._partner_fits(exp, ref, ln_c) else held
+
+    def _prior_band(self, ln_c: float) -> Tuple[float, float]:
+        """Where a loss at the prior of C classes lies: from the entropy of a slightly uneven prior just
+        under ln C to a softmax a little off uniform just above it."""
+        return ln_c * (1 - self.prior_below), ln_c * (1 + self.chance_tol)
 
     def _partner_fits(self, exp: Experiment, ref: SeriesRef, ln_c: float) -> bool:
         """The same loss on the other split well under ln C: the model fits those inputs, so it does not
@@ -607,7 +612,8 @@ class NeverLearned(Detector[NeverEvent]):
         n = v.shape[0]
         if n < self.noisy_prior_min_points:
             return None
-        held = self._held_from_early((level >= ln_c * (1 - self.prior_below)) & (level <= ln_c * (1 + self.chance_tol)))
+        lo, hi = self._prior_band(ln_c)
+        held = self._held_from_early((level >= lo) & (level <= hi))
         if held is None:
             return None
         rest = v[held:]

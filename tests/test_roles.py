@@ -75,6 +75,9 @@ from tests import logwriters
         ("run1", "val_pearson_corr", "metric_up", "correlation", "validation", "step"),
         # ... but a beta-TC-VAE's total correlation is a term of its loss, not a score
         ("run1", "total_correlation", "unknown", "total_correlation", None, "step"),
+        # the weight-decay term and a scale-invariant loss are losses, not a loss's coefficients
+        ("run1", "loss/weight_decay", "loss", "loss_weight_decay", None, "step"),
+        ("run1", "train/loss/scale_invariant", "loss", "loss_scale_invariant", "train", "step"),
     ],
 )
 def test_naming_conventions(run, tag, role, quantity, split, granularity):
@@ -100,6 +103,13 @@ def test_naming_conventions(run, tag, role, quantity, split, granularity):
         "Train_BestReturn",
         "best_val_acc",
         "curvecheck/class_share/0",
+        # a loss's coefficient is set by the training code, not learned: a re-weighted objective's
+        # term weights, mixed precision's loss scale
+        "train/loss_weights/weight_1",
+        "train/loss_weights/mean",
+        "loss_scale",
+        "optimizer/loss_scale",
+        "loss_coef",
     ],
 )
 def test_counters_clocks_rewards_are_not_judged(tag):

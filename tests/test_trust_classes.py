@@ -3339,3 +3339,54 @@ def test_add_scalars_keys_that_name_their_split_among_other_words_pair_up(tmp_pa
     over = [f for f in loud if f.kind == "overfitting"]
     assert over and over[0].run.endswith("Loss_test_loss"), [(f.kind, f.run, f.title) for f in loud]
     assert "test loss" in over[0].title
+
+
+def test_real_validation_loss_jumping_orders_of_magnitude_and_back_is_an_oscillation():
+    # A time-dependent variational ansatz (Lightning, 12 epochs): its validation loss goes
+    # 1130 -> 278 -> 14830 -> 127 -> 29260 -> 245 -> 137 -> 1058 and only then settles near 11.
+    # Four swings of 50-200x in a row are too few for the period-2 test (eight), and no noise
+    # jumps tenfold and back four times.
+    run = _run("pitneitemeier__tNN/lightning_logs/version_17")
+    osc = [f for f in _loud(rw.run_findings(run)) if f.kind == "oscillation"]
+    assert [f.tag for f in osc] == ["val_loss"], [(f.kind, f.tag) for f in _loud(rw.run_findings(run))]
+    assert osc[0].evidence["high_median"] > 10 * osc[0].evidence["low_median"]
+    assert "the weights themselves jump" in osc[0].explanation
+
+
+def _tenfold_swings(rng, floor: bool) -> np.ndarray:
+    """30 evaluations: a loss that comes down and then alternates by 20-60x for a stretch of
+    evaluations 14-19 (or, with `floor`, one that learned to near zero and idles there, a
+    tenfold spread being its additive noise on a log scale)."""
+    e = np.arange(30, dtype=float)
+    if floor:
+        v = 0.7 * np.exp(-e / 2.0) + 1e-6
+        v[10:] = 10 ** rng.uniform(-6.0, -4.0, 20)
+        v[14:20] = [2e-6, 9e-5, 1.5e-6, 8e-5, 2e-6, 9e-5]
+        return v
+    v = 5.0 * np.exp(-e / 4.0) + 0.5 + 0.02 * rng.standard_normal(30)
+    v[14:20] = [0.6, 30.0, 0.5, 25.0, 0.55, 28.0]
+    return v
+
+
+@pytest.mark.parametrize(
+    "case, warned",
+    [
+        ("jumps", True),  # swings as large as the curve's own range: the weights jump
+        ("floor", False),  # tenfold swings of a loss idling near zero: rounding-level noise on a log scale
+        ("rl_value", False),  # an RL value loss tracks returns that move with the policy
+    ],
+)
+def test_tenfold_alternation_needs_swings_on_the_losss_own_scale_and_no_agent(tmp_path, case, warned):
+    rng = np.random.default_rng(3)
+    tags = {"val_loss": _tenfold_swings(rng, floor=case == "floor")}
+    if case == "rl_value":
+        # A hand-written PPO loop's names (a BipedalWalker agent of the tuned corpus logs `vl_loss` and `rew`).
+        tags = {
+            "vl_loss": tags["val_loss"],
+            "rew": np.linspace(-200.0, 250.0, 30) + 5.0 * rng.standard_normal(30),
+        }
+    logwriters.tbx_scalars(str(tmp_path / case), tags)
+    osc = [f for f in _loud(_scan(str(tmp_path / case))) if f.kind == "oscillation"]
+    assert bool(osc) == warned, [(f.kind, f.tag, f.title) for f in _loud(_scan(str(tmp_path / case)))]
+    if warned:
+        assert osc[0].start_step <= 15 and osc[0].end_step >= 18

@@ -271,6 +271,34 @@ def run_split(run: str) -> Optional[str]:
     return SPLIT_WORDS.get(last.lower()) or SPLIT_WORDS.get(toks[-1])
 
 
+# Words that, right after "loss", name a number the loss is multiplied by: a term's weight in a
+# re-weighted objective (`train/loss_weights/weight_1`), mixed precision's `loss_scale`.  Set or adapted
+# by the training code, they move by design and say nothing about whether the model learns.
+LOSS_COEFFICIENT_WORDS = {
+    "weight",
+    "weights",
+    "scale",
+    "scaler",
+    "scaling",
+    "coef",
+    "coeff",
+    "coefficient",
+    "coefficients",
+    "multiplier",
+    "factor",
+    "lambda",
+}
+
+
+def _loss_coefficient(tokens: List[str]) -> bool:
+    """`loss_weight`, `loss_scale`, `loss_weights/mean`: a coefficient of a loss, not a loss.  (`loss/weight_decay`
+    is the weight-decay term itself, `loss/scale_invariant` a scale-invariant loss.)"""
+    for i, tok in enumerate(tokens[:-1]):
+        if tok in ("loss", "losses") and tokens[i + 1] in LOSS_COEFFICIENT_WORDS:
+            return not (i + 2 < len(tokens) and tokens[i + 2] in ("decay", "invariant"))
+    return False
+
+
 def _quantity(tokens: List[str]) -> Tuple[str, str]:
     """(role, canonical quantity) from tag tokens with split/granularity removed."""
     joined = "_".join(tokens)
@@ -296,6 +324,8 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
         return "metric_up", METRIC_UP[joined]
     if joined in METRIC_DOWN:
         return "metric_down", METRIC_DOWN[joined]
+    if _loss_coefficient(tokens):
+        return "other", joined
     # `Train/Losses`, `train_losses`: the plural names the same loss (a running list's mean, written once per log).
     if (
         "loss" in tokens

@@ -112,9 +112,9 @@ class Oscillation(Detector[OscillationEvent]):
     settled_min_after: int = 10
     settled_share: float = 1.0 / 3.0
 
-    def _alternates(self, ref: SeriesRef) -> bool:
+    def _alternates(self, ref: SeriesRef, magnitude: bool = True) -> bool:
         view = U.view_of(ref, smooth=False)
-        return not view.condensed and self.alternation.on_log_if_loss(ref, view.values) is not None
+        return not view.condensed and self.alternation.on_log_if_loss(ref, view.values, magnitude) is not None
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[OscillationEvent]:
         if not U.judged(ref, ("loss", "metric_up", "metric_down")):
@@ -134,7 +134,10 @@ class Oscillation(Detector[OscillationEvent]):
         if view.condensed:
             return []
         v = view.values
-        got = self.alternation.on_log_if_loss(ref, v)
+        # An RL loss is fitted to targets that move with the policy: a value loss jumping tenfold from
+        # one update to the next is how it tracks the returns, not an unstable run.
+        magnitude = not U.reinforcement_learning(exp)
+        got = self.alternation.on_log_if_loss(ref, v, magnitude)
         if got is None:
             return self._erratic(exp, ref, view)
         a, b, _, _ = got
@@ -147,11 +150,13 @@ class Oscillation(Detector[OscillationEvent]):
         for other in [exp.loss_for(ref)] + exp.metrics_for(ref)[:1] if ref.info.role == "loss" else [exp.loss_for(ref)]:
             if other is None or other is ref:
                 continue
-            if self._alternates(other):
+            if self._alternates(other, magnitude):
                 companions.append(other)
         partner = exp.partner(ref)
         partner_calm = (
-            partner is not None and not U.view_of(partner, smooth=False).condensed and not self._alternates(partner)
+            partner is not None
+            and not U.view_of(partner, smooth=False).condensed
+            and not self._alternates(partner, magnitude)
         )
         return [OscillationEvent(ref, view, a, b, swing, sigma, companions, partner, partner_calm)]
 
@@ -267,6 +272,15 @@ class Oscillation(Detector[OscillationEvent]):
         ]
         if e.companions:
             parts.append("%s swings in step with it. " % " and ".join(short(c) for c in e.companions).capitalize())
+        low_mid = float(np.median(lows))
+        ratio = float(np.median(highs)) / low_mid if low_mid > 0 else 0.0
+        if ratio >= self.alternation.magnitude_factor:
+            parts.append(
+                "Highs %.0f times the lows are more than evaluating a different slice of the data usually "
+                "explains: the weights themselves jump between evaluations, a learning rate too high for this "
+                "stage or an unstable objective (lower the rate, clip gradients, and watch whether the swing "
+                "dies down as it does). " % ratio
+            )
         if ref.info.split in ("validation", "test"):
             if e.partner_calm:
                 parts.append(

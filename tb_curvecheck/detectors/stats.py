@@ -686,7 +686,9 @@ class AlternationTest:
             return None
         return i, j + 1, swing, sigma
 
-    def on_log_if_loss(self, ref: SeriesRef, values: np.ndarray) -> Optional[Tuple[int, int, float, float]]:
+    def on_log_if_loss(
+        self, ref: SeriesRef, values: np.ndarray, magnitude: bool = True
+    ) -> Optional[Tuple[int, int, float, float]]:
         """Loss noise is multiplicative (large while the loss is large): a positive loss is judged on
         a log scale, so an early steep stretch is not mistaken for a swing.  Near its floor a loss's
         noise is additive instead, and the log stretches its low tail into swings white noise never
@@ -694,10 +696,48 @@ class AlternationTest:
         if not (ref.info.role == "loss" and values.size and (values > 0).all()):
             return self(values)
         found = self(np.log(values))
-        if found is None:
+        if found is not None and self._alternates(values, found[0], found[1]):
+            return found
+        return self.orders_of_magnitude(values) if magnitude else None
+
+    # A loss that jumps by an order of magnitude or more and back, again and again, needs fewer swings:
+    # this many in a row, each at least `magnitude_factor` times ...
+    magnitude_swings: int = 4
+    magnitude_factor: float = 10.0
+
+    def orders_of_magnitude(self, values: np.ndarray) -> Optional[Tuple[int, int, float, float]]:
+        """A positive loss alternating by `magnitude_factor` or more at each of `magnitude_swings` consecutive
+        evaluations (a variational physics loss 277 -> 14830 -> 127 -> 29260 -> 245).  Noise does not jump
+        tenfold and back four times; a loss idling near zero does (1e-6 <-> 1e-4 at its floor), which is
+        why every swing must also clear the ordinary floor on the loss's own scale (a share of its range)."""
+        n = values.shape[0]
+        if n < self.magnitude_swings + 1:
             return None
-        first, last = found[0], found[1]
-        return found if self._alternates(values, first, last) else None
+        d = np.diff(np.log(values))
+        big = np.abs(d) >= math.log(self.magnitude_factor)
+        best = None
+        i = 0
+        while i < d.shape[0]:
+            if not big[i]:
+                i += 1
+                continue
+            j = i
+            while j + 1 < d.shape[0] and big[j + 1] and np.sign(d[j + 1]) == -np.sign(d[j]):
+                j += 1
+            if best is None or j - i > best[1] - best[0]:
+                best = (i, j)
+            i = j + 1
+        # One more swing per decade of points, as for the ordinary stretch.
+        needed = self.magnitude_swings + max(0, math.ceil(math.log10(n / self.swings_per_decade_beyond)))
+        if best is None or best[1] - best[0] + 1 < needed:
+            return None
+        i, j = best
+        seg = values[i : j + 2]
+        lo, hi = np.percentile(values, [5, 95])
+        if float(np.min(np.abs(np.diff(seg)))) < self.min_swing_range_share * float(hi - lo):
+            return None
+        swing = float(np.median(np.abs(np.diff(seg))))
+        return i, j + 1, swing, noise(values, lag=2)
 
     def _alternates(self, values: np.ndarray, first: int, last: int) -> bool:
         """Whether values[first..last] alternate on their own scale, beyond the noise, as `__call__`

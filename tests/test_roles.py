@@ -5,7 +5,7 @@ import pytest
 
 from tb_curvecheck import reading
 from tb_curvecheck.analysis.grouping import build_experiments, experiment_name
-from tb_curvecheck.analysis.roles import classify
+from tb_curvecheck.analysis.roles import add_scalars_key, classify
 from tb_curvecheck.model import ScalarSeries
 from tests import logwriters
 
@@ -260,3 +260,20 @@ def test_namespace_prefixes_do_not_make_a_loss_a_component():
         assert (info.role, info.quantity, info.split) == ("loss", "loss", split)
         assert roles.loss_purpose(tag) == "objective"
     assert roles.classify(".", "ptl/val_accuracy").quantity == "accuracy"
+
+
+@pytest.mark.parametrize(
+    "run, tags, key",
+    [
+        ("runs/x/loss_KLD", ["loss"], "KLD"),  # PyTorch: `<exp>/<main>_<key>`
+        ("runs/x/loss/KLD", ["loss"], "KLD"),  # tensorboardX: `<exp>/<main>/<key>`
+        ("runs/x/train_performance_loss", ["train_performance"], "loss"),
+        ("runs/x/Loss_train", ["Loss"], None),  # a key naming a split is add_scalars_split's
+        ("runs/x/Loss/val", ["Loss"], None),
+        ("runs/x/Loss_D", ["Loss", "accuracy"], None),  # a run holding more than the one tag
+        ("runs/x/loss", ["loss"], None),  # a run named like its only tag has no key
+        ("runs/lr_0.1", ["loss"], None),
+    ],
+)
+def test_add_scalars_keys_that_name_no_split(run, tags, key):
+    assert add_scalars_key(run, tags) == key

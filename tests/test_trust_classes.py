@@ -3390,3 +3390,54 @@ def test_tenfold_alternation_needs_swings_on_the_losss_own_scale_and_no_agent(tm
     assert bool(osc) == warned, [(f.kind, f.tag, f.title) for f in _loud(_scan(str(tmp_path / case)))]
     if warned:
         assert osc[0].start_step <= 15 and osc[0].end_step >= 18
+
+
+def _add_scalars(root, main: str, keys: dict, torch_layout: bool) -> None:
+    """`writer.add_scalars(main, {key: value})` at each step: tensorboardX writes each key to
+    `<root>/<main>/<key>`; PyTorch to `<root>/<main>_<key>` (reproduced with the same writer: one
+    run per key holding the one tag `main`)."""
+    if not torch_layout:
+        from tensorboardX import SummaryWriter
+
+        w = SummaryWriter(str(root))
+        n = len(next(iter(keys.values())))
+        for i in range(n):
+            w.add_scalars(main, {k: float(v[i]) for k, v in keys.items()}, i)
+        w.close()
+        return
+    for k, v in keys.items():
+        logwriters.tbx_scalars(str(root / ("%s_%s" % (main.replace("/", "_"), k))), {main: v})
+
+
+@pytest.mark.parametrize("torch_layout", [False, True])
+@pytest.mark.parametrize("model", ["vae", "gan"])
+def test_add_scalars_keys_that_name_parts_are_read_as_parts_of_one_run(tmp_path, model, torch_layout):
+    # A conditional VAE (blind tuned) logs `add_scalars("loss", {"loss": total, "BCE": bce, "KLD": kld})`
+    # and GAN code `add_scalars("Loss", {"G": g, "D": d})`.  Each key becomes a run of its own holding
+    # the tag `loss`, and each was judged alone as if it were the objective: a KL term that grows as
+    # the encoder starts to use its latent "diverged", a generator loss that climbs as its
+    # discriminator learns "did not improve".  They are the terms of one job: the KL term and the
+    # players are judged with the total, or the task, agreeing.
+    rng = np.random.default_rng(11)
+    e = np.arange(40, dtype=float)
+    if model == "vae":
+        bce = 190.0 * np.exp(-e / 8.0) + 100.0 + rng.normal(0, 1.0, 40)
+        kld = 5.0 + 15.0 * (1 - np.exp(-e / 6.0)) + rng.normal(0, 0.3, 40)
+        main, keys = "loss", {"loss": bce + kld, "BCE": bce, "KLD": kld}
+    else:
+        d = 1.386 * np.exp(-e / 10.0) + 0.45 + 0.2 * (1 - np.exp(-e / 15.0)) + rng.normal(0, 0.03, 40)
+        g = 0.7 + 2.2 * (1 - np.exp(-e / 12.0)) + rng.normal(0, 0.05, 40)
+        main, keys = "Loss", {"G": g, "D": d}
+    run = tmp_path / "runs" / "Mar17_05-00-30_host"
+    _add_scalars(run, main, keys, torch_layout)
+    findings = _scan(str(tmp_path / "runs"))
+    loud = _loud(findings)
+    assert loud == [], [(f.kind, f.run, f.title) for f in loud]
+    exps = pipeline.analyze(read_logdir(str(tmp_path / "runs"), loader="python")).experiments
+    parts = [e for e in exps if any(s.info.role == "loss" for s in e.scalars)]
+    assert len(parts) == 1 and parts[0].name.endswith("Mar17_05-00-30_host"), [e.name for e in exps]
+    purpose = {s.info.quantity: s.info.purpose for s in parts[0].scalars}
+    if model == "vae":
+        assert purpose == {"loss": "objective", "loss_bce": "component", "loss_kld": "component"}
+    else:
+        assert set(purpose) == {"loss_g", "loss_d"} and set(purpose.values()) == {"component"}

@@ -15,7 +15,17 @@ import numpy as np
 
 from ..model import Experiment, HistogramRef, HistogramSeries, ScalarSeries, SeriesRef, TagInfo
 from . import histogram_roles
-from .roles import FRACTION_METRICS, SPLIT_WORDS, add_scalars_split, classify, purposes
+from .roles import (
+    FRACTION_METRICS,
+    SPLIT_WORDS,
+    add_scalars_key,
+    add_scalars_name,
+    add_scalars_split,
+    classify,
+    classify_keyed,
+    is_total_key,
+    purposes,
+)
 
 # A fraction-valued metric whose finite values reach past this is on a 0-100
 # scale: 1.0 plus room for float noise, well below any real percentage curve.
@@ -44,6 +54,12 @@ def experiment_name(run: str, tags: Iterable[str] = ()) -> str:
         # torch add_scalars: `exp/<main_tag>_<key>` holds tag <main_tag>, its key naming the split
         # (`Loss_train`, `Loss_test_loss`).
         return parent_of(run)
+    tags = list(tags)
+    if add_scalars_key(run, tags) is not None:
+        # ... or another part of the call (`loss_KLD`; tensorboardX `loss/KLD`): a part of the same job.
+        parent = parent_of(run)
+        tensorboardx = parent.split("/")[-1].lower() == tags[0].replace("/", "_").lower()
+        return parent_of(parent) if tensorboardx else parent
     return run
 
 
@@ -81,6 +97,8 @@ def build_experiments(
     """Every series, classified and grouped into experiments (sorted by name)."""
     histograms = histograms or {}
     by_name: Dict[str, Experiment] = {}
+    # (run, tag) -> the name a series is read by when it is not its tag (keyed `add_scalars` runs).
+    names: Dict[Tuple[str, str], str] = {}
     runs = sorted(set(scalars) | set(histograms))
     for run in runs:
         tags = list(scalars.get(run, {})) + list(histograms.get(run, {}))
@@ -90,10 +108,15 @@ def build_experiments(
             exp = by_name[name] = Experiment(name=name, runs=(), source=source)
         exp.runs = tuple(sorted(set(exp.runs) | {run}))
         run_scalars = scalars.get(run, {})
+        key = add_scalars_key(run, tags)
         for tag, series in sorted(run_scalars.items()):
             if _keras_eval_twin(tag, run_scalars) is not None:
                 continue
-            info = _with_percent(classify(run, tag), series)
+            if key is not None:
+                names[(run, tag)] = add_scalars_name(tag, key)
+                info = _with_percent(classify_keyed(run, tag, key), series)
+            else:
+                info = _with_percent(classify(run, tag), series)
             exp.scalars.append(SeriesRef(run=run, tag=tag, info=info, series=series))
             layer = histogram_roles.classify(run, tag, scalar=True)
             if layer.role != "unknown":
@@ -103,7 +126,7 @@ def build_experiments(
             exp.layer_roles[(run, tag)] = histogram_roles.classify(run, tag)
     for exp in by_name.values():
         _with_evaluation_batches(exp)
-        _with_purposes(exp)
+        _with_purposes(exp, names)
     return [by_name[k] for k in sorted(by_name)]
 
 
@@ -139,12 +162,27 @@ def _with_evaluation_batches(exp: Experiment) -> None:
     exp.scalars = out
 
 
-def _with_purposes(exp: Experiment) -> None:
+def _with_purposes(exp: Experiment, names: Mapping[Tuple[str, str], str]) -> None:
     """Each scalar's purpose among the experiment's series (objective, component, task, auxiliary)."""
-    got = purposes((s.run, s.tag, s.info) for s in exp.scalars)
+
+    def name(s: SeriesRef) -> str:
+        return names.get((s.run, s.tag), s.tag)
+
+    got = purposes((s.run, name(s), s.info) for s in exp.scalars)
+    # One `add_scalars` call whose keys hold its total (`{"loss": total, "BCE": ..., "KLD": ...}`): the
+    # other keys are its terms, however plainly their own names read (`BCE` names a loss function).
+    totals = {
+        s.tag
+        for s in exp.scalars
+        if (s.run, s.tag) in names and s.info.role == "loss" and is_total_key(names[(s.run, s.tag)])
+    }
+    for s in exp.scalars:
+        key = (s.run, name(s))
+        if (s.run, s.tag) in names and s.tag in totals and not is_total_key(key[1]) and got.get(key) == "objective":
+            got[key] = "component"
     exp.scalars = [
-        dataclasses.replace(s, info=dataclasses.replace(s.info, purpose=got[(s.run, s.tag)]))
-        if (s.run, s.tag) in got
+        dataclasses.replace(s, info=dataclasses.replace(s.info, purpose=got[(s.run, name(s))]))
+        if (s.run, name(s)) in got
         else s
         for s in exp.scalars
     ]

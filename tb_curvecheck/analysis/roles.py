@@ -11,9 +11,10 @@ detector judge, say, a reward curve as if it were an accuracy.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from .. import tags
 from ..detectors.environments import is_episode_return
@@ -423,6 +424,54 @@ def add_scalars_split(run: str, tag: str) -> Optional[str]:
         return None
     splits = {SPLIT_WORDS[t] for t in _tokens(last[len(prefix) :]) if t in SPLIT_WORDS}
     return splits.pop() if len(splits) == 1 else None
+
+
+def add_scalars_key(run: str, tags: Sequence[str]) -> Optional[str]:
+    """The key of a run `add_scalars` wrote for a key that names no split, or None.
+
+    `add_scalars("loss", {"loss": total, "BCE": bce, "KLD": kld})` writes each key to a run of its own,
+    holding the one tag `loss`: `<exp>/loss_BCE` (PyTorch) or `<exp>/loss/BCE` (tensorboardX).  Those
+    runs are parts of `<exp>`, and what each holds is named by its key, not by the shared tag: a KL term
+    is not the objective because it was logged under `loss`.  A run holding anything else, or whose key
+    names a split (`add_scalars_split`'s case), is no such run."""
+    if run in ("", ".") or len(tags) != 1:
+        return None
+    tag = tags[0]
+    main = tag.replace("/", "_")
+    parts = run.rstrip("/").split("/")
+    last = parts[-1]
+    if len(parts) > 1 and parts[-2].lower() == main.lower() and last.lower() not in SPLIT_WORDS:
+        key = last  # tensorboardX: `<exp>/<main>/<key>`
+    elif last.lower().startswith(main.lower() + "_") and len(last) > len(main) + 1:
+        key = last[len(main) + 1 :]  # PyTorch: `<exp>/<main>_<key>`
+    else:
+        return None
+    if add_scalars_split(run, tag) is not None or any(t in SPLIT_WORDS for t in _tokens(key)):
+        return None
+    return key
+
+
+def add_scalars_name(tag: str, key: str) -> str:
+    """The name a keyed run's series is read by: `<main tag>/<key>`."""
+    return "%s/%s" % (tag, key)
+
+
+def is_total_key(name: str) -> bool:
+    """Whether a keyed run's name (`loss/loss`, `Loss/total`) holds the call's total: its key says only
+    "loss" or "total"."""
+    main, _, key = name.rpartition("/")
+    words = set(_tokens(key))
+    return bool(words) and words <= LOSS_WORDS | OBJECTIVE_WORDS | set(_tokens(main))
+
+
+def classify_keyed(run: str, tag: str, key: str) -> TagInfo:
+    """`classify` for a series of a keyed `add_scalars` run, read by `<tag>/<key>`.  Its quantity keeps
+    the key, so that the keys of one call never share a quantity (`loss/BCE` is no second `loss`)."""
+    info = classify(run, add_scalars_name(tag, key))
+    key_words = [t for t in _tokens(key) if t not in _tokens(tag)]
+    if key_words and not set(key_words) & set(info.quantity.split("_")):
+        info = dataclasses.replace(info, quantity="%s_%s" % (info.quantity, "_".join(key_words)))
+    return info
 
 
 # --- What a series is for among its experiment's series ------------------------

@@ -23,6 +23,7 @@ from benchmarks.corpus_scalar_synth import (
     yolov8_head_swing,
 )
 from tb_curvecheck.analysis import grouping, pipeline  # noqa: E402
+from tb_curvecheck.detectors.stats import trend_z  # noqa: E402
 from tb_curvecheck.model import at_or_above  # noqa: E402
 from tb_curvecheck.reading import read_logdir  # noqa: E402
 
@@ -756,6 +757,30 @@ def test_a_validation_loss_that_only_rose_from_its_first_epoch_is_overfitting(tm
         assert not over and [f for f in loud if f.kind == "no_progress"], [(f.kind, f.title) for f in loud]
     else:
         assert not over, [(f.kind, f.title) for f in loud]
+
+
+@pytest.mark.parametrize("order", ["ordered", "noisy"])
+def test_a_validation_loss_creeping_up_in_order_from_its_first_epoch_is_overfitting(tmp_path, order):
+    # An autoencoder (tuned, Lightning): validation loss 6859 -> 7228 over 50 epochs, higher at nearly
+    # every one, while the training loss runs away (-0.02 -> -83).  A 5 % rise was below the 10 % that
+    # makes a noisy curve's rise overfitting, and it was told "did not improve": true, but it got worse
+    # in order from the first epoch.  The same creep under noise as large as the rise stays a stall.
+    rng = np.random.default_rng(35)
+    e = np.arange(50, dtype=float)
+    train = 1.0 * np.exp(-e / 10.0) + 0.05 + 0.002 * rng.standard_normal(50)
+    noise = 2.0 if order == "ordered" else 200.0
+    val = 6860.0 + 360.0 * (1 - np.exp(-e / 15.0)) + noise * rng.standard_normal(50)
+    # The mechanism's preconditions: a rise of 2 % or more either way, in near-perfect order only when calm.
+    assert np.median(val[-16:]) >= 1.02 * np.median(val[:3])
+    assert (trend_z(val) >= 6.0) if order == "ordered" else (trend_z(val) <= 3.6)
+    logwriters.tbx_scalars(str(tmp_path / "ae"), {"train_loss": train, "valid_loss": val})
+    loud = [f for f in _loud(_scan(str(tmp_path / "ae"))) if f.tag == "valid_loss"]
+    kinds = sorted(f.kind for f in loud)
+    if order == "ordered":
+        assert kinds == ["overfitting"], [(f.kind, f.title) for f in loud]
+        assert loud[0].evidence["best_step"] <= 2
+    else:
+        assert "overfitting" not in kinds, [(f.kind, f.title) for f in loud]
 
 
 @pytest.mark.parametrize("nan_at", ["opening", "few", "recurring"])

@@ -120,6 +120,12 @@ class NoProgress(Detector[StallEvent]):
     # row, the order `Overfitting` asks of a short rise), did not stall: it got worse from the first
     # evaluation while the model fit its training data better, which `Overfitting` tells.
     rose_z: float = 2.0
+    # ... or, by any share from `rose_min_rel` up, with its values in near-perfect rising order (a
+    # validation loss that creeps 6859 -> 7228 at nearly every one of 50 evaluations while its training
+    # loss runs away scores z ~ 9): a rise that ordered is the model getting worse, not noise (z = 4 is
+    # one-sided p ~ 3e-5), and it is that story whatever its size (for the objective only).
+    rose_ordered_z: float = 4.0
+    rose_min_rel: float = 0.02
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[StallEvent]:
         return [e for e in self._stall(exp, ref, twins=True) if e.rose_to is None]
@@ -272,7 +278,15 @@ class NoProgress(Detector[StallEvent]):
             # the validation's axis, as `Overfitting` compares them): both rising is a run that diverges.
             t_at = U.aggregate(tview, U.on_axis_of(view, tview))
             t_fell = float(np.median(t_at[-self.start_points :])) < float(t_at[int(np.argmin(v))])
-            if end - first >= self.rose_rel * abs(first) and U.trend_z(v) >= self.rose_z and t_fell:
+            rise, z = end - first, U.trend_z(v)
+            clear = rise >= self.rose_rel * abs(first) and z >= self.rose_z
+            # (The objective's: a term creeping up a few percent while its total falls is the terms trading off.)
+            ordered = (
+                rise >= self.rose_min_rel * abs(first)
+                and z >= self.rose_ordered_z
+                and ref.info.purpose in ("objective", None)
+            )
+            if (clear or ordered) and t_fell:
                 rose_to = end
         peak = (int(view.steps[peak_i]), float(v[peak_i])) if opened else None
         return [

@@ -3466,3 +3466,29 @@ def test_add_scalars_keys_that_name_parts_are_read_as_parts_of_one_run(tmp_path,
         assert purpose == {"loss": "objective", "loss_bce": "component", "loss_kld": "component"}
     else:
         assert set(purpose) == {"loss_g", "loss_d"} and set(purpose.values()) == {"component"}
+
+
+@pytest.mark.parametrize("case", ["prior", "learns", "beside_total"])
+def test_a_sole_loss_named_for_a_part_is_the_objective(tmp_path, case):
+    # A course exercise's MNIST classifier (blind tuned, Lightning) logs one series, `train_loss_cls`,
+    # 2.3014 -> 2.2753 over 100 epochs: at ln 10 the whole run.  `cls` names a detector's class head,
+    # so the loss was read as a component of a total that does not exist, and never judged.
+    rng = np.random.default_rng(8)
+    e = np.arange(100, dtype=float)
+    if case == "learns":
+        loss = 2.3 * np.exp(-e / 30.0) + 0.8 + 0.01 * rng.standard_normal(100)
+    else:
+        loss = 2.3014 - 0.00026 * e + 0.0004 * rng.standard_normal(100)
+    tags = {"train_loss_cls": loss, "epoch": e}
+    if case == "beside_total":
+        # A detector's class head at ln 10 beside its falling total is one head, judged with the total.
+        tags["train_loss_box"] = 1.5 * np.exp(-e / 20.0) + 0.3
+        tags["train_loss"] = loss + tags["train_loss_box"]
+    logwriters.tbx_scalars(str(tmp_path / "version_0"), tags)
+    loud = _loud(_scan(str(tmp_path / "version_0")))
+    never = [f for f in loud if f.kind == "never_learned" and f.tag == "train_loss_cls"]
+    if case == "prior":
+        assert never and "ln 10" in never[0].title, [(f.kind, f.title) for f in loud]
+        assert "≈ ln 10" in never[0].title  # 2.28 lies in ln 10's band, not at its digits
+    else:
+        assert not never, [(f.kind, f.title) for f in loud]

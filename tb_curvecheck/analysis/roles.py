@@ -786,6 +786,21 @@ def _episode_statistics(items, rewards: List[Tuple[str, str]]) -> List[Tuple[str
     ]
 
 
+def _sole_loss_is_objective(items) -> bool:
+    """One loss quantity (on any splits), named for a part of the task's own loss (`cls`, `box`), with
+    no return beside it: not a term that rises by design, an adversarial player, or an agent's surrogate."""
+    losses = [(t, i) for _, t, i in items if i.role == "loss"]
+    if len({i.quantity for _, i in losses}) != 1:
+        return False
+    if any(is_reward(t) for _, t, i in items if i.role in ("other", "unknown")):
+        return False
+    words = set()
+    for t, _ in losses:
+        q = _qualifiers(t)
+        words |= set(q) | {w.rstrip("0123456789") for w in q}
+    return not words & (BY_DESIGN_WORDS | GAN_PLAYER_WORDS)
+
+
 def purposes(items) -> dict:
     """(run, tag) -> purpose for an experiment's scalars, given as (run, tag, TagInfo).
 
@@ -808,6 +823,11 @@ def purposes(items) -> dict:
     }
     for key, p in named.items():
         out[key] = "component" if plain and key not in plain else p
+    if named and "objective" not in out.values() and _sole_loss_is_objective(items):
+        # A loss named for a part (`train_loss_cls`) that is the only loss logged is what is minimised:
+        # there is nothing else for it to be a part of.
+        for key in named:
+            out[key] = "objective"
     composite = any(i.role == "metric_up" and i.quantity in COMPOSITE_METRICS for _, _, i in items)
     for r, t, i in items:
         if i.role in ("metric_up", "metric_down"):

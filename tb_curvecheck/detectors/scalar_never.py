@@ -44,6 +44,12 @@ from .base import Detector
 from .wording import capital, fmt, make_finding, short
 
 
+def _equals(level: float, c: int) -> str:
+    """ "=" when a loss level reads as ln C to its shown digits (within 0.5 %), "≈" when it only lies in
+    the band around it (2.2818 for ln 10 = 2.3026)."""
+    return "=" if abs(level - math.log(c)) <= 0.005 * math.log(c) else "≈"
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class NeverEvent:
     ref: SeriesRef
@@ -946,10 +952,11 @@ class NeverLearned(Detector[NeverEvent]):
         elif e.how == "chance" and m is None:
             c = e.classes or 2
             title = (
-                "%s pinned at %s = ln %d from its first point to its last: the model outputs 1/%d for every class"
+                "%s pinned at %s %s ln %d from its first point to its last: the model outputs 1/%d for every class"
                 % (
                     name,
                     fmt(e.level),
+                    _equals(e.level, c),
                     c,
                     c,
                 )
@@ -969,9 +976,10 @@ class NeverLearned(Detector[NeverEvent]):
             # A component at chance is one head of the model (its total may still fall on the other heads).
             head = e.ref.info.purpose == "component"
             who = "this head" if head else "the model"
-            title = "%s pinned at %s = ln %d with %s at %s: %s outputs the prior for every input" % (
+            title = "%s pinned at %s %s ln %d with %s at %s: %s outputs the prior for every input" % (
                 name,
                 fmt(e.level),
+                _equals(e.level, c),
                 c,
                 m,
                 fmt(e.metric_level),

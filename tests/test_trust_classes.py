@@ -3492,3 +3492,32 @@ def test_a_sole_loss_named_for_a_part_is_the_objective(tmp_path, case):
         assert "≈ ln 10" in never[0].title  # 2.28 lies in ln 10's band, not at its digits
     else:
         assert not never, [(f.kind, f.title) for f in loud]
+
+
+def _spiky_forecaster(rng, case: str) -> dict:
+    """A forecaster's per-epoch losses over 120 epochs: validation comes down from 2.0 to ~0.03 and
+    spikes at epochs 40, 65, 90 (and 105), each gone at the next epoch."""
+    e = np.arange(120, dtype=float)
+    train = 2.0 * np.exp(-e / 8.0) + 0.02 * np.exp(0.05 * rng.standard_normal(120))
+    val = 2.0 * np.exp(-e / 8.0) + 0.03 * np.exp(0.1 * rng.standard_normal(120))
+    at = {"spikes": (40, 65, 90, 105), "two": (40, 90), "floor": (40, 65, 90, 105)}[case]
+    for i in at:
+        # Back to where the run began (2.0) or more; at the floor only tenfold, far under it.
+        val[i] = 0.4 if case == "floor" else 2.5 + 30.0 * rng.random()
+    return {"train_loss_epoch": train, "val_loss": val, "epoch": e}
+
+
+@pytest.mark.parametrize("case, warned", [("spikes", True), ("two", False), ("floor", False)])
+def test_an_evaluated_loss_that_spikes_back_to_its_start_again_and_again_oscillates(tmp_path, case, warned):
+    # A blind tuned LSTM forecaster (Lightning hyperparameter search): validation loss ~0.03 for most
+    # epochs, but 150, 26 and 1.8 at three of them, each back at the next epoch: never eight swings in a
+    # row for the period-2 test, and never a climb that stays for the divergence rules, so nothing was
+    # said.  Two spikes are an incident; tenfold jumps that stay far under where the run began are noise.
+    tags = _spiky_forecaster(np.random.default_rng(200), case)
+    logwriters.tbx_scalars(str(tmp_path / "version_200"), tags)
+    loud = _loud(_scan(str(tmp_path / "version_200")))
+    spikes = [f for f in loud if f.kind == "oscillation" and f.evidence.get("how") == "spikes"]
+    assert bool(spikes) == warned, [(f.kind, f.tag, f.title) for f in loud]
+    if warned:
+        assert spikes[0].tag == "val_loss" and spikes[0].evidence["spikes"] == 4
+        assert spikes[0].evidence["spike_steps"] == [40, 65, 90, 105]

@@ -31,6 +31,7 @@ from .scalar_pinned import PinnedLoss
 from .scalar_policy import FrozenPolicy
 from .scalar_saturation import SaturatedLoss
 from .scalar_softmax import DoubleSoftmax
+from .scalar_spikes import LossSpikes
 from .scalar_stuck import StuckMetric
 from .scalar_trend import NoProgress, Overfitting
 
@@ -53,6 +54,7 @@ DETECTORS: Tuple[Detector, ...] = (
     DoubleSoftmax(),
     PinnedLoss(),
     Oscillation(),
+    LossSpikes(),
     Overfitting(),
     NoProgress(),
     LowMargin(softmax=DoubleSoftmax()),

@@ -122,6 +122,24 @@ def test_experiments_are_never_split_between_batches(sweep_logdir):
     ]
 
 
+def test_add_scalars_keys_that_name_no_split_join_their_run_in_any_batching(tmp_path):
+    # PyTorch's `add_scalars("loss", {"loss": ..., "BCE": ..., "KLD": ...})` writes `<exp>/loss_BCE` etc.,
+    # each holding the tag `loss`; with nothing logged in `<exp>` itself (or `<exp>` the logdir), names
+    # alone cannot join them, and a scan in small batches must still analyse them as one experiment.
+    e = np.arange(30, dtype=float)
+    bce = 190.0 * np.exp(-e / 8.0) + 100.0
+    kld = 5.0 + 15.0 * (1 - np.exp(-e / 6.0))
+    for exp in ("vae_a", "vae_b"):
+        for key, v in (("loss", bce + kld), ("BCE", bce), ("KLD", kld)):
+            logwriters.tbx_scalars(str(tmp_path / exp / ("loss_" + key)), {"loss": v})
+    reference = pipeline.analyze(reading.read_logdir(str(tmp_path), loader="python"))
+    assert sorted(x.name for x in reference.experiments) == ["vae_a", "vae_b"]
+    assert not [f for f in reference.findings if f.severity != "info"], [f.title for f in reference.findings]
+    scanned = scanning.scan(str(tmp_path), loader="python", jobs=1, batch_bytes=1)
+    _same(scanned.result, reference)
+    assert sorted(x.name for x in scanned.result.experiments) == ["vae_a", "vae_b"]
+
+
 def _cli(*args):
     out, err = io.StringIO(), io.StringIO()
     code = cli.main(["scan", *args], out=out, err=err)

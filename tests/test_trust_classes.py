@@ -3521,3 +3521,32 @@ def test_an_evaluated_loss_that_spikes_back_to_its_start_again_and_again_oscilla
     if warned:
         assert spikes[0].tag == "val_loss" and spikes[0].evidence["spikes"] == 4
         assert spikes[0].evidence["spike_steps"] == [40, 65, 90, 105]
+
+
+def test_allennlp_validation_loss_that_overfits_is_told_once_and_recall_trading_with_precision_is_no_collapse(
+    tmp_path,
+):
+    # An AllenNLP classifier (blind tuned, batch fc; the run's own numbers): `log/train` and
+    # `log/validation`, each with loss, accuracy, precision and recall per epoch.  Validation loss
+    # 0.5426 -> 0.5176 -> 0.6074 while training loss fell 0.51 -> 0.36 was told both "did not improve"
+    # and "overfitting", and validation recall, which trades places with precision from epoch to epoch
+    # on ~126 examples, "collapsed 0.8016 -> 0.6984" (an error).
+    e = range(1, 11)
+    train = {
+        "loss": [0.51, 0.4086, 0.3708, 0.3616, 0.3618, 0.3631, 0.3593, 0.365, 0.3634, 0.3624],
+        "accuracy": [0.7212, 0.8105, 0.879, 0.8805, 0.873, 0.8773, 0.8785, 0.8715, 0.8752, 0.8775],
+        "precision": [0.735, 0.8605, 0.8765, 0.8792, 0.8769, 0.8783, 0.8772, 0.8776, 0.8826, 0.8847],
+        "recall": [0.6918, 0.7411, 0.8823, 0.8822, 0.8679, 0.876, 0.8802, 0.8635, 0.8655, 0.8681],
+    }
+    val = {
+        "loss": [0.5426, 0.5176, 0.5539, 0.5821, 0.5895, 0.5661, 0.5641, 0.5604, 0.575, 0.6074],
+        "accuracy": [0.7619, 0.7897, 0.754, 0.7341, 0.7183, 0.75, 0.75, 0.754, 0.7421, 0.7063],
+        "precision": [0.7946, 0.7829, 0.7388, 0.7287, 0.7165, 0.752, 0.7266, 0.7807, 0.744, 0.7097],
+        "recall": [0.7063, 0.8016, 0.7857, 0.746, 0.7222, 0.746, 0.8016, 0.7063, 0.7381, 0.6984],
+    }
+    logwriters.tbx_scalars(str(tmp_path / "log" / "train"), train, steps=list(e))
+    logwriters.tbx_scalars(str(tmp_path / "log" / "validation"), val, steps=list(e))
+    loud = _loud(_scan(str(tmp_path / "log")))
+    on_loss = sorted(f.kind for f in loud if f.run.endswith("validation") and f.tag == "loss")
+    assert on_loss == ["overfitting"], [(f.kind, f.tag, f.title) for f in loud]
+    assert not [f for f in loud if f.tag in ("recall", "precision")], [(f.kind, f.tag, f.title) for f in loud]

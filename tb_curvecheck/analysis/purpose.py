@@ -382,4 +382,7 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
             # climbs), as a component's trend is (above).
             continue
         out.append(f)
-    return out
+    # A loss told as overfitting is not also "did not improve": the overfitting finding says where it was
+    # best and how far it rose since (an AllenNLP validation loss 0.5426 -> 0.5176 -> 0.6074 was both).
+    overfit = {(f.run, f.tag) for f in out if f.kind == "overfitting" and at_or_above(f.severity, "warning")}
+    return [f for f in out if not (f.kind == "no_progress" and (f.run, f.tag) in overfit)]

@@ -829,12 +829,16 @@ def purposes(items) -> dict:
         for key in named:
             out[key] = "objective"
     composite = any(i.role == "metric_up" and i.quantity in COMPOSITE_METRICS for _, _, i in items)
+    # Precision and recall trade off at one decision threshold (one falls as the other rises); an accuracy
+    # logged beside them scores the same predictions whole, as a composite does, and answers for them.
+    accuracy = any(i.role == "metric_up" and i.quantity == "accuracy" for _, _, i in items)
+    answered = composite or accuracy
     for r, t, i in items:
         if i.role in ("metric_up", "metric_down"):
             toks = set(_tokens(t))
             if toks & AUX_METRIC_WORDS:
                 out[(r, t)] = "auxiliary"
-            elif composite and i.quantity in PARTIAL_METRICS:
+            elif answered and i.quantity in PARTIAL_METRICS:
                 out[(r, t)] = "auxiliary"
             else:
                 out[(r, t)] = "task"

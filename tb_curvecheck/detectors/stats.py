@@ -624,6 +624,25 @@ class DivergenceTest:
         return best_i, onset, thr, sigma
 
 
+def _longest_alternation(d: np.ndarray, big: np.ndarray) -> Optional[Tuple[int, int]]:
+    """(first, last) index into the differences `d` of the longest run of `big` ones whose signs
+    alternate, or None when none is big."""
+    sign = np.sign(d)
+    best = None
+    i = 0
+    while i < d.shape[0]:
+        if not big[i] or sign[i] == 0:
+            i += 1
+            continue
+        j = i
+        while j + 1 < d.shape[0] and big[j + 1] and sign[j + 1] == -sign[j]:
+            j += 1
+        if best is None or j - i > best[1] - best[0]:
+            best = (i, j)
+        i = j + 1
+    return best
+
+
 @dataclasses.dataclass(frozen=True)
 class AlternationTest:
     """A period-2 up-and-down stretch (oscillation; no_progress rules it out)."""
@@ -657,22 +676,8 @@ class AlternationTest:
         else:
             lo, hi = np.percentile(v, [5, 95])
             floor = self.min_swing_range_share * float(hi - lo)
-        big = np.abs(d) >= floor
-        sign = np.sign(d)
-        best = None
-        i = 0
-        while i < d.shape[0]:
-            if not big[i] or sign[i] == 0:
-                i += 1
-                continue
-            j = i
-            while j + 1 < d.shape[0] and big[j + 1] and sign[j + 1] == -sign[j]:
-                j += 1
-            if best is None or j - i > best[1] - best[0]:
-                best = (i, j)
-            i = j + 1
-        needed = self.min_swings + max(0, math.ceil(math.log10(n / self.swings_per_decade_beyond)))
-        if best is None or best[1] - best[0] + 1 < needed:
+        best = _longest_alternation(d, np.abs(d) >= floor)
+        if best is None or best[1] - best[0] + 1 < self._needed(self.min_swings, n):
             return None
         i, j = best
         # Noise from the whole curve and from the stretch's neighbourhood (as wide again on each
@@ -685,6 +690,10 @@ class AlternationTest:
         if swing < self.noise_k * sigma:
             return None
         return i, j + 1, swing, sigma
+
+    def _needed(self, swings: int, n: int) -> int:
+        """`swings` plus one per decade of points beyond `swings_per_decade_beyond`."""
+        return swings + max(0, math.ceil(math.log10(n / self.swings_per_decade_beyond)))
 
     def on_log_if_loss(
         self, ref: SeriesRef, values: np.ndarray, magnitude: bool = True
@@ -701,7 +710,9 @@ class AlternationTest:
         return self.orders_of_magnitude(values) if magnitude else None
 
     # A loss that jumps by an order of magnitude or more and back, again and again, needs fewer swings:
-    # this many in a row, each at least `magnitude_factor` times ...
+    # this many in a row (plus one per decade of points, as above), each at least `magnitude_factor`
+    # times up or down.  White noise past the ordinary swing floor alternates big at p ~ 0.1 a step;
+    # a tenfold jump both ways is far rarer than that, so four stand for the ordinary eight.
     magnitude_swings: int = 4
     magnitude_factor: float = 10.0
 
@@ -714,22 +725,8 @@ class AlternationTest:
         if n < self.magnitude_swings + 1:
             return None
         d = np.diff(np.log(values))
-        big = np.abs(d) >= math.log(self.magnitude_factor)
-        best = None
-        i = 0
-        while i < d.shape[0]:
-            if not big[i]:
-                i += 1
-                continue
-            j = i
-            while j + 1 < d.shape[0] and big[j + 1] and np.sign(d[j + 1]) == -np.sign(d[j]):
-                j += 1
-            if best is None or j - i > best[1] - best[0]:
-                best = (i, j)
-            i = j + 1
-        # One more swing per decade of points, as for the ordinary stretch.
-        needed = self.magnitude_swings + max(0, math.ceil(math.log10(n / self.swings_per_decade_beyond)))
-        if best is None or best[1] - best[0] + 1 < needed:
+        best = _longest_alternation(d, np.abs(d) >= math.log(self.magnitude_factor))
+        if best is None or best[1] - best[0] + 1 < self._needed(self.magnitude_swings, n):
             return None
         i, j = best
         seg = values[i : j + 2]

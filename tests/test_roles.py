@@ -243,6 +243,9 @@ def test_keras_evaluation_twin_is_judged_once(keras_logdir):
         # a GAN player's total is still one player's loss
         ("training/gen_loss_total", "component"),
         ("Loss/disc_total", "component"),
+        # `dis` abbreviates the discriminator as `disc` does (a TF1 DCGAN's `dis_loss_fake`)
+        ("dis_loss_fake", "component"),
+        ("dis_loss", "component"),
     ],
 )
 def test_loss_purpose_from_the_tag_name(tag, purpose):

@@ -516,6 +516,7 @@ BY_DESIGN_WORDS = {
     "inverse",
     "forward",
     "disc",
+    "dis",
     "discriminator",
     "d",
     "gen",
@@ -566,7 +567,7 @@ def rises_by_design(tag: str) -> bool:
 
 
 # The players of an adversarial game: their losses trade off by design, whatever else the name says.
-GAN_PLAYER_WORDS = {"gen", "generator", "disc", "discriminator"}
+GAN_PLAYER_WORDS = {"gen", "generator", "disc", "dis", "discriminator"}
 # A loss whose name says it is the sum being minimised.
 OBJECTIVE_WORDS = {"total", "overall", "full", "sum", "objective", "combined"}
 # Words that only say "loss": what is left after them qualifies it.
@@ -577,6 +578,7 @@ LOSS_FUNCTION_WORDS = {"mse", "mae", "bce", "ce", "huber", "rmse"}
 AUX_METRIC_WORDS = {
     "domain",
     "disc",
+    "dis",
     "discriminator",
     "adv",
     "adversarial",

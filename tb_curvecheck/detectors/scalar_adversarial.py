@@ -26,8 +26,8 @@ from . import stats as U
 from .base import Detector
 from .wording import capital, fmt, make_finding, short
 
-# Words that name a GAN player in a loss's quantity (`loss_d`, `d_loss`, `disc_loss`, `loss_generator`).
-_DISCRIMINATOR = {"d", "disc", "discriminator", "netd", "errd"}
+# Words that name a GAN player in a loss's quantity (`loss_d`, `d_loss`, `dis_loss`, `disc_loss`, `loss_generator`).
+_DISCRIMINATOR = {"d", "dis", "disc", "discriminator", "netd", "errd"}
 _GENERATOR = {"g", "gen", "generator", "netg", "errg"}
 # A term of a player's loss rather than its total: the real and fake halves, a gradient penalty, a
 # reconstruction or feature-matching term beside the adversarial one.

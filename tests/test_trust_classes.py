@@ -3550,3 +3550,33 @@ def test_allennlp_validation_loss_that_overfits_is_told_once_and_recall_trading_
     on_loss = sorted(f.kind for f in loud if f.run.endswith("validation") and f.tag == "loss")
     assert on_loss == ["overfitting"], [(f.kind, f.tag, f.title) for f in loud]
     assert not [f for f in loud if f.tag in ("recall", "precision")], [(f.kind, f.tag, f.title) for f in loud]
+
+
+@pytest.mark.parametrize("case, warned", [("flipping", True), ("twice", False), ("dips", False)])
+def test_an_evaluation_that_flips_between_right_and_wrong_with_no_training_curve_oscillates(tmp_path, case, warned):
+    # A TF1 DNNClassifier (blind tuned): its eval accuracy on 15 examples reads 1, 0.933, 0, 1, 0.933, 0 ...
+    # for a hundred evaluations as its predictions flip between all of one class and all of the other,
+    # its eval loss swinging 0 <-> 7e4; no training accuracy is logged, so the erratic test, which weighs
+    # validation against training, never looked.  Two flips are an incident; falls of a third on 60
+    # examples, which the erratic test counts against a smooth training curve, are not half the scale.
+    rng = np.random.default_rng(15)
+    n = 60
+    if case == "flipping":
+        acc = np.tile([1.0, 14 / 15, 0.0], n // 3)
+    elif case == "twice":
+        acc = np.round(np.clip(0.85 + 0.05 * rng.standard_normal(n), 0, 1) * 15) / 15
+        acc[[25, 45]] = 0.0
+    else:
+        acc = np.round(np.clip(0.8 + 0.05 * rng.standard_normal(n), 0, 1) * 60) / 60
+        acc[[20, 30, 40, 50]] -= 0.35
+    # The mechanism's preconditions: the curve moves (a median step of 0.03 or more) in every case.
+    assert float(np.median(np.abs(np.diff(acc[12:])))) >= 0.03
+    loss = np.where(acc == 0.0, 7e4 * rng.uniform(0.2, 1.0, n), 1e-3 + 0.2 * (1 - acc))
+    # One writer for both tags: a second event file in the run starting again at step 0 reads as a restart,
+    # and TensorBoard drops what the first one wrote.
+    logwriters.tf_scalars(str(tmp_path / "model" / "eval"), {"accuracy": acc, "loss": loss})
+    loud = _loud(_scan(str(tmp_path / "model")))
+    osc = [f for f in loud if f.kind == "oscillation" and f.tag == "accuracy"]
+    assert bool(osc) == warned, [(f.kind, f.tag, f.title) for f in loud]
+    if warned:
+        assert osc[0].evidence["how"] == "erratic" and osc[0].evidence["falls"] >= 10

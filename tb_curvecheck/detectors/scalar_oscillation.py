@@ -64,22 +64,35 @@ class ErraticTest:
     # standard errors of the difference of two accuracies on N examples: on 83 examples at 0.6 that
     # is 0.23, and the falls of a healthy run there are sampling, not weights.
     sampling_k: float = 3.0
+    # Without a training curve to compare with, only falls of half the metric's scale or more count, and
+    # this many of them: an evaluation that goes from right to wrong on half its examples and back, again
+    # and again, is the weights (or the outputs) flipping, whatever the training side does.
+    alone_drop: float = 0.5
+    alone_min_drops: int = 3
 
-    def __call__(self, values: np.ndarray, train: np.ndarray) -> Optional[Tuple[int, int, int, float, float, float]]:
-        """(first, last, recovered falls, median swing, training median swing, least fall counted) or None."""
+    def __call__(
+        self, values: np.ndarray, train: Optional[np.ndarray]
+    ) -> Optional[Tuple[int, int, int, float, float, float]]:
+        """(first, last, recovered falls, median swing, training median swing, least fall counted) or None.
+        `train` None: no training curve to compare with (`alone_drop`, `alone_min_drops`)."""
         v = values
         n = v.shape[0]
-        if n < self.min_points or train.shape[0] < self.min_points // 2 or not U.is_fraction(v):
+        alone = train is None
+        if n < self.min_points or not U.is_fraction(v):
+            return None
+        if not alone and train.shape[0] < self.min_points // 2:
             return None
         a = int(np.ceil(n * self.warmup_share))
         seg = v[a:]
         swing = float(np.median(np.abs(np.diff(seg))))
-        t = train[int(np.ceil(train.shape[0] * self.warmup_share)) :]
-        train_swing = float(np.median(np.abs(np.diff(t)))) if t.shape[0] >= 3 else float("inf")
+        train_swing = 0.0
+        if not alone:
+            t = train[int(np.ceil(train.shape[0] * self.warmup_share)) :]
+            train_swing = float(np.median(np.abs(np.diff(t)))) if t.shape[0] >= 3 else float("inf")
         if swing < self.min_swing or swing < self.swing_ratio * train_swing:
             return None
         size = U.evaluation_size(v)
-        drop = self.drop
+        drop = self.alone_drop if alone else self.drop
         if size is not None:
             # At the curve's typical level, not the point a fall starts from: that one is a local high
             # by selection (1.0 on 25 examples has no sampling error, 0.9 around it has 0.06).
@@ -92,7 +105,7 @@ class ErraticTest:
                 after = v[i + 1 : i + 1 + self.back_within]
                 if after.size and float(after.max()) >= before - self.recovered_share_left * (before - v[i]):
                     falls.append(i)
-        if len(falls) < self.min_drops:
+        if len(falls) < (self.alone_min_drops if alone else self.min_drops):
             return None
         return falls[0] - 1, min(n - 1, falls[-1] + 1), len(falls), swing, train_swing, drop
 
@@ -180,19 +193,23 @@ class Oscillation(Detector[OscillationEvent]):
         if ref.info.role != "metric_up" or ref.info.split not in ("validation", "test"):
             return []
         partner = exp.partner(ref)
-        if partner is None:
+        if partner is not None and U.view_of(partner, smooth=False).condensed:
             return []
-        train = U.view_of(partner, smooth=False)
-        if train.condensed:
-            return []
-        got = self.erratic(view.values, train.values)
+        train = U.view_of(partner, smooth=False).values if partner is not None else None
+        got = self.erratic(view.values, train)
         if got is None:
             return []
         a, b, drops, swing, train_swing, fall = got
         # The training curve's swing is the yardstick here, not the curve's own lag-2 noise (unused).
-        return [OscillationEvent(ref, view, a, b, swing, 0.0, [], partner, True, "erratic", drops, train_swing, fall)]
+        return [
+            OscillationEvent(
+                ref, view, a, b, swing, 0.0, [], partner, partner is not None, "erratic", drops, train_swing, fall
+            )
+        ]
 
     def _describe_erratic(self, e: OscillationEvent) -> Finding:
+        if e.partner is None:
+            return self._describe_flipping(e)
         ref, view, v = e.ref, e.view, e.view.values
         a, b = e.first, e.last
         name, train = short(ref), short(e.partner)
@@ -238,6 +255,39 @@ class Oscillation(Detector[OscillationEvent]):
             "partner_calm": True,
         }
         return make_finding(ref, "oscillation", "warning", view, a, b, title, text, evidence, related=[e.partner])
+
+    def _describe_flipping(self, e: OscillationEvent) -> Finding:
+        """An erratic evaluation with no training curve logged beside it: told from its own falls."""
+        ref, view, v = e.ref, e.view, e.view.values
+        a, b = e.first, e.last
+        name = short(ref)
+        title = "%s falls by %s or more and comes back %d times (steps %d-%d)" % (
+            name,
+            view.shown(e.fall),
+            e.drops,
+            int(view.steps[a]),
+            int(view.end_steps[b]),
+        )
+        text = (
+            "From step %d to step %d %s fell by %s or more (half its scale) and came back within a few "
+            "evaluations %d times: the model's predictions flip on most of the evaluation set from one "
+            "evaluation to the next. A model that learns does not forget and relearn that much between "
+            "evaluations; outputs that swing between two extremes (every input to one class, then to the "
+            "other) are the usual cause: a learning rate far too high, unscaled inputs that saturate the "
+            "output layer, or a loss on a huge scale. Check the loss at those steps and the inputs' scale, "
+            "and lower the learning rate. (No training curve of this metric is logged to compare with.)"
+            % (int(view.steps[a]), int(view.end_steps[b]), name, view.shown(e.fall), e.drops)
+        )
+        evidence = {
+            "how": "erratic",
+            "evaluations": b - a + 1,
+            "falls": e.drops,
+            "least_fall": e.fall * view.raw_scale,
+            "median_swing": e.swing * view.raw_scale,
+            "values": v[a : b + 1][:40] * view.raw_scale,
+            "partner_calm": False,
+        }
+        return make_finding(ref, "oscillation", "warning", view, a, b, title, text, evidence)
 
     def describe(self, e: OscillationEvent) -> Finding:
         if e.how == "erratic":

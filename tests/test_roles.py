@@ -75,6 +75,11 @@ from tests import logwriters
         ("run1", "val_pearson_corr", "metric_up", "correlation", "validation", "step"),
         # ... but a beta-TC-VAE's total correlation is a term of its loss, not a score
         ("run1", "total_correlation", "unknown", "total_correlation", None, "step"),
+        # the TF Object Detection API files its mAP under a precision heading: the mAP is the metric
+        ("eval", "DetectionBoxes_Precision/mAP", "metric_up", "map", "validation", "step"),
+        ("eval", "DetectionBoxes_Precision/mAP@.50IOU", "metric_up", "map", "validation", "step"),
+        ("eval", "DetectionBoxes_Precision/mAP (large)", "metric_up", "map", "validation", "step"),
+        ("eval", "DetectionBoxes_Recall/AR@100", "metric_up", "recall", "validation", "step"),
         # the weight-decay term and a scale-invariant loss are losses, not a loss's coefficients
         ("run1", "loss/weight_decay", "loss", "loss_weight_decay", None, "step"),
         ("run1", "train/loss/scale_invariant", "loss", "loss_scale_invariant", "train", "step"),

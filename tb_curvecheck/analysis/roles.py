@@ -300,6 +300,10 @@ def _loss_coefficient(tokens: List[str]) -> bool:
     return False
 
 
+# What may follow `mAP` in a detector's metric name: its IoU threshold and object-size bucket.
+MAP_QUALIFIER_WORDS = {"iou", "small", "medium", "large"}
+
+
 def _quantity(tokens: List[str]) -> Tuple[str, str]:
     """(role, canonical quantity) from tag tokens with split/granularity removed."""
     joined = "_".join(tokens)
@@ -348,6 +352,13 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
     # as the L1 between predicted and true digit, 1.35 -> 0.68) is that distance, lower is better.
     if len(tokens) > 1 and tokens[-1] in ERROR_WORDS + ("l1", "l2") and any(t in METRIC_UP for t in tokens[:-1]):
         return "metric_down", joined
+    # The TF Object Detection API files its mAP under a precision heading (`DetectionBoxes_Precision/mAP`,
+    # `.../mAP@.50IOU`, `.../mAP (large)`): the composite named last is the metric, not the heading.
+    for i, tok in enumerate(tokens):
+        if tok.rstrip("@") == "map" and all(
+            t.isdigit() or t in TARGET_WORDS or t in MAP_QUALIFIER_WORDS for t in tokens[i + 1 :]
+        ):
+            return "metric_up", "map"
     # `val_acc_top1` style compounds: judge by the strongest known word.
     for i, tok in enumerate(tokens):
         if tok in METRIC_UP and tok not in ("em", "map", "corr", "correlation"):

@@ -56,11 +56,16 @@ def experiment_name(run: str, tags: Iterable[str] = ()) -> str:
         return parent_of(run)
     tags = list(tags)
     if add_scalars_key(run, tags) is not None:
-        # ... or another part of the call (`loss_KLD`; tensorboardX `loss/KLD`): a part of the same job.
-        parent = parent_of(run)
-        tensorboardx = parent.split("/")[-1].lower() == tags[0].replace("/", "_").lower()
-        return parent_of(parent) if tensorboardx else parent
+        return _keyed_parent(run, tags[0])
     return run
+
+
+def _keyed_parent(run: str, tag: str) -> str:
+    """The experiment of a run `add_scalars` wrote for a key that names no split (`loss_KLD`;
+    tensorboardX `loss/KLD`): a part of the same job as its main run."""
+    parent = parent_of(run)
+    tensorboardx = parent.split("/")[-1].lower() == tag.replace("/", "_").lower()
+    return parent_of(parent) if tensorboardx else parent
 
 
 def _with_percent(info: TagInfo, series: ScalarSeries) -> TagInfo:
@@ -102,13 +107,13 @@ def build_experiments(
     runs = sorted(set(scalars) | set(histograms))
     for run in runs:
         tags = list(scalars.get(run, {})) + list(histograms.get(run, {}))
-        name = experiment_name(run, tags)
+        key = add_scalars_key(run, tags)
+        name = _keyed_parent(run, tags[0]) if key is not None else experiment_name(run, tags)
         exp = by_name.get(name)
         if exp is None:
             exp = by_name[name] = Experiment(name=name, runs=(), source=source)
         exp.runs = tuple(sorted(set(exp.runs) | {run}))
         run_scalars = scalars.get(run, {})
-        key = add_scalars_key(run, tags)
         for tag, series in sorted(run_scalars.items()):
             if _keras_eval_twin(tag, run_scalars) is not None:
                 continue

@@ -352,20 +352,18 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
     # as the L1 between predicted and true digit, 1.35 -> 0.68) is that distance, lower is better.
     if len(tokens) > 1 and tokens[-1] in ERROR_WORDS + ("l1", "l2") and any(t in METRIC_UP for t in tokens[:-1]):
         return "metric_down", joined
-    # The TF Object Detection API files its mAP under a precision heading (`DetectionBoxes_Precision/mAP`,
-    # `.../mAP@.50IOU`, `.../mAP (large)`): the composite named last is the metric, not the heading.
+    # mAP followed only by its IoU thresholds and size bucket (`metrics/mAP_0.5:0.95`, `mAP50(B)`) is the
+    # metric, whatever comes before it: the TF Object Detection API files it under a precision heading
+    # (`DetectionBoxes_Precision/mAP@.50IOU`, `.../mAP (large)`).
     for i, tok in enumerate(tokens):
-        if tok.rstrip("@") == "map" and all(
+        if tok.rstrip("@") in ("map", "ap") and all(
             t.isdigit() or t in TARGET_WORDS or t in MAP_QUALIFIER_WORDS for t in tokens[i + 1 :]
         ):
             return "metric_up", "map"
     # `val_acc_top1` style compounds: judge by the strongest known word.
-    for i, tok in enumerate(tokens):
+    for tok in tokens:
         if tok in METRIC_UP and tok not in ("em", "map", "corr", "correlation"):
             return "metric_up", METRIC_UP[tok]
-        # `metrics/mAP_0.5:0.95`: mAP followed only by its IoU thresholds.
-        if tok in ("map", "ap") and all(t.isdigit() or t in TARGET_WORDS for t in tokens[i + 1 :]):
-            return "metric_up", "map"
     # `mel_spec_error`, `reconstruction_mse`: an error named for what it measures, lower is better.
     if len(tokens) > 1 and tokens[-1] in ERROR_WORDS:
         return "metric_down", joined
@@ -571,10 +569,16 @@ COMPONENT_WORDS = BY_DESIGN_WORDS | {
 }
 
 
+def _qualifier_words(tag: str) -> set:
+    """A loss tag's qualifiers, each also without a trailing number: twin critics and numbered players
+    keep their part's name (`critic1`, `critic2`, `disc2`)."""
+    q = _qualifiers(tag)
+    return set(q) | {t.rstrip("0123456789") for t in q}
+
+
 def rises_by_design(tag: str) -> bool:
     """A loss whose own name makes it a term that may rise by design (`kl_loss`, `Loss/regularization_loss`)."""
-    q = _qualifiers(tag)
-    return bool((set(q) | {t.rstrip("0123456789") for t in q}) & BY_DESIGN_WORDS)
+    return bool(_qualifier_words(tag) & BY_DESIGN_WORDS)
 
 
 # The players of an adversarial game: their losses trade off by design, whatever else the name says.
@@ -652,8 +656,7 @@ def is_reward(tag: str) -> bool:
 def loss_purpose(tag: str) -> str:
     """ "objective" or "component" from a loss tag's own name."""
     q = _qualifiers(tag)
-    # Twin critics and numbered players keep their part's name (`critic1`, `critic2`, `disc2`).
-    words = set(q) | {t.rstrip("0123456789") for t in q}
+    words = _qualifier_words(tag)
     if words & GAN_PLAYER_WORDS:
         # A GAN player's total (`gen_loss_total`) is still one side of a two-player game: it may hold
         # or climb while the generator improves.
@@ -807,10 +810,7 @@ def _sole_loss_is_objective(items) -> bool:
         return False
     if any(is_reward(t) for _, t, i in items if i.role in ("other", "unknown")):
         return False
-    words = set()
-    for t, _ in losses:
-        q = _qualifiers(t)
-        words |= set(q) | {w.rstrip("0123456789") for w in q}
+    words = set().union(*(_qualifier_words(t) for t, _ in losses))
     return not words & (BY_DESIGN_WORDS | GAN_PLAYER_WORDS)
 
 

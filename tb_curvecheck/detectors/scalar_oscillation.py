@@ -210,7 +210,7 @@ class Oscillation(Detector[OscillationEvent]):
     def _describe_erratic(self, e: OscillationEvent) -> Finding:
         if e.partner is None:
             return self._describe_flipping(e)
-        ref, view, v = e.ref, e.view, e.view.values
+        ref, view = e.ref, e.view
         a, b = e.first, e.last
         name, train = short(ref), short(e.partner)
         title = "%s falls and comes back %d times (steps %d-%d) while %s moves smoothly" % (
@@ -244,21 +244,13 @@ class Oscillation(Detector[OscillationEvent]):
                 name,
             )
         )
-        evidence = {
-            "how": "erratic",
-            "evaluations": b - a + 1,
-            "falls": e.drops,
-            "least_fall": e.fall * view.raw_scale,
-            "median_swing": e.swing * view.raw_scale,
-            "train_median_swing": e.partner_swing * view.raw_scale,
-            "values": v[a : b + 1][:40] * view.raw_scale,
-            "partner_calm": True,
-        }
-        return make_finding(ref, "oscillation", "warning", view, a, b, title, text, evidence, related=[e.partner])
+        return make_finding(
+            ref, "oscillation", "warning", view, a, b, title, text, _erratic_evidence(e), related=[e.partner]
+        )
 
     def _describe_flipping(self, e: OscillationEvent) -> Finding:
         """An erratic evaluation with no training curve logged beside it: told from its own falls."""
-        ref, view, v = e.ref, e.view, e.view.values
+        ref, view = e.ref, e.view
         a, b = e.first, e.last
         name = short(ref)
         title = "%s falls by %s or more and comes back %d times (steps %d-%d)" % (
@@ -278,16 +270,7 @@ class Oscillation(Detector[OscillationEvent]):
             "and lower the learning rate. (No training curve of this metric is logged to compare with.)"
             % (int(view.steps[a]), int(view.end_steps[b]), name, view.shown(e.fall), e.drops)
         )
-        evidence = {
-            "how": "erratic",
-            "evaluations": b - a + 1,
-            "falls": e.drops,
-            "least_fall": e.fall * view.raw_scale,
-            "median_swing": e.swing * view.raw_scale,
-            "values": v[a : b + 1][:40] * view.raw_scale,
-            "partner_calm": False,
-        }
-        return make_finding(ref, "oscillation", "warning", view, a, b, title, text, evidence)
+        return make_finding(ref, "oscillation", "warning", view, a, b, title, text, _erratic_evidence(e))
 
     def describe(self, e: OscillationEvent) -> Finding:
         if e.how == "erratic":
@@ -372,3 +355,20 @@ class Oscillation(Detector[OscillationEvent]):
             evidence,
             related=e.companions + ([e.partner] if e.partner is not None else []),
         )
+
+
+def _erratic_evidence(e: OscillationEvent) -> dict:
+    """The numbers an erratic finding rests on; the training curve's swing when one was compared."""
+    view, v, a, b = e.view, e.view.values, e.first, e.last
+    evidence = {
+        "how": "erratic",
+        "evaluations": b - a + 1,
+        "falls": e.drops,
+        "least_fall": e.fall * view.raw_scale,
+        "median_swing": e.swing * view.raw_scale,
+    }
+    if e.partner is not None:
+        evidence["train_median_swing"] = e.partner_swing * view.raw_scale
+    evidence["values"] = v[a : b + 1][:40] * view.raw_scale
+    evidence["partner_calm"] = e.partner is not None
+    return evidence

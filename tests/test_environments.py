@@ -242,3 +242,19 @@ def test_an_exploration_rate_that_ended_early_is_named_beside_a_stalled_return(t
     text = found["LunarLander-v2/early"].explanation
     assert "rollout/exploration_rate fell from" in text and "to 0.05 by step %d" % x["reached_at_step"] in text
     assert "exploration" not in found["LunarLander-v2/late"].evidence
+
+
+@pytest.mark.parametrize(
+    "tag, entropy",
+    [
+        ("Policy/Entropy", True),  # ML-Agents
+        ("train/entropy_loss", True),  # SB3: the entropy's negative
+        ("losses/entropy", True),  # CleanRL
+        ("train/ent_coef", False),  # SAC's temperature, not the policy's entropy
+        ("train/ent_coef_loss", False),
+        ("target_entropy", False),
+        ("val/cross_entropy_loss", False),
+    ],
+)
+def test_a_policy_entropy_is_told_from_an_entropy_coefficient_and_a_cross_entropy(tag, entropy):
+    assert environments.is_policy_entropy(tag) is entropy

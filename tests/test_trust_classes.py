@@ -2461,6 +2461,42 @@ def test_a_return_that_never_rose_beyond_its_noise_never_learned(tmp_path, case)
     assert "never rose beyond its noise" in never[0].title
 
 
+@pytest.mark.parametrize("case", ["held", "falling", "held_learning", "held_short"])
+def test_a_return_whose_policy_entropy_never_moved_is_judged_on_less(tmp_path, case):
+    # ML-Agents' default summaries: ten to fifteen over a 500k-step run.  A return that wanders with a
+    # small lift the ordinary flat test would call noise-or-gain (it needs 15 summaries, a closing level
+    # under one standard error) never learned when the policy's entropy beside it held within 5 % of
+    # where it began: the action distribution never changed.  The same return beside an entropy that
+    # fell by a third is a policy that grew surer (quiet), as is a held entropy beside a return that
+    # climbed, and a held entropy does not judge a return of fewer than ten summaries.
+    n = 7 if case == "held_short" else 12
+    steps = [50_000 * (i + 1) for i in range(n)]
+    i = np.arange(n, dtype=float)
+    ret = -20.0 + 3.0 * np.sin(2.1 * i) + (0.8 * (i >= n // 2))
+    if case == "held_learning":
+        ret = ret + 2.0 * i
+    entropy = 2.08 - 0.004 * i if case != "falling" else 2.08 - 0.06 * i
+    logwriters.tf_scalars(
+        str(tmp_path / "BRAgent"),
+        {"Environment/Cumulative Reward": ret, "Policy/Entropy": entropy, "Environment/Episode Length": 300 + i},
+        steps,
+    )
+    findings = _loud(_scan(str(tmp_path)))
+    never = [f for f in findings if f.kind == "never_learned"]
+    if case != "held":
+        assert never == [], [f.title for f in never]
+        return
+    assert [(f.tag, f.evidence["how"]) for f in never] == [("Environment/Cumulative Reward", "flat")], [
+        (f.kind, f.tag, f.title) for f in findings
+    ]
+    ev = never[0].evidence
+    assert ev["policy_entropy"]["tag"] == "Policy/Entropy"
+    assert abs(ev["policy_entropy"]["end"] - ev["policy_entropy"]["start"]) < 0.05 * 2.08
+    # The lift is inside the relaxed allowance: under two standard errors from opening to close.
+    assert ev["level"] - ev["opening"] < 2 * ev["gain_standard_error"]
+    assert "Policy/Entropy" in never[0].explanation
+
+
 def test_a_flat_return_that_opens_where_a_sibling_climbed_to_continues_that_run():
     # Two CarRacing runs of one repository (tuned corpus), both logging `Reward` from step ~750: the first
     # climbs -30 -> 764, the second holds ~780 for 1000 episodes.  Alone, the second is a return that never

@@ -103,6 +103,14 @@ def is_exploration_rate(tag: str) -> bool:
     return "exploration" in words and "rate" in words or bool(words & {"epsilon", "eps"})
 
 
+def is_policy_entropy(tag: str) -> bool:
+    """A policy's entropy as RL frameworks log it: ML-Agents' `Policy/Entropy`, SB3's `train/entropy_loss`
+    (its negative), CleanRL's `losses/entropy`.  Not a cross-entropy, an entropy coefficient or its
+    target (SAC's `ent_coef`, `target_entropy`)."""
+    words = {w.lower() for w in _WORD.findall(tag)}
+    return "entropy" in words and not words & {"cross", "coef", "coefficient", "target", "alpha", "temperature"}
+
+
 def candidates(name: str) -> List[Tuple[Environment, bool]]:
     """The environments a run path or tag names (`logs/LunarLander-v2/dqn`, `cartpole_ppo_1`), each
     with whether its version was named too (`CartPole-v0` is both a CartPole and its v0)."""

@@ -74,6 +74,7 @@ class NeverEvent:
     # (examples in the accuracy's evaluation set, the +- band its sampling error allowed), when it decided
     sampling: Optional[Tuple[int, float]] = None
     lr: Optional[float] = None  # tiny_lr: the largest learning rate logged
+    entropy: Optional[dict] = None  # flat: a policy entropy that held (tag, start, end), when it decided
 
 
 @dataclasses.dataclass(frozen=True)
@@ -204,6 +205,17 @@ class NeverLearned(Detector[NeverEvent]):
     # zero-sum game's return sits at 0 by construction while its rallies grow fifty-fold (learning
     # shows in the length), and a survival task's agent that learned lives longer.
     flat_length_factor: float = 2.0
+    # A policy whose entropy, logged beside the return, ends within this share of where it began
+    # never changed its action distribution: an agent that learns grows surer of its actions (the
+    # healthy PPO runs of the tuned corpus lose 7 % of their entropy or more; the stalled ML-Agents
+    # ones 2-3 %).  That is evidence the return's own noise lacks, so the flat test then asks less:
+    flat_entropy_rel: float = 0.05
+    # a closing level within this many standard errors of the opening, a best never this many above
+    # it (a trendless return's best window sits about 1.5 over its opening, rarely 3) ...
+    flat_entropy_end_z: float = 2.0
+    flat_entropy_gain_z: float = 3.0
+    # ... over at least this many summaries (ML-Agents' default summary interval gives ten over 500k steps).
+    flat_entropy_min_points: int = 10
     # An exploration rate (DQN's epsilon) that reached its final value within this share of the run
     # left the rest of it to exploiting what the agent knew by then: worth naming beside a stalled return.
     early_exploration_share: float = 0.25
@@ -769,8 +781,14 @@ class NeverLearned(Detector[NeverEvent]):
         view = U.view_of(ref, smooth=False)
         v = view.values
         n = len(view)
-        if n < self.flat_min_points:
+        if n < self.flat_entropy_min_points:
             return []
+        entropy = self._entropy_held(exp, ref)
+        if n < self.flat_min_points and entropy is None:
+            return []
+        end_z, gain_z = (
+            (self.flat_end_z, self.flat_gain_z) if entropy is None else (self.flat_entropy_end_z, self.flat_entropy_gain_z)
+        )
         steps = view.steps
         # A log that opens far into training (its first step past the span it covers) continues a
         # run from a checkpoint: its opening level is already a trained policy's.
@@ -782,14 +800,14 @@ class NeverLearned(Detector[NeverEvent]):
         k, k_end = max(3, n // 10), max(3, n // 5)
         opening, closing = float(np.median(v[:k])), float(np.median(v[-k_end:]))
         noise = U.level_difference_se(sigma, k, k_end)
-        if closing - opening >= self.flat_end_z * noise:
+        if closing - opening >= end_z * noise:
             return []
         if U.climbed_in_opening(v):
             return []
         best = float(np.max(U.running_median(v, k | 1)))
         for k_start in (k, 3):
             start = float(np.median(v[:k_start]))
-            if best - start >= self.flat_gain_z * U.level_difference_se(sigma, k_start, k):
+            if best - start >= gain_z * U.level_difference_se(sigma, k_start, k):
                 return []
         if U.trend_z(v) >= self.flat_trend_z:
             return []
@@ -809,8 +827,30 @@ class NeverLearned(Detector[NeverEvent]):
                 best=best,
                 opening=opening,
                 noise=noise,
+                entropy=entropy,
             )
         ]
+
+    def _entropy_held(self, exp: Experiment, ref: SeriesRef) -> Optional[dict]:
+        """The policy entropy of `ref`'s run (ML-Agents' `Policy/Entropy`, SB3's `train/entropy_loss`,
+        which is its negative, CleanRL's `losses/entropy`) when it ended within `flat_entropy_rel` of
+        where it began and every level between stayed within twice that."""
+        for s in exp.scalars:
+            if s.run != ref.run or not environments.is_policy_entropy(s.tag):
+                continue
+            _, v = U.finite_points(s)
+            n = v.shape[0]
+            if n < self.flat_entropy_min_points // 2:
+                continue
+            a, b = float(np.median(v[: max(2, n // 10)])), float(np.median(v[-max(2, n // 5) :]))
+            scale = max(abs(a), abs(b))
+            if scale <= 0.0 or abs(b - a) > self.flat_entropy_rel * scale:
+                continue
+            levels = U.running_median(v, max(3, (n // 10) | 1))
+            if float(np.max(np.abs(levels - a))) > 2 * self.flat_entropy_rel * scale:
+                continue
+            return {"tag": s.tag, "start": a, "end": b}
+        return None
 
     def _length_changed(self, exp: Experiment, ref: SeriesRef) -> bool:
         for s in exp.scalars:
@@ -1179,11 +1219,30 @@ class NeverLearned(Detector[NeverEvent]):
                     n,
                 )
             )
+            if e.entropy is None:
+                apart = (
+                    "less than one standard error (±%s) apart, with no ordered rise between them, and its best "
+                    "level (a running median over a tenth of the run, %s) never stood two standard errors above "
+                    "the opening." % (fmt(e.noise), fmt(e.best))
+                )
+            else:
+                apart = (
+                    "less than two standard errors (±%s) apart, with no ordered rise between them, and its best "
+                    "level (a running median over a tenth of the run, %s) never stood three standard errors "
+                    "above the opening. The policy did not change either: %s went %s → %s, within %d %% of "
+                    "where it began, where a policy that learns grows surer of its actions."
+                    % (
+                        fmt(e.noise),
+                        fmt(e.best),
+                        e.entropy["tag"],
+                        fmt(e.entropy["start"]),
+                        fmt(e.entropy["end"]),
+                        round(100 * self.flat_entropy_rel),
+                    )
+                )
             expl = (
                 "%s opened at %s (the median of its first tenth) and closed at %s (the median of its last "
-                "fifth): less than one standard error (±%s) apart, with no ordered rise between them, and its "
-                "best level (a running median over a tenth of the run, %s) never stood two standard errors "
-                "above the opening. When the episode length is logged, it did not change by half or double "
+                "fifth): %s When the episode length is logged, it did not change by half or double "
                 "either: the trained policy scores what it scored before training. Typical causes: a reward "
                 "too sparse to find by chance (shape it, start closer to the goal, add a curriculum), "
                 "observations that do not carry what the task needs, actions that do not reach the "
@@ -1191,7 +1250,7 @@ class NeverLearned(Detector[NeverEvent]):
                 "one update changes the policy and that a scripted policy can earn the reward. If this run "
                 "continues a trained policy from a checkpoint with its step counter reset, a flat return is "
                 "the policy holding its level: log the earlier run beside it and CurveCheck compares them.%s"
-                % (capital(name), fmt(e.opening), fmt(e.level), fmt(e.noise), fmt(e.best), lr)
+                % (capital(name), fmt(e.opening), fmt(e.level), apart, lr)
             )
         else:
             title = "%s held at %s in %d of %d summaries, first and last: the agent never reached a reward" % (
@@ -1238,6 +1297,8 @@ class NeverLearned(Detector[NeverEvent]):
             evidence["stalled_from_step"] = e.since_step
         if e.how == "flat":
             evidence.update(opening=e.opening, best=e.best, gain_standard_error=e.noise)
+            if e.entropy is not None:
+                evidence["policy_entropy"] = e.entropy
         if e.how == "unsolved" and e.env is not None:
             evidence.update(
                 environment=e.env.name,

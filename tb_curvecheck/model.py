@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, get_args
+from typing import Any, Dict, FrozenSet, List, Literal, Mapping, Optional, Sequence, Tuple, get_args
 
 import numpy as np
 
@@ -425,6 +425,9 @@ class Experiment:
     # The last components of where the runs were read from (`LogData.source_names`): a logdir is
     # often named for what its runs train on (SB3's `tensorboard_log="./ppo_lunarlander/"`).
     source: str = ""
+    # Runs PyTorch's or tensorboardX's `add_scalars` wrote for keys that name no split (`loss_G`,
+    # `loss_D`): each holds one key of one call, so they are parts of one job as much as one run is.
+    keyed_runs: FrozenSet[str] = frozenset()
 
     def layer_role(self, run: str, tag: str) -> LayerRole:
         return self.layer_roles.get((run, tag), UNKNOWN_LAYER_ROLE)

@@ -3103,6 +3103,46 @@ def test_a_gan_whose_discriminator_won_and_whose_generator_loss_ran_away_diverge
     assert "has won" in div[0].title
 
 
+@pytest.mark.parametrize("case", ["won_keyed", "game_keyed", "won_early", "never_in_game"])
+def test_a_discriminator_that_won_is_found_across_keyed_runs_and_from_the_first_steps(tmp_path, case):
+    # Two blind tuned course GANs.  One logs both players with one `add_scalars("Loss", {...})` call, so
+    # each lives in a run of its own (`Loss_Discriminator`, `Loss_Generator`, holding the tag `Loss`); the
+    # other's discriminator wins within the first twentieth of the run (G 1.5 -> 47 in 200 of 2,900
+    # steps, D -> 1e-6).  Neither was told: the players were looked for in one run only, and the
+    # generator's "opening" was the median of that first twentieth, already at 47.  The same keyed game
+    # with its usual swings is quiet, and a generator at 45 from its first step, against a discriminator
+    # at 1e-6 from its first, was never in the game (that is no win within the run).
+    rng = np.random.default_rng(3)
+    n = 1400
+    e = np.arange(n, dtype=float)
+    if case in ("won_keyed", "game_keyed"):
+        tags = gan_errors(rng, n, case == "won_keyed")
+        d, g = tags["VGAN_MNIST/D_error"], tags["VGAN_MNIST/G_error"]
+        from tensorboardX import SummaryWriter
+
+        w = SummaryWriter(str(tmp_path / "runs" / "May21"))
+        for i in range(n):
+            w.add_scalars("Loss", {"Discriminator": float(d[i]), "Generator": float(g[i])}, i)
+        w.close()
+    else:
+        early = e >= 20 if case == "won_early" else np.ones(n, dtype=bool)
+        g = np.where(early, 47.0 - 0.0002 * e, 1.5 + 0.2 * rng.standard_normal(n))
+        d = np.where(early, 1e-6 * (1 + rng.random(n)), 1.3 + 0.2 * rng.standard_normal(n))
+        logwriters.tbx_scalars(str(tmp_path / "dcgan_loss"), {"discriminator loss": d, "generator loss": g})
+    won = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "winning_discriminator"]
+    if case in ("game_keyed", "never_in_game"):
+        assert won == [], [f.title for f in won]
+        return
+    assert len(won) == 1 and won[0].kind == "loss_divergence", [f.title for f in _loud(_scan(str(tmp_path)))]
+    ev = won[0].evidence
+    assert ev["discriminator_level"] <= 0.1 and ev["generator_level_end"] >= 8.0, ev
+    if case == "won_keyed":
+        assert won[0].run.endswith("Generator") and ev["discriminator_tag"] == "Loss"
+    else:
+        # Opened where the first steps were, not where the twentieth after them already was.
+        assert ev["generator_opening"] < 3.0, ev
+
+
 def test_an_accuracy_reported_as_a_distance_falls_by_design(tmp_path):
     # An MNIST digit regressor (blind tuned batch, masadcv SimplestDeepLearningRegressor) logs its
     # "accuracy" as the L1 and L2 distances between predicted and true digit (`val_acc_L1` 1.35 ->

@@ -113,6 +113,8 @@ def build_experiments(
         if exp is None:
             exp = by_name[name] = Experiment(name=name, runs=(), source=source)
         exp.runs = tuple(sorted(set(exp.runs) | {run}))
+        if key is not None:
+            exp.keyed_runs = exp.keyed_runs | {run}
         run_scalars = scalars.get(run, {})
         for tag, series in sorted(run_scalars.items()):
             if _keras_eval_twin(tag, run_scalars) is not None:

@@ -57,7 +57,8 @@ def _opponents(exp: Experiment, ref: SeriesRef, side: str, min_points: int) -> I
     """The `side` player's total losses of `ref`'s run and split, with their views, each with at least
     `min_points` evaluations."""
     for s in exp.scalars:
-        if s.run != ref.run or player(s) != side or s.info.split != ref.info.split:
+        same_job = s.run == ref.run or {s.run, ref.run} <= exp.keyed_runs
+        if not same_job or player(s) != side or s.info.split != ref.info.split:
             continue
         view = U.view_of(s, smooth=False)
         if len(view) >= min_points:
@@ -252,6 +253,10 @@ class WinningDiscriminator(Detector[WonEvent]):
     # level (a generator whose loss is high from the first step against a discriminator that started
     # ahead has not been beaten in the run, it was never in the game; the never-learned rules read that).
     g_climb: float = 2.0
+    # The opening level is the median of this many first evaluations: "high from the first step" is
+    # read at the first steps (a discriminator that wins within a twentieth of the run, 1.5 -> 47 in
+    # 200 of 2,900 steps, has already lifted the median of that twentieth).
+    opening_points: int = 3
     # Levels are running medians over this share of the run (at least 5 evaluations, odd).
     level_share: float = 0.1
 
@@ -281,7 +286,7 @@ class WinningDiscriminator(Detector[WonEvent]):
             first = int(not_won[-1]) + 1 if not_won.size else 0
             if n - first < self.min_share * n:
                 continue
-            opening = float(np.median(gview.values[: max(3, n // 20)]))
+            opening = float(np.median(gview.values[: self.opening_points]))
             if not (opening > 0 and g_level[-1] >= self.g_climb * opening):
                 continue
             return [

@@ -5,7 +5,7 @@ import pytest
 
 from tb_curvecheck import reading
 from tb_curvecheck.analysis.grouping import build_experiments, experiment_name
-from tb_curvecheck.analysis.roles import add_scalars_key, classify
+from tb_curvecheck.analysis.roles import add_scalars_key, classify, run_split
 from tb_curvecheck.model import ScalarSeries
 from tests import logwriters
 
@@ -285,3 +285,15 @@ def test_namespace_prefixes_do_not_make_a_loss_a_component():
 )
 def test_add_scalars_keys_that_name_no_split(run, tags, key):
     assert add_scalars_key(run, tags) == key
+
+
+@pytest.mark.parametrize(
+    "run, split",
+    [
+        ("catboost_info/learn", "train"),  # CatBoost's training metrics
+        ("catboost_info/test", "test"),
+        ("exp/learning_curves", None),  # a word that only starts with "learn" names no split
+    ],
+)
+def test_a_run_named_learn_is_the_training_split(run, split):
+    assert run_split(run) == split

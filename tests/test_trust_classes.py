@@ -3143,6 +3143,32 @@ def test_a_discriminator_that_won_is_found_across_keyed_runs_and_from_the_first_
         assert ev["generator_opening"] < 3.0, ev
 
 
+@pytest.mark.parametrize("overfit", [True, False])
+def test_catboost_learn_and_test_runs_pair_as_training_and_held_out(tmp_path, overfit):
+    # CatBoost writes its own event files: `catboost_info/learn` and `catboost_info/test`, each with the
+    # metric's bare name (`RMSE`).  Two blind tuned regressors whose test RMSE was best early and then
+    # rose by a fifth or more while the learn RMSE kept falling were silent: `learn` named no split, so
+    # the two runs were two experiments and the test curve had no training side to be held against.
+    # The same layout with both curves falling to the end is quiet.
+    n = 500
+    it = np.arange(n, dtype=float)
+    rng = np.random.default_rng(5)
+    learn = 3000 + 70000 * np.exp(-it / 60.0)
+    if overfit:
+        test = 20000 + 60000 * np.exp(-it / 8.0) + 9.0 * np.maximum(it - 40, 0) + 400 * rng.standard_normal(n)
+    else:
+        test = 8000 + 65000 * np.exp(-it / 60.0) + 100 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path / "catboost_info" / "learn"), {"RMSE": learn})
+    logwriters.tbx_scalars(str(tmp_path / "catboost_info" / "test"), {"RMSE": test})
+    loud = _loud(_scan(str(tmp_path)))
+    if not overfit:
+        assert loud == [], [f.title for f in loud]
+        return
+    over = [f for f in loud if f.kind == "overfitting"]
+    assert [(f.run, f.tag) for f in over] == [("catboost_info/test", "RMSE")], [f.title for f in loud]
+    assert over[0].related and over[0].related[0]["run"] == "catboost_info/learn"
+
+
 def test_an_accuracy_reported_as_a_distance_falls_by_design(tmp_path):
     # An MNIST digit regressor (blind tuned batch, masadcv SimplestDeepLearningRegressor) logs its
     # "accuracy" as the L1 and L2 distances between predicted and true digit (`val_acc_L1` 1.35 ->

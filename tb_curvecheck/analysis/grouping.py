@@ -17,7 +17,7 @@ from ..model import Experiment, HistogramRef, HistogramSeries, ScalarSeries, Ser
 from . import histogram_roles
 from .roles import (
     FRACTION_METRICS,
-    SPLIT_WORDS,
+    RUN_SPLIT_WORDS,
     add_scalars_key,
     add_scalars_name,
     add_scalars_split,
@@ -43,7 +43,7 @@ def experiment_name(run: str, tags: Iterable[str] = ()) -> str:
         return "."
     last = run.split("/")[-1]
     low = last.lower()
-    if low in SPLIT_WORDS:
+    if low in RUN_SPLIT_WORDS:
         parent = parent_of(run)
         # tensorboardX add_scalars: `exp/<main_tag>/<key>` holds tag <main_tag>.
         tag_names = {t.replace("/", "_") for t in tags}

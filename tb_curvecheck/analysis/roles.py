@@ -34,6 +34,10 @@ SPLIT_WORDS = {
     "testing": "test",
 }
 
+# A run's own name may also say its split in words no tag uses for one: CatBoost writes its training
+# metrics to `catboost_info/learn` beside `catboost_info/test` (its eval set).
+RUN_SPLIT_WORDS = {**SPLIT_WORDS, "learn": "train"}
+
 # Words that say how often a value is logged, not what it measures.
 GRANULARITY_WORDS = {
     "epoch": "epoch",
@@ -269,7 +273,7 @@ def run_split(run: str) -> Optional[str]:
     if not toks:
         return None
     # `validation` itself, or `Loss_train` / `acc_val`: an add_scalars extra run.
-    return SPLIT_WORDS.get(last.lower()) or SPLIT_WORDS.get(toks[-1])
+    return RUN_SPLIT_WORDS.get(last.lower()) or SPLIT_WORDS.get(toks[-1])
 
 
 # Words that, right after "loss", name a number the loss is multiplied by: a term's weight in a

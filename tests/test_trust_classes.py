@@ -3169,6 +3169,37 @@ def test_catboost_learn_and_test_runs_pair_as_training_and_held_out(tmp_path, ov
     assert over[0].related and over[0].related[0]["run"] == "catboost_info/learn"
 
 
+@pytest.mark.parametrize("case", ["overfit", "healthy", "diverged"])
+def test_a_validation_loss_named_for_its_split_is_held_against_the_one_training_objective(tmp_path, case):
+    # A physics-informed net (blind tuned batch, SummaryWriter) logs `loss/total` (PDE + boundary terms)
+    # and `loss/validation`: no name pairs them.  Its validation loss, best at step 1100, rose 0.92 ->
+    # 1.51 while the total fell 0.64 -> 0.33, and was told "diverged" (an error) instead of overfitting.
+    # With the run's one training objective as its training side it is overfitting, and not also a
+    # divergence.  Both falling is quiet; a total that climbs with it is a divergence, not overfitting.
+    n = 100
+    steps = 100 * (np.arange(n) + 1)
+    t = np.arange(n, dtype=float)
+    rng = np.random.default_rng(11)
+    total = 0.33 + 0.36 * np.exp(-t / 8.0) + 0.003 * rng.standard_normal(n)
+    val = 0.9 + 0.6 * (1 - np.exp(-np.maximum(t - 10, 0) / 8.0)) + 0.3 * np.exp(-t) + 0.01 * rng.standard_normal(n)
+    if case == "healthy":
+        val = 0.5 + 0.6 * np.exp(-t / 10.0) + 0.01 * rng.standard_normal(n)
+    if case == "diverged":
+        total = 0.33 + 0.36 * np.exp(-t / 8.0) + 0.04 * np.maximum(t - 10, 0)
+    tags = {"loss/total": total, "loss/PDE": total - 0.001, "loss/boundary": 0.001 + 0 * t, "loss/validation": val}
+    logwriters.tbx_scalars(str(tmp_path / "physics"), tags, steps)
+    loud = _loud(_scan(str(tmp_path)))
+    on_val = sorted(f.kind for f in loud if f.tag == "loss/validation")
+    if case == "healthy":
+        assert on_val == [], [f.title for f in loud]
+    elif case == "diverged":
+        assert "overfitting" not in on_val, [f.title for f in loud]
+    else:
+        assert on_val == ["overfitting"], [(f.kind, f.title) for f in loud]
+        over = next(f for f in loud if f.kind == "overfitting")
+        assert over.related[0]["tag"] == "loss/total" and "loss_total fell" in over.title, over.title
+
+
 def test_an_accuracy_reported_as_a_distance_falls_by_design(tmp_path):
     # An MNIST digit regressor (blind tuned batch, masadcv SimplestDeepLearningRegressor) logs its
     # "accuracy" as the L1 and L2 distances between predicted and true digit (`val_acc_L1` 1.35 ->

@@ -384,5 +384,8 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
         out.append(f)
     # A loss told as overfitting is not also "did not improve": the overfitting finding says where it was
     # best and how far it rose since (an AllenNLP validation loss 0.5426 -> 0.5176 -> 0.6074 was both).
+    # Nor "diverged": its rise came while the training side fell, so the optimisation did not break (a
+    # physics-informed net's validation loss 0.92 -> 1.51 while its total loss fell 0.64 -> 0.33); a
+    # validation loss that blew up by orders of magnitude is never told as overfitting in the first place.
     overfit = {(f.run, f.tag) for f in out if f.kind == "overfitting" and at_or_above(f.severity, "warning")}
-    return [f for f in out if not (f.kind == "no_progress" and (f.run, f.tag) in overfit)]
+    return [f for f in out if not (f.kind in ("no_progress", "loss_divergence") and (f.run, f.tag) in overfit)]

@@ -695,6 +695,20 @@ class Overfitting(Detector[OverfitEvent]):
             losses = [s for s in exp.find(role="loss", split="train") if s.info.granularity != "batch"]
             losses.sort(key=lambda s: (s.info.purpose != "objective", s.info.quantity != "loss", s.tag))
             train = losses[0] if losses else None
+        if train is None and ref.info.role == "loss" and ref.info.purpose == "objective":
+            # A validation objective named for its split beside a training objective named for what it
+            # adds up (`loss/validation` beside `loss/total` of a physics-informed net): the run's one
+            # training objective is its training side.  Only when there is exactly one such curve.
+            own = [
+                s
+                for s in exp.scalars
+                if s.info.role == "loss"
+                and s.info.purpose == "objective"
+                and s.info.split in ("train", None)
+                and s.info.granularity != "batch"
+                and len(s.series) >= 2
+            ]
+            train = own[0] if len(own) == 1 else None
         return train
 
     def _judged(self, exp: Experiment, ref: SeriesRef) -> bool:
@@ -822,6 +836,10 @@ class Overfitting(Detector[OverfitEvent]):
             # Held above its best proves the validation side got worse, not that training memorised: only a
             # training loss that kept learning makes it overfitting (a broken run's training loss at 530
             # "holds" while its validation loss wanders 332 -> 640).
+            return []
+        if ref.info.role == "loss" and train.info.quantity != ref.info.quantity and not fell:
+            # Held against the run's one training objective under another name (`_training_side`): a
+            # pairing the names do not vouch for needs the training side to have learned over the rise.
             return []
         if sign < 0 and not fell:
             # A metric is not a loss that may creep up while the training loss holds (confidence

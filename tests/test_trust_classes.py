@@ -3200,6 +3200,32 @@ def test_a_validation_loss_named_for_its_split_is_held_against_the_one_training_
         assert over.related[0]["tag"] == "loss/total" and "loss_total fell" in over.title, over.title
 
 
+@pytest.mark.parametrize("both_still", [True, False])
+def test_a_still_loss_beside_another_still_loss_is_no_saturation(tmp_path, both_still):
+    # A course GAN (blind tuned batch) whose two players both froze after the first few dozen steps: D at
+    # 0.62652 with three single-step excursions, G at 1.3133.  Each was told "pinned while the other
+    # moved" (G "moved 1.3133 -> 1.3133"): the other's rare blips made its spread.  Nothing moves around
+    # either, so neither is a saturated loss.  A discriminator pinned while the generator's loss really
+    # moves is the saturation it names.
+    n = 600
+    rng = np.random.default_rng(4)
+    d = np.full(n, 0.62652)
+    d[:30] = np.linspace(1.42, 0.63, 30)
+    d[[150, 300, 450]] = [0.6411, 0.6304, 0.6330]
+    if both_still:
+        g = np.full(n, 1.3133)
+        g[:100] = np.linspace(1.2, 1.31, 100)
+        g[[200, 400]] = 1.331
+    else:
+        g = 2.0 + 0.5 * np.sin(np.arange(n) / 7.0) + 0.1 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path / "gan"), {"Loss_D": d, "Loss_G": g})
+    sat = [f for f in rw.flatten(_scan(str(tmp_path))) if f.kind == "saturated_loss"]
+    if both_still:
+        assert sat == [], [f.title for f in sat]
+    else:
+        assert [f.tag for f in sat] == ["Loss_D"], [f.title for f in sat]
+
+
 def test_an_accuracy_reported_as_a_distance_falls_by_design(tmp_path):
     # An MNIST digit regressor (blind tuned batch, masadcv SimplestDeepLearningRegressor) logs its
     # "accuracy" as the L1 and L2 distances between predicted and true digit (`val_acc_L1` 1.35 ->

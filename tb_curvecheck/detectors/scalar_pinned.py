@@ -125,9 +125,19 @@ class PinnedLoss(Detector[PinnedEvent]):
             if s is ref or s.info.role != "loss":
                 continue
             m = U.motion(s, lo, hi, self.moving_rel)
-            if m is not None and m["points"] >= 3 and m["moves"]:
+            if m is not None and m["points"] >= 3 and m["moves"] and not self._mostly_still(s, lo, hi):
                 return s, m["first"], m["last"]
         return None
+
+    def _mostly_still(self, s: SeriesRef, lo: int, hi: int) -> bool:
+        """`s` repeats its previous value at most of its evaluations over lo..hi: a loss held too, whose
+        rare blips made its spread (a GAN whose two players both froze: D at 0.6265 with three
+        excursions, G at 1.3133).  Then nothing moves around the still loss, and this is no saturation."""
+        seg = s.series.values[(s.series.steps >= lo) & (s.series.steps <= hi) & np.isfinite(s.series.values)]
+        if seg.shape[0] < 3:
+            return False
+        same = np.abs(np.diff(seg)) <= self.pinned_rel * np.maximum(np.abs(seg[1:]), 1e-12)
+        return float(np.mean(same)) >= self.min_moving_share
 
     def describe(self, e: PinnedEvent) -> Finding:
         view, a, b = e.view, e.first, e.last

@@ -31,6 +31,10 @@ from tests import logwriters
         ("run1", "Loss/train", "loss", "loss", "train", "step"),
         ("run1", "Accuracy/val", "metric_up", "accuracy", "validation", "step"),
         ("run1", "Accuracy/test", "metric_up", "accuracy", "test", "step"),
+        # CatBoost's own event files: its log-loss as one word, in runs named learn and test
+        ("catboost_info/learn", "Logloss", "loss", "logloss", "train", "step"),
+        ("catboost_info/test", "Logloss", "loss", "logloss", "test", "step"),
+        ("catboost_info/test", "RMSE", "metric_down", "rmse", "test", "step"),
         # Lightning
         ("lightning_logs/version_0", "train_loss_epoch", "loss", "loss", "train", "epoch"),
         ("lightning_logs/version_0", "train_loss_step", "loss", "loss", "train", "step"),

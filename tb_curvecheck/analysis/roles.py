@@ -340,6 +340,9 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
         "loss" in tokens
         or "losses" in tokens
         or joined in ("nll", "xent", "cross_entropy", "crossentropy", "objective", "cost")
+        # Gradient-boosting libraries name the log-loss as one word: CatBoost's `Logloss`, XGBoost's
+        # `logloss` and `mlogloss` (multi-class).
+        or joined in ("logloss", "mlogloss")
     ):
         if joined in ("loss", "losses") or all(t in ("loss", "losses") or t in LOSS_FUNCTION_WORDS for t in tokens):
             return "loss", "loss"
@@ -590,7 +593,7 @@ GAN_PLAYER_WORDS = {"gen", "generator", "disc", "dis", "discriminator"}
 # A loss whose name says it is the sum being minimised.
 OBJECTIVE_WORDS = {"total", "overall", "full", "sum", "objective", "combined"}
 # Words that only say "loss": what is left after them qualifies it.
-LOSS_WORDS = {"loss", "losses", "nll", "xent", "cross", "crossentropy", "cross_entropy", "cost"}
+LOSS_WORDS = {"loss", "losses", "nll", "xent", "cross", "crossentropy", "cross_entropy", "cost", "logloss", "mlogloss"}
 # The loss function's own name says what is minimised, not a part of it (`val_mse_loss`, `bce_loss`).
 LOSS_FUNCTION_WORDS = {"mse", "mae", "bce", "ce", "huber", "rmse"}
 # A metric of a side task: a domain classifier's or a discriminator's accuracy falls by design.

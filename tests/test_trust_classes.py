@@ -3226,6 +3226,29 @@ def test_a_still_loss_beside_another_still_loss_is_no_saturation(tmp_path, both_
         assert [f.tag for f in sat] == ["Loss_D"], [f.title for f in sat]
 
 
+@pytest.mark.parametrize("gave_back", [True, False])
+def test_a_short_validation_loss_that_gave_back_most_of_its_fall_overfits(tmp_path, gave_back):
+    # A Lightning classifier (blind tuned batch), ten epochs: val_loss 0.907 -> 0.787 at epoch 5, then
+    # 0.860, 0.814, 0.853, 0.895 while train_epoch_loss kept falling 0.93 -> 0.70.  Too noisy for the
+    # level tests and no longer above its best at every evaluation, it was silent; its last evaluations
+    # gave back over half of what it had learned.  The same curve holding near its best is quiet.
+    val = [0.9065, 0.8733, 0.8646, 0.8439, 0.7967, 0.7867, 0.8603, 0.8138, 0.8527, 0.8945]
+    if not gave_back:
+        val = val[:6] + [0.8003, 0.7912, 0.7950, 0.7889]
+    train = [0.9321, 0.8691, 0.8013, 0.7787, 0.7476, 0.7430, 0.7424, 0.7112, 0.7001, 0.6975]
+    steps = [21 + 22 * i for i in range(10)]
+    logwriters.tbx_scalars(str(tmp_path / "lightning_logs" / "version_7"), {"val_loss": val, "train_epoch_loss": train}, steps)
+    loud = _loud(_scan(str(tmp_path)))
+    over = [f for f in loud if f.kind == "overfitting"]
+    if not gave_back:
+        assert over == [], [f.title for f in over]
+        return
+    assert [f.tag for f in over] == ["val_loss"], [f.title for f in loud]
+    # The rise is told from the best (0.7867) to the level of the last evaluations, within rounding.
+    ev = over[0].evidence
+    assert abs(ev["best_value"] - 0.7867) < 1e-3 and ev["best_step"] == 21 + 22 * 5, ev
+
+
 def test_an_accuracy_reported_as_a_distance_falls_by_design(tmp_path):
     # An MNIST digit regressor (blind tuned batch, masadcv SimplestDeepLearningRegressor) logs its
     # "accuracy" as the L1 and L2 distances between predicted and true digit (`val_acc_L1` 1.35 ->

@@ -514,6 +514,9 @@ class OverfitEvent:
     # `best` is the middle of a running-median window (the rise was measured from that level), not
     # necessarily its lowest point: the point there can be a spike above the level.
     best_windowed: bool = False
+    # Told from a short curve's last evaluations giving back most of its fall (`_gave_back`): the
+    # weakest of the rise tests, which does not keep a task metric of its split from telling it too.
+    gave_back: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -589,6 +592,11 @@ class Overfitting(Detector[OverfitEvent]):
     # 0.076 -> 0.088 over 230 epochs in order, Mann-Kendall z = 20, beside a training loss still falling).
     steady_rel: float = 0.15
     # A training loss that never learned has nothing to overfit: judged as no_progress judges it.
+    # A short curve (up to `stayed_max_points`) whose last evaluations gave back half or more of a clear
+    # fall (three noise units or more) rose back most of the way to where it began: a validation loss
+    # 0.91 -> 0.79 -> 0.85 at the end while its training loss kept falling has lost what it learned.
+    giveback_share: float = 0.5
+    giveback_span_k: float = 3.0
     stall: NoProgress = dataclasses.field(default_factory=NoProgress)
 
     def _end_level(self, v: np.ndarray, after: int) -> float:
@@ -657,6 +665,26 @@ class Overfitting(Detector[OverfitEvent]):
             # low swing of an unstable curve (oscillation's story), not a point training left behind.
             return None
         return best_i, best, thr, self._end_level(v, best_i)
+
+    def _gave_back(self, v: np.ndarray, sigma: float):
+        """A short curve that learned clearly (its fall from the first evaluation to its lowest is
+        `giveback_span_k` noise units or more) and whose last evaluations gave back `giveback_share` of
+        that fall or more: back most of the way to where it began."""
+        n = v.shape[0]
+        best_i = int(np.argmin(v))
+        best = float(v[best_i])
+        if n - 1 - best_i < self.stayed_min_after or best_i < 2 or sigma <= 0.0:
+            return None
+        span = float(v[0]) - best
+        if span < self.giveback_span_k * sigma:
+            return None
+        end = float(np.median(v[-self.end_points :]))
+        # Also a share of the level worth telling: a smooth curve's noise is tiny, and half of a tiny fall
+        # (0.6121 -> 0.619) is no rise a person would act on.
+        thr = max(self.giveback_share * span, self.min_rel_level * abs(best))
+        if end - best < thr:
+            return None
+        return best_i, best, thr, end
 
     def _steady_rise(self, v: np.ndarray, log_scale: bool = False):
         """A long, noisy rise certain from its consistency: after the lowest running median, later
@@ -740,7 +768,7 @@ class Overfitting(Detector[OverfitEvent]):
         if events and ref.info.role != "loss" and ref.info.quantity not in LOSS_LIKE:
             # A task metric is told only when its split's own loss does not already tell it (a loss
             # that overfits says it first, with more points of evidence); measured only then.
-            if any(self._measure(exp, s) for s in self._split_losses(exp, ref)):
+            if any(not e.gave_back for s in self._split_losses(exp, ref) for e in self._measure(exp, s)):
                 return []
         return events
 
@@ -791,6 +819,10 @@ class Overfitting(Detector[OverfitEvent]):
         if got is None and sign > 0 and n <= self.stayed_max_points:
             got = self._stayed_above(v, log_scale)
             stayed = got is not None
+        gave_back = False
+        if got is None and sign > 0 and n <= self.stayed_max_points:
+            got = self._gave_back(v, sigma)
+            gave_back = got is not None
         if got is None and sign > 0:
             return self._from_start(exp, ref, view, sigma, log_scale)
         if got is None:
@@ -863,6 +895,7 @@ class Overfitting(Detector[OverfitEvent]):
                 logs[0][1],
                 logs[1][1],
                 best_windowed=level_best,
+                gave_back=gave_back,
             )
         ]
 

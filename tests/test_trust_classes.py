@@ -3249,6 +3249,39 @@ def test_a_short_validation_loss_that_gave_back_most_of_its_fall_overfits(tmp_pa
     assert abs(ev["best_value"] - 0.7867) < 1e-3 and ev["best_step"] == 21 + 22 * 5, ev
 
 
+@pytest.mark.parametrize("case", ["all_zero", "f1_only", "late_score"])
+def test_a_task_metric_exactly_zero_at_every_evaluation_never_learned(tmp_path, case):
+    # A YOLOv8 run (blind tuned batch): its training box loss falls, while mAP50, mAP50-95, precision and
+    # recall read exactly 0 at all six validations.  It was told only as four metrics "stuck": not one
+    # detection ever scored, which is never_learned (and most often labels that do not match the
+    # predictions).  An F1 pinned at 0 beside an accuracy of the same split that climbs is that metric's
+    # own fault (stuck_metric tells it), and a mAP that leaves 0 at the last epoch learned.
+    n = 6
+    steps = list(range(1, n + 1))
+    box = [1.9, 1.7, 1.55, 1.45, 1.38, 1.33]
+    zero = [0.0] * n
+    if case == "f1_only":
+        tags = {"train/box_loss": box, "val/epoch_accuracy": [0.2, 0.3, 0.4, 0.6, 0.6, 0.62], "val/epoch_f1": zero}
+    else:
+        late = zero[:-1] + [0.012] if case == "late_score" else zero
+        tags = {
+            "train/box_loss": box,
+            "val/box_loss": [2.1] * n,
+            "metrics/mAP50(B)": late,
+            "metrics/mAP50-95(B)": late,
+            "metrics/precision(B)": zero,
+            "metrics/recall(B)": zero,
+        }
+    logwriters.tbx_scalars(str(tmp_path / "runs" / "train" / "exp"), tags, steps)
+    zeros = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned" and f.evidence.get("how") == "zero"]
+    if case != "all_zero":
+        assert zeros == [], [f.title for f in zeros]
+        return
+    # (tensorboardX writes `(B)` as `_B_`; Ultralytics' torch writer keeps it.)
+    assert sum(f.tag.startswith("metrics/mAP50") for f in zeros) == 2, [(f.tag, f.title) for f in zeros]
+    assert all(f.severity == "warning" and "exactly 0 at every one of 6" in f.title for f in zeros)
+
+
 def test_an_accuracy_reported_as_a_distance_falls_by_design(tmp_path):
     # An MNIST digit regressor (blind tuned batch, masadcv SimplestDeepLearningRegressor) logs its
     # "accuracy" as the L1 and L2 distances between predicted and true digit (`val_acc_L1` 1.35 ->

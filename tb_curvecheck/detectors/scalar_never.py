@@ -55,7 +55,7 @@ class NeverEvent:
     ref: SeriesRef
     view: U.View
     how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved", "auc",
-    # "flat", "tiny_lr"
+    # "flat", "tiny_lr", "zero"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -241,6 +241,10 @@ class NeverLearned(Detector[NeverEvent]):
             found = self._auc_at_chance(exp, ref)
             if found:
                 return found
+        if ref.info.purpose == "task" and ref.info.role == "metric_up":
+            found = self._zero_metric(exp, ref)
+            if found:
+                return found
         if ref.info.purpose == "task" and ref.info.role in ("metric_up", "metric_down") and not exp.find(role="loss"):
             return self._frozen_metric(exp, ref)
         return []
@@ -288,6 +292,24 @@ class NeverLearned(Detector[NeverEvent]):
         if perfect is not None and abs(level - perfect) <= U.SAME_VALUE_ATOL:
             return []
         return [NeverEvent(ref, view, "frozen", level, None, None, None, 1.0, U.zero_learning_rate(exp))]
+
+    def _zero_metric(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        """A higher-is-better task metric (mAP, accuracy, F1, BLEU) exactly 0 at every one of at least
+        `min_points` evaluations: not one output was right, from the first evaluation to the last.  A
+        model that learns anything scores above 0 at some evaluation; a score that never leaves 0
+        points at the evaluation itself (labels that do not match the predictions' classes or format,
+        an evaluation set without labels) as much as at the model."""
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        if len(view) < self.min_points or np.any(v != 0.0):
+            return []
+        for s in exp.find(role="metric_up", split=ref.info.split):
+            # Another score of the same evaluation above 0 (an accuracy climbing beside an F1 pinned at
+            # 0): the model predicts something right, and the 0 is that metric's own doing, which
+            # `stuck_metric` tells.
+            if s is not ref and np.any(s.series.values[np.isfinite(s.series.values)] > 0.0):
+                return []
+        return [NeverEvent(ref, view, "zero", 0.0, None, None, None, 1.0, U.zero_learning_rate(exp))]
 
     def _metric(self, exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
         hits = [m for m in exp.metrics_for(ref) if m.info.quantity == "accuracy"]
@@ -895,7 +917,19 @@ class NeverLearned(Detector[NeverEvent]):
         name = e.ref.tag if e.how in ("reward", "unsolved", "flat") else short(e.ref)
         m = short(e.metric) if e.metric is not None else None
         lr = " The logged learning rate is exactly 0 throughout: nothing can change." if e.zero_lr else ""
-        if e.how == "frozen":
+        if e.how == "zero":
+            title = "%s was exactly 0 at every one of %d evaluations: not one prediction scored" % (name, n)
+            expl = (
+                "%s reads 0 from its first evaluation (step %d) to its last (step %d): the model never got a "
+                "single example right by this measure. A model that learns anything scores above 0 somewhere, "
+                "so look first at the evaluation itself: labels whose class ids or format do not match what "
+                "the model predicts (a detector's label files with the wrong class index or box format, a "
+                "dataset config that lists other class names), an evaluation set with no labels or no "
+                "examples, or a confidence threshold above every score. If the evaluation checks out, the "
+                "model did not learn: check that the training loss fell and that one training step changes "
+                "the predictions.%s" % (capital(name), int(view.steps[0]), int(view.steps[-1]), lr)
+            )
+        elif e.how == "frozen":
             title = "%s never moved: %s at every one of %d evaluations%s" % (
                 name,
                 fmt(e.level),
@@ -1310,7 +1344,7 @@ class NeverLearned(Detector[NeverEvent]):
             if e.exploration:
                 evidence["exploration"] = e.exploration
         # A stall at the prior's level is `no_progress` with its cause named: as serious, no more.
-        severity = "warning" if e.how in ("reward", "unsolved", "stalled", "flat") else "error"
+        severity = "warning" if e.how in ("reward", "unsolved", "stalled", "flat", "zero") else "error"
         return make_finding(
             e.ref,
             "never_learned",

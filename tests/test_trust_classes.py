@@ -3237,7 +3237,9 @@ def test_a_short_validation_loss_that_gave_back_most_of_its_fall_overfits(tmp_pa
         val = val[:6] + [0.8003, 0.7912, 0.7950, 0.7889]
     train = [0.9321, 0.8691, 0.8013, 0.7787, 0.7476, 0.7430, 0.7424, 0.7112, 0.7001, 0.6975]
     steps = [21 + 22 * i for i in range(10)]
-    logwriters.tbx_scalars(str(tmp_path / "lightning_logs" / "version_7"), {"val_loss": val, "train_epoch_loss": train}, steps)
+    logwriters.tbx_scalars(
+        str(tmp_path / "lightning_logs" / "version_7"), {"val_loss": val, "train_epoch_loss": train}, steps
+    )
     loud = _loud(_scan(str(tmp_path)))
     over = [f for f in loud if f.kind == "overfitting"]
     if not gave_back:

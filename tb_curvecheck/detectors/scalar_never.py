@@ -809,7 +809,9 @@ class NeverLearned(Detector[NeverEvent]):
         if n < self.flat_min_points and entropy is None:
             return []
         end_z, gain_z = (
-            (self.flat_end_z, self.flat_gain_z) if entropy is None else (self.flat_entropy_end_z, self.flat_entropy_gain_z)
+            (self.flat_end_z, self.flat_gain_z)
+            if entropy is None
+            else (self.flat_entropy_end_z, self.flat_entropy_gain_z)
         )
         steps = view.steps
         # A log that opens far into training (its first step past the span it covers) continues a

@@ -808,11 +808,7 @@ class NeverLearned(Detector[NeverEvent]):
         entropy = self._entropy_held(exp, ref)
         if n < self.flat_min_points and entropy is None:
             return []
-        end_z, gain_z = (
-            (self.flat_end_z, self.flat_gain_z)
-            if entropy is None
-            else (self.flat_entropy_end_z, self.flat_entropy_gain_z)
-        )
+        end_z, gain_z = self._flat_thresholds(entropy)
         steps = view.steps
         # A log that opens far into training (its first step past the span it covers) continues a
         # run from a checkpoint: its opening level is already a trained policy's.
@@ -854,6 +850,12 @@ class NeverLearned(Detector[NeverEvent]):
                 entropy=entropy,
             )
         ]
+
+    def _flat_thresholds(self, entropy: Optional[dict]) -> Tuple[float, float]:
+        """The flat test's (closing, best) allowances in standard errors: looser beside a held entropy."""
+        if entropy is None:
+            return self.flat_end_z, self.flat_gain_z
+        return self.flat_entropy_end_z, self.flat_entropy_gain_z
 
     def _entropy_held(self, exp: Experiment, ref: SeriesRef) -> Optional[dict]:
         """The policy entropy of `ref`'s run (ML-Agents' `Policy/Entropy`, SB3's `train/entropy_loss`,
@@ -1255,21 +1257,17 @@ class NeverLearned(Detector[NeverEvent]):
                     n,
                 )
             )
-            if e.entropy is None:
-                apart = (
-                    "less than one standard error (±%s) apart, with no ordered rise between them, and its best "
-                    "level (a running median over a tenth of the run, %s) never stood two standard errors above "
-                    "the opening." % (fmt(e.noise), fmt(e.best))
-                )
-            else:
-                apart = (
-                    "less than two standard errors (±%s) apart, with no ordered rise between them, and its best "
-                    "level (a running median over a tenth of the run, %s) never stood three standard errors "
-                    "above the opening. The policy did not change either: %s went %s → %s, within %d %% of "
-                    "where it began, where a policy that learns grows surer of its actions."
+            end_z, gain_z = self._flat_thresholds(e.entropy)
+            apart = (
+                "less than %s (±%s) apart, with no ordered rise between them, and its best level (a running "
+                "median over a tenth of the run, %s) never stood %s above the opening."
+                % (_standard_errors(end_z), fmt(e.noise), fmt(e.best), _standard_errors(gain_z))
+            )
+            if e.entropy is not None:
+                apart += (
+                    " The policy did not change either: %s went %s → %s, within %d %% of where it began, where "
+                    "a policy that learns grows surer of its actions."
                     % (
-                        fmt(e.noise),
-                        fmt(e.best),
                         e.entropy["tag"],
                         fmt(e.entropy["start"]),
                         fmt(e.entropy["end"]),
@@ -1359,6 +1357,12 @@ class NeverLearned(Detector[NeverEvent]):
             evidence,
             related=[e.metric] if e.metric is not None else [],
         )
+
+
+def _standard_errors(z: float) -> str:
+    """`z` standard errors in words, as the flat-return explanation says its thresholds."""
+    words = {1.0: "one standard error", 2.0: "two standard errors", 3.0: "three standard errors"}
+    return words.get(float(z), "%s standard errors" % fmt(z))
 
 
 def _exploration_sentence(x: Optional[dict]) -> str:

@@ -318,10 +318,13 @@ def _mirrored(c: LevelCurve, s: LevelCurve) -> bool:
 
 def _continues(c: LevelCurve, s: LevelCurve) -> bool:
     """`c` opened in the top part of `s`'s climb, far above where that climb began (beyond both curves'
-    noise), on the same task at the same reward scale."""
+    noise), on the same task at the same reward scale: no further above where `s` ended than that top
+    part is deep (a resumed checkpoint opens where its run stopped; a run opening at 15 beside a sibling
+    that climbed -0.9 -> 2.9 is another variant of the task, not its continuation)."""
+    noise = SIBLING_NOISE_K * max(c.se, s.se)
     return (
-        c.start >= s.end - LOWER_SHARE * s.gain
-        and c.start - s.start > SIBLING_NOISE_K * max(c.se, s.se)
+        s.end - LOWER_SHARE * s.gain <= c.start <= s.end + LOWER_SHARE * s.gain + noise
+        and c.start - s.start > noise
         and max(c.se, s.se) <= CONTINUED_NOISE_RATIO * min(c.se, s.se)
     )
 

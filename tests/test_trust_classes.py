@@ -2512,6 +2512,41 @@ def test_a_flat_return_that_opens_where_a_sibling_climbed_to_continues_that_run(
     assert [f for f in _loud(together[later["id"]]) if f.kind == "never_learned"] == []
 
 
+@pytest.mark.parametrize("opens_at", [15.0, 3.0])
+def test_a_flat_return_opening_far_above_where_a_sibling_ended_is_no_continuation_of_it(tmp_path, opens_at):
+    # Two ML-Agents runs of one blind tuned repository: one climbs -0.9 -> ~3 while its policy entropy
+    # falls 2.20 -> 0.69; the other holds ~15 for 123 summaries with its entropy at ln 9 (a uniform policy,
+    # 2.197 -> 2.161).  The second was withdrawn as "continuing" the first: it opened above the top of the
+    # first's climb, and no upper bound asked whether it opened anywhere near it.  Opening at 15, five
+    # times what the first ever reached, it is another variant of the task that never learned; opening at
+    # 3, where the first ended, it is that run continued.
+    rng = np.random.default_rng(17)
+    n = 100
+    i = np.arange(n, dtype=float)
+    climb = -0.9 + 3.9 * (1 - np.exp(-i / 25.0)) + 0.3 * rng.standard_normal(n)
+    logwriters.tbx_scalars(
+        str(tmp_path / "results" / "raycast" / "Spaceship"),
+        {"Environment/Cumulative Reward": climb, "Policy/Entropy": 0.69 + 1.51 * np.exp(-i / 30.0)},
+        [20000 * (k + 1) for k in range(n)],
+    )
+    m = 123
+    flat = opens_at + 0.3 * opens_at / 5.0 * rng.standard_normal(m)
+    logwriters.tbx_scalars(
+        str(tmp_path / "results" / "ray" / "Spaceship"),
+        {"Environment/Cumulative Reward": flat, "Policy/Entropy": 2.197 - 0.036 * np.arange(m) / m},
+        [20000 * (k + 1) for k in range(m)],
+    )
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    on_flat = [f for f in never if f.run == "results/ray/Spaceship"]
+    if opens_at == 3.0:
+        assert on_flat == [], [f.title for f in on_flat]
+        # (Alone, the same curve is a return that never rose: the sibling is what withdraws it.)
+        alone = [f for f in _loud(_scan(str(tmp_path / "results" / "ray"))) if f.kind == "never_learned"]
+        assert [f.evidence.get("how") for f in alone] == ["flat"], [f.title for f in alone]
+    else:
+        assert [f.evidence.get("how") for f in on_flat] == ["flat"], [f.title for f in never]
+
+
 def test_a_real_ppo_whose_evaluation_return_never_rose_never_learned():
     # A PyBullet PPO (tuned corpus): its training return collapsed from the start, and its evaluation
     # return wanders at its opening level for the whole run.
@@ -3167,6 +3202,57 @@ def test_catboost_learn_and_test_runs_pair_as_training_and_held_out(tmp_path, ov
     over = [f for f in loud if f.kind == "overfitting"]
     assert [(f.run, f.tag) for f in over] == [("catboost_info/test", "RMSE")], [f.title for f in loud]
     assert over[0].related and over[0].related[0]["run"] == "catboost_info/learn"
+
+
+@pytest.mark.parametrize("first", [0.3106, 0.2777])
+def test_a_validation_loss_that_learned_before_its_second_evaluation_and_held_made_progress(tmp_path, first):
+    # A blind tuned Keras fit of ten epochs: validation loss 0.3106 -> 0.2777, 0.2706, 0.2728, ... 0.2704
+    # while the training loss fell 0.459 -> 0.283 and validation accuracy held ~0.90.  The model learned
+    # in its first epoch and then held, yet was told "validation loss did not improve (0.2777 at the start,
+    # best 0.2705)": the start was the median of the first three evaluations, and the first alone (13 %
+    # above the best, and the highest of all) was under the five standard errors a first point needs on its
+    # own.  Beside a training loss that learns, that first fall is progress.  The same curve opening at
+    # 0.2777, with no such fall, still did not improve while its training loss did.
+    val = [first, 0.2777, 0.2706, 0.2728, 0.2965, 0.2677, 0.2749, 0.2705, 0.2781, 0.2704]
+    train = [0.4592, 0.3273, 0.3165, 0.3149, 0.3006, 0.2978, 0.2920, 0.2856, 0.2831, 0.2834]
+    logwriters.tf_scalars(str(tmp_path / "fit" / "train"), {"epoch_loss": train})
+    logwriters.tf_scalars(str(tmp_path / "fit" / "validation"), {"epoch_loss": val})
+    stalled = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "no_progress"]
+    if first > 0.3:
+        assert stalled == [], [f.title for f in stalled]
+    else:
+        assert [(f.run, f.tag) for f in stalled] == [("fit/validation", "epoch_loss")], [f.title for f in stalled]
+
+
+@pytest.mark.parametrize("case", ["stalled", "learns", "several_errors"])
+def test_a_run_that_logs_only_error_metrics_is_judged_on_its_one_error_as_its_objective(tmp_path, case):
+    # CatBoost logs no loss, only its metrics, the objective among them (`learn/RMSE`, `test/RMSE` for a
+    # regressor fit on RMSE).  A blind tuned run whose learn RMSE never fell (a sawtooth around 0.48) and
+    # whose test RMSE never went below its first evaluation (0.683, ending 0.731) was silent: only losses
+    # were judged for progress.  The same layout learning is quiet; and a run logging several error
+    # metrics per split (a forecaster's MAE and RMSE) has no one objective to single out.
+    n = 54
+    it = np.arange(n, dtype=float)
+    rng = np.random.default_rng(3)
+    if case == "learns":
+        learn = 0.25 + 0.25 * np.exp(-it / 15.0)
+        test = 0.45 + 0.25 * np.exp(-it / 15.0) + 0.004 * rng.standard_normal(n)
+    else:
+        learn = 0.48 + 0.05 * ((it % 7) / 6.0)
+        test = 0.685 + 0.04 * np.clip((it - 8) / 40.0, 0, 1) + 0.006 * rng.standard_normal(n)
+    learn_tags, test_tags = {"RMSE": learn}, {"RMSE": test}
+    if case == "several_errors":
+        learn_tags["MAE"], test_tags["MAE"] = 0.8 * learn, 0.8 * test
+    logwriters.tbx_scalars(str(tmp_path / "catboost_info" / "learn"), learn_tags)
+    logwriters.tbx_scalars(str(tmp_path / "catboost_info" / "test"), test_tags)
+    loud = _loud(_scan(str(tmp_path)))
+    stalled = [(f.run, f.tag) for f in loud if f.kind == "no_progress"]
+    if case == "learns":
+        assert loud == [], [f.title for f in loud]
+    elif case == "several_errors":
+        assert stalled == [], [f.title for f in loud]
+    else:
+        assert ("catboost_info/test", "RMSE") in stalled, [f.title for f in loud]
 
 
 @pytest.mark.parametrize("case", ["overfit", "healthy", "diverged"])

@@ -136,7 +136,7 @@ class NoProgress(Detector[StallEvent]):
         return next((e for e in self._stall(exp, ref, twins=True) if e.rose_to is not None), None)
 
     def _stall(self, exp: Experiment, ref: SeriesRef, twins: bool) -> List[StallEvent]:
-        if not U.judged(ref, ("loss",)):
+        if not self._objective(exp, ref):
             return []
         view = U.view_of(ref, smooth=False)
         n = len(view)
@@ -240,13 +240,26 @@ class NoProgress(Detector[StallEvent]):
             partner
             if ref.info.split in ("validation", "test")
             and partner is not None
-            and U.judged(partner, ("loss",))
+            and self._objective(exp, partner)
             and not self.measure(exp, partner)
             else None
         )
         if improvement >= self.min_rel * abs(first) and improvement > 0 and learning_partner is not None:
             # A validation loss on few samples is noisy: one that improved by min_rel while its training
             # loss clearly learns has progressed (a fine-tuning run that starts near its best).
+            return []
+        if (
+            learning_partner is not None
+            and not opened
+            and improvement0 >= self.min_rel * abs(first0)
+            and n > 1
+            and first0 > float(np.max(v[1:]))
+            and float(np.median(v[-max(self.start_points, n // 3) :])) <= first
+        ):
+            # ... and so has one whose first evaluation, its highest, lies min_rel above its best, beside a
+            # training loss that learns: the model learned before the second evaluation and then held, its
+            # last third no higher than its next evaluations (a Keras classifier's validation loss 0.311 ->
+            # 0.278, 0.271, ... 0.270 over ten epochs); one that rose again is `Overfitting`'s to tell.
             return []
         if improvement > 0 and ref.info.split == "train" and self._fell_in_order(partner):
             # The other way round: a training loss sampled from a few noisy batches (0.71, 0.44, 0.56 ...)
@@ -305,6 +318,18 @@ class NoProgress(Detector[StallEvent]):
                 rose_to=rose_to,
             )
         ]
+
+    @staticmethod
+    def _objective(exp: Experiment, ref: SeriesRef) -> bool:
+        """A loss; or, in a run that logs no loss at all, the one lower-is-better task metric of its split:
+        then it is the objective (CatBoost logs only its metrics, `learn/RMSE` and `test/RMSE` for a
+        regressor fit on RMSE).  With several (MAE, MSE and RMSE of one forecaster) none is singled out:
+        they would tell one story several times, and which one is minimised is not logged."""
+        if U.judged(ref, ("loss",)):
+            return True
+        if not (U.judged(ref, ("metric_down",)) and ref.info.purpose == "task") or exp.find(role="loss"):
+            return False
+        return len([s for s in exp.find(split=ref.info.split, role="metric_down") if s.run == ref.run]) == 1
 
     def _fell_in_order(self, ref: Optional[SeriesRef]) -> bool:
         """A validation loss whose later evaluations lie below its earlier ones (Mann-Kendall z at or under

@@ -277,6 +277,10 @@ def score(manifest: dict, results: Mapping[str, List[Finding]], errors: Optional
     added_of = {r["repo"]: r.get("added", FIRST_BATCH) for r in manifest["repositories"]}
     verdicts = []
     for run in manifest["runs"]:
+        # A fragment labelled by hand may leave out what a healthy or mild run has none of; a pathology
+        # must name what it expects, or it could only ever be missed.
+        if run["label"] == "pathology" and not run.get("kinds"):
+            raise ValueError("%s: a pathology label names no kinds" % run["id"])
         found = flatten(results.get(run["id"], []))
         loud = [f for f in found if at_or_above(f.severity, ALARM)]
         v = {
@@ -287,8 +291,8 @@ def score(manifest: dict, results: Mapping[str, List[Finding]], errors: Optional
             "domain": run["domain"],
             "writer": run["writer"],
             "label": run["label"],
-            "kinds": run["kinds"],
-            "steps": run["steps"],
+            "kinds": run.get("kinds") or [],
+            "steps": run.get("steps"),
             "alarms": [_brief(f) for f in loud],
             "infos": [_brief(f) for f in found if f.severity == "info"],
         }
@@ -302,7 +306,7 @@ def score(manifest: dict, results: Mapping[str, List[Finding]], errors: Optional
             # A miss that still raised a warning of another kind: the user is told something is wrong,
             # with the wrong name.  Counted apart; recall counts only the labelled kinds.
             v["outcome"] = "caught" if hits else ("misnamed" if loud else "missed")
-            if hits and run["steps"]:
+            if hits and run.get("steps"):
                 a, b = run["steps"]
                 v["in_range"] = any(f.start_step <= b and f.end_step >= a for f in hits)
         else:

@@ -206,6 +206,18 @@ def test_scoring_counts_warnings_and_errors_only(label, found, outcome):
     assert scored["verdicts"][0]["outcome"] == outcome
 
 
+def test_a_hand_labelled_fragment_may_leave_out_what_a_healthy_run_has_none_of():
+    # A blind batch's healthy runs were written without `kinds` and `steps`; scoring raised KeyError.
+    base = next(r for r in RUNS if r["label"] == "healthy")
+    run = {k: v for k, v in base.items() if k not in ("kinds", "steps")}
+    scored = rw.score(dict(MANIFEST, runs=[run]), {run["id"]: [_finding("no_progress", "warning")]})
+    assert scored["verdicts"][0]["outcome"] == "false_alarm" and scored["verdicts"][0]["kinds"] == []
+    # A pathology that names no kind could only be missed: that is a labelling error, said as one.
+    bad = dict(run, label="pathology")
+    with pytest.raises(ValueError, match="names no kinds"):
+        rw.score(dict(MANIFEST, runs=[bad]), {})
+
+
 def test_a_run_that_cannot_be_analysed_is_never_counted_quiet():
     run = next(r for r in RUNS if r["label"] == "healthy")
     scored = rw.score(dict(MANIFEST, runs=[run]), {}, errors={run["id"]: "boom"})

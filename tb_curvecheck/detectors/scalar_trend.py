@@ -244,22 +244,21 @@ class NoProgress(Detector[StallEvent]):
             and not self.measure(exp, partner)
             else None
         )
-        if improvement >= self.min_rel * abs(first) and improvement > 0 and learning_partner is not None:
-            # A validation loss on few samples is noisy: one that improved by min_rel while its training
-            # loss clearly learns has progressed (a fine-tuning run that starts near its best).
-            return []
-        if (
-            learning_partner is not None
-            and not opened
-            and improvement0 >= self.min_rel * abs(first0)
-            and n > 1
-            and first0 > float(np.max(v[1:]))
-            and float(np.median(v[-max(self.start_points, n // 3) :])) <= first
+        if learning_partner is not None and (
+            (improvement >= self.min_rel * abs(first) and improvement > 0)
+            or (
+                not opened
+                and improvement0 >= self.min_rel * abs(first0)
+                and first0 > float(np.max(v[1:]))
+                and float(np.median(v[-max(self.start_points, n // 3) :])) <= first
+            )
         ):
-            # ... and so has one whose first evaluation, its highest, lies min_rel above its best, beside a
-            # training loss that learns: the model learned before the second evaluation and then held, its
-            # last third no higher than its next evaluations (a Keras classifier's validation loss 0.311 ->
-            # 0.278, 0.271, ... 0.270 over ten epochs); one that rose again is `Overfitting`'s to tell.
+            # A validation loss on few samples is noisy: one that improved by min_rel while its training
+            # loss clearly learns has progressed (a fine-tuning run that starts near its best).  So has one
+            # whose first evaluation, its highest, lies min_rel above its best: the model learned before
+            # the second evaluation and then held, its last third no higher than its next evaluations (a
+            # Keras classifier's validation loss 0.311 -> 0.278, 0.271, ... 0.270 over ten epochs); one
+            # that rose again is `Overfitting`'s to tell.
             return []
         if improvement > 0 and ref.info.split == "train" and self._fell_in_order(partner):
             # The other way round: a training loss sampled from a few noisy batches (0.71, 0.44, 0.56 ...)

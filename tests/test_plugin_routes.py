@@ -474,7 +474,10 @@ def test_a_flat_return_its_sibling_answers_is_withdrawn_in_the_tab(tmp_path):
     # Two CarRacing runs of the real-world corpus written back as tensorboardX logs: `early` climbs
     # -30 -> 764, `later` holds ~780 from its first episode (the trained policy continued).  Over the
     # whole logdir the tab withdraws `later`'s flat-return warning, cold and from the cache alike; with
-    # `later` alone in the logdir it stands.
+    # `later` alone in the logdir it stands.  Of their eleven tags the return, the loss and the
+    # exploration rate are written (the eight timing and memory tags only tripled the test's time).
+    import shutil
+
     from benchmarks import realworld as rw
 
     runs = [r for r in rw.load_manifest()["runs"] if r["id"].startswith("danielnbarbosa__rl3/car-racing/")]
@@ -483,11 +486,10 @@ def test_a_flat_return_its_sibling_answers_is_withdrawn_in_the_tab(tmp_path):
         sc, _, _ = rw.read_run(r)
         name = "early" if "08-31" in r["id"] else "later"
         for tags in sc.values():
-            logwriters.tbx_scalars(str(tmp_path / "both" / name), {t: (s.steps, s.values) for t, s in tags.items()})
-            if name == "later":
-                logwriters.tbx_scalars(
-                    str(tmp_path / "alone" / name), {t: (s.steps, s.values) for t, s in tags.items()}
-                )
+            kept = {t: (s.steps, s.values) for t, s in tags.items() if t in ("Reward", "Loss", "Epsilon")}
+            assert len(kept) == 3
+            logwriters.tbx_scalars(str(tmp_path / "both" / name), kept)
+    shutil.copytree(tmp_path / "both" / "later", tmp_path / "alone" / "later")
 
     def flat(body):
         return [f for f in body["findings"] if f["run"] == "later" and f["evidence"].get("how") == "flat"]

@@ -3,10 +3,12 @@ is found at its step, and the healthy look-alikes of point 5 stay quiet."""
 
 import math
 import time
+import warnings
 
 import numpy as np
 import pytest
 
+from tb_curvecheck.detectors import stats
 from tb_curvecheck.detectors.registry import detect_scalars
 from tb_curvecheck.model import Experiment, ScalarSeries, SeriesRef, TagInfo
 
@@ -376,3 +378,30 @@ def test_non_finite_evidence_is_strict_json_with_javascript_names():
     ev = f.to_json()["evidence"]
     assert ev == {"a": "NaN", "b": ["Infinity", "-Infinity"], "c": 1.5, "d": "nan"}
     json.dumps(f.to_json(), allow_nan=False)
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 8, 9, 31])
+def test_running_median_is_the_nan_median_of_each_shrinking_window(width):
+    # The sorted-window median must give np.nanmedian's values exactly: at the ends (where the
+    # window shrinks), with NaNs inside the data, with ties, and on float32 input.
+    rng = np.random.default_rng(width)
+    for n in (1, 2, 3, 5, 40, 257):
+        for kind in ("plain", "nan", "ties", "float32"):
+            v = rng.normal(size=n)
+            if kind == "nan":
+                v[rng.random(n) < 0.3] = np.nan
+            elif kind == "ties":
+                v = np.round(v, 1)
+            elif kind == "float32":
+                v = v.astype(np.float32)
+            got = stats.running_median(v, width)
+            if width <= 1 or n < 3:
+                expected = v
+            else:
+                half = width // 2
+                padded = np.concatenate([np.full(half, np.nan), v, np.full(half, np.nan)])
+                windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN window
+                    expected = np.nanmedian(windows, axis=1)
+            np.testing.assert_array_equal(got, expected)

@@ -111,9 +111,17 @@ def running_median(values: np.ndarray, width: int) -> np.ndarray:
     if width <= 1 or n < 3:
         return values.copy()
     half = width // 2
-    padded = np.concatenate([np.full(half, np.nan), values, np.full(half, np.nan)])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
-    return np.nanmedian(windows, axis=1)
+    padded = np.concatenate([np.full(half, np.nan), values.astype(np.float64), np.full(half, np.nan)])
+    # Sorting each window puts its NaNs (the padding, and any in the data) last, so
+    # its median is read at the middle of the leading non-NaN part: the same values
+    # np.nanmedian gives, about five times faster (it was half of a scan's detector time).
+    block = np.sort(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
+    count = np.count_nonzero(~np.isnan(block), axis=1)
+    rows = np.arange(n)
+    lo = np.maximum(count - 1, 0) // 2
+    median = 0.5 * (block[rows, lo] + block[rows, np.minimum(count // 2, 2 * half)])
+    median[count == 0] = np.nan
+    return median
 
 
 def condense(steps: np.ndarray, values: np.ndarray, max_points: int = MAX_JUDGED_POINTS):

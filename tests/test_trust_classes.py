@@ -3253,6 +3253,10 @@ def test_a_run_that_logs_only_error_metrics_is_judged_on_its_one_error_as_its_ob
         assert stalled == [], [f.title for f in loud]
     else:
         assert ("catboost_info/test", "RMSE") in stalled, [f.title for f in loud]
+        # Its advice is for boosted trees, in CatBoost's own parameters, not a network's checks.
+        text = next(f for f in loud if f.kind == "no_progress" and f.run == "catboost_info/test").explanation
+        assert "boosted trees" in text and "l2_leaf_reg" in text and "use_best_model" in text, text
+        assert "dead ReLUs" not in text and "range test" not in text, text
 
 
 @pytest.mark.parametrize("case", ["overfit", "healthy", "diverged"])

@@ -400,21 +400,18 @@ class NoProgress(Detector[StallEvent]):
         )
         # After an opening blow-up the best is taken after the peak (the way back down is not learning), so
         # "over the whole run" would be untrue of a run that sat lower before the blow-up.
-        expl = self._opening(
-            e, "best level after the blow-up" if e.opening_peak is not None else "best level over the whole run"
-        ) + (
-            ", an improvement of %.1f %% and %.1f noise units: %s.%s Check first that the model trains at all: "
-            "overfit a single batch (the loss should reach near zero in a few hundred steps; if not, the "
-            "model, loss or labels are wrong: labels misaligned with inputs, a loss that does not match "
-            "the output activation, a frozen model). Then the learning rate: too low and the loss creeps, "
-            "too high and it bounces around its start; try a range test over 1e-5..1. Also check for "
-            "unnormalised inputs and for gradients that are zero (vanishing, dead ReLUs)."
+        expl = (
+            self._opening(
+                e, "best level after the blow-up" if e.opening_peak is not None else "best level over the whole run"
+            )
+            + ", an improvement of %.1f %% and %.1f noise units: %s.%s "
             % (
                 100 * rel if np.isfinite(rel) else 0.0,
                 e.improvement / sigma if sigma > 0 else float("inf"),
                 verdict,
                 blowup,
             )
+            + (self.NET_CHECKS if U.judged(e.ref, ("loss",)) else self._metric_only_checks(e.ref))
         )
         return make_finding(
             e.ref,
@@ -427,6 +424,41 @@ class NoProgress(Detector[StallEvent]):
             expl,
             self._evidence(e),
             related=[e.metric] if e.metric is not None else [],
+        )
+
+    NET_CHECKS = (
+        "Check first that the model trains at all: overfit a single batch (the loss should reach near zero in "
+        "a few hundred steps; if not, the model, loss or labels are wrong: labels misaligned with inputs, a "
+        "loss that does not match the output activation, a frozen model). Then the learning rate: too low and "
+        "the loss creeps, too high and it bounces around its start; try a range test over 1e-5..1. Also check "
+        "for unnormalised inputs and for gradients that are zero (vanishing, dead ReLUs)."
+    )
+
+    @staticmethod
+    def _metric_only_checks(ref: SeriesRef) -> str:
+        """What to check when the run logs no loss and its one error metric stood in for it: the way
+        gradient-boosting libraries log (CatBoost's `catboost_info/learn` and `test`), where "overfit a
+        single batch" and dead ReLUs would send the reader the wrong way."""
+        catboost = "catboost_info" in ref.run.replace("\\", "/").split("/")
+        knobs = (
+            "lower learning_rate or depth, raise l2_leaf_reg, and keep the best iteration (use_best_model "
+            "with an eval_set)"
+            if catboost
+            else "lower the learning rate or the tree depth, regularise more, and stop at the best iteration"
+        )
+        meaning = (
+            "the first trees already took what the features say about the target, or each tree overfits from "
+            "the start (the training metric falls while this one does not)"
+            if ref.info.split in ("validation", "test")
+            else "the trees fit nothing: features without signal for the target, or a learning rate near zero"
+        )
+        return (
+            "This run logs no loss, only its metrics, as %s does, so this metric is read as what the fit "
+            "minimises. For boosted trees, a metric that never gets below its first iterations means %s. Check "
+            "that the features carry signal (their importances, and the metric of predicting the training "
+            "mean), that the evaluation set comes from the training data's distribution with its target "
+            "aligned to its rows, then %s. (For a neural network that logs only its metrics, overfit a single "
+            "batch first.)" % ("CatBoost" if catboost else "a gradient-boosting library", meaning, knobs)
         )
 
     def _opening(self, e: StallEvent, level: str, how: str = "") -> str:

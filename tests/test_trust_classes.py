@@ -3887,3 +3887,24 @@ def test_an_evaluation_that_flips_between_right_and_wrong_with_no_training_curve
     assert bool(osc) == warned, [(f.kind, f.tag, f.title) for f in loud]
     if warned:
         assert osc[0].evidence["how"] == "erratic" and osc[0].evidence["falls"] >= 10
+
+
+@pytest.mark.parametrize("case", ["one_high_point", "collapse"])
+def test_a_collapse_is_a_fall_of_the_level_not_from_one_high_point(tmp_path, case):
+    # A blind tuned TF1 CIFAR-10 run (lr 1e-2) logs its accuracy on one batch of 128 every 5,000 steps:
+    # 0.39, then 0.69 0.63 0.59 0.74 0.66 0.62 0.63 0.63 0.59 while its loss holds 1.40-1.54.  It was
+    # told "accuracy collapsed 0.7422 -> 0.6172 and has not recovered" (an error): three noise units
+    # down from its one high point, back at the level it held before that point.  The same run whose
+    # level fell after the peak (0.74 -> ~0.45 and staying there) is still a collapse.
+    steps = 5000 * np.arange(10)
+    acc = np.array([0.39, 0.69, 0.63, 0.59, 0.74, 0.66, 0.62, 0.63, 0.63, 0.59])
+    if case == "collapse":
+        acc[5:] = [0.45, 0.44, 0.46, 0.43, 0.45]
+    loss = np.array([6011.0, 1.47, 1.50, 1.52, 1.41, 1.48, 1.49, 1.50, 1.49, 1.50])
+    logwriters.tbx_scalars(str(tmp_path / "cifar"), {"accuracy/accuracy": acc, "loss/loss": loss}, steps=steps)
+    loud = _loud(_scan(str(tmp_path)))
+    collapsed = [f for f in loud if f.kind == "metric_collapse" and f.tag == "accuracy/accuracy"]
+    if case == "collapse":
+        assert collapsed and collapsed[0].start_step == 25000, [(f.kind, f.tag, f.title) for f in loud]
+    else:
+        assert collapsed == [], [f.title for f in collapsed]

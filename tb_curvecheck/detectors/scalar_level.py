@@ -63,6 +63,9 @@ class MetricDrops(Detector[DropEvent]):
     # final model is the one the user keeps.  The noisy healthy curves of the tuned corpus and blind
     # batches that end in a dip give back at most a third.
     ended_fall_share: float = 0.5
+    # A collapse's level after the fall is the median of this many points from the first low one (fewer
+    # at the end of the run): enough to outvote one noisy point, few enough to stay inside a short run.
+    level_points: int = 3
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[DropEvent]:
         if not U.judged(ref, ("metric_up",)):
@@ -86,6 +89,8 @@ class MetricDrops(Detector[DropEvent]):
             pending = (
                 rec is None and first == len(view) - 1 and pre - low < self.collapse_single_point_k * e["threshold"]
             )
+            if rec is None and not self._level_fell(v, pre_i, first, e["threshold"]):
+                continue
             ev = DropEvent(ref, view, loss, pre_i, first, bottom, rec, e["threshold"], e["sigma"], pending)
             if rec is None and not pending:
                 # Where the metric settled: the run of identical values it ends on, if any.
@@ -98,6 +103,17 @@ class MetricDrops(Detector[DropEvent]):
                 ev = dataclasses.replace(ev, pinned=pinned, pinned_from=bottom + k - 1)
             out.append(ev)
         return out
+
+    def _level_fell(self, v: np.ndarray, pre_i: int, first: int, threshold: float) -> bool:
+        """A collapse is a fall of the metric's level, not of one high point: the mean of the last healthy
+        point and the one before it lies the threshold above the median of the (up to) `level_points`
+        points from the first low one.  A per-batch accuracy wandering 0.59-0.69 with one 0.74 falls
+        from that 0.74 by three of its noise units, and stays where it was before it."""
+        if pre_i < 1:
+            return True
+        before = 0.5 * float(v[pre_i - 1] + v[pre_i])
+        after = float(np.median(v[first : first + self.level_points]))
+        return before - after >= threshold
 
     def _final_collapse(self, v: np.ndarray, events: List[dict]) -> List[dict]:
         """Of a curve with many drops, the last one when it is a collapse that stands apart from the rest:

@@ -3908,3 +3908,48 @@ def test_a_collapse_is_a_fall_of_the_level_not_from_one_high_point(tmp_path, cas
         assert collapsed and collapsed[0].start_step == 25000, [(f.kind, f.tag, f.title) for f in loud]
     else:
         assert collapsed == [], [f.title for f in collapsed]
+
+
+@pytest.mark.parametrize("case", ["healthy", "collapsed"])
+def test_a_return_named_as_another_plus_a_qualifier_is_a_term_of_it(tmp_path, case):
+    # A blind tuned molecule generator (OpenAI-baselines PPO with a discriminator reward, tensorboardX)
+    # logs `EpRewMean` beside `EpRewEnvMean` and `EpRewDStepMean`, its environment's and discriminator's
+    # parts.  When the adversarial phase switched on at step 250 the discriminator's part fell 1.12 ->
+    # 0.24 by design while `EpRewMean` held ~3.7: it was told "EpRewDStepMean collapsed" (an error).  The
+    # qualified returns are terms of the plain one; when the plain return collapses, that is told.
+    n = 455
+    t = np.arange(n, dtype=float)
+    rng = np.random.default_rng(5)
+    total = 0.47 + 3.3 * (1 - np.exp(-t / 40.0)) + 0.08 * rng.standard_normal(n)
+    env = total - 0.6 + 0.08 * rng.standard_normal(n)
+    dstep = np.where(t < 250, 1.0 + 0.1 * np.sin(t / 9.0), 0.24) + 0.03 * rng.standard_normal(n)
+    if case == "collapsed":
+        total = np.where(t < 270, total, 0.05 + 0.05 * rng.standard_normal(n))
+    logwriters.tbx_scalars(
+        str(tmp_path / "May14_13-10-01"), {"EpRewMean": total, "EpRewEnvMean": env, "EpRewDStepMean": dstep}
+    )
+    loud = _loud(_scan(str(tmp_path)))
+    collapsed = sorted(f.tag for f in loud if f.kind == "metric_collapse")
+    if case == "healthy":
+        assert loud == [], [(f.kind, f.tag, f.title) for f in loud]
+    else:
+        assert "EpRewMean" in collapsed, [(f.kind, f.tag, f.title) for f in loud]
+
+
+@pytest.mark.parametrize("case", ["beside_a_moving_loss", "alone"])
+def test_a_loss_that_is_zero_throughout_beside_a_moving_one_is_a_term_switched_off(tmp_path, case):
+    # The same blind tuned run logs `loss_expert_stop`, exactly 0 at all 455 summaries, beside its expert
+    # loss falling 6.4 -> 2.5: a term that is not computed, told "never moved" (an error).  A run whose only
+    # loss is 0 throughout learned nothing from it, and is still told.
+    n = 60
+    t = np.arange(n, dtype=float)
+    tags = {"loss_expert_stop": np.zeros(n)}
+    if case == "beside_a_moving_loss":
+        tags["loss_expert"] = 2.5 + 3.9 * np.exp(-t / 15.0) + 0.05 * np.random.default_rng(2).standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path / "run"), tags)
+    loud = _loud(_scan(str(tmp_path)))
+    never = [f.tag for f in loud if f.kind == "never_learned"]
+    if case == "alone":
+        assert never == ["loss_expert_stop"], [(f.kind, f.tag, f.title) for f in loud]
+    else:
+        assert never == [], [(f.kind, f.tag, f.title) for f in loud]

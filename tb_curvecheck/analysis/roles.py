@@ -779,6 +779,43 @@ def _reward_terms(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     return out
 
 
+# Words a return's leaf name may carry without naming a term of it: the episode it is summed over.
+EPISODE_WORDS = {"ep", "episode", "episodes", "episodic", "cumulative"}
+
+
+def _return_words(tag: str) -> frozenset:
+    """A reward leaf name's words that say which reward it is: the reward word itself as one, without
+    views (`mean`), splits, granularity and the episode (`EpRewMean` and `ep_return_mean` both -> {reward})."""
+    words = set()
+    for t in _tokens(tag.rsplit("/", 1)[-1]):
+        t = t.lstrip("0123456789")
+        if t in REWARD_WORDS:
+            words.add("reward")
+        elif (
+            t and t not in VIEW_WORDS and t not in SPLIT_WORDS and t not in GRANULARITY_WORDS and t not in EPISODE_WORDS
+        ):
+            words.add(t)
+    return frozenset(words)
+
+
+def _qualified_returns(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """Rewards named as another reward of the same run and heading plus a qualifier: OpenAI baselines'
+    `EpRewMean` beside a molecule generator's `EpRewEnvMean` and `EpRewDStepMean` (the environment's and
+    the discriminator's parts of it).  The qualified ones are terms of the plain one, traded off by design
+    (the discriminator's reward falls as the adversarial phase starts); the plain return says whether the
+    agent learns."""
+    named = {(run, tag): _return_words(tag) for run, tag in rewards}
+    out = []
+    for (run, tag), words in named.items():
+        head = tag.rsplit("/", 1)[0] if "/" in tag else ""
+        for (r2, t2), w2 in named.items():
+            h2 = t2.rsplit("/", 1)[0] if "/" in t2 else ""
+            if r2 == run and h2 == head and w2 < words:
+                out.append((run, tag))
+                break
+    return out
+
+
 def _beside_episode_return(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     """Reward series a run logs beside its episode return that name something more than a view of it:
     RLlib's `custom_metrics/reward_sla_mean` beside `episode_reward_mean`, an environment's per-step
@@ -867,7 +904,8 @@ def purposes(items) -> dict:
     for key in _per_class(items, out):
         out[key] = "auxiliary"
     rewards = [k for k, p in out.items() if p == "task" and is_reward(k[1])]
-    for key in _reward_terms(rewards) + _beside_episode_return(rewards) + _episode_statistics(items, rewards):
+    terms = _reward_terms(rewards) + _beside_episode_return(rewards) + _qualified_returns(rewards)
+    for key in terms + _episode_statistics(items, rewards):
         out[key] = "auxiliary"
     # Self-play: rewards are earned against a moving copy of the agent (zero-sum, they drift by
     # design); the rating is what says whether it learns.

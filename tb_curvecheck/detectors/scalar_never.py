@@ -249,6 +249,19 @@ class NeverLearned(Detector[NeverEvent]):
             return self._frozen_metric(exp, ref)
         return []
 
+    def _switched_off(self, exp: Experiment, ref: SeriesRef, v: np.ndarray) -> bool:
+        """A loss exactly 0 at every evaluation beside another loss of its run that moved: a term that is
+        not computed (`loss_expert_stop` of a molecule generator whose other losses train), not a model
+        that never learned.  Alone, a loss of 0 throughout is still told: nothing was learned from it."""
+        if np.any(v):
+            return False
+        for s in exp.find(role="loss"):
+            if s.run == ref.run and s.tag != ref.tag:
+                _, w = U.finite_points(s)
+                if w.shape[0] >= 2 and not _held_still(w, self.frozen_rel):
+                    return True
+        return False
+
     def _auc_at_chance(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
         """A ROC AUC within `auc_chance_band` of 0.5 at every evaluation: the model's scores rank a positive
         above a negative as often as a coin would, for the whole run.  A precision-recall AUC has no such
@@ -357,7 +370,7 @@ class NeverLearned(Detector[NeverEvent]):
             metric, mv = None, None
         level = float(np.median(v))
         zero_lr = U.zero_learning_rate(exp)
-        if _held_still(v, self.frozen_rel):
+        if _held_still(v, self.frozen_rel) and not self._switched_off(exp, ref, v):
             if mv is None or float(np.ptp(mv)) <= max(U.SAME_VALUE_ATOL, self.frozen_rel * abs(float(mv[0]))):
                 return [
                     NeverEvent(

@@ -783,6 +783,11 @@ def _reward_terms(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
 EPISODE_WORDS = {"ep", "episode", "episodes", "episodic", "cumulative"}
 
 
+# Qualifiers that name who earns a reward, not a part of it: ML-Agents' `Environment/Group Cumulative
+# Reward` beside `Environment/Cumulative Reward` is the group's own return, judged as one.
+RECIPIENT_WORDS = {"group", "team", "agent", "agents", "player", "opponent"}
+
+
 def _return_words(tag: str) -> frozenset:
     """A reward leaf name's words that say which reward it is: the reward word itself as one, without
     views (`mean`), splits, granularity and the episode (`EpRewMean` and `ep_return_mean` both -> {reward})."""
@@ -810,7 +815,7 @@ def _qualified_returns(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
         head = tag.rsplit("/", 1)[0] if "/" in tag else ""
         for (r2, t2), w2 in named.items():
             h2 = t2.rsplit("/", 1)[0] if "/" in t2 else ""
-            if r2 == run and h2 == head and w2 < words:
+            if r2 == run and h2 == head and w2 < words and not (words - w2) & RECIPIENT_WORDS:
                 out.append((run, tag))
                 break
     return out

@@ -17,7 +17,7 @@ import re
 from typing import List, Optional, Sequence, Tuple
 
 from .. import tags
-from ..detectors.environments import is_episode_return
+from ..detectors.environments import EPISODE_WORDS, is_episode_return
 from ..model import TagInfo
 
 SPLIT_WORDS = {
@@ -779,10 +779,6 @@ def _reward_terms(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     return out
 
 
-# Words a return's leaf name may carry without naming a term of it: the episode it is summed over.
-EPISODE_WORDS = {"ep", "episode", "episodes", "episodic", "cumulative"}
-
-
 # Qualifiers that name who earns a reward, not a part of it: ML-Agents' `Environment/Group Cumulative
 # Reward` beside `Environment/Cumulative Reward` is the group's own return, judged as one.
 RECIPIENT_WORDS = {"group", "team", "agent", "agents", "player", "opponent"}
@@ -809,16 +805,13 @@ def _qualified_returns(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     the discriminator's parts of it).  The qualified ones are terms of the plain one, traded off by design
     (the discriminator's reward falls as the adversarial phase starts); the plain return says whether the
     agent learns."""
-    named = {(run, tag): _return_words(tag) for run, tag in rewards}
-    out = []
-    for (run, tag), words in named.items():
-        head = tag.rsplit("/", 1)[0] if "/" in tag else ""
-        for (r2, t2), w2 in named.items():
-            h2 = t2.rsplit("/", 1)[0] if "/" in t2 else ""
-            if r2 == run and h2 == head and w2 < words and not (words - w2) & RECIPIENT_WORDS:
-                out.append((run, tag))
-                break
-    return out
+    # Each reward with its run, its heading (the tag up to its last "/") and its leaf name's words.
+    named = {(run, tag): (run, tag.rpartition("/")[0], _return_words(tag)) for run, tag in rewards}
+    return [
+        key
+        for key, (run, head, words) in named.items()
+        if any((r, h) == (run, head) and w < words and not (words - w) & RECIPIENT_WORDS for r, h, w in named.values())
+    ]
 
 
 def _beside_episode_return(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:

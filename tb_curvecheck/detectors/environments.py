@@ -86,7 +86,8 @@ _PATTERNS = [
 
 # Words that mark a tag as an episode's return rather than one step's reward (a CartPole step pays 1,
 # a step of MountainCarContinuous about 0: either would sit "below random play").
-_EPISODE_WORDS = {"ep", "episode", "episodes", "episodic", "return", "returns", "cumulative"}
+# Words that say a series is summed over episodes (`ep_rew_mean`, `Environment/Cumulative Reward`).
+EPISODE_WORDS = {"ep", "episode", "episodes", "episodic", "return", "returns", "cumulative"}
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 
 
@@ -94,7 +95,7 @@ def is_episode_return(tag: str) -> bool:
     """`rollout/ep_rew_mean`, `charts/episodic_return`, `Train_AverageReturn`, `Environment/Cumulative
     Reward`, SB3's `eval/mean_reward` (a mean over evaluation episodes); not a bare `reward`."""
     words = {w.lower() for w in _WORD.findall(tag)}
-    return bool(words & _EPISODE_WORDS) or tag.lower().endswith("eval/mean_reward")
+    return bool(words & EPISODE_WORDS) or tag.lower().endswith("eval/mean_reward")
 
 
 def is_exploration_rate(tag: str) -> bool:

@@ -119,7 +119,7 @@ def running_median(values: np.ndarray, width: int) -> np.ndarray:
     count = np.count_nonzero(~np.isnan(block), axis=1)
     rows = np.arange(n)
     lo = np.maximum(count - 1, 0) // 2
-    median = 0.5 * (block[rows, lo] + block[rows, np.minimum(count // 2, 2 * half)])
+    median = 0.5 * (block[rows, lo] + block[rows, count // 2])
     median[count == 0] = np.nan
     return median
 

@@ -759,6 +759,33 @@ def test_a_validation_loss_that_only_rose_from_its_first_epoch_is_overfitting(tm
         assert not over, [(f.kind, f.title) for f in loud]
 
 
+@pytest.mark.parametrize("case", ["learned_first", "train_stays_above", "same_start"])
+def test_a_validation_loss_that_learned_before_its_first_evaluation_and_held_is_no_stall(tmp_path, case):
+    # A blind tuned Keras churn classifier (stop 48): training loss 0.391 averaged over epoch 0, validation
+    # loss 0.351 after it and 0.340-0.361 for 13 more epochs while training fell to 0.319, was a warning
+    # "validation loss did not improve".  The model learned in its first epoch, before the first evaluation,
+    # and validation held there: an early plateau.  The run's own numbers (4 digits).  A training loss that
+    # stays above validation (dropout, a penalty) or starts where validation starts gives no such sign.
+    train = np.array([0.3911, 0.3576, 0.3495, 0.3442, 0.3433, 0.3377, 0.3365])
+    train = np.concatenate([train, [0.3343, 0.3334, 0.3305, 0.3312, 0.3247, 0.3247, 0.3192]])
+    val = np.array([0.3510, 0.3604, 0.3404, 0.3395, 0.3520, 0.3523, 0.3535])
+    val = np.concatenate([val, [0.3567, 0.3565, 0.3571, 0.3519, 0.3450, 0.3501, 0.3525]])
+    if case == "train_stays_above":
+        train = train + 0.06
+    elif case == "same_start":
+        train = np.concatenate([[0.3550], train[1:]])
+    # The mechanism's preconditions: validation held within 5 % of its start, training learned.
+    assert np.median(val[-4:]) <= 1.05 * np.median(val[:3]) and train[1] - train[-1] > 0.03
+    logwriters.tf_scalars(str(tmp_path / "train"), {"epoch_loss": train})
+    logwriters.tf_scalars(str(tmp_path / "validation"), {"epoch_loss": val})
+    loud = [f for f in _loud(_scan(str(tmp_path))) if f.run == "validation" and f.tag == "epoch_loss"]
+    stalls = [f for f in loud if f.kind == "no_progress"]
+    if case == "learned_first":
+        assert not loud, [(f.kind, f.title) for f in loud]
+    else:
+        assert stalls, [(f.kind, f.title) for f in loud]
+
+
 @pytest.mark.parametrize("order", ["ordered", "noisy"])
 def test_a_validation_loss_creeping_up_in_order_from_its_first_epoch_is_overfitting(tmp_path, order):
     # An autoencoder (tuned, Lightning): validation loss 6859 -> 7228 over 50 epochs, higher at nearly

@@ -260,6 +260,8 @@ class NoProgress(Detector[StallEvent]):
             # Keras classifier's validation loss 0.311 -> 0.278, 0.271, ... 0.270 over ten epochs); one
             # that rose again is `Overfitting`'s to tell.
             return []
+        if learning_partner is not None and not opened and self._learned_before_first(view, v, learning_partner, first):
+            return []
         if improvement > 0 and ref.info.split == "train" and self._fell_in_order(partner):
             # The other way round: a training loss sampled from a few noisy batches (0.71, 0.44, 0.56 ...)
             # whose validation loss fell in order by min_rel (0.620 -> 0.563 at every one of 7
@@ -329,6 +331,25 @@ class NoProgress(Detector[StallEvent]):
         if not (U.judged(ref, ("metric_down",)) and ref.info.purpose == "task") or exp.find(role="loss"):
             return False
         return len([s for s in exp.find(split=ref.info.split, role="metric_down") if s.run == ref.run]) == 1
+
+    def _learned_before_first(self, view: U.View, v: np.ndarray, train: SeriesRef, first: float) -> bool:
+        """A validation loss whose first evaluation already lies `min_rel` under its training loss's first
+        value (the untrained model's loss, or the mean over the first epoch, which starts from it), logged
+        no later, and which then held, beside a training loss
+        that ended under the validation's level: the model learned before the first evaluation, and the
+        validation loss has held there since, its last third within `min_rel` of its start (a rise that
+        small is under what `Overfitting` reports).  A Keras churn classifier: training 0.391 over epoch
+        0, validation 0.351 after it, 0.340-0.357 for 13 epochs, training 0.319 at the end.  A training loss
+        that stays above its validation loss throughout (dropout, an added penalty) gives its gap at the
+        start no such meaning."""
+        ts, tv = U.finite_points(train)
+        if tv.shape[0] < self.start_points or ts[0] > view.steps[0] or not v[0] > 0:
+            return False
+        end = float(np.median(v[-max(self.start_points, v.shape[0] // 3) :]))
+        t_end = float(np.median(tv[-self.start_points :]))
+        return (
+            float(tv[0]) * (1.0 - self.min_rel) >= float(v[0]) and end <= (1.0 + self.min_rel) * first and t_end < end
+        )
 
     def _fell_in_order(self, ref: Optional[SeriesRef]) -> bool:
         """A validation loss whose later evaluations lie below its earlier ones (Mann-Kendall z at or under

@@ -759,6 +759,37 @@ def test_a_validation_loss_that_only_rose_from_its_first_epoch_is_overfitting(tm
         assert not over, [(f.kind, f.title) for f in loud]
 
 
+@pytest.mark.parametrize("batches", ["fewer", "more"])
+def test_a_few_logged_batches_do_not_overrule_the_epoch_means_of_the_same_loss(tmp_path, batches):
+    # A blind tuned Lightning run (stop 48): `train_loss_epoch` swung 2.7-54 around ~8 for 500 epochs with
+    # no trend, and was not reported because `train_loss_step`, 10 single batches (16.2 first, 6-9 later),
+    # "learned" on its own.  Ten batches are weaker evidence than 500 epoch means of the same loss.  Batches
+    # logged more often than the epochs (120 beside 12 means) still speak for a noisy epoch curve.
+    rng = np.random.default_rng(22)
+    if batches == "fewer":
+        epochs = np.arange(500)
+        epoch_loss = 8.0 * 10 ** (0.3 * rng.standard_normal(500))
+        step_steps = np.arange(49, 500, 50)
+        step_loss = np.array([16.2, 14.0, 15.5, 7.0, 6.3, 8.0, 7.5, 6.9, 8.2, 7.7])
+        # The mechanism's preconditions: the epoch means hold their level in no order, the batches fell by half.
+        assert abs(trend_z(epoch_loss)) < 2.0 and step_loss[-3:].mean() < 0.6 * step_loss[:3].mean()
+    else:
+        epochs = np.arange(49, 600, 50)
+        epoch_loss = 8.0 * 10 ** (0.3 * rng.standard_normal(12))
+        step_steps = np.arange(5, 600, 5)
+        step_loss = (6.0 + 10.0 * np.exp(-step_steps / 100.0)) * (1 + 0.05 * rng.standard_normal(step_steps.shape[0]))
+    logwriters.tbx_scalars(
+        str(tmp_path / "version_22"),
+        {"train_loss_epoch": (epochs, epoch_loss), "train_loss_step": (step_steps, step_loss)},
+    )
+    loud = [f for f in _loud(_scan(str(tmp_path / "version_22"))) if f.tag == "train_loss_epoch"]
+    stalls = [f for f in loud if f.kind == "no_progress"]
+    if batches == "fewer":
+        assert stalls, [(f.kind, f.title) for f in loud]
+    else:
+        assert not stalls, [(f.kind, f.title) for f in loud]
+
+
 @pytest.mark.parametrize("case", ["learned_first", "train_stays_above", "same_start"])
 def test_a_validation_loss_that_learned_before_its_first_evaluation_and_held_is_no_stall(tmp_path, case):
     # A blind tuned Keras churn classifier (stop 48): training loss 0.391 averaged over epoch 0, validation

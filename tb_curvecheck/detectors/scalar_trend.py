@@ -381,6 +381,11 @@ class NoProgress(Detector[StallEvent]):
             keep = (s.series.steps >= steps[0]) & (s.series.steps <= steps[-1])
             if int(np.sum(keep)) < self.min_points:
                 continue
+            if ref.info.granularity == "epoch" and s.info.granularity == "step" and int(np.sum(keep)) < len(ref.series):
+                # Fewer single batches than the epochs whose means `ref` holds (Lightning's
+                # `train_loss_step` every 50 steps of a one-batch-per-epoch run: 10 batches beside 500
+                # epoch means) are the weaker evidence, and do not overrule them.
+                continue
             series = ScalarSeries(s.series.steps[keep], s.series.values[keep], s.series.wall_times[keep])
             # Judged on its own: the twins must not answer for each other.
             if not self._stall(exp, dataclasses.replace(s, series=series), twins=False):

@@ -45,6 +45,8 @@ def batch_entries(fragment: Mapping, scores: Mapping, commit: str) -> Tuple[List
     runs = []
     for r in fragment["runs"]:
         kept = {k: r[k] for k in RUN_FIELDS if k in r}
+        # An empty event file (a writer opened and never flushed) holds nothing to fetch or read again.
+        kept["files"] = [x for x in kept.get("files", []) if x.get("size", 0) > 0]
         kept.update(blind_outcome=outcome[r["id"]], scored_with=commit)
         runs.append(kept)
     return repos, runs

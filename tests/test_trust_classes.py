@@ -793,7 +793,7 @@ def test_a_few_logged_batches_do_not_overrule_the_epoch_means_of_the_same_loss(t
 @pytest.mark.parametrize("case", ["learned_first", "train_stays_above", "same_start"])
 def test_a_validation_loss_that_learned_before_its_first_evaluation_and_held_is_no_stall(tmp_path, case):
     # A blind tuned Keras churn classifier (stop 48): training loss 0.391 averaged over epoch 0, validation
-    # loss 0.351 after it and 0.340-0.361 for 13 more epochs while training fell to 0.319, was a warning
+    # loss 0.351 after it and 0.340-0.360 for 13 more epochs while training fell to 0.319, was a warning
     # "validation loss did not improve".  The model learned in its first epoch, before the first evaluation,
     # and validation held there: an early plateau.  The run's own numbers (4 digits).  A training loss that
     # stays above validation (dropout, a penalty) or starts where validation starts gives no such sign.

@@ -335,13 +335,12 @@ class NoProgress(Detector[StallEvent]):
     def _learned_before_first(self, view: U.View, v: np.ndarray, train: SeriesRef, first: float) -> bool:
         """A validation loss whose first evaluation already lies `min_rel` under its training loss's first
         value (the untrained model's loss, or the mean over the first epoch, which starts from it), logged
-        no later, and which then held, beside a training loss
-        that ended under the validation's level: the model learned before the first evaluation, and the
-        validation loss has held there since, its last third within `min_rel` of its start (a rise that
-        small is under what `Overfitting` reports).  A Keras churn classifier: training 0.391 over epoch
-        0, validation 0.351 after it, 0.340-0.357 for 13 epochs, training 0.319 at the end.  A training loss
-        that stays above its validation loss throughout (dropout, an added penalty) gives its gap at the
-        start no such meaning."""
+        no later, beside a training loss that ended under the validation's level: the model learned before
+        the first evaluation.  If the validation loss then held, its last third within `min_rel` of its
+        start (a rise that small is under what `Overfitting` reports), it plateaued early; it did not stall.
+        A Keras churn classifier: training 0.391 over epoch 0, validation 0.351 after it, 0.340-0.360 for
+        13 epochs, training 0.319 at the end.  A training loss that stays above its validation loss
+        throughout (dropout, an added penalty) gives its gap at the start no such meaning."""
         ts, tv = U.finite_points(train)
         if tv.shape[0] < self.start_points or ts[0] > view.steps[0] or not v[0] > 0:
             return False

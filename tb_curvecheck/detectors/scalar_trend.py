@@ -110,6 +110,13 @@ class NoProgress(Detector[StallEvent]):
     # regressor's 127 -> 6523 -> 122-148: back where they began).  A loss climbs a few times over in
     # warm-up, not tenfold.
     opening_blowup: float = 10.0
+    # A long curve (this many evaluations or more) that fell less than `progress_rel` in all, every bit of
+    # it within its first tenth, and then held (its remaining nine tenths fall in no order, at
+    # `progress_trend_z`: an offset loss that learns creeps down in order) learned only what a model learns in its
+    # first updates, the output bias (a QA model's per-batch loss 8.16 -> ~7.5 within 280 of 2,818
+    # batches, then 7.51 -> 7.50 while its sibling runs reach under 1).  A loss that learns keeps
+    # falling after its opening, however slowly.
+    opening_only_points: int = 100
     # A loss that diverged or alternates has no level to judge: those findings tell its story.
     divergence: U.DivergenceTest = dataclasses.field(default_factory=U.DivergenceTest)
     alternation: U.AlternationTest = dataclasses.field(default_factory=U.AlternationTest)
@@ -198,8 +205,9 @@ class NoProgress(Detector[StallEvent]):
                 gain >= self.clear_k * settled and gain >= self.clear_min_rel * abs(level)
             )
 
+        opening_only = not opened and self._opening_only(v, first)
         # After an opening blow-up, what follows reads the fall from the peak: it was judged above.
-        if not opened and significant and learned(improvement, first):
+        if not opened and significant and learned(improvement, first) and not opening_only:
             return []
         if (
             not opened
@@ -210,6 +218,7 @@ class NoProgress(Detector[StallEvent]):
             return []
         if (
             not opened
+            and not opening_only
             and n >= self.progress_trend_points
             and -U.sen_slope(v) * (n - 1) >= self.min_rel * abs(first)
             and U.trend_z(v) <= -self.progress_trend_z
@@ -225,7 +234,8 @@ class NoProgress(Detector[StallEvent]):
         improvement0 = first0 - best
         se0 = sigma * np.sqrt(1.0 + MEDIAN_SE**2 / width)
         if (
-            improvement0 >= self.first_point_k * se0
+            not opening_only
+            and improvement0 >= self.first_point_k * se0
             and learned(improvement0, first0)
             # On a long curve the untrained first value also tops every later one: a heavy-tailed flat
             # loss's first batch can sit many (median-based) noise units high by its tail alone.
@@ -319,6 +329,19 @@ class NoProgress(Detector[StallEvent]):
                 rose_to=rose_to,
             )
         ]
+
+    def _opening_only(self, v: np.ndarray, first: float) -> bool:
+        """All of a long curve's fall, less than `progress_rel` of its first level, came in its first
+        tenth, and the rest held: no ordered fall."""
+        n = v.shape[0]
+        if n < self.opening_only_points or first <= 0.0:
+            return False
+        k = n // 10
+        rest = v[k:]
+        start, end = U.end_medians(rest, k)
+        if first - min(start, end) >= self.progress_rel * first:
+            return False
+        return U.trend_z(rest) > -self.progress_trend_z
 
     @staticmethod
     def _objective(exp: Experiment, ref: SeriesRef) -> bool:

@@ -621,6 +621,11 @@ class DivergenceTest:
         onset_full = best_i + 1 + int(above[0])
         if (v[onset_full:] <= best + self.stays_above * thr).any():
             return None
+        if onset_full == n - 1 and not (best > 0 and v[-1] >= (1.0 + self.rel_best) * best):
+            # Only the last evaluation stands above: one point has nothing after it to come back on, and
+            # a noisy loss's last epoch 1.5x its best (0.0084 -> 0.0127 on a curve wandering 0.0087-0.0103)
+            # is as likely a spike as a climb.  A last point that at least doubled its best is a blow-up.
+            return None
         # The climb starts where the curve last left its best level.
         onset = onset_full
         # ... measured from the level at the best (the minimum alone is a lucky low point; the points

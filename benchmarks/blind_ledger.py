@@ -45,6 +45,9 @@ def batch_entries(fragment: Mapping, scores: Mapping, commit: str) -> Tuple[List
     runs = []
     for r in fragment["runs"]:
         kept = {k: r[k] for k in RUN_FIELDS if k in r}
+        # A fragment may leave a healthy or mild run's kinds and steps out; the ledger's format names them.
+        kept.setdefault("kinds", [])
+        kept.setdefault("steps", None)
         # An empty event file (a writer opened and never flushed) holds nothing to fetch or read again.
         kept["files"] = [x for x in kept.get("files", []) if x.get("size", 0) > 0]
         kept.update(blind_outcome=outcome[r["id"]], scored_with=commit)

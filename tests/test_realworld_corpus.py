@@ -299,6 +299,9 @@ def _outside_batch(tmp_path):
                 "files": [{"path": "runs/%s/events" % name, "size": 1, "sha256": "0" * 64}],
             }
         )
+        if not kinds:
+            # A collector may leave a healthy run's kinds and steps out of its fragment.
+            del runs[-1]["kinds"], runs[-1]["steps"]
     frag = {
         "repositories": [{"repo": "someone/repo", "commit": "0" * 40, "split": "held_out", "runs": 2, "added": "x"}],
         "runs": runs,
@@ -336,6 +339,7 @@ def test_a_scored_batch_becomes_a_ledger_and_its_first_scoring_is_totalled(tmp_p
     assert runs["someone__repo/runs/nan"]["blind_outcome"] == "caught"
     assert runs["someone__repo/runs/good"]["blind_outcome"] == "quiet"
     assert all(r["scored_with"] == "abc1234" and r["files"] and "data" not in r for r in runs.values())
+    assert runs["someone__repo/runs/good"]["kinds"] == [] and runs["someone__repo/runs/good"]["steps"] is None
     capsys.readouterr()
     assert blind_ledger.main(["totals", str(out)]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]

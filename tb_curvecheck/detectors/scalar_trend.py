@@ -435,6 +435,7 @@ class NoProgress(Detector[StallEvent]):
         else:
             # Its lowest later level is above where it started: no "best" to quote, it only rose or held.
             title = "%s did not improve: %s at the start and never lower over %d evaluations" % (name, fmt(e.first), n)
+        title += self._ended_above(e)
         verdict = (
             "the curve wanders too much for that to be learning rather than its lowest stretch of noise"
             if noisy
@@ -524,10 +525,28 @@ class NoProgress(Detector[StallEvent]):
             fmt(e.best),
         )
 
+    def _closing(self, e: StallEvent) -> float:
+        """The closing level: the median of the last third (at least `start_points` evaluations)."""
+        v = e.view.values
+        return float(np.median(v[-max(self.start_points, v.shape[0] // 3) :]))
+
+    def _ended_above(self, e: StallEvent, brief: bool = False) -> str:
+        """', ended at <closing> (+x %)' when the curve closed `min_rel` or more above its start: "did not
+        improve, best 1.0561" alone hides that an evaluation loss then climbed 11 % (a LoRA fine-tune whose
+        training curve the writer's restart purged)."""
+        end = self._closing(e)
+        if not (e.first != 0 and end - e.first >= self.min_rel * abs(e.first)):
+            return ""
+        rise = 100 * (end - e.first) / abs(e.first)
+        return ("; ended at %s" if brief else ", and ended at %s (%+.1f %%)") % (
+            (fmt(end),) if brief else (fmt(end), rise)
+        )
+
     def _evidence(self, e: StallEvent) -> dict:
         return {
             "first_level": e.first,
             "best_level": e.best,
+            "closing_level": self._closing(e),
             "improvement": e.improvement,
             "relative_improvement": e.rel,
             "noise": e.sigma,
@@ -543,10 +562,11 @@ class NoProgress(Detector[StallEvent]):
         name, train = short(e.ref), short(e.learning_train)
         t_first, t_last = e.train_levels
         level = "best %s" % fmt(e.best) if e.best < e.first else "never lower"
-        title = "%s did not improve (%s at the start, %s) while %s fell %s → %s" % (
+        title = "%s did not improve (%s at the start, %s%s) while %s fell %s → %s" % (
             name,
             fmt(e.first),
             level,
+            self._ended_above(e, brief=True),
             train,
             fmt(t_first),
             fmt(t_last),

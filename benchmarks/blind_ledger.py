@@ -22,6 +22,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import sys
 from collections import defaultdict
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
@@ -67,9 +68,24 @@ def write(out: str, about: str, batches: Sequence[Tuple[str, str, str]]) -> dict
         ledger["repositories"] += repos
         ledger["runs"] += runs
     with open(out, "w", encoding="utf-8") as f:
-        json.dump(ledger, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+        f.write(dumps(ledger))
     return ledger
+
+
+def dumps(ledger: Mapping) -> str:
+    """The ledger as JSON, one line per field except each event file, which takes one line: a run of
+    tensorboardX's `add_scalars` keeps a file per scalar and step, and at five lines each its list alone
+    passed 2 MB."""
+    lines: List[str] = []
+
+    def mark(entry: Mapping) -> str:
+        lines.append(json.dumps(entry, ensure_ascii=False))
+        return "\x00file%d\x00" % (len(lines) - 1)
+
+    runs = [dict(r, files=[mark(x) for x in r.get("files", [])]) for r in ledger["runs"]]
+    text = json.dumps(dict(ledger, runs=runs), indent=1, ensure_ascii=False)
+    text = re.sub(r'"\\u0000file(\d+)\\u0000"', lambda m: lines[int(m.group(1))], text)
+    return text + "\n"
 
 
 def tally(runs: Sequence[Mapping]) -> Dict[str, Dict[str, int]]:

@@ -340,6 +340,9 @@ def test_a_scored_batch_becomes_a_ledger_and_its_first_scoring_is_totalled(tmp_p
     assert runs["someone__repo/runs/good"]["blind_outcome"] == "quiet"
     assert all(r["scored_with"] == "abc1234" and r["files"] and "data" not in r for r in runs.values())
     assert runs["someone__repo/runs/good"]["kinds"] == [] and runs["someone__repo/runs/good"]["steps"] is None
+    # Each event file takes one line of the ledger (a run with thousands of files stays readable).
+    lines = [line.strip().rstrip(",") for line in out.read_text().splitlines()]
+    assert all(json.dumps(x, ensure_ascii=False) in lines for r in runs.values() for x in r["files"])
     capsys.readouterr()
     assert blind_ledger.main(["totals", str(out)]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
@@ -397,8 +400,10 @@ def test_the_blind_ledger_names_every_run_it_scored_and_none_of_the_corpus(name)
     """Blind batches (from stop 25) were scored where they lay and never committed; each ledger keeps
     what is needed to fetch and score them again (repository, commit, each file's path, size and
     sha256), the label read from the numbers, and the outcome of the one blind scoring with the commit
-    that made it."""
-    with open(os.path.join(rw.CORPUS, "blind", name), encoding="utf-8") as f:
+    that made it.  A ledger stays under 2 MB, the size a reviewer still opens."""
+    path = os.path.join(rw.CORPUS, "blind", name)
+    assert os.path.getsize(path) < 2_000_000
+    with open(path, encoding="utf-8") as f:
         ledger = json.load(f)
     repos = {r["repo"]: r for r in ledger["repositories"]}
     assert not set(repos) & {r["repo"] for r in REPOS}

@@ -4159,3 +4159,67 @@ def test_a_loss_that_did_not_improve_and_then_climbed_says_where_it_ended(tmp_pa
         assert "ended at" in stalled[0].title and abs(end - 1.177) < 0.005, (stalled[0].title, end)
     else:
         assert "ended at" not in stalled[0].title, stalled[0].title
+
+
+@pytest.mark.parametrize("case", ["memorised", "generalises", "slow"])
+def test_a_validation_split_at_chance_while_training_learns_never_learned(tmp_path, case):
+    # A MobileNetV3 on ten classes (tuned corpus, Lightning): training accuracy 0.13 -> 0.64-0.72 over four
+    # epochs, while validation accuracy reads 0.124, 0.125, 0.116, 0.134 and validation loss 2.298 (ln 10)
+    # -> 2.49 -> 2.58 -> 2.54.  Four evaluations are under `min_points`, and the validation loss is above
+    # ln C, not pinned at it, so it was missed.  A model whose validation accuracy leaves chance, or whose
+    # training accuracy has itself barely left it, is not that story.
+    rng = np.random.default_rng(21)
+    n = 78
+    closing = 0.68 if case != "slow" else 0.3
+    train_acc = 0.13 + (closing - 0.13) * (1 - np.exp(-np.arange(n) / 20.0)) + 0.03 * rng.standard_normal(n)
+    train_loss = 2.29 * np.exp(-np.arange(n) / 60.0) + 0.05 * rng.standard_normal(n)
+    if case == "generalises":
+        val_acc, val_loss = [0.31, 0.45, 0.52, 0.58], [2.298, 1.92, 1.61, 1.43]
+    else:
+        val_acc, val_loss = [0.1236, 0.1254, 0.1157, 0.1339], [2.298, 2.49, 2.582, 2.538]
+    val_steps = [195, 391, 587, 783]
+    logwriters.tbx_scalars(
+        str(tmp_path / "lightning_logs" / "version_0"),
+        {
+            "train_Accuracy": train_acc,
+            "train_loss": train_loss,
+            "val_Accuracy": (val_steps, val_acc),
+            "val_loss": (val_steps, val_loss),
+        },
+        steps=10 * np.arange(n) + 9,
+    )
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if case == "memorised":
+        assert [(f.tag, f.severity, f.evidence["how"], f.evidence["classes"]) for f in never] == [
+            ("val_loss", "error", "split_chance", 10)
+        ], [f.title for f in never]
+        assert abs(never[0].evidence["training_accuracy"]["closing"] - 0.68) < 0.05
+        assert "ln 10" in never[0].title and "training accuracy" in never[0].title
+        assert {r["tag"] for r in never[0].related} == {"val_Accuracy", "train_Accuracy"}
+    else:
+        assert never == [], [f.title for f in never]
+
+
+@pytest.mark.parametrize("opening", [-10000.0, -1000.0])
+def test_a_return_that_opens_on_a_logger_placeholder_is_judged_from_its_first_real_value(tmp_path, opening):
+    # A DQN on LunarLander (blind tuned batch, a CS285-derived course logger) writes Train_AverageReturn
+    # -10000 before its first episode ends, then climbs -168 -> 74.5 and collapses to -800 .. -1122.  Read
+    # from -10000, the climb to 74.5 looked like a gain of 10,000 that the fall to -800 had barely touched,
+    # and the collapse was missed.  A return that really opens at -1000 (a time-limit penalty of -1 per
+    # step) is a measurement, and the climb from it counts.
+    rng = np.random.default_rng(5)
+    n = 400
+    level = np.concatenate(
+        [np.linspace(-170, 40, 60), np.full(40, 40.0), np.linspace(40, -900, 100), np.full(200, -900.0)]
+    )
+    ret = level + 15 * rng.standard_normal(n)
+    ret[0] = opening
+    logwriters.tbx_scalars(
+        str(tmp_path / "hw4_q2_dqn_1_LunarLander-v3"), {"Train_AverageReturn": ret}, steps=1000 * np.arange(n) + 2
+    )
+    collapse = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "metric_collapse"]
+    assert [f.tag for f in collapse] == ["Train_AverageReturn"], [f.title for f in _loud(_scan(str(tmp_path)))]
+    # The fall asked of a collapse is three quarters of what the agent gained from its opening: from the
+    # first real value (~-100) that is ~100; from a real -1000 it is ~780, which the fall of ~940 passes.
+    threshold = collapse[0].evidence["threshold"]
+    assert (threshold < 300) if opening == -10000.0 else (600 < threshold < 900), threshold

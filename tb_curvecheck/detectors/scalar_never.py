@@ -55,7 +55,7 @@ class NeverEvent:
     ref: SeriesRef
     view: U.View
     how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved", "auc",
-    # "flat", "tiny_lr", "zero"
+    # "flat", "tiny_lr", "zero", "split_chance"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -75,6 +75,7 @@ class NeverEvent:
     sampling: Optional[Tuple[int, float]] = None
     lr: Optional[float] = None  # tiny_lr: the largest learning rate logged
     entropy: Optional[dict] = None  # flat: a policy entropy that held (tag, start, end), when it decided
+    partner: Optional[SeriesRef] = None  # split_chance: the training accuracy that learned (`best`: its closing level)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,6 +147,17 @@ class NeverLearned(Detector[NeverEvent]):
     # An accuracy "at chance" without a loss at ln C to name C: within this share of 1/C for some C
     # (0.085-0.115 for ten classes, 0.425-0.575 for two); a model that learned anything leaves it.
     chance_share_rel: float = 0.15
+    # A held-out split that never left chance while its training split learned: a validation (or test)
+    # loss that opened at ln C and never went below it, with the split's accuracy never a tenth of the
+    # way from 1/C to 1 at any evaluation (0.19 for ten classes: sampling noise on a few hundred
+    # examples stays well inside it, any generalisation leaves it) ...
+    split_chance_reach: float = 0.1
+    # ... while the training accuracy closed at least halfway from 1/C to 1 (0.55 for ten classes): the
+    # network fits its training data and nothing of it carries over.  Judged from this many evaluations,
+    # fewer than `min_points`: the contrast with the training split, not the length, is the evidence,
+    # and a healthy run's validation accuracy leaves chance as soon as its training accuracy does.
+    split_chance_train_reach: float = 0.5
+    split_chance_min_points: int = 3
     # An accuracy "held" at the majority share: this share of its last half within
     # `chance_metric_tol` of its median (one stray evaluation in ten allowed).
     prior_held_share: float = 0.9
@@ -231,7 +243,7 @@ class NeverLearned(Detector[NeverEvent]):
             return [e for e in self._loss(exp, ref, head) if e.how == "chance"]
         if ref.info.role == "loss" and ref.info.purpose in ("objective", None):
             if ref.info.granularity != "batch":
-                found = self._loss(exp, ref)
+                found = self._loss(exp, ref) or self._split_at_chance(exp, ref)
                 if found:
                     return found
             return self._stalled(exp, ref)
@@ -248,6 +260,62 @@ class NeverLearned(Detector[NeverEvent]):
         if ref.info.purpose == "task" and ref.info.role in ("metric_up", "metric_down") and not exp.find(role="loss"):
             return self._frozen_metric(exp, ref)
         return []
+
+    def _split_at_chance(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        """A validation or test loss that opened at ln C and never went below it, with that split's
+        accuracy near 1/C at every evaluation (`split_chance_reach`), while the run's training accuracy
+        closed far above chance (`split_chance_train_reach`): the model learns its training set and
+        scores like a coin on held-out data (a MobileNetV3 at 0.12 validation accuracy on ten classes,
+        validation loss 2.298 -> 2.58, while its training accuracy reached 0.7)."""
+        if ref.info.split in (None, "train"):
+            return []
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        if len(view) < self.split_chance_min_points:
+            return []
+        c = self._classes(float(v[0]))
+        if c is None or float(np.min(v)) < math.log(c) * (1 - self.chance_below):
+            return []
+        metric = self._metric(exp, ref)
+        if metric is None or metric.info.split != ref.info.split:
+            return []
+        mv = U.view_of(metric, smooth=False).values
+        chance = 1.0 / c
+        if mv.shape[0] < self.split_chance_min_points or not U.is_fraction(mv):
+            return []
+        if float(np.max(mv)) > chance + self.split_chance_reach * (1 - chance):
+            return []
+        train = self._learned_train_accuracy(exp, chance)
+        if train is None:
+            return []
+        acc, closing = train
+        return [
+            NeverEvent(
+                ref,
+                view,
+                "split_chance",
+                float(np.median(v)),
+                metric,
+                float(np.median(mv)),
+                c,
+                1.0,
+                U.zero_learning_rate(exp),
+                best=closing,
+                partner=acc,
+            )
+        ]
+
+    def _learned_train_accuracy(self, exp: Experiment, chance: float) -> Optional[Tuple[SeriesRef, float]]:
+        """A training accuracy of the experiment (its closing level, the median of its last third) that
+        closed `split_chance_train_reach` of the way from `chance` to 1, with that level."""
+        for s in exp.find(quantity="accuracy", split="train"):
+            _, w = U.finite_points(s)
+            if w.shape[0] < self.split_chance_min_points or not U.is_fraction(w):
+                continue
+            closing = float(np.median(w[-max(1, w.shape[0] // 3) :]))
+            if closing >= chance + self.split_chance_train_reach * (1 - chance):
+                return s, closing
+        return None
 
     def _switched_off(self, exp: Experiment, ref: SeriesRef, v: np.ndarray) -> bool:
         """A loss exactly 0 at every evaluation beside another loss of its run that moved: a term that is
@@ -1050,6 +1118,28 @@ class NeverLearned(Detector[NeverEvent]):
                     fmt(e.level),
                 )
             )
+        elif e.how == "split_chance":
+            c = e.classes or 2
+            train = short(e.partner) if e.partner is not None else "the training accuracy"
+            mv = U.view_of(e.metric, smooth=False).values if e.metric is not None else np.array([0.0])
+            title = (
+                "%s never went below ln %d and %s stayed at chance (at most %s; 1/%d = %s) while %s closed at "
+                "%s: nothing the model learns carries over to this split"
+                % (name, c, m, fmt(float(np.max(mv))), c, fmt(1.0 / c), train, fmt(e.best))
+            )
+            expl = (
+                "On its training data the model learns (%s closed at %s), yet on this split it scores like a "
+                "guess at every one of %d evaluations: %s opened at %s, the cross-entropy of predicting 1/%d for "
+                "each of %d classes (ln %d = %.4f), and never went below it, and %s never got a tenth of the "
+                "way from 1/%d to 1. Either this split is not what the model was trained on, or the model "
+                "memorises its training set. Check first that the evaluation data goes through the same "
+                "preprocessing as the training data (normalisation, resizing, channel order, tokenizer), that "
+                "its labels use the same class indices (a class list sorted another way, labels read from "
+                "another file), that each input is paired with its own label, and that the model is put in "
+                "evaluation mode the same way every time (batch-norm statistics). If all of that holds, the "
+                "training set is too small or leaks its labels through an input.%s"
+                % (train, fmt(e.best), n, name, fmt(float(e.view.values[0])), c, c, c, math.log(c), m, c, lr)
+            )
         elif e.how == "chance" and m is None:
             c = e.classes or 2
             title = (
@@ -1346,6 +1436,8 @@ class NeverLearned(Detector[NeverEvent]):
             evidence.update(classes=2, prior_entropy=_binary_entropy(e.metric_level or 0.5))
         elif e.classes:
             evidence.update(classes=e.classes, ln_classes=math.log(e.classes))
+        if e.how == "split_chance" and e.partner is not None:
+            evidence["training_accuracy"] = {"run": e.partner.run, "tag": e.partner.tag, "closing": e.best}
         if e.how == "tiny_lr":
             evidence.update(learning_rate_max=e.lr, held_within=self.tiny_lr_held_rel)
         if e.how == "repeating":
@@ -1378,7 +1470,7 @@ class NeverLearned(Detector[NeverEvent]):
             title,
             expl,
             evidence,
-            related=[e.metric] if e.metric is not None else [],
+            related=[r for r in (e.metric, e.partner) if r is not None],
         )
 
 

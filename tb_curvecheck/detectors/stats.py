@@ -160,8 +160,29 @@ def first_update(values: np.ndarray) -> int:
     return int(nonzero[0])
 
 
+# A logger's placeholder, written before there was anything to measure (CS285-style RL loggers open
+# `Train_AverageReturn` at -10000 before the first episode ends): a first value that is exactly a power
+# of ten from a thousand up, and this many times as far from zero as every later value.  A return that
+# opens on a time-limit penalty (-1 per step for 1,000 steps) stays within a few times its later levels;
+# a placeholder is picked to lie beyond anything the task pays.
+PLACEHOLDER_FACTOR = 5.0
+
+
+def placeholder_opening(values: np.ndarray) -> int:
+    """1 when the series opens on a placeholder (see `PLACEHOLDER_FACTOR`) before at least three real
+    values, else 0."""
+    if values.shape[0] < 4:
+        return 0
+    first = abs(float(values[0]))
+    if first < 1e3 or not float(np.log10(first)).is_integer():
+        return 0
+    return int(first >= PLACEHOLDER_FACTOR * float(np.max(np.abs(values[1:]))))
+
+
 def view_of(ref: SeriesRef, smooth: bool = True, from_first_update: bool = False) -> View:
     steps, values = finite_points(ref)
+    skip = placeholder_opening(values)
+    steps, values = steps[skip:], values[skip:]
     if from_first_update:
         start = first_update(values)
         steps, values = steps[start:], values[start:]

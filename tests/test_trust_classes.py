@@ -4223,3 +4223,68 @@ def test_a_return_that_opens_on_a_logger_placeholder_is_judged_from_its_first_re
     # first real value (~-100) that is ~100; from a real -1000 it is ~780, which the fall of ~940 passes.
     threshold = collapse[0].evidence["threshold"]
     assert (threshold < 300) if opening == -10000.0 else (600 < threshold < 900), threshold
+
+
+@pytest.mark.parametrize("policy", ["learns", "frozen"])
+def test_reward_terms_filed_under_an_episode_reward_heading_are_terms_of_the_total(tmp_path, policy):
+    # skrl on an Isaac Lab quadruped (blind tuned batch): `Info / Episode_Reward/<term>` holds each term of
+    # the reward, beside `Reward / Total reward (mean)`.  As episodes grew from 66 to 1000 steps the torque
+    # penalty went -0.0008 -> -0.08 while the total rose -3.6 -> 20: an error "dof_torques_l2 never rose
+    # above where it started".  The terms, named "episode reward", also stood for the episode return, so
+    # the total beside them was set aside; a frozen policy (std exactly 1.0) whose total fell -4 -> -16
+    # was told only through its terms.
+    rng = np.random.default_rng(3)
+    n = 100
+    t = np.arange(n)
+    grow = 1 - np.exp(-t / 15.0)
+    if policy == "learns":
+        total = -3.6 + 24 * grow + 1.5 * rng.standard_normal(n)
+        torques = -0.001 - 0.08 * grow + 0.004 * rng.standard_normal(n)
+        tracking = 0.004 + 0.7 * grow + 0.03 * rng.standard_normal(n)
+        std = 0.98 * np.exp(-t / 40.0) + 0.2
+    else:
+        total = -4.0 - 12 * grow + 0.5 * rng.standard_normal(n)
+        torques = -0.001 - 0.03 * grow + 0.002 * rng.standard_normal(n)
+        tracking = 0.004 + 0.002 * rng.standard_normal(n)
+        std = np.ones(n)
+    logwriters.tbx_scalars(
+        str(tmp_path / "skrl" / "go2_flat_ppo"),
+        {
+            "Reward / Total reward (mean)": total,
+            "Info / Episode_Reward/dof_torques_l2": torques,
+            "Info / Episode_Reward/track_lin_vel_xy_exp": tracking,
+            "Policy / Standard deviation": std,
+        },
+        steps=72 * (t + 1),
+    )
+    loud = _loud(_scan(str(tmp_path)))
+    told = {f.tag for f in loud if f.kind in ("never_learned", "metric_collapse")}
+    if policy == "learns":
+        assert told == set(), [f.title for f in loud]
+    else:
+        # (tensorboardX writes the tag as `Reward_/_Total_reward__mean_`; skrl's torch writer keeps it.)
+        assert len(told) == 1 and "Total_reward" in told.pop(), [f.title for f in loud]
+
+
+@pytest.mark.parametrize("case", ["warm-up", "long opening", "again later"])
+def test_a_loss_written_as_nan_before_its_first_update_is_shown_not_alarmed(tmp_path, case):
+    # A Pong DQN (blind tuned batch, tensorboardX) writes its loss as NaN for its first 10 of 500 points
+    # (the mean of no TD errors while the replay buffer fills) and its mean reward as NaN at step 0 (no
+    # episode finished), then learns -20.6 -> 17: three non_finite errors on a run that is fine.  A NaN
+    # opening a fifth of the run long, or a NaN that comes back later, is no warm-up.
+    rng = np.random.default_rng(8)
+    n = 200
+    loss = 0.01 * np.exp(-np.arange(n) / 80.0) + 0.001 * np.abs(rng.standard_normal(n))
+    reward = np.linspace(-20.6, 17.0, n) + rng.standard_normal(n)
+    opening = 40 if case == "long opening" else 10
+    loss[:opening] = np.nan
+    reward[0] = np.nan
+    if case == "again later":
+        loss[150] = np.nan
+    logwriters.tbx_scalars(str(tmp_path / "runs" / "Basic DQN, Adam"), {"loss": loss, "mean_reward": reward})
+    findings = rw.flatten(_scan(str(tmp_path)))
+    bad = {f.tag: f.severity for f in findings if f.kind == "non_finite"}
+    if case == "warm-up":
+        assert bad == {"loss": "info", "mean_reward": "info"}, [f.title for f in findings]
+    else:
+        assert bad.get("loss") == "error", [f.title for f in findings]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from .. import tags
 from ..detectors.environments import EPISODE_WORDS, is_episode_return
@@ -814,6 +814,23 @@ def _qualified_returns(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     ]
 
 
+def _headed_terms(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """Rewards filed under a reward heading whose own name is no reward (Isaac Lab's `Episode_Reward/
+    dof_torques_l2`, `Episode_Reward/track_lin_vel_xy_exp`), in a run that also logs a total reward
+    (skrl's `Reward / Total reward (mean)`): each is one term of that total, a penalty that grows as
+    episodes get longer or a bonus traded against it, as a loss component is."""
+    totals = {run for run, tag in rewards if set(_tokens(tag)) & OBJECTIVE_WORDS}
+    heads: Dict[Tuple[str, str], List[str]] = {}
+    for run, tag in rewards:
+        if run not in totals or "/" not in tag or set(_tokens(tag)) & OBJECTIVE_WORDS:
+            continue  # (`Total_Reward/Episode` is the total itself, per episode)
+        head, leaf = tag.rsplit("/", 1)
+        if set(_tokens(head)) & REWARD_WORDS and not set(_tokens(leaf)) & REWARD_WORDS:
+            heads.setdefault((run, head), []).append(tag)
+    # A heading holds terms when it holds several: one series under it is the reward itself, renamed.
+    return [(run, tag) for (run, _), tags in heads.items() if len(tags) >= 2 for tag in tags]
+
+
 def _beside_episode_return(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     """Reward series a run logs beside its episode return that name something more than a view of it:
     RLlib's `custom_metrics/reward_sla_mean` beside `episode_reward_mean`, an environment's per-step
@@ -902,7 +919,11 @@ def purposes(items) -> dict:
     for key in _per_class(items, out):
         out[key] = "auxiliary"
     rewards = [k for k, p in out.items() if p == "task" and is_reward(k[1])]
-    terms = _reward_terms(rewards) + _beside_episode_return(rewards) + _qualified_returns(rewards)
+    # Terms filed under a reward heading go first: named "episode reward", they would otherwise stand for
+    # the episode return that the total logged beside them is.
+    headed = _headed_terms(rewards)
+    rewards = [k for k in rewards if k not in headed]
+    terms = _reward_terms(rewards) + _beside_episode_return(rewards) + _qualified_returns(rewards) + headed
     for key in terms + _episode_statistics(items, rewards):
         out[key] = "auxiliary"
     # Self-play: rewards are earned against a moving copy of the agent (zero-sum, they drift by

@@ -27,6 +27,7 @@ class NonFiniteEvent:
     undefined: bool  # a series other than a loss with no finite value while the losses have some
     not_yet: bool  # a series other than a loss undefined at its first points only, the losses finite meanwhile
     mostly_undefined: bool = False  # not_yet, but for most of the run: the predictions gave nothing to score
+    before_update: bool = False  # a loss NaN at its opening only (`_opening_nan`): written before any update
     gradient_norm: bool = False  # the series is a gradient norm (the model's or a layer's)
     # An agent's explained variance, NaN (never Inf) while every loss was finite: its targets were constant,
     # at the start only or in a few rollouts (`FEW_CONSTANT_ROLLOUTS`).
@@ -45,17 +46,37 @@ EXPLAINED_VARIANCE = re.compile(r"(^|[/_.])explained_?variance$", re.I)
 FEW_CONSTANT_ROLLOUTS = 0.05
 
 
+# A loss logged as NaN before training computed one (a DQN writes the mean of no TD errors while its
+# replay buffer fills; a running mean over no batches yet) opens with NaN and is finite at every point
+# after.  Up to this share of its points that is the warm-up, not an overflow: NaN weights never come
+# back to finite losses, and a loss scaler's skipped steps write Inf, not a NaN run at the start.
+BEFORE_FIRST_UPDATE_SHARE = 0.1
+
+
+def _opening_nan(values: np.ndarray) -> int:
+    """The number of NaN points a series opens with, when those are its only non-finite values, at most
+    `BEFORE_FIRST_UPDATE_SHARE` of its points, and finite points follow them; else 0."""
+    bad = ~np.isfinite(values)
+    if not bad.any() or not bad[0] or np.isinf(values).any():
+        return 0
+    k = int(np.argmin(bad)) if not bad.all() else values.shape[0]
+    if k == values.shape[0] or bad[k:].any() or k > BEFORE_FIRST_UPDATE_SHARE * values.shape[0]:
+        return 0
+    return k
+
+
 def _losses_finite_until(exp: Experiment, step: int) -> bool:
     """The experiment logs a loss with a value at or before `step`, and every loss logged by then is
-    finite: training computed something and nothing in it overflowed."""
+    finite, or NaN only because no update had run yet (`_opening_nan`): nothing in training overflowed."""
     seen = False
     for s in exp.scalars:
         if s.info.role != "loss":
             continue
-        early = s.series.values[s.series.steps <= step]
+        inside = s.series.steps <= step
+        early = s.series.values[inside][_opening_nan(s.series.values) :]
         if not np.isfinite(early).all():
             return False
-        seen = seen or early.size > 0
+        seen = seen or bool(inside.any())
     return seen
 
 
@@ -101,6 +122,7 @@ class NonFinite(Detector[NonFiniteEvent]):
             and _losses_finite_until(experiment, int(steps[last]))
         )
         mostly = not_yet and idx.size > NOT_YET_MAX_SHARE * len(values)
+        before_update = ref.info.role == "loss" and _opening_nan(values) > 0
         return [
             NonFiniteEvent(
                 ref=ref,
@@ -121,6 +143,7 @@ class NonFinite(Detector[NonFiniteEvent]):
                 and not _gradient_norm(experiment, ref)
                 and _losses_finite(experiment),
                 not_yet=not_yet and not mostly,
+                before_update=before_update,
                 mostly_undefined=mostly,
                 gradient_norm=_gradient_norm(experiment, ref),
                 constant_targets=bool(EXPLAINED_VARIANCE.search(ref.tag))
@@ -205,7 +228,29 @@ class NonFinite(Detector[NonFiniteEvent]):
             return self._undefined(e, f)
         if e.mostly_undefined:
             return self._mostly_undefined(e, f)
+        if e.before_update:
+            return self._before_update(e, f)
         return self._not_yet(e, f) if e.not_yet else f
+
+    def _before_update(self, e: NonFiniteEvent, f: Finding) -> Finding:
+        """A loss NaN at its first points only and finite at every one after: it was written before
+        training computed a loss (`_opening_nan`), so it is shown, not alarmed on."""
+        ref = e.ref
+        steps = ref.series.steps
+        return dataclasses.replace(
+            f,
+            severity="info",
+            title="%s is NaN at its first %d of %d points (to step %d), then finite: written before the first update"
+            % (ref.tag, e.bad_points, len(steps), int(steps[e.last])),
+            explanation=(
+                "%s has no value until step %d and a finite one at every point after. A loss averaged over "
+                "nothing is NaN by arithmetic, not by overflow: a DQN logs the mean of no TD errors while its "
+                "replay buffer fills, a running mean is NaN before its first batch. Weights that had turned "
+                "NaN would never give a finite loss again, so nothing learned was poisoned. If updates did "
+                "run before step %d, check what the loss is averaged over."
+                % (ref.tag, int(steps[e.last]), int(steps[e.last]))
+            ),
+        )
 
     def _mostly_undefined(self, e: NonFiniteEvent, f: Finding) -> Finding:
         """A metric with no value for most of the run, defined only at its end, while every loss was

@@ -96,6 +96,36 @@ def _losses_finite(exp: Experiment) -> bool:
 NOT_YET_MAX_SHARE = 0.5
 
 
+# (severity, title, explanation) of a series non-finite over its opening only, by what that means.
+OPENING_STORIES = {
+    # A loss NaN at its first points only and finite at every one after (`_opening_nan`): written before
+    # training computed a loss, so it is shown, not alarmed on.
+    "before_update": (
+        "info",
+        "%(tag)s is NaN at its first %(bad)d of %(points)d points (to step %(last)d), then finite: written "
+        "before the first update",
+        "%(tag)s has no value until step %(last)d and a finite one at every point after. A loss averaged over "
+        "nothing is NaN by arithmetic, not by overflow: a DQN logs the mean of no TD errors while its replay "
+        "buffer fills, a running mean is NaN before its first batch. Weights that had turned NaN would never "
+        "give a finite loss again, so nothing learned was poisoned. If updates did run before step %(last)d, "
+        "check what the loss is averaged over.",
+    ),
+    # A metric with no value for most of the run, defined only at its end, while every loss was finite:
+    # nothing overflowed, but for most of training the predictions gave the metric nothing to score.
+    "mostly_undefined": (
+        "warning",
+        "%(tag)s has no value at its first %(bad)d of %(points)d points (to step %(last)d): undefined for most "
+        "of the run",
+        "%(tag)s is %(word)s from its first evaluation to step %(last)d and finite only after, while every loss "
+        "was finite throughout, so nothing overflowed: the metric had nothing to score for most of training. A "
+        "correlation is undefined when the predictions are all the same, a precision when nothing is predicted "
+        "positive, an AP when nothing is detected above the score threshold. Check that the model's outputs "
+        "vary with its input (a head that collapsed to one value, a learning rate too high or too low for it to "
+        "start) and the score threshold.",
+    ),
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class NonFinite(Detector[NonFiniteEvent]):
     """One event per series, from the first bad step to the last one; every role is judged
@@ -227,53 +257,23 @@ class NonFinite(Detector[NonFiniteEvent]):
         if e.undefined:
             return self._undefined(e, f)
         if e.mostly_undefined:
-            return self._mostly_undefined(e, f)
+            return self._opening(e, f, "mostly_undefined")
         if e.before_update:
-            return self._before_update(e, f)
+            return self._opening(e, f, "before_update")
         return self._not_yet(e, f) if e.not_yet else f
 
-    def _before_update(self, e: NonFiniteEvent, f: Finding) -> Finding:
-        """A loss NaN at its first points only and finite at every one after: it was written before
-        training computed a loss (`_opening_nan`), so it is shown, not alarmed on."""
-        ref = e.ref
-        steps = ref.series.steps
-        return dataclasses.replace(
-            f,
-            severity="info",
-            title="%s is NaN at its first %d of %d points (to step %d), then finite: written before the first update"
-            % (ref.tag, e.bad_points, len(steps), int(steps[e.last])),
-            explanation=(
-                "%s has no value until step %d and a finite one at every point after. A loss averaged over "
-                "nothing is NaN by arithmetic, not by overflow: a DQN logs the mean of no TD errors while its "
-                "replay buffer fills, a running mean is NaN before its first batch. Weights that had turned "
-                "NaN would never give a finite loss again, so nothing learned was poisoned. If updates did "
-                "run before step %d, check what the loss is averaged over."
-                % (ref.tag, int(steps[e.last]), int(steps[e.last]))
-            ),
+    def _opening(self, e: NonFiniteEvent, f: Finding, story: str) -> Finding:
+        """A series non-finite over an opening stretch only, told as `OPENING_STORIES[story]` says."""
+        severity, title, explanation = OPENING_STORIES[story]
+        args = dict(
+            tag=e.ref.tag,
+            word=e.word,
+            bad=e.bad_points,
+            points=len(e.ref.series.steps),
+            last=int(e.ref.series.steps[e.last]),
         )
-
-    def _mostly_undefined(self, e: NonFiniteEvent, f: Finding) -> Finding:
-        """A metric with no value for most of the run, defined only at its end, while every loss was
-        finite: nothing overflowed, but for most of training the model's predictions gave the metric
-        nothing to score."""
-        ref = e.ref
-        steps = ref.series.steps
-        return dataclasses.replace(
-            f,
-            severity="warning",
-            title="%s has no value at its first %d of %d points (to step %d): undefined for most of the run"
-            % (ref.tag, e.bad_points, len(steps), int(steps[e.last])),
-            explanation=(
-                "%s is %s from its first evaluation to step %d and finite only after, while every loss was "
-                "finite throughout, so nothing overflowed: the metric had nothing to score for most of "
-                "training. A correlation is undefined when the predictions are all the same, a precision "
-                "when nothing is predicted positive, an AP when nothing is detected above the score "
-                "threshold. Check that the model's outputs vary with its input (a head that collapsed to "
-                "one value, a learning rate too high or too low for it to start) and the score threshold."
-                % (ref.tag, e.word, int(steps[e.last]))
-            ),
-            evidence=dict(f.evidence, undefined_points=e.bad_points),
-        )
+        extra = {"undefined_points": e.bad_points} if story == "mostly_undefined" else {}
+        return _retold(f, severity, title % args, explanation % args, **extra)
 
     def _constant_targets(self, e: NonFiniteEvent, f: Finding) -> Finding:
         """An explained variance with no value where its value targets had no variance: nothing
@@ -336,3 +336,10 @@ class NonFinite(Detector[NonFiniteEvent]):
                 % (ref.tag, int(steps[e.last]))
             ),
         )
+
+
+def _retold(f: Finding, severity: str, title: str, explanation: str, **evidence) -> Finding:
+    """`f` told again at `severity`, with `evidence` added to what it had."""
+    return dataclasses.replace(
+        f, severity=severity, title=title, explanation=explanation, evidence=dict(f.evidence, **evidence)
+    )

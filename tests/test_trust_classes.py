@@ -4288,3 +4288,52 @@ def test_a_loss_written_as_nan_before_its_first_update_is_shown_not_alarmed(tmp_
         assert bad == {"loss": "info", "mean_reward": "info"}, [f.title for f in findings]
     else:
         assert bad.get("loss") == "error", [f.title for f in findings]
+
+
+@pytest.mark.parametrize("agent", ["flat", "learns", "collapses"])
+def test_a_running_average_return_is_judged_on_its_window_levels(tmp_path, agent):
+    # A PPO candy-crush agent (blind tuned batch) logs `Var/AvgReward_8_6_PPO`, a running average over its
+    # last episodes: 6 at the first update, 4.8-5.8 by windows of 50 for 500 updates, point-to-point noise
+    # 0.04.  Against that noise its closing level +8 % over the opening read as 42 standard errors and a
+    # rise, and the run that never learned was missed.  Here the average wanders +-0.4 around 5.3 (the
+    # running mean of a policy that changes nothing), with the same small point noise.  One that climbs
+    # 5 -> 9 under the same wander learned; one that climbed and then collapsed is told as the collapse,
+    # not also as a return that never rose.
+    rng = np.random.default_rng(17)
+    n = 500
+    t = np.arange(n)
+    # 3.25 cycles: the run ends mid-swing, where neither end of it reads as a fall (a swing that ends at
+    # its trough is what `RewardCollapse`, on the same point noise, still reads as one).
+    wander = 0.4 * np.sin(2 * np.pi * t * 3.25 / n) + 0.04 * rng.standard_normal(n)
+    if agent == "flat":
+        ret = 5.3 + wander
+    elif agent == "learns":
+        ret = 5.0 + 4.0 * t / n + wander
+    else:
+        ret = np.where(t < 200, 5.0 + 10.0 * t / 200, np.where(t < 260, 15.0 - 12.0 * (t - 200) / 60, 3.0)) + wander
+    logwriters.tbx_scalars(
+        str(tmp_path / "PPO" / "runs" / "Sep15_17-04-25_8_6_PPO"), {"Var/AvgReward_8_6_PPO": ret}, steps=t + 1
+    )
+    loud = _loud(_scan(str(tmp_path)))
+    flat = [f for f in loud if f.kind == "never_learned" and f.evidence.get("how") == "flat"]
+    if agent == "flat":
+        assert len(flat) == 1, [f.title for f in loud]
+    else:
+        assert flat == [], [f.title for f in loud]
+    if agent == "collapses":
+        assert [f.kind for f in loud] == ["metric_collapse"], [f.title for f in loud]
+
+
+def test_real_returns_whose_levels_wander_are_judged_on_them():
+    # Two tuned runs.  An SB3 DQN on a sparse-reward task: `ep_rew_mean` 0.25 at its first rollouts, then
+    # 0.07-0.26 for 100k steps, by windows 0.12-0.23; against its point noise (0.006) it read as a fall of
+    # 24 standard errors, and the run that never learned was missed.  An SB3 PPO whose return climbed to
+    # ~58k and collapsed to 7k-22k: its window levels wander as far as its climb, and it is told as the
+    # collapse, not also as a return that never rose.
+    dqn = _loud(rw.run_findings(_run("Leumas08__RLC_Final_Project/DQN100k/DQN_1")))
+    assert [(f.kind, f.evidence.get("how")) for f in dqn if f.tag == "rollout/ep_rew_mean"] == [
+        ("never_learned", "flat")
+    ], [f.title for f in dqn]
+    ppo = _loud(rw.run_findings(_run("dantas-a__RL-PPO/logs/SF_PPO_84x84")))
+    kinds = {f.kind for f in ppo if f.tag == "rollout/ep_rew_mean"}
+    assert "metric_collapse" in kinds and "never_learned" not in kinds, [f.title for f in ppo]

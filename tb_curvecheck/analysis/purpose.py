@@ -388,4 +388,13 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
     # physics-informed net's validation loss 0.92 -> 1.51 while its total loss fell 0.64 -> 0.33); a
     # validation loss that blew up by orders of magnitude is never told as overfitting in the first place.
     overfit = {(f.run, f.tag) for f in out if f.kind == "overfitting" and at_or_above(f.severity, "warning")}
-    return [f for f in out if not (f.kind in ("no_progress", "loss_divergence") and (f.run, f.tag) in overfit)]
+    # Nor is a return told as collapsed also one that "never rose beyond its noise": the collapse says it
+    # rose first, and a fall that long makes its levels wander as much as the rise (a DQN's -167 -> 33 ->
+    # -1076 by windows), so the flat test's noise is the collapse's own.
+    collapsed = {(f.run, f.tag) for f in out if f.kind == "metric_collapse" and at_or_above(f.severity, "warning")}
+    return [
+        f
+        for f in out
+        if not (f.kind in ("no_progress", "loss_divergence") and (f.run, f.tag) in overfit)
+        and not (f.kind == "never_learned" and (f.evidence or {}).get("how") == "flat" and (f.run, f.tag) in collapsed)
+    ]

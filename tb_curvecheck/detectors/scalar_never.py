@@ -228,6 +228,17 @@ class NeverLearned(Detector[NeverEvent]):
     flat_entropy_gain_z: float = 3.0
     # ... over at least this many summaries (ML-Agents' default summary interval gives ten over 500k steps).
     flat_entropy_min_points: int = 10
+    # A return whose window levels (medians of consecutive windows of a tenth of the run, at least
+    # `flat_wander_blocks` of them) wander this many times more than its point-to-point noise allows is
+    # autocorrelated: a running average over the last episodes (`AvgReward`, SB3's `ep_rew_mean`) or a
+    # policy drifting between updates.  Its point noise then says nothing about its levels (a running
+    # average 4.8 -> 5.2 at point noise 0.04 reads as 42 standard errors): the flat test measures the
+    # opening, closing and best levels, and the trend, on those window levels instead.  A running mean of
+    # W episodes, one new per point, wanders about sqrt(W k) / 1.25 times what its point noise predicts
+    # for windows of k (30 and more for W = k = 50); independent noise around a real excursion (an
+    # exploration dip of a third of the run) reaches 1.5-3.  Eight keeps the two apart.
+    flat_wander_factor: float = 8.0
+    flat_wander_blocks: int = 6
     # An exploration rate (DQN's epsilon) that reached its final value within this share of the run
     # left the rest of it to exploiting what the agent knew by then: worth naming beside a stalled return.
     early_exploration_share: float = 0.25
@@ -911,6 +922,10 @@ class NeverLearned(Detector[NeverEvent]):
         k, k_end = max(3, n // 10), max(3, n // 5)
         opening, closing = float(np.median(v[:k])), float(np.median(v[-k_end:]))
         noise = U.level_difference_se(sigma, k, k_end)
+        levels = self._wandering_levels(v, k, sigma)
+        # Two window levels differ by their wander times sqrt(2) when they wander more than the points do.
+        level_noise = U.residual_noise(levels) * math.sqrt(2.0) if levels is not None else 0.0
+        noise = max(noise, level_noise)
         if closing - opening >= end_z * noise:
             return []
         if U.climbed_in_opening(v):
@@ -918,9 +933,9 @@ class NeverLearned(Detector[NeverEvent]):
         best = float(np.max(U.running_median(v, k | 1)))
         for k_start in (k, 3):
             start = float(np.median(v[:k_start]))
-            if best - start >= gain_z * U.level_difference_se(sigma, k_start, k):
+            if best - start >= gain_z * max(U.level_difference_se(sigma, k_start, k), level_noise):
                 return []
-        if U.trend_z(v) >= self.flat_trend_z:
+        if U.trend_z(v if levels is None else levels) >= self.flat_trend_z:
             return []
         if _another_task_gained(exp, ref) or self._length_changed(exp, ref):
             return []
@@ -941,6 +956,16 @@ class NeverLearned(Detector[NeverEvent]):
                 entropy=entropy,
             )
         ]
+
+    def _wandering_levels(self, v: np.ndarray, k: int, sigma: float) -> Optional[np.ndarray]:
+        """The medians of consecutive `k`-point windows of `v`, when they wander `flat_wander_factor` times
+        more than independent points with noise `sigma` would let them (see `flat_wander_factor`)."""
+        blocks = v.shape[0] // k
+        if blocks < self.flat_wander_blocks:
+            return None
+        levels = np.median(v[: blocks * k].reshape(blocks, k), axis=1)
+        white = U.MEDIAN_SE * sigma / math.sqrt(k)
+        return levels if U.residual_noise(levels) > self.flat_wander_factor * white else None
 
     def _flat_thresholds(self, entropy: Optional[dict]) -> Tuple[float, float]:
         """The flat test's (closing, best) allowances in standard errors: looser beside a held entropy."""

@@ -57,12 +57,10 @@ def _opening_nan(values: np.ndarray) -> int:
     """The number of NaN points a series opens with, when those are its only non-finite values, at most
     `BEFORE_FIRST_UPDATE_SHARE` of its points, and finite points follow them; else 0."""
     bad = ~np.isfinite(values)
-    if not bad.any() or not bad[0] or np.isinf(values).any():
+    if not bad[:1].any() or bad.all() or np.isinf(values).any():
         return 0
-    k = int(np.argmin(bad)) if not bad.all() else values.shape[0]
-    if k == values.shape[0] or bad[k:].any() or k > BEFORE_FIRST_UPDATE_SHARE * values.shape[0]:
-        return 0
-    return k
+    k = int(np.argmin(bad))
+    return 0 if bad[k:].any() or k > BEFORE_FIRST_UPDATE_SHARE * values.shape[0] else k
 
 
 def _losses_finite_until(exp: Experiment, step: int) -> bool:

@@ -174,7 +174,8 @@ def placeholder_opening(values: np.ndarray) -> int:
     if values.shape[0] < 4:
         return 0
     first = abs(float(values[0]))
-    if first < 1e3 or not float(np.log10(first)).is_integer():
+    # Compared with the power of ten itself, not through a logarithm's rounding.
+    if first < 1e3 or first != 10.0 ** round(math.log10(first)):
         return 0
     return int(first >= PLACEHOLDER_FACTOR * float(np.max(np.abs(values[1:]))))
 

@@ -4337,3 +4337,39 @@ def test_real_returns_whose_levels_wander_are_judged_on_them():
     ppo = _loud(rw.run_findings(_run("dantas-a__RL-PPO/logs/SF_PPO_84x84")))
     kinds = {f.kind for f in ppo if f.tag == "rollout/ep_rew_mean"}
     assert "metric_collapse" in kinds and "never_learned" not in kinds, [f.title for f in ppo]
+
+
+@pytest.mark.parametrize("agent", ["never", "learns", "collapses"])
+def test_a_success_rate_is_judged_as_the_task_of_a_goal_reaching_agent(tmp_path, agent):
+    # Goal-reaching agents (blind tuned batches: an SB3 SAC on a UR5 reach task, hand-written SAC and
+    # SAC+HER on an octopus arm) log the share of episodes that reached the goal, `rollout/success_rate`,
+    # and often no episode return.  It was judged by nothing: a SAC whose success rate sat at 0-0.04 over
+    # 2,700 summaries, one rising to 0.84 and falling back to 0.5, and one falling 0.3 -> 0 all passed.
+    # A success rate has the scale a return lacks: never reaching 0.05 is an agent that almost never finds
+    # the goal, and a 0.01 -> 0 is no collapse.
+    rng = np.random.default_rng(21)
+    n = 400
+    t = np.arange(n)
+    episodes = 100  # SB3's success buffer: the share over the last 100 episodes
+    if agent == "never":
+        # A lucky episode in every hundred at first, fewer later: a level of 0.01 that "fell" to 0.
+        p = np.linspace(0.015, 0.002, n)
+    elif agent == "learns":
+        p = 0.9 / (1 + np.exp(-(t - 150) / 25.0))
+    else:
+        p = np.where(t < 120, 0.1 + 0.75 * t / 120, np.where(t < 170, 0.85 - 0.35 * (t - 120) / 50, 0.5))
+    rate = rng.binomial(episodes, p) / episodes
+    critic = 0.9 * np.exp(-t / 150.0) + 0.15 + 0.02 * rng.standard_normal(n)
+    logwriters.tbx_scalars(
+        str(tmp_path / "Logs" / "SAC_random_point"),
+        {"rollout/success_rate": rate, "train/critic_loss": critic},
+        steps=200 * (t + 1),
+    )
+    loud = _loud(_scan(str(tmp_path)))
+    told = [(f.kind, f.evidence.get("how")) for f in loud if f.tag == "rollout/success_rate"]
+    if agent == "never":
+        assert told == [("never_learned", "no_success")], [f.title for f in loud]
+    elif agent == "learns":
+        assert loud == [], [f.title for f in loud]
+    else:
+        assert [k for k, _ in told] == ["metric_collapse"], [f.title for f in loud]

@@ -615,9 +615,10 @@ AUX_METRIC_WORDS = {
 # Metrics that trade off against each other; the composite (mAP, F1, AUC) is the task metric when logged.
 PARTIAL_METRICS = {"precision", "recall", "ap_by_size"}
 COMPOSITE_METRICS = {"map", "f1", "auc", "pr_auc", "iou", "dice"}
-# Reinforcement-learning returns and ratings: the task metric of an RL run (higher is better).
-# `rew` as SB3's `ep_rew_mean` and hand-written loops (`rew`, `100rew`: a 100-episode mean) abbreviate it.
-REWARD_WORDS = {"reward", "rewards", "rew", "return", "returns", "ep_rew_mean", "elo"}
+# Reinforcement-learning returns, ratings and success rates: the task metric of an RL run (higher is
+# better).  `rew` as SB3's `ep_rew_mean` and hand-written loops (`rew`, `100rew`: a 100-episode mean)
+# abbreviate it; a goal-reaching task (SB3's HER, robot reaching) logs `rollout/success_rate`.
+REWARD_WORDS = {"reward", "rewards", "rew", "return", "returns", "ep_rew_mean", "elo", "success"}
 INTRINSIC_WORDS = {
     "curiosity",
     "intrinsic",
@@ -650,8 +651,9 @@ def _qualifiers(tag: str) -> List[str]:
 
 
 def is_reward(tag: str) -> bool:
-    """True for an RL return or rating (`Environment/Cumulative Reward`, `rollout/ep_rew_mean`,
-    `Self-play/ELO`), not for an intrinsic reward or a value estimate."""
+    """True for an RL return, rating or success rate (`Environment/Cumulative Reward`,
+    `rollout/ep_rew_mean`, `Self-play/ELO`, `rollout/success_rate`), not for an intrinsic reward or a
+    value estimate."""
     # A count glued in front is a window, not another word (`100rew`: the mean over 100 episodes).
     toks = {t.lstrip("0123456789") for t in _tokens(tag)}
     joined = "_".join(_tokens(tag))

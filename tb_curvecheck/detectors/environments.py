@@ -98,6 +98,19 @@ def is_episode_return(tag: str) -> bool:
     return bool(words & EPISODE_WORDS) or tag.lower().endswith("eval/mean_reward")
 
 
+# Unlike a return, a success rate has a scale of its own: the share of episodes that reached the goal.
+# One that never reached one episode in twenty at any stage of a run has not learned the task (a sparse
+# goal the agent never finds); its climbs of 0.01 are single lucky episodes, nothing to collapse from.
+SUCCESS_FLOOR = 0.05
+
+
+def is_success_rate(tag: str, values: Sequence[float]) -> bool:
+    """SB3's `rollout/success_rate` and `eval/success_rate`, a hand-written `success_rate`: a share of
+    episodes in [0, 1] (a percentage or a count of successes is not read as one)."""
+    words = {w.lower() for w in _WORD.findall(tag)}
+    return "success" in words and all(0.0 <= float(x) <= 1.0 for x in values)
+
+
 def is_exploration_rate(tag: str) -> bool:
     """SB3's `rollout/exploration_rate`, an `epsilon` or `eps_greedy` schedule: the share of random actions."""
     words = {w.lower() for w in _WORD.findall(tag)}

@@ -447,6 +447,10 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         end = float(np.median(v[-k:]))
         peak_i = int(np.argmax(level[: n - k]))
         peak = float(level[peak_i])
+        if peak < environments.SUCCESS_FLOOR and environments.is_success_rate(ref.tag, v):
+            # A success rate that never reached one episode in twenty has nothing to give back: its
+            # 0.01 -> 0 is one lucky episode gone (`never_learned` tells it).
+            return []
         gained = peak - start
         sigma = U.residual_noise(v)
         se = 1.2533 * sigma * np.sqrt(2.0 / k)

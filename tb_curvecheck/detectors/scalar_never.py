@@ -55,7 +55,7 @@ class NeverEvent:
     ref: SeriesRef
     view: U.View
     how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved", "auc",
-    # "flat", "tiny_lr", "zero", "split_chance"
+    # "flat", "tiny_lr", "zero", "split_chance", "no_success"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -259,7 +259,9 @@ class NeverLearned(Detector[NeverEvent]):
                     return found
             return self._stalled(exp, ref)
         if ref.info.purpose == "task" and ref.info.role == "other":
-            return self._reward(exp, ref) or self._unsolved(exp, ref) or self._flat(exp, ref)
+            return (
+                self._reward(exp, ref) or self._no_success(exp, ref) or self._unsolved(exp, ref) or self._flat(exp, ref)
+            )
         if ref.info.purpose == "task" and ref.info.quantity == "auc" and ref.info.role == "metric_up":
             found = self._auc_at_chance(exp, ref)
             if found:
@@ -863,6 +865,34 @@ class NeverLearned(Detector[NeverEvent]):
             return []
         return [NeverEvent(ref, view, "reward", low, None, None, None, share, U.zero_learning_rate(exp))]
 
+    def _no_success(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        """A success rate whose best level (running median over a tenth of the run) never reached
+        `environments.SUCCESS_FLOOR`, over at least `unsolved_min_points` summaries: the agent almost
+        never reached the goal at any stage (a reach task at 0-0.04 over 2,700 summaries).  A success rate
+        has the scale a return lacks, so no opening level or noise is needed to say so."""
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        n = len(view)
+        if n < self.unsolved_min_points or not environments.is_success_rate(ref.tag, v):
+            return []
+        best = float(np.max(U.running_median(v, max(3, (n // 10) | 1))))
+        if best >= environments.SUCCESS_FLOOR or _another_task_gained(exp, ref):
+            return []
+        return [
+            NeverEvent(
+                ref,
+                view,
+                "no_success",
+                U.edge_levels(v)[1],
+                None,
+                None,
+                None,
+                float(np.mean(v > 0.0)),
+                U.zero_learning_rate(exp),
+                best=best,
+            )
+        ]
+
     def _unsolved(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
         view = U.view_of(ref, smooth=False)
         v = view.values
@@ -1034,7 +1064,7 @@ class NeverLearned(Detector[NeverEvent]):
     def describe(self, e: NeverEvent) -> Finding:
         view, n = e.view, len(e.view)
         # A return's tag reads better than its canonical quantity ("Environment/Cumulative Reward").
-        name = e.ref.tag if e.how in ("reward", "unsolved", "flat") else short(e.ref)
+        name = e.ref.tag if e.how in ("reward", "unsolved", "flat", "no_success") else short(e.ref)
         m = short(e.metric) if e.metric is not None else None
         lr = " The logged learning rate is exactly 0 throughout: nothing can change." if e.zero_lr else ""
         if e.how == "zero":
@@ -1424,6 +1454,24 @@ class NeverLearned(Detector[NeverEvent]):
                 "the policy holding its level: log the earlier run beside it and CurveCheck compares them.%s"
                 % (capital(name), fmt(e.opening), fmt(e.level), apart, lr)
             )
+        elif e.how == "no_success":
+            title = "%s never reached %s: best level %s, %s at the end over %d summaries" % (
+                name,
+                fmt(environments.SUCCESS_FLOOR),
+                fmt(e.best),
+                fmt(e.level),
+                n,
+            )
+            expl = (
+                "%s, the share of episodes that reached the goal, stayed under one in twenty at every stage "
+                "of the run (its best level, a running median over a tenth of the run, is %s; it is above 0 "
+                "in %.0f %% of the summaries, single lucky episodes): the agent almost never reaches the "
+                "goal, so it has almost nothing to learn from. Make the goal reachable first (a denser or "
+                "shaped reward, goals sampled closer to the start, hindsight relabelling for a sparse goal "
+                "task, more exploration), and check that success is detected at all: the threshold that "
+                "counts an episode as a success, and the goal it compares against.%s"
+                % (capital(name), fmt(e.best), 100 * e.share, lr)
+            )
         else:
             title = "%s held at %s in %d of %d summaries, first and last: the agent never reached a reward" % (
                 name,
@@ -1469,6 +1517,8 @@ class NeverLearned(Detector[NeverEvent]):
             evidence.update(period=e.period, repeating_from_step=e.since_step, repeating_share=e.share)
         if e.how == "stalled":
             evidence["stalled_from_step"] = e.since_step
+        if e.how == "no_success":
+            evidence.update(best=e.best, success_floor=environments.SUCCESS_FLOOR, share_above_zero=e.share)
         if e.how == "flat":
             evidence.update(opening=e.opening, best=e.best, gain_standard_error=e.noise)
             if e.entropy is not None:
@@ -1484,7 +1534,7 @@ class NeverLearned(Detector[NeverEvent]):
             if e.exploration:
                 evidence["exploration"] = e.exploration
         # A stall at the prior's level is `no_progress` with its cause named: as serious, no more.
-        severity = "warning" if e.how in ("reward", "unsolved", "stalled", "flat", "zero") else "error"
+        severity = "warning" if e.how in ("reward", "unsolved", "stalled", "flat", "zero", "no_success") else "error"
         return make_finding(
             e.ref,
             "never_learned",

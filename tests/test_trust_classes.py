@@ -1604,7 +1604,9 @@ def test_real_regressor_whose_only_metric_never_moved():
 @pytest.mark.parametrize(
     "tag, reward",
     [("rew", True), ("100rew", True), ("test_rew", True), ("rollout/ep_rew_mean", True), ("intrinsic_rew", False)]
-    + [("rewrite_loss", False), ("crew", False), ("info/best_reward", False)],
+    + [("rewrite_loss", False), ("crew", False), ("info/best_reward", False)]
+    # A goal-reaching agent's share of successful episodes is its task series; an attack's is not.
+    + [("rollout/success_rate", True), ("eval/success_rate", True), ("attack_success_rate", False)],
 )
 def test_abbreviated_returns_are_returns(tag, reward):
     from tb_curvecheck.analysis.roles import is_reward

@@ -619,6 +619,7 @@ COMPOSITE_METRICS = {"map", "f1", "auc", "pr_auc", "iou", "dice"}
 # better).  `rew` as SB3's `ep_rew_mean` and hand-written loops (`rew`, `100rew`: a 100-episode mean)
 # abbreviate it; a goal-reaching task (SB3's HER, robot reaching) logs `rollout/success_rate`.
 REWARD_WORDS = {"reward", "rewards", "rew", "return", "returns", "ep_rew_mean", "elo", "success"}
+ATTACK_WORDS = {"attack", "adv", "adversarial", "jailbreak"}
 INTRINSIC_WORDS = {
     "curiosity",
     "intrinsic",
@@ -659,6 +660,8 @@ def is_reward(tag: str) -> bool:
     joined = "_".join(_tokens(tag))
     if toks & INTRINSIC_WORDS or "best" in toks:
         return False  # `info/best_reward`: a running best, not the return at that step
+    if toks & REWARD_WORDS == {"success"} and toks & ATTACK_WORDS:
+        return False  # an adversarial attack's success rate falls as a defence works
     return bool(toks & REWARD_WORDS) or "ep_rew_mean" in joined
 
 

@@ -4375,3 +4375,24 @@ def test_a_success_rate_is_judged_as_the_task_of_a_goal_reaching_agent(tmp_path,
         assert loud == [], [f.title for f in loud]
     else:
         assert [k for k, _ in told] == ["metric_collapse"], [f.title for f in loud]
+
+
+def test_a_running_average_return_is_judged_on_its_best_window_level(tmp_path):
+    # A PPO candy-crush agent (blind tuned batch) logs `Var/AvgReward_8_4_PPO`, a running average whose ten
+    # window levels were 18.15, 18.54, 18.49, 18.24, 17.21, 19.11, 18.05, 17.24, 18.22, 18.61 over 500
+    # updates: a policy that never learned.  Its best window stands 2.2 of the levels' own standard errors
+    # over its opening, and the flat test, which allowed 2.0, read it as a rise: the largest of nine such
+    # differences passes 2.0 one time in five for a return that never moved.  Here the same levels, each
+    # held for a tenth of the run with a point-to-point noise of +-0.04 (the wander is the levels').
+    levels = np.array([18.15, 18.54, 18.49, 18.24, 17.21, 19.11, 18.05, 17.24, 18.22, 18.61])
+    t = np.arange(500)
+    ret = np.repeat(levels, 50) + 0.04 * np.where(t % 2 == 0, 1.0, -1.0)
+    logwriters.tbx_scalars(
+        str(tmp_path / "PPO" / "runs" / "Sep15_18-13-26_8_4_PPO"), {"Var/AvgReward_8_4_PPO": ret}, steps=t + 1
+    )
+    loud = _loud(_scan(str(tmp_path)))
+    flat = [f for f in loud if f.kind == "never_learned" and f.evidence.get("how") == "flat"]
+    assert len(flat) == 1 and flat[0].evidence["window_levels"], [f.title for f in loud]
+    # Measured on the window levels: the best is the best window's median, within 2.5 of their errors.
+    assert abs(flat[0].evidence["best"] - 19.11) < 0.05
+    assert (flat[0].evidence["best"] - flat[0].evidence["opening"]) / flat[0].evidence["gain_standard_error"] < 2.5

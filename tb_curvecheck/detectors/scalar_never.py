@@ -75,6 +75,7 @@ class NeverEvent:
     sampling: Optional[Tuple[int, float]] = None
     lr: Optional[float] = None  # tiny_lr: the largest learning rate logged
     entropy: Optional[dict] = None  # flat: a policy entropy that held (tag, start, end), when it decided
+    windows: bool = False  # flat: judged on its window levels (they wander more than its points)
     partner: Optional[SeriesRef] = None  # split_chance: the training accuracy that learned (`best`: its closing level)
 
 
@@ -239,6 +240,12 @@ class NeverLearned(Detector[NeverEvent]):
     # exploration dip of a third of the run) reaches 1.5-3.  Eight keeps the two apart.
     flat_wander_factor: float = 8.0
     flat_wander_blocks: int = 6
+    # Judged on its window levels, a return's best is the best window median, and each of the nine after
+    # the opening differs from it by one draw of the levels' wander: the largest of nine such draws passes
+    # 2.0 standard errors one time in five for a return that never moved, 2.5 one time in twenty.  (A
+    # running median over points draws its best from ten times more overlapping windows than that wander
+    # measures, so the window medians are compared, not it.)
+    flat_wander_gain_z: float = 2.5
     # An exploration rate (DQN's epsilon) that reached its final value within this share of the run
     # left the rest of it to exploiting what the agent knew by then: worth naming beside a stalled return.
     early_exploration_share: float = 0.25
@@ -940,7 +947,6 @@ class NeverLearned(Detector[NeverEvent]):
         entropy = self._entropy_held(exp, ref)
         if n < self.flat_min_points and entropy is None:
             return []
-        end_z, gain_z = self._flat_thresholds(entropy)
         steps = view.steps
         # A log that opens far into training (its first step past the span it covers) continues a
         # run from a checkpoint: its opening level is already a trained policy's.
@@ -956,11 +962,12 @@ class NeverLearned(Detector[NeverEvent]):
         # Two window levels differ by their wander times sqrt(2) when they wander more than the points do.
         level_noise = U.residual_noise(levels) * math.sqrt(2.0) if levels is not None else 0.0
         noise = max(noise, level_noise)
+        end_z, gain_z = self._flat_thresholds(entropy, levels is not None)
         if closing - opening >= end_z * noise:
             return []
         if U.climbed_in_opening(v):
             return []
-        best = float(np.max(U.running_median(v, k | 1)))
+        best = float(np.max(U.running_median(v, k | 1) if levels is None else levels))
         for k_start in (k, 3):
             start = float(np.median(v[:k_start]))
             if best - start >= gain_z * max(U.level_difference_se(sigma, k_start, k), level_noise):
@@ -984,6 +991,7 @@ class NeverLearned(Detector[NeverEvent]):
                 opening=opening,
                 noise=noise,
                 entropy=entropy,
+                windows=levels is not None,
             )
         ]
 
@@ -997,11 +1005,18 @@ class NeverLearned(Detector[NeverEvent]):
         white = U.MEDIAN_SE * sigma / math.sqrt(k)
         return levels if U.residual_noise(levels) > self.flat_wander_factor * white else None
 
-    def _flat_thresholds(self, entropy: Optional[dict]) -> Tuple[float, float]:
-        """The flat test's (closing, best) allowances in standard errors: looser beside a held entropy."""
-        if entropy is None:
-            return self.flat_end_z, self.flat_gain_z
-        return self.flat_entropy_end_z, self.flat_entropy_gain_z
+    def _flat_thresholds(self, entropy: Optional[dict], windows: bool) -> Tuple[float, float]:
+        """The flat test's (closing, best) allowances in standard errors: looser beside a held entropy,
+        and for the best of the window levels when those are what is judged."""
+        end_z, gain_z = (
+            (self.flat_end_z, self.flat_gain_z)
+            if entropy is None
+            else (
+                self.flat_entropy_end_z,
+                self.flat_entropy_gain_z,
+            )
+        )
+        return end_z, max(gain_z, self.flat_wander_gain_z) if windows else gain_z
 
     def _entropy_held(self, exp: Experiment, ref: SeriesRef) -> Optional[dict]:
         """The policy entropy of `ref`'s run (ML-Agents' `Policy/Entropy`, SB3's `train/entropy_loss`,
@@ -1425,12 +1440,27 @@ class NeverLearned(Detector[NeverEvent]):
                     n,
                 )
             )
-            end_z, gain_z = self._flat_thresholds(e.entropy)
-            apart = (
-                "less than %s (±%s) apart, with no ordered rise between them, and its best level (a running "
-                "median over a tenth of the run, %s) never stood %s above the opening."
-                % (_standard_errors(end_z), fmt(e.noise), fmt(e.best), _standard_errors(gain_z))
+            end_z, gain_z = self._flat_thresholds(e.entropy, e.windows)
+            best_is = (
+                "the median of its best tenth of the run" if e.windows else "a running median over a tenth of the run"
             )
+            apart = (
+                "less than %s (±%s) apart, with no ordered rise between them, and its best level (%s, %s) "
+                "never stood %s above the opening."
+                % (
+                    _standard_errors(end_z),
+                    fmt(e.noise),
+                    best_is,
+                    fmt(e.best),
+                    _standard_errors(gain_z),
+                )
+            )
+            if e.windows:
+                apart += (
+                    " Its tenths' levels wander far more than its point-to-point noise allows (a running average "
+                    "over the last episodes, or a policy drifting between updates), so that wander is the noise "
+                    "they are weighed against."
+                )
             if e.entropy is not None:
                 apart += (
                     " The policy did not change either: %s went %s → %s, within %d %% of where it began, where "
@@ -1520,7 +1550,7 @@ class NeverLearned(Detector[NeverEvent]):
         if e.how == "no_success":
             evidence.update(best=e.best, success_floor=environments.SUCCESS_FLOOR, share_above_zero=e.share)
         if e.how == "flat":
-            evidence.update(opening=e.opening, best=e.best, gain_standard_error=e.noise)
+            evidence.update(opening=e.opening, best=e.best, gain_standard_error=e.noise, window_levels=e.windows)
             if e.entropy is not None:
                 evidence["policy_entropy"] = e.entropy
         if e.how == "unsolved" and e.env is not None:

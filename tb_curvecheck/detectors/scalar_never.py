@@ -1008,15 +1008,11 @@ class NeverLearned(Detector[NeverEvent]):
     def _flat_thresholds(self, entropy: Optional[dict], windows: bool) -> Tuple[float, float]:
         """The flat test's (closing, best) allowances in standard errors: looser beside a held entropy,
         and for the best of the window levels when those are what is judged."""
-        end_z, gain_z = (
-            (self.flat_end_z, self.flat_gain_z)
-            if entropy is None
-            else (
-                self.flat_entropy_end_z,
-                self.flat_entropy_gain_z,
-            )
-        )
-        return end_z, max(gain_z, self.flat_wander_gain_z) if windows else gain_z
+        if entropy is None:
+            end_z, gain_z = self.flat_end_z, self.flat_gain_z
+        else:
+            end_z, gain_z = self.flat_entropy_end_z, self.flat_entropy_gain_z
+        return end_z, (max(gain_z, self.flat_wander_gain_z) if windows else gain_z)
 
     def _entropy_held(self, exp: Experiment, ref: SeriesRef) -> Optional[dict]:
         """The policy entropy of `ref`'s run (ML-Agents' `Policy/Entropy`, SB3's `train/entropy_loss`,

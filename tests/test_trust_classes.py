@@ -4396,3 +4396,31 @@ def test_a_running_average_return_is_judged_on_its_best_window_level(tmp_path):
     # Measured on the window levels: the best is the best window's median, within 2.5 of their errors.
     assert abs(flat[0].evidence["best"] - 19.11) < 0.05
     assert (flat[0].evidence["best"] - flat[0].evidence["opening"]) / flat[0].evidence["gain_standard_error"] < 2.5
+
+
+def test_a_flat_return_that_closes_a_little_above_its_opening_never_learned():
+    # A tuned SB3 PPO (protein design, random motif and length): `ep_rew_mean` 0.69 at its first rollout,
+    # 0.61-1.34 after, 0.95 by its last fifth, against a noise of 0.20 (1.26 standard errors) while its
+    # entropy barely moved.  The flat test asked the closing level to lie within one standard error of
+    # the opening, which a return that never moved misses one time in six, and the run was missed.
+    ppo = _loud(rw.run_findings(_run("PPO_Protein_Design_rng_motif_length/PPO_3")))
+    flat = [f for f in ppo if f.tag == "rollout/ep_rew_mean" and f.evidence.get("how") == "flat"]
+    assert len(flat) == 1, [f.title for f in ppo]
+    e = flat[0].evidence
+    assert 1.0 < (e["level"] - e["opening"]) / e["gain_standard_error"] < 1.5
+
+
+@pytest.mark.parametrize("opens_at", [0, 1_000_000])
+def test_a_flat_return_logged_from_a_resumed_step_is_a_trained_policy_holding(tmp_path, opens_at):
+    # A tuned SB3 SAC resumed at step 1.0M with its step counter kept (to 3.0M): `ep_rew_mean` 1.3e4-2.0e4
+    # all run, a trained policy holding its level, not one that never learned.  A log that opens a quarter
+    # or more of the way to its last step continues a run; the same curve logged from step 0 is judged.
+    n = 200
+    # Noise without a seed: sin(2.4 i) wanders +-300 around the level with no order (Mann-Kendall z 0.0),
+    # and no window of it stands apart (best running median 0.25 standard errors over the opening).
+    ret = 16_000 + 300 * np.sin(2.4 * np.arange(n))
+    steps = opens_at + (np.arange(n) + 1) * (2_000_000 // n)
+    logwriters.tbx_scalars(str(tmp_path / "runs" / "RL" / "SAC_47"), {"rollout/ep_rew_mean": ret}, steps=steps)
+    loud = _loud(_scan(str(tmp_path)))
+    flat = [f for f in loud if f.kind == "never_learned" and f.evidence.get("how") == "flat"]
+    assert len(flat) == (1 if opens_at == 0 else 0), [f.title for f in loud]

@@ -888,7 +888,7 @@ class NeverLearned(Detector[NeverEvent]):
         n = len(view)
         if n < self.unsolved_min_points or not environments.is_success_rate(ref.tag, v):
             return []
-        best = float(np.max(U.running_median(v, max(3, (n // 10) | 1))))
+        best = _best_level(v)
         if best >= environments.SUCCESS_FLOOR or _another_task_gained(exp, ref):
             return []
         return [
@@ -915,7 +915,7 @@ class NeverLearned(Detector[NeverEvent]):
         env = environments.of_return(exp.source, ref.run, ref.tag, v)
         if env is None:
             return []
-        best = float(np.max(U.running_median(v, max(3, (n // 10) | 1))))
+        best = _best_level(v)
         if best >= env.floor + self.unsolved_share * (env.solved - env.floor):
             return []
         if U.trend_z(v[n // 2 :]) >= self.unsolved_climb_z:
@@ -1579,6 +1579,11 @@ class NeverLearned(Detector[NeverEvent]):
             evidence,
             related=[r for r in (e.metric, e.partner) if r is not None],
         )
+
+
+def _best_level(v: np.ndarray) -> float:
+    """A return's best level: its highest running median over a tenth of the run (at least 3 summaries)."""
+    return float(np.max(U.running_median(v, max(3, (v.shape[0] // 10) | 1))))
 
 
 def _standard_errors(z: float) -> str:

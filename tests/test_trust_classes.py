@@ -4424,3 +4424,65 @@ def test_a_flat_return_logged_from_a_resumed_step_is_a_trained_policy_holding(tm
     loud = _loud(_scan(str(tmp_path)))
     flat = [f for f in loud if f.kind == "never_learned" and f.evidence.get("how") == "flat"]
     assert len(flat) == (1 if opens_at == 0 else 0), [f.title for f in loud]
+
+
+def _legged_gym_run(path, collapses: bool):
+    """What rsl_rl's OnPolicyRunner writes for a legged_gym PPO (its SummaryWriter, one point per
+    iteration): `Train/mean_reward` and `Train/mean_episode_length`, the losses, the action noise, and one
+    `Episode/rew_<term>` per reward term, the term's sum over an episode.  Shapes of a blind tuned Go2 run:
+    the robot falls at once (12.7 steps), then survives longer, so every penalty (torques, joint
+    acceleration, action rate) grows 100x from its first point while the return climbs 0.007 -> 28."""
+    n = 300
+    t = np.arange(n, dtype=float)
+    wobble = np.sin(2.4 * t)  # seedless noise with no order
+    if collapses:
+        # Rises to ~0.9 and decays back to ~0.15 while the episodes shorten again.
+        rise = np.where(t < 120, t / 120, np.exp(-(t - 120) / 60.0))
+        ret = 0.01 + 0.9 * rise + 0.03 * wobble
+        length = 12.7 + 800 * rise
+    else:
+        grow = 1 - np.exp(-t / 60.0)
+        ret = 0.007 + 28 * grow + 0.5 * wobble
+        length = 12.7 + 930 * grow
+    share = length / length.max()  # penalties are summed over the episode: they grow with its length
+    tags = {
+        "Train/mean_reward": ret,
+        "Train/mean_episode_length": length,
+        "Loss/surrogate": -0.01 + 0.002 * wobble,
+        "Loss/value_function": 0.0003 + 0.06 * share,
+        "Loss/learning_rate": np.full(n, 3e-4),
+        "Policy/mean_noise_std": 1.0 + 0.3 * np.exp(-t / 80.0),
+        "Episode/rew_tracking_lin_vel": 0.002 + 3.0 * share * (ret / ret.max()),
+        "Episode/rew_tracking_ang_vel": 0.002 + 0.19 * share,
+        "Episode/rew_torques": -0.003 - 0.28 * share,
+        "Episode/rew_dof_acc": -0.006 - 0.85 * share,
+        "Episode/rew_action_rate": -0.003 - 0.5 * share,
+        "Episode/rew_collision": -0.001 - 0.1 * share + 0.01 * wobble,
+        "Episode/rew_lin_vel_z": -0.02 - 0.13 * share,
+    }
+    logwriters.tbx_scalars(str(path), tags, steps=t.astype(int))
+
+
+@pytest.mark.parametrize("collapses", [False, True])
+def test_legged_gym_reward_terms_are_parts_of_the_return(tmp_path, collapses):
+    # legged_gym / rsl_rl (blind batch of Isaac Gym quadruped runs): each reward term is logged as
+    # `Episode/rew_<term>` beside the return `Train/mean_reward`.  Every term was judged as a return: a
+    # torque penalty growing as the robot learned to stay up "never rose above where it started", a
+    # joint-acceleration penalty (`rew_dof_acc`) read as an accuracy that collapsed.  7 of 7 healthy tuned
+    # runs warned.  The terms are parts of the return; the return says whether the agent learned.
+    _legged_gym_run(tmp_path / "logs" / "rough_go2" / "Feb25_13-21-28_", collapses)
+    found = _scan(str(tmp_path))
+    loud = _loud(found)
+    assert not [f for f in rw.flatten(found) if f.tag.startswith("Episode/")], [(f.kind, f.tag) for f in loud]
+    if collapses:
+        # The return's collapse is told on the return (a loss climbing beside it may be told with it).
+        told = [(f.kind, f.tag) for f in loud if f.tag.startswith("Train/")]
+        assert told == [("metric_collapse", "Train/mean_reward")], [f.title for f in loud]
+    else:
+        assert loud == [], [f.title for f in loud]
+    data = read_logdir(str(tmp_path), loader="python")
+    exp = grouping.build_experiments(data.scalars, data.histograms)[0]
+    purposes = {s.tag: (s.info.role, s.info.purpose) for s in exp.scalars}
+    assert purposes["Train/mean_reward"][1] == "task"
+    assert purposes["Episode/rew_dof_acc"] == ("other", "auxiliary")
+    assert {p for tag, (_, p) in purposes.items() if tag.startswith("Episode/")} == {"auxiliary"}

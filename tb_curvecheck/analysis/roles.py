@@ -367,8 +367,12 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
             t.isdigit() or t in TARGET_WORDS or t in MAP_QUALIFIER_WORDS for t in tokens[i + 1 :]
         ):
             return "metric_up", "map"
-    # `val_acc_top1` style compounds: judge by the strongest known word.
+    # `val_acc_top1` style compounds: judge by the strongest known word.  Beside a reward word, `acc` is
+    # the acceleration a reward term penalises (legged_gym's `Episode/rew_dof_acc`), not an accuracy.
+    rewarded = any(t.lstrip("0123456789") in REWARD_WORDS - {"elo", "success"} for t in tokens)
     for tok in tokens:
+        if tok == "acc" and rewarded:
+            continue
         if tok in METRIC_UP and tok not in ("em", "map", "corr", "correlation"):
             return "metric_up", METRIC_UP[tok]
     # `mel_spec_error`, `reconstruction_mse`: an error named for what it measures, lower is better.
@@ -819,6 +823,29 @@ def _qualified_returns(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     ]
 
 
+# A family of rewards under one heading needs this many members to be read as terms: one qualified
+# reward beside the plain return is another view of it (`eval/reward_greedy`), several named apart are
+# the parts it adds up (legged_gym logs a dozen).
+MIN_TERM_FAMILY = 3
+
+
+def _term_family(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
+    """Rewards filed together under one heading, each the reward word with a name of its own
+    (legged_gym / rsl_rl's `Episode/rew_torques`, `Episode/rew_tracking_lin_vel`, `Episode/rew_collision`:
+    each term's sum over an episode), in a run that logs its plain return elsewhere (`Train/mean_reward`):
+    the parts that return adds up.  A penalty grows as episodes lengthen or a curriculum raises its
+    weight, by design; the plain return says whether the agent learns."""
+    plain = {run for run, tag in rewards if _return_words(tag) == {"reward"}}
+    family: Dict[Tuple[str, str], List[str]] = {}
+    for run, tag in rewards:
+        if run not in plain or "/" not in tag:
+            continue
+        words = _return_words(tag)
+        if "reward" in words and len(words) >= 2 and not words & RECIPIENT_WORDS:
+            family.setdefault((run, tag.rsplit("/", 1)[0]), []).append(tag)
+    return [(run, t) for (run, _), tags in family.items() if len(tags) >= MIN_TERM_FAMILY for t in tags]
+
+
 def _headed_terms(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     """Rewards filed under a reward heading whose own name is no reward (Isaac Lab's `Episode_Reward/
     dof_torques_l2`, `Episode_Reward/track_lin_vel_xy_exp`), in a run that also logs a total reward
@@ -928,7 +955,13 @@ def purposes(items) -> dict:
     # the episode return that the total logged beside them is.
     headed = _headed_terms(rewards)
     rewards = [k for k in rewards if k not in headed]
-    terms = _reward_terms(rewards) + _beside_episode_return(rewards) + _qualified_returns(rewards) + headed
+    terms = (
+        _reward_terms(rewards)
+        + _beside_episode_return(rewards)
+        + _qualified_returns(rewards)
+        + headed
+        + _term_family(rewards)
+    )
     for key in terms + _episode_statistics(items, rewards):
         out[key] = "auxiliary"
     # Self-play: rewards are earned against a moving copy of the agent (zero-sum, they drift by

@@ -4486,3 +4486,32 @@ def test_legged_gym_reward_terms_are_parts_of_the_return(tmp_path, collapses):
     assert purposes["Train/mean_reward"][1] == "task"
     assert purposes["Episode/rew_dof_acc"] == ("other", "auxiliary")
     assert {p for tag, (_, p) in purposes.items() if tag.startswith("Episode/")} == {"auxiliary"}
+
+
+def test_an_ap_that_had_nothing_to_score_is_not_a_stuck_metric(tmp_path):
+    # A Lightning DETR fine-tune (blind tuned batch) logs torchmetrics' MeanAveragePrecision every epoch:
+    # `val_map` 0 -> 0.19 while `val_loss` falls 2.04 -> 0.92, and `val_map_large` / `val_map_medium` at
+    # -1 at every evaluation, COCO evaluation's placeholder for a size bucket with no objects in the set.
+    # They were told "stuck at -1 while the validation loss still moves", and that "task metric's
+    # failure" let a GIoU term's drift 0.197 -> 0.237 (the total still falling) stand as overfitting.
+    n = 50
+    t = np.arange(n, dtype=float)
+    wobble = np.sin(2.4 * t)
+    grow = 1 - np.exp(-t / 25.0)
+    placeholder = np.full(n, -1.0)
+    tags = {
+        "val_loss": 2.04 - 1.12 * grow + 0.01 * wobble,
+        "val_loss_ce": 1.36 - 1.0 * grow + 0.01 * wobble,
+        "val_loss_giou": 0.29 - 0.09 * np.minimum(t, 15) / 15 + 0.04 * np.maximum(t - 15, 0) / 35 + 0.003 * wobble,
+        "val_map": 0.19 * grow**2 + 0.002 * wobble,
+        "val_map_small": 0.19 * grow**2 + 0.002 * wobble,
+        "val_map_medium": placeholder,
+        "val_map_large": placeholder,
+        "val_mar_large": placeholder,
+        "train_loss": 1.76 - 1.08 * grow + 0.01 * wobble,
+        "train_loss_ce": 1.2 - 0.9 * grow + 0.01 * wobble,
+        "train_loss_giou": 0.24 - 0.07 * np.minimum(t, 15) / 15 + 0.002 * wobble,
+    }
+    logwriters.tbx_scalars(str(tmp_path / "lightning_logs" / "version_3"), tags, steps=(3 * t + 2).astype(int))
+    loud = _loud(_scan(str(tmp_path)))
+    assert loud == [], [(f.kind, f.tag, f.title) for f in loud]

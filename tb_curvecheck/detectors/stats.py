@@ -387,12 +387,27 @@ def align(a_steps: np.ndarray, a_vals: np.ndarray, b_steps: np.ndarray, b_vals: 
     return common, a_vals[ia], b_vals[ib]
 
 
+# What COCO evaluation (pycocotools, torchmetrics' MeanAveragePrecision) writes for an AP or AR it could
+# not compute: a size bucket or class with no ground truth in the evaluation set scores -1.
+NOT_COMPUTED = -1.0
+
+
 def judged(ref: SeriesRef, roles: Sequence[str], allow_batch: bool = False) -> bool:
     if ref.info.role not in roles:
         return False
     if ref.info.granularity == "batch" and not allow_batch:
         return False
+    if ref.info.role in ("metric_up", "metric_down") and never_computed(ref.series.values):
+        return False
     return True
+
+
+def never_computed(values: np.ndarray) -> bool:
+    """A metric at `NOT_COMPUTED` at every finite evaluation (and logged at least twice): the
+    placeholder of a score that had nothing to score (`val_map_large` of a set with no large objects),
+    held still by construction, not a model stuck there."""
+    v = values[np.isfinite(values)]
+    return v.shape[0] >= 2 and bool(np.all(v == NOT_COMPUTED))
 
 
 def residual_noise(values: np.ndarray) -> float:

@@ -4515,3 +4515,58 @@ def test_an_ap_that_had_nothing_to_score_is_not_a_stuck_metric(tmp_path):
     logwriters.tbx_scalars(str(tmp_path / "lightning_logs" / "version_3"), tags, steps=(3 * t + 2).astype(int))
     loud = _loud(_scan(str(tmp_path)))
     assert loud == [], [(f.kind, f.tag, f.title) for f in loud]
+
+
+def test_an_amp_discriminator_reward_and_a_fixed_policy_entropy_are_not_judged(tmp_path):
+    # An rl_games HumanoidAMP run (blind tuned, Isaac Gym) logs the return as `rewards/iter` (4.8 -> 9.9)
+    # beside the adversarial discriminator's reward `info/disc_reward_mean`, which falls 5.7 -> 0.3 as the
+    # discriminator learns to tell the policy from the motion clips, and `losses/entropy` at -41.47 every
+    # update (AMP keeps the action log-std fixed).  They were told "never rose above where it started" and
+    # "pinned while another loss moved".
+    n = 43
+    t = np.arange(n, dtype=float)
+    wobble = np.sin(2.4 * t)
+    ret = 4.84 + 5.1 * (1 - np.exp(-t / 15.0)) + 0.05 * wobble
+    tags = {
+        "rewards/iter": ret,
+        "rewards/frame": ret,
+        "episode_lengths/iter": ret,
+        "info/disc_reward_mean": 0.3 + 5.4 * np.exp(-t / 1.0) + 0.03 * t / n + 0.005 * wobble,
+        "info/disc_logit_loss": 174.0 - 0.24 * t,
+        "losses/disc_loss": 9.2 + 15.6 * np.exp(-t / 3.0),
+        "losses/a_loss": -0.027 + 0.002 * wobble,
+        "losses/c_loss": 0.01 + 1.05 * np.exp(-t) + 0.02 * t / n,
+        "losses/entropy": np.full(n, -41.4695),
+    }
+    logwriters.tbx_scalars(str(tmp_path / "runs" / "HumanoidAMP" / "summaries"), tags, steps=t.astype(int) + 1)
+    loud = _loud(_scan(str(tmp_path)))
+    assert loud == [], [(f.kind, f.tag, f.title) for f in loud]
+
+
+@pytest.mark.parametrize("returns", ["learn", "collapse"])
+def test_a_ppo_surrogate_alternating_with_an_adaptive_learning_rate(tmp_path, returns):
+    # rsl_rl's adaptive schedule steps the learning rate up or down after every update by the KL it
+    # measured, so PPO's clipped surrogate alternates with it (blind tuned ANYmal run: 11 alternations of
+    # 0.0023 while `Train/mean_reward` climbed 0.004 -> 12.8, told `oscillation`).  While the return learns,
+    # the surrogate's swing is no news; beside a return that collapsed it stays part of the story.
+    n = 200
+    t = np.arange(n, dtype=float)
+    alt = np.where(t.astype(int) % 2 == 0, 1.0, -1.0)
+    if returns == "learn":
+        ret = 0.004 + 12.8 * (1 - np.exp(-t / 50.0)) + 0.1 * np.sin(2.4 * t)
+    else:
+        ret = np.where(t < 100, 12.0 * t / 100, 12.0 - 11.0 * np.minimum(t - 100, 30) / 30) + 0.1 * np.sin(2.4 * t)
+    tags = {
+        "Train/mean_reward": ret,
+        "Loss/surrogate": -0.011 + np.where((t > 120) & (t < 160), 0.0012 * alt, 0.0001 * np.sin(2.4 * t)),
+        "Loss/value_function": 0.002 + 0.0005 * np.sin(1.7 * t),
+        "Loss/learning_rate": 0.0009 * np.where(alt > 0, 1.5, 1.0),
+    }
+    logwriters.tbx_scalars(str(tmp_path / "logs" / "flat_anymal_c" / "Feb28_23-58-23_"), tags, steps=t.astype(int))
+    loud = _loud(_scan(str(tmp_path)))
+    swings = [f for f in loud if f.kind == "oscillation" and f.tag == "Loss/surrogate"]
+    if returns == "learn":
+        assert loud == [], [(f.kind, f.tag, f.title) for f in loud]
+    else:
+        assert [f.kind for f in loud if f.tag == "Train/mean_reward"] == ["metric_collapse"], [f.title for f in loud]
+        assert len(swings) == 1, [(f.kind, f.tag) for f in loud]

@@ -343,6 +343,10 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
             # A blow-up is news on its own; beside a return that collapsed or never rose, the climb is
             # part of its story (a critic overestimating).
             continue
+        if rl_loss and f.kind == "oscillation" and not task_failed:
+            # Nor is a surrogate alternating while the return is fine: PPO's clipped objective answers an
+            # adaptive learning rate that steps up and down with the KL every update (rsl_rl's schedule).
+            continue
         if (
             f.kind in ("no_progress", "loss_divergence")
             and info.get((f.run, f.tag)) is not None

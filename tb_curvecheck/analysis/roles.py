@@ -628,6 +628,10 @@ INTRINSIC_WORDS = {
     "curiosity",
     "intrinsic",
     "gail",
+    # An adversarial imitation discriminator's reward (AMP's `info/disc_reward_mean`, as GAIL's): it falls as
+    # the discriminator learns to tell the policy from the demonstrations, by design.
+    "disc",
+    "discriminator",
     "rnd",
     "estimate",
     "value",

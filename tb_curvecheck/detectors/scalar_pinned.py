@@ -13,6 +13,7 @@ from typing import List, Optional, Tuple
 import numpy as np
 
 from ..model import Experiment, Finding, SeriesRef
+from . import environments
 from . import stats as U
 from .base import Detector
 from .wording import capital, fmt, make_finding, short
@@ -68,6 +69,10 @@ class PinnedLoss(Detector[PinnedEvent]):
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[PinnedEvent]:
         if not U.judged(ref, ("loss",), allow_batch=True):
+            return []
+        if environments.is_policy_entropy(ref.tag) and U.reinforcement_learning(exp):
+            # A policy whose action noise is a fixed parameter (AMP's fixed log-std, rl_games' `losses/entropy`
+            # at -41.47 every update) has a constant entropy by construction, not an output held at a clip.
             return []
         view = U.view_of(ref, smooth=False)
         v = view.values

@@ -406,6 +406,12 @@ def never_computed(values: np.ndarray) -> bool:
     """A metric at `NOT_COMPUTED` at every finite evaluation (and logged at least twice): the
     placeholder of a score that had nothing to score (`val_map_large` of a set with no large objects),
     held still by construction, not a model stuck there."""
+    if values.shape[0] < 2:
+        return False
+    # Cheap first: judged() asks this of every metric for every detector, and almost none ends at -1.
+    ends = values[[0, -1]]
+    if not bool(np.all((ends == NOT_COMPUTED) | np.isnan(ends))):
+        return False
     v = values[np.isfinite(values)]
     return v.shape[0] >= 2 and bool(np.all(v == NOT_COMPUTED))
 

@@ -4570,3 +4570,40 @@ def test_a_ppo_surrogate_alternating_with_an_adaptive_learning_rate(tmp_path, re
     else:
         assert [f.kind for f in loud if f.tag == "Train/mean_reward"] == ["metric_collapse"], [f.title for f in loud]
         assert len(swings) == 1, [(f.kind, f.tag) for f in loud]
+
+
+@pytest.mark.parametrize("case", ["blown", "fits_returns", "drifts"])
+def test_a_critic_loss_that_blew_up_from_its_opening_is_a_divergence(tmp_path, case):
+    # SB3 DDPG (blind tuned, panda-gym): the critic loss logs 0.147, then ~1e-3, and climbs through eleven
+    # orders of magnitude to 1.7e8 while the return stays at -37.  Its best came at its second summary, so
+    # the divergence test had no healthy noise to measure from, and the whole curve's noise (1e7, the
+    # blow-up's own) set a threshold nothing crossed.  A critic loss that climbs with returns that grow
+    # (to 900: a squared TD error of that size) is fitting them; one that drifts up a hundredfold beside a
+    # flat return (0.03 -> 2.5, a healthy DDPG of the same repository) has not blown up.
+    rng = np.random.default_rng(7)
+    n = 1358
+    t = np.arange(n, dtype=float)
+    noise = np.exp(0.5 * rng.standard_normal(n))
+    if case == "fits_returns":
+        ret = -50.0 + 950.0 * (1 - np.exp(-t / 300.0)) + 5.0 * rng.standard_normal(n)
+        critic = (0.002 + 40.0 * (1 - np.exp(-t / 300.0)) ** 2) * noise
+    else:
+        ret = -37.0 + 1.5 * rng.standard_normal(n)
+        if case == "blown":
+            # Ten orders of magnitude over the first third of the run, one more over the rest.
+            critic = 0.001 * 10 ** np.where(t < 500, 10.0 * t / 500, 10.0 + (t - 500) / 858) * noise
+            critic[1] = 0.00047
+        else:
+            critic = (0.03 + 2.5 * t / n) * noise
+        critic[0] = 0.147
+    tags = {
+        "rollout/ep_rew_mean": ret,
+        "rollout/success_rate": np.clip(0.27 + 0.03 * rng.standard_normal(n), 0, 1),
+        "train/actor_loss": -np.sqrt(critic) * 10.0,
+        "train/critic_loss": critic,
+        "train/learning_rate": np.full(n, 0.001),
+    }
+    logwriters.tbx_scalars(str(tmp_path / "DDPG_1"), tags, steps=(151 + 200 * t).astype(int))
+    loud = _loud(_scan(str(tmp_path)))
+    div = [f for f in loud if f.kind == "loss_divergence" and f.tag == "train/critic_loss"]
+    assert bool(div) == (case == "blown"), [(f.kind, f.tag, f.title) for f in loud]

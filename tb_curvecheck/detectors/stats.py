@@ -601,7 +601,30 @@ class DivergenceTest:
         got = self._climbed(view)
         if got is None:
             got = self._steady(view)
+        if got is None:
+            got = self._blown_from_opening(view)
         return got
+
+    def _blown_from_opening(self, view: View) -> Optional[Tuple[int, int, float, float]]:
+        """A loss whose best came too early to measure its noise, and whose closing points all stand
+        `BLOWUP_FACTOR` times above anything its opening logged: a climb through three orders of magnitude
+        that stayed.  Measured against itself (`_climbed`), such a curve's noise is the blow-up's own (an
+        SB3 DDPG critic loss 0.15 -> 5e-4 -> 1.7e8 swings by 1e7 late), and no threshold is ever crossed."""
+        v = view.values
+        n = len(view)
+        best_i = int(np.argmin(v))
+        if n < self.steady_min_points or best_i + 1 >= self.noise_min_points:
+            return None
+        k = max(3, n // 10)
+        opening = float(np.max(np.abs(v[:k])))
+        if not (float(v[best_i]) >= 0.0 and opening > 0.0):
+            return None
+        if float(np.min(v[-k:])) < BLOWUP_FACTOR * opening:
+            return None
+        # The climb starts where the curve last stood inside its opening range.
+        inside = np.flatnonzero(v <= opening)
+        onset = int(inside[-1]) + 1
+        return best_i, onset, BLOWUP_FACTOR * opening, residual_noise(view.unsmoothed[:k])
 
     def _steady(self, view: View) -> Optional[Tuple[int, int, float, float]]:
         """A positive loss that learned little and then climbed in order by a fifth of its level."""

@@ -4607,3 +4607,33 @@ def test_a_critic_loss_that_blew_up_from_its_opening_is_a_divergence(tmp_path, c
     loud = _loud(_scan(str(tmp_path)))
     div = [f for f in loud if f.kind == "loss_divergence" and f.tag == "train/critic_loss"]
     assert bool(div) == (case == "blown"), [(f.kind, f.tag, f.title) for f in loud]
+
+
+@pytest.mark.parametrize("rewards", [True, False])
+def test_a_td_loss_that_grows_as_rewards_appear_has_not_blown_up(tmp_path, rewards):
+    # SB3 DQN on a continuing task (blind tuned, Jelly Bean World): the Huber TD loss logs 3e-6 before any
+    # reward is seen and settles at 0.02-0.17 once the mean reward climbs 0 -> 0.2.  That is 5e4 times its
+    # opening and twice the rewards' scale squared (0.08): its Q-values sum a stream of rewards.  It was told
+    # "diverged, never back".  The same climb beside rewards that never exceed 0.02 is hundreds of times
+    # their scale squared: values of nothing, blown up.
+    rng = np.random.default_rng(3)
+    n = 200
+    t = np.arange(n, dtype=float)
+    if rewards:
+        ret = np.clip(0.2 * (1 - np.exp(-np.maximum(t - 40, 0) / 40.0)) + 0.05 * rng.standard_normal(n), -0.05, 0.28)
+    else:
+        ret = np.clip(0.01 * rng.standard_normal(n), -0.02, 0.02)
+    ret = np.round(ret, 2)
+    ret[:40] = 0.0
+    level = np.where(t < 40, 3e-6, 0.05 * (1 - np.exp(-(t - 39) / 30.0)))
+    loss = np.minimum(level * np.exp(0.5 * rng.standard_normal(n)), 0.17)
+    tags = {
+        "rollout/ep_rew_mean": ret,
+        "rollout/exploration rate": np.maximum(0.05, 0.95 - t / 20.0),
+        "train/loss": loss,
+        "train/learning_rate": np.full(n, 1e-4),
+    }
+    logwriters.tbx_scalars(str(tmp_path / "DQN_1"), tags, steps=(60000 + 10000 * t).astype(int))
+    loud = _loud(_scan(str(tmp_path)))
+    div = [f for f in loud if f.kind == "loss_divergence" and f.tag == "train/loss"]
+    assert bool(div) == (not rewards), [(f.kind, f.tag, f.title) for f in loud]

@@ -151,8 +151,15 @@ def _blew_up(exp: Experiment, f: Finding) -> bool:
             # An RL loss lives on the scale of the returns (a squared TD error on returns of size R is
             # of order R^2): one that starts near zero while the agent earns nothing climbs a thousandfold
             # once the returns appear (0.001 -> 403 as the return goes -0.4 -> 106) without blowing up.
-            return peak > scale**2
+            return peak > RETURN_SCALE_MARGIN * scale**2
     return False
+
+
+# ... and a blow-up leaves that scale by orders of magnitude (a DDPG critic at 1.7e8 beside returns of
+# 46, 8e4 times R^2), while a value fitted to discounted returns can sit a few times over R^2: a DQN's
+# Huber loss 3e-6 -> 0.17 as its per-step reward appears (0 -> 0.28) values a stream of rewards, not one.
+# Two orders of magnitude is the margin between them.
+RETURN_SCALE_MARGIN = 100.0
 
 
 def _return_scale(exp: Experiment) -> float:

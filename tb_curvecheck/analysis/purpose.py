@@ -129,6 +129,13 @@ def _news(exp: Experiment, f: Finding) -> bool:
     return _blew_up(exp, f) or EV_TASK_WORSE in f.evidence
 
 
+# An RL loss beside a return has blown up only past this many times the returns' scale squared (`_blew_up`):
+# a value fitted to discounted returns can sit a few times over R^2 (a DQN's Huber loss 3e-6 -> 0.17 as its
+# per-step reward appears, 0 -> 0.28: its Q-values sum a stream of rewards), while a blow-up leaves that
+# scale by orders of magnitude (a DDPG critic at 1.7e8 beside returns of 46, 8e4 times R^2).
+RETURN_SCALE_MARGIN = 100.0
+
+
 def _blew_up(exp: Experiment, f: Finding) -> bool:
     if f.kind != "loss_divergence":
         return False
@@ -153,13 +160,6 @@ def _blew_up(exp: Experiment, f: Finding) -> bool:
             # once the returns appear (0.001 -> 403 as the return goes -0.4 -> 106) without blowing up.
             return peak > RETURN_SCALE_MARGIN * scale**2
     return False
-
-
-# ... and a blow-up leaves that scale by orders of magnitude (a DDPG critic at 1.7e8 beside returns of
-# 46, 8e4 times R^2), while a value fitted to discounted returns can sit a few times over R^2: a DQN's
-# Huber loss 3e-6 -> 0.17 as its per-step reward appears (0 -> 0.28) values a stream of rewards, not one.
-# Two orders of magnitude is the margin between them.
-RETURN_SCALE_MARGIN = 100.0
 
 
 def _return_scale(exp: Experiment) -> float:

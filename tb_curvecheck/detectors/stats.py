@@ -593,6 +593,9 @@ class DivergenceTest:
     steady_min_points: int = 10
     steady_z: float = 4.0
     steady_rel: float = 0.2
+    # A blow-up judged from its opening (`_blown_from_opening`) compares an opening and a closing tenth of
+    # at least three summaries each: from this many on they are apart, with the climb between them.
+    opening_blowup_min_points: int = 10
 
     def __call__(self, view: View) -> Optional[Tuple[int, int, float, float]]:
         """(best index, onset index, threshold, noise) when the curve climbed far above its best and stayed."""
@@ -613,7 +616,7 @@ class DivergenceTest:
         v = view.values
         n = len(view)
         best_i = int(np.argmin(v))
-        if n < self.steady_min_points or best_i + 1 >= self.noise_min_points:
+        if n < self.opening_blowup_min_points or best_i + 1 >= self.noise_min_points:
             return None
         k = max(3, n // 10)
         opening = float(np.max(np.abs(v[:k])))

@@ -4426,12 +4426,37 @@ def test_a_flat_return_logged_from_a_resumed_step_is_a_trained_policy_holding(tm
     assert len(flat) == (1 if opens_at == 0 else 0), [f.title for f in loud]
 
 
-def _legged_gym_run(path, collapses: bool):
-    """What rsl_rl's OnPolicyRunner writes for a legged_gym PPO (its SummaryWriter, one point per
+# Each reward term's name in legged_gym (`Episode/rew_<term>`) and in Isaac Lab's manager-based tasks,
+# which rsl_rl logs under the environment's own heading (`Episode_Reward/<term>`).
+_REWARD_TERMS = {
+    "legged_gym": {
+        "tracking_lin_vel": "Episode/rew_tracking_lin_vel",
+        "tracking_ang_vel": "Episode/rew_tracking_ang_vel",
+        "torques": "Episode/rew_torques",
+        "dof_acc": "Episode/rew_dof_acc",
+        "action_rate": "Episode/rew_action_rate",
+        "collision": "Episode/rew_collision",
+        "lin_vel_z": "Episode/rew_lin_vel_z",
+    },
+    "isaac_lab": {
+        "tracking_lin_vel": "Episode_Reward/track_lin_vel_xy_exp",
+        "tracking_ang_vel": "Episode_Reward/track_ang_vel_z_exp",
+        "torques": "Episode_Reward/dof_torques_l2",
+        "dof_acc": "Episode_Reward/dof_acc_l2",
+        "action_rate": "Episode_Reward/action_rate_l2",
+        "collision": "Episode_Reward/undesired_contacts",
+        "lin_vel_z": "Episode_Reward/lin_vel_z_l2",
+    },
+}
+
+
+def _legged_gym_run(path, collapses: bool, layout: str = "legged_gym"):
+    """What rsl_rl's OnPolicyRunner writes for a legged-robot PPO (its SummaryWriter, one point per
     iteration): `Train/mean_reward` and `Train/mean_episode_length`, the losses, the action noise, and one
-    `Episode/rew_<term>` per reward term, the term's sum over an episode.  Shapes of a blind tuned Go2 run:
-    the robot falls at once (12.7 steps), then survives longer, so every penalty (torques, joint
-    acceleration, action rate) grows 100x from its first point while the return climbs 0.007 -> 28."""
+    series per reward term, the term's sum over an episode (named as `layout` names them; Isaac Lab also
+    logs each termination's share).  Shapes of a blind tuned Go2 run: the robot falls at once (12.7 steps),
+    then survives longer, so every penalty (torques, joint acceleration, action rate) grows 100x from its
+    first point while the return climbs 0.007 -> 28."""
     n = 300
     t = np.arange(n, dtype=float)
     wobble = np.sin(2.4 * t)  # seedless noise with no order
@@ -4445,6 +4470,7 @@ def _legged_gym_run(path, collapses: bool):
         ret = 0.007 + 28 * grow + 0.5 * wobble
         length = 12.7 + 930 * grow
     share = length / length.max()  # penalties are summed over the episode: they grow with its length
+    name = _REWARD_TERMS[layout]
     tags = {
         "Train/mean_reward": ret,
         "Train/mean_episode_length": length,
@@ -4452,28 +4478,33 @@ def _legged_gym_run(path, collapses: bool):
         "Loss/value_function": 0.0003 + 0.06 * share,
         "Loss/learning_rate": np.full(n, 3e-4),
         "Policy/mean_noise_std": 1.0 + 0.3 * np.exp(-t / 80.0),
-        "Episode/rew_tracking_lin_vel": 0.002 + 3.0 * share * (ret / ret.max()),
-        "Episode/rew_tracking_ang_vel": 0.002 + 0.19 * share,
-        "Episode/rew_torques": -0.003 - 0.28 * share,
-        "Episode/rew_dof_acc": -0.006 - 0.85 * share,
-        "Episode/rew_action_rate": -0.003 - 0.5 * share,
-        "Episode/rew_collision": -0.001 - 0.1 * share + 0.01 * wobble,
-        "Episode/rew_lin_vel_z": -0.02 - 0.13 * share,
+        name["tracking_lin_vel"]: 0.002 + 3.0 * share * (ret / ret.max()),
+        name["tracking_ang_vel"]: 0.002 + 0.19 * share,
+        name["torques"]: -0.003 - 0.28 * share,
+        name["dof_acc"]: -0.006 - 0.85 * share,
+        name["action_rate"]: -0.003 - 0.5 * share,
+        name["collision"]: -0.001 - 0.1 * share + 0.01 * wobble,
+        name["lin_vel_z"]: -0.02 - 0.13 * share,
     }
+    if layout == "isaac_lab":
+        tags["Episode_Termination/time_out"] = share
+        tags["Episode_Termination/base_contact"] = 1.0 - share
     logwriters.tbx_scalars(str(path), tags, steps=t.astype(int))
 
 
+@pytest.mark.parametrize("layout", ["legged_gym", "isaac_lab"])
 @pytest.mark.parametrize("collapses", [False, True])
-def test_legged_gym_reward_terms_are_parts_of_the_return(tmp_path, collapses):
+def test_legged_gym_reward_terms_are_parts_of_the_return(tmp_path, collapses, layout):
     # legged_gym / rsl_rl (blind batch of Isaac Gym quadruped runs): each reward term is logged as
     # `Episode/rew_<term>` beside the return `Train/mean_reward`.  Every term was judged as a return: a
     # torque penalty growing as the robot learned to stay up "never rose above where it started", a
     # joint-acceleration penalty (`rew_dof_acc`) read as an accuracy that collapsed.  7 of 7 healthy tuned
-    # runs warned.  The terms are parts of the return; the return says whether the agent learned.
-    _legged_gym_run(tmp_path / "logs" / "rough_go2" / "Feb25_13-21-28_", collapses)
+    # runs warned.  The terms are parts of the return; the return says whether the agent learned.  Isaac
+    # Lab's tasks, trained with the same rsl_rl, name their terms under `Episode_Reward/` instead.
+    _legged_gym_run(tmp_path / "logs" / "rough_go2" / "Feb25_13-21-28_", collapses, layout)
     found = _scan(str(tmp_path))
     loud = _loud(found)
-    assert not [f for f in rw.flatten(found) if f.tag.startswith("Episode/")], [(f.kind, f.tag) for f in loud]
+    assert not [f for f in rw.flatten(found) if f.tag.startswith("Episode")], [(f.kind, f.tag) for f in loud]
     if collapses:
         # The return's collapse is told on the return (a loss climbing beside it may be told with it).
         told = [(f.kind, f.tag) for f in loud if f.tag.startswith("Train/")]
@@ -4484,8 +4515,9 @@ def test_legged_gym_reward_terms_are_parts_of_the_return(tmp_path, collapses):
     exp = grouping.build_experiments(data.scalars, data.histograms)[0]
     purposes = {s.tag: (s.info.role, s.info.purpose) for s in exp.scalars}
     assert purposes["Train/mean_reward"][1] == "task"
-    assert purposes["Episode/rew_dof_acc"] == ("other", "auxiliary")
-    assert {p for tag, (_, p) in purposes.items() if tag.startswith("Episode/")} == {"auxiliary"}
+    assert purposes[_REWARD_TERMS[layout]["dof_acc"]] == ("other", "auxiliary")
+    terms = set(_REWARD_TERMS[layout].values())
+    assert {p for tag, (_, p) in purposes.items() if tag in terms} == {"auxiliary"}
 
 
 def test_an_ap_that_had_nothing_to_score_is_not_a_stuck_metric(tmp_path):

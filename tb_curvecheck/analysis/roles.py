@@ -355,9 +355,13 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
         role, q = _quantity(tokens[:-1])
         if role != "unknown":
             return role, q
+    # Beside a reward word, `acc` is the acceleration a reward term penalises (legged_gym's
+    # `Episode/rew_dof_acc`, Isaac Lab's `Episode_Reward/dof_acc_l2`), not an accuracy.
+    rewarded = any(t.lstrip("0123456789") in REWARD_WORDS - {"elo", "success"} for t in tokens)
+    scores = [t for t in tokens[:-1] if t in METRIC_UP and not (t == "acc" and rewarded)]
     # `test_acc_L1`, `accuracy_mse`: a score reported as a distance (an MNIST digit regressor's "accuracy"
     # as the L1 between predicted and true digit, 1.35 -> 0.68) is that distance, lower is better.
-    if len(tokens) > 1 and tokens[-1] in ERROR_WORDS + ("l1", "l2") and any(t in METRIC_UP for t in tokens[:-1]):
+    if len(tokens) > 1 and tokens[-1] in ERROR_WORDS + ("l1", "l2") and scores:
         return "metric_down", joined
     # mAP followed only by its IoU thresholds and size bucket (`metrics/mAP_0.5:0.95`, `mAP50(B)`) is the
     # metric, whatever comes before it: the TF Object Detection API files it under a precision heading
@@ -367,9 +371,7 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
             t.isdigit() or t in TARGET_WORDS or t in MAP_QUALIFIER_WORDS for t in tokens[i + 1 :]
         ):
             return "metric_up", "map"
-    # `val_acc_top1` style compounds: judge by the strongest known word.  Beside a reward word, `acc` is
-    # the acceleration a reward term penalises (legged_gym's `Episode/rew_dof_acc`), not an accuracy.
-    rewarded = any(t.lstrip("0123456789") in REWARD_WORDS - {"elo", "success"} for t in tokens)
+    # `val_acc_top1` style compounds: judge by the strongest known word.
     for tok in tokens:
         if tok == "acc" and rewarded:
             continue
@@ -853,18 +855,32 @@ def _term_family(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
 def _headed_terms(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     """Rewards filed under a reward heading whose own name is no reward (Isaac Lab's `Episode_Reward/
     dof_torques_l2`, `Episode_Reward/track_lin_vel_xy_exp`), in a run that also logs a total reward
-    (skrl's `Reward / Total reward (mean)`): each is one term of that total, a penalty that grows as
-    episodes get longer or a bonus traded against it, as a loss component is."""
+    (skrl's `Reward / Total reward (mean)`) or a plain return elsewhere (rsl_rl's `Train/mean_reward`):
+    each is one term of that total, a penalty that grows as episodes get longer or a bonus traded against
+    it, as a loss component is."""
     totals = {run for run, tag in rewards if set(_tokens(tag)) & OBJECTIVE_WORDS}
+    plain = {(run, tag.rpartition("/")[0]) for run, tag in rewards if _return_words(tag) == {"reward"}}
     heads: Dict[Tuple[str, str], List[str]] = {}
     for run, tag in rewards:
-        if run not in totals or "/" not in tag or set(_tokens(tag)) & OBJECTIVE_WORDS:
+        if "/" not in tag or set(_tokens(tag)) & OBJECTIVE_WORDS:
             continue  # (`Total_Reward/Episode` is the total itself, per episode)
         head, leaf = tag.rsplit("/", 1)
-        if set(_tokens(head)) & REWARD_WORDS and not set(_tokens(leaf)) & REWARD_WORDS:
+        if not set(_tokens(head)) & REWARD_WORDS or set(_tokens(leaf)) & REWARD_WORDS:
+            continue
+        if run in totals:
             heads.setdefault((run, head), []).append(tag)
-    # A heading holds terms when it holds several: one series under it is the reward itself, renamed.
-    return [(run, tag) for (run, _), tags in heads.items() if len(tags) >= 2 for tag in tags]
+        elif any(r == run and h != head for r, h in plain) and _return_words(leaf):
+            # Beside a plain return the leaf must name a part of its own: `Reward/mean` or `rewards/iter`
+            # is the return again, in another view or on another axis.
+            heads.setdefault((run, head), []).append(tag)
+    # A heading holds terms when it holds several: one series under it is the reward itself, renamed.  Beside
+    # a plain return rather than a total, as many as a term family needs (`MIN_TERM_FAMILY`).
+    return [
+        (run, tag)
+        for (run, _), tags in heads.items()
+        if len(tags) >= (2 if run in totals else MIN_TERM_FAMILY)
+        for tag in tags
+    ]
 
 
 def _beside_episode_return(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:

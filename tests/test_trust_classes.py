@@ -4669,3 +4669,25 @@ def test_a_td_loss_that_grows_as_rewards_appear_has_not_blown_up(tmp_path, rewar
     loud = _loud(_scan(str(tmp_path)))
     div = [f for f in loud if f.kind == "loss_divergence" and f.tag == "train/loss"]
     assert bool(div) == (not rewards), [(f.kind, f.tag, f.title) for f in loud]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_return_that_climbed_inside_its_opening_window_and_then_fell_collapsed(tmp_path, seed):
+    # ML-Agents car driver (blind tuned, 25 summaries): the return climbs 50 -> 132 -> 171 in its first
+    # three summaries, the whole opening window, holds 150-199 for sixteen more and falls to -35 at the end.
+    # Counted from the window's median (132) it gained 62, under four standard errors of its noise (25),
+    # and the fall read as a policy that "never rose above where it started".  Counted from the window's
+    # lowest summary, as the collapse's own threshold already was, it learned and collapsed.
+    rng = np.random.default_rng(seed)
+    plateau = 175 + 15 * rng.standard_normal(16)
+    ret = np.concatenate([[50.2, 132.3, 170.8], plateau, [152.6, 6.7, 68.2, 1.4, -35.1, -20.0]])
+    length = np.concatenate([np.linspace(310, 450, 19), [520, 900, 1500, 500, 1965, 2100]])
+    steps = 20000 * np.arange(1, ret.shape[0] + 1)
+    logwriters.tbx_scalars(
+        str(tmp_path / "results" / "FullTrackImi" / "CarDriver"),
+        {"Environment/Cumulative Reward": ret, "Environment/Episode Length": length},
+        steps=steps,
+    )
+    # (tensorboardX writes the tag as `Environment/Cumulative_Reward`; ML-Agents' writer keeps the space.)
+    told = [(f.kind, f.tag.replace("_", " ")) for f in _loud(_scan(str(tmp_path)))]
+    assert told == [("metric_collapse", "Environment/Cumulative Reward")], told

@@ -829,6 +829,12 @@ def _qualified_returns(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     ]
 
 
+def _plain_returns(rewards: List[Tuple[str, str]]) -> set:
+    """(run, heading) of each reward named as nothing but the return (`Train/mean_reward`,
+    `rollout/ep_rew_mean`): what a run's reward terms, logged elsewhere, add up to."""
+    return {(run, tag.rpartition("/")[0]) for run, tag in rewards if _return_words(tag) == {"reward"}}
+
+
 # A family of rewards under one heading needs this many members to be read as terms: one qualified
 # reward beside the plain return is another view of it (`eval/reward_greedy`), several named apart are
 # the parts it adds up (legged_gym logs a dozen).
@@ -841,7 +847,7 @@ def _term_family(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     each term's sum over an episode), in a run that logs its plain return elsewhere (`Train/mean_reward`):
     the parts that return adds up.  A penalty grows as episodes lengthen or a curriculum raises its
     weight, by design; the plain return says whether the agent learns."""
-    plain = {run for run, tag in rewards if _return_words(tag) == {"reward"}}
+    plain = {run for run, _ in _plain_returns(rewards)}
     family: Dict[Tuple[str, str], List[str]] = {}
     for run, tag in rewards:
         if run not in plain or "/" not in tag:
@@ -859,7 +865,7 @@ def _headed_terms(rewards: List[Tuple[str, str]]) -> List[Tuple[str, str]]:
     each is one term of that total, a penalty that grows as episodes get longer or a bonus traded against
     it, as a loss component is."""
     totals = {run for run, tag in rewards if set(_tokens(tag)) & OBJECTIVE_WORDS}
-    plain = {(run, tag.rpartition("/")[0]) for run, tag in rewards if _return_words(tag) == {"reward"}}
+    plain = _plain_returns(rewards)
     heads: Dict[Tuple[str, str], List[str]] = {}
     for run, tag in rewards:
         if "/" not in tag or set(_tokens(tag)) & OBJECTIVE_WORDS:

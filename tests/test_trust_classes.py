@@ -2639,6 +2639,38 @@ def test_a_flat_return_opening_far_above_where_a_sibling_ended_is_no_continuatio
         assert [f.evidence.get("how") for f in on_flat] == ["flat"], [f.title for f in never]
 
 
+@pytest.mark.parametrize("behaviour", ["HeadMotion", "BodyRotation"])
+def test_a_flat_return_of_another_behaviour_continues_no_run(tmp_path, behaviour):
+    # Two ML-Agents run-ids of one blind tuned repository, each holding one behaviour: `HeadMotion`
+    # climbs -28 -> 0 while `BodyRotation` holds -1.7 for ten summaries.  The flat run opened inside the
+    # top of the other's climb, so it was withdrawn as that policy resumed; but a behaviour's policy
+    # resumes only under its own name.  Under the same behaviour name it is the continuation (quiet).
+    # The two returns as logged (rounded).
+    n = 10
+    i = np.arange(n, dtype=float)
+    steps = [50_000 * (k + 1) for k in range(n)]
+    logwriters.tbx_scalars(
+        str(tmp_path / "results" / "HeadMotionP2_V1" / "HeadMotion"),
+        {"Environment/Cumulative Reward": [-27.9, -16.9, -5.4, -0.84, -0.5, -0.16, -0.23, -0.02, -0.15, -0.0015]},
+        steps,
+    )
+    flat = [-1.711, -1.876, -1.691, -1.626, -1.808, -1.562, -1.547, -1.658, -1.579, -1.662]
+    logwriters.tbx_scalars(
+        str(tmp_path / "results" / "BodyMovement_V1" / behaviour),
+        {"Environment/Cumulative Reward": flat, "Policy/Entropy": 1.418 - 0.003 * i},
+        steps,
+    )
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    on_flat = [f for f in never if f.run.startswith("results/BodyMovement_V1/")]
+    # Alone, the curve is a return that never rose: only a sibling can withdraw it.
+    alone = [f for f in _loud(_scan(str(tmp_path / "results" / "BodyMovement_V1"))) if f.kind == "never_learned"]
+    assert [f.evidence.get("how") for f in alone] == ["flat"], [f.title for f in alone]
+    if behaviour == "HeadMotion":
+        assert on_flat == [], [f.title for f in on_flat]
+    else:
+        assert [f.evidence.get("how") for f in on_flat] == ["flat"], [f.title for f in never]
+
+
 def test_a_real_ppo_whose_evaluation_return_never_rose_never_learned():
     # A PyBullet PPO (tuned corpus): its training return collapsed from the start, and its evaluation
     # return wanders at its opening level for the whole run.

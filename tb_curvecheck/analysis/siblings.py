@@ -317,16 +317,31 @@ def _mirrored(c: LevelCurve, s: LevelCurve) -> bool:
 
 
 def _continues(c: LevelCurve, s: LevelCurve) -> bool:
-    """`c` opened in the top part of `s`'s climb, far above where that climb began (beyond both curves'
+    """`c`, a run that could be `s`'s agent (`_same_agent`), opened in the top part of `s`'s climb, far above where that climb began (beyond both curves'
     noise), on the same task at the same reward scale: no further above where `s` ended than that top
     part is deep (a resumed checkpoint opens where its run stopped; a run opening at 15 beside a sibling
     that climbed -0.9 -> 2.9 is another variant of the task, not its continuation)."""
     noise = SIBLING_NOISE_K * max(c.se, s.se)
     return (
-        s.end - LOWER_SHARE * s.gain <= c.start <= s.end + LOWER_SHARE * s.gain + noise
+        _same_agent(c.run, s.run)
+        and s.end - LOWER_SHARE * s.gain <= c.start <= s.end + LOWER_SHARE * s.gain + noise
         and c.start - s.start > noise
         and max(c.se, s.se) <= CONTINUED_NOISE_RATIO * min(c.se, s.se)
     )
+
+
+def _same_agent(a: str, b: str) -> bool:
+    """Runs `a` and `b` could be one agent's training: side by side in one folder (their own names are
+    whatever the writer numbered or the user typed: SB3's `PPO_1`, `PPO_2`), or under different folders
+    with leaves that agree but for their digits.  ML-Agents writes `results/<run-id>/<Behavior>`: a
+    `BodyRotation` run cannot resume a `HeadMotion` policy, whatever level either opened at."""
+    if parent_of(a) == parent_of(b):
+        return True
+    return _undigited(a.rsplit("/", 1)[-1]) == _undigited(b.rsplit("/", 1)[-1])
+
+
+def _undigited(name: str) -> str:
+    return "".join(ch for ch in name.lower() if not ch.isdigit())
 
 
 _CAUSES = {

@@ -2671,6 +2671,73 @@ def test_a_flat_return_of_another_behaviour_continues_no_run(tmp_path, behaviour
         assert [f.evidence.get("how") for f in on_flat] == ["flat"], [f.title for f in never]
 
 
+@pytest.mark.parametrize("learned", [False, True])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_old_tensorboardx_add_scalars_folders_are_one_job_and_a_hundred_class_prior_is_named(tmp_path, learned, seed):
+    # tensorboardX releases before the main tag's slashes became underscores wrote
+    # `add_scalars("data/test_metrics", {"avg_acc": ..., "avg_loss": ...})` to the runs
+    # `data/test_metrics/avg_acc` and `data/test_metrics/avg_loss`, each holding the tag
+    # `data/test_metrics` (blind tuned CIFAR-100 ResNets).  Those runs are one job whose series are
+    # named by their keys; read as separate runs of unnamed tags, a loss held at ln 100 beside a test
+    # accuracy of 0.01 was quiet.  The accuracy names C where the level alone cannot (ln 90 to ln 110
+    # lie 4 % apart).
+    rng = np.random.default_rng(seed)
+    run = tmp_path / "runs" / "Dec15_16-40-11_host"
+    n, evals = 400, 17
+    i = np.arange(n, dtype=float)
+    if learned:
+        loss = 1.2 + 3.4 * np.exp(-i / 120.0) + 0.05 * rng.standard_normal(n)
+        acc = np.linspace(0.05, 0.62, evals) + 0.01 * rng.standard_normal(evals)
+    else:
+        # An early dip, then the prior from the moment the learning rate climbed.
+        loss = np.where(i < 20, 4.63 - 0.02 * i, math.log(100)) + 0.002 * rng.standard_normal(n)
+        acc = np.full(evals, 0.01)
+    steps = [391 + 20 * k for k in range(n)]
+    eval_steps = [391 + 390 * k for k in range(evals)]
+    logwriters.tbx_scalars(str(run / "data" / "batch_metrics" / "avg_loss"), {"data/batch_metrics": loss}, steps)
+    logwriters.tbx_scalars(
+        str(run / "data" / "batch_metrics" / "lr"), {"data/batch_metrics": 0.1 + 2.9 * np.sin(np.pi * i / n)}, steps
+    )
+    logwriters.tbx_scalars(str(run / "data" / "test_metrics" / "avg_acc"), {"data/test_metrics": acc}, eval_steps)
+    logwriters.tbx_scalars(
+        str(run / "data" / "test_metrics" / "avg_loss"),
+        {"data/test_metrics": loss[:: n // evals][:evals] / 128},
+        eval_steps,
+    )
+    data = read_logdir(str(tmp_path), loader="python")
+    exps = grouping.build_experiments(data.scalars)
+    assert [e.name for e in exps] == ["runs/Dec15_16-40-11_host"], [e.name for e in exps]
+    assert [s.info.quantity for s in exps[0].scalars if s.info.role == "metric_up"] == ["accuracy"]
+    never = [f for f in _loud(pipeline.analyze(data).findings) if f.kind == "never_learned"]
+    if learned:
+        assert never == [], [f.title for f in never]
+        return
+    on_loss = [f for f in never if f.run.endswith("data/batch_metrics/avg_loss")]
+    assert on_loss and "ln 100" in on_loss[0].title, [(f.run, f.title) for f in never]
+
+
+@pytest.mark.parametrize("accuracy", [0.01, 0.04, 0.3])
+def test_an_accuracy_at_one_in_c_names_a_large_c_for_a_loss_at_ln_c(tmp_path, accuracy):
+    # A hundred-class training loss held at ln 100 = 4.605 beside a validation accuracy at 0.01: the
+    # level alone fits any C from 90 to 110, so above ten classes it named none and the run was quiet.
+    # The accuracy at 1/C names C.  At 0.04 (four times chance) or 0.3 it names no C the loss sits at.
+    rng = np.random.default_rng(3)
+    n, evals = 300, 15
+    i = np.arange(n, dtype=float)
+    loss = np.where(i < 10, 5.2 - 0.06 * i, math.log(100)) + 0.002 * rng.standard_normal(n)
+    acc = accuracy + 0.0005 * rng.standard_normal(evals)
+    logwriters.tbx_scalars(
+        str(tmp_path / "run"),
+        {"train/loss": loss, "val/accuracy": (list(range(400, 400 * (evals + 1), 400)), acc)},
+        list(range(0, 20 * n, 20)),
+    )
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if accuracy == 0.01:
+        assert [f.tag for f in never] == ["train/loss"] and "ln 100" in never[0].title, [f.title for f in never]
+    else:
+        assert never == [], [f.title for f in never]
+
+
 def test_a_real_ppo_whose_evaluation_return_never_rose_never_learned():
     # A PyBullet PPO (tuned corpus): its training return collapsed from the start, and its evaluation
     # return wanders at its opening level for the whole run.

@@ -25,6 +25,7 @@ from .roles import (
     classify_keyed,
     is_total_key,
     purposes,
+    tensorboardx_keyed,
 )
 
 # A fraction-valued metric whose finite values reach past this is on a 0-100
@@ -44,12 +45,12 @@ def experiment_name(run: str, tags: Iterable[str] = ()) -> str:
     last = run.split("/")[-1]
     low = last.lower()
     if low in RUN_SPLIT_WORDS:
-        parent = parent_of(run)
         # tensorboardX add_scalars: `exp/<main_tag>/<key>` holds tag <main_tag>.
-        tag_names = {t.replace("/", "_") for t in tags}
-        if parent != "." and parent.split("/")[-1] in tag_names:
-            return parent_of(parent)
-        return parent
+        for t in tags:
+            keyed = tensorboardx_keyed(run, t)
+            if keyed is not None:
+                return keyed
+        return parent_of(run)
     if any(add_scalars_split(run, t) for t in tags):
         # torch add_scalars: `exp/<main_tag>_<key>` holds tag <main_tag>, its key naming the split
         # (`Loss_train`, `Loss_test_loss`).
@@ -63,9 +64,8 @@ def experiment_name(run: str, tags: Iterable[str] = ()) -> str:
 def _keyed_parent(run: str, tag: str) -> str:
     """The experiment of a run `add_scalars` wrote for a key that names no split (`loss_KLD`;
     tensorboardX `loss/KLD`): a part of the same job as its main run."""
-    parent = parent_of(run)
-    tensorboardx = parent.split("/")[-1].lower() == tag.replace("/", "_").lower()
-    return parent_of(parent) if tensorboardx else parent
+    keyed = tensorboardx_keyed(run, tag)
+    return keyed if keyed is not None else parent_of(run)
 
 
 def _with_percent(info: TagInfo, series: ScalarSeries) -> TagInfo:

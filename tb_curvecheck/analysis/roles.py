@@ -460,9 +460,8 @@ def add_scalars_key(run: str, tags: Sequence[str]) -> Optional[str]:
         return None
     tag = tags[0]
     main = tag.replace("/", "_")
-    parts = run.rstrip("/").split("/")
-    last = parts[-1]
-    if len(parts) > 1 and parts[-2].lower() == main.lower() and last.lower() not in SPLIT_WORDS:
+    last = run.rstrip("/").split("/")[-1]
+    if tensorboardx_keyed(run, tag) is not None and last.lower() not in SPLIT_WORDS:
         key = last  # tensorboardX: `<exp>/<main>/<key>`
     elif last.lower().startswith(main.lower() + "_") and len(last) > len(main) + 1:
         key = last[len(main) + 1 :]  # PyTorch: `<exp>/<main>_<key>`
@@ -471,6 +470,18 @@ def add_scalars_key(run: str, tags: Sequence[str]) -> Optional[str]:
     if add_scalars_split(run, tag) is not None or any(t in SPLIT_WORDS for t in _tokens(key)):
         return None
     return key
+
+
+def tensorboardx_keyed(run: str, tag: str) -> Optional[str]:
+    """The experiment of `run` when tensorboardX's `add_scalars` wrote it for one key of the main tag
+    `tag`, or None: `<exp>/<main>/<key>`, the main tag's slashes made underscores (`data_loss/train`) or,
+    by tensorboardX releases before that, kept as folders (`data/loss/train` for the tag `data/loss`)."""
+    parts = run.rstrip("/").split("/")
+    for main in ([tag.replace("/", "_")], tag.split("/")):
+        depth = len(main)
+        if len(parts) > depth and [p.lower() for p in parts[-1 - depth : -1]] == [m.lower() for m in main]:
+            return "/".join(parts[: -1 - depth]) or "."
+    return None
 
 
 def add_scalars_name(tag: str, key: str) -> str:
@@ -491,6 +502,10 @@ def classify_keyed(run: str, tag: str, key: str) -> TagInfo:
     the key, so that the keys of one call never share a quantity (`loss/BCE` is no second `loss`)."""
     info = classify(run, add_scalars_name(tag, key))
     key_words = [t for t in _tokens(key) if t not in _tokens(tag)]
+    # A key that names the quantity by itself (`avg_acc` under `data/test_metrics`) is that quantity:
+    # the call grouped series of their own, not the parts of one total.
+    if classify(run, key).quantity == info.quantity:
+        return info
     if key_words and not set(key_words) & set(info.quantity.split("_")):
         info = dataclasses.replace(info, quantity="%s_%s" % (info.quantity, "_".join(key_words)))
     return info

@@ -2738,6 +2738,43 @@ def test_an_accuracy_at_one_in_c_names_a_large_c_for_a_loss_at_ln_c(tmp_path, ac
         assert never == [], [f.title for f in never]
 
 
+@pytest.mark.parametrize("accuracy_rises", [True, False])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_flat_mixup_training_loss_beside_a_validation_accuracy_rising_in_order_learned(
+    tmp_path, accuracy_rises, seed
+):
+    # A Lightning classifier trained with mixup (blind tuned): its training loss, on blended targets,
+    # wanders 1.18 -> 1.15 over 13 epochs while its validation accuracy climbs 0.885 -> 0.944 at
+    # nearly every epoch and its noisy validation loss falls a quarter.  The model learns: a third of
+    # its held-out errors are gone, in order.  The same training loss beside an accuracy that only
+    # wanders did not improve.
+    rng = np.random.default_rng(seed)
+    n = 13
+    i = np.arange(n, dtype=float)
+    train = 1.15 + 0.08 * rng.standard_normal(n)
+    train[0] = 1.18
+    if accuracy_rises:
+        acc = 0.945 - 0.06 * np.exp(-i / 3.0) + 0.002 * rng.standard_normal(n)
+        val_loss = 0.33 + 0.16 * np.exp(-i / 3.0) + 0.04 * rng.standard_normal(n)
+    else:
+        acc = 0.90 + 0.01 * rng.standard_normal(n)
+        val_loss = 0.40 + 0.04 * rng.standard_normal(n)
+    logwriters.tbx_scalars(
+        str(tmp_path / "lightning_logs" / "version_0"),
+        {
+            "train_loss": train,
+            "val_loss": ([64 + 60 * k for k in range(n)], val_loss),
+            "val_accuracy": ([64 + 60 * k for k in range(n)], acc),
+        },
+        [50 + 60 * k for k in range(n)],
+    )
+    stalls = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "no_progress" and f.tag == "train_loss"]
+    if accuracy_rises:
+        assert stalls == [], [f.title for f in stalls]
+    else:
+        assert len(stalls) == 1, [f.title for f in _loud(_scan(str(tmp_path)))]
+
+
 def test_a_real_ppo_whose_evaluation_return_never_rose_never_learned():
     # A PyBullet PPO (tuned corpus): its training return collapsed from the start, and its evaluation
     # return wanders at its opening level for the whole run.

@@ -99,6 +99,10 @@ class NoProgress(Detector[StallEvent]):
     # A validation loss "fell in order" at this Mann-Kendall z (one-sided p ~ 0.001 for independent
     # evaluations: six evaluations in falling order score -2.8, seven -3.2).
     partner_fell_z: float = 3.0
+    # A validation accuracy that rose in that order says the same when its error fell by this share:
+    # near the ceiling an accuracy gains little (0.91 -> 0.94 is a third of the errors gone), and a
+    # model whose held-out errors fall by a third in order learns whatever its training loss shows.
+    held_out_error_share: float = 1.0 / 3.0
     # ... and the best level the lowest running median over this share of the run (at least
     # `min_width` points), so the luckiest minibatch of a long flat run is not "progress".
     best_width_share: float = 0.1
@@ -272,10 +276,15 @@ class NoProgress(Detector[StallEvent]):
             return []
         if learning_partner is not None and not opened and self._learned_before_first(view, v, learning_partner, first):
             return []
-        if improvement > 0 and ref.info.split == "train" and self._fell_in_order(partner):
+        if (
+            improvement > 0
+            and ref.info.split == "train"
+            and (self._fell_in_order(partner) or self._held_out_accuracy_rose(exp))
+        ):
             # The other way round: a training loss sampled from a few noisy batches (0.71, 0.44, 0.56 ...)
             # whose validation loss fell in order by min_rel (0.620 -> 0.563 at every one of 7
-            # evaluations) belongs to a model that learns; its batches hid the fall.
+            # evaluations), or whose validation accuracy rose in order (`_held_out_accuracy_rose`),
+            # belongs to a model that learns; its batches (or mixup's blended targets) hid the fall.
             return []
         for m in exp.metrics_for(ref):
             mv = U.view_of(m, smooth=False).values
@@ -382,6 +391,22 @@ class NoProgress(Detector[StallEvent]):
         if v.shape[0] < self.start_points * 2 or not v[0] > 0:
             return False
         return U.trend_z(v) <= -self.partner_fell_z and float(v[-1]) <= (1.0 - self.min_rel) * float(v[0])
+
+    def _held_out_accuracy_rose(self, exp: Experiment) -> bool:
+        """A validation or test accuracy of the run whose later evaluations lie above its earlier ones
+        (Mann-Kendall z at least `partner_fell_z`) and whose error, from its first to its last
+        `start_points` evaluations, fell by `held_out_error_share`."""
+        k = self.start_points
+        for m in exp.find(quantity="accuracy"):
+            if m.info.split not in ("validation", "test") or not U.judged(m, ("metric_up",)):
+                continue
+            mv = U.view_of(m, smooth=False).values
+            if mv.shape[0] < 2 * k or not U.is_fraction(mv):
+                continue
+            start, end = float(np.median(mv[:k])), float(np.median(mv[-k:]))
+            if U.trend_z(mv) >= self.partner_fell_z and end - start >= self.held_out_error_share * (1.0 - start):
+                return True
+        return False
 
     def _twin_learned(self, exp: Experiment, ref: SeriesRef) -> bool:
         """The same loss logged at another cadence learned (Lightning's `train_loss_step` beside

@@ -317,10 +317,11 @@ def _mirrored(c: LevelCurve, s: LevelCurve) -> bool:
 
 
 def _continues(c: LevelCurve, s: LevelCurve) -> bool:
-    """`c`, a run that could be `s`'s agent (`_same_agent`), opened in the top part of `s`'s climb, far above where that climb began (beyond both curves'
-    noise), on the same task at the same reward scale: no further above where `s` ended than that top
-    part is deep (a resumed checkpoint opens where its run stopped; a run opening at 15 beside a sibling
-    that climbed -0.9 -> 2.9 is another variant of the task, not its continuation)."""
+    """`c`, a run that could be `s`'s agent (`_same_agent`), opened in the top part of `s`'s climb, far
+    above where that climb began (beyond both curves' noise), on the same task at the same reward scale:
+    no further above where `s` ended than that top part is deep (a resumed checkpoint opens where its run
+    stopped; a run opening at 15 beside a sibling that climbed -0.9 -> 2.9 is another variant of the task,
+    not its continuation)."""
     noise = SIBLING_NOISE_K * max(c.se, s.se)
     return (
         _same_agent(c.run, s.run)

@@ -687,7 +687,7 @@ class NeverLearned(Detector[NeverEvent]):
             mv = U.view_of(m, smooth=False).values
             if not U.is_fraction(mv):
                 return []
-            at = float(np.median(mv[-max(2, int(self.tail_share * mv.shape[0])) :]))
+            at = self._closing_level(mv)
             band = self._tol(U.evaluation_size(mv), 1.0 / c, self.chance_metric_tol)
             # At 1/C of the C the loss names: an accuracy at some other chance says the level is a coincidence.
             if abs(at - 1.0 / c) > band:
@@ -791,6 +791,10 @@ class NeverLearned(Detector[NeverEvent]):
             return None
         return int(entered[0])
 
+    def _closing_level(self, mv: np.ndarray) -> float:
+        """An accuracy's level over its last `tail_share` of evaluations (at least two)."""
+        return float(np.median(mv[-max(2, int(self.tail_share * mv.shape[0])) :]))
+
     def _named_by_accuracies(self, level: float, accuracies: List[SeriesRef]) -> Optional[int]:
         """C above `bare_max_classes` whose ln C band holds `level`, when every accuracy closed within
         `chance_share_rel` of 1/C: the level alone fits a dozen neighbouring C (ln 90 to ln 110 lie 4 %
@@ -800,7 +804,7 @@ class NeverLearned(Detector[NeverEvent]):
             return None
         for m in accuracies:
             mv = U.view_of(m, smooth=False).values
-            at = float(np.median(mv[-max(2, int(self.tail_share * mv.shape[0])) :]))
+            at = self._closing_level(mv)
             if abs(at - 1.0 / c) > self.chance_share_rel / c:
                 return None
         return c

@@ -2775,6 +2775,37 @@ def test_a_flat_mixup_training_loss_beside_a_validation_accuracy_rising_in_order
         assert len(stalls) == 1, [f.title for f in _loud(_scan(str(tmp_path)))]
 
 
+@pytest.mark.parametrize("shape", ["held", "wobble"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_return_whose_opening_climb_held_and_then_sank_below_its_start_collapsed(tmp_path, shape, seed):
+    # An ML-Agents return (blind tuned) went 55 -> 108 -> 129 in its first three of 100 summaries, held
+    # ~100 for eight more, then sank to 30-47 for the rest: below its first summary, so it was told
+    # "never rose above where it started", which it plainly did.  It learned and unlearned: a collapse.
+    # An SB3 running-mean return that wobbles -96.1 -> -91.7 at its second summary (a mean of a few
+    # episodes) and slides to -97.6 gained no tenth of its level: it never learned.
+    rng = np.random.default_rng(seed)
+    if shape == "held":
+        # (as logged for its first twenty summaries, rounded; then its level with the same spread)
+        opening = [55.1, 108.3, 129.1, 102.1, 103.1, 104.4, 84.8, 98.3, 79.6, 69.4]
+        opening += [74.4, 62.0, 60.8, 71.4, 64.9, 46.8, 61.8, 44.7, 46.9, 52.5]
+        rest = 40.0 + 4.0 * rng.standard_normal(80)
+        tag, path = "Environment/Cumulative Reward", tmp_path / "results" / "state-sensor" / "PlayerBehaviour"
+        steps = [10_000 * (k + 1) for k in range(100)]
+    else:
+        opening = [-96.13, -91.65, -91.71, -95.04, -94.29, -93.05, -92.87, -93.4, -94.18, -94.62]
+        rest = np.linspace(-95.0, -97.6, 112) + 0.03 * rng.standard_normal(112)
+        tag, path = "rollout/ep_rew_mean", tmp_path / "PPO_1"
+        steps = [82 * (k + 1) for k in range(122)]
+    logwriters.tbx_scalars(str(path), {tag: np.concatenate([opening, rest])}, steps)
+    # (tensorboardX writes the space of ML-Agents' tag as an underscore)
+    found = [f for f in _loud(_scan(str(tmp_path))) if f.tag == tag.replace(" ", "_")]
+    kinds = sorted({f.kind for f in found})
+    if shape == "held":
+        assert kinds == ["metric_collapse"], [(f.kind, f.title) for f in found]
+    else:
+        assert "never_learned" in kinds and "metric_collapse" not in kinds, [(f.kind, f.title) for f in found]
+
+
 def test_a_real_ppo_whose_evaluation_return_never_rose_never_learned():
     # A PyBullet PPO (tuned corpus): its training return collapsed from the start, and its evaluation
     # return wanders at its opening level for the whole run.

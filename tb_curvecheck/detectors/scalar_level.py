@@ -432,6 +432,10 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
     # back 40 % or more of all it learned has met something new.
     partial_gave_back: float = 0.4
     clean_climb: float = 0.25
+    # The share of its level an opening climb must gain to count as held (`gained`'s tenth): the first
+    # summaries of a running-mean return average a handful of episodes, and wobble many noise units of
+    # its smooth later curve (an SB3 drone return -96.1 -> -91.7 -> -97.6 never learned).
+    held_share: float = 0.1
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[RewardCollapseEvent]:
         if ref.info.purpose != "task" or ref.info.role != "other":
@@ -493,7 +497,13 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         # no climb beyond the opening window (a best level inside it is the first policies' luck),
         # and ends below each of its first three summaries: a fast learner whose climb fits inside
         # the window started below where it ends.
-        never = regressed and not (learned and peak_i >= k) and end < float(np.min(v[:3]))
+        # A climb inside the window that held is no luck, though: a peak level (a median of at least half a
+        # window of summaries) `noise_k` standard errors and `held_share` of its level above the first
+        # summary, the untrained policy's, was learned (an ML-Agents return 55 -> 129 in its first three
+        # of 100 summaries that held ~100 for eight more, then sank to 30-47, unlearned it).
+        rise = peak - float(v[0])
+        held = learned and rise > max(self.noise_k * se, self.held_share * max(abs(peak), abs(float(v[0]))))
+        never = regressed and not (learned and (peak_i >= k or held)) and end < float(np.min(v[:3]))
         return [RewardCollapseEvent(ref, view, start, peak_i, peak, onset, end, thr, sigma, learned, never)]
 
     def describe(self, e: RewardCollapseEvent) -> Finding:

@@ -4858,3 +4858,55 @@ def test_a_return_that_climbed_inside_its_opening_window_and_then_fell_collapsed
     # (tensorboardX writes the tag as `Environment/Cumulative_Reward`; ML-Agents' writer keeps the space.)
     told = [(f.kind, f.tag.replace("_", " ")) for f in _loud(_scan(str(tmp_path)))]
     assert told == [("metric_collapse", "Environment/Cumulative Reward")], told
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_class_metric_on_a_few_objects_beside_an_average_named_so_is_judged_with_it(tmp_path, seed):
+    # A detectron2 evaluator that logs each class's recall, precision and F1 beside `Average: ...`
+    # (blind tuned, a road-furniture detector validated on a handful of objects per class): a class
+    # with five objects loses one of them for good (recall 0.8 -> 0.6) while the average climbs and
+    # holds, and its precision is 0/0 at evaluations where nothing of that class is predicted.  The
+    # class is a side metric of the average: no alarm, and its undefined evaluations are an info.
+    rng = np.random.default_rng(seed)
+    n = 120
+    t = np.arange(n)
+    avg = np.minimum(0.6, np.linspace(0.05, 0.9, n)) + 0.01 * rng.standard_normal(n)
+    recall = np.where(t < 10, 0.2, np.where(t < 50, 0.8, 0.6))
+    precision = np.clip(np.linspace(0.1, 0.5, n) + 0.05 * rng.standard_normal(n), 0.05, 1.0)
+    gaps = rng.choice(np.arange(20, n - 10), size=8, replace=False)
+    precision[gaps] = np.nan
+    f1 = np.where(np.isnan(precision), np.nan, 2 * precision * recall / (precision + recall))
+    loss = 2.0 * np.exp(-t / 25.0) + 0.2 + 0.01 * rng.standard_normal(n)
+    tags = {
+        "total_loss": loss,
+        "PDM: Detection/Average: f1": avg,
+        "PDM: Detection/Average: Recall": avg + 0.1,
+        "PDM: Detection/barrier: Recall": recall,
+        "PDM: Detection/barrier: Precision": precision,
+        "PDM: Detection/barrier: f1": f1,
+    }
+    logwriters.tbx_scalars(str(tmp_path / "holds"), tags, list(range(0, 100 * n, 100)))
+
+    # tensorboardX writes `PDM: Detection` as `PDM__Detection`, as TensorBoard then shows it.
+    def written(tag):
+        return re.sub(r"[^A-Za-z0-9_./-]", "_", tag)
+
+    found = rw.flatten(_scan(str(tmp_path / "holds")))
+    loud = [f for f in found if at_or_above(f.severity, "warning")]
+    assert not loud, [(f.kind, f.tag, f.title) for f in loud]
+    gap = [f for f in found if f.kind == "non_finite" and f.tag == written("PDM: Detection/barrier: Precision")]
+    assert gap and gap[0].severity == "info" and "nothing to score" in gap[0].title, [f.title for f in gap]
+    # The average itself undefined at those evaluations is still an error, and a class's fall stands
+    # beside an average that collapses too.
+    broken = dict(tags)
+    broken["PDM: Detection/Average: f1"] = np.where(np.isin(t, gaps), np.nan, avg)
+    logwriters.tbx_scalars(str(tmp_path / "average_nan"), broken, list(range(0, 100 * n, 100)))
+    nan = [f for f in _loud(_scan(str(tmp_path / "average_nan"))) if f.kind == "non_finite"]
+    assert [f.tag for f in nan] == [written("PDM: Detection/Average: f1")], [f.title for f in nan]
+    fell = dict(tags)
+    fell["PDM: Detection/Average: f1"] = np.where(t < 50, avg, 0.1 + 0.01 * rng.standard_normal(n))
+    fell["PDM: Detection/Average: Recall"] = fell["PDM: Detection/Average: f1"] + 0.1
+    fell["PDM: Detection/barrier: Recall"] = np.where(t < 10, 0.2, np.where(t < 50, 0.8, 0.0))
+    logwriters.tbx_scalars(str(tmp_path / "falls"), fell, list(range(0, 100 * n, 100)))
+    hit = {f.tag for f in _loud(_scan(str(tmp_path / "falls"))) if f.kind == "metric_collapse"}
+    assert {written("PDM: Detection/Average: f1"), written("PDM: Detection/barrier: Recall")} <= hit, hit

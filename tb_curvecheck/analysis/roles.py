@@ -705,32 +705,30 @@ def loss_purpose(tag: str) -> str:
     return "objective"
 
 
+# Words that name an aggregate over classes.
+AGGREGATE_WORDS = {"macro", "micro", "weighted", "mean", "avg", "average", "overall", "all"}
 # Words that name another view of the same metric, not a class it is broken down by.
-VIEW_WORDS = {
-    "top",
-    "macro",
-    "micro",
-    "weighted",
-    "mean",
-    "avg",
-    "average",
-    "overall",
-    "all",
-    "ema",
-    "smoothed",
-    "smooth",
-    "running",
-    "moving",
-    "iou",
-    "coco",
-    "voc",
-    "s",
-    "m",
-    "l",
-    "small",
-    "medium",
-    "large",
-} | TARGET_WORDS
+VIEW_WORDS = (
+    AGGREGATE_WORDS
+    | {
+        "top",
+        "ema",
+        "smoothed",
+        "smooth",
+        "running",
+        "moving",
+        "iou",
+        "coco",
+        "voc",
+        "s",
+        "m",
+        "l",
+        "small",
+        "medium",
+        "large",
+    }
+    | TARGET_WORDS
+)
 # `class3`, `cls_7`: a class named by its index.
 _CLASS_INDEX = re.compile(r"(class|cls|c)\d+$")
 
@@ -752,7 +750,9 @@ def _per_class(items, out: dict) -> List[Tuple[str, str]]:
     found = []
     for (r, *_), members in groups.items():
         for t, mine in members:
-            if any(theirs < mine and (mine - theirs) - VIEW_WORDS for _, theirs in members):
+            # The aggregate may name itself (`Detection/Average: f1` beside `Detection/street sign: f1`):
+            # its word for the aggregate is no class the others lack.
+            if any((theirs - AGGREGATE_WORDS) < mine and (mine - theirs) - VIEW_WORDS for _, theirs in members):
                 found.append((r, t))
         found += [(r, t) for t in _indexed_classes([t for t, _ in members])]
     return found

@@ -29,6 +29,9 @@ class NonFiniteEvent:
     mostly_undefined: bool = False  # not_yet, but for most of the run: the predictions gave nothing to score
     before_update: bool = False  # a loss NaN at its opening only (`_opening_nan`): written before any update
     gradient_norm: bool = False  # the series is a gradient norm (the model's or a layer's)
+    # A side metric (a class's own precision beside the average over classes) NaN, never Inf, at some
+    # evaluations and finite after them, while every loss was finite: nothing to score at those evaluations.
+    side_gaps: bool = False
     # An agent's explained variance, NaN (never Inf) while every loss was finite: its targets were constant,
     # at the start only or in a few rollouts (`FEW_CONSTANT_ROLLOUTS`).
     constant_targets: bool = False
@@ -174,6 +177,12 @@ class NonFinite(Detector[NonFiniteEvent]):
                 before_update=before_update,
                 mostly_undefined=mostly,
                 gradient_norm=_gradient_norm(experiment, ref),
+                side_gaps=not not_yet
+                and ref.info.purpose == "auxiliary"
+                and ref.info.role in ("metric_up", "metric_down")
+                and not np.isinf(values).any()
+                and bool(np.isfinite(values[last + 1 :]).any())
+                and _losses_finite_until(experiment, int(steps[last])),
                 constant_targets=bool(EXPLAINED_VARIANCE.search(ref.tag))
                 and int(np.count_nonzero(np.isnan(values))) == idx.size
                 and _losses_finite_until(experiment, int(steps[last]))
@@ -256,6 +265,8 @@ class NonFinite(Detector[NonFiniteEvent]):
             return self._undefined(e, f)
         if e.mostly_undefined:
             return self._opening(e, f, "mostly_undefined")
+        if e.side_gaps:
+            return self._side_gaps(e, f)
         if e.before_update:
             return self._opening(e, f, "before_update")
         return self._not_yet(e, f) if e.not_yet else f
@@ -312,6 +323,26 @@ class NonFinite(Detector[NonFiniteEvent]):
                 "statistic of something the model does not have. If it should have a value, check what it "
                 "is averaged over." % (ref.tag, int(steps[0]), int(steps[-1]))
             ),
+        )
+
+    def _side_gaps(self, e: NonFiniteEvent, f: Finding) -> Finding:
+        """A side metric (one class's precision or F1 beside the average the task is judged by) with no
+        value at some evaluations and a value again after them, while every loss was finite: a ratio over
+        an empty set (no prediction of that class at that evaluation) is NaN by arithmetic, and the model
+        that gave it values again was never poisoned, so it is shown, not alarmed on."""
+        ref = e.ref
+        steps, values = ref.series.steps, ref.series.values
+        return _retold(
+            f,
+            "info",
+            "%s has no value at %d of %d evaluations (steps %d-%d): nothing to score there"
+            % (ref.tag, e.bad_points, len(values), int(steps[e.first]), int(steps[e.last])),
+            "%s is %s at %d evaluations between step %d and step %d and finite again after them, while every "
+            "loss stayed finite: nothing overflowed. A precision or F1 of one class is 0/0 at an evaluation "
+            "where the model predicts nothing of that class, which a rare class on a small evaluation set "
+            "does now and then; the aggregate over classes is what the task is judged by. If the class "
+            "matters, count its examples in the evaluation set and watch its recall."
+            % (ref.tag, e.word, e.bad_points, int(steps[e.first]), int(steps[e.last])),
         )
 
     def _not_yet(self, e: NonFiniteEvent, f: Finding) -> Finding:

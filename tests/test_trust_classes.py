@@ -4910,3 +4910,36 @@ def test_a_class_metric_on_a_few_objects_beside_an_average_named_so_is_judged_wi
     logwriters.tbx_scalars(str(tmp_path / "falls"), fell, list(range(0, 100 * n, 100)))
     hit = {f.tag for f in _loud(_scan(str(tmp_path / "falls"))) if f.kind == "metric_collapse"}
     assert {written("PDM: Detection/Average: f1"), written("PDM: Detection/barrier: Recall")} <= hit, hit
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_detector_whose_map_never_leaves_a_millionth_scored_nothing(tmp_path, seed):
+    # YOLOv5 for 300 epochs that never detects anything (blind tuned): precision and recall exactly 0 at
+    # every epoch, while mAP, which integrates the precision of every low-confidence box, reads 1e-6 to
+    # 1e-5.  That is no score: never learned, named on mAP.  A slow starter whose mAP reaches a hundredth,
+    # and a regressor's R^2 below 0 throughout, are not "nothing scored".
+    rng = np.random.default_rng(seed)
+    n = 60
+    t = np.arange(n)
+    box = 0.125 - 0.005 * t / n + 0.0005 * rng.standard_normal(n)
+    tags = {
+        "train/box_loss": box,
+        "val/box_loss": box - 0.001,
+        "metrics/precision": np.zeros(n),
+        "metrics/recall": np.zeros(n),
+        "metrics/mAP_0.5": np.abs(6e-6 + 3e-6 * rng.standard_normal(n)),
+    }
+    logwriters.tbx_scalars(str(tmp_path / "nothing"), tags)
+    never = [f for f in _loud(_scan(str(tmp_path / "nothing"))) if f.kind == "never_learned"]
+    assert [f.tag for f in never] == ["metrics/mAP_0.5"], [f.title for f in never]
+    assert "never rose above" in never[0].title and never[0].evidence["how"] == "zero"
+    starts = dict(tags)
+    starts["metrics/mAP_0.5"] = np.abs(np.linspace(1e-5, 0.012, n) + 3e-4 * rng.standard_normal(n))
+    starts["metrics/recall"] = np.clip(np.linspace(0.0, 0.05, n), 0.0, 1.0)
+    logwriters.tbx_scalars(str(tmp_path / "starts"), starts)
+    found = [f for f in _loud(_scan(str(tmp_path / "starts"))) if (f.evidence or {}).get("how") == "zero"]
+    assert not found, [f.title for f in found]
+    r2 = -1.4 + 0.7 * t / n + 0.05 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path / "r2"), {"train/loss": box, "val/loss": box + 0.3, "val/r2": r2})
+    found = [f for f in _loud(_scan(str(tmp_path / "r2"))) if (f.evidence or {}).get("how") == "zero"]
+    assert not found, [f.title for f in found]

@@ -86,6 +86,10 @@ class NeverLearned(Detector[NeverEvent]):
 
     # Fewer evaluations cannot tell "did not move" from "had no time to": Iris's 7 epochs can.
     min_points: int = 5
+    # A 0-1 score never above this scored nothing: one right answer in a thousand.  A detector's mAP
+    # integrates the precision of every low-confidence box, and reads 1e-6-1e-5 for a model whose
+    # precision and recall at its threshold are exactly 0 at every epoch.
+    zero_score: float = 1e-3
     # "Did not move": every value within this share of the level (float32 keeps ~7 digits, and
     # a model that trains moves its loss by far more than 0.01 % between evaluations).
     frozen_rel: float = 1e-4
@@ -408,15 +412,23 @@ class NeverLearned(Detector[NeverEvent]):
         an evaluation set without labels) as much as at the model."""
         view = U.view_of(ref, smooth=False)
         v = view.values
-        if len(view) < self.min_points or np.any(v != 0.0):
+        if len(view) < self.min_points or np.any(v != 0.0) and not self._scored_nothing(ref):
             return []
         for s in exp.find(role="metric_up", split=ref.info.split):
-            # Another score of the same evaluation above 0 (an accuracy climbing beside an F1 pinned at
-            # 0): the model predicts something right, and the 0 is that metric's own doing, which
+            # Another score of the same evaluation above nothing (an accuracy climbing beside an F1 pinned
+            # at 0): the model predicts something right, and the 0 is that metric's own doing, which
             # `stuck_metric` tells.
-            if s is not ref and np.any(s.series.values[np.isfinite(s.series.values)] > 0.0):
+            if s is not ref and not self._scored_nothing(s):
                 return []
-        return [NeverEvent(ref, view, "zero", 0.0, None, None, None, 1.0, U.zero_learning_rate(exp))]
+        level = float(np.max(v))
+        return [NeverEvent(ref, view, "zero", level, None, None, None, 1.0, U.zero_learning_rate(exp))]
+
+    def _scored_nothing(self, ref: SeriesRef) -> bool:
+        """Every finite value of a 0-1 score is at most `zero_score`."""
+        v = ref.series.values[np.isfinite(ref.series.values)]
+        if v.shape[0] == 0 or not U.is_fraction(v) or ref.info.percent:
+            return bool(np.all(v == 0.0))
+        return bool(np.all(v <= self.zero_score))
 
     def _metric(self, exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
         hits = [m for m in exp.metrics_for(ref) if m.info.quantity == "accuracy"]
@@ -1103,16 +1115,21 @@ class NeverLearned(Detector[NeverEvent]):
         m = short(e.metric) if e.metric is not None else None
         lr = " The logged learning rate is exactly 0 throughout: nothing can change." if e.zero_lr else ""
         if e.how == "zero":
-            title = "%s was exactly 0 at every one of %d evaluations: not one prediction scored" % (name, n)
+            if e.level == 0.0:
+                title = "%s was exactly 0 at every one of %d evaluations: not one prediction scored" % (name, n)
+                reads = "reads 0"
+            else:
+                title = "%s never rose above %s in %d evaluations: next to nothing scored" % (name, fmt(e.level), n)
+                reads = "stays at or below %s" % fmt(e.level)
             expl = (
-                "%s reads 0 from its first evaluation (step %d) to its last (step %d): the model never got a "
+                "%s %s from its first evaluation (step %d) to its last (step %d): the model never got a "
                 "single example right by this measure. A model that learns anything scores above 0 somewhere, "
                 "so look first at the evaluation itself: labels whose class ids or format do not match what "
                 "the model predicts (a detector's label files with the wrong class index or box format, a "
                 "dataset config that lists other class names), an evaluation set with no labels or no "
                 "examples, or a confidence threshold above every score. If the evaluation checks out, the "
                 "model did not learn: check that the training loss fell and that one training step changes "
-                "the predictions.%s" % (capital(name), int(view.steps[0]), int(view.steps[-1]), lr)
+                "the predictions.%s" % (capital(name), reads, int(view.steps[0]), int(view.steps[-1]), lr)
             )
         elif e.how == "frozen":
             title = "%s never moved: %s at every one of %d evaluations%s" % (

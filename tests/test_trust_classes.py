@@ -1675,6 +1675,15 @@ def test_a_metric_undefined_until_the_first_prediction_is_not_yet_defined_not_br
     found = [f for f in rw.flatten(_scan(str(tmp_path / "early"))) if f.kind == "non_finite"]
     assert [f.severity for f in found] == ["info"], [f.title for f in found]
     assert "not defined yet" in found[0].title and found[0].end_step == steps[5]
+    assert "at its first 6 points" in found[0].title
+    # Undefined at some of its opening evaluations only: the title counts them, not "its first" ones.
+    gappy = ap.copy()
+    gappy[[1, 3]] = [1.0, 1.5]
+    logwriters.tbx_scalars(str(tmp_path / "gappy"), {"total_loss": loss, "bbox/AP": gappy}, steps)
+    found = [f for f in rw.flatten(_scan(str(tmp_path / "gappy"))) if f.kind == "non_finite"]
+    assert [f.severity for f in found] == ["info"] and "at 4 of its first 6 points" in found[0].title, [
+        f.title for f in found
+    ]
     # The same NaNs in the middle of the run, or at its start beside a non-finite loss, are errors.
     mid = ap.copy()
     mid[:6] = np.linspace(1.0, 2.0, 6)

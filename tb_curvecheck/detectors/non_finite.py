@@ -351,14 +351,20 @@ class NonFinite(Detector[NonFiniteEvent]):
         its first detection), not broken, so it is shown, not alarmed on."""
         ref = e.ref
         steps = ref.series.steps
+        # Undefined at some of its opening evaluations, not all: said as a count of them.
+        where = (
+            "its first %d points" % e.bad_points
+            if e.bad_points == e.last + 1
+            else ("%d of its first %d points" % (e.bad_points, e.last + 1))
+        )
         return dataclasses.replace(
             f,
             severity="info",
-            title="%s is %s at its first %d points (to step %d), then finite: not defined yet"
-            % (ref.tag, e.word, e.bad_points, int(steps[e.last])),
+            title="%s is %s at %s (to step %d), then finite: not defined yet"
+            % (ref.tag, e.word, where, int(steps[e.last])),
             explanation=(
-                "%s has no finite value until step %d and a finite one at every point after, while every "
-                "loss was finite throughout. A metric computed over the model's predictions is undefined "
+                "%s has no finite value at some or all of its evaluations until step %d and a finite one at "
+                "every point after, while every loss was finite throughout. A metric computed over the model's predictions is undefined "
                 "before it predicts anything it can score (COCO's AP with no detections above the score "
                 "threshold, a precision with no positive predictions), which early in training is "
                 "expected. If it stays undefined for long, check the score threshold and the labels."

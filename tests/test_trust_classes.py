@@ -4952,3 +4952,25 @@ def test_a_detector_whose_map_never_leaves_a_millionth_scored_nothing(tmp_path, 
     logwriters.tbx_scalars(str(tmp_path / "r2"), {"train/loss": box, "val/loss": box + 0.3, "val/r2": r2})
     found = [f for f in _loud(_scan(str(tmp_path / "r2"))) if (f.evidence or {}).get("how") == "zero"]
     assert not found, [f.title for f in found]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_estimator_loss_is_read_through_its_average_loss(tmp_path, seed):
+    # A TF1 Estimator head logs `loss` (summed over a batch of 100) beside `average_loss` (its mean).  Its
+    # first summary was written with another batch size (blind tuned: `loss` 0.58 beside a mean of 0.58,
+    # then 74.7 beside 0.75), so `loss` reads as a climb from 0.58 that never came back while the mean
+    # fell 0.58 -> 0.75 -> ~0.3.  The mean is the one to read: no alarm.  When the mean itself climbs, the
+    # climb stands.
+    rng = np.random.default_rng(seed)
+    n = 16
+    mean = np.concatenate([[0.58], 0.75 * np.exp(-np.arange(n - 1) / 3.0) + 0.3 + 0.04 * rng.standard_normal(n - 1)])
+    loss = np.concatenate([[0.58], 100.0 * mean[1:]])
+    steps = [1] + list(range(2, 100 * (n - 1), 100))
+    logwriters.tbx_scalars(str(tmp_path / "rescaled"), {"loss": loss, "average_loss": mean}, steps)
+    loud = _loud(_scan(str(tmp_path / "rescaled")))
+    assert not loud, [(f.kind, f.tag, f.title) for f in loud]
+    climbs = mean.copy()
+    climbs[8:] = np.linspace(0.6, 6.0, n - 8) + 0.04 * rng.standard_normal(n - 8)
+    logwriters.tbx_scalars(str(tmp_path / "climbs"), {"loss": 100.0 * climbs, "average_loss": climbs}, steps)
+    div = {f.tag for f in _loud(_scan(str(tmp_path / "climbs"))) if f.kind == "loss_divergence"}
+    assert "loss" in div, div

@@ -117,6 +117,23 @@ def _constant(ref: SeriesRef) -> bool:
     return v.shape[0] > 1 and bool(np.all(v == v[0]))
 
 
+# A TF Estimator head logs `loss` (by default summed over the batch) beside `average_loss` (its mean): one
+# quantity, scaled by the batch size while that holds.  Where their trends part (a first summary written
+# with another batch size: `loss` 0.58 beside a mean of 0.58, then 74.7 beside 0.75), the mean is the one
+# to read, and a trend of `loss` stands only when the mean shows it too.
+ESTIMATOR_LOSS, ESTIMATOR_MEAN = "loss", "average_loss"
+
+
+def _mean_disagrees(exp: Experiment, f: Finding, loud: List[Finding]) -> bool:
+    head, _, leaf = f.tag.rpartition("/")
+    if leaf != ESTIMATOR_LOSS:
+        return False
+    mean_tag = (head + "/" if head else "") + ESTIMATOR_MEAN
+    if not any(s.run == f.run and s.tag == mean_tag for s in exp.scalars):
+        return False
+    return not any(g.run == f.run and g.tag == mean_tag and g.kind == f.kind for g in loud)
+
+
 def _overlaps(a: Finding, b: Finding) -> bool:
     return a.start_step <= b.end_step and b.start_step <= a.end_step
 
@@ -343,6 +360,8 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
             continue
         rl_loss = rl and info.get((f.run, f.tag)) is not None and info[(f.run, f.tag)].role == "loss"
         if rl_loss and f.kind == "no_progress":
+            continue
+        if f.kind in TREND_KINDS and _mean_disagrees(exp, f, loud):
             continue
         if rl_loss and f.kind == "loss_divergence" and not (task_failed or _news(exp, f)):
             # Nor is a climb on the scale of the returns, while the return itself is fine: PPO's

@@ -364,11 +364,11 @@ class NonFinite(Detector[NonFiniteEvent]):
             % (ref.tag, e.word, where, int(steps[e.last])),
             explanation=(
                 "%s has no finite value at some or all of its evaluations until step %d and a finite one at "
-                "every point after, while every loss was finite throughout. A metric computed over the model's predictions is undefined "
-                "before it predicts anything it can score (COCO's AP with no detections above the score "
-                "threshold, a precision with no positive predictions), which early in training is "
-                "expected. If it stays undefined for long, check the score threshold and the labels."
-                % (ref.tag, int(steps[e.last]))
+                "every point after, while every loss was finite throughout. A metric computed over the model's "
+                "predictions is undefined before it predicts anything it can score (COCO's AP with no "
+                "detections above the score threshold, a precision with no positive predictions), which early "
+                "in training is expected. If it stays undefined for long, check the score threshold and the "
+                "labels." % (ref.tag, int(steps[e.last]))
             ),
         )
 

@@ -412,7 +412,7 @@ class NeverLearned(Detector[NeverEvent]):
         an evaluation set without labels) as much as at the model."""
         view = U.view_of(ref, smooth=False)
         v = view.values
-        if len(view) < self.min_points or np.any(v != 0.0) and not self._scored_nothing(ref):
+        if len(view) < self.min_points or (np.any(v != 0.0) and not self._scored_nothing(ref)):
             return []
         for s in exp.find(role="metric_up", split=ref.info.split):
             # Another score of the same evaluation above nothing (an accuracy climbing beside an F1 pinned

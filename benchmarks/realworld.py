@@ -30,7 +30,7 @@ import logging
 import os
 import sys
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
@@ -432,6 +432,52 @@ def merge(fragments: Iterable[str], path: str = MANIFEST) -> Tuple[int, int]:
     return added["repositories"], added["runs"]
 
 
+def compare(old: Mapping, new: Mapping) -> dict:
+    """What changed between two `--json` reports of the same runs (before and after a change): per split,
+    the runs whose outcome or set of alarms (kind, tag) changed, and each split's tallies before and after.
+    Each change is `{id, before, after, lost, gained}`."""
+    before = {v["id"]: v for v in old["verdicts"]}
+    changed: Dict[str, List[dict]] = {split: [] for split in SPLITS}
+    for v in new["verdicts"]:
+        was = before.get(v["id"])
+        if was is None:
+            continue
+        a = {(f["kind"], f["tag"]) for f in was["alarms"]}
+        b = {(f["kind"], f["tag"]) for f in v["alarms"]}
+        if was["outcome"] != v["outcome"] or a != b:
+            changed[v["split"]].append(
+                {
+                    "id": v["id"],
+                    "before": was["outcome"],
+                    "after": v["outcome"],
+                    "lost": sorted(a - b),
+                    "gained": sorted(b - a),
+                }
+            )
+    tallies = {
+        split: (old["tallies"]["split"].get(split, {}), new["tallies"]["split"].get(split, {})) for split in SPLITS
+    }
+    return {"changed": changed, "tallies": tallies}
+
+
+def print_comparison(cmp: Mapping, show_held_out: bool = False) -> None:
+    """The comparison, with held-out runs as counts only unless asked: thresholds are never tuned on them,
+    and a change is judged on the tuned runs it touched."""
+    for split in SPLITS:
+        rows = cmp["changed"][split]
+        moves = Counter("%s -> %s" % (r["before"], r["after"]) for r in rows)
+        print("%s: %d runs changed %s" % (split, len(rows), dict(sorted(moves.items())) if rows else ""))
+        if split == "tuned" or show_held_out:
+            for r in rows:
+                print("  %s -> %s  %s" % (r["before"], r["after"], r["id"]))
+                for what in ("lost", "gained"):
+                    if r[what]:
+                        print("      %s %s" % (what, ", ".join("%s on %s" % kt for kt in r[what])))
+        before, after = cmp["tallies"][split]
+        print("  before: false alarms %s, recall %s, warned of any kind %s" % rates(before))
+        print("  after:  false alarms %s, recall %s, warned of any kind %s" % rates(after))
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--json", action="store_true", help="print the verdicts and tallies as JSON")
@@ -448,6 +494,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         "--extract", nargs=2, metavar=("LOGDIR", "OUT_NPZ"), help="write LOGDIR's series as an extracted .npz and exit"
     )
     ap.add_argument("--merge", nargs="+", metavar="FRAGMENT", help="append fragment files' repositories and runs")
+    ap.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("BEFORE_JSON", "AFTER_JSON"),
+        help="print what changed between two --json reports (held-out runs as counts only) and exit",
+    )
+    ap.add_argument("--show-held-out", action="store_true", help="with --compare, name the held-out runs too")
     ap.add_argument(
         "--manifest",
         help="score this manifest or fragment file instead of the committed corpus: a batch kept outside "
@@ -467,6 +520,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     logging.disable(logging.WARNING)
     if args.merge:
         print("added %d repositories, %d runs" % merge(args.merge))
+        return 0
+    if args.compare:
+        reports = []
+        for path in args.compare:
+            with open(path, encoding="utf-8") as f:
+                reports.append(json.load(f))
+        print_comparison(compare(*reports), show_held_out=args.show_held_out)
         return 0
     if args.extract:
         extract(*args.extract)

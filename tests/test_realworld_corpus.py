@@ -353,6 +353,42 @@ def test_a_scored_batch_becomes_a_ledger_and_its_first_scoring_is_totalled(tmp_p
         blind_ledger.write(str(out), "x", [(str(tmp_path), str(scores), "abc1234")])
 
 
+def test_two_reports_are_compared_with_held_out_runs_as_counts(tmp_path, monkeypatch, capsys):
+    """`--compare BEFORE AFTER`: the runs whose outcome or alarms changed between two `--json` reports.
+    A held-out run is counted, not named (thresholds are never tuned on it), unless asked for."""
+    import shutil
+
+    from tests import logwriters
+
+    monkeypatch.setattr(rw, "DATA_ROOT", rw.DATA_ROOT)
+    path = _outside_batch(tmp_path)
+    assert rw.main(["--manifest", str(path), "--json"]) == 0
+    before = tmp_path / "before.json"
+    before.write_text(capsys.readouterr().out)
+    good = tmp_path / "data" / "someone__repo" / "runs" / "good"
+    shutil.rmtree(good)
+    logwriters.tbx_scalars(str(good), {"loss": [2.0 * 0.93**i + 0.1 if i < 30 else float("nan") for i in range(40)]})
+    assert rw.main(["--manifest", str(path), "--json"]) == 0
+    after = tmp_path / "after.json"
+    after.write_text(capsys.readouterr().out)
+    assert rw.main(["--compare", str(before), str(after)]) == 0
+    out = capsys.readouterr().out
+    assert "held_out: 1 runs changed {'quiet -> false_alarm': 1}" in out and "runs/good" not in out, out
+    assert "before: false alarms 0/1" in out and "after:  false alarms 1/1" in out, out
+    assert rw.main(["--compare", str(before), str(after), "--show-held-out"]) == 0
+    out = capsys.readouterr().out
+    assert "quiet -> false_alarm  someone__repo/runs/good" in out and "gained non_finite on loss" in out, out
+    # A tuned run is always named.
+    for report in (before, after):
+        data = json.loads(report.read_text())
+        for v in data["verdicts"]:
+            v["split"] = "tuned"
+        data["tallies"]["split"] = {"tuned": data["tallies"]["split"]["held_out"]}
+        report.write_text(json.dumps(data))
+    assert rw.main(["--compare", str(before), str(after)]) == 0
+    assert "quiet -> false_alarm  someone__repo/runs/good" in capsys.readouterr().out
+
+
 def test_a_run_with_an_undecodable_series_is_scored_on_the_rest(tmp_path, monkeypatch):
     """As `curvecheck scan` does, the benchmark leaves out a series it cannot decode (a string logged
     as a scalar) and scores the run on the rest instead of counting the whole run as an error."""

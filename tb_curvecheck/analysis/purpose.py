@@ -227,9 +227,10 @@ def _with_total(
     events = overfitting.measure(Experiment(exp.name, exp.runs, scalars=[val, train]), val)
     if not events:
         return None
-    if trends and not any(t.gave_back() for t in trends):
+    if trends and not any(t.gave_back() for t in trends) and not roles.locates(ref.tag):
         # The detections hold their best: a summed loss creeping up while mAP holds is the
         # objectness head's usual drift toward confident scores, which detection users accept.
+        # The box term's own rise is not that drift (`roles.LOCALIZATION_WORDS`).
         return None
     e = events[0]
     best = float(e.view.values[e.best])

@@ -597,6 +597,17 @@ COMPONENT_WORDS = BY_DESIGN_WORDS | {
 }
 
 
+# The detector heads that place boxes. Their validation loss rising means the boxes drawn on unseen
+# images got worse, unlike objectness and class terms, which drift up as scores grow confident while
+# the detections hold (a YOLOv7 run's val obj_loss 0.05 -> 0.12 as mAP climbs to its best).
+LOCALIZATION_WORDS = {"box", "bbox", "loc", "localization", "localisation", "giou", "ciou", "diou", "dfl"}
+
+
+def locates(tag: str) -> bool:
+    """A loss term named as the detector's box regression (`val/box_loss`, `loss_bbox`, `dfl_loss`)."""
+    return bool(_qualifier_words(tag) & LOCALIZATION_WORDS)
+
+
 def _qualifier_words(tag: str) -> set:
     """A loss tag's qualifiers, each also without a trailing number: twin critics and numbered players
     keep their part's name (`critic1`, `critic2`, `disc2`)."""

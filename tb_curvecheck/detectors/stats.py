@@ -891,9 +891,12 @@ def motion(ref: SeriesRef, lo_step: int, hi_step: int, rel: float) -> Optional[D
     return dict(first=float(seg[0]), last=float(seg[-1]), spread=spread, points=int(seg.shape[0]), moves=bool(moves))
 
 
-# What only a policy-gradient or actor-critic agent logs: SB3's `train/approx_kl`,
-# `train/clip_fraction`, `train/explained_variance`, `train/policy_gradient_loss`.
-_AGENT_DIAGNOSTIC = re.compile(r"(^|[/_.])(approx_?kl|clip_?fraction|explained_variance|policy_gradient_loss)$", re.I)
+# What only an agent logs: a policy-gradient or actor-critic agent's SB3 `train/approx_kl`,
+# `train/clip_fraction`, `train/explained_variance`, `train/policy_gradient_loss`, and a value-based
+# agent's ε-greedy schedule, SB3 DQN's `rollout/exploration_rate`.
+_AGENT_DIAGNOSTIC = re.compile(
+    r"(^|[/_.])(approx_?kl|clip_?fraction|explained_variance|policy_gradient_loss|exploration_rate)$", re.I
+)
 
 
 # Mean episode lengths, not their spread or extremes: `rollout/ep_len_mean`, `eval/mean_ep_length`,
@@ -910,7 +913,7 @@ EPISODE_LENGTH = re.compile(
 
 def reinforcement_learning(exp: Experiment) -> bool:
     """An RL agent's run: it logs a return, or, without one (an SB3 agent with no Monitor wrapper writes
-    no `rollout/ep_rew_mean`), a policy-gradient agent's own diagnostics.  Its losses are moving-target
+    no `rollout/ep_rew_mean`), an agent's own diagnostics.  Its losses are moving-target
     surrogates whose level says nothing about learning."""
     return any(s.info.purpose == "task" and s.info.role == "other" for s in exp.scalars) or any(
         _AGENT_DIAGNOSTIC.search(s.tag) for s in exp.scalars

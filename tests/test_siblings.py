@@ -82,6 +82,31 @@ def test_runs_that_are_not_outlearned_by_two_siblings_from_their_start_are_not_f
     assert _flagged(pipeline.analyze(read_logdir(str(tmp_path), loader="python")).findings) == {}
 
 
+@pytest.mark.parametrize("seed", [9, 10, 11])
+def test_an_evaluation_return_near_its_start_beside_a_training_return_that_climbed_is_not_never_learned(tmp_path, seed):
+    # A blind tuned SB3 PPO run beside SAC siblings (stop 56): its evaluation return stayed near its
+    # start (-42 -> -25) where the siblings' reached 450, while its own rollout return climbed
+    # -250 -> 66.  The agent learned, less well: its evaluation says so, not "never learned".
+    rng = np.random.default_rng(seed)
+    runs = {"sac_a": (190.0, 180.0), "sac_b": (170.0, 160.0), "ppo": (22.0, 120.0)}
+    for name, (evaluated, trained) in runs.items():
+        logwriters.tbx_scalars(
+            str(tmp_path / name),
+            {TAG: _episode_rewards(rng, evaluated), "rollout/ep_rew_mean": _episode_rewards(rng, trained)},
+        )
+
+    def never(findings) -> set:
+        return {f.run for f in findings if f.kind == "never_learned" and at_or_above(f.severity, "warning")}
+
+    assert never(pipeline.analyze(read_logdir(str(tmp_path), loader="python")).findings) == set()
+    # Its training return flat too, the run never learned (told on either of its returns).
+    logwriters.tbx_scalars(
+        str(tmp_path / "flat"),
+        {TAG: _episode_rewards(rng, 22.0), "rollout/ep_rew_mean": _episode_rewards(rng, 21.0)},
+    )
+    assert never(pipeline.analyze(read_logdir(str(tmp_path), loader="python")).findings) == {"flat"}
+
+
 def test_a_run_stopped_before_its_siblings_learned_is_not_judged(tmp_path):
     rng = np.random.default_rng(8)
     _write(tmp_path, {"a": _episode_rewards(rng, 190.0), "b": _episode_rewards(rng, 170.0)})

@@ -35,6 +35,8 @@ from tests import logwriters
         ("catboost_info/learn", "Logloss", "loss", "logloss", "train", "step"),
         ("catboost_info/test", "Logloss", "loss", "logloss", "test", "step"),
         ("catboost_info/test", "RMSE", "metric_down", "rmse", "test", "step"),
+        # ... and its multi-class log-loss by the loss function's name
+        ("catboost_info/test", "MultiClass", "loss", "multi_class", "test", "step"),
         # Lightning
         ("lightning_logs/version_0", "train_loss_epoch", "loss", "loss", "train", "epoch"),
         ("lightning_logs/version_0", "train_loss_step", "loss", "loss", "train", "step"),

@@ -3517,6 +3517,26 @@ def test_catboost_learn_and_test_runs_pair_as_training_and_held_out(tmp_path, ov
     assert over[0].related and over[0].related[0]["run"] == "catboost_info/learn"
 
 
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_a_catboost_multiclass_test_loss_pinned_at_ln_c_never_learned(tmp_path, seed):
+    # CatBoost names its multi-class log-loss `MultiClass`. A blind tuned three-class model of 15
+    # iterations: test MultiClass 1.101 -> 1.084 -> 1.123, never leaving ln 3 = 1.0986, while learn
+    # MultiClass fell 1.072 -> 0.850. The curve was not read as a loss at all, so nothing was said.
+    # A test loss that leaves ln 3 is learning.
+    rng = np.random.default_rng(seed)
+    it = np.arange(15, dtype=float)
+    learn = 1.08 - 0.015 * it + 0.002 * rng.standard_normal(15)
+    pinned = math.log(3) + 0.012 * np.sin(it / 2.0) + 0.004 * rng.standard_normal(15)
+    learned = math.log(3) * np.exp(-it / 10.0) + 0.4 * (1 - np.exp(-it / 10.0))
+    for name, test in (("pinned", pinned), ("learned", learned)):
+        logwriters.tbx_scalars(str(tmp_path / name / "catboost_info" / "learn"), {"MultiClass": learn})
+        logwriters.tbx_scalars(str(tmp_path / name / "catboost_info" / "test"), {"MultiClass": test})
+    never = [f for f in _loud(_scan(str(tmp_path / "pinned"))) if f.kind == "never_learned"]
+    assert [(f.run, f.tag) for f in never] == [("catboost_info/test", "MultiClass")], [f.title for f in never]
+    assert never[0].evidence["classes"] == 3
+    assert not [f for f in _loud(_scan(str(tmp_path / "learned"))) if f.kind == "never_learned"]
+
+
 @pytest.mark.parametrize("first", [0.3106, 0.2777])
 def test_a_validation_loss_that_learned_before_its_second_evaluation_and_held_made_progress(tmp_path, first):
     # A blind tuned Keras fit of ten epochs: validation loss 0.3106 -> 0.2777, 0.2706, 0.2728, ... 0.2704

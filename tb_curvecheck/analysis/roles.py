@@ -340,9 +340,9 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
         "loss" in tokens
         or "losses" in tokens
         or joined in ("nll", "xent", "cross_entropy", "crossentropy", "objective", "cost")
-        # Gradient-boosting libraries name the log-loss as one word: CatBoost's `Logloss`, XGBoost's
-        # `logloss` and `mlogloss` (multi-class).
-        or joined in ("logloss", "mlogloss")
+        # Gradient-boosting libraries name the log-loss as one word: CatBoost's `Logloss` and `MultiClass`
+        # (its multi-class log-loss), XGBoost's `logloss` and `mlogloss` (multi-class).
+        or joined in ("logloss", "mlogloss", "multi_class", "multiclass")
     ):
         if joined in ("loss", "losses") or all(t in ("loss", "losses") or t in LOSS_FUNCTION_WORDS for t in tokens):
             return "loss", "loss"

@@ -210,7 +210,7 @@ def behind_siblings(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -
     # Nor is a return where another return of the same run learned: an evaluation return that stays near
     # its start while the training return climbs (PPO's eval -42 -> -25 beside its rollouts' -250 -> 66,
     # next to SAC siblings at 450) is a weaker agent evaluated noisily, not one that never learned.
-    earning = {c.run for c in curves if c.what == "return" and c.clearly_gained}
+    learned_runs = {c.run for c in curves if c.what == "return" and c.clearly_gained}
     told_runs = {f.run for f in findings if f.kind == "never_learned"}
     found: Dict[str, Tuple[Tuple[int, str], Finding]] = {}
     for (what, tag, _, _), same in by_key.items():
@@ -232,7 +232,7 @@ def behind_siblings(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -
         for c in same:
             if (c.run, c.tag) in told or c.run in told_runs or (what == "loss" and c.experiment in learning):
                 continue
-            if what == "return" and c.run in earning:
+            if what == "return" and c.run in learned_runs:
                 continue
             if c.run in found and found[c.run][0] <= rank:
                 continue

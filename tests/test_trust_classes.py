@@ -5019,3 +5019,56 @@ def test_an_estimator_loss_is_read_through_its_average_loss(tmp_path, seed):
     logwriters.tbx_scalars(str(tmp_path / "climbs"), {"loss": 100.0 * climbs, "average_loss": climbs}, steps)
     div = {f.tag for f in _loud(_scan(str(tmp_path / "climbs"))) if f.kind == "loss_divergence"}
     assert "loss" in div, div
+
+
+def _slide_scan(tmp_path, metric, loss, train_metric=None):
+    n = len(metric)
+    steps = np.arange(1, n + 1) * 100
+    tags = {"eval/rouge1": (steps, metric), "eval/loss": (steps, loss)}
+    if train_metric is not None:
+        tags["train/rouge1"] = (steps, train_metric)
+    logwriters.tbx_scalars(str(tmp_path), tags)
+    return [f for f in _loud(_scan(str(tmp_path))) if f.kind == "metric_collapse" and f.tag == "eval/rouge1"]
+
+
+def _climb_then(seed, after):
+    # 15 evaluations climbing 0.02 -> 0.10, then 25 more ending at `after`; evaluation noise of 0.003.
+    rng = np.random.default_rng(seed)
+    curve = np.concatenate([np.linspace(0.02, 0.10, 15), np.linspace(0.10, after, 26)[1:]])
+    return curve + rng.normal(0, 0.003, curve.size)
+
+
+_FALLING_LOSS = 3.4 - 0.6 * np.linspace(0, 1, 40) ** 0.5
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_a_metric_that_climbed_then_slid_back_in_order_is_a_collapse(tmp_path, seed):
+    # As a YOLOv5 run that logs no training mAP: the metric reaches its best at the 15th evaluation,
+    # then gives back three quarters of it a little at a time (no single sharp fall) while the loss
+    # of the same split keeps improving.
+    slid = _slide_scan(tmp_path, _climb_then(seed, 0.03), _FALLING_LOSS)
+    assert slid and slid[0].evidence["how"] == "slid", [f.title for f in slid]
+    ev = slid[0].evidence
+    assert 1100 <= ev["best_step"] <= 1900  # the climb ends at step 1500; the median window blurs it
+    assert ev["last_healthy_step"] == ev["best_step"]
+    assert ev["trend_z"] <= -3.0 and ev["best_value"] - ev["end_value"] >= 0.05
+    assert "step %d" % ev["best_step"] in slid[0].title
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_a_metric_that_climbed_and_held_or_slid_beside_its_training_side_is_not_a_slide(tmp_path, seed):
+    # A plateau a little under its best is where most runs end, and a validation metric falling
+    # while a training side of it is logged is overfitting's to tell, not a collapse.
+    assert _slide_scan(tmp_path / "held", _climb_then(seed, 0.095), _FALLING_LOSS) == []
+    train = np.linspace(0.02, 0.4, 40)
+    beside = _slide_scan(tmp_path / "beside", _climb_then(seed, 0.03), _FALLING_LOSS, train_metric=train)
+    assert [f for f in beside if f.evidence.get("how") == "slid"] == []
+
+
+@pytest.mark.parametrize("seed", [31, 32, 33])
+def test_a_metric_that_climbed_and_slid_while_its_loss_never_improved_is_not_a_slide(tmp_path, seed):
+    # The split's loss held at its opening level: the climb was noise on a model that learned nothing,
+    # which never_learned tells, not a collapse from a best the model never earned.
+    flat = 1.0986 + np.random.default_rng(seed + 100).normal(0, 0.002, 40)
+    slid = _slide_scan(tmp_path, _climb_then(seed, 0.03), flat)
+    assert [f for f in slid if f.evidence.get("how") == "slid"] == []

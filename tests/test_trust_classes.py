@@ -5072,3 +5072,53 @@ def test_a_metric_that_climbed_and_slid_while_its_loss_never_improved_is_not_a_s
     flat = 1.0986 + np.random.default_rng(seed + 100).normal(0, 0.002, 40)
     slid = _slide_scan(tmp_path, _climb_then(seed, 0.03), flat)
     assert [f for f in slid if f.evidence.get("how") == "slid"] == []
+
+
+def test_real_autoencoder_whose_objective_ran_away_below_zero_diverged():
+    # Lightning, 100 epochs: train_loss 0.26 -> -90 in order (an objective with a term that has no floor)
+    # beside a validation loss frozen at 4e28.  The fall looks like learning on a linear scale.
+    run = _run("swainsubrat__SPAT/lightning_logs/version_37")
+    ran = [f for f in _loud(rw.run_findings(run)) if f.evidence.get("how") == "runaway"]
+    assert [(f.kind, f.tag, f.severity) for f in ran] == [("loss_divergence", "train_loss", "error")]
+    assert ran[0].evidence["final_value"] < -30 * abs(ran[0].evidence["start_value"])
+
+
+def _vae_terms(tmp_path, seed, growth):
+    # A VAE-style objective (reconstruction minus a posterior term) over 12 epochs, logged per split with
+    # SummaryWriter-style tags; the posterior term grows by `growth` per epoch.
+    rng = np.random.default_rng(seed)
+    n = 12
+    steps = np.arange(n)
+    recon = 58 * np.exp(-0.12 * steps) * (1 + rng.normal(0, 0.02, n))
+    term = 9e5 * growth**steps * (1 + rng.normal(0, 0.02, n))
+    tags = {"loss_training": (steps, recon - term), "loss_training_autoencoder": (steps, recon)}
+    tags["loss_training_encoder"] = (steps, term)
+    logwriters.tbx_scalars(str(tmp_path), tags)
+    return [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "runaway"]
+
+
+@pytest.mark.parametrize("seed", [41, 42, 43])
+def test_a_vae_objective_that_falls_through_zero_by_orders_of_magnitude_diverged(tmp_path, seed):
+    ran = _vae_terms(tmp_path, seed, 2.0)  # -9e5 -> about -1.8e9: three decades
+    assert [(f.kind, f.tag) for f in ran] == [("loss_divergence", "loss_training")]
+    assert ran[0].evidence["trend_z"] <= -3.0 and "below zero" in ran[0].title
+
+
+@pytest.mark.parametrize("seed", [41, 42, 43])
+def test_losses_that_cross_zero_without_running_away_are_not_a_runaway(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    steps = np.arange(40) * 50
+    # An energy-based model's contrastive loss wandering around zero, and a flow's NLL in nats falling
+    # 2.8 -> -3.2: both change sign, neither falls by orders of magnitude.
+    ebm = 0.001 - 0.05 * np.linspace(0, 1, 40) + rng.normal(0, 0.01, 40)
+    nll = -3.2 + 6.0 * np.exp(-steps / 400) + rng.normal(0, 0.05, 40)
+    logwriters.tbx_scalars(str(tmp_path / "ebm"), {"train/loss": (steps, ebm)})
+    logwriters.tbx_scalars(str(tmp_path / "flow"), {"train/loss": (steps, nll)})
+    # An RL actor's loss (-Q) grows with the value estimates while the return climbs: a surrogate.
+    actor = -0.3 - 65 * np.linspace(0, 1, 40) ** 0.7 + rng.normal(0, 0.5, 40)
+    ret = -500 + 4000 * np.linspace(0, 1, 40) ** 0.7 + rng.normal(0, 50, 40)
+    logwriters.tbx_scalars(
+        str(tmp_path / "sac"), {"train/actor_loss": (steps, actor), "rollout/ep_rew_mean": (steps, ret)}
+    )
+    ran = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "runaway"]
+    assert ran == [], [f.title for f in ran]

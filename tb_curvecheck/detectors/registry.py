@@ -29,6 +29,7 @@ from .scalar_never import NeverLearned
 from .scalar_oscillation import Oscillation
 from .scalar_pinned import PinnedLoss
 from .scalar_policy import FrozenPolicy
+from .scalar_runaway import RunawayLoss
 from .scalar_saturation import SaturatedLoss
 from .scalar_softmax import DoubleSoftmax
 from .scalar_spikes import LossSpikes
@@ -44,6 +45,7 @@ DETECTORS: Tuple[Detector, ...] = (
     # Hands over no_progress's judgement of a training side (detectors do not import one another).
     LossDivergence(stall=NoProgress()),
     UnrecoveredBlowup(),
+    RunawayLoss(),
     LongBlowup(),
     MetricDrops(),
     # Hands over MetricDrops' judgement, so a sharp collapse is not told again as a slide.

@@ -2917,7 +2917,7 @@ def test_an_evaluation_return_and_a_self_play_rating_stay_the_task_beside_the_ep
     assert purposes(["Environment/Cumulative Reward", "Self-play/ELO"])["Self-play/ELO"] == "task"
 
 
-@pytest.mark.parametrize("case", ["mirrored", "draws", "independent"])
+@pytest.mark.parametrize("case", ["mirrored", "draws", "general_sum", "independent"])
 def test_the_losing_side_of_a_zero_sum_game_is_not_an_agent_that_unlearned(tmp_path, case):
     # ML-Agents knights fighting each other (blind tuned split): each behaviour is a run of one results
     # folder, and the Hero's return falls exactly as the Dark Knight's rises.  Alone, the Hero's curve is a
@@ -2931,6 +2931,10 @@ def test_the_losing_side_of_a_zero_sum_game_is_not_an_agent_that_unlearned(tmp_p
     hero = -dark
     if case == "draws":
         hero[::4] = hero[::4] + 2.0 * np.cos(1.3 * i[::4])
+    if case == "general_sum":
+        # Hide and seek (blind tuned split): the hider loses less than the seeker gains, so the two sides'
+        # sum drifts with the game, yet their levels and their changes move against each other throughout.
+        hero = 2.0 - 0.7 * dark + 0.3 * np.sin(1.1 * i)
     if case == "independent":
         hero = 15 - 32 / (1 + np.exp(-(i - 15) / 3.0)) + 2.0 * np.sin(0.9 * i + 1.0)
     for name, values in (("Dark Knight Behavior", dark), ("Hero Knight Behavior", hero)):

@@ -61,6 +61,9 @@ MIRROR_SPREAD = 0.1
 # at most this): two separate trainings, one collapsing while the other climbs at the same time, also
 # have a steady sum, but their summary-to-summary noise is their own.
 MIRROR_R = -0.8
+# A game that is not zero-sum (hide and seek: the seeker gains 22 where the hider loses 17) has no steady
+# sum; its sides' levels still move against each other over the whole run, their correlation at most
+# MIRROR_R, and with their changes as tightly opposed they are the two sides of one game all the same.
 # A return keeps at most this many of its summaries for that comparison (evenly thinned).
 TRACE_POINTS = 200
 # The sides of one game are the runs of one folder that log the same return at the same summaries (one
@@ -303,8 +306,8 @@ def withdrawn(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List
 
 
 def _mirrored(c: LevelCurve, s: LevelCurve) -> bool:
-    """`c` and `s` move against each other at the summaries they share, and their sum holds: the two
-    sides of a zero-sum game."""
+    """`c` and `s` move against each other at the summaries they share, and their sum holds or their
+    levels are as opposed as their changes: the two sides of one game."""
     if c.trace is None or s.trace is None:
         return False
     _, ia, ib = np.intersect1d(c.trace[0], s.trace[0], return_indices=True)
@@ -317,7 +320,9 @@ def _mirrored(c: LevelCurve, s: LevelCurve) -> bool:
     total = a + b
     held = float(np.median(np.abs(total - np.median(total))))
     da, db = np.diff(a), np.diff(b)
-    if held > MIRROR_SPREAD * spread or float(np.std(da)) <= 0.0 or float(np.std(db)) <= 0.0:
+    if float(np.std(da)) <= 0.0 or float(np.std(db)) <= 0.0:
+        return False
+    if held > MIRROR_SPREAD * spread and float(np.corrcoef(a, b)[0, 1]) > MIRROR_R:
         return False
     return float(np.corrcoef(da, db)[0, 1]) <= MIRROR_R
 

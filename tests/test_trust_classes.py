@@ -5126,3 +5126,14 @@ def test_losses_that_cross_zero_without_running_away_are_not_a_runaway(tmp_path,
     )
     ran = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "runaway"]
     assert ran == [], [f.title for f in ran]
+
+
+def test_a_runaway_after_placeholder_zeros_is_measured_from_the_first_update(tmp_path):
+    # Zeros logged before the first update (a replay buffer filling) are no opening level: the fall is
+    # measured from where training began, and the story quotes a finite ratio.
+    steps = np.arange(40) * 10
+    loss = np.concatenate([np.zeros(4), 0.3 - 60 * np.linspace(0, 1, 36) ** 1.5])
+    logwriters.tbx_scalars(str(tmp_path), {"train/loss": (steps, loss)})
+    ran = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "runaway"]
+    assert len(ran) == 1 and ran[0].evidence["start_value"] != 0.0, [f.evidence for f in ran]
+    assert "inf" not in ran[0].explanation and "times further below zero" in ran[0].explanation

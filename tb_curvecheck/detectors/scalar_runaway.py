@@ -60,12 +60,15 @@ class RunawayLoss(Detector[RunawayEvent]):
             return []
         if U.reinforcement_learning(exp):
             return []
-        view = U.view_of(ref, smooth=False)
+        # Zeros written before the first update are no opening level to measure the fall from.
+        view = U.view_of(ref, smooth=False, from_first_update=True)
         v = view.values
         n = v.shape[0]
         if n < self.min_points or not np.all(np.isfinite(v)):
             return []
         start, end = U.end_medians(v, self.edge_points)
+        # An opening at exactly zero (a loss whose median first points are 0.0) has no scale to compare:
+        # the noise test below is then the whole judgement.
         if end >= 0 or -end < self.min_ratio * abs(start):
             return []
         if -end < self.min_noise_k * U.residual_noise(v):
@@ -96,8 +99,7 @@ class RunawayLoss(Detector[RunawayEvent]):
             else "It crossed zero at step %d" % int(view.steps[e.crossed])
         )
         expl = (
-            "%s opened at %s and closed at %s (medians of its first and last evaluations), %.0f times further "
-            "below zero than it began, falling in order "
+            "%s opened at %s and closed at %s (medians of its first and last evaluations), %s, falling in order "
             "(Mann-Kendall z %.1f). %s and kept falling. A loss a model is meant to minimise has a floor near "
             "zero; one that falls by orders of magnitude below it has a term with no floor that the optimiser "
             "is exploiting, and the fall says nothing about the task. The usual causes are a term with the "
@@ -105,7 +107,18 @@ class RunawayLoss(Detector[RunawayEvent]):
             "zero and the likelihood grows without limit), a KL or energy term added where it should be "
             "subtracted, or a critic left unconstrained. Log the terms of the loss separately to see which one "
             "runs away, and check its sign and its bounds."
-        ) % (capital(name), fmt(e.start), fmt(e.end), abs(e.end / e.start) if e.start else float("inf"), e.z, crossing)
+        ) % (
+            capital(name),
+            fmt(e.start),
+            fmt(e.end),
+            (
+                "%.0f times further below zero than it began" % abs(e.end / e.start)
+                if e.start
+                else "from an opening at zero"
+            ),
+            e.z,
+            crossing,
+        )
         evidence = {
             "start_value": e.start * view.raw_scale,
             "final_value": e.end * view.raw_scale,

@@ -5137,3 +5137,21 @@ def test_a_runaway_after_placeholder_zeros_is_measured_from_the_first_update(tmp
     ran = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "runaway"]
     assert len(ran) == 1 and ran[0].evidence["start_value"] != 0.0, [f.evidence for f in ran]
     assert "inf" not in ran[0].explanation and "times further below zero" in ran[0].explanation
+
+
+def test_a_slide_from_a_best_of_exactly_zero_is_told_without_a_share_of_it(tmp_path):
+    # An R² that climbed to exactly 0.0 and slid back: the story quotes what it gave back of its gain and
+    # no share of a zero best (which raised ZeroDivisionError in the finding's wording).
+    from tb_curvecheck.detectors import stats as U
+    from tb_curvecheck.detectors.scalar_decline import DeclineEvent, MetricDecline
+
+    steps = np.arange(1, 31) * 100
+    r2 = np.concatenate([np.linspace(-0.6, 0.0, 10), np.linspace(0.0, -0.45, 21)[1:]])
+    logwriters.tbx_scalars(str(tmp_path), {"val/r2": (steps, r2)})
+    exps = grouping.build_experiments(read_logdir(str(tmp_path), loader="python").scalars, {})
+    ref = next(s for e in exps for s in e.scalars if s.tag == "val/r2")
+    view = U.view_of(ref)
+    event = DeclineEvent(ref, view, -0.6, -0.45, -5.0, None, None, None, best_i=9, best=0.0)
+    finding = MetricDecline().describe(event)
+    assert finding.evidence["how"] == "slid" and finding.evidence["best_value"] == 0.0
+    assert "below its best" not in finding.explanation and "% of what it had gained" in finding.explanation

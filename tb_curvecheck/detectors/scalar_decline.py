@@ -206,8 +206,8 @@ class MetricDecline(Detector[DeclineEvent]):
             best_step,
         )
         expl = (
-            "%s climbed from %s to its best, %s at step %d, then got worse in order, to %s at step %d (%.0f %% "
-            "below its best, %.0f %% of what it had gained; Mann-Kendall z %.1f over the %d evaluations since "
+            "%s climbed from %s to its best, %s at step %d, then got worse in order, to %s at step %d (%s"
+            "%.0f %% of what it had gained; Mann-Kendall z %.1f over the %d evaluations since "
             "the best: later evaluations are lower far beyond chance). No single evaluation fell sharply, and no "
             "training side of %s is logged to set it against, yet the model at step %d is better than the "
             "final one. Usual causes: overfitting the logged losses do not show (a validation loss not logged, "
@@ -221,7 +221,8 @@ class MetricDecline(Detector[DeclineEvent]):
             best_step,
             view.shown(e.end),
             int(view.end_steps[-1]),
-            100 * (e.best - e.end) / abs(e.best),
+            # A best of exactly zero (an R² that climbed to 0.0) has no share to quote.
+            "%.0f %% below its best, " % (100 * (e.best - e.end) / abs(e.best)) if e.best else "",
             100 * (e.best - e.end) / (e.best - e.start),
             e.z,
             after,

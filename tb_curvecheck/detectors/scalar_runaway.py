@@ -64,7 +64,7 @@ class RunawayLoss(Detector[RunawayEvent]):
         view = U.view_of(ref, smooth=False, from_first_update=True)
         v = view.values
         n = v.shape[0]
-        if n < self.min_points or not np.all(np.isfinite(v)):
+        if n < self.min_points:
             return []
         start, end = U.end_medians(v, self.edge_points)
         # An opening at exactly zero (a loss whose median first points are 0.0) has no scale to compare:

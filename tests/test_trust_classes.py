@@ -5155,3 +5155,118 @@ def test_a_slide_from_a_best_of_exactly_zero_is_told_without_a_share_of_it(tmp_p
     finding = MetricDecline().describe(event)
     assert finding.evidence["how"] == "slid" and finding.evidence["best_value"] == 0.0
     assert "below its best" not in finding.explanation and "% of what it had gained" in finding.explanation
+
+
+# --- an evaluation return that falls while the training return climbs (SB3 SAC on price data) ------
+
+
+def _sb3_returns(tmp_path, seed, rollout_gain):
+    """SB3 layout: rollouts every ~32k steps, an evaluation every 50k.  The evaluation return holds
+    ~1000 for five evaluations, then falls to ~-6500 and stays; the rollout return climbs by
+    `rollout_gain` over the run (0: it holds where it began)."""
+    rng = np.random.default_rng(seed)
+    ev_steps = np.arange(1, 21) * 50_000
+    ev = np.where(np.arange(20) < 5, 1000.0, -6500.0) + 900 * rng.standard_normal(20)
+    ro_steps = np.arange(1, 32) * 32_000
+    ro = -8000 + rollout_gain * (1 - np.exp(-np.arange(31) / 8.0)) + 300 * rng.standard_normal(31)
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {"eval/mean_reward": (ev_steps, ev), "rollout/ep_rew_mean": (ro_steps, ro)},
+    )
+    return _loud(_scan(str(tmp_path)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_an_evaluation_return_that_falls_while_training_climbs_is_overfitting(tmp_path, seed):
+    found = _sb3_returns(tmp_path, seed, rollout_gain=19_000)
+    ev = [f for f in found if f.tag == "eval/mean_reward"]
+    # The agent learned (its rollouts climbed ~19,000): the evaluation's fall is not "never learned".
+    assert [f.kind for f in ev] == ["overfitting"], [(f.kind, f.title) for f in found]
+    f = ev[0]
+    assert f.evidence["how"] == "evaluation_fell" and f.severity == "warning"
+    assert {"run": ".", "tag": "rollout/ep_rew_mean"} in f.related
+    assert f.evidence["training_return"]["end"] - f.evidence["training_return"]["start"] > 10_000
+    # The fall is dated after the five good evaluations (levels are medians of 3: up to two early).
+    assert 150_000 <= f.start_step <= 350_000
+    assert "does not carry over" in f.explanation
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_evaluation_return_that_falls_beside_flat_rollouts_still_never_learned(tmp_path, seed):
+    found = _sb3_returns(tmp_path, seed, rollout_gain=0.0)
+    ev = [f for f in found if f.tag == "eval/mean_reward"]
+    # No return of the run learned: the fall is an agent that never learned, as before.
+    assert ev and {f.kind for f in ev} == {"never_learned"}, [(f.kind, f.title) for f in found]
+    assert "regressed" in {f.evidence["how"] for f in ev}
+
+
+# --- a Detectron2 box head that calls every proposal background ---------------------------------
+
+
+def _detectron2_run(tmp_path, seed, fg_zero_until=None, iters=1000, warmup=1000):
+    """Detectron2's scalars every 20 iterations: total loss falling as the box head learns that
+    background (~504 of 512 sampled proposals) is always right.  The foreground accuracy is 0 up to
+    `fg_zero_until` (None: for the whole run), then climbs."""
+    rng = np.random.default_rng(seed)
+    steps = np.arange(19, iters, 20)
+    n = steps.shape[0]
+    fg = rng.uniform(6, 11, n)
+    bg = 512 - fg
+    total = 0.22 + 2.8 * np.exp(-steps / 60.0) + 0.02 * rng.standard_normal(n)
+    cls = np.clip(bg / 512 - 0.01 * rng.random(n), 0, 1)
+    cls[0] = 0.0
+    fg_acc = np.zeros(n)
+    if fg_zero_until is not None:
+        late = steps > fg_zero_until
+        fg_acc[late] = np.clip(
+            0.9 * (1 - np.exp(-(steps[late] - fg_zero_until) / 150.0)) + 0.03 * rng.random(late.sum()), 0, 1
+        )
+        cls[late] = np.clip(cls[late] + 0.01, 0, 1)
+    lr = 2.5e-4 * np.minimum((steps + 1) / warmup, 1.0)
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {
+            "total_loss": (steps, total),
+            "fast_rcnn/cls_accuracy": (steps, cls),
+            "fast_rcnn/fg_cls_accuracy": (steps, fg_acc),
+            "fast_rcnn/false_negative": (steps, np.where(fg_acc > 0, 0.3, 1.0)),
+            "roi_head/num_fg_samples": (steps, fg),
+            "roi_head/num_bg_samples": (steps, bg),
+            "lr": (steps, lr),
+        },
+    )
+    return _loud(_scan(str(tmp_path)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_box_head_whose_foreground_accuracy_never_leaves_zero_never_learned(tmp_path, seed):
+    found = _detectron2_run(tmp_path, seed)
+    bg = [f for f in found if f.evidence.get("how") == "background_only"]
+    assert len(bg) == 1 and bg[0].kind == "never_learned", [(f.kind, f.title) for f in found]
+    f = bg[0]
+    assert f.tag == "fast_rcnn/fg_cls_accuracy" and f.evidence["summaries"] == 50
+    # The overall accuracy is the background share of the sampled proposals (~504/512), quoted as such.
+    assert abs(f.evidence["background_share"] - 504 / 512) < 0.01
+    assert abs(f.evidence["overall_accuracy"]["final"] - f.evidence["background_share"]) < 0.03
+    # The learning rate warmed up over the whole run: said, with its tag.
+    assert f.evidence["warmup_lr"]["tag"] == "lr" and "warm-up" in f.explanation
+    # A finding that opens at the first summary has no stretch before its onset for the context to call
+    # flat (one learning-rate value there said "flat ... from the start to the onset" of a rising rate).
+    assert "from the start to the onset" not in f.explanation
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_box_head_that_classifies_its_first_objects_late_is_not_told(tmp_path, seed):
+    # Healthy fine-tunes score 0 for their first summaries (up to 160 iterations in the corpus), then climb.
+    found = _detectron2_run(tmp_path, seed, fg_zero_until=170, warmup=100)
+    assert not [f for f in found if f.evidence.get("how") == "background_only"], [f.title for f in found]
+    assert not [f for f in found if f.kind == "never_learned"], [f.title for f in found]
+
+
+def test_a_short_run_and_a_warmup_that_ended_are_no_background_story(tmp_path):
+    # Nine summaries (180 iterations) are too few to tell; a finished warm-up is not quoted.
+    short = _detectron2_run(tmp_path / "short", 0, iters=180)
+    assert not [f for f in short if f.evidence.get("how") == "background_only"]
+    long = _detectron2_run(tmp_path / "warm", 0, warmup=100)
+    bg = [f for f in long if f.evidence.get("how") == "background_only"]
+    assert len(bg) == 1 and "warmup_lr" not in bg[0].evidence and "warm-up," not in bg[0].explanation

@@ -442,6 +442,9 @@ def _measure_set(m: Measure, fs: np.ndarray, fv: np.ndarray, all_values: np.ndar
     if m.flat:
         rest = all_values[np.isfinite(all_values)]
         m.flat_to_end = bool(rest.size) and _same(float(np.min(rest)), lo) and _same(float(np.max(rest)), lo)
+        # One point up to the onset (a finding that opens at the first summary) holds no level: "flat from
+        # the start to the onset" would say nothing unless the series stays there to its end.
+        m.flat = m.flat_to_end or fv.shape[0] >= 2
     # The largest one-interval change whose later point lies near the onset.
     if fv.shape[0] >= 2 and np.all(fv >= 0):
         prev, cur = fv[:-1], fv[1:]
@@ -518,7 +521,9 @@ def _measure_noisy(m: Measure, fs: np.ndarray, fv: np.ndarray, near: int) -> Non
             "to_step": int(m.onset),
         }
     lo, hi = float(np.min(fv)), float(np.max(fv))
-    m.flat = _same(lo, hi)
+    # One point up to the onset (a finding that opens at the first summary) is no level held: "flat from
+    # the start to the onset" would say nothing.
+    m.flat = fv.shape[0] >= 2 and _same(lo, hi)
     # One interval near the onset that outpaces everything the series did before it.
     if n >= NOISY_JUMP_MIN_POINTS and np.all(fv > 0):
         logr = np.log(fv[1:] / fv[:-1])

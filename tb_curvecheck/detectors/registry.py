@@ -23,6 +23,7 @@ from .scalar_blowup import UnrecoveredBlowup
 from .scalar_decline import MetricDecline
 from .scalar_episodes import EpisodesAtLimit
 from .scalar_excursion import LongBlowup
+from .scalar_foreground import BackgroundOnly
 from .scalar_level import LossDivergence, MetricDrops, RewardCollapse
 from .scalar_margin import LowMargin
 from .scalar_never import NeverLearned
@@ -61,6 +62,7 @@ DETECTORS: Tuple[Detector, ...] = (
     NoProgress(),
     LowMargin(softmax=DoubleSoftmax()),
     NeverLearned(stall=NoProgress()),
+    BackgroundOnly(),
     IdleDiscriminator(),
     WinningDiscriminator(),
     FrozenPolicy(),

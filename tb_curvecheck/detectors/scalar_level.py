@@ -403,6 +403,9 @@ class RewardCollapseEvent:
     sigma: float
     learned: bool  # the climb to the peak was beyond noise
     never: bool  # no climb beyond the opening, and it ends below each of its first summaries
+    # An evaluation return that never rose and fell while this training return of the run climbed:
+    # the policy got better on the episodes it trains on and worse on those it is evaluated on.
+    trained: Optional[SeriesRef] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -415,7 +418,7 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
     against both the noise and what the agent had learned."""
 
     name = "reward_collapse"
-    kinds = ("metric_collapse", "never_learned")
+    kinds = ("metric_collapse", "never_learned", "overfitting")
 
     # A return's level needs a run of summaries: fewer cannot tell a collapse from noise.
     min_points: int = 10
@@ -504,9 +507,30 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         rise = peak - float(v[0])
         held = learned and rise > max(self.noise_k * se, self.held_share * max(abs(peak), abs(float(v[0]))))
         never = regressed and not (learned and (peak_i >= k or held)) and end < float(np.min(v[:3]))
-        return [RewardCollapseEvent(ref, view, start, peak_i, peak, onset, end, thr, sigma, learned, never)]
+        trained = self._trained_return(exp, ref) if never else None
+        return [RewardCollapseEvent(ref, view, start, peak_i, peak, onset, end, thr, sigma, learned, never, trained)]
+
+    @staticmethod
+    def _trained_return(exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
+        """For an evaluation return, a return of the same run outside evaluation (the rollouts') that
+        clearly gained: the agent learned, so the evaluation's fall is no policy that never learned."""
+        if ref.info.split not in ("validation", "test"):
+            return None
+        for o in exp.scalars:
+            if (
+                o is not ref
+                and o.run == ref.run
+                and o.info.purpose == "task"
+                and o.info.role == "other"
+                and o.info.split not in ("validation", "test")
+                and U.gained(o)
+            ):
+                return o
+        return None
 
     def describe(self, e: RewardCollapseEvent) -> Finding:
+        if e.trained is not None:
+            return self._describe_diverged(e)
         view = e.view
         name = e.ref.tag
         best_step = int(view.end_steps[e.peak_i])
@@ -562,6 +586,56 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
             evidence["how"] = "regressed"
         kind = "never_learned" if e.never else "metric_collapse"
         return make_finding(e.ref, kind, "error", view, e.onset, len(view) - 1, title, expl, evidence)
+
+    def _describe_diverged(self, e: RewardCollapseEvent) -> Finding:
+        """The evaluation return fell from where it started while the training return climbed."""
+        view, name, train = e.view, e.ref.tag, e.trained
+        tv = U.view_of(train, smooth=False).values
+        t_start, t_end, _, _ = U.edge_levels(tv)
+        onset = view.onset_step(e.onset)
+        title = "%s fell %s → %s from step %d while %s rose %s → %s" % (
+            name,
+            fmt(e.start),
+            fmt(e.end),
+            onset,
+            train.tag,
+            fmt(t_start),
+            fmt(t_end),
+        )
+        expl = (
+            "%s started at %s and fell to %s from step %d on, far below where it started, while %s, the "
+            "return of the episodes the agent trains on, rose from %s to %s: the policy got better at its "
+            "training episodes and worse at the ones it is evaluated on. The agent learned, but what it "
+            "learned does not carry over. Usual causes: the evaluation environment differs from the "
+            "training one (another period of a time series, other levels, seeds or opponents) and the policy "
+            "fits the training episodes only; the evaluation acts deterministically (SAC, PPO and TD3 "
+            "evaluate their mean action) where training acts with noise the policy came to rely on; or "
+            "observation and reward normalisation statistics are not shared with the evaluation "
+            "environment. Compare the two environments' settings, evaluate the policy on training "
+            "episodes as well, and keep the checkpoint with the best evaluation return (step %d)."
+        ) % (
+            capital(name),
+            fmt(e.start),
+            fmt(e.end),
+            onset,
+            train.tag,
+            fmt(t_start),
+            fmt(t_end),
+            int(view.end_steps[e.peak_i]),
+        )
+        evidence = {
+            "start_level": e.start,
+            "best_level": e.peak,
+            "best_step": int(view.end_steps[e.peak_i]),
+            "final_level": e.end,
+            "threshold": e.threshold,
+            "noise": e.sigma,
+            "how": "evaluation_fell",
+            "training_return": {"tag": train.tag, "start": t_start, "end": t_end},
+        }
+        return make_finding(
+            e.ref, "overfitting", "warning", view, e.onset, len(view) - 1, title, expl, evidence, related=[train]
+        )
 
 
 # A series that counts a curriculum's lessons: ML-Agents' `Environment/Lesson`, a hand-written

@@ -593,15 +593,8 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         tv = U.view_of(train, smooth=False).values
         t_start, t_end, _, _ = U.edge_levels(tv)
         onset = view.onset_step(e.onset)
-        title = "%s fell %s → %s from step %d while %s rose %s → %s" % (
-            name,
-            fmt(e.start),
-            fmt(e.end),
-            onset,
-            train.tag,
-            fmt(t_start),
-            fmt(t_end),
-        )
+        told = (fmt(e.start), fmt(e.end), onset, train.tag, fmt(t_start), fmt(t_end))
+        title = "%s fell %s → %s from step %d while %s rose %s → %s" % ((name,) + told)
         expl = (
             "%s started at %s and fell to %s from step %d on, far below where it started, while %s, the "
             "return of the episodes the agent trains on, rose from %s to %s: the policy got better at its "
@@ -613,16 +606,7 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
             "observation and reward normalisation statistics are not shared with the evaluation "
             "environment. Compare the two environments' settings, evaluate the policy on training "
             "episodes as well, and keep the checkpoint with the best evaluation return (step %d)."
-        ) % (
-            capital(name),
-            fmt(e.start),
-            fmt(e.end),
-            onset,
-            train.tag,
-            fmt(t_start),
-            fmt(t_end),
-            int(view.end_steps[e.peak_i]),
-        )
+        ) % ((capital(name),) + told + (int(view.end_steps[e.peak_i]),))
         evidence = {
             "start_level": e.start,
             "best_level": e.peak,

@@ -5270,3 +5270,47 @@ def test_a_short_run_and_a_warmup_that_ended_are_no_background_story(tmp_path):
     long = _detectron2_run(tmp_path / "warm", 0, warmup=100)
     bg = [f for f in long if f.evidence.get("how") == "background_only"]
     assert len(bg) == 1 and "warmup_lr" not in bg[0].evidence and "warm-up," not in bg[0].explanation
+
+
+# --- a detector whose mAP@0.5 never leaves the hundredths (YOLO that never learned its objects) ----------
+
+
+def _yolo_run(tmp_path, seed, map50_final, epochs=14):
+    """Ultralytics' per-epoch metrics: mAP50 climbing towards `map50_final` with evaluation noise,
+    mAP50-95 at a third of it, recall high from boxes drawn everywhere when nothing is learned."""
+    rng = np.random.default_rng(seed)
+    e = np.arange(epochs)
+    map50 = np.clip(map50_final * (1 - np.exp(-(e + 1) / 4.0)) * (1 + 0.25 * rng.standard_normal(epochs)), 0, 1)
+    map50[:2] = 0.0
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {
+            "metrics/mAP50(B)": map50,
+            "metrics/mAP50-95(B)": map50 / 3,
+            "metrics/recall(B)": np.clip(0.8 + 0.1 * rng.standard_normal(epochs), 0, 1),
+            "train/box_loss": 4.2 + 0.05 * rng.standard_normal(epochs),
+            "train/cls_loss": 5.4 - 0.02 * e + 0.05 * rng.standard_normal(epochs),
+        },
+    )
+    return _loud(_scan(str(tmp_path)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_detector_whose_map50_never_reaches_a_twentieth_never_learned(tmp_path, seed):
+    found = _yolo_run(tmp_path, seed, map50_final=0.025)
+    nd = [f for f in found if f.evidence.get("how") == "no_detections"]
+    # Told on mAP@0.5 only: the 0.5:0.95 average is a few times lower for any detector.
+    # (tensorboardX writes "(B)" as "_B_", as it does every character outside [\w./-].)
+    assert [f.tag for f in nd] == ["metrics/mAP50_B_"], [(f.kind, f.tag, f.title) for f in found]
+    assert nd[0].kind == "never_learned" and nd[0].evidence["evaluations"] == 14
+    assert 0.0 < nd[0].evidence["best_value"] < 0.05
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_slow_detector_and_a_short_run_are_not_told_they_never_learned(tmp_path, seed):
+    # The slowest healthy runs of the corpus stand at 0.15 or more by their tenth evaluation ...
+    slow = _yolo_run(tmp_path / "slow", seed, map50_final=0.2)
+    assert not [f for f in slow if f.evidence.get("how") == "no_detections"], [f.title for f in slow]
+    # ... and eight evaluations are too few to call.
+    short = _yolo_run(tmp_path / "short", seed, map50_final=0.025, epochs=8)
+    assert not [f for f in short if f.evidence.get("how") == "no_detections"], [f.title for f in short]

@@ -21,6 +21,7 @@ from .non_finite import NonFinite
 from .scalar_adversarial import IdleDiscriminator, WinningDiscriminator
 from .scalar_blowup import UnrecoveredBlowup
 from .scalar_decline import MetricDecline
+from .scalar_detections import NoDetections
 from .scalar_episodes import EpisodesAtLimit
 from .scalar_excursion import LongBlowup
 from .scalar_foreground import BackgroundOnly
@@ -63,6 +64,7 @@ DETECTORS: Tuple[Detector, ...] = (
     LowMargin(softmax=DoubleSoftmax()),
     NeverLearned(stall=NoProgress()),
     BackgroundOnly(),
+    NoDetections(),
     IdleDiscriminator(),
     WinningDiscriminator(),
     FrozenPolicy(),

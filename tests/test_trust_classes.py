@@ -5314,3 +5314,37 @@ def test_a_slow_detector_and_a_short_run_are_not_told_they_never_learned(tmp_pat
     # ... and eight evaluations are too few to call.
     short = _yolo_run(tmp_path / "short", seed, map50_final=0.025, epochs=8)
     assert not [f for f in short if f.evidence.get("how") == "no_detections"], [f.title for f in short]
+
+
+# --- a sparse validation loss best at its first evaluation, worse at every later one --------------------
+
+
+def _forecaster(tmp_path, seed, val_jump, train_to):
+    """Lightning: `train_loss_epoch` every epoch for 1000 epochs, `valid_loss` every 100.  The validation
+    loss's first evaluation is its best; from the second on it sits `val_jump` (a share) higher."""
+    rng = np.random.default_rng(seed)
+    epochs = np.arange(1000)
+    train = train_to + (0.6 - train_to) * np.exp(-epochs / 150.0) * (1 + 0.02 * rng.standard_normal(1000))
+    vsteps = np.arange(99, 1000, 100)
+    val = 0.72 * (1 + val_jump) + 0.004 * rng.standard_normal(10)
+    val[0] = 0.72
+    logwriters.tbx_scalars(str(tmp_path), {"train_loss_epoch": (epochs, train), "valid_loss": (vsteps, val)})
+    return _loud(_scan(str(tmp_path)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_validation_loss_worse_at_every_evaluation_after_its_first_overfits(tmp_path, seed):
+    # The median of the first three evaluations takes in the jump at the second: "did not improve" was
+    # all that was told of 0.72 -> ~0.78 while the training loss fell 0.6 -> 0.01.
+    found = _forecaster(tmp_path, seed, val_jump=0.08, train_to=0.01)
+    val = [f for f in found if f.tag == "valid_loss"]
+    assert [f.kind for f in val] == ["overfitting"], [(f.kind, f.title) for f in found]
+    assert val[0].start_step <= 199
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_validation_loss_worse_after_its_first_beside_a_flat_training_loss_did_not_progress(tmp_path, seed):
+    # A training loss that fell under 5 % has nothing it memorised: the validation loss did not improve.
+    found = _forecaster(tmp_path, seed, val_jump=0.08, train_to=0.59)
+    val = [f for f in found if f.tag == "valid_loss"]
+    assert "overfitting" not in [f.kind for f in val], [(f.kind, f.title) for f in found]

@@ -44,6 +44,9 @@ class NoDetections(Detector[NoDetectionsEvent]):
     min_points: int = 10
     # A twentieth: a third of that slowest healthy run's level, and far above what scattered boxes score.
     max_best: float = 0.05
+    # A score never above this scored nothing, which `NeverLearned`'s zero story tells (its `zero_score`:
+    # an mAP of 1e-6-1e-5 integrates low-confidence boxes of a detector that finds nothing).
+    zero_score: float = 1e-3
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[NoDetectionsEvent]:
         if ref.info.role != "metric_up" or ref.info.purpose != "task" or ref.info.percent:
@@ -54,8 +57,7 @@ class NoDetections(Detector[NoDetectionsEvent]):
         v = view.values
         if v.shape[0] < self.min_points or not U.is_fraction(v) or float(np.max(v)) >= self.max_best:
             return []
-        if not np.any(v > 0.0):
-            # Exactly 0 at every evaluation: `NeverLearned`'s zero-score story tells it.
+        if not np.any(v > self.zero_score):
             return []
         return [NoDetectionsEvent(ref, view, int(np.argmax(v)))]
 

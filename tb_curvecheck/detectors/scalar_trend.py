@@ -319,11 +319,11 @@ class NoProgress(Detector[StallEvent]):
                 and z >= self.rose_ordered_z
                 and ref.info.purpose in ("objective", None)
             )
-            # ... or, on a sparse curve whose first evaluation is its best and never matched again, by
-            # `rose_min_rel` of it and `noise_k` single-point standard errors, while the training loss fell
-            # by `min_rel` or more: the median of the first evaluations, which the tests above start from,
-            # takes in the jump at the second (a forecaster's 0.721 -> 0.785, 0.794, then 0.776-0.787 to
-            # the end as its training loss fell 0.58 -> 0.009).
+            # ... or, when its first evaluation is its best and never matched again, by `rose_min_rel` of it
+            # and `noise_k` single-point standard errors, while the training loss fell by `min_rel` or more:
+            # on a sparse curve the median of the first evaluations, which the tests above start from, takes
+            # in the jump at the second (a forecaster evaluated every 100 epochs: 0.721 -> 0.785, 0.794, then
+            # 0.776-0.787 to the end as its training loss fell 0.58 -> 0.009).
             first0, k_end = float(v[0]), max(self.start_points, n // 3)
             worse_than_first = (
                 bool(np.all(v[1:] > first0))

@@ -49,9 +49,10 @@ class NoDetections(Detector[NoDetectionsEvent]):
     zero_score: float = 1e-3
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[NoDetectionsEvent]:
-        if ref.info.role != "metric_up" or ref.info.purpose != "task" or ref.info.percent:
+        # `roles` has named it an mAP; the tag says at which IoU.
+        if ref.info.quantity != "map" or ref.info.role != "metric_up" or ref.info.purpose != "task":
             return []
-        if not AP_AT_HALF.search(ref.tag.lower()):
+        if ref.info.percent or not AP_AT_HALF.search(ref.tag.lower()):
             return []
         view = U.view_of(ref, smooth=False)
         v = view.values

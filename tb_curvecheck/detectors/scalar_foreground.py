@@ -55,7 +55,9 @@ class BackgroundOnly(Detector[BackgroundEvent]):
     warmup_factor: float = 5.0
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[BackgroundEvent]:
-        if ref.info.role != "metric_up" or not FOREGROUND_ACCURACY.search(ref.tag.lower()):
+        if ref.info.quantity != "accuracy" or ref.info.role != "metric_up":
+            return []
+        if not FOREGROUND_ACCURACY.search(ref.tag.lower()):
             return []
         view = U.view_of(ref, smooth=False)
         v = view.values

@@ -5348,3 +5348,101 @@ def test_a_validation_loss_worse_after_its_first_beside_a_flat_training_loss_did
     found = _forecaster(tmp_path, seed, val_jump=0.08, train_to=0.59)
     val = [f for f in found if f.tag == "valid_loss"]
     assert "overfitting" not in [f.kind for f in val], [(f.kind, f.title) for f in found]
+
+
+# --- an RL return that breaks in its closing summaries (SB3 PPO, 5 of 123 summaries) -----------------
+
+
+def _ppo_return(rng, n=123, crashed=5):
+    """An SB3 running-mean return climbing 55 -> ~1150, whose last `crashed` summaries fall to 80-400."""
+    t = np.arange(n)
+    ret = 55 + 1100 * (1 - np.exp(-t / 35.0)) + 15 * rng.standard_normal(n)
+    if crashed:
+        ret[n - crashed :] = np.linspace(400, 80, crashed) + 15 * rng.standard_normal(crashed)
+    return ret
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_return_that_breaks_in_its_last_summaries_is_a_collapse(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    ret = _ppo_return(rng)
+    steps = (np.arange(ret.size) + 1) * 16384
+    logwriters.tbx_scalars(str(tmp_path), {"rollout/ep_rew_mean": ret}, steps)
+    found = _loud(_scan(str(tmp_path)))
+    col = [f for f in found if f.kind == "metric_collapse" and f.tag == "rollout/ep_rew_mean"]
+    # Five closing summaries are a tenth of a level window: the closing story tells them.
+    assert len(col) == 1, [(f.kind, f.title) for f in found]
+    f = col[0]
+    assert f.evidence["how"] == "closing" and f.severity == "error"
+    # Every crashed summary lies below a quarter of the gain; the one before may too, by noise.
+    assert 5 <= f.evidence["closing_summaries"] <= 6
+    assert f.start_step >= steps[-6] and f.evidence["final_level"] < 400
+    assert "last %d summaries" % f.evidence["closing_summaries"] in f.explanation
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_two_low_closing_summaries_are_no_collapse(tmp_path, seed):
+    # Two summaries at the end are no evidence the policy stays down (`crash_min`).
+    rng = np.random.default_rng(seed)
+    ret = _ppo_return(rng, crashed=2)
+    logwriters.tbx_scalars(str(tmp_path), {"rollout/ep_rew_mean": ret}, (np.arange(ret.size) + 1) * 16384)
+    assert not [f for f in _loud(_scan(str(tmp_path))) if f.kind == "metric_collapse"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_sparse_return_that_wandered_back_is_not_a_closing_collapse(tmp_path, seed):
+    # A sparse-reward DQN return (a running mean of few successes, on a grid of 0.01): 0.17 at the start,
+    # a sag to 0.12, a bump to 0.23 mid-run, 0.10-0.11 over its last 18 of 583 summaries.  Its best stood a third
+    # above its opening: nothing clearly learned to break (`crash_gain_share`).
+    rng = np.random.default_rng(seed)
+    n = 583
+    t = np.arange(n)
+    level = np.full(n, 0.15)
+    level[:58] = 0.17
+    level[:12] = 0.10
+    level[120:180] = 0.12
+    level[270:340] = 0.23
+    level[n - 18 :] = 0.105
+    ret = np.round(level + 0.004 * rng.standard_normal(n), 2)
+    logwriters.tbx_scalars(str(tmp_path), {"rollout/ep_rew_mean": ret}, (t + 1) * 170)
+    assert not [f for f in _loud(_scan(str(tmp_path))) if f.kind == "metric_collapse"]
+
+
+# --- a split glued to its loss in one word (`testloss`) -----------------------------------------------
+
+
+def test_a_split_glued_to_its_loss_or_accuracy_is_read_as_both():
+    from tb_curvecheck.analysis.roles import classify
+
+    for tag, role, split in (
+        ("testloss", "loss", "test"),
+        ("trainloss", "loss", "train"),
+        ("valacc", "metric_up", "validation"),
+        ("Trainaccuracy", "metric_up", "train"),
+    ):
+        info = classify(".", tag)
+        assert (info.role, info.split) == (role, split), (tag, info)
+    # Only a whole word is split: a name that merely starts with a split word stays unknown.
+    assert classify(".", "testlossx").role == "unknown"
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_glued_test_loss_that_doubles_is_told(tmp_path, seed):
+    # A speech-enhancement loop logging only `testloss`: 46 at the start, climbing in order to ~100.
+    rng = np.random.default_rng(seed)
+    n = 89
+    t = np.arange(n)
+    rising = 46 + 56 * (1 - np.exp(-t / 30.0)) + 2 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path), {"testloss": rising}, t * 200)
+    found = _loud(_scan(str(tmp_path)))
+    assert [f.kind for f in found if f.tag == "testloss"] == ["loss_divergence"], [(f.kind, f.title) for f in found]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_glued_test_loss_that_falls_and_settles_is_quiet(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    n = 52
+    t = np.arange(n)
+    falling = 25 + 21 * np.exp(-t / 3.0) + 1.5 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path), {"testloss": falling}, t * 200)
+    assert _loud(_scan(str(tmp_path))) == []

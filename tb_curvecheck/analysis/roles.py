@@ -233,6 +233,9 @@ TARGET_WORDS = {"b", "m", "box", "mask", "bbox", "segm"}
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # Acronyms whose capitals are not word starts: `mIoU` and `IoU` are one word each.
 _ACRONYMS = re.compile(r"m?IoU")
+# A split glued to a loss or accuracy in one lower-case word, as hand-written loops name them (`testloss`,
+# `trainloss`, `valacc`): two words, so the loss is a loss of that split.
+_GLUED_SPLIT = re.compile(r"^(train|training|val|valid|validation|eval|test)(loss|losses|acc|accuracy)$")
 # What an optimiser's state holds besides its learning rate (Lightning's `lr-Adam-momentum`).
 OPTIMISER_STATE_WORDS = {"momentum", "beta", "beta1", "beta2", "betas", "weight_decay", "decay", "eps"}
 
@@ -248,7 +251,7 @@ def _tokens(text: str) -> List[str]:
             break
     out: List[str] = []
     for t in toks:
-        m = _AP_THRESHOLD.match(t)
+        m = _AP_THRESHOLD.match(t) or _GLUED_SPLIT.match(t)
         out.extend(m.groups() if m else (t,))
     return out
 

@@ -406,6 +406,8 @@ class RewardCollapseEvent:
     # An evaluation return that never rose and fell while this training return of the run climbed:
     # the policy got better on the episodes it trains on and worse on those it is evaluated on.
     trained: Optional[SeriesRef] = None
+    # A collapse in the closing summaries only, too few for a level window: how many of them.
+    closing: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -439,6 +441,18 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
     # summaries of a running-mean return average a handful of episodes, and wobble many noise units of
     # its smooth later curve (an SB3 drone return -96.1 -> -91.7 -> -97.6 never learned).
     held_share: float = 0.1
+    # A collapse confined to the closing summaries (an SB3 PPO return 55 -> 1173, then 402, 205, 218, 87,
+    # 82 in the last five of 123) is too short for a level window of a tenth of the run.  It counts when
+    # every one of at least `crash_min` closing summaries, and `crash_share` of the run, lies below the
+    # opening plus (1 - `gave_back`) of what the agent gained: a running-mean return averages many
+    # episodes per summary, so several in a row that far down are a policy that broke, and on a per-episode
+    # return the share keeps a few unlucky closing episodes of a long run from reading as one.
+    crash_min: int = 3
+    crash_share: float = 0.02
+    # Only a policy that clearly learned can be seen to break in a few summaries: its best level must
+    # stand this share of its magnitude above the opening median (55 -> 1173 did; a sparse return whose
+    # running median wandered 0.17 -> 0.23 had gained nothing a fall could be measured against).
+    crash_gain_share: float = 0.5
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[RewardCollapseEvent]:
         if ref.info.purpose != "task" or ref.info.role != "other":
@@ -478,13 +492,19 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         learned = peak - opening > self.noise_k * se
         if not learned and not regressed:
             return []
+        closing = 0
         if peak - end < thr:
             climb = level[: peak_i + 1]
             dip = float(np.max(np.maximum.accumulate(climb) - climb))
             partial = max(self.noise_k * se, self.partial_gave_back * (peak - opening))
-            if not (learned and peak - end >= partial and dip <= self.clean_climb * (peak - end)):
-                return []
-            thr = partial
+            if learned and peak - end >= partial and dip <= self.clean_climb * (peak - end):
+                thr = partial
+            else:
+                clear = peak - start >= self.crash_gain_share * max(abs(peak), abs(start))
+                closing = self._closing_crash(v, opening, peak, sigma) if learned and clear else 0
+                if not closing:
+                    return []
+                end = float(np.median(v[-closing:]))
         if _still_solved(exp, ref, v, end):
             return []
         # Where the level first drops half the threshold below the peak.  Without a climb the "peak"
@@ -492,6 +512,8 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         cut = thr / 2 if learned else (peak - end) / 2
         below = np.flatnonzero(level[peak_i:] < peak - cut)
         onset = peak_i + int(below[0]) if below.size else n - k
+        if closing:
+            onset = n - closing
         # The fall began as the curriculum moved to a harder lesson: returns of different tasks.
         fell_by = float(view.end_steps[min(n - 1, max(peak_i, onset) + 1)])
         if any(float(view.end_steps[peak_i]) <= s <= fell_by for s in _curriculum_advances(exp, ref.run)):
@@ -506,9 +528,22 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         # of 100 summaries that held ~100 for eight more, then sank to 30-47, unlearned it).
         rise = peak - float(v[0])
         held = learned and rise > max(self.noise_k * se, self.held_share * max(abs(peak), abs(float(v[0]))))
-        never = regressed and not (learned and (peak_i >= k or held)) and end < float(np.min(v[:3]))
+        never = not closing and regressed and not (learned and (peak_i >= k or held)) and end < float(np.min(v[:3]))
         trained = self._trained_return(exp, ref) if never else None
-        return [RewardCollapseEvent(ref, view, start, peak_i, peak, onset, end, thr, sigma, learned, never, trained)]
+        return [
+            RewardCollapseEvent(
+                ref, view, start, peak_i, peak, onset, end, thr, sigma, learned, never, trained, closing
+            )
+        ]
+
+    def _closing_crash(self, v: np.ndarray, opening: float, peak: float, sigma: float) -> int:
+        """How many closing summaries lie below the opening plus (1 - `gave_back`) of the gain, each
+        `noise_k` single-summary noise under the peak level; 0 when too few for a collapse."""
+        n = v.shape[0]
+        cut = min(opening + (1.0 - self.gave_back) * (peak - opening), peak - self.noise_k * sigma)
+        above = np.flatnonzero(v >= cut)
+        closing = n - 1 - int(above[-1]) if above.size else n
+        return closing if closing >= max(self.crash_min, int(np.ceil(self.crash_share * n))) else 0
 
     @staticmethod
     def _trained_return(exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
@@ -541,7 +576,16 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
                 fmt(e.end),
                 view.onset_step(e.onset),
             )
-            if e.learned:
+            if e.closing:
+                story = (
+                    "climbed from %s to %s (its best level, step %d), then fell to %s from step %d on, in its last "
+                    + (
+                        "%d summaries: the run ended on a policy that broke. A single late fall can still be a dip the run "
+                        "stopped before recovering from, so compare the checkpoint saved there with the best one."
+                        % e.closing
+                    )
+                )
+            elif e.learned:
                 story = "climbed from %s to %s (its best level, step %d), then fell to %s from step %d on and stays there: the policy unlearned what it had learned."
             else:
                 story = "started at %s (best level %s, step %d) and fell to %s from step %d on, far below where it started: the policy ended worse than the one it began with."
@@ -580,6 +624,9 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
             "noise": e.sigma,
             "last_healthy_step": best_step,
         }
+        if e.closing:
+            evidence["how"] = "closing"
+            evidence["closing_summaries"] = e.closing
         if e.never:
             # Nothing was healthy to go back to; "how" names the never_learned signature.
             del evidence["last_healthy_step"]

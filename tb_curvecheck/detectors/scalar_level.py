@@ -580,8 +580,8 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
                 story = (
                     "climbed from %s to %s (its best level, step %d), then fell to %s from step %d on, in its last "
                     + (
-                        "%d summaries: the run ended on a policy that broke. A single late fall can still be a dip the run "
-                        "stopped before recovering from, so compare the checkpoint saved there with the best one."
+                        "%d summaries: the policy broke at the end of what is logged. A fall this late may still be a dip "
+                        "training had not yet recovered from, so compare the checkpoint saved there with the best one."
                         % e.closing
                     )
                 )

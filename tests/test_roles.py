@@ -305,3 +305,18 @@ def test_add_scalars_keys_that_name_no_split(run, tags, key):
 )
 def test_a_run_named_learn_is_the_training_split(run, split):
     assert run_split(run) == split
+
+
+def test_a_chart_comparing_two_splits_takes_each_keys_split():
+    tag = "Training vs. Validation Loss"
+    for run, split in (
+        ("runs/exp/Training vs. Validation Loss_Validation", "validation"),  # PyTorch's add_scalars
+        ("runs/exp/Training vs. Validation Loss_Training", "train"),
+        ("runs/exp/Training vs. Validation Loss/Validation", "validation"),  # tensorboardX's
+    ):
+        info = classify(run, tag)
+        assert (info.role, info.quantity, info.split) == ("loss", "loss", split), (run, info)
+    # Two split words without a comparison between them keep the first as the split (a validation loop's
+    # per-batch loss on its test dataloader).
+    info = classify("lightning_logs/version_0", "val_loss_test_step")
+    assert (info.split, info.granularity) == ("validation", "batch")

@@ -5446,3 +5446,29 @@ def test_a_glued_test_loss_that_falls_and_settles_is_quiet(tmp_path, seed):
     falling = 25 + 21 * np.exp(-t / 3.0) + 1.5 * rng.standard_normal(n)
     logwriters.tbx_scalars(str(tmp_path), {"testloss": falling}, t * 200)
     assert _loud(_scan(str(tmp_path))) == []
+
+
+# --- a chart comparing two splits (`add_scalars("Training vs. Validation Loss", ...)`) -----------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_pytorch_tutorials_train_versus_validation_chart_pairs_its_keys(tmp_path, seed):
+    # PyTorch's TensorBoard tutorial logs both losses under one chart name that says both splits; each
+    # key's run says which is which.  Training falls 1.8 -> ~0.05, validation bottoms near 1.0 at epoch
+    # 12 and climbs to ~1.7.
+    from tensorboardX import SummaryWriter
+
+    rng = np.random.default_rng(seed)
+    n = 40
+    t = np.arange(n)
+    train = 0.05 + 1.75 * np.exp(-t / 6.0) + 0.01 * rng.standard_normal(n)
+    val = 1.0 + 0.9 * np.exp(-t / 3.0) + 0.0025 * np.maximum(t - 12, 0) ** 2 * 0.9 + 0.02 * rng.standard_normal(n)
+    w = SummaryWriter(str(tmp_path / "fashion_mnist_experiment_1"))
+    for i in range(n):
+        w.add_scalars("Training vs. Validation Loss", {"Training": train[i], "Validation": val[i]}, (i + 1) * 1000)
+    w.close()
+    found = _loud(_scan(str(tmp_path)))
+    over = [f for f in found if f.kind == "overfitting"]
+    assert len(over) == 1, [(f.kind, f.run, f.title) for f in found]
+    assert over[0].run.endswith("Validation") and over[0].title.startswith("validation loss rose")
+    assert any(r["run"].endswith("Training") for r in over[0].related)

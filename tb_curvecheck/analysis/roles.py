@@ -256,6 +256,9 @@ def _tokens(text: str) -> List[str]:
     return out
 
 
+# Words that set two things side by side in a chart's name (`Training vs. Validation Loss`).
+COMPARISON_WORDS = {"vs", "versus"}
+
 # A first word that only files the tag under a heading: Lightning's `hp/` metrics (shown in the
 # HPARAMS tab), Ray Tune's Lightning examples' `ptl/`.  `hp/valid_loss` is the validation loss.
 NAMESPACE_WORDS = {"hp", "ptl"}
@@ -411,6 +414,13 @@ def classify(run: str, tag: str) -> TagInfo:
         # Keras writes `evaluation_<metric>_vs_iterations` into the validation run.
         toks = toks[1:-2]
         split = "validation"
+    keyed = _compared_splits(run, tag, toks)
+    if keyed is not None:
+        # A chart comparing two splits (PyTorch's tutorial logs `add_scalars("Training vs. Validation
+        # Loss", {"Training": ..., "Validation": ...})`): each series' split is its run's key, not the
+        # tag's first split word, and what is compared is what is left.
+        toks = [t for t in toks if t not in SPLIT_WORDS and t not in COMPARISON_WORDS]
+        split = keyed
     for i, tok in enumerate(toks):
         if tok in SPLIT_WORDS and split is None and len(toks) > 1:
             split = SPLIT_WORDS[tok]
@@ -437,6 +447,14 @@ def classify(run: str, tag: str) -> TagInfo:
     if split is None:
         split = run_split(run) or add_scalars_split(run, tag)
     return TagInfo(role=role, quantity=quantity, split=split, granularity=granularity)
+
+
+def _compared_splits(run: str, tag: str, toks: List[str]) -> Optional[str]:
+    """The split of `run` when `tag` names two splits set against each other (`Training vs. Validation
+    Loss`) and the run, one key of that chart, names its own; None otherwise."""
+    if not (set(toks) & COMPARISON_WORDS) or len({SPLIT_WORDS[t] for t in toks if t in SPLIT_WORDS}) < 2:
+        return None
+    return run_split(run) or add_scalars_split(run, tag)
 
 
 def add_scalars_split(run: str, tag: str) -> Optional[str]:

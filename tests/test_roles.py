@@ -320,3 +320,9 @@ def test_a_chart_comparing_two_splits_takes_each_keys_split():
     # per-batch loss on its test dataloader).
     info = classify("lightning_logs/version_0", "val_loss_test_step")
     assert (info.split, info.granularity) == ("validation", "batch")
+
+
+def test_smape_is_an_error_metric():
+    # pytorch-forecasting's Temporal Fusion Transformer logs `val_SMAPE` beside MAE, RMSE and MAPE.
+    info = classify("lightning_logs/version_0", "val_SMAPE")
+    assert (info.role, info.quantity, info.split) == ("metric_down", "smape", "validation")

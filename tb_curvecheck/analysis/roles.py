@@ -147,6 +147,8 @@ METRIC_DOWN = {
     "root_mean_squared_error": "rmse",
     "mape": "mape",
     "mean_absolute_percentage_error": "mape",
+    "smape": "smape",
+    "symmetric_mean_absolute_percentage_error": "smape",
     "msle": "msle",
     "mean_squared_logarithmic_error": "msle",
     "error": "error",

@@ -326,3 +326,13 @@ def test_smape_is_an_error_metric():
     # pytorch-forecasting's Temporal Fusion Transformer logs `val_SMAPE` beside MAE, RMSE and MAPE.
     info = classify("lightning_logs/version_0", "val_SMAPE")
     assert (info.role, info.quantity, info.split) == ("metric_down", "smape", "validation")
+
+
+def test_yolox_coco_ap_and_a_spelled_out_nll_are_read():
+    for tag, role, quantity in (
+        ("val/COCOAP50", "metric_up", "map"),
+        ("val/COCOAP50_95", "metric_up", "map"),
+        ("Negative log likelihood", "loss", "negative_log_likelihood"),
+    ):
+        info = classify(".", tag)
+        assert (info.role, info.quantity) == (role, quantity), (tag, info)

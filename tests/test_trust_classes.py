@@ -5472,3 +5472,35 @@ def test_the_pytorch_tutorials_train_versus_validation_chart_pairs_its_keys(tmp_
     assert len(over) == 1, [(f.kind, f.run, f.title) for f in found]
     assert over[0].run.endswith("Validation") and over[0].title.startswith("validation loss rose")
     assert any(r["run"].endswith("Training") for r in over[0].related)
+
+
+# --- YOLOX's `val/COCOAP50` is an mAP at IoU 0.5 -----------------------------------------------------
+
+
+def _yolox_run(path, seed, ap50_final, epochs=14):
+    """YOLOX layout: `train/total_loss` per iteration, `val/COCOAP50` and `val/COCOAP50_95` per epoch."""
+    rng = np.random.default_rng(seed)
+    it = np.arange(1, epochs * 10 + 1) * 50
+    loss = 4.0 + 8.0 * np.exp(-it / 2000.0) + 0.2 * rng.standard_normal(it.size)
+    ev = np.arange(1, epochs + 1) * 500
+    ap50 = np.clip(
+        ap50_final * (1 - np.exp(-np.arange(1, epochs + 1) / 4.0)) + 0.002 * rng.standard_normal(epochs), 1e-4, 1
+    )
+    logwriters.tbx_scalars(
+        str(path),
+        {"train/total_loss": (it, loss), "val/COCOAP50": (ev, ap50), "val/COCOAP50_95": (ev, ap50 / 3.0)},
+    )
+    return _loud(_scan(str(path)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_yolox_detector_whose_coco_ap50_stays_under_a_twentieth_never_learned(tmp_path, seed):
+    found = _yolox_run(tmp_path, seed, ap50_final=0.03)
+    nd = [f for f in found if f.evidence.get("how") == "no_detections"]
+    # Told on the AP at IoU 0.5 only, never on the 0.5:0.95 average.
+    assert [f.tag for f in nd] == ["val/COCOAP50"], [(f.kind, f.tag, f.title) for f in found]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_yolox_detector_that_learns_is_quiet(tmp_path, seed):
+    assert _yolox_run(tmp_path, seed, ap50_final=0.55) == []

@@ -228,8 +228,9 @@ OTHER_PREFIXES = (tags.PREFIX, "sys/", "system/", "perf/", "timing/", "time/", "
 LEARNING_RATE_WORDS = {"lr", "learning_rate", "learningrate", "learning-rate"}
 
 _TOKEN_SPLIT = re.compile(r"[/_\-\.\s:()]+")
-# `mAP50`, `AP75`: the IoU threshold glued to the metric's name is a word of its own.
-_AP_THRESHOLD = re.compile(r"^(m?ap)(\d+)$")
+# `mAP50`, `AP75`: the IoU threshold glued to the metric's name is a word of its own, as is the benchmark's
+# name glued in front (YOLOX logs `val/COCOAP50` and `val/COCOAP50_95`).
+_AP_THRESHOLD = re.compile(r"^(coco)?(m?ap)(\d+)$")
 # What an Ultralytics metric is measured on: `(B)` boxes, `(M)` masks.
 TARGET_WORDS = {"b", "m", "box", "mask", "bbox", "segm"}
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -254,7 +255,7 @@ def _tokens(text: str) -> List[str]:
     out: List[str] = []
     for t in toks:
         m = _AP_THRESHOLD.match(t) or _GLUED_SPLIT.match(t)
-        out.extend(m.groups() if m else (t,))
+        out.extend((g for g in m.groups() if g) if m else (t,))
     return out
 
 
@@ -347,7 +348,7 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
     if (
         "loss" in tokens
         or "losses" in tokens
-        or joined in ("nll", "xent", "cross_entropy", "crossentropy", "objective", "cost")
+        or joined in ("nll", "xent", "cross_entropy", "crossentropy", "objective", "cost", "negative_log_likelihood")
         # Gradient-boosting libraries name the log-loss as one word: CatBoost's `Logloss` and `MultiClass`
         # (its multi-class log-loss), XGBoost's `logloss` and `mlogloss` (multi-class).
         or joined in ("logloss", "mlogloss", "multi_class", "multiclass")

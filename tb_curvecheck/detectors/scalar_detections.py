@@ -21,8 +21,9 @@ from .base import Detector
 from .wording import fmt, make_finding
 
 # mAP or AP at IoU 0.5 as detection frameworks write it: `metrics/mAP_0.5`, `metrics/mAP50(B)`, `AP50`,
-# `mAP@0.5` (the 0.5:0.95 average, a few times lower for the same detector, is not judged here).
-AP_AT_HALF = re.compile(r"(^|[^a-z])m?ap[_@]?(0?\.50?|50)([^0-9:.-]|$)")
+# `mAP@0.5`, YOLOX's `val/COCOAP50` (the 0.5:0.95 average, `mAP50-95`, `COCOAP50_95`, a few times lower
+# for the same detector, is not judged here).
+AP_AT_HALF = re.compile(r"(^|[^a-z]|coco)m?ap[_@]?(0?\.50?|50)(?![0-9:.-]|_9)")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -107,3 +107,19 @@ def test_empty_logdir_is_not_an_error(tmp_path):
     assert r.returncode == 0
     assert "No problems found in 0 runs" in r.stdout
     assert "no TensorBoard event files" in r.stdout
+
+
+def test_an_experiment_with_nothing_judged_is_not_reported_as_all_clear(tmp_path):
+    # A loss logged as `Training/Overall` and a chart named by its hyperparameters: no series says loss,
+    # metric or return, so "no problems found" alone would read as an all-clear for curves never judged.
+    flat = [36.2, 36.5, 36.4, 36.6, 36.4, 37.0, 36.7, 36.5, 36.7, 36.5]
+    logwriters.tbx_scalars(str(tmp_path / "unnamed"), {"Training/Overall": flat, "lr=100&momentum=0.9": flat})
+    logwriters.tbx_scalars(str(tmp_path / "named"), {"train/loss": [2.0, 1.5, 1.2, 1.0, 0.9, 0.85, 0.8, 0.78]})
+    res = _curvecheck("scan", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    notes = [line for line in res.stdout.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1, res.stdout
+    assert "experiment 'unnamed': none of its 2 scalar series" in notes[0]
+    assert "'Training/Overall'" in notes[0] and "only non-finite values were checked" in notes[0]
+    # The JSON report stays the spec's object and nothing else.
+    assert set(json.loads(_curvecheck("scan", "--json", str(tmp_path)).stdout)) == {"findings"}

@@ -86,6 +86,7 @@ def analyze(data: LogData, hparams_from_names: bool = True) -> AnalysisResult:
     scalars, histograms, skipped = _judgeable(data.scalars, data.histograms)
     notes.extend(skipped)
     experiments = build_experiments(scalars, histograms, source=data.source_names())
+    notes.extend(_unjudged_notes(experiments))
     findings: List[Finding] = []
     logged = {exp.name: experiment_hparams(exp, data.hparams) for exp in experiments}
     for exp in experiments:
@@ -238,6 +239,33 @@ def _first_beyond(values: np.ndarray) -> Optional[int]:
         beyond = np.isfinite(values) & (np.abs(values) > JUDGEABLE_LIMIT)
     idx = np.flatnonzero(beyond)
     return int(idx[0]) if idx.size else None
+
+
+# Roles whose curves the trend detectors judge; a return is judged by its purpose ("task").  A series of
+# any other role (a learning rate, an episode length, a name that says nothing of what it measures) is
+# checked for non-finite values only.
+JUDGED_ROLES = ("loss", "metric_up", "metric_down")
+# Tags quoted in a note about an experiment nothing of which is judged.
+NOTE_TAGS = 3
+
+
+def _unjudged_notes(experiments: Sequence[Experiment]) -> List[str]:
+    """A note for each experiment with scalar series none of which names a loss, a metric or a return:
+    "no problems found" would otherwise read as an all-clear for curves that were never judged (a loss
+    logged under a hyperparameter string, or as `Training/Overall`)."""
+    out = []
+    for exp in experiments:
+        if not exp.scalars or any(r.info.role in JUDGED_ROLES or r.info.purpose == "task" for r in exp.scalars):
+            continue
+        tags = sorted({r.tag for r in exp.scalars})
+        shown = ", ".join(repr(t) for t in tags[:NOTE_TAGS]) + (", ..." if len(tags) > NOTE_TAGS else "")
+        where = "the logdir root" if exp.name == "." else "experiment %r" % exp.name
+        out.append(
+            "%s: none of its %d scalar series (%s) is named as a loss, a metric or a return, so only "
+            "non-finite values were checked; a name such as train/loss or val/accuracy has its curve judged"
+            % (where, len(exp.scalars), shown)
+        )
+    return out
 
 
 def _judgeable(scalars, histograms) -> Tuple[Dict, Dict, List[str]]:

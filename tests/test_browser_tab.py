@@ -41,6 +41,9 @@ SCRIPT_RUN = "<script>window.__ccPwned=2</script>"  # the "/" makes it a nested 
 # A run one of whose series cannot be decoded (a string logged under the scalars plugin): the rest of
 # it is read and analysed, and the tab says it was read only in part.
 PARTIAL_RUN = "partly"
+# A run none of whose series is named as a loss, metric or return (its loss logged as `Training/Overall`),
+# its name carrying markup: the tab notes that nothing in it was judged, as text.
+UNJUDGED_RUN = 'unjudged <img src=x onerror="window.__ccPwned=3">'
 NAN_FROM = 30  # the diverged run's loss is NaN from this step on (and +Inf at 35)
 EXPECTED_RUNS = {
     "keras/train",
@@ -52,6 +55,7 @@ EXPECTED_RUNS = {
     "kicked/validation",
     IMG_RUN,
     SCRIPT_RUN,
+    UNJUDGED_RUN,
 }
 
 
@@ -79,6 +83,7 @@ def _write_logs(root):
     payload_loss[12] = np.nan
     logwriters.tf_scalars(os.path.join(root, IMG_RUN), {"loss": payload_loss})
     logwriters.tf_scalars(os.path.join(root, *SCRIPT_RUN.split("/")), {"loss": payload_loss})
+    logwriters.tf_scalars(os.path.join(root, UNJUDGED_RUN), {"Training/Overall": 36.0 + 0.3 * np.sin(np.arange(20))})
     import tensorflow as tf
     from tensorboard.plugins.scalar import metadata as scalar_metadata
 
@@ -288,6 +293,19 @@ def test_a_run_read_only_in_part_shows_its_findings_and_says_so(session):
     assert "could not be analysed" not in text
     # What was read is analysed: the NaN in its loss is a finding like any other run's.
     assert frame.locator('.cc-finding[data-run="%s"][data-kind=non_finite]' % PARTIAL_RUN).count() == 1
+
+
+def test_an_experiment_never_judged_is_noted_as_text(session):
+    frame = session.frame()
+    notes = frame.locator(".cc-notes-list li")
+    notes.first.wait_for(timeout=30000)
+    texts = notes.all_text_contents()
+    said = [t for t in texts if UNJUDGED_RUN in t]
+    assert len(said) == 1, texts
+    assert "none of its 1 scalar series ('Training/Overall')" in said[0] and "only non-finite values" in said[0]
+    # No run that names a loss is noted, and the name's markup stays text.
+    assert not [t for t in texts if "'diverged'" in t or "'keras'" in t], texts
+    assert frame.locator(".cc-notes img").count() == 0
 
 
 def test_shaded_range_of_the_nan_finding_sits_at_its_steps(session):

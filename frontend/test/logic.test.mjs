@@ -4,7 +4,7 @@ import { alignSeries, nearestIndex, finiteRange } from '../src/logic/align.js';
 import { parseValues, nonFiniteStretches, formatValue } from '../src/logic/values.js';
 import {
   filterFindings, groupFindings, summaryText, runMatcher, findingsAtStep, seriesKey, findingKey, chartForFinding,
-  groupTags, corroboratingOf,
+  groupTags, corroboratingOf, notesShown, MAX_NOTES,
 } from '../src/logic/findings.js';
 import {
   parseState, formatState, composeParentHash, parseParentHash, DEFAULTS,
@@ -134,4 +134,15 @@ test('corroborating findings carry their lead\'s key; malformed entries are drop
   assert.equal(out[0].run, 'r/validation');
   assert.equal(out[0].leadKey, findingKey(lead));
   assert.deepEqual(corroboratingOf({ run: 'r', tag: 't', evidence: {} }), []);
+});
+
+test('notes past the cap are counted, not listed', () => {
+  const few = notesShown(['a', 'b']);
+  assert.deepEqual(few.shown, ['a', 'b']);
+  assert.equal(few.more, null);
+  const many = notesShown(Array.from({ length: MAX_NOTES + 5 }, (_, i) => `run ${i} skipped`));
+  assert.equal(many.shown.length, MAX_NOTES);
+  assert.equal(many.shown[0], 'run 0 skipped');
+  assert.match(many.more, /and 5 more/);
+  assert.deepEqual(notesShown(undefined).shown, []);
 });

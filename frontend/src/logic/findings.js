@@ -79,6 +79,18 @@ function plural(n, one, many) {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+// Notes past this many are counted, not listed: a logdir of hundreds of runs each skipped for the same
+// reason says so in a count, and the side panel stays a list of findings.
+export const MAX_NOTES = 20;
+
+/** The notes to list and a line counting the rest (null when all are listed). */
+export function notesShown(notes, max = MAX_NOTES) {
+  const list = (notes || []).map(String);
+  const shown = list.slice(0, max);
+  const more = list.length - shown.length;
+  return { shown, more: more > 0 ? `… and ${more} more (curvecheck scan LOGDIR lists them all)` : null };
+}
+
 export function summaryText(summary, shown = null) {
   const runs = plural(summary.runs, 'run', 'runs');
   const series = plural(summary.series, 'series', 'series');

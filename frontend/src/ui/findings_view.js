@@ -5,7 +5,7 @@
 import { h, clear } from './dom.js';
 import { formatSteps, formatValue, decodeNumber } from '../logic/values.js';
 import {
-  groupFindings, summaryText, findingKey, corroboratingOf,
+  groupFindings, summaryText, findingKey, corroboratingOf, notesShown,
 } from '../logic/findings.js';
 
 // Evidence lists past this many entries end in '…': the numbers behind a
@@ -60,6 +60,14 @@ export class FindingsView {
         h('p', { class: 'cc-empty-sub', text: 'CurveCheck looked for non-finite values, divergence, collapses, stuck metrics, saturated losses, oscillation, overfitting and histogram problems.' })));
     } else if (!visible.length && store.findings.length) {
       this.el.appendChild(h('p', { class: 'cc-empty-sub', text: `No findings match the filters (${store.findings.length} hidden).` }));
+    }
+    // Said beside "no problems found" as much as beside findings: a curve never judged is no all-clear.
+    if (store.notes.length) {
+      const { shown, more } = notesShown(store.notes);
+      this.el.appendChild(h('div', { class: 'cc-notes', role: 'note' },
+        h('p', { class: 'cc-notes-head', text: store.notes.length === 1 ? 'Note on what was read:' : 'Notes on what was read:' }),
+        h('ul', { class: 'cc-notes-list' }, shown.map((n) => h('li', { text: n }))),
+        more ? h('p', { class: 'cc-notes-more', text: more }) : null));
     }
 
     const groups = groupFindings(visible, store.experiments);

@@ -34,6 +34,7 @@ export class Store {
     this.runs = [];
     this.experiments = [];
     this.summary = null;
+    this.notes = [];
     this.tagInfo = {};
     this.planned = null;
     this.planInput = null;
@@ -212,6 +213,8 @@ export class Store {
       this.hparams = res.hparams && typeof res.hparams === 'object' ? res.hparams : null;
       this.sweep = res.sweep && typeof res.sweep === 'object' ? res.sweep : null;
       this.summary = res.summary || { ...countBySeverity(this.findings), runs: this.runs.length, series: 0 };
+      // What the analysis says of the logs themselves (series it left out, experiments it could not judge).
+      this.notes = Array.isArray(res.notes) ? res.notes.map(String) : [];
       this.tagInfo = tags.runs || {};
       this.planInput = {
         scalarCharts: tags.charts || [], findings: this.findings, experiments: this.experiments, tagInfo: this.tagInfo,

@@ -5504,3 +5504,21 @@ def test_a_yolox_detector_whose_coco_ap50_stays_under_a_twentieth_never_learned(
 @pytest.mark.parametrize("seed", [0, 1])
 def test_a_yolox_detector_that_learns_is_quiet(tmp_path, seed):
     assert _yolox_run(tmp_path, seed, ap50_final=0.55) == []
+
+
+# --- a cross-entropy written in two words is the objective, not an entropy term ------------------------
+
+
+@pytest.mark.parametrize("tag", ["cross_entropy", "CrossEntropyLoss"])
+def test_a_cross_entropy_in_two_words_is_judged_as_the_objective(tmp_path, tag):
+    from tb_curvecheck.analysis.roles import loss_purpose
+
+    assert loss_purpose("val/" + tag) == "objective" and loss_purpose("train/entropy_loss") == "component"
+    rng = np.random.default_rng(3)
+    n = 40
+    t = np.arange(n)
+    train = 0.05 + 1.75 * np.exp(-t / 6.0) + 0.01 * rng.standard_normal(n)
+    val = 1.0 + 0.9 * np.exp(-t / 3.0) + 0.00225 * np.maximum(t - 12, 0) ** 2 + 0.02 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path), {"train/" + tag: train, "val/" + tag: val})
+    over = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
+    assert [f.tag for f in over] == ["val/" + tag], [(f.kind, f.tag) for f in _loud(_scan(str(tmp_path)))]

@@ -704,6 +704,9 @@ def _qualifiers(tag: str) -> List[str]:
     toks = _content_tokens(tag)
     if _validation_prefix(toks):
         toks = toks[1:]
+    # `cross_entropy` and `CrossEntropyLoss` name the loss function in two words: its "entropy" is no
+    # entropy term (an RL entropy bonus that may rise by design).
+    toks = [t for i, t in enumerate(toks) if not (t == "entropy" and i > 0 and toks[i - 1] == "cross")]
     return [
         t
         for t in toks

@@ -336,3 +336,12 @@ def test_yolox_coco_ap_and_a_spelled_out_nll_are_read():
     ):
         info = classify(".", tag)
         assert (info.role, info.quantity) == (role, quantity), (tag, info)
+
+
+def test_learning_rates_per_parameter_group_are_learning_rates():
+    # YOLOv5 files one learning rate per parameter group under `x` (`x/lr0`, `x/lr1`, `x/lr2`); some loops
+    # log `learning_rate/group0`.  They are the context a finding's onset is read against.
+    for tag in ("x/lr0", "x/lr2", "train/lr1", "learning_rate/group0", "lr/pg0"):
+        assert classify(".", tag).role == "learning_rate", tag
+    assert classify(".", "x/loss").role == "loss"
+    assert classify(".", "lr_momentum").role == "other"

@@ -239,6 +239,8 @@ _ACRONYMS = re.compile(r"m?IoU")
 # A split glued to a loss or accuracy in one lower-case word, as hand-written loops name them (`testloss`,
 # `trainloss`, `valacc`): two words, so the loss is a loss of that split.
 _GLUED_SPLIT = re.compile(r"^(train|training|val|valid|validation|eval|test)(loss|losses|acc|accuracy)$")
+# A parameter group's index glued to the learning rate (YOLOv5's `x/lr0`): a word of its own.
+_LR_GROUP = re.compile(r"^(lr)(\d+)$")
 # What an optimiser's state holds besides its learning rate (Lightning's `lr-Adam-momentum`).
 OPTIMISER_STATE_WORDS = {"momentum", "beta", "beta1", "beta2", "betas", "weight_decay", "decay", "eps"}
 
@@ -254,7 +256,7 @@ def _tokens(text: str) -> List[str]:
             break
     out: List[str] = []
     for t in toks:
-        m = _AP_THRESHOLD.match(t) or _GLUED_SPLIT.match(t)
+        m = _AP_THRESHOLD.match(t) or _GLUED_SPLIT.match(t) or _LR_GROUP.match(t)
         out.extend((g for g in m.groups() if g) if m else (t,))
     return out
 
@@ -324,10 +326,12 @@ def _quantity(tokens: List[str]) -> Tuple[str, str]:
         return "unknown", ""
     if joined in LEARNING_RATE_WORDS or tokens[-1] in LEARNING_RATE_WORDS or joined.endswith("learning_rate"):
         return "learning_rate", "learning_rate"
-    # Lightning's LearningRateMonitor: `lr-Adam`, `lr-AdamW/pg1` (the optimiser and its parameter group).
+    # Lightning's LearningRateMonitor: `lr-Adam`, `lr-AdamW/pg1` (the optimiser and its parameter group);
+    # YOLOv5's `x/lr0`, `x/lr1` (one per parameter group, filed under `x`); `learning_rate/group0`.
     # A run name glued in front (`LR-high, opt_SGD/train_accuracy`) leaves a metric's last word.
+    lead = tokens[1:] if tokens[0] == "x" and len(tokens) > 1 else tokens
     if (
-        tokens[0] in LEARNING_RATE_WORDS
+        (lead[0] in LEARNING_RATE_WORDS or lead[:2] == ["learning", "rate"])
         and not set(tokens) & OPTIMISER_STATE_WORDS
         and "loss" not in tokens
         and tokens[-1] not in METRIC_UP

@@ -302,7 +302,10 @@ def test_an_experiment_never_judged_is_noted_as_text(session):
     texts = notes.all_text_contents()
     said = [t for t in texts if UNJUDGED_RUN in t]
     assert len(said) == 1, texts
-    assert "none of its 1 scalar series ('Training/Overall')" in said[0] and "only non-finite values" in said[0]
+    assert (
+        "none of its 1 scalar series ('Training/Overall')" in said[0]
+        and "checked for non-finite values only" in said[0]
+    )
     # No run that names a loss is noted, and the name's markup stays text.
     assert not [t for t in texts if "'diverged'" in t or "'keras'" in t], texts
     assert frame.locator(".cc-notes img").count() == 0

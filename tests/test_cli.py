@@ -120,6 +120,6 @@ def test_an_experiment_with_nothing_judged_is_not_reported_as_all_clear(tmp_path
     notes = [line for line in res.stdout.splitlines() if line.startswith("note:")]
     assert len(notes) == 1, res.stdout
     assert "experiment 'unnamed': none of its 2 scalar series" in notes[0]
-    assert "'Training/Overall'" in notes[0] and "only non-finite values were checked" in notes[0]
+    assert "'Training/Overall'" in notes[0] and "checked for non-finite values only" in notes[0]
     # The JSON report stays the spec's object and nothing else.
     assert set(json.loads(_curvecheck("scan", "--json", str(tmp_path)).stdout)) == {"findings"}

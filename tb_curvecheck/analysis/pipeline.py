@@ -261,8 +261,8 @@ def _unjudged_notes(experiments: Sequence[Experiment]) -> List[str]:
         shown = ", ".join(repr(t) for t in tags[:NOTE_TAGS]) + (", ..." if len(tags) > NOTE_TAGS else "")
         where = "the logdir root" if exp.name == "." else "experiment %r" % exp.name
         out.append(
-            "%s: none of its %d scalar series (%s) is named as a loss, a metric or a return, so only "
-            "non-finite values were checked; a name such as train/loss or val/accuracy has its curve judged"
+            "%s: none of its %d scalar series (%s) is named as a loss, a metric or a return, so their curves "
+            "were checked for non-finite values only; a name such as train/loss or val/accuracy has its curve judged"
             % (where, len(exp.scalars), shown)
         )
     return out

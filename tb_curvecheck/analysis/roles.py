@@ -241,6 +241,8 @@ _ACRONYMS = re.compile(r"m?IoU")
 _GLUED_SPLIT = re.compile(r"^(train|training|val|valid|validation|eval|test)(loss|losses|acc|accuracy)$")
 # A parameter group's index glued to the learning rate (YOLOv5's `x/lr0`): a word of its own.
 _LR_GROUP = re.compile(r"^(lr)(\d+)$")
+# Words glued into one token that `_tokens` splits back into theirs (an empty group adds no word).
+_GLUED_WORDS = (_AP_THRESHOLD, _GLUED_SPLIT, _LR_GROUP)
 # What an optimiser's state holds besides its learning rate (Lightning's `lr-Adam-momentum`).
 OPTIMISER_STATE_WORDS = {"momentum", "beta", "beta1", "beta2", "betas", "weight_decay", "decay", "eps"}
 
@@ -256,7 +258,7 @@ def _tokens(text: str) -> List[str]:
             break
     out: List[str] = []
     for t in toks:
-        m = _AP_THRESHOLD.match(t) or _GLUED_SPLIT.match(t) or _LR_GROUP.match(t)
+        m = next((m for m in (p.match(t) for p in _GLUED_WORDS) if m), None)
         out.extend((g for g in m.groups() if g) if m else (t,))
     return out
 

@@ -222,3 +222,35 @@ def keras_class_prior(logdir: str, constant_inputs: bool, epochs: int = 12, seed
         verbose=0,
         callbacks=[keras.callbacks.TensorBoard(logdir, histogram_freq=0)],
     )
+
+
+def keras_multilabel(logdir: str, optimizer: str, epochs: int = 12, seed: int = 0) -> None:
+    """A 40-output multi-label Keras model (sigmoid outputs, binary cross-entropy, `binary_accuracy`),
+    trained with `fit` and Keras' TensorBoard callback.  Each label is positive for about 5 % of the
+    examples and is read off the inputs, so a model that learns gets its binary accuracy near 0.97 within
+    a few epochs.  `optimizer` is passed to `compile` as is ("adam", or "adadelta" at Keras's default
+    step of 0.001, which hardly moves the weights in this many updates)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(1200, 32)).astype("float32")
+    w = rng.normal(size=(32, 40)).astype("float32")
+    y = (x @ w > 1.65 * np.sqrt(32)).astype("float32")
+    model = keras.Sequential(
+        [
+            keras.Input((32,)),
+            keras.layers.Dense(64, activation="relu"),
+            keras.layers.Dense(40, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["binary_accuracy"])
+    model.fit(
+        x,
+        y,
+        validation_split=0.25,
+        epochs=epochs,
+        batch_size=64,
+        verbose=0,
+        callbacks=[keras.callbacks.TensorBoard(logdir, histogram_freq=0)],
+    )

@@ -3899,6 +3899,52 @@ def test_a_ten_class_keras_model_that_learned_only_the_class_shares_never_learne
     assert "ln 9" not in never[0].title
 
 
+@pytest.mark.parametrize("optimizer,seed", [("adadelta", 0), ("adadelta", 1), ("adam", 0)])
+def test_a_keras_multilabel_model_whose_outputs_never_beat_a_coin_never_learned(tmp_path, optimizer, seed):
+    # A blind tuned run (a 206-output multi-label MLP compiled with Keras's Adadelta at its default step):
+    # binary accuracy 0.500 -> 0.513 and loss 0.781 -> 0.761 over 15 epochs, where predicting how often
+    # each label is positive would score 0.997.  Reproduced by real training: under Adadelta the weights
+    # hardly move, the binary accuracy stays at the 0.45-0.50 a fresh sigmoid layer scores (as the seed
+    # falls) and the loss above ln 2; under Adam the same model learns.
+    logwriters.keras_multilabel(str(tmp_path), optimizer, seed=seed)
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if optimizer == "adam":
+        assert not never, [f.title for f in never]
+        return
+    found = [f for f in rw.flatten(never) if f.evidence.get("how") == "coin"]
+    assert found and all(f.severity == "warning" for f in found), [f.title for f in never]
+    # The story of a binary accuracy is a coin, never the class shares of a multi-class set.
+    assert not [f for f in never if f.evidence.get("how") == "prior"], [f.title for f in never]
+    f = found[0]
+    assert f.evidence["level"] > math.log(2) and f.evidence["metric_level"] < 0.53, f.evidence
+    assert "ln 2" in f.title and "binary accuracy" in f.title, f.title
+
+
+@pytest.mark.parametrize("case", ["coin", "climbing", "below_ln2"])
+def test_a_binary_accuracy_at_a_coin_never_learned_only_while_the_loss_stays_above_ln2(tmp_path, case):
+    # The mechanism, on tensorboardX logs over several noise draws: a binary accuracy that never rose from
+    # 0.5 beside a loss that never went under ln 2.  One that climbs 0.30 -> 0.52 (a model leaving a bad
+    # initialisation) learned; a loss under ln 2 says the probabilities learned, whatever the threshold
+    # at 0.5 shows.
+    n = 15
+    t = np.linspace(0.0, 1.0, n)
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        acc = 0.5 + 0.004 * rng.standard_normal(n)
+        loss = 0.78 - 0.02 * t + 0.002 * rng.standard_normal(n)
+        if case == "climbing":
+            acc = 0.30 + 0.22 * t + 0.004 * rng.standard_normal(n)
+        elif case == "below_ln2":
+            loss = 0.69 - 0.25 * t + 0.002 * rng.standard_normal(n)
+        run = tmp_path / ("%s_%d" % (case, seed))
+        logwriters.tbx_scalars(str(run), {"train/loss": loss, "train/binary_accuracy": acc})
+        coin = [f for f in _loud(_scan(str(run))) if f.evidence.get("how") == "coin"]
+        if case == "coin":
+            assert [f.tag for f in coin] == ["train/loss"], [f.title for f in _loud(_scan(str(run)))]
+        else:
+            assert not coin, [f.title for f in coin]
+
+
 def test_a_ten_class_text_classifier_held_at_one_class_share_never_learned(tmp_path):
     # A blind tuned run (TextCNN on THUCNews, PyTorch SummaryWriter, one point per 100 steps): dev
     # accuracy 0.10, then 0.186 and 0.1908-0.1909 (one example of ten thousand) at every later evaluation,

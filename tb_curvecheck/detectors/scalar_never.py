@@ -55,7 +55,7 @@ class NeverEvent:
     ref: SeriesRef
     view: U.View
     how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved", "auc",
-    # "flat", "tiny_lr", "zero", "split_chance", "no_success"
+    # "flat", "tiny_lr", "zero", "split_chance", "no_success", "coin"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -163,6 +163,11 @@ class NeverLearned(Detector[NeverEvent]):
     # and a healthy run's validation accuracy leaves chance as soon as its training accuracy does.
     split_chance_train_reach: float = 0.5
     split_chance_min_points: int = 3
+    # A binary accuracy (outputs on the right side of 0.5, Keras's `binary_accuracy`) that never rose and
+    # closed at most `chance_metric_tol` above 0.5, beside a loss whose running median never went this share
+    # under ln 2: the cross-entropy of answering 0.5 everywhere, which a model that learned even the share
+    # of positives of each output beats (multi-label targets, mostly 0, take it to a few hundredths).
+    coin_below: float = 0.02
     # An accuracy "held" at the majority share: this share of its last half within
     # `chance_metric_tol` of its median (one stray evaluation in ten allowed).
     prior_held_share: float = 0.9
@@ -271,7 +276,7 @@ class NeverLearned(Detector[NeverEvent]):
             return [e for e in self._loss(exp, ref, head) if e.how == "chance"]
         if ref.info.role == "loss" and ref.info.purpose in ("objective", None):
             if ref.info.granularity != "batch":
-                found = self._loss(exp, ref) or self._split_at_chance(exp, ref)
+                found = self._loss(exp, ref) or self._split_at_chance(exp, ref) or self._coin(exp, ref)
                 if found:
                     return found
             return self._stalled(exp, ref)
@@ -332,6 +337,43 @@ class NeverLearned(Detector[NeverEvent]):
                 U.zero_learning_rate(exp),
                 best=closing,
                 partner=acc,
+            )
+        ]
+
+    def _coin(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        """A binary accuracy at 0.5 that never rose, beside a loss that never went under ln 2: no output
+        did better than a coin flip (a 206-output multi-label MLP under Keras's Adadelta at its default
+        step, binary accuracy 0.500 -> 0.513 and loss 0.781 -> 0.761 over 15 epochs, where predicting
+        the label shares would score 0.997).  Only a binary accuracy names the coin: a plain accuracy at 0.5
+        may be a three-class model that learned its majority class's share, whose loss (that prior's
+        entropy, near 1.0) stays above ln 2 as well."""
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        if len(view) < self.min_points:
+            return []
+        binary = [m for m in exp.metrics_for(ref) if _binary(m) and len(m.series) >= self.min_points]
+        if not binary:
+            return []
+        metric = binary[0]
+        mv = U.view_of(metric, smooth=False).values
+        if not U.is_fraction(mv):
+            return []
+        n_eval = U.evaluation_size(mv)
+        rise, opening = self._metric_rise(mv)
+        m_level = self._closing_level(mv)
+        if rise >= self._tol(n_eval, opening, self.metric_learned):
+            return []
+        # At a coin or under it: a freshly initialised sigmoid layer puts 45-50 % of its outputs on the
+        # right side, as the seed falls, and a model that learned nothing stays there.
+        if m_level - 0.5 > self._tol(n_eval, 0.5, self.chance_metric_tol):
+            return []
+        lowest = float(np.min(U.running_median(v, 3)))
+        tail_level = self._tail_level(v)
+        if lowest < math.log(2) * (1 - self.coin_below) or tail_level >= self.absurd_level:
+            return []
+        return [
+            NeverEvent(
+                ref, view, "coin", tail_level, metric, m_level, 2, 1.0, U.zero_learning_rate(exp), opening=float(v[0])
             )
         ]
 
@@ -576,6 +618,10 @@ class NeverLearned(Detector[NeverEvent]):
             if n_eval is not None and not pinned and abs(m_level - 1.0 / c) > self.chance_metric_tol:
                 sampling = (n_eval, self._tol(n_eval, 1.0 / c, self.chance_metric_tol))
             return [NeverEvent(ref, view, "chance", tail_level, metric, m_level, c, 1.0, zero_lr, sampling=sampling)]
+        # A binary accuracy scores each output against 0.5: under 0.5 it is no one class's share, and the
+        # prior of a multi-class set is the wrong story (`_coin` tells it).
+        if at_prior and m_level <= 0.5 and _binary(metric):
+            return []
         if at_prior:
             if pinned:
                 # Held from its first evaluation, or only from where it reached the share (then named).
@@ -1313,6 +1359,26 @@ class NeverLearned(Detector[NeverEvent]):
                     c,
                 )
             )
+        elif e.how == "coin":
+            # Its short name drops "binary", the word that makes 0.5 a coin flip.
+            m = m if m is None or "binary" in m else m.replace("accuracy", "binary accuracy")
+            title = "%s never went below ln 2 = 0.6931 with %s at %s: no output did better than a coin flip" % (
+                name,
+                m,
+                fmt(e.metric_level),
+            )
+            expl = (
+                "%s went %s → %s over %d evaluations without going under ln 2 = 0.6931, the cross-entropy of "
+                "answering 0.5 for every output, and %s never rose from 0.5: about as many outputs land on "
+                "the wrong side of 0.5 as on the right one. A model that learned anything, even only how often "
+                "each label is positive, gets under ln 2, and on uneven labels (multi-label targets are mostly "
+                "0) its binary accuracy climbs far above 0.5 at once.%s Common causes: an optimiser step far "
+                "too small to move the weights in this many updates (a tiny learning rate; Keras's Adadelta "
+                "at its default of 0.001), labels that do not belong to their inputs, inputs that carry "
+                "nothing after preprocessing, or a sigmoid output fed to a loss that expects logits. Overfit "
+                "one batch: if the loss cannot go below ln 2, the model or the data pipeline is broken."
+                % (capital(name), fmt(e.opening), fmt(float(e.view.values[-1])), n, m, lr)
+            )
         elif e.how == "prior" and e.classes is None:
             p = e.metric_level or 0.5
             lo, hi = _prior_entropy_band(p, self.bare_max_classes) or (e.level, e.level)
@@ -1584,6 +1650,8 @@ class NeverLearned(Detector[NeverEvent]):
             evidence.update(period=e.period, repeating_from_step=e.since_step, repeating_share=e.share)
         if e.how == "stalled":
             evidence["stalled_from_step"] = e.since_step
+        if e.how == "coin":
+            evidence["opening"] = e.opening
         if e.how == "no_success":
             evidence.update(best=e.best, success_floor=environments.SUCCESS_FLOOR, share_above_zero=e.share)
         if e.how == "flat":
@@ -1601,7 +1669,10 @@ class NeverLearned(Detector[NeverEvent]):
             if e.exploration:
                 evidence["exploration"] = e.exploration
         # A stall at the prior's level is `no_progress` with its cause named: as serious, no more.
-        severity = "warning" if e.how in ("reward", "unsolved", "stalled", "flat", "zero", "no_success") else "error"
+        # A loss that still creeps down while no output beats a coin may yet learn, slowly: a warning.
+        severity = (
+            "warning" if e.how in ("reward", "unsolved", "stalled", "flat", "zero", "no_success", "coin") else "error"
+        )
         return make_finding(
             e.ref,
             "never_learned",
@@ -1614,6 +1685,11 @@ class NeverLearned(Detector[NeverEvent]):
             evidence,
             related=[r for r in (e.metric, e.partner) if r is not None],
         )
+
+
+def _binary(metric: SeriesRef) -> bool:
+    """An accuracy of outputs thresholded at 0.5 one by one (Keras's `binary_accuracy`)."""
+    return metric.info.quantity == "accuracy" and "binary" in metric.tag.lower()
 
 
 def _best_level(v: np.ndarray) -> float:

@@ -2185,6 +2185,31 @@ def test_a_ppo_policy_whose_updates_never_moved_it_never_learned(tmp_path, moved
     assert never[0].evidence["max_approx_kl"] < 1e-3 and "ln 7" in never[0].explanation
 
 
+@pytest.mark.parametrize("case", ["uniform", "entropy_fell", "large_update"])
+def test_a_uniform_ppo_policy_with_one_larger_first_update_never_learned(tmp_path, case):
+    # A blind tuned SB3 agent under an unscaled reward (value loss ~1e6): its first update's KL 0.0014,
+    # every later one under 7e-4, no sample clipped, entropy at ln 6 throughout.  The entropy held at the
+    # uniform policy's ln A is a second witness that lets the one larger update pass; without it (an
+    # entropy that fell) the stricter cap holds, and an update of 0.004 is one that moved the policy.
+    n = 30
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        kl = list(np.abs(2e-4 + 1e-4 * rng.standard_normal(n)))
+        kl[0] = 0.0014 if case != "large_update" else 0.004
+        entropy = [-math.log(6) + 5e-4 * float(rng.standard_normal()) for _ in range(n)]
+        if case == "entropy_fell":
+            entropy = [-math.log(6) * (1 - 0.3 * i / n) for i in range(n)]
+        run = tmp_path / ("%s_%d" % (case, seed))
+        logwriters.tbx_scalars(str(run), _ppo_diagnostics(kl, [0.0] * n, entropy, n))
+        never = [f for f in _loud(_scan(str(run))) if f.evidence.get("how") == "frozen_policy"]
+        if case != "uniform":
+            assert not never, [f.title for f in never]
+            continue
+        assert [f.tag for f in never] == ["train/approx_kl"], [f.title for f in _loud(_scan(str(run)))]
+        assert never[0].evidence["uniform_actions"] == 6 and "ln 6" in never[0].explanation
+        assert abs(never[0].evidence["max_approx_kl"] - 0.0014) < 1e-6
+
+
 def test_real_text_classifiers_whose_loss_stalled_at_the_class_prior_never_learned():
     # simpletransformers logs only `loss` and `lr`: a 4-class classifier at lr 4e-4 whose loss sits
     # 3-5 % under ln 4 for 700 steps, and a binary head (60/40 labels) at 0.676, 2.4 % under ln 2.

@@ -38,6 +38,7 @@ class FrozenPolicyEvent:
     clip: Optional[SeriesRef]  # clip_fraction, zero at every update, when logged
     entropy: Optional[SeriesRef]  # an entropy held at ln A, when logged
     actions: Optional[int]  # that A
+    kl_cap: float = 1e-3  # the cap its largest KL was judged against
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +53,11 @@ class FrozenPolicy(Detector[FrozenPolicyEvent]):
     # corpus's tuned part reaches 0.005 at some update, and policies at a learning rate of 1e-6 never
     # pass 2e-4.
     max_kl: float = 1e-3
+    # ... or under this, half the 0.005 every healthy run reaches, when an entropy held at ln A from the
+    # first update to the last says the policy is still the uniform one it started as: that second
+    # witness lets one larger update pass (an SB3 agent under an unscaled reward, value loss ~1e6, whose
+    # first update moved 0.0014 and every later one under 7e-4, entropy at ln 6 throughout).
+    uniform_max_kl: float = 2.5e-3
     # An entropy "at ln A": within this share of ln A for a whole number of actions A up to
     # `max_actions`, at both ends of the run (float32 keeps far more digits than this).
     entropy_rtol: float = 0.005
@@ -61,9 +67,13 @@ class FrozenPolicy(Detector[FrozenPolicyEvent]):
         if not _KL.search(ref.tag) or "old_" in ref.tag.lower():
             return []
         _, v = U.finite_points(ref)
-        if v.shape[0] < self.min_updates or float(np.max(np.abs(v))) >= self.max_kl:
+        if v.shape[0] < self.min_updates:
             return []
         own = [s for s in exp.scalars if s.run == ref.run and s is not ref]
+        entropy, actions = self._uniform(own)
+        cap = self.uniform_max_kl if entropy is not None else self.max_kl
+        if float(np.max(np.abs(v))) >= cap:
+            return []
         clip = next((s for s in own if _CLIP.search(s.tag)), None)
         if clip is not None:
             _, c = U.finite_points(clip)
@@ -71,9 +81,8 @@ class FrozenPolicy(Detector[FrozenPolicyEvent]):
                 return []  # samples were clipped: some update moved the policy far
         if any(U.gained(s) for s in exp.scalars if s.info.purpose == "task" and s.info.role == "other"):
             return []  # a return that climbed says the policy did change
-        entropy, actions = self._uniform(own)
         view = U.view_of(ref, smooth=False)
-        return [FrozenPolicyEvent(ref, view, float(np.max(np.abs(v))), int(v.shape[0]), clip, entropy, actions)]
+        return [FrozenPolicyEvent(ref, view, float(np.max(np.abs(v))), int(v.shape[0]), clip, entropy, actions, cap)]
 
     def _uniform(self, series: List[SeriesRef]):
         """An entropy series held at ln A at both ends of the run: a uniform choice among A actions."""
@@ -122,7 +131,7 @@ class FrozenPolicy(Detector[FrozenPolicyEvent]):
             "how": "frozen_policy",
             "max_approx_kl": e.kl_max,
             "updates": e.updates,
-            "max_approx_kl_threshold": self.max_kl,
+            "max_approx_kl_threshold": e.kl_cap,
             "clip_fraction_tag": e.clip.tag if e.clip is not None else None,
             "uniform_actions": e.actions,
         }

@@ -329,7 +329,23 @@ def score(manifest: dict, results: Mapping[str, List[Finding]], errors: Optional
                 t[v[axis]][v["outcome"]] += 1
                 t[v[axis]]["runs"] += 1
             by_split_axis["%s/%s" % (split, axis)] = {k: dict(val) for k, val in sorted(t.items())}
-    return {"verdicts": verdicts, "tallies": tallies, "by_split": by_split_axis}
+    return {"verdicts": verdicts, "tallies": tallies, "by_split": by_split_axis, "by_kind": kind_recall(verdicts)}
+
+
+def kind_recall(verdicts: Iterable[dict]) -> Dict[str, Dict[str, Dict[str, int]]]:
+    """Per split, per labelled kind: how many pathology runs name it, and in how many a warning or error of
+    that very kind was raised.  A run labelled with two kinds counts under each, and is told one of them
+    only if that kind was raised: the run-level recall counts a run caught by any of its kinds."""
+    out: Dict[str, Dict[str, Dict[str, int]]] = {}
+    for v in verdicts:
+        if v["label"] != "pathology" or v["outcome"] == "error":
+            continue
+        told = {a["kind"] for a in v["alarms"]}
+        for kind in v["kinds"]:
+            t = out.setdefault(v["split"], {}).setdefault(kind, {"labelled": 0, "told": 0})
+            t["labelled"] += 1
+            t["told"] += kind in told
+    return {split: dict(sorted(kinds.items())) for split, kinds in sorted(out.items())}
 
 
 def _brief(f: Finding) -> dict:
@@ -379,6 +395,15 @@ def print_report(manifest: dict, scored: dict, seconds: float) -> None:
             print("\n%s, by %s:" % (split, axis))
             for k, t in scored["by_split"]["%s/%s" % (split, axis)].items():
                 row("  " + k, t)
+    for split in SPLITS:
+        kinds = scored.get("by_kind", {}).get(split, {})
+        if kinds:
+            print("\n%s, by labelled kind (runs naming it; told that kind):" % split)
+            for kind, t in kinds.items():
+                print(
+                    "  %-32s %6d  %d/%d = %.3f"
+                    % (kind, t["labelled"], t["told"], t["labelled"], t["told"] / t["labelled"])
+                )
     fas = [v for v in scored["verdicts"] if v["outcome"] == "false_alarm"]
     misses = [v for v in scored["verdicts"] if v["outcome"] in ("missed", "misnamed")]
     # What the labeller read in the numbers, beside what the detectors said: each line says why the run

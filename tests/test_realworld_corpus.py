@@ -236,6 +236,22 @@ def test_recall_counts_the_labelled_kinds_and_warned_counts_any():
     assert recall.startswith("1/3") and warned == "2/3" and fa == "-"
 
 
+def test_recall_per_labelled_kind_counts_each_kind_told_as_itself():
+    # A run labelled with two kinds and told one of them is caught as a run, but told only that kind; an
+    # info of the other kind tells nothing.
+    runs = [dict(r, steps=None) for r in RUNS if r["label"] == "pathology"][:2]
+    runs[0]["kinds"] = ["overfitting", "no_progress"]
+    runs[1]["kinds"] = ["overfitting"]
+    found = {
+        runs[0]["id"]: [_finding("overfitting", "warning"), _finding("no_progress", "info")],
+        runs[1]["id"]: [_finding("loss_divergence", "error")],
+    }
+    scored = rw.score(dict(MANIFEST, runs=runs), found)
+    kinds = {k: t for split in scored["by_kind"].values() for k, t in split.items()}
+    assert kinds["overfitting"] == {"labelled": 2, "told": 1}
+    assert kinds["no_progress"] == {"labelled": 1, "told": 0}
+
+
 def test_runs_read_from_another_data_folder(tmp_path, monkeypatch):
     """The labels stay beside the benchmark while the runs' files may live elsewhere
     (CURVECHECK_REALWORLD_DATA): a run copied there reads exactly as it does here."""

@@ -12,6 +12,21 @@ from typing import Iterable, Sequence
 import numpy as np
 
 
+def _fit_logged(model, x, y, logdir: str, epochs: int, batch_size: int, histogram_freq: int = 0) -> None:
+    """`fit` on a quarter held out for validation, logged by Keras' own TensorBoard callback."""
+    import keras
+
+    model.fit(
+        x,
+        y,
+        validation_split=0.25,
+        epochs=epochs,
+        batch_size=batch_size,
+        verbose=0,
+        callbacks=[keras.callbacks.TensorBoard(logdir, histogram_freq=histogram_freq)],
+    )
+
+
 def keras_fit(logdir: str, epochs: int = 4, seed: int = 0, histogram_freq: int = 1) -> None:
     """A tiny binary classifier trained with `fit` and Keras' TensorBoard callback."""
     import keras
@@ -28,15 +43,7 @@ def keras_fit(logdir: str, epochs: int = 4, seed: int = 0, histogram_freq: int =
         ]
     )
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"])
-    model.fit(
-        x,
-        y,
-        validation_split=0.25,
-        epochs=epochs,
-        batch_size=32,
-        verbose=0,
-        callbacks=[keras.callbacks.TensorBoard(logdir, histogram_freq=histogram_freq)],
-    )
+    _fit_logged(model, x, y, logdir, epochs, batch_size=32, histogram_freq=histogram_freq)
 
 
 def tf_scalars(logdir: str, tag_values: dict, steps: Sequence[int] = None) -> None:
@@ -171,15 +178,7 @@ def keras_regressor(logdir: str, dead_output: bool, epochs: int = 20, seed: int 
         ]
     )
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", metrics=[keras.metrics.RootMeanSquaredError()])
-    model.fit(
-        x,
-        y,
-        validation_split=0.25,
-        epochs=epochs,
-        batch_size=32,
-        verbose=0,
-        callbacks=[keras.callbacks.TensorBoard(logdir, histogram_freq=0)],
-    )
+    _fit_logged(model, x, y, logdir, epochs, batch_size=32)
 
 
 def keras_class_prior(logdir: str, constant_inputs: bool, epochs: int = 12, seed: int = 0) -> None:
@@ -245,12 +244,4 @@ def keras_multilabel(logdir: str, optimizer: str, epochs: int = 12, seed: int = 
         ]
     )
     model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["binary_accuracy"])
-    model.fit(
-        x,
-        y,
-        validation_split=0.25,
-        epochs=epochs,
-        batch_size=64,
-        verbose=0,
-        callbacks=[keras.callbacks.TensorBoard(logdir, histogram_freq=0)],
-    )
+    _fit_logged(model, x, y, logdir, epochs, batch_size=64)

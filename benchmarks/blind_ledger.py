@@ -14,6 +14,11 @@ that one scoring with the commit that made it.
 `totals` prints, for each ledger (default: every `realworld/blind/*.json`) and split, the false alarms
 over healthy runs and the recall over pathology runs of those first scorings, as the closing notes
 quote them.
+
+A ledger written with `--siblings` holds run folders never labelled before from repositories the corpus or
+an earlier ledger already used (when no new repositories can be fetched).  Its runs share their authors'
+code and habits with runs already judged, so they say less about foreign logs: `totals` lists it but keeps
+it out of `all`, and totals the sibling ledgers on a row of their own.
 """
 
 from __future__ import annotations
@@ -56,9 +61,11 @@ def batch_entries(fragment: Mapping, scores: Mapping, commit: str) -> Tuple[List
     return repos, runs
 
 
-def write(out: str, about: str, batches: Sequence[Tuple[str, str, str]]) -> dict:
+def write(out: str, about: str, batches: Sequence[Tuple[str, str, str]], siblings: bool = False) -> dict:
     """Writes the ledger of `batches` ((folder, scores file, commit) each) to `out` and returns it."""
     ledger: dict = {"about": about, "repositories": [], "runs": []}
+    if siblings:
+        ledger["siblings"] = True
     for folder, scores_path, commit in batches:
         with open(os.path.join(folder, "fragment.json"), encoding="utf-8") as f:
             fragment = json.load(f)
@@ -105,12 +112,16 @@ def tally(runs: Sequence[Mapping]) -> Dict[str, Dict[str, int]]:
 def totals(paths: Sequence[str]) -> List[str]:
     lines = ["%-16s %-9s %16s %16s" % ("ledger", "split", "false alarms", "recall")]
     every: List[Mapping] = []
+    siblings: List[Mapping] = []
     for path in paths:
         with open(path, encoding="utf-8") as f:
-            runs = json.load(f)["runs"]
-        every += runs
+            ledger = json.load(f)
+        runs = ledger["runs"]
+        (siblings if ledger.get("siblings") else every).extend(runs)
         lines += _rows(os.path.splitext(os.path.basename(path))[0], tally(runs))
     lines += _rows("all", tally(every))
+    if siblings:
+        lines += _rows("siblings", tally(siblings))
     return lines
 
 
@@ -134,6 +145,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     w = sub.add_parser("write", help="write a ledger from scored batch folders")
     w.add_argument("out")
     w.add_argument("--about", required=True, help="what the batches are and how they were scored")
+    w.add_argument(
+        "--siblings",
+        action="store_true",
+        help="the runs come from repositories already used (run folders never labelled before)",
+    )
     w.add_argument("triples", nargs="+", metavar="FOLDER SCORES COMMIT")
     t = sub.add_parser("totals", help="false alarms and recall of every first scoring")
     t.add_argument("ledgers", nargs="*")
@@ -142,7 +158,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if len(args.triples) % 3:
             ap.error("give each batch as FOLDER SCORES.json COMMIT")
         batches = [tuple(args.triples[i : i + 3]) for i in range(0, len(args.triples), 3)]
-        ledger = write(args.out, args.about, batches)
+        ledger = write(args.out, args.about, batches, siblings=args.siblings)
         print("%s: %d repositories, %d runs" % (args.out, len(ledger["repositories"]), len(ledger["runs"])))
         return 0
     paths = args.ledgers or sorted(glob.glob(os.path.join(BLIND, "*.json")))

@@ -363,6 +363,16 @@ def test_a_scored_batch_becomes_a_ledger_and_its_first_scoring_is_totalled(tmp_p
     assert blind_ledger.main(["totals", str(out)]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
     assert ["ledger", "held_out", "0/1", "1/1"] in rows and ["all", "held_out", "0/1", "1/1"] in rows
+    # The same batch written as a sibling ledger is listed, kept out of `all` and totalled on its own row.
+    sib = tmp_path / "sib.json"
+    assert (
+        blind_ledger.main(["write", str(sib), "--about", "x", "--siblings", str(tmp_path), str(scores), "abc1234"]) == 0
+    )
+    assert json.loads(sib.read_text())["siblings"] is True
+    capsys.readouterr()
+    assert blind_ledger.main(["totals", str(out), str(sib)]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert ["all", "held_out", "0/1", "1/1"] in rows and ["siblings", "held_out", "0/1", "1/1"] in rows
     # A scores file of another batch is refused rather than recorded as runs without an outcome.
     scores.write_text(json.dumps({"verdicts": []}))
     with pytest.raises(ValueError):
@@ -437,14 +447,41 @@ def test_a_run_whose_event_files_sit_at_the_repositorys_root_is_scored(tmp_path,
 BLIND_LEDGERS = sorted(f for f in os.listdir(os.path.join(rw.CORPUS, "blind")) if f.endswith(".json"))
 
 
+def _ledger(name):
+    with open(os.path.join(rw.CORPUS, "blind", name), encoding="utf-8") as f:
+        return json.load(f)
+
+
 def test_blind_ledgers_share_no_repository_with_each_other():
     assert BLIND_LEDGERS[:2] == ["stop25.json", "stop26.json"]
     seen = {}
     for name in BLIND_LEDGERS:
-        with open(os.path.join(rw.CORPUS, "blind", name), encoding="utf-8") as f:
-            for r in json.load(f)["repositories"]:
-                assert r["repo"] not in seen, (r["repo"], name, seen.get(r["repo"]))
-                seen[r["repo"]] = name
+        ledger = _ledger(name)
+        if ledger.get("siblings"):
+            continue  # repositories already used, by design: its runs are checked one by one below
+        for r in ledger["repositories"]:
+            assert r["repo"] not in seen, (r["repo"], name, seen.get(r["repo"]))
+            seen[r["repo"]] = name
+
+
+def test_a_sibling_ledger_scores_no_run_folder_judged_before():
+    # Run folders are one training each: a sibling ledger's folder may not be, hold or lie inside a
+    # folder of the corpus or of any ledger (repositories compared without their case, as GitHub does).
+    judged = [(r["repo"].lower(), r["path"].rstrip("/")) for r in RUNS]
+    for name in BLIND_LEDGERS:
+        judged += [(r["repo"].lower(), r["path"].rstrip("/")) for r in _ledger(name)["runs"]]
+    folders = {}
+    for repo, path in judged:
+        folders.setdefault(repo, []).append(path)
+    siblings = [name for name in BLIND_LEDGERS if _ledger(name).get("siblings")]
+    assert siblings, "no sibling ledger to check"
+    for name in siblings:
+        for r in _ledger(name)["runs"]:
+            x = r["path"].rstrip("/")
+            nested = [
+                p for p in folders[r["repo"].lower()] if p != x and (p.startswith(x + "/") or x.startswith(p + "/"))
+            ]
+            assert not nested and folders[r["repo"].lower()].count(x) == 1, (name, r["id"], nested)
 
 
 @pytest.mark.parametrize("name", BLIND_LEDGERS)
@@ -458,7 +495,7 @@ def test_the_blind_ledger_names_every_run_it_scored_and_none_of_the_corpus(name)
     with open(path, encoding="utf-8") as f:
         ledger = json.load(f)
     repos = {r["repo"]: r for r in ledger["repositories"]}
-    assert not set(repos) & {r["repo"] for r in REPOS}
+    assert ledger.get("siblings") or not set(repos) & {r["repo"] for r in REPOS}
     outcomes = {
         "healthy": {"quiet", "false_alarm", "error"},
         "healthy_by_design": {"quiet", "false_alarm", "error"},

@@ -5593,3 +5593,42 @@ def test_a_cross_entropy_in_two_words_is_judged_as_the_objective(tmp_path, tag):
     logwriters.tbx_scalars(str(tmp_path), {"train/" + tag: train, "val/" + tag: val})
     over = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
     assert [f.tag for f in over] == ["val/" + tag], [(f.kind, f.tag) for f in _loud(_scan(str(tmp_path)))]
+
+
+# --- an RL return that collapsed and came back in its last summaries (CS285 PG on LunarLander) -------
+
+
+def _return_back_at_the_end(rng, closing, sigma):
+    """A return climbing -170 -> 200 over its first 40 of 300 summaries, holding there, collapsing to
+    -120 from summary 210 and ending on the four `closing` summaries given."""
+    n = 300
+    ret = np.empty(n)
+    ret[:40] = np.linspace(-170, 200, 40)
+    ret[40:210] = 200
+    ret[210:] = -120
+    ret += sigma * rng.standard_normal(n)
+    ret[-len(closing) :] = closing
+    return ret
+
+
+@pytest.mark.parametrize("case", ["recovered", "partway", "noisy"])
+def test_a_return_that_collapsed_and_came_back_at_the_end_has_recovered(tmp_path, case):
+    # Back in the top quarter of the gain at each of its last four summaries, far beyond the noise of the
+    # collapsed level: "has not recovered" would be false.  Back only partway (60, well under the top
+    # quarter), or back among summaries so noisy that four of them prove nothing (single-summary noise 80
+    # around -120), it stays a collapse.
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        if case == "recovered":
+            ret = _return_back_at_the_end(rng, [225, 260, 240, 205], sigma=20)
+        elif case == "partway":
+            ret = _return_back_at_the_end(rng, [60, 55, 70, 65], sigma=20)
+        else:
+            ret = _return_back_at_the_end(rng, [150, 140, 160, 150], sigma=80)
+        run = tmp_path / ("%s_%d" % (case, seed))
+        logwriters.tbx_scalars(str(run), {"Train_AverageReturn": ret}, np.arange(ret.size))
+        col = [f for f in _loud(_scan(str(run))) if f.kind == "metric_collapse"]
+        if case == "recovered":
+            assert not col, [f.title for f in col]
+        else:
+            assert [f.tag for f in col] == ["Train_AverageReturn"], [f.title for f in _loud(_scan(str(run)))]

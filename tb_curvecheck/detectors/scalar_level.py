@@ -453,6 +453,13 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
     # stand this share of its magnitude above the opening median (55 -> 1173 did; a sparse return whose
     # running median wandered 0.17 -> 0.23 had gained nothing a fall could be measured against).
     crash_gain_share: float = 0.5
+    # The mirror image: a collapse whose last `crash_min` or more summaries all stand back in the top
+    # quarter of the gain (above the opening plus `gave_back` of it) and `noise_k` single-summary noise
+    # above the collapsed level has recovered by the end of what is logged, however few they are against
+    # the level window (a policy-gradient LunarLander return at 150-260, then -100..-3 for sixty
+    # iterations, then 221, 260, 244, 198 in its last four of 300): "has not recovered" would be false.
+    # The noise margin is what keeps a few lucky episodes of a noisy per-episode return from reading
+    # as one.
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[RewardCollapseEvent]:
         if ref.info.purpose != "task" or ref.info.role != "other":
@@ -507,6 +514,8 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
                 end = float(np.median(v[-closing:]))
         if _still_solved(exp, ref, v, end):
             return []
+        if learned and not closing and self._recovered_at_end(v, opening, peak, end, sigma):
+            return []
         # Where the level first drops half the threshold below the peak.  Without a climb the "peak"
         # is a noisy start: the fall is dated at its halfway level instead.
         cut = thr / 2 if learned else (peak - end) / 2
@@ -544,6 +553,13 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         above = np.flatnonzero(v >= cut)
         closing = n - 1 - int(above[-1]) if above.size else n
         return closing if closing >= max(self.crash_min, int(np.ceil(self.crash_share * n))) else 0
+
+    def _recovered_at_end(self, v: np.ndarray, opening: float, peak: float, end: float, sigma: float) -> bool:
+        """At least `crash_min` closing summaries, every one back in the top quarter of the gain and
+        `noise_k` single-summary noise above the collapsed level `end`."""
+        cut = max(opening + self.gave_back * (peak - opening), end + self.noise_k * sigma)
+        tail = v[-self.crash_min :]
+        return v.shape[0] > self.crash_min and bool(np.all(tail >= cut))
 
     @staticmethod
     def _trained_return(exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:

@@ -5632,3 +5632,31 @@ def test_a_return_that_collapsed_and_came_back_at_the_end_has_recovered(tmp_path
             assert not col, [f.title for f in col]
         else:
             assert [f.tag for f in col] == ["Train_AverageReturn"], [f.title for f in _loud(_scan(str(run)))]
+
+
+@pytest.mark.parametrize("eval_climbs", [True, False])
+def test_a_dagger_agent_whose_evaluation_return_climbed_after_its_first_iteration_learned(tmp_path, eval_climbs):
+    # CS285's DAgger on HalfCheetah (fixed 1000-step episodes): the training return opens on the expert's
+    # rollouts (4206), then the learner's 2948 -> ~4000; the evaluation return 3191 -> 3863 -> ~4000 climbed
+    # inside its opening window, so the agent learned.  An evaluation return that stays at 3191 does not
+    # say so, and the time-limit rule still tells a training return that never beat its opening.
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        n = 10
+        train = np.r_[4206.0, 2948.0, 3813.0, 4000 + 40 * rng.standard_normal(n - 3)]
+        evaluation = np.r_[3191.0, 3863.0, 4000 + 60 * rng.standard_normal(n - 2)]
+        if not eval_climbs:
+            evaluation = 3191 + 30 * rng.standard_normal(n)
+        run = tmp_path / ("%s_%d" % (eval_climbs, seed))
+        tags = {
+            "Train_AverageReturn": train,
+            "Eval_AverageReturn": evaluation,
+            "Train_AverageEpLen": np.full(n, 1000.0),
+            "Eval_AverageEpLen": np.full(n, 1000.0),
+        }
+        logwriters.tbx_scalars(str(run), tags, np.arange(n))
+        limit = [f for f in _loud(_scan(str(run))) if f.evidence.get("how") == "time_limit"]
+        if eval_climbs:
+            assert not limit, [f.title for f in limit]
+        else:
+            assert limit, [f.title for f in _loud(_scan(str(run)))]

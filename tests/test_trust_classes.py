@@ -5660,3 +5660,29 @@ def test_a_dagger_agent_whose_evaluation_return_climbed_after_its_first_iteratio
             assert not limit, [f.title for f in limit]
         else:
             assert limit, [f.title for f in _loud(_scan(str(run)))]
+
+
+@pytest.mark.parametrize("case", ["overfit", "training_held", "one_high"])
+def test_a_four_evaluation_fine_tune_whose_last_two_stand_far_above_its_best_overfits(tmp_path, case):
+    # A blind tuned RoBERTa fine-tune (HF-style tags): eval loss 0.302, 0.306, then 0.588 and 0.555 while
+    # the training loss fell 0.73 -> ~0.1.  Too few evaluations after the best for the other rules.  A
+    # training loss that held after the first evaluation has memorised nothing since; one high evaluation
+    # that came back is no level.
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        evals = np.array([0.302, 0.306, 0.588, 0.555]) + 0.003 * rng.standard_normal(4)
+        if case == "one_high":
+            evals = np.array([0.302, 0.306, 0.588, 0.320]) + 0.003 * rng.standard_normal(4)
+        t = np.linspace(0.0, 1.0, 120)
+        train = 0.73 * np.exp(-3.0 * t) + 0.05 + 0.02 * rng.standard_normal(120)
+        if case == "training_held":
+            # Learned before the first evaluation, then held: nothing memorised while the eval loss rose.
+            train = 0.40 + 0.33 * np.exp(-30.0 * t) + 0.01 * rng.standard_normal(120)
+        run = tmp_path / ("%s_%d" % (case, seed))
+        tags = {"loss/train": (list(np.arange(120) * 20 + 20), train), "loss/eval": ([600, 1200, 1800, 2400], evals)}
+        logwriters.tbx_scalars(str(run), tags)
+        over = [f for f in _loud(_scan(str(run))) if f.kind == "overfitting"]
+        if case == "overfit":
+            assert [f.tag for f in over] == ["loss/eval"], [f.title for f in _loud(_scan(str(run)))]
+        else:
+            assert not over, [f.title for f in over]

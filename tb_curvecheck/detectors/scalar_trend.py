@@ -827,6 +827,22 @@ class Overfitting(Detector[OverfitEvent]):
             return None
         return best_i, best, thr, self._end_level(v, best_i)
 
+    def _closed_above(self, v: np.ndarray, log_scale: bool = False):
+        """A short curve (`short_max_points` or fewer) whose last `short_min_after` evaluations both stand
+        `stayed_rel` of the best above it: too few evaluations after the best for `_stayed_above`, with the
+        first of them still near it (a RoBERTa fine-tune's eval loss 0.302, 0.306, then 0.588 and 0.555
+        while its training loss fell 0.73 -> 0.1).  Like `_stayed_above`, it holds only beside a training
+        loss that kept learning (`stayed_train_fall`)."""
+        best_i = int(np.argmin(v))
+        best = float(v[best_i])
+        closing = v[-self.short_min_after :]
+        if v.shape[0] - 1 - best_i <= self.short_min_after or (best <= 0.0 and not log_scale):
+            return None
+        thr = self._share(self.stayed_rel, best, log_scale)
+        if float(np.min(closing)) - best < thr:
+            return None
+        return best_i, best, thr, self._end_level(v, best_i)
+
     def _gave_back(self, v: np.ndarray, sigma: float):
         """A short curve that learned clearly (its fall from the first evaluation to its lowest is
         `giveback_span_k` noise units or more) and whose last evaluations gave back `giveback_share` of
@@ -979,6 +995,9 @@ class Overfitting(Detector[OverfitEvent]):
         stayed = False
         if got is None and sign > 0 and n <= self.stayed_max_points:
             got = self._stayed_above(v, log_scale)
+            stayed = got is not None
+        if got is None and sign > 0 and n <= self.short_max_points:
+            got = self._closed_above(v, log_scale)
             stayed = got is not None
         gave_back = False
         if got is None and sign > 0 and n <= self.stayed_max_points:

@@ -828,15 +828,17 @@ class Overfitting(Detector[OverfitEvent]):
         return best_i, best, thr, self._end_level(v, best_i)
 
     def _closed_above(self, v: np.ndarray, log_scale: bool = False):
-        """A short curve (`short_max_points` or fewer) whose last `short_min_after` evaluations both stand
-        `stayed_rel` of the best above it: too few evaluations after the best for `_stayed_above`, with the
-        first of them still near it (a RoBERTa fine-tune's eval loss 0.302, 0.306, then 0.588 and 0.555
-        while its training loss fell 0.73 -> 0.1).  Like `_stayed_above`, it holds only beside a training
-        loss that kept learning (`stayed_train_fall`)."""
+        """Where `_stayed_above` cannot judge, with fewer than `stayed_min_after` evaluations after the
+        best but more than `short_min_after`: the last `short_min_after` both stand `stayed_rel` of the best
+        above it, the first after the best still near it (a RoBERTa fine-tune's eval loss 0.302, 0.306,
+        then 0.588 and 0.555 while its training loss fell 0.73 -> 0.1).  With more evaluations after the
+        best, one that came back near it says plateau noise, and `_stayed_above` asks all of them.  Like
+        `_stayed_above`, it holds only beside a training loss that kept learning (`stayed_train_fall`)."""
         best_i = int(np.argmin(v))
         best = float(v[best_i])
         closing = v[-self.short_min_after :]
-        if v.shape[0] - 1 - best_i <= self.short_min_after or (best <= 0.0 and not log_scale):
+        after = v.shape[0] - 1 - best_i
+        if not self.short_min_after < after < self.stayed_min_after or (best <= 0.0 and not log_scale):
             return None
         thr = self._share(self.stayed_rel, best, log_scale)
         if float(np.min(closing)) - best < thr:
@@ -996,7 +998,7 @@ class Overfitting(Detector[OverfitEvent]):
         if got is None and sign > 0 and n <= self.stayed_max_points:
             got = self._stayed_above(v, log_scale)
             stayed = got is not None
-        if got is None and sign > 0 and n <= self.short_max_points:
+        if got is None and sign > 0:
             got = self._closed_above(v, log_scale)
             stayed = got is not None
         gave_back = False

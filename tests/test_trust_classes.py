@@ -5686,3 +5686,29 @@ def test_a_four_evaluation_fine_tune_whose_last_two_stand_far_above_its_best_ove
             assert [f.tag for f in over] == ["loss/eval"], [f.title for f in _loud(_scan(str(run)))]
         else:
             assert not over, [f.title for f in over]
+
+
+@pytest.mark.parametrize("case", ["overfit", "came_back", "training_held"])
+def test_a_five_epoch_fit_whose_validation_loss_never_came_back_to_its_first_epoch_overfits(tmp_path, case):
+    # A blind tuned Keras text classifier (a bidirectional LSTM, Keras' own layout): validation loss 1.117,
+    # 1.369, 1.333, 1.445, 1.459 while its training loss fell 0.092 -> 0.037.  Five evaluations are too few
+    # for the rules that judge a rise from the first evaluation.  One evaluation back near the first is a
+    # noisy plateau; a training loss that held memorised nothing since.
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        val = np.array([1.117, 1.369, 1.333, 1.445, 1.459])
+        if case == "came_back":
+            val = np.array([1.117, 1.369, 1.16, 1.445, 1.459])
+        train = np.array([0.0925, 0.0409, 0.0368, 0.0411, 0.0372])
+        if case == "training_held":
+            train = np.array([0.0925, 0.090, 0.091, 0.089, 0.090])
+        run = tmp_path / ("%s_%d" % (case, seed))
+        logwriters.tf_scalars(str(run / "train"), {"epoch_loss": train * (1 + 0.01 * rng.standard_normal(5))})
+        logwriters.tf_scalars(str(run / "validation"), {"epoch_loss": val + 0.005 * rng.standard_normal(5)})
+        over = [f for f in _loud(_scan(str(run))) if f.kind == "overfitting"]
+        if case == "overfit":
+            assert [(f.run, f.tag) for f in over] == [("validation", "epoch_loss")], [
+                f.title for f in _loud(_scan(str(run)))
+            ]
+        else:
+            assert not over, [f.title for f in over]

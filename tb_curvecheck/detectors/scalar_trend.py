@@ -845,6 +845,22 @@ class Overfitting(Detector[OverfitEvent]):
             return None
         return best_i, best, thr, self._end_level(v, best_i)
 
+    def _above_first(self, v: np.ndarray, log_scale: bool = False):
+        """A curve too short for `NoProgress.rose_from_start` (fewer than its `min_points`) whose first
+        evaluation is its best and every later one stands `rose_rel` of it above, the share that rule asks
+        of a loss that never improved: worse from the first epoch, with no evaluation back near its best
+        (a Keras text classifier's validation loss 1.117, 1.369, 1.333, 1.445, 1.459 over five epochs while
+        its training loss fell 0.092 -> 0.037).  Like `_stayed_above`, it holds only beside a training loss
+        that kept learning (`stayed_train_fall`)."""
+        n = v.shape[0]
+        if not self.short_min_points <= n < self.stall.min_points or (v[0] <= 0.0 and not log_scale):
+            return None
+        best = float(v[0])
+        thr = self._share(self.stall.rose_rel, best, log_scale)
+        if float(np.min(v[1:])) - best < thr:
+            return None
+        return 0, best, thr, self._end_level(v, 0)
+
     def _gave_back(self, v: np.ndarray, sigma: float):
         """A short curve that learned clearly (its fall from the first evaluation to its lowest is
         `giveback_span_k` noise units or more) and whose last evaluations gave back `giveback_share` of
@@ -1000,6 +1016,9 @@ class Overfitting(Detector[OverfitEvent]):
             stayed = got is not None
         if got is None and sign > 0:
             got = self._closed_above(v, log_scale)
+            stayed = got is not None
+        if got is None and sign > 0:
+            got = self._above_first(v, log_scale)
             stayed = got is not None
         gave_back = False
         if got is None and sign > 0 and n <= self.stayed_max_points:

@@ -120,6 +120,8 @@ METRIC_UP = {
     "correlation": "correlation",
     "exact_match": "exact_match",
     "em": "exact_match",
+    # A restored or generated image's peak signal-to-noise ratio in dB (super-resolution, denoising).
+    "psnr": "psnr",
 }
 # Metrics whose natural range is [0, 1], so a 0-100 log is a percentage.
 FRACTION_METRICS = {
@@ -990,12 +992,24 @@ def _sole_loss_is_objective(items) -> bool:
     return not words & (BY_DESIGN_WORDS | GAN_PLAYER_WORDS)
 
 
+# A GAN's players as loss tags name them, abbreviations too (`l_d_fake`, `loss_G`, `disc_loss`).
+DISCRIMINATOR_WORDS = {"d", "dis", "disc", "discriminator"}
+GENERATOR_WORDS = {"g", "gen", "generator"}
+
+
+def _two_players(tags) -> bool:
+    """Among the loss `tags`, one named for a discriminator and one named for a generator."""
+    words = [_qualifier_words(t) for t in tags]
+    return any(w & DISCRIMINATOR_WORDS for w in words) and any(w & GENERATOR_WORDS for w in words)
+
+
 def purposes(items) -> dict:
     """(run, tag) -> purpose for an experiment's scalars, given as (run, tag, TagInfo).
 
     A loss is the objective when its name says so (`loss`, `total_loss`); when the experiment has
     one, every other loss is a component of it or beside it.  Without one, losses named for a part
-    (policy, value, box, KL, domain...) are components and the rest objectives.  Metrics are the
+    (policy, value, box, KL, domain...) are components and the rest objectives, unless the losses name
+    both players of a GAN: then every one is a component.  Metrics are the
     task's unless they measure a side task (a domain classifier) or are a partial one (precision,
     recall) beside a composite (mAP, F1), or break an aggregate logged beside them down by class
     (named, or numbered 0..k).
@@ -1010,8 +1024,12 @@ def purposes(items) -> dict:
         for (r, t), p in named.items()
         if p == "objective" and not _qualifiers(t) or p == "objective" and set(_qualifiers(t)) & OBJECTIVE_WORDS
     }
+    # Without a total, losses that name both players of a GAN are the terms of two objectives that trade
+    # off, neither of them logged: every one is a component, the custom ones too (BasicSR's `l_g_pix`,
+    # `l_g_gan`, `l_d_real` beside an `l_anchor_max` of the generator's own making).
+    game = not plain and _two_players([t for _, t in losses])
     for key, p in named.items():
-        out[key] = "component" if plain and key not in plain else p
+        out[key] = "component" if plain and key not in plain or game else p
     if named and "objective" not in out.values() and _sole_loss_is_objective(items):
         # A loss named for a part (`train_loss_cls`) that is the only loss logged is what is minimised:
         # there is nothing else for it to be a part of.

@@ -5766,3 +5766,32 @@ def test_the_loss_terms_of_a_gan_with_no_total_are_components_of_its_game(tmp_pa
             assert not _loud(_scan(str(run))), [f.title for f in _loud(_scan(str(run)))]
         else:
             assert anchor, [f.title for f in _loud(_scan(str(run)))]
+
+
+@pytest.mark.parametrize("game", [True, False])
+def test_a_gan_trades_psnr_for_realism_by_design(tmp_path, game):
+    # Super-resolution GAN training (ESRGAN-style, BasicSR's tags) starts from a PSNR-oriented model, and its
+    # validation PSNR falls as the adversarial loss pushes the outputs toward realistic texture: the
+    # perception-distortion trade-off, by design.  The same fall in a run trained on the pixel loss alone
+    # (no discriminator) is the model getting worse at its own objective.
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        n, m = 300, 30
+        t = np.linspace(0.0, 1.0, n)
+        tags = {"losses/l_g_pix": 0.05 + 0.004 * rng.standard_normal(n)}
+        if game:
+            tags["losses/l_g_gan"] = 0.30 - 0.08 * t + 0.03 * rng.standard_normal(n)
+            tags["losses/l_d_real"] = 0.24 + 0.11 * t + 0.05 * rng.standard_normal(n)
+            tags["losses/l_d_fake"] = 0.20 + 0.10 * t + 0.05 * rng.standard_normal(n)
+        steps = list(np.arange(n) * 100 + 100)
+        series = {k: (steps, v) for k, v in tags.items()}
+        tm = np.linspace(0.0, 1.0, m)
+        psnr = 27.2 - 5.0 * (1.0 - np.exp(-4.0 * tm)) + 0.05 * rng.standard_normal(m)
+        series["metrics/validation/psnr"] = (list(np.arange(m) * 1000 + 1000), psnr)
+        run = tmp_path / ("%s_%d" % (game, seed))
+        logwriters.tbx_scalars(str(run), series)
+        told = [f for f in _loud(_scan(str(run))) if f.tag == "metrics/validation/psnr"]
+        if game:
+            assert not told, [f.title for f in told]
+        else:
+            assert told, [f.title for f in _loud(_scan(str(run)))]

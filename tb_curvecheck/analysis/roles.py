@@ -992,6 +992,8 @@ def _sole_loss_is_objective(items) -> bool:
     return not words & (BY_DESIGN_WORDS | GAN_PLAYER_WORDS)
 
 
+# Fidelity to a reference image, which a GAN trades for realism.
+DISTORTION_METRICS = {"psnr"}
 # A GAN's players as loss tags name them, abbreviations too (`l_d_fake`, `loss_G`, `disc_loss`).
 DISCRIMINATOR_WORDS = {"d", "dis", "disc", "discriminator"}
 GENERATOR_WORDS = {"g", "gen", "generator"}
@@ -1027,9 +1029,9 @@ def purposes(items) -> dict:
     # Without a total, losses that name both players of a GAN are the terms of two objectives that trade
     # off, neither of them logged: every one is a component, the custom ones too (BasicSR's `l_g_pix`,
     # `l_g_gan`, `l_d_real` beside an `l_anchor_max` of the generator's own making).
-    game = not plain and _two_players([t for _, t in losses])
+    players = _two_players([t for _, t in losses])
     for key, p in named.items():
-        out[key] = "component" if plain and key not in plain or game else p
+        out[key] = "component" if plain and key not in plain or players and not plain else p
     if named and "objective" not in out.values() and _sole_loss_is_objective(items):
         # A loss named for a part (`train_loss_cls`) that is the only loss logged is what is minimised:
         # there is nothing else for it to be a part of.
@@ -1044,6 +1046,10 @@ def purposes(items) -> dict:
         if i.role in ("metric_up", "metric_down"):
             toks = set(_tokens(t))
             if toks & AUX_METRIC_WORDS:
+                out[(r, t)] = "auxiliary"
+            elif players and i.quantity in DISTORTION_METRICS:
+                # A GAN gives up fidelity for realism by design (the perception-distortion trade-off): an
+                # ESRGAN's validation PSNR falls below the PSNR-trained model it starts from.
                 out[(r, t)] = "auxiliary"
             elif answered and i.quantity in PARTIAL_METRICS:
                 out[(r, t)] = "auxiliary"

@@ -1355,7 +1355,8 @@ def test_a_binary_classifier_at_its_class_shares_entropy_with_accuracy_at_the_ma
 
 def test_keras_regressor_at_a_learning_rate_too_small_made_no_progress(tmp_path):
     # Adam at 1e-6 creeps the loss down smoothly, far beyond its near-zero epoch-to-epoch noise, yet
-    # by about a thousandth of its level over 12 epochs; the same model at 1e-2 learns. The margins
+    # by about a thousandth of its level over 12 epochs (so it also never moved, `still`); the same
+    # model at 1e-2 learns. The margins
     # are orders of magnitude (0.1 % moved against the 0.5 % line, 90 %+ for the control).
     import keras
 
@@ -1378,8 +1379,10 @@ def test_keras_regressor_at_a_learning_rate_too_small_made_no_progress(tmp_path)
     loud = _loud(_scan(str(tmp_path)))
     assert {(f.run, f.kind) for f in loud} >= {("lr1e-6/train", "no_progress")}, [(f.run, f.title) for f in loud]
     assert not [f for f in loud if f.run.startswith("lr1e-2")], [(f.run, f.title) for f in loud]
-    f = next(f for f in loud if f.run == "lr1e-6/train")
+    f = next(f for f in loud if f.run == "lr1e-6/train" and f.kind == "no_progress")
     assert 0 < f.evidence["relative_improvement"] < 0.005
+    # Held within half a percent from its first epoch to its last, it also never moved at all.
+    assert [g.evidence["how"] for g in loud if g.run == "lr1e-6/train" and g.kind == "never_learned"] == ["still"]
 
 
 def test_real_volatility_model_pinned_at_a_clamped_log_is_saturated_loss():
@@ -5795,3 +5798,33 @@ def test_a_gan_trades_psnr_for_realism_by_design(tmp_path, game):
             assert not told, [f.title for f in told]
         else:
             assert told, [f.title for f in _loud(_scan(str(run)))]
+
+
+@pytest.mark.parametrize("case", ["still", "moves", "offset_with_accuracy", "short"])
+def test_an_objective_loss_held_within_half_a_percent_from_start_to_end_never_learned(tmp_path, case):
+    # A blind tuned Lightning MNIST run: its training loss read 0.4926-0.4930 at all 22 logs over three
+    # epochs (steps 49-1099), its validation loss 0.4927 at both epochs.  A loss that learns, even a
+    # converged one, moves far more over a run.  Controls: a loss that wanders 2 % (noise a learning model
+    # shows); a loss held still by a large constant offset while the accuracy climbs (the task metric says
+    # the model learned); fewer than ten evaluations.
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        n = 8 if case == "short" else 22
+        steps = list(np.arange(n) * 50 + 49)
+        loss = 0.4929 + 0.0001 * rng.standard_normal(n)
+        if case == "moves":
+            loss = 0.4929 * (1.0 + 0.02 * rng.standard_normal(n))
+        tags = {"train_loss": (steps, loss), "val_loss_epoch": ([549, 1099], [0.4927, 0.4927])}
+        if case == "offset_with_accuracy":
+            tags["train_loss"] = (steps, 100.5 - 0.4 * np.linspace(0.0, 1.0, n) + 0.01 * rng.standard_normal(n))
+            tags["val_loss_epoch"] = ([549, 1099], [100.3, 100.1])
+            tags["val_acc"] = (steps, 0.3 + 0.6 * (1.0 - np.exp(-4.0 * np.linspace(0.0, 1.0, n))))
+        run = tmp_path / ("%s_%d" % (case, seed))
+        logwriters.tbx_scalars(str(run), tags)
+        still = [f for f in rw.flatten(_scan(str(run))) if (f.evidence or {}).get("how") == "still"]
+        if case == "still":
+            assert [(f.kind, f.severity, f.tag) for f in still] == [("never_learned", "error", "train_loss")], [
+                f.title for f in _loud(_scan(str(run)))
+            ]
+        else:
+            assert not still, [f.title for f in still]

@@ -772,7 +772,7 @@ class NeverLearned(Detector[NeverEvent]):
         """An objective loss held within `still_rel` of its level from its first evaluation to its last, with
         no task metric of the run that gained: the updates never changed what the model outputs (a
         Lightning MNIST model's training loss 0.4926-0.4930 over 22 logs and three epochs).  Exactly the
-        same value throughout is `frozen`, told by `_loss`."""
+        same value throughout is `frozen`'s story (told by `_loss` for a loss logged per epoch or step)."""
         if U.reinforcement_learning(exp):
             return []  # an RL run's losses are surrogates; its return tells whether it learned
         if ref.info.granularity == "batch" and any(

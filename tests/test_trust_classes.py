@@ -5742,6 +5742,17 @@ def test_a_validation_psnr_that_climbs_says_a_noisy_pixel_loss_learned(tmp_path,
             assert stalled, [f.title for f in _loud(_scan(str(run)))]
 
 
+def _basicsr_players(rng, t, discriminator=True):
+    """The adversarial terms of a BasicSR GAN log over the run's time axis `t` (0..1): the generator's
+    `l_g_gan` falling, and the discriminator's `l_d_real` and `l_d_fake` rising as the generator catches up."""
+    n = t.shape[0]
+    tags = {"losses/l_g_gan": 0.30 - 0.08 * t + 0.03 * rng.standard_normal(n)}
+    if discriminator:
+        tags["losses/l_d_real"] = 0.24 + 0.11 * t + 0.05 * rng.standard_normal(n)
+        tags["losses/l_d_fake"] = 0.20 + 0.10 * t + 0.05 * rng.standard_normal(n)
+    return tags
+
+
 @pytest.mark.parametrize("players", [True, False])
 def test_the_loss_terms_of_a_gan_with_no_total_are_components_of_its_game(tmp_path, players):
     # A blind tuned GAN fine-tune in BasicSR's naming: the generator's `l_g_pix`, `l_g_percep`, `l_g_gan`, the
@@ -5756,12 +5767,9 @@ def test_the_loss_terms_of_a_gan_with_no_total_are_components_of_its_game(tmp_pa
         tags = {
             "losses/l_g_pix": 0.067 + 0.004 * rng.standard_normal(n),
             "losses/l_g_percep": 11.0 + 0.5 * rng.standard_normal(n),
-            "losses/l_g_gan": 0.30 - 0.08 * t + 0.03 * rng.standard_normal(n),
             "losses/l_anchor_max": np.abs(1.5e-5 + 5e-6 * rng.standard_normal(n)),
         }
-        if players:
-            tags["losses/l_d_real"] = 0.24 + 0.11 * t + 0.05 * rng.standard_normal(n)
-            tags["losses/l_d_fake"] = 0.20 + 0.10 * t + 0.05 * rng.standard_normal(n)
+        tags.update(_basicsr_players(rng, t, discriminator=players))
         run = tmp_path / ("%s_%d" % (players, seed))
         logwriters.tbx_scalars(str(run), {k: (list(np.arange(n) * 100 + 100), v) for k, v in tags.items()})
         anchor = [f for f in _loud(_scan(str(run))) if f.tag == "losses/l_anchor_max"]
@@ -5783,9 +5791,7 @@ def test_a_gan_trades_psnr_for_realism_by_design(tmp_path, game):
         t = np.linspace(0.0, 1.0, n)
         tags = {"losses/l_g_pix": 0.05 + 0.004 * rng.standard_normal(n)}
         if game:
-            tags["losses/l_g_gan"] = 0.30 - 0.08 * t + 0.03 * rng.standard_normal(n)
-            tags["losses/l_d_real"] = 0.24 + 0.11 * t + 0.05 * rng.standard_normal(n)
-            tags["losses/l_d_fake"] = 0.20 + 0.10 * t + 0.05 * rng.standard_normal(n)
+            tags.update(_basicsr_players(rng, t))
         steps = list(np.arange(n) * 100 + 100)
         series = {k: (steps, v) for k, v in tags.items()}
         tm = np.linspace(0.0, 1.0, m)

@@ -5806,6 +5806,17 @@ def test_a_gan_trades_psnr_for_realism_by_design(tmp_path, game):
             assert told, [f.title for f in _loud(_scan(str(run)))]
 
 
+def _seeded(tmp_path, case):
+    """Three noise draws of one case: (its generator, its run folder), each run in a folder of its own."""
+    for seed in range(3):
+        yield np.random.default_rng(seed), tmp_path / ("%s_%d" % (case, seed))
+
+
+def _told_as(path, how):
+    """The findings of the logdir at `path` (corroborating ones too) told with evidence `how`."""
+    return [f for f in rw.flatten(_scan(str(path))) if (f.evidence or {}).get("how") == how]
+
+
 @pytest.mark.parametrize("case", ["still", "moves", "offset_with_accuracy", "short"])
 def test_an_objective_loss_held_within_half_a_percent_from_start_to_end_never_learned(tmp_path, case):
     # A blind tuned Lightning MNIST run: its training loss read 0.4926-0.4930 at all 22 logs over three
@@ -5813,8 +5824,7 @@ def test_an_objective_loss_held_within_half_a_percent_from_start_to_end_never_le
     # converged one, moves far more over a run.  Controls: a loss that wanders 2 % (noise a learning model
     # shows); a loss held still by a large constant offset while the accuracy climbs (the task metric says
     # the model learned); fewer than ten evaluations.
-    for seed in range(3):
-        rng = np.random.default_rng(seed)
+    for rng, run in _seeded(tmp_path, case):
         n = 8 if case == "short" else 22
         steps = list(np.arange(n) * 50 + 49)
         loss = 0.4929 + 0.0001 * rng.standard_normal(n)
@@ -5825,12 +5835,43 @@ def test_an_objective_loss_held_within_half_a_percent_from_start_to_end_never_le
             tags["train_loss"] = (steps, 100.5 - 0.4 * np.linspace(0.0, 1.0, n) + 0.01 * rng.standard_normal(n))
             tags["val_loss_epoch"] = ([549, 1099], [100.3, 100.1])
             tags["val_acc"] = (steps, 0.3 + 0.6 * (1.0 - np.exp(-4.0 * np.linspace(0.0, 1.0, n))))
-        run = tmp_path / ("%s_%d" % (case, seed))
         logwriters.tbx_scalars(str(run), tags)
-        still = [f for f in rw.flatten(_scan(str(run))) if (f.evidence or {}).get("how") == "still"]
+        still = _told_as(run, "still")
         if case == "still":
             assert [(f.kind, f.severity, f.tag) for f in still] == [("never_learned", "error", "train_loss")], [
                 f.title for f in _loud(_scan(str(run)))
             ]
         else:
             assert not still, [f.title for f in still]
+
+
+@pytest.mark.parametrize("case", ["never", "scored_once", "short", "no_part_scored"])
+def test_a_curriculum_level_never_once_solved_while_the_first_was_is_told(tmp_path, case):
+    # A committed tuned MaskablePPO sudoku run (SB3's tags): once the curriculum moved to stage 2, its
+    # `curriculum/success_rate_L2` was exactly 0 at all 75 summaries while level 1's success rate reached
+    # 0.9.  Controls: one success at level 2 (a hard level, not an unsolved one); eight summaries (too few
+    # to say never); every level at 0 (nothing scored, no part to hold it against).
+    for rng, run in _seeded(tmp_path, case):
+        n = 8 if case == "short" else 75
+        steps = list(np.arange(n) * 4096 + 73728)
+        t = np.linspace(0.0, 1.0, n)
+        l1 = np.clip(0.5 + 0.4 * t + 0.08 * rng.standard_normal(n), 0.0, 1.0)
+        if case == "no_part_scored":
+            l1 = np.zeros(n)
+        l2 = np.zeros(n)
+        if case == "scored_once":
+            l2[n // 2] = 0.01
+        tags = {
+            "rollout/ep_rew_mean": (steps, 100.0 + 80.0 * t + 10.0 * rng.standard_normal(n)),
+            "curriculum/success_rate_L1": (steps, l1),
+            "curriculum/success_rate_L2": (steps, l2),
+            "curriculum/success_rate_overall": (steps, 0.5 * l1 + 0.5 * l2),
+        }
+        logwriters.tbx_scalars(str(run), tags)
+        told = _told_as(run, "zero_part")
+        if case == "never":
+            assert [(f.kind, f.severity, f.tag) for f in told] == [
+                ("never_learned", "warning", "curriculum/success_rate_L2")
+            ], [f.title for f in _loud(_scan(str(run)))]
+        else:
+            assert not told, [f.title for f in told]

@@ -55,7 +55,7 @@ class NeverEvent:
     ref: SeriesRef
     view: U.View
     how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved", "auc",
-    # "flat", "tiny_lr", "zero", "split_chance", "no_success", "coin", "still"
+    # "flat", "tiny_lr", "zero", "split_chance", "no_success", "coin", "still", "zero_part"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -137,6 +137,9 @@ class NeverLearned(Detector[NeverEvent]):
     # from first to last evaluation were all in runs labelled a pathology or mild, none in a healthy one.
     still_rel: float = 0.005
     still_min_points: int = 10
+    # A part of a broken-down score exactly 0 at this many evaluations or more never scored: a class or
+    # level that is merely hard scores now and then over ten evaluations.
+    zero_part_min_points: int = 10
     # A noisier loss may instead hold inside ln C's whole band (running medians of 5) over at least
     # this many points, enough for a trend test to see slow learning ...
     noisy_prior_min_points: int = 30
@@ -301,7 +304,36 @@ class NeverLearned(Detector[NeverEvent]):
                 return found
         if ref.info.purpose == "task" and ref.info.role in ("metric_up", "metric_down") and not exp.find(role="loss"):
             return self._frozen_metric(exp, ref)
+        if ref.info.purpose == "auxiliary" and ref.info.role in ("metric_up", "other"):
+            return self._zero_part(exp, ref)
         return []
+
+    def _zero_part(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        """One part of a score broken down by class or level (`curriculum/success_rate_L2` beside
+        `curriculum/success_rate_L1`, `bbox/AP-scratch` beside `bbox/AP`) exactly 0 at every one of at
+        least `zero_part_min_points` evaluations while a part beside it scored: the task is scorable, and
+        this part of it was never once right (a sudoku curriculum whose level-2 success is 0 at all 75
+        summaries after the agent solved level 1)."""
+        success = "success" in ref.tag.lower()
+        if ref.info.role == "other" and not success:
+            return []  # of the unjudged series, only a success rate is a score
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        if len(view) < self.zero_part_min_points or np.any(v != 0.0):
+            return []
+        scored = [
+            s
+            for s in _parts_beside(exp, ref)
+            if s.info.role == ref.info.role
+            and (success == ("success" in s.tag.lower()))
+            and (ref.info.role == "other" or s.info.quantity == ref.info.quantity)
+            and float(np.nanmax(np.where(np.isfinite(s.series.values), s.series.values, 0.0))) > 0.0
+        ]
+        if not scored:
+            return []
+        best = max(scored, key=lambda s: float(np.nanmax(s.series.values)))
+        level = float(np.nanmax(best.series.values))
+        return [NeverEvent(ref, view, "zero_part", 0.0, best, level, None, 1.0, U.zero_learning_rate(exp))]
 
     def _split_at_chance(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
         """A validation or test loss that opened at ln C and never went below it, with that split's
@@ -1223,6 +1255,23 @@ class NeverLearned(Detector[NeverEvent]):
                 "weight."
                 % (capital(name), fmt(e.level), ", and %s holds %s" % (m, fmt(e.metric_level)) if m else "", lr)
             )
+        elif e.how == "zero_part":
+            title = "%s was exactly 0 at every one of %d evaluations while %s reached %s" % (
+                e.ref.tag,
+                n,
+                e.metric.tag,
+                fmt(e.metric_level),
+            )
+            expl = (
+                "%s reads 0 from its first evaluation (step %d) to its last (step %d), while %s, another part "
+                "of the same score, reached %s: the task is scorable, and this part of it (a class, a level, a "
+                "stage of a curriculum) was never once right. The model learned the rest and not this. Usual "
+                "causes: too few examples of it in the training data (or none: a class id that the labels "
+                "never use), a curriculum that moved on before the previous stage was learned, or a part "
+                "harder than the rest that needs more capacity or more steps. Check how many training "
+                "examples it has and what the model predicts on them.%s"
+                % (capital(e.ref.tag), int(view.steps[0]), int(view.steps[-1]), e.metric.tag, fmt(e.metric_level), lr)
+            )
         elif e.how == "still":
             v = view.values
             band = float(np.ptp(v)) / abs(e.level) if e.level else 0.0
@@ -1728,7 +1777,9 @@ class NeverLearned(Detector[NeverEvent]):
         # A stall at the prior's level is `no_progress` with its cause named: as serious, no more.
         # A loss that still creeps down while no output beats a coin may yet learn, slowly: a warning.
         severity = (
-            "warning" if e.how in ("reward", "unsolved", "stalled", "flat", "zero", "no_success", "coin") else "error"
+            "warning"
+            if e.how in ("reward", "unsolved", "stalled", "flat", "zero", "no_success", "coin", "zero_part")
+            else "error"
         )
         return make_finding(
             e.ref,
@@ -1817,6 +1868,28 @@ def _tiny_learning_rate(exp: Experiment, limit: float) -> Optional[float]:
     if not np.all(np.isfinite(allv)) or float(np.min(allv)) <= 0.0 or float(np.max(allv)) > limit:
         return None
     return float(np.max(allv))
+
+
+# Separators of a tag's words: a part's name follows the stem of the score it breaks down.
+_PART_SEPARATORS = "/_-: "
+# The stem is shortened by at most this many words to find the other parts (a class name may hold one).
+_PART_MAX_WORDS = 2
+
+
+def _parts_beside(exp: Experiment, ref: SeriesRef) -> List[SeriesRef]:
+    """Series of `ref`'s run whose tags share its stem: the tag up to one of its last separators, kept
+    inside the same top-level folder (`curriculum/success_rate` for `curriculum/success_rate_L2`)."""
+    tag = ref.tag
+    cuts = [i for i, ch in enumerate(tag) if ch in _PART_SEPARATORS]
+    top = tag.find("/")
+    for i in reversed(cuts[-_PART_MAX_WORDS:]):
+        if top >= 0 and i <= top:
+            break
+        stem = tag[: i + 1]
+        parts = [s for s in exp.scalars if s.run == ref.run and s.tag != ref.tag and s.tag.startswith(stem)]
+        if parts:
+            return parts
+    return []
 
 
 # A log whose first step lies this many of its own step intervals past 0 continues an earlier training.

@@ -321,18 +321,16 @@ class NeverLearned(Detector[NeverEvent]):
         v = view.values
         if len(view) < self.zero_part_min_points or np.any(v != 0.0):
             return []
-        scored = [
-            s
+        peaks = [
+            (_peak(s), s)
             for s in _parts_beside(exp, ref)
             if s.info.role == ref.info.role
             and (success == ("success" in s.tag.lower()))
             and (ref.info.role == "other" or s.info.quantity == ref.info.quantity)
-            and float(np.nanmax(np.where(np.isfinite(s.series.values), s.series.values, 0.0))) > 0.0
         ]
-        if not scored:
+        level, best = max(peaks, key=lambda p: p[0], default=(0.0, None))
+        if best is None or level <= 0.0:
             return []
-        best = max(scored, key=lambda s: float(np.nanmax(s.series.values)))
-        level = float(np.nanmax(best.series.values))
         return [NeverEvent(ref, view, "zero_part", 0.0, best, level, None, 1.0, U.zero_learning_rate(exp))]
 
     def _split_at_chance(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
@@ -748,19 +746,11 @@ class NeverLearned(Detector[NeverEvent]):
         The level alone names no C closely enough (a healthy fine-tune can settle 5 % under ln 3), and a
         stall alone says nothing of why; together they say the model predicts the prior for every input
         (a text classifier at lr 4e-4 whose loss rises from 1.09 to ln 4 and stays)."""
-        if self.stall is None:
+        if self.stall is None or not _level_speaks(exp, ref):
             return []
-        # An RL run's losses are surrogates; its return tells whether it learned.
-        if U.reinforcement_learning(exp):
-            return []
-        same_split = exp.find(role="loss", split=ref.info.split)
         # A total of box, class and regularisation terms can sit near any ln C.
-        if any(s.info.purpose == "component" for s in same_split):
+        if any(s.info.purpose == "component" for s in exp.find(role="loss", split=ref.info.split)):
             return []
-        if ref.info.granularity == "batch" and any(
-            s.info.granularity != "batch" and s.info.purpose in ("objective", None) for s in same_split
-        ):
-            return []  # the per-epoch loss of the split speaks for it
         view = U.view_of(ref, smooth=False)
         v = view.values
         if len(view) < self.min_points:
@@ -805,13 +795,8 @@ class NeverLearned(Detector[NeverEvent]):
         no task metric of the run that gained: the updates never changed what the model outputs (a
         Lightning MNIST model's training loss 0.4926-0.4930 over 22 logs and three epochs).  Exactly the
         same value throughout is `frozen`'s story (told by `_loss` for a loss logged per epoch or step)."""
-        if U.reinforcement_learning(exp):
-            return []  # an RL run's losses are surrogates; its return tells whether it learned
-        if ref.info.granularity == "batch" and any(
-            s.info.granularity != "batch" and s.info.purpose in ("objective", None)
-            for s in exp.find(role="loss", split=ref.info.split)
-        ):
-            return []  # the per-epoch loss of the split speaks for it
+        if not _level_speaks(exp, ref):
+            return []
         view = U.view_of(ref, smooth=False)
         v = view.values
         if len(view) < self.still_min_points or not _held_still(v, self.still_rel):
@@ -1868,6 +1853,26 @@ def _tiny_learning_rate(exp: Experiment, limit: float) -> Optional[float]:
     if not np.all(np.isfinite(allv)) or float(np.min(allv)) <= 0.0 or float(np.max(allv)) > limit:
         return None
     return float(np.max(allv))
+
+
+def _level_speaks(exp: Experiment, ref: SeriesRef) -> bool:
+    """A loss whose own level tells whether the model learned: not an RL run's surrogate (its return tells
+    that), and not a per-batch loss of a split that also logs its per-epoch objective (which speaks for it)."""
+    if U.reinforcement_learning(exp):
+        return False
+    return not (
+        ref.info.granularity == "batch"
+        and any(
+            s.info.granularity != "batch" and s.info.purpose in ("objective", None)
+            for s in exp.find(role="loss", split=ref.info.split)
+        )
+    )
+
+
+def _peak(ref: SeriesRef) -> float:
+    """The highest finite value of a series, or 0 when it has none."""
+    _, v = U.finite_points(ref)
+    return float(np.max(v)) if v.shape[0] else 0.0
 
 
 # Separators of a tag's words: a part's name follows the stem of the score it breaks down.

@@ -549,6 +549,40 @@ def test_a_group_reward_nothing_pays_into_is_not_an_agent_that_never_reached_a_r
         assert {f.tag.replace("_", " ") for f in never} >= {"Environment/Group Cumulative Reward"}
 
 
+@pytest.mark.parametrize("case", ["unpaid", "team_scores", "one_goal", "short"])
+def test_a_self_play_agent_that_no_episode_ever_paid_never_learned(tmp_path, case):
+    # ML-Agents self-play (lq: a prey behaviour, kb: a platformer): its returns are auxiliary beside
+    # `Self-play/ELO`, which drifts by design; yet every one of them exactly 0 at every summary means no
+    # episode paid the agent anything.  A team reward that moves, a single summary that scored, or too few
+    # summaries to say so, keep it quiet.
+    rng = np.random.default_rng(21)
+    n = 7 if case == "short" else 25
+    steps = np.arange(1, n + 1) * 10000
+    own = np.zeros(n)
+    if case == "one_goal":
+        own[n // 2] = 0.35
+    team = np.linspace(-0.6, 0.9, n) + 0.05 * rng.standard_normal(n) if case == "team_scores" else np.zeros(n)
+    logwriters.tbx_scalars(
+        str(tmp_path / "PreyBehaviour"),
+        {
+            "Environment/Cumulative Reward": own,
+            "Environment/Group Cumulative Reward": team,
+            "Self-play/ELO": 1200 + np.cumsum(8 * rng.standard_normal(n)),
+            "Policy/Entropy": 1.42 + 0.003 * rng.standard_normal(n),
+            "Environment/Episode Length": 900 - 30 * np.arange(n) + 40 * rng.standard_normal(n),
+        },
+        steps,
+    )
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if case == "unpaid":
+        assert "Environment/Cumulative Reward" in {f.tag.replace("_", " ") for f in never}, [f.title for f in never]
+        told = next(f for f in never if f.tag.replace("_", " ") == "Environment/Cumulative Reward")
+        assert told.evidence["self_play_rating"]["tag"].replace("_", " ") == "Self-play/ELO"
+        assert "self-play" in told.explanation.lower()
+    else:
+        assert not never, [(f.tag, f.title) for f in never]
+
+
 def test_a_noisy_reward_that_learns_is_not_a_collapse(tmp_path):
     rng = np.random.default_rng(9)
     n = 200

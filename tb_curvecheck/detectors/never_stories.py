@@ -52,6 +52,8 @@ def finding(det: NeverLearned, e: NeverEvent) -> Finding:
         evidence.update(classes=e.classes, ln_classes=math.log(e.classes))
     if e.how == "split_chance" and e.partner is not None:
         evidence["training_accuracy"] = {"run": e.partner.run, "tag": e.partner.tag, "closing": e.best}
+    if e.how == "reward" and e.partner is not None:
+        evidence["self_play_rating"] = {"run": e.partner.run, "tag": e.partner.tag}
     if e.how == "tiny_lr":
         evidence.update(learning_rate_max=e.lr, held_within=det.tiny_lr_held_rel)
     if e.how == "repeating":
@@ -686,8 +688,8 @@ def _reward(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: s
         "%s is %s %s, its lowest value, in %.0f %% of the summaries, including the first and the "
         "last: the agent almost never reaches the goal, so it has nothing to learn from. Make the "
         "task reachable first (shorter episodes, a denser or shaped reward, a curriculum, more "
-        "exploration: entropy bonus, curiosity), and check that the reward is given at all.%s"
-        % (capital(name), how_held, fmt(e.level), 100 * e.share, lr)
+        "exploration: entropy bonus, curiosity), and check that the reward is given at all.%s%s"
+        % (capital(name), how_held, fmt(e.level), 100 * e.share, _rating_sentence(e), lr)
     )
     return title, expl
 
@@ -712,6 +714,22 @@ _STORIES: Dict[str, _Story] = {
     "no_success": _no_success,
     "reward": _reward,
 }
+
+
+def _rating_sentence(e: NeverEvent) -> str:
+    """For a self-play return: its rating moved on games that paid nothing."""
+    if e.partner is None:
+        return ""
+    _, v = U.finite_points(e.partner)
+    if not v.shape[0]:
+        return ""
+    return (
+        " This is self-play: %s went %s → %s, but a rating counts results against earlier copies of the "
+        "agent, and with no reward paid in any episode those results say nothing about the task (every "
+        "episode ending in a draw or a timeout). Watch a few episodes: an agent that never scores often "
+        "never reaches what pays (the goal, the opponent) before the episode ends."
+        % (e.partner.tag, fmt(float(v[0])), fmt(float(v[-1])))
+    )
 
 
 def _equals(level: float, c: int) -> str:

@@ -70,7 +70,8 @@ class NeverEvent:
     lr: Optional[float] = None  # tiny_lr: the largest learning rate logged
     entropy: Optional[dict] = None  # flat: a policy entropy that held (tag, start, end), when it decided
     windows: bool = False  # flat: judged on its window levels (they wander more than its points)
-    partner: Optional[SeriesRef] = None  # split_chance: the training accuracy that learned (`best`: its closing level)
+    # split_chance: the training accuracy that learned (`best`: its closing level); reward: a self-play rating
+    partner: Optional[SeriesRef] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,7 +300,7 @@ class NeverLearned(Detector[NeverEvent]):
         if ref.info.purpose == "task" and ref.info.role in ("metric_up", "metric_down") and not exp.find(role="loss"):
             return self._frozen_metric(exp, ref)
         if ref.info.purpose == "auxiliary" and ref.info.role in ("metric_up", "other"):
-            return self._zero_part(exp, ref)
+            return self._zero_part(exp, ref) or self._unpaid_self_play(exp, ref)
         return []
 
     def _zero_part(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
@@ -995,6 +996,22 @@ class NeverLearned(Detector[NeverEvent]):
             return []
         return [NeverEvent(ref, view, "reward", low, None, None, None, share, U.zero_learning_rate(exp))]
 
+    def _unpaid_self_play(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        """A self-play return exactly 0 at every summary while no reward of its run ever moved: no episode
+        paid the agent anything, whatever its rating did.  Self-play files its returns as auxiliary (they
+        drift by design against a moving copy of the agent), so `_reward` never sees this one; but a
+        zero-sum game that pays something moves its return away from exactly 0 in some summary."""
+        if ref.info.role != "other" or not environments.is_episode_return(ref.tag):
+            return []
+        rating = _self_play_rating(exp, ref)
+        if rating is None:
+            return []
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        if len(view) < self.reward_min_points or np.any(v != 0.0) or _a_reward_moves(exp, ref):
+            return []
+        return [NeverEvent(ref, view, "reward", 0.0, None, None, None, 1.0, U.zero_learning_rate(exp), partner=rating)]
+
     def _no_success(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
         """A success rate whose best level (running median over a tenth of the run) never reached
         `environments.SUCCESS_FLOOR`, over at least `unsolved_min_points` summaries: the agent almost
@@ -1232,6 +1249,28 @@ def _another_return_moves(exp: Experiment, ref: SeriesRef) -> bool:
     """Another return of `ref`'s run takes more than one value."""
     for s in exp.scalars:
         if s is ref or s.run != ref.run or s.info.purpose != "task" or s.info.role != "other":
+            continue
+        _, v = U.finite_points(s)
+        if v.shape[0] >= 2 and float(np.ptp(v)) > 0.0:
+            return True
+    return False
+
+
+def _self_play_rating(exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
+    """The self-play rating (ML-Agents' `Self-play/ELO`) logged in `ref`'s run, when there is one."""
+    for s in exp.scalars:
+        if s.run == ref.run and s.info.purpose == "task" and "elo" in U.words(s.tag):
+            return s
+    return None
+
+
+def _a_reward_moves(exp: Experiment, ref: SeriesRef) -> bool:
+    """Another reward or return of `ref`'s run, whatever its purpose, takes more than one value
+    (ML-Agents' group reward of a team that scores, an extrinsic reward beside a curiosity one)."""
+    for s in exp.scalars:
+        if s is ref or s.run != ref.run or s.info.role != "other":
+            continue
+        if not (environments.is_episode_return(s.tag) or "reward" in U.words(s.tag)):
             continue
         _, v = U.finite_points(s)
         if v.shape[0] >= 2 and float(np.ptp(v)) > 0.0:

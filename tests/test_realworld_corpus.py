@@ -373,6 +373,22 @@ def test_a_scored_batch_becomes_a_ledger_and_its_first_scoring_is_totalled(tmp_p
     assert blind_ledger.main(["totals", str(out), str(sib)]) == 0
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
     assert ["all", "held_out", "0/1", "1/1"] in rows and ["siblings", "held_out", "0/1", "1/1"] in rows
+    # A batch from a repository the corpus holds is refused as foreign; as siblings, only if it scores a
+    # folder judged before (or one holding it).
+    known = REPOS[0]["repo"]
+    judged = next(r["path"] for r in RUNS if r["repo"] == known)
+    frag = json.loads(path.read_text())
+    frag["repositories"][0]["repo"] = known.upper()
+    for r in frag["runs"]:
+        r["repo"] = known
+    path.write_text(json.dumps(frag))
+    with pytest.raises(ValueError, match="used before"):
+        blind_ledger.write(str(tmp_path / "again.json"), "x", [(str(tmp_path), str(scores), "abc1234")])
+    assert blind_ledger.write(str(tmp_path / "again.json"), "x", [(str(tmp_path), str(scores), "abc1234")], True)
+    frag["runs"][0]["path"] = judged.rsplit("/", 1)[0] if "/" in judged else judged
+    path.write_text(json.dumps(frag))
+    with pytest.raises(ValueError, match="judged before"):
+        blind_ledger.write(str(tmp_path / "again.json"), "x", [(str(tmp_path), str(scores), "abc1234")], True)
     # A scores file of another batch is refused rather than recorded as runs without an outcome.
     scores.write_text(json.dumps({"verdicts": []}))
     with pytest.raises(ValueError):

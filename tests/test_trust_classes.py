@@ -622,6 +622,44 @@ def test_keras_model_with_every_layer_frozen_never_learned_with_identical_weight
     assert frozen and all(at_or_above(f.severity, "warning") for f in frozen), [f.severity for f in frozen]
 
 
+def test_a_keras_loss_at_exactly_zero_from_the_first_epoch_had_nothing_to_learn(tmp_path):
+    # One softmax unit under a categorical cross-entropy (targets of one class): every prediction is
+    # exactly right from the start, so the loss is 0 and no gradient flows. Told as a task with nothing
+    # to learn (look at the data), not as frozen weights; the two-class control learns and is not.
+    import keras
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(200, 6)).astype("float32")
+    for units, case in ((1, "one_class"), (2, "two_classes")):
+        keras.utils.set_random_seed(0)
+        y = keras.utils.to_categorical((x[:, 0] > 0).astype(int) if units == 2 else np.zeros(200), units)
+        model = keras.Sequential(
+            [
+                keras.Input((6,)),
+                keras.layers.Dense(8, activation="relu"),
+                keras.layers.Dense(units, activation="softmax"),
+            ]
+        )
+        model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+        model.fit(
+            x,
+            y,
+            validation_split=0.25,
+            epochs=10,
+            batch_size=50,
+            verbose=0,
+            callbacks=[keras.callbacks.TensorBoard(str(tmp_path / case))],
+        )
+    never = {
+        case: [f for f in _loud(_scan(str(tmp_path / case))) if f.kind == "never_learned"]
+        for case in ("one_class", "two_classes")
+    }
+    assert never["one_class"] and {f.evidence["how"] for f in never["one_class"]} == {"nothing"}
+    f = never["one_class"][0]
+    assert f.severity == "error" and f.evidence["level"] == 0.0 and "single class" in f.explanation
+    assert never["two_classes"] == [], [x.title for x in never["two_classes"]]
+
+
 def test_never_learned_reads_any_loss_level_without_failing():
     # Levels far beyond any ln C (a blown-up loss with an accuracy that never rose), at zero, negative.
     from tb_curvecheck.model import LogData, ScalarSeries

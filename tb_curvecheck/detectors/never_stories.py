@@ -152,6 +152,32 @@ def _frozen(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: s
     return title, expl
 
 
+def _nothing(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: str) -> Tuple[str, str]:
+    """A loss at exactly 0 from the first evaluation: no error, so no gradient, ever."""
+    n = len(e.view)
+    title = "%s was exactly 0 at every one of %d evaluations%s: the model had nothing to learn" % (
+        name,
+        n,
+        " and %s held %s" % (m, fmt(e.metric_level)) if m else "",
+    )
+    expl = (
+        "%s reads 0 from its first evaluation (step %d) to its last (step %d)%s. No model starts out "
+        "perfect, and a loss of 0 sends no gradient back, so nothing was trained: either the task it was "
+        "given is trivial or the loss measures nothing. Look at the data before the model: a resampling, "
+        "filtering or balancing step that left a single class (count the labels of one batch), a target "
+        "that is also among the inputs, or a loss summed over no elements (every position masked or "
+        "ignored, an empty batch).%s"
+        % (
+            capital(name),
+            int(e.view.steps[0]),
+            int(e.view.steps[-1]),
+            ", and %s holds %s" % (m, fmt(e.metric_level)) if m else "",
+            lr,
+        )
+    )
+    return title, expl
+
+
 def _zero_part(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: str) -> Tuple[str, str]:
     """One part of a score (a class, a level) never once right while another part scored."""
     view, n = e.view, len(e.view)
@@ -697,6 +723,7 @@ def _reward(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: s
 _STORIES: Dict[str, _Story] = {
     "zero": _zero,
     "frozen": _frozen,
+    "nothing": _nothing,
     "zero_part": _zero_part,
     "still": _still,
     "tiny_lr": _tiny_lr,

@@ -49,7 +49,7 @@ class NeverEvent:
     ref: SeriesRef
     view: U.View
     how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved", "auc",
-    # "flat", "tiny_lr", "zero", "split_chance", "no_success", "coin", "still", "zero_part"
+    # "flat", "tiny_lr", "zero", "split_chance", "no_success", "coin", "still", "zero_part", "nothing"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -552,11 +552,14 @@ class NeverLearned(Detector[NeverEvent]):
         zero_lr = U.zero_learning_rate(exp)
         if _held_still(v, self.frozen_rel) and not self._switched_off(exp, ref, v):
             if mv is None or float(np.ptp(mv)) <= max(U.SAME_VALUE_ATOL, self.frozen_rel * abs(float(mv[0]))):
+                # A loss at exactly 0 throughout had no error to learn from: frozen weights would hold it
+                # at an untrained model's level, never at the perfect one.
+                perfect = bool(np.all(np.abs(v) <= U.SAME_VALUE_ATOL))
                 return [
                     NeverEvent(
                         ref,
                         view,
-                        "frozen",
+                        "nothing" if perfect else "frozen",
                         level,
                         metric,
                         float(mv[-1]) if mv is not None else None,

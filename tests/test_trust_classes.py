@@ -2285,6 +2285,45 @@ def test_a_uniform_ppo_policy_with_one_larger_first_update_never_learned(tmp_pat
         assert abs(never[0].evidence["max_approx_kl"] - 0.0014) < 1e-6
 
 
+@pytest.mark.parametrize("case", ["blind", "learns", "learns_late", "short", "rollouts_without_variance"])
+def test_a_critic_that_never_explained_the_returns_is_a_stuck_metric(tmp_path, case):
+    # SB3 logs `train/explained_variance`: a value head under an unscaled reward (value loss ~1e5) predicts a
+    # constant, and its explained variance reads 0 to float32 rounding at every update.  Controls: a critic
+    # that climbs to 0.8; one that sits at 0 for half the run, then learns; 8 updates; and SB3's NaN for
+    # rollouts whose returns did not vary, which say nothing about the critic either way.
+    n = 8 if case == "short" else 60
+    steps = [2048 * (i + 1) for i in range(n)]
+    rounding = [1.2e-7 * math.sin(2.3 * i) for i in range(n)]
+    if case == "learns":
+        ev = [0.8 * (1 - math.exp(-i / 6.0)) + 0.02 * math.sin(i) for i in range(n)]
+    elif case == "learns_late":
+        ev = [r if i < n // 2 else 0.6 + 0.02 * math.sin(i) for i, r in enumerate(rounding)]
+    elif case == "rollouts_without_variance":
+        ev = [float("nan") if i % 3 else 0.7 + 0.02 * math.sin(i) for i in range(n)]
+    else:
+        ev = rounding
+    tags = {
+        "train/explained_variance": (steps, ev),
+        "train/value_loss": (steps, [1e5 * (1 + 0.5 * math.sin(i)) for i in range(n)]),
+        "rollout/ep_rew_mean": (steps, [-1.4e5 + 2e4 * math.sin(0.7 * i) for i in range(n)]),
+    }
+    logwriters.tbx_scalars(str(tmp_path), tags)
+    blind = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "blind_critic"]
+    if case != "blind":
+        assert not blind, [f.title for f in blind]
+        return
+    assert [(f.kind, f.severity, f.tag) for f in blind] == [("stuck_metric", "warning", "train/explained_variance")]
+    assert blind[0].evidence["share_near_zero"] == 1.0 and blind[0].evidence["value_loss_tag"] == "train/value_loss"
+    assert "VecNormalize" in blind[0].explanation
+
+
+def test_a_real_sb3_agent_whose_critic_never_explained_the_returns_is_told_so():
+    # A committed PPO agent on 2048 (4,396 updates): explained variance within 1e-3 of 0 at every one.
+    sc, hi, _ = rw.read_run(_run("MrPio__2048_RL/logs/PPO_0"))
+    blind = [f for f in _loud(rw.analyze_series(sc, hi)) if f.evidence.get("how") == "blind_critic"]
+    assert [f.kind for f in blind] == ["stuck_metric"] and blind[0].evidence["share_near_zero"] >= 0.99
+
+
 def test_real_text_classifiers_whose_loss_stalled_at_the_class_prior_never_learned():
     # simpletransformers logs only `loss` and `lr`: a 4-class classifier at lr 4e-4 whose loss sits
     # 3-5 % under ln 4 for 700 steps, and a binary head (60/40 labels) at 0.676, 2.4 % under ln 2.

@@ -20,6 +20,7 @@ from .histogram_weights import ExplodingWeights, FrozenWeights
 from .non_finite import NonFinite
 from .scalar_adversarial import IdleDiscriminator, WinningDiscriminator
 from .scalar_blowup import UnrecoveredBlowup
+from .scalar_critic import BlindCritic
 from .scalar_decline import MetricDecline
 from .scalar_detections import NoDetections
 from .scalar_episodes import EpisodesAtLimit
@@ -68,6 +69,7 @@ DETECTORS: Tuple[Detector, ...] = (
     IdleDiscriminator(),
     WinningDiscriminator(),
     FrozenPolicy(),
+    BlindCritic(),
     EpisodesAtLimit(),
     # Histogram symptoms, at severity info: `analysis.histogram_stories` tells them with the curves.
     ExplodingWeights(),

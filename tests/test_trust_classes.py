@@ -641,15 +641,7 @@ def test_a_keras_loss_at_exactly_zero_from_the_first_epoch_had_nothing_to_learn(
             ]
         )
         model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-        model.fit(
-            x,
-            y,
-            validation_split=0.25,
-            epochs=10,
-            batch_size=50,
-            verbose=0,
-            callbacks=[keras.callbacks.TensorBoard(str(tmp_path / case))],
-        )
+        logwriters._fit_logged(model, x, y, str(tmp_path / case), epochs=10, batch_size=50)
     never = {
         case: [f for f in _loud(_scan(str(tmp_path / case))) if f.kind == "never_learned"]
         for case in ("one_class", "two_classes")

@@ -135,19 +135,14 @@ def _zero(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: str
 def _frozen(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: str) -> Tuple[str, str]:
     """Loss and metrics that held one value: no weight updated."""
     n = len(e.view)
-    title = "%s never moved: %s at every one of %d evaluations%s" % (
-        name,
-        fmt(e.level),
-        n,
-        " and %s held %s" % (m, fmt(e.metric_level)) if m else "",
-    )
+    title = "%s never moved: %s at every one of %d evaluations%s" % (name, fmt(e.level), n, _held(e, m, " and "))
     expl = (
         "%s holds %s at every evaluation%s: the weights are not being updated at all. "
         "Typical causes: every layer frozen (`trainable=False` on the whole model or a base model "
         "that holds all the weights), a learning rate of zero, an optimizer given no variables, or "
         "gradients that are zero everywhere (a stop-gradient, a detached output).%s Check the "
         "number of trainable parameters (model.summary()) and that one training step changes a "
-        "weight." % (capital(name), fmt(e.level), ", and %s holds %s" % (m, fmt(e.metric_level)) if m else "", lr)
+        "weight." % (capital(name), fmt(e.level), _held(e, m, ", and ", "holds"), lr)
     )
     return title, expl
 
@@ -158,7 +153,7 @@ def _nothing(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: 
     title = "%s was exactly 0 at every one of %d evaluations%s: the model had nothing to learn" % (
         name,
         n,
-        " and %s held %s" % (m, fmt(e.metric_level)) if m else "",
+        _held(e, m, " and "),
     )
     expl = (
         "%s reads 0 from its first evaluation (step %d) to its last (step %d)%s. No model starts out "
@@ -171,11 +166,16 @@ def _nothing(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: 
             capital(name),
             int(e.view.steps[0]),
             int(e.view.steps[-1]),
-            ", and %s holds %s" % (m, fmt(e.metric_level)) if m else "",
+            _held(e, m, ", and ", "holds"),
             lr,
         )
     )
     return title, expl
+
+
+def _held(e: NeverEvent, m: Optional[str], lead: str, verb: str = "held") -> str:
+    """The clause naming the metric that held still beside the loss, or nothing when none was found."""
+    return "%s%s %s %s" % (lead, m, verb, fmt(e.metric_level)) if m else ""
 
 
 def _zero_part(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: str) -> Tuple[str, str]:

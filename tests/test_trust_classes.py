@@ -2277,7 +2277,9 @@ def test_a_uniform_ppo_policy_with_one_larger_first_update_never_learned(tmp_pat
         assert abs(never[0].evidence["max_approx_kl"] - 0.0014) < 1e-6
 
 
-@pytest.mark.parametrize("case", ["blind", "learns", "learns_late", "short", "rollouts_without_variance"])
+@pytest.mark.parametrize(
+    "case", ["blind", "learns", "learns_late", "short", "rollouts_without_variance", "regressor_score"]
+)
 def test_a_critic_that_never_explained_the_returns_is_a_stuck_metric(tmp_path, case):
     # SB3 logs `train/explained_variance`: a value head under an unscaled reward (value loss ~1e5) predicts a
     # constant, and its explained variance reads 0 to float32 rounding at every update.  Controls: a critic
@@ -2299,6 +2301,9 @@ def test_a_critic_that_never_explained_the_returns_is_a_stuck_metric(tmp_path, c
         "train/value_loss": (steps, [1e5 * (1 + 0.5 * math.sin(i)) for i in range(n)]),
         "rollout/ep_rew_mean": (steps, [-1.4e5 + 2e4 * math.sin(0.7 * i) for i in range(n)]),
     }
+    if case == "regressor_score":
+        # sklearn's explained_variance_score beside a regressor's loss: no agent, no critic to blame.
+        tags = {"val/explained_variance": (steps, ev), "val/loss": (steps, [1.0 + 0.01 * r for r in rounding])}
     logwriters.tbx_scalars(str(tmp_path), tags)
     blind = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "blind_critic"]
     if case != "blind":

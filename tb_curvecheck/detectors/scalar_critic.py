@@ -18,6 +18,7 @@ from typing import List, Optional
 import numpy as np
 
 from ..model import Experiment, Finding, SeriesRef
+from . import environments
 from . import stats as U
 from .base import Detector
 from .wording import capital, fmt, make_finding, short
@@ -58,6 +59,11 @@ class BlindCritic(Detector[BlindCriticEvent]):
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[BlindCriticEvent]:
         if not _EXPLAINED.search(ref.tag):
             return []
+        own = [s for s in exp.scalars if s.run == ref.run and s is not ref]
+        # Only an agent's explained variance is a critic's: a regressor's `explained_variance` score near 0
+        # is a model that predicts the mean, which the loss and metric detectors tell in its own words.
+        if not any(_VALUE_LOSS.search(s.tag) or environments.is_episode_return(s.tag) for s in own):
+            return []
         # NaN marks a rollout whose returns did not vary (SB3 writes it then): no verdict on the critic.
         view = U.view_of(ref, smooth=False)
         finite = np.isfinite(view.values)
@@ -70,7 +76,7 @@ class BlindCritic(Detector[BlindCriticEvent]):
         share = float(np.mean(near))
         if share < self.min_share:
             return []
-        loss = next((s for s in exp.scalars if s.run == ref.run and _VALUE_LOSS.search(s.tag)), None)
+        loss = next((s for s in own if _VALUE_LOSS.search(s.tag)), None)
         return [
             BlindCriticEvent(
                 ref, view, int(idx[start]), share, float(np.max(np.abs(judged))), int(judged.shape[0]), loss

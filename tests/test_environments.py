@@ -41,10 +41,17 @@ def _as_in_tensorboard(run):
         ("cartPole-mountainCar_trial_1_MountainCarContinuous-v0", [-99.9, -81], "MountainCarContinuous-v0"),
         ("MountainCar-v0/dqn", [-200, -150], "MountainCar-v0"),
         ("Pendulum-v1/td3", [-1500, -150], "Pendulum"),
-        # MuJoCo's InvertedPendulum is another task; a custom Acrobot scores outside Acrobot-v1's range.
-        ("InvertedPendulum-v4/sac", [5, 1000], None),
+        # MuJoCo's InvertedPendulum is its own task, not Pendulum; its double is not listed at all.
+        ("InvertedPendulum-v4/sac", [5, 1000], "InvertedPendulum"),
+        ("inverted_pendulum_ppo", [5, 300], "InvertedPendulum"),
+        ("InvertedDoublePendulum-v4/sac", [50, 9000], None),
+        # A custom Acrobot scores outside Acrobot-v1's range.
         ("Acrobot_with_MuJoCo/ppo", [-8000, -4000], None),
-        ("BipedalWalkerHardcore-v3", [-120, 10], None),
+        ("BipedalWalkerHardcore-v3", [-120, 10], "BipedalWalkerHardcore"),
+        ("BipedalWalker-v3", [-120, 10], "BipedalWalker"),
+        ("Taxi-v3/q_learning", [-800, 8], "Taxi"),
+        # A taxi-demand forecast is no episode of Taxi: its values leave the task's range.
+        ("nyc_taxi/lstm", [0.1, 50], None),
         ("mnist/version_0", [0.1, 0.9], None),
     ],
 )
@@ -145,6 +152,12 @@ def test_real_agents_stuck_in_a_known_trap():
     found = _unsolved(_as_in_tensorboard(run))
     assert found and found[0].evidence["environment"] == "LunarLander", [f.title for f in found]
     assert found[0].evidence["share"] < 0.25
+    # ... and a policy gradient on InvertedPendulum-v2 (batch 80, lr 0.06) whose evaluation return went
+    # 10 -> about 45 -> 3 against the 950 that solves it: never a twentieth of the way.
+    run = _run("pg_ip_b80_lr0.06_InvertedPendulum-v2_01-07-2020_00-33-01")
+    found = _unsolved(_as_in_tensorboard(run))
+    assert found and found[0].evidence["environment"] == "InvertedPendulum", [f.title for f in found]
+    assert found[0].evidence["share"] < 0.1
 
 
 def test_real_agents_that_solved_their_environment_are_quiet():
@@ -152,6 +165,8 @@ def test_real_agents_that_solved_their_environment_are_quiet():
         "dantas-a__RL-PPO/logs/LUNAR_LANDER_PPO",
         "magicgh__CS5446-Project/log/Pendulum-v1/td3",
         "hw3_dqn_dqn_CartPole-v1_s64_l2_d0.99_03-06-2024_09-10-11",
+        # SAC holding InvertedPendulum-v4's pole for all 1000 steps from 15k steps on.
+        "q6a_sac_InvertedPendulum_InvertedPendulum-v4_21-10-2022_16-20-50",
     ):
         assert _unsolved(_as_in_tensorboard(_run(part))) == [], part
 

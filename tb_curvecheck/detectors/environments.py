@@ -7,7 +7,8 @@ be named exactly, as saturation names 16.118.
 
 Only environments with a published solved threshold (Gym's `reward_threshold`, or for Pendulum the
 level trained agents reach) and a stable reward are listed; Atari and MuJoCo scores depend on the
-wrapper, the frame skip and the version, and are left out.
+wrapper, the frame skip and the version, and are left out (InvertedPendulum, whose reward is one per
+step in every version, is the exception).
 """
 
 from __future__ import annotations
@@ -72,6 +73,23 @@ _TABLE = (
         None,
         Environment("BipedalWalker", -100.0, "falling over", 300.0, -200.0, 350.0),
     ),
+    # The same walker and rewards over stumps, pits and stairs; solved is 300 here too.
+    (
+        r"bipedal_?walker_?hardcore",
+        None,
+        Environment("BipedalWalkerHardcore", -100.0, "falling over", 300.0, -200.0, 350.0),
+    ),
+    # The one MuJoCo task listed: its reward is 1 per step the pole stays up, capped at 1000 steps, in
+    # every version (v2-v5), so no wrapper or frame skip changes the scale.  Random pushes drop the pole
+    # within about 6 steps (what CS285's random data collection scores); solved: 950.
+    (
+        r"inverted_?pendulum",
+        None,
+        Environment("InvertedPendulum", 6.0, "random actions", 950.0, 0.0, 1000.0),
+    ),
+    # -1 per step and -10 per illegal pick-up or drop-off until the 200-step limit: random moves score
+    # about -770; a delivery pays +20, and Gym's solved threshold is 8.
+    (r"taxi", None, Environment("Taxi", -770.0, "random moves", 8.0, -2000.0, 20.0)),
 )
 # A name ends where a letter or digit does not follow (`LunarLander-v2_s64`, `lunar_lander_tensorboard`).
 _PATTERNS = [

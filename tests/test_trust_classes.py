@@ -1801,6 +1801,41 @@ def test_a_metric_undefined_for_most_of_the_run_is_a_warning_not_a_late_start(tm
             assert "most of the run" in found[0].title and found[0].evidence["undefined_points"] == undefined
 
 
+@pytest.mark.parametrize("case", ["never_defined", "defined", "loss_nan"])
+def test_a_task_measure_never_defined_is_a_warning_not_a_footnote(tmp_path, case):
+    # A custom actor-critic logs its episode means every update: with no episode finished in any window,
+    # its average reward and success are NaN at all 120 updates while its losses train, finite.  A metric
+    # undefined for most of a run is already a warning; undefined throughout, the user has nothing that
+    # says whether the agent learns.  Controls: the same agent with returns, and a regressor whose MAE is
+    # NaN because its loss is (the loss's error tells that one; the MAE stays a footnote).
+    rng = np.random.default_rng(11)
+    n = 120
+    steps = list(range(1, n + 1))
+    if case == "loss_nan":
+        tags = {"Loss": np.full(n, np.nan), "MAE": np.full(n, np.nan), "RegLoss": np.zeros(n)}
+    else:
+        returns = np.linspace(-500.0, -120.0, n) + 20.0 * rng.standard_normal(n)
+        tags = {
+            "Critic Loss": 0.01 * np.exp(-np.arange(n) / 40.0) + 1e-4,
+            "Actor Loss": 0.3 * rng.standard_normal(n),
+            "Average_Reward": np.full(n, np.nan) if case == "never_defined" else returns,
+            "Average_Success": np.full(n, np.nan) if case == "never_defined" else np.linspace(0.0, 0.6, n),
+        }
+    logwriters.tbx_scalars(str(tmp_path), tags, steps)
+    found = [f for f in rw.flatten(_scan(str(tmp_path))) if f.kind == "non_finite"]
+    loud = {f.tag: f for f in found if at_or_above(f.severity, "warning")}
+    if case == "defined":
+        assert found == [], [f.title for f in found]
+    elif case == "never_defined":
+        assert set(loud) == {"Average_Reward", "Average_Success"}, [(f.tag, f.severity, f.title) for f in found]
+        f = loud["Average_Reward"]
+        assert f.severity == "warning" and "never computed" in f.title
+        assert f.evidence["undefined_points"] == n and "no episode ended" in f.explanation
+    else:
+        assert loud["Loss"].severity == "error"
+        assert "MAE" not in loud, loud["MAE"].title
+
+
 def test_per_class_metrics_beside_their_aggregate_are_judged_with_it(tmp_path):
     # YOLOv5 logs a mAP per class beside the aggregate.  One class with a handful of validation boxes
     # falls 0.53 -> 0.14 and stays there while the aggregate climbs and holds: no alarm.  When the

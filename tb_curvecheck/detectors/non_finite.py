@@ -35,6 +35,8 @@ class NonFiniteEvent:
     # An agent's explained variance, NaN (never Inf) while every loss was finite: its targets were constant,
     # at the start only or in a few rollouts (`FEW_CONSTANT_ROLLOUTS`).
     constant_targets: bool = False
+    # Every loss logged was finite over the whole series (or NaN only before its first update).
+    losses_clean: bool = False
 
 
 # An actor-critic's explained variance of its value targets, 1 - Var(returns - values) / Var(returns):
@@ -47,6 +49,11 @@ EXPLAINED_VARIANCE = re.compile(r"(^|[/_.])explained_?variance$", re.I)
 # collapsed to one behaviour (a poker agent folding at once, its entropy near zero) or the reward went
 # constant, and the error stands.
 FEW_CONSTANT_ROLLOUTS = 0.05
+
+
+# A task metric over one size of object (COCO's `APs`, `ap_small`) is a partial view of the task, NaN
+# throughout when the evaluation data holds no object of that size: never defined, not never computed.
+BY_SIZE = re.compile(r"(^|[^a-z])(aps|apm|apl|small|medium|large)($|[^a-z])", re.I)
 
 
 # A loss logged as NaN before training computed one (a DQN writes the mean of no TD errors while its
@@ -173,6 +180,7 @@ class NonFinite(Detector[NonFiniteEvent]):
                 and ref.info.role != "loss"
                 and not _gradient_norm(experiment, ref)
                 and _losses_finite(experiment),
+                losses_clean=_losses_finite_until(experiment, int(steps[-1])),
                 not_yet=not_yet and not mostly,
                 before_update=before_update,
                 mostly_undefined=mostly,
@@ -309,9 +317,14 @@ class NonFinite(Detector[NonFiniteEvent]):
         never defined for this data (COCO's small-object AP on a set without small objects, a precision
         with no positive predictions, an entropy of an action space the agent lacks); nothing turned
         non-finite, so it is shown, not alarmed on.  A loss with no finite value is still an error:
-        nothing was learned."""
+        nothing was learned.  The run's task measure (its return, the metric it is judged by) with no
+        value anywhere while every loss stayed finite is a warning: a metric undefined for most of a run
+        already is (`mostly_undefined`), and one undefined throughout leaves nothing to say whether
+        training works.  (Beside a loss that went NaN, the loss's error tells it.)"""
         ref = e.ref
         steps, values = ref.series.steps, ref.series.values
+        if ref.info.purpose == "task" and e.losses_clean and not BY_SIZE.search(ref.tag):
+            return self._task_undefined(e, f)
         return dataclasses.replace(
             f,
             severity="info",
@@ -323,6 +336,34 @@ class NonFinite(Detector[NonFiniteEvent]):
                 "statistic of something the model does not have. If it should have a value, check what it "
                 "is averaged over." % (ref.tag, int(steps[0]), int(steps[-1]))
             ),
+        )
+
+    def _task_undefined(self, e: NonFiniteEvent, f: Finding) -> Finding:
+        ref = e.ref
+        steps, values = ref.series.steps, ref.series.values
+        if ref.info.role == "other":
+            # A return or success rate averaged over the episodes that ended since the last summary.
+            why = (
+                "A mean over episodes is NaN when no episode ended between two summaries: episodes that never "
+                "terminate (no time limit, a goal the agent never reaches and no failure state) or a logger "
+                "averaging an empty list. Check that the environment ends episodes (a time-limit wrapper) and "
+                "that the return is taken over finished episodes only."
+            )
+        else:
+            why = (
+                "A correlation is undefined when the predictions are all the same, a precision when nothing is "
+                "predicted positive, an AP when nothing is detected above the score threshold. Check that the "
+                "model's outputs vary with its input and what the metric is averaged over."
+            )
+        return _retold(
+            f,
+            "warning",
+            "%s is %s at every one of its %d points: the run's task measure was never computed"
+            % (ref.tag, e.word, len(values)),
+            "%s has no finite value from step %d to step %d, while every loss stayed finite, so nothing "
+            "overflowed: the measure that says whether training works was never defined. %s"
+            % (ref.tag, int(steps[0]), int(steps[-1]), why),
+            undefined_points=e.bad_points,
         )
 
     def _side_gaps(self, e: NonFiniteEvent, f: Finding) -> Finding:

@@ -104,6 +104,13 @@ def _losses_finite(exp: Experiment) -> bool:
 NOT_YET_MAX_SHARE = 0.5
 
 
+# What leaves a metric nothing to score, told wherever a metric is undefined while the losses are finite.
+NOTHING_TO_SCORE = (
+    "A correlation is undefined when the predictions are all the same, a precision when nothing is predicted "
+    "positive, an AP when nothing is detected above the score threshold."
+)
+
+
 # (severity, title, explanation) of a series non-finite over its opening only, by what that means.
 OPENING_STORIES = {
     # A loss NaN at its first points only and finite at every one after (`_opening_nan`): written before
@@ -125,9 +132,9 @@ OPENING_STORIES = {
         "%(tag)s has no value at its first %(bad)d of %(points)d points (to step %(last)d): undefined for most "
         "of the run",
         "%(tag)s is %(word)s from its first evaluation to step %(last)d and finite only after, while every loss "
-        "was finite throughout, so nothing overflowed: the metric had nothing to score for most of training. A "
-        "correlation is undefined when the predictions are all the same, a precision when nothing is predicted "
-        "positive, an AP when nothing is detected above the score threshold. Check that the model's outputs "
+        "was finite throughout, so nothing overflowed: the metric had nothing to score for most of training. "
+        + NOTHING_TO_SCORE
+        + " Check that the model's outputs "
         "vary with its input (a head that collapsed to one value, a learning rate too high or too low for it to "
         "start) and the score threshold.",
     ),
@@ -322,9 +329,9 @@ class NonFinite(Detector[NonFiniteEvent]):
         already is (`mostly_undefined`), and one undefined throughout leaves nothing to say whether
         training works.  (Beside a loss that went NaN, the loss's error tells it.)"""
         ref = e.ref
-        steps, values = ref.series.steps, ref.series.values
         if ref.info.purpose == "task" and e.losses_clean and not BY_SIZE.search(ref.tag):
             return self._task_undefined(e, f)
+        steps, values = ref.series.steps, ref.series.values
         return dataclasses.replace(
             f,
             severity="info",
@@ -351,9 +358,8 @@ class NonFinite(Detector[NonFiniteEvent]):
             )
         else:
             why = (
-                "A correlation is undefined when the predictions are all the same, a precision when nothing is "
-                "predicted positive, an AP when nothing is detected above the score threshold. Check that the "
-                "model's outputs vary with its input and what the metric is averaged over."
+                NOTHING_TO_SCORE
+                + " Check that the model's outputs vary with its input and what the metric is averaged over."
             )
         return _retold(
             f,

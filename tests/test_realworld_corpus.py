@@ -347,6 +347,12 @@ def test_a_scored_batch_becomes_a_ledger_and_its_first_scoring_is_totalled(tmp_p
     assert rw.main(["--manifest", str(path), "--json"]) == 0
     scores = tmp_path / "scores.json"
     scores.write_text(capsys.readouterr().out)
+    # A collector that named what a healthy or mild run has (kinds, steps) does not put them in the ledger.
+    frag = json.loads(path.read_text())
+    for r in frag["runs"]:
+        if r["id"] == "someone__repo/runs/good":
+            r.update(kinds=["overfitting"], steps=[1, 2])
+    path.write_text(json.dumps(frag))
     out = tmp_path / "ledger.json"
     assert blind_ledger.main(["write", str(out), "--about", "a test batch", str(tmp_path), str(scores), "abc1234"]) == 0
     ledger = json.loads(out.read_text())

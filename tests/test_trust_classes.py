@@ -23,6 +23,7 @@ from benchmarks.corpus_scalar_synth import (
     yolov8_head_swing,
 )
 from tb_curvecheck.analysis import grouping, pipeline  # noqa: E402
+from tb_curvecheck.detectors.registry import DEFAULT  # noqa: E402
 from tb_curvecheck.detectors.stats import trend_z  # noqa: E402
 from tb_curvecheck.model import at_or_above  # noqa: E402
 from tb_curvecheck.reading import read_logdir  # noqa: E402
@@ -4596,13 +4597,21 @@ def test_a_loss_that_did_not_improve_and_then_climbed_says_where_it_ended(tmp_pa
     tail = [1.167, 1.176, 1.179, 1.178] if closing == "climbed" else [1.062, 1.058, 1.066, 1.060]
     loss = np.asarray(head + tail) + 0.0005 * rng.standard_normal(13)
     logwriters.tbx_scalars(str(tmp_path / "runs" / "Dec07_12-38-05"), {"eval/loss": loss}, steps=50 * np.arange(1, 14))
-    stalled = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "no_progress"]
-    assert len(stalled) == 1, [f.title for f in _loud(_scan(str(tmp_path)))]
+    # Read as no_progress reads it (since stop 65 the climbed run is told as overfitting with no training
+    # loss to compare, and `purpose.gate` leaves the "did not improve" out: the test below).
+    data = read_logdir(str(tmp_path), loader="python")
+    (exp,) = grouping.build_experiments(data.scalars, data.histograms)
+    ref = next(s for s in exp.scalars if s.tag == "eval/loss")
+    stalled = [f for f in DEFAULT["no_progress"].detect(exp, ref) if at_or_above(f.severity, "warning")]
+    assert len(stalled) == 1, [f.title for f in stalled]
     end = stalled[0].evidence["closing_level"]
+    loud = _loud(_scan(str(tmp_path)))
     if closing == "climbed":
         assert "ended at" in stalled[0].title and abs(end - 1.177) < 0.005, (stalled[0].title, end)
+        assert [f.kind for f in loud] == ["overfitting"], [f.title for f in loud]
     else:
         assert "ended at" not in stalled[0].title, stalled[0].title
+        assert "no_progress" in {f.kind for f in loud} and "overfitting" not in {f.kind for f in loud}
 
 
 @pytest.mark.parametrize("case", ["memorised", "generalises", "slow"])
@@ -6018,3 +6027,62 @@ def test_a_curriculum_level_never_once_solved_while_the_first_was_is_told(tmp_pa
             ], [f.title for f in _loud(_scan(str(run)))]
         else:
             assert not told, [f.title for f in told]
+
+
+def test_a_committed_eval_loss_that_rose_with_no_training_curve_is_overfitting():
+    # A tuned LoRA fine-tune (HF Trainer): `eval/loss` 1.061 -> 1.052 at step 200, then 1.07-1.08 and
+    # 1.167-1.178 over the last evaluations, while the only training point is one step of a restarted
+    # session.  It was told "did not improve", which names the wrong thing: it rose after its best.  Its
+    # sibling, whose eval loss falls in order to the end, stays quiet.
+    run = "yongshuaiy__LLMs-final/output/runs/Dec07_12-38-05_autodl-container-257040b67c-0bc917ee"
+    loud = _loud(rw.run_findings(_run(run)))
+    over = [f for f in loud if f.kind == "overfitting" and f.tag == "eval/loss"]
+    assert len(over) == 1 and "no training loss" in over[0].title, [(f.kind, f.title) for f in loud]
+    ev = over[0].evidence
+    assert ev["best_step"] <= 250 and ev["end_value"] > 1.1 and "train_at_best" not in ev, ev
+    assert not over[0].related
+    sibling = "yongshuaiy__LLMs-final/output/runs/Dec07_13-42-23_autodl-container-257040b67c-0bc917ee"
+    assert not _loud(rw.run_findings(_run(sibling)))
+
+
+@pytest.mark.parametrize("case", ["rises", "settles", "short_noisy", "breaks", "train_rises_too", "agent"])
+def test_a_validation_loss_that_rose_in_a_run_logging_no_training_loss(tmp_path, case):
+    # An `eval/loss` beside its learning rate and nothing else (how HF Trainer logs with logging_steps
+    # above the run's length): falling for eight evaluations then rising in order is what early stopping
+    # acts on, told as overfitting with the missing training curve named.  Controls: one that settles
+    # (quiet); seven evaluations of a noisy evaluation set whose last three rise (no level to judge it
+    # on without a training side); a climb past its opening level (a divergence, which the same curve tells
+    # without a training side); the same rise beside a training loss that rises too (a run going wrong,
+    # judged by the paired tests, not memorising); an agent's loss (no held-out data to overfit).
+    for rng, run in _seeded(tmp_path, case):
+        n = 16
+        steps = list(np.arange(1, n + 1) * 50)
+        # Falls by about 0.57, then climbs 0.16: a quarter of what it learned, short of a divergence (half).
+        fall = 1.2 - 0.6 * (1.0 - np.exp(-np.arange(8) / 2.0))
+        if case == "settles":
+            val = np.concatenate([fall, np.full(8, fall[-1])]) + 0.004 * rng.standard_normal(n)
+        else:
+            val = np.concatenate([fall, fall[-1] + 0.02 * np.arange(1, 9)]) + 0.004 * rng.standard_normal(n)
+        tags = {"eval/loss": (steps, val), "train/learning_rate": (steps, np.linspace(2e-4, 1e-5, n))}
+        if case == "short_noisy":
+            tags["eval/loss"] = (steps[:7], np.array([0.031, 0.114, 0.284, 0.118, 0.027, 0.116, 0.162]))
+        if case == "breaks":
+            # The same fall, then a climb past where it opened: a divergence, told as one.
+            tags["eval/loss"] = (steps, np.concatenate([fall, fall[-1] + 0.15 * np.arange(1, 9)]))
+        if case == "train_rises_too":
+            tags["train/loss"] = (steps, np.concatenate([np.linspace(1.3, 0.8, 8), 0.8 + 0.05 * np.arange(1, 9)]))
+        if case == "agent":
+            tags = {"eval/loss": (steps, val), "rollout/ep_rew_mean": (steps, np.linspace(-200, 150, n))}
+        logwriters.tbx_scalars(str(run), tags)
+        loud = _loud(_scan(str(run)))
+        over = [f for f in loud if f.kind == "overfitting"]
+        if case == "breaks":
+            assert [f.kind for f in loud if f.tag == "eval/loss"] == ["loss_divergence"], [f.title for f in loud]
+        if case == "rises":
+            assert [f.tag for f in over] == ["eval/loss"], [f.title for f in over]
+            ev = over[0].evidence
+            # The best is the end of the fall (step 400, within the 3-evaluation level window).
+            assert 300 <= ev["best_step"] <= 500 and ev["rise"] > 0.1, ev
+            assert "no training loss" in over[0].title
+        else:
+            assert not over, [f.title for f in over]

@@ -418,7 +418,13 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
     # Nor "diverged": its rise came while the training side fell, so the optimisation did not break (a
     # physics-informed net's validation loss 0.92 -> 1.51 while its total loss fell 0.64 -> 0.33); a
     # validation loss that blew up by orders of magnitude is never told as overfitting in the first place.
-    overfit = {(f.run, f.tag) for f in out if f.kind == "overfitting" and at_or_above(f.severity, "warning")}
+    told = [f for f in out if f.kind == "overfitting" and at_or_above(f.severity, "warning")]
+    overfit = {(f.run, f.tag) for f in told}
+    paired = {(f.run, f.tag) for f in told if f.related}
+    # Told with no training loss to hold it against (`Overfitting._unpaired`), a climb far enough to be a
+    # divergence is told as that instead: the training side is what makes a climb memorising rather than
+    # the run breaking (a validation loss that learned 2 % and climbed 60 % in order over 170 epochs).
+    diverged = {(f.run, f.tag) for f in out if f.kind == "loss_divergence" and at_or_above(f.severity, "warning")}
     # Nor is a return told as collapsed also one that "never rose beyond its noise": the collapse says it
     # rose first, and a fall that long makes its levels wander as much as the rise (a DQN's -167 -> 33 ->
     # -1076 by windows), so the flat test's noise is the collapse's own.
@@ -426,6 +432,8 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
     return [
         f
         for f in out
-        if not (f.kind in ("no_progress", "loss_divergence") and (f.run, f.tag) in overfit)
+        if not (f.kind == "no_progress" and (f.run, f.tag) in overfit)
+        and not (f.kind == "loss_divergence" and (f.run, f.tag) in paired)
+        and not (f.kind == "overfitting" and not f.related and (f.run, f.tag) in diverged)
         and not (f.kind == "never_learned" and (f.evidence or {}).get("how") == "flat" and (f.run, f.tag) in collapsed)
     ]

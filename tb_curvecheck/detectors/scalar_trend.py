@@ -660,7 +660,7 @@ def _shown(v: float, log_scale: bool) -> float:
 class OverfitEvent:
     ref: SeriesRef  # the validation (or test) loss
     view: U.View
-    train: SeriesRef
+    train: Optional[SeriesRef]  # None: the run logs no training loss (`Overfitting._unpaired`)
     best: int  # index of the validation best
     end_level: float
     threshold: float
@@ -907,6 +907,81 @@ class Overfitting(Detector[OverfitEvent]):
             return None
         return li, best, thr, end
 
+    def _rose(self, view: U.View, sigma: float, log_scale: bool, short: bool = True):
+        """(got, level_best, steady): the first of the rise tests that holds for `view` (a loss, or a
+        metric turned over), whatever the training side did.  Without `short`, only the tests that make
+        the rise certain from the curve's own level and noise, or its order over many evaluations."""
+        v, n = view.values, len(view)
+        got = None
+        level_best = False  # `got`'s best is the middle of a running-median window
+        if short and self.min_evals_after + 2 <= n < 2 * self.end_points + self.min_evals_after:
+            # The single lowest point as the best only where the lowest running median below cannot be
+            # taken: on a longer noisy curve one low point is the extreme of many (on the log scale a
+            # 0.012 among values near 0.1 sits two noise units under them) and fakes a rise.
+            got = self._rise(v, int(np.argmin(v)), float(np.min(v)), sigma, single=True, log_scale=log_scale)
+        if got is None and short and n <= self.short_max_points:
+            got = self._short_rise(v, log_scale)
+        if got is None and n >= 2 * self.end_points + self.min_evals_after:
+            # The lowest running median is the best level too: the single lowest point of a noisy
+            # curve is biased low, and a rise measured from it needs the spread of one point.
+            level = U.running_median(v, self.end_points)
+            li = int(np.argmin(level))
+            got = self._rise(v, li, float(level[li]), sigma, single=False, log_scale=log_scale)
+            level_best = got is not None
+        steady = False
+        if got is None:
+            got = self._steady_rise(view.unsmoothed, log_scale)
+            steady = got is not None
+            level_best = steady
+        return got, level_best, steady
+
+    def _rise_stands(self, ref: SeriesRef, view: U.View, got, sign: float, log_scale: bool, steady: bool) -> bool:
+        """What every rise must also be, judged on the held-out curve alone."""
+        best_i, best, thr, end = got
+        v = view.values
+        linear = np.exp(view.unsmoothed) if log_scale else view.unsmoothed
+        if sign > 0 and U.blew_up(linear, best_i + 1):
+            return False  # a validation loss that blew up a thousandfold is loss_divergence's story
+        if log_scale and ref.info.quantity not in LOSS_LIKE and not steady:
+            first = float(np.exp(v[0]))
+            if float(np.exp(end)) - float(np.exp(best)) < LOG_FLOOR_SHARE * first:
+                # Five times a loss of 2e-5 is still a perfect fit: on the log scale a rise must also
+                # be worth something against the level the loss learned from.  (A rise certain from its
+                # order is exempt: a fit that worsens at every evaluation for ten or more is no jump of
+                # a loss at its floor, 2e-5 -> 4.8e-4 -> 1.2e-4, and the untrained first level, 27 for a
+                # regression on raw targets, says nothing of what its held-out error is worth.)
+                return False
+        post = v[best_i + 1 :]
+        return not np.median(post[post.shape[0] // 2 :]) < best + thr / 2
+
+    def _unpaired(self, exp: Experiment, ref: SeriesRef) -> List[OverfitEvent]:
+        """A validation objective in a run that logs no training loss at all (an `eval/loss` beside
+        nothing but its learning rate, a Keras validation folder copied without its training one): a rise
+        from its best clear by the same tests is the sign early stopping acts on, told as overfitting, its
+        usual cause, with the training side named as what is missing to confirm it.  A climb far enough
+        to be a divergence (`LossDivergence` reads the same curve) is told as that (`purpose.gate`)."""
+        if ref.info.role != "loss" or ref.info.purpose != "objective" or U.reinforcement_learning(exp):
+            return []  # an agent's loss fits a moving target: no held-out data for it to overfit
+        if self._training_losses(exp):
+            return []  # a training loss the pairing could not place: no claim without it
+        view, log_scale = _logged(U.view_of(ref), ref)
+        if len(view) < self.short_min_points:
+            return []
+        sigma = U.residual_noise(view.unsmoothed)
+        # A short curve's few evaluations rising in order (`_short_rise`, the lowest single point) are
+        # overfitting when a training loss falls beside them; alone they are as likely a noisy evaluation
+        # set (an Estimator's eval loss 0.031, 0.28, 0.027, 0.12, 0.16): only the level and order tests.
+        got, level_best, steady = self._rose(view, sigma, log_scale, short=False)
+        if got is None or not self._rise_stands(ref, view, got, 1.0, log_scale, steady):
+            return []
+        best_i, _, thr, end = got
+        nan = float("nan")
+        return [
+            OverfitEvent(
+                ref, view, None, best_i, end, thr, sigma, nan, nan, False, log_scale=log_scale, best_windowed=level_best
+            )
+        ]
+
     def _training_side(self, exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
         """The training series `ref` is held against: its partner on the training split.  A test set
         evaluated every epoch of a run that logs no validation split is that run's held-out curve."""
@@ -933,6 +1008,15 @@ class Overfitting(Detector[OverfitEvent]):
             ]
             train = own[0] if len(own) == 1 else None
         return train
+
+    @staticmethod
+    def _training_losses(exp: Experiment) -> List[SeriesRef]:
+        """Every loss of a training side (named for it or for no split) with a curve to read."""
+        return [
+            s
+            for s in exp.scalars
+            if s.info.role == "loss" and s.info.split not in ("validation", "test") and len(s.series) >= 2
+        ]
 
     def _judged(self, exp: Experiment, ref: SeriesRef) -> bool:
         if ref.info.split not in ("validation", "test"):
@@ -969,8 +1053,8 @@ class Overfitting(Detector[OverfitEvent]):
 
     def _measure(self, exp: Experiment, ref: SeriesRef) -> List[OverfitEvent]:
         train = self._training_side(exp, ref)
-        if train is None:
-            return []
+        if train is None or len(train.series) < 2:
+            return self._unpaired(exp, ref)
         t_sign = -1.0 if train.info.role == "metric_up" else 1.0
         if t_sign > 0 and self.stall.measure(exp, train):
             return []
@@ -989,27 +1073,7 @@ class Overfitting(Detector[OverfitEvent]):
         if n < self.short_min_points or len(tview) < 2:
             return []
         sigma = U.residual_noise(view.unsmoothed)
-        got = None
-        level_best = False  # `got`'s best is the middle of a running-median window
-        if self.min_evals_after + 2 <= n < 2 * self.end_points + self.min_evals_after:
-            # The single lowest point as the best only where the lowest running median below cannot be
-            # taken: on a longer noisy curve one low point is the extreme of many (on the log scale a
-            # 0.012 among values near 0.1 sits two noise units under them) and fakes a rise.
-            got = self._rise(v, int(np.argmin(v)), float(np.min(v)), sigma, single=True, log_scale=log_scale)
-        if got is None and n <= self.short_max_points:
-            got = self._short_rise(v, log_scale)
-        if got is None and n >= 2 * self.end_points + self.min_evals_after:
-            # The lowest running median is the best level too: the single lowest point of a noisy
-            # curve is biased low, and a rise measured from it needs the spread of one point.
-            level = U.running_median(v, self.end_points)
-            li = int(np.argmin(level))
-            got = self._rise(v, li, float(level[li]), sigma, single=False, log_scale=log_scale)
-            level_best = got is not None
-        steady = False
-        if got is None:
-            got = self._steady_rise(view.unsmoothed, log_scale)
-            steady = got is not None
-            level_best = steady
+        got, level_best, steady = self._rose(view, sigma, log_scale)
         stayed = False
         if got is None and sign > 0 and n <= self.stayed_max_points:
             got = self._stayed_above(v, log_scale)
@@ -1029,22 +1093,9 @@ class Overfitting(Detector[OverfitEvent]):
         if got is None:
             return []
         best_i, best, thr, end = got
-        linear = np.exp(view.unsmoothed) if log_scale else view.unsmoothed
-        if sign > 0 and U.blew_up(linear, best_i + 1):
-            return []  # a validation loss that blew up a thousandfold is loss_divergence's story
         if sign < 0 and best >= v[0]:
             return []  # a metric best at its first evaluation (precision 1.0 on a few positives) learned nothing to give back
-        if log_scale and ref.info.quantity not in LOSS_LIKE and not steady:
-            first = float(np.exp(v[0]))
-            if float(np.exp(end)) - float(np.exp(best)) < LOG_FLOOR_SHARE * first:
-                # Five times a loss of 2e-5 is still a perfect fit: on the log scale a rise must also
-                # be worth something against the level the loss learned from.  (A rise certain from its
-                # order is exempt: a fit that worsens at every evaluation for ten or more is no jump of
-                # a loss at its floor, 2e-5 -> 4.8e-4 -> 1.2e-4, and the untrained first level, 27 for a
-                # regression on raw targets, says nothing of what its held-out error is worth.)
-                return []
-        post = v[best_i + 1 :]
-        if np.median(post[post.shape[0] // 2 :]) < best + thr / 2:
+        if not self._rise_stands(ref, view, got, sign, log_scale, steady):
             return []
         # The training loss on the validation's axis: its level over each validation interval (a
         # per-batch loss every 50 steps against a validation every 1000, or per epoch), so the two
@@ -1121,13 +1172,10 @@ class Overfitting(Detector[OverfitEvent]):
         ]
 
     def describe(self, e: OverfitEvent) -> Finding:
+        if e.train is None:
+            return self._describe_unpaired(e)
         view, n = e.view, len(e.view)
-        b = e.best
-        if e.best_windowed:
-            # Told from the lowest point of the window whose level the rise was measured from: a point the
-            # chart shows, at or under that level (the middle one can be a spike, 0.345 in a level of 0.28).
-            lo, hi = max(0, b - self.end_points // 2), min(n, b + self.end_points // 2 + 1)
-            b = lo + int(np.argmin(view.values[lo:hi]))
+        b = self._best_shown(e)
         best, end = _shown(e.sign * float(view.values[b]), e.log_scale), _shown(e.sign * e.end_level, e.log_scale)
         t_best = _shown(e.train_sign * e.train_at_best, e.train_log_scale)
         t_end = _shown(e.train_sign * e.train_end, e.train_log_scale)
@@ -1179,17 +1227,7 @@ class Overfitting(Detector[OverfitEvent]):
                 "is still the point to stop."
                 % (capital(name), fmt(best), best_step, fmt(end), train, kept, fmt(t_best), fmt(t_end), best_step)
             )
-        evidence = {
-            "best_step": best_step,
-            "best_value": best,
-            "end_value": end,
-            "rise": end - best,
-            "threshold": e.threshold,
-            "noise": e.sigma,
-            "train_at_best": t_best,
-            "train_end": t_end,
-            "last_healthy_step": best_step,
-        }
+        evidence = dict(self._rise_evidence(e, best_step, best, end), train_at_best=t_best, train_end=t_end)
         return make_finding(
             e.ref,
             "overfitting",
@@ -1202,3 +1240,50 @@ class Overfitting(Detector[OverfitEvent]):
             evidence,
             related=[e.train],
         )
+
+    def _best_shown(self, e: OverfitEvent) -> int:
+        b = e.best
+        if e.best_windowed:
+            # Told from the lowest point of the window whose level the rise was measured from: a point the
+            # chart shows, at or under that level (the middle one can be a spike, 0.345 in a level of 0.28).
+            n = len(e.view)
+            lo, hi = max(0, b - self.end_points // 2), min(n, b + self.end_points // 2 + 1)
+            b = lo + int(np.argmin(e.view.values[lo:hi]))
+        return b
+
+    def _describe_unpaired(self, e: OverfitEvent) -> Finding:
+        view, n = e.view, len(e.view)
+        b = self._best_shown(e)
+        best, end = _shown(float(view.values[b]), e.log_scale), _shown(e.end_level, e.log_scale)
+        name = short(e.ref)
+        best_step = int(view.end_steps[b])
+        title = "%s rose %s → %s after step %d (no training loss logged to compare)" % (
+            name,
+            fmt(best),
+            fmt(end),
+            best_step,
+        )
+        expl = (
+            "%s was lowest (%s) at step %d and has risen since, to %s. A held-out loss that turns upward "
+            "while training goes on is what early stopping watches for; its usual cause is the model "
+            "memorising the training data. This run logs no training loss, so the other reading cannot be "
+            "ruled out here: if the training loss rose too, training itself is going wrong (a learning rate "
+            "too high late in the run), not overfitting. Either way the best model of this run is the one "
+            "from step %d: restore it, or stop there (EarlyStopping on the validation loss with "
+            "restore_best_weights=True). Log the training loss beside it to tell the two apart."
+            % (capital(name), fmt(best), best_step, fmt(end), best_step)
+        )
+        evidence = self._rise_evidence(e, best_step, best, end)
+        return make_finding(e.ref, "overfitting", "warning", view, min(b + 1, n - 1), n - 1, title, expl, evidence)
+
+    @staticmethod
+    def _rise_evidence(e: OverfitEvent, best_step: int, best: float, end: float) -> dict:
+        return {
+            "best_step": best_step,
+            "best_value": best,
+            "end_value": end,
+            "rise": end - best,
+            "threshold": e.threshold,
+            "noise": e.sigma,
+            "last_healthy_step": best_step,
+        }

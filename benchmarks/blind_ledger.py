@@ -56,7 +56,6 @@ def batch_entries(fragment: Mapping, scores: Mapping, commit: str) -> Tuple[List
         # wrote a ledger the corpus checks refuse, and its reason keeps the reading.
         if kept.get("label") != "pathology":
             kept["kinds"], kept["steps"] = [], None
-        kept.setdefault("kinds", [])
         kept.setdefault("steps", None)
         # An empty event file (a writer opened and never flushed) holds nothing to fetch or read again.
         kept["files"] = [x for x in kept.get("files", []) if x.get("size", 0) > 0]

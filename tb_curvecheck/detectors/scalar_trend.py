@@ -960,10 +960,10 @@ class Overfitting(Detector[OverfitEvent]):
         from its best clear by the same tests is the sign early stopping acts on, told as overfitting, its
         usual cause, with the training side named as what is missing to confirm it.  A climb far enough
         to be a divergence (`LossDivergence` reads the same curve) is told as that (`purpose.gate`)."""
-        if ref.info.role != "loss" or ref.info.purpose != "objective" or U.reinforcement_learning(exp):
-            return []  # an agent's loss fits a moving target: no held-out data for it to overfit
-        if self._training_losses(exp):
+        if ref.info.role != "loss" or ref.info.purpose != "objective" or self._training_losses(exp):
             return []  # a training loss the pairing could not place: no claim without it
+        if U.reinforcement_learning(exp):
+            return []  # an agent's loss fits a moving target: no held-out data for it to overfit
         view, log_scale = _logged(U.view_of(ref), ref)
         if len(view) < self.short_min_points:
             return []

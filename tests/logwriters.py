@@ -181,17 +181,24 @@ def keras_regressor(logdir: str, dead_output: bool, epochs: int = 20, seed: int 
     _fit_logged(model, x, y, logdir, epochs, batch_size=32)
 
 
-def keras_class_prior(logdir: str, constant_inputs: bool, epochs: int = 12, seed: int = 0) -> None:
-    """A ten-class Keras classifier on an uneven set (the largest class holds 19 % of the examples in both
-    the training and the validation part), trained with `fit` and Keras' TensorBoard callback.  With
-    `constant_inputs` every input is the same vector (features lost in preprocessing), so the model can
-    learn only the class shares; otherwise each input carries its label in one feature."""
+def keras_class_prior(
+    logdir: str,
+    constant_inputs: bool,
+    epochs: int = 12,
+    seed: int = 0,
+    counts: Sequence[int] = (19, 15, 12, 10, 10, 9, 8, 7, 5, 5),
+) -> None:
+    """A Keras classifier on an uneven set (by default ten classes, the largest holding 19 % of the examples
+    in both the training and the validation part; `counts` gives each class's examples per block),
+    trained with `fit` and Keras' TensorBoard callback.  With `constant_inputs` every input is the same
+    vector (features lost in preprocessing), so the model can learn only the class shares; otherwise
+    each input carries its label in one feature."""
     import keras
 
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
-    counts = [19, 15, 12, 10, 10, 9, 8, 7, 5, 5]
-    pattern = np.repeat(np.arange(10), counts)
+    classes = len(counts)
+    pattern = np.repeat(np.arange(classes), counts)
 
     def part(blocks: int):
         y = np.tile(pattern, blocks)
@@ -208,7 +215,7 @@ def keras_class_prior(logdir: str, constant_inputs: bool, epochs: int = 12, seed
         [
             keras.Input((20,)),
             keras.layers.Dense(32, activation="relu"),
-            keras.layers.Dense(10, activation="softmax"),
+            keras.layers.Dense(classes, activation="softmax"),
         ]
     )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])

@@ -6086,3 +6086,73 @@ def test_a_validation_loss_that_rose_in_a_run_logging_no_training_loss(tmp_path,
             assert "no training loss" in over[0].title
         else:
             assert not over, [f.title for f in over]
+
+
+def test_real_estimator_eval_at_its_majority_share_outputs_the_prior():
+    # TF Estimator, three football results, 172 evaluation examples, 938 evaluations: accuracy 0.424 at
+    # the first, then 86-89 of 172 right (0.50-0.52) to the end; `average_loss` 1.25 -> 0.99 within the
+    # first thousand steps, then 0.99 +- 0.3 % for 93,000 more.  Its summed `loss` (about 86 times the
+    # mean) names no entropy; the mean is where the prior of a three-class set with a 51 % majority sits.
+    run = _run("CSMcKay__futbol-predictor-tf/model/eval")
+    never = [f for f in _loud(rw.run_findings(run)) if f.kind == "never_learned"]
+    assert [(f.tag, f.evidence["how"]) for f in never] == [("average_loss", "prior")], [f.title for f in never]
+    ev = never[0].evidence
+    assert abs(ev["majority_share"] - 87 / 172) < 2 / 172, ev
+    lo, hi = ev["prior_entropy_range"]
+    # Above the two-class entropy H(0.506) = 0.693: more than two classes, and the band says so.
+    assert lo < 0.7 and lo <= ev["level"] <= hi, ev
+    assert ev["losses_settled_from_step"] <= 0.25 * 93900, ev
+
+
+def _estimator_eval(path, seed, mean_tail, accuracy_rises=False):
+    # An Estimator eval dir: `loss` summed over two batches of 86 beside `average_loss`, and an accuracy on
+    # 172 examples that gets 87 right, give or take one or two now and then.
+    rng = np.random.default_rng(seed)
+    n = 300
+    steps = 100 * np.arange(1, n + 1)
+    mean = np.concatenate([np.linspace(1.25, mean_tail[0], 8), mean_tail])[:n]
+    right = 87 + rng.choice([0, 0, 0, 0, 0, 0, 1, 1, -1, 2], size=n)
+    if accuracy_rises:
+        right = right + np.linspace(0, 40, n).astype(int)
+    accuracy = np.concatenate([[73], right[1:]]) / 172.0
+    logwriters.tf_scalars(str(path), {"loss": 86.0 * mean, "average_loss": mean, "accuracy": accuracy}, steps)
+    return [f for f in _loud(_scan(str(path))) if f.kind == "never_learned"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_estimator_eval_whose_loss_settled_at_the_prior_never_learned(tmp_path, seed):
+    # The committed run's shape, written by tf.summary: the mean settles at 0.99 by the eighth evaluation
+    # and wanders +-0.3 % after, while the accuracy holds 87 of 172 within an example or two.  Told on the
+    # mean as the prior of a set whose largest class holds about 51 %.  Controls: the same mean crossing
+    # its 1 % band in order (1.2 % down over the run: learning, slowly) and an accuracy that rises.
+    rng = np.random.default_rng(100 + seed)
+    wander = 0.99 * (1 + 0.003 * rng.standard_normal(292))
+    never = _estimator_eval(tmp_path / "prior", seed, wander)
+    assert [(f.tag, f.evidence["how"]) for f in never] == [("average_loss", "prior")], [f.title for f in never]
+    ev = never[0].evidence
+    assert abs(ev["majority_share"] - 87 / 172) <= 2 / 172 and "classes" not in ev, ev
+    assert 0 < ev["losses_settled_from_step"] <= 0.25 * 30000, ev
+    assert "every loss held within 1 %" in never[0].explanation, never[0].explanation
+    crossing = np.linspace(0.995, 0.983, 292) * (1 + 0.0005 * rng.standard_normal(292))
+    assert not _estimator_eval(tmp_path / "crossing", seed, crossing)
+    assert not _estimator_eval(tmp_path / "rises", seed, wander, accuracy_rises=True)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_three_class_keras_model_that_learned_only_a_majority_over_half_never_learned(tmp_path, seed):
+    # Real training on a three-class set of shares 52/28/20 %: with every input the same the model learns
+    # the shares, its accuracy holds 0.52 and its loss their entropy (1.018), far above the two-class
+    # H(0.52) = 0.692 a majority over one half was once read as.  With inputs that carry the label it learns.
+    logwriters.keras_class_prior(
+        str(tmp_path / "const"), constant_inputs=True, counts=(26, 14, 10), epochs=20, seed=seed
+    )
+    never = [f for f in _loud(_scan(str(tmp_path / "const"))) if f.kind == "never_learned"]
+    assert never and all(f.evidence["how"] == "prior" for f in never), [f.title for f in never]
+    for f in never:
+        assert abs(f.evidence["majority_share"] - 0.52) < 0.01 and "classes" not in f.evidence, f.evidence
+        lo, hi = f.evidence["prior_entropy_range"]
+        assert lo < 0.7 < 1.0 < f.evidence["level"] <= hi, f.evidence
+    logwriters.keras_class_prior(
+        str(tmp_path / "learns"), constant_inputs=False, counts=(26, 14, 10), epochs=20, seed=seed
+    )
+    assert not [f for f in _loud(_scan(str(tmp_path / "learns"))) if f.kind == "never_learned"]

@@ -117,21 +117,14 @@ def _constant(ref: SeriesRef) -> bool:
     return v.shape[0] > 1 and bool(np.all(v == v[0]))
 
 
-# A TF Estimator head logs `loss` (by default summed over the batch) beside `average_loss` (its mean): one
-# quantity, scaled by the batch size while that holds.  Where their trends part (a first summary written
-# with another batch size: `loss` 0.58 beside a mean of 0.58, then 74.7 beside 0.75), the mean is the one
-# to read, and a trend of `loss` stands only when the mean shows it too.
-ESTIMATOR_LOSS, ESTIMATOR_MEAN = "loss", "average_loss"
-
-
 def _mean_disagrees(exp: Experiment, f: Finding, loud: List[Finding]) -> bool:
-    head, _, leaf = f.tag.rpartition("/")
-    if leaf != ESTIMATOR_LOSS:
+    """A trend of an Estimator head's summed `loss` that its per-example mean (`stats.estimator_mean`)
+    does not show: where the two part, the mean is the one to read."""
+    ref = next((s for s in exp.scalars if s.run == f.run and s.tag == f.tag), None)
+    mean = U.estimator_mean(exp, ref) if ref is not None else None
+    if mean is None:
         return False
-    mean_tag = (head + "/" if head else "") + ESTIMATOR_MEAN
-    if not any(s.run == f.run and s.tag == mean_tag for s in exp.scalars):
-        return False
-    return not any(g.run == f.run and g.tag == mean_tag and g.kind == f.kind for g in loud)
+    return not any(g.run == f.run and g.tag == mean.tag and g.kind == f.kind for g in loud)
 
 
 def _overlaps(a: Finding, b: Finding) -> bool:

@@ -43,7 +43,7 @@ def finding(det: NeverLearned, e: NeverEvent) -> Finding:
     if e.metric_level is not None:
         evidence["metric_level"] = e.metric_level
     if e.how == "prior" and e.classes is None:
-        band = prior_entropy_band(e.metric_level or 0.5, det.bare_max_classes)
+        band = prior_entropy_band(e.metric_level or 0.5, det.bare_max_classes, two_classes=False)
         if band is not None:
             evidence.update(majority_share=e.metric_level, prior_entropy_range=list(band))
     elif e.how == "prior":
@@ -60,6 +60,8 @@ def finding(det: NeverLearned, e: NeverEvent) -> Finding:
         evidence.update(period=e.period, repeating_from_step=e.since_step, repeating_share=e.share)
     if e.how == "stalled":
         evidence["stalled_from_step"] = e.since_step
+    if e.how == "prior" and e.metric_tol is not None and e.since_step is not None:
+        evidence["losses_settled_from_step"] = e.since_step
     if e.how == "coin":
         evidence["opening"] = e.opening
     if e.how == "no_success":
@@ -446,7 +448,7 @@ def _coin(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: str
 def _prior_shares(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: str) -> Tuple[str, str]:
     """A loss at the class shares' entropy with an accuracy at one class's share (class count unknown)."""
     p = e.metric_level or 0.5
-    lo, hi = prior_entropy_band(p, det.bare_max_classes) or (e.level, e.level)
+    lo, hi = prior_entropy_band(p, det.bare_max_classes, two_classes=False) or (e.level, e.level)
     title = (
         "%s pinned at %s with %s held at %s, one class's share: the model outputs the class shares "
         "for every input" % (name, fmt(e.level), m, fmt(p))
@@ -471,8 +473,7 @@ def _prior_shares(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str],
             fmt(p),
             _every_evaluation(e)
             if e.metric_tol is None
-            else "to within %s %% over the run's second half, while no loss moved more than a few percent "
-            "from where it started" % fmt(100 * det.prior_share_rel),
+            else _held_near(det, e, "to within %s %% over the run's second half" % fmt(100 * det.prior_share_rel)),
             lr,
             fmt(e.level),
         )
@@ -506,10 +507,7 @@ def _prior_two(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr
             binary_entropy(p),
             m,
             fmt(p),
-            _every_evaluation(e)
-            if e.metric_tol is None
-            else "within %s at %d %% of the evaluations of the run's second half, while no loss moved "
-            "more than a few percent from where it started" % (fmt(e.metric_tol), round(100 * e.share)),
+            _every_evaluation(e) if e.metric_tol is None else _held_near(det, e),
             lr,
             binary_entropy(p),
         )
@@ -770,6 +768,22 @@ def _every_evaluation(e: NeverEvent) -> str:
     if e.since_step is None:
         return "at every evaluation"
     return "at every evaluation from step %d on (it opened at %s)" % (e.since_step, fmt(e.opening))
+
+
+def _held_near(det: NeverLearned, e: NeverEvent, tight: Optional[str] = None) -> str:
+    """How an accuracy held near its share, and what the losses did meanwhile: none left its opening
+    level, or each came down early and held still from `since_step` on."""
+    if e.since_step is not None:
+        return (
+            "within %s at %d %% of the evaluations of the run's second half, while every loss held within "
+            "%s %% of its level from step %d on"
+            % (fmt(e.metric_tol), round(100 * e.share), fmt(100 * det.settle_rel), e.since_step)
+        )
+    held = tight or "within %s at %d %% of the evaluations of the run's second half" % (
+        fmt(e.metric_tol),
+        round(100 * e.share),
+    )
+    return held + ", while no loss moved more than a few percent from where it started"
 
 
 def _standard_errors(z: float) -> str:

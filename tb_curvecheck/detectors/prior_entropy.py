@@ -31,14 +31,16 @@ def _most_entropy(m: float, c: int) -> float:
     return float(-m * math.log(m) - (1 - m) * math.log((1 - m) / (c - 1)))
 
 
-def prior_entropy_band(m: float, max_classes: int) -> Optional[Tuple[float, float]]:
+def prior_entropy_band(m: float, max_classes: int, two_classes: bool = True) -> Optional[Tuple[float, float]]:
     """Where the cross-entropy of predicting the class shares lies when an accuracy holds the majority
     share m: H(m) for two classes; between the least and the most entropy a prior of up to `max_classes`
-    classes with largest share m can have, for more.  None for an accuracy no majority share gives
-    (1/`max_classes` or less, where it is chance itself; or 1)."""
+    classes with largest share m can have, for more.  A share over one half is read as two classes
+    unless `two_classes` is False (then from H(m), the two-class prior, to the most even one of up to
+    `max_classes` classes).  None for an accuracy no majority share gives (1/`max_classes` or less,
+    where it is chance itself; or 1)."""
     if 0.5 < m < 1.0:
         h = binary_entropy(m)
-        return h, h
+        return (h, h) if two_classes else (h, _most_entropy(m, max_classes))
     if 1.0 / max_classes < m <= 0.5:
         return _least_entropy(m), _most_entropy(m, max_classes)
     return None

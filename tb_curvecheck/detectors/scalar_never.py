@@ -117,6 +117,13 @@ class NeverLearned(Detector[NeverEvent]):
     # that happens to wander near 0.69 moves by several percent.
     settle_share: float = 0.25
     settle_rel: float = 0.01
+    # A loss that held within that band but crossed it in order, falling by half its width or more with
+    # far more of its pairs falling than rising (Kendall's tau at or under minus this), is learning,
+    # slowly, or is a running mean of one that does: not a model that stopped at the prior.  One at the
+    # prior wanders inside the band (a football classifier's evaluation loss, tau -0.34 and 0.1 % over
+    # its last 930 evaluations); a stalled one may creep down in perfect order by hundredths of a percent.
+    settled_order: float = 0.5
+    settled_fall: float = 0.005
     # A learning rate at or under this throughout (every logged one) barely moves a weight: Adam steps
     # each weight by about the learning rate, so 1e-7 over ten thousand steps moves it by 1e-3, a
     # rounding of weights of order 0.01-1 ...
@@ -281,7 +288,9 @@ class NeverLearned(Detector[NeverEvent]):
             return [e for e in self._loss(exp, ref, head) if e.how == "chance"]
         if ref.info.role == "loss" and ref.info.purpose in ("objective", None):
             if ref.info.granularity != "batch":
-                found = self._loss(exp, ref) or self._split_at_chance(exp, ref) or self._coin(exp, ref)
+                # An Estimator head's summed loss is read on its per-example mean: a prior's entropy is a level.
+                mean = U.estimator_mean(exp, ref)
+                found = self._loss(exp, mean or ref) or self._split_at_chance(exp, ref) or self._coin(exp, ref)
                 if found:
                     return found
             return self._stalled(exp, ref) or self._still(exp, ref)
@@ -627,13 +636,21 @@ class NeverLearned(Detector[NeverEvent]):
         # accuracy whose validation loss holds at 0.42 (H(0.86) = 0.40) while its training loss falls
         # 0.36 -> 0.32 is a converged fine-tune, not a prior.
         near = float(np.mean(np.abs(mtail - m_level) <= self.chance_metric_tol))
-        held = near >= self.prior_held_share and _losses_held(exp, self.chance_tol)
+        c = self._classes(tail_level)
+        at_one_over_c = c is not None and abs(m_level - 1.0 / c) <= self._tol(n_eval, 1.0 / c, self.chance_metric_tol)
+        # ... or when every loss came down early and then held still (`_losses_settled`): the drop from
+        # the initial logits to the class shares, and nothing after it.  An accuracy at 1/C beside a loss
+        # near ln C is chance's story, which names C (below, or `_stalled`), not an uneven prior's.
+        settled = self._losses_settled(exp) if near >= self.prior_held_share and not at_one_over_c else None
+        held = near >= self.prior_held_share and (settled is not None or _losses_held(exp, self.chance_tol))
         # Past two classes the band of entropies is wide, so the accuracy must hold the share itself:
         # a model that outputs one class for every input scores that class's share at every evaluation.
+        # Losses that held within a percent for three quarters of the run stand in for that: whatever the
+        # level, the model stopped changing its outputs, and the level says to what.
         tight = spread <= self.prior_share_rel * m_level
         band = (
-            prior_entropy_band(m_level, self.bare_max_classes)
-            if pinned or (held and (m_level > 0.5 or tight))
+            prior_entropy_band(m_level, self.bare_max_classes, two_classes=settled is None)
+            if pinned or (held and (m_level > 0.5 or tight or settled is not None))
             else None
         )
         at_prior = (
@@ -641,8 +658,6 @@ class NeverLearned(Detector[NeverEvent]):
             and band[0] * (1 - self.chance_below) <= tail_level <= band[1] * (1 + self.chance_tol)
             and lowest >= band[0] * (1 - self.chance_below)
         )
-        c = self._classes(tail_level)
-        at_one_over_c = c is not None and abs(m_level - 1.0 / c) <= self._tol(n_eval, 1.0 / c, self.chance_metric_tol)
         if (
             c is not None
             and lowest >= math.log(c) * (1 - self.chance_below)
@@ -666,8 +681,16 @@ class NeverLearned(Detector[NeverEvent]):
                     opening=float(mv[0]) if start else None,
                 )
             else:
-                held = dict(metric_tol=self.chance_metric_tol)
-            classes = 2 if m_level > 0.5 else None
+                held = dict(metric_tol=self.chance_metric_tol, since_step=settled)
+            two = prior_entropy_band(m_level, self.bare_max_classes)
+            # Two classes only where the loss sits at the two-class prior's entropy itself.
+            classes = (
+                2
+                if m_level > 0.5
+                and two is not None
+                and two[0] * (1 - self.chance_below) <= tail_level <= two[1] * (1 + self.chance_tol)
+                else None
+            )
             share = 1.0 if pinned else near
             return [
                 NeverEvent(
@@ -675,6 +698,36 @@ class NeverLearned(Detector[NeverEvent]):
                 )
             ]
         return []
+
+    def _losses_settled(self, exp: Experiment) -> Optional[int]:
+        """The step from which every objective loss of the run held within `settle_rel` of its own closing
+        level (running medians of 5), when each got there within `settle_share` of its run: a model that
+        learned the class shares in its first updates and nothing after (a football-result classifier's
+        evaluation loss 1.25 -> 0.99 within its first thousand steps, then 0.99 +- 0.3 % for 93,000).
+        A model that learns keeps moving its losses by more than a percent; one that converged early
+        still moves its training loss.  None when a loss has too few evaluations to say."""
+        since = None
+        for s in exp.scalars:
+            if s.info.role != "loss" or s.info.purpose not in ("objective", None) or s.info.granularity == "batch":
+                continue
+            view = U.view_of(s, smooth=False)
+            v = view.values
+            n = v.shape[0]
+            if n < 2:
+                continue
+            if n < 2 * self.min_points:
+                return None
+            level = U.running_median(v, 5)
+            closing = float(np.median(level[int(math.ceil(self.settle_share * n)) :]))
+            held = self._held_from_early(np.abs(level - closing) <= self.settle_rel * abs(closing))
+            if held is None:
+                return None
+            rest = v[held:]
+            start, end, _, _ = U.edge_levels(rest)
+            if U.kendall_tau(rest) <= -self.settled_order and start - end >= self.settled_fall * abs(closing):
+                return None
+            since = max(since or 0, int(view.steps[held]))
+        return since
 
     def _rose_to_prior(self, v: np.ndarray, mv: np.ndarray) -> bool:
         """An accuracy whose only rise was onto one value it then held exactly, for at least half of the

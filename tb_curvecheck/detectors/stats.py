@@ -431,6 +431,25 @@ def residual_noise(values: np.ndarray) -> float:
     return MAD_TO_SIGMA * float(np.median(np.abs(r - np.median(r)))) / math.sqrt(1.5)
 
 
+# A TF Estimator head logs `loss` (by default summed over the batch) beside `average_loss` (its mean): one
+# quantity, scaled by the batch size while that holds.  The mean is the one to read: its trend where the two
+# part (a first summary written with another batch size), its level wherever a level names something (the
+# entropy of a class prior is a per-example cross-entropy, never a batch's sum of them).
+ESTIMATOR_LOSS, ESTIMATOR_MEAN = "loss", "average_loss"
+
+
+def estimator_mean(exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
+    """The `average_loss` an Estimator head logs beside `ref` when `ref` is that head's summed `loss`."""
+    head, _, leaf = ref.tag.rpartition("/")
+    if leaf != ESTIMATOR_LOSS:
+        return None
+    mean_tag = (head + "/" if head else "") + ESTIMATOR_MEAN
+    for s in exp.scalars:
+        if s.run == ref.run and s.tag == mean_tag and len(s.series):
+            return s
+    return None
+
+
 def zero_learning_rate(exp) -> bool:
     """The experiment logs a learning rate, and every logged one is exactly zero throughout."""
     lrs = exp.find(role="learning_rate")
@@ -450,6 +469,19 @@ def trend_z(values: np.ndarray, max_points: int = 400) -> float:
     s = float(np.sum(np.triu(np.sign(v[None, :] - v[:, None]), k=1)))
     var = n * (n - 1) * (2 * n + 5) / 18.0
     return s / math.sqrt(var)
+
+
+def kendall_tau(values: np.ndarray, max_points: int = 400) -> float:
+    """Kendall's tau of a series against its order, -1 to 1: the share of ordered pairs that rise less
+    the share that fall, the effect size beside `trend_z`'s significance (a long series is significant
+    on a drift of a thousandth; tau says whether it moves in order).  Thinned as `trend_z` is."""
+    v = values[np.isfinite(values)]
+    if v.shape[0] > max_points:
+        v = v[np.linspace(0, v.shape[0] - 1, max_points).astype(int)]
+    n = v.shape[0]
+    if n < 3:
+        return 0.0
+    return float(np.sum(np.triu(np.sign(v[None, :] - v[:, None]), k=1))) / (n * (n - 1) / 2.0)
 
 
 def sen_slope(values: np.ndarray, max_points: int = 400) -> float:

@@ -456,17 +456,23 @@ def zero_learning_rate(exp) -> bool:
     return bool(lrs) and all(len(s.series) and np.all(s.series.values == 0.0) for s in lrs)
 
 
-def trend_z(values: np.ndarray, max_points: int = 400) -> float:
-    """Mann-Kendall statistic of a series as a z-score: positive when later values tend to exceed
-    earlier ones.  It counts ordered pairs, so one spike or a heavy-tailed point weighs like any
-    other; series longer than `max_points` are thinned evenly (the sum is over all pairs)."""
+def _mann_kendall(values: np.ndarray, max_points: int) -> Tuple[float, int]:
+    """(S, n): rising pairs less falling pairs over all ordered pairs of the finite values, thinned
+    evenly to `max_points`, and how many values that was."""
     v = values[np.isfinite(values)]
     if v.shape[0] > max_points:
         v = v[np.linspace(0, v.shape[0] - 1, max_points).astype(int)]
     n = v.shape[0]
+    return float(np.sum(np.triu(np.sign(v[None, :] - v[:, None]), k=1))), n
+
+
+def trend_z(values: np.ndarray, max_points: int = 400) -> float:
+    """Mann-Kendall statistic of a series as a z-score: positive when later values tend to exceed
+    earlier ones.  It counts ordered pairs, so one spike or a heavy-tailed point weighs like any
+    other; series longer than `max_points` are thinned evenly (the sum is over all pairs)."""
+    s, n = _mann_kendall(values, max_points)
     if n < 3:
         return 0.0
-    s = float(np.sum(np.triu(np.sign(v[None, :] - v[:, None]), k=1)))
     var = n * (n - 1) * (2 * n + 5) / 18.0
     return s / math.sqrt(var)
 
@@ -475,13 +481,10 @@ def kendall_tau(values: np.ndarray, max_points: int = 400) -> float:
     """Kendall's tau of a series against its order, -1 to 1: the share of ordered pairs that rise less
     the share that fall, the effect size beside `trend_z`'s significance (a long series is significant
     on a drift of a thousandth; tau says whether it moves in order).  Thinned as `trend_z` is."""
-    v = values[np.isfinite(values)]
-    if v.shape[0] > max_points:
-        v = v[np.linspace(0, v.shape[0] - 1, max_points).astype(int)]
-    n = v.shape[0]
+    s, n = _mann_kendall(values, max_points)
     if n < 3:
         return 0.0
-    return float(np.sum(np.triu(np.sign(v[None, :] - v[:, None]), k=1))) / (n * (n - 1) / 2.0)
+    return s / (n * (n - 1) / 2.0)
 
 
 def sen_slope(values: np.ndarray, max_points: int = 400) -> float:

@@ -138,6 +138,7 @@ def across_runs(curves: Sequence[siblings.LevelCurve], findings: Sequence[Findin
         withdrawn = set()
     try:
         added = siblings.behind_siblings(curves, [f for f in findings if id(f) not in withdrawn])
+        withdrawn |= {id(f) for f in siblings.superseded(findings, added)}
     except Exception:  # noqa: BLE001
         added = []
     return withdrawn, added

@@ -422,10 +422,13 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
     # rose first, and a fall that long makes its levels wander as much as the rise (a DQN's -167 -> 33 ->
     # -1076 by windows), so the flat test's noise is the collapse's own.
     collapsed = {(f.run, f.tag) for f in out if f.kind == "metric_collapse" and at_or_above(f.severity, "warning")}
+    # Nor is a loss told as never having learned also one that "stopped improving" early: the first says why.
+    never = {(f.run, f.tag) for f in out if f.kind == "never_learned" and at_or_above(f.severity, "warning")}
     return [
         f
         for f in out
         if not (f.kind == "no_progress" and (f.run, f.tag) in overfit)
+        and not (f.kind == "no_progress" and (f.evidence or {}).get("how") == "stopped" and (f.run, f.tag) in never)
         and not (f.kind == "loss_divergence" and (f.run, f.tag) in paired)
         and not (f.kind == "overfitting" and not f.related and (f.run, f.tag) in diverged)
         and not (f.kind == "never_learned" and (f.evidence or {}).get("how") == "flat" and (f.run, f.tag) in collapsed)

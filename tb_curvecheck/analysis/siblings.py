@@ -199,6 +199,18 @@ def levels(experiments: Sequence[Experiment]) -> List[LevelCurve]:
     return out
 
 
+def _stopped(f: Finding) -> bool:
+    """A `no_progress` told as a loss that stopped improving early (`NoProgress._stopped`): the run's own
+    reading, which siblings that went on learning from the same start tell better (`superseded`)."""
+    return f.kind == "no_progress" and (f.evidence or {}).get("how") == "stopped"
+
+
+def superseded(findings: Sequence[Finding], added: Sequence[Finding]) -> List[Finding]:
+    """The runs' own "stopped improving" findings on a series the sibling comparison now tells."""
+    compared = {(f.run, f.tag) for f in added}
+    return [f for f in findings if _stopped(f) and (f.run, f.tag) in compared]
+
+
 def behind_siblings(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -> List[Finding]:
     """A warning for each run whose return or task metric (`never_learned`), or objective loss
     (`no_progress`), stayed at its start while sibling runs logging the same series, from the same
@@ -206,7 +218,7 @@ def behind_siblings(curves: Sequence[LevelCurve], findings: Sequence[Finding]) -
     by_key: Dict[Tuple[str, str, Optional[str], bool], List[LevelCurve]] = defaultdict(list)
     for c in curves:
         by_key[(c.what, c.tag, c.split, c.logged)].append(c)
-    told = {(f.run, f.tag) for f in findings if at_or_above(f.severity, "warning")}
+    told = {(f.run, f.tag) for f in findings if at_or_above(f.severity, "warning") and not _stopped(f)}
     # A loss is judged only where no task metric of its experiment says the model learned (a train
     # loss held up by noisy labels beside a validation accuracy that climbs is by design).
     learning = {c.experiment for c in curves if c.what != "loss" and c.clearly_gained}

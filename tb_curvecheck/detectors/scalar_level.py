@@ -328,7 +328,7 @@ class LossDivergence(Detector[DivergenceEvent]):
             if (
                 self.divergence(U.view_of(partner)) is None
                 and not U.blew_up(view.unsmoothed, onset)
-                and not (self.stall is not None and self.stall.measure(exp, partner))
+                and not (self.stall is not None and self.stall.stalled(exp, partner))
             ):
                 return []
         related = [partner] if partner is not None else []

@@ -117,13 +117,6 @@ class NeverLearned(Detector[NeverEvent]):
     # that happens to wander near 0.69 moves by several percent.
     settle_share: float = 0.25
     settle_rel: float = 0.01
-    # A loss that held within that band but crossed it in order, falling by half its width or more with
-    # far more of its pairs falling than rising (Kendall's tau at or under minus this), is learning,
-    # slowly, or is a running mean of one that does: not a model that stopped at the prior.  One at the
-    # prior wanders inside the band (a football classifier's evaluation loss, tau -0.34 and 0.1 % over
-    # its last 930 evaluations); a stalled one may creep down in perfect order by hundredths of a percent.
-    settled_order: float = 0.5
-    settled_fall: float = 0.005
     # A learning rate at or under this throughout (every logged one) barely moves a weight: Adam steps
     # each weight by about the learning rate, so 1e-7 over ten thousand steps moves it by 1e-3, a
     # rounding of weights of order 0.01-1 ...
@@ -638,10 +631,12 @@ class NeverLearned(Detector[NeverEvent]):
         near = float(np.mean(np.abs(mtail - m_level) <= self.chance_metric_tol))
         c = self._classes(tail_level)
         at_one_over_c = c is not None and abs(m_level - 1.0 / c) <= self._tol(n_eval, 1.0 / c, self.chance_metric_tol)
-        # ... or when every loss came down early and then held still (`_losses_settled`): the drop from
+        # ... or when every loss came down early and then held still (`stats.losses_settled`): the drop from
         # the initial logits to the class shares, and nothing after it.  An accuracy at 1/C beside a loss
         # near ln C is chance's story, which names C (below, or `_stalled`), not an uneven prior's.
-        settled = self._losses_settled(exp) if near >= self.prior_held_share and not at_one_over_c else None
+        settled = (
+            U.losses_settled(exp, 2 * self.min_points) if near >= self.prior_held_share and not at_one_over_c else None
+        )
         held = near >= self.prior_held_share and (settled is not None or _losses_held(exp, self.chance_tol))
         # Past two classes the band of entropies is wide, so the accuracy must hold the share itself:
         # a model that outputs one class for every input scores that class's share at every evaluation.
@@ -698,36 +693,6 @@ class NeverLearned(Detector[NeverEvent]):
                 )
             ]
         return []
-
-    def _losses_settled(self, exp: Experiment) -> Optional[int]:
-        """The step from which every objective loss of the run held within `settle_rel` of its own closing
-        level (running medians of 5), when each got there within `settle_share` of its run: a model that
-        learned the class shares in its first updates and nothing after (a football-result classifier's
-        evaluation loss 1.25 -> 0.99 within its first thousand steps, then 0.99 +- 0.3 % for 93,000).
-        A model that learns keeps moving its losses by more than a percent; one that converged early
-        still moves its training loss.  None when a loss has too few evaluations to say."""
-        since = None
-        for s in exp.scalars:
-            if s.info.role != "loss" or s.info.purpose not in ("objective", None) or s.info.granularity == "batch":
-                continue
-            view = U.view_of(s, smooth=False)
-            v = view.values
-            n = v.shape[0]
-            if n < 2:
-                continue
-            if n < 2 * self.min_points:
-                return None
-            level = U.running_median(v, 5)
-            closing = float(np.median(level[int(math.ceil(self.settle_share * n)) :]))
-            held = self._held_from_early(np.abs(level - closing) <= self.settle_rel * abs(closing))
-            if held is None:
-                return None
-            rest = v[held:]
-            start, end, _, _ = U.edge_levels(rest)
-            if U.kendall_tau(rest) <= -self.settled_order and start - end >= self.settled_fall * abs(closing):
-                return None
-            since = max(since or 0, int(view.steps[held]))
-        return since
 
     def _rose_to_prior(self, v: np.ndarray, mv: np.ndarray) -> bool:
         """An accuracy whose only rise was onto one value it then held exactly, for at least half of the
@@ -867,7 +832,7 @@ class NeverLearned(Detector[NeverEvent]):
         A freshly initialised network's logits are far from uniform, so its loss can start well above
         ln C (106.9 for a 4-class head) and drop to the prior within the first updates (the output bias
         learns the class shares); what says it never learned is that it then sits at ln C itself."""
-        if self.stall.measure(exp, ref):
+        if self.stall.stalled(exp, ref):
             return int(ref.series.steps[0])
         v = view.values
         n = v.shape[0]

@@ -6169,6 +6169,8 @@ def test_real_mingpt_run_that_stopped_improving_after_three_epochs_is_no_progres
     # Settled around epoch 3 (step 262 of 1398), within a few epochs either way.
     assert 62 <= ev["stopped_at_step"] <= 462, ev
     assert abs(ev["best_level"] - 1.745) < 0.01, ev
+    # Its only loss: no other loss to have "held as still" beside it.
+    assert "other loss" not in found[0].explanation, found[0].explanation
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -6205,3 +6207,4 @@ def test_losses_that_came_down_early_and_then_held_still_stopped_improving(tmp_p
     for f in found:
         assert f.evidence["how"] == "stopped" and f.evidence["stopped_at_step"] <= 50 * (n // 4 + 1), f.evidence
         assert "stopped improving" in f.title and "within 1 %" in f.title, f.title
+        assert "the run's other loss held as still" in f.explanation, f.explanation

@@ -51,8 +51,10 @@ class StallEvent:
     # The level a validation loss that never improved rose to while its training loss learned (the
     # median of its last third), when it rose clearly: then it is overfitting from the first evaluation.
     rose_to: Optional[float] = None
-    # A loss that came down early and then held (`NoProgress._stopped`): the step it settled at.
+    # A loss that came down early and then held (`NoProgress._stopped`): the step it settled at, and how
+    # many other objective losses of the run held as still.
     stopped_at: Optional[int] = None
+    stopped_beside: int = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -190,6 +192,15 @@ class NoProgress(Detector[StallEvent]):
                 (first - level) / abs(first) if first else float("inf"),
                 metrics[0] if metrics else None,
                 stopped_at=int(view.steps[held]),
+                stopped_beside=sum(
+                    1
+                    for o in exp.scalars
+                    if o is not ref
+                    and o.info.role == "loss"
+                    and o.info.purpose in ("objective", None)
+                    and o.info.granularity != "batch"
+                    and len(o.series) >= 2
+                ),
             )
         ]
 
@@ -578,8 +589,7 @@ class NoProgress(Detector[StallEvent]):
         )
         expl = (
             "%s came down from %s to %s by step %d, then held within %s %% of that level for the remaining %d %% "
-            "of the run, and every other loss of the run held just as still: the updates after step %d changed "
-            "nothing the losses can see. A model that still learns moves its loss by more than a percent over "
+            "of the run%s: the updates after step %d changed nothing the losses can see. A model that still learns moves its loss by more than a percent over "
             "that long. Typical causes: a learning rate decayed to nothing or far too small after warm-up (or so "
             "large that the loss bounces on a plateau), a model too small for the task (the training loss "
             "plateaus high), outputs that saturated, or a data pipeline that serves the same few batches. "
@@ -592,6 +602,13 @@ class NoProgress(Detector[StallEvent]):
                 e.stopped_at,
                 fmt(100 * U.SETTLE_REL),
                 round(share),
+                (
+                    ", and the run's other loss held as still"
+                    if e.stopped_beside == 1
+                    else ", and the run's %d other losses held as still" % e.stopped_beside
+                    if e.stopped_beside
+                    else ""
+                ),
                 e.stopped_at,
             )
         )

@@ -1361,9 +1361,7 @@ def _held_still(v: np.ndarray, rel: float) -> bool:
 def _losses_held(exp: Experiment, rel: float) -> bool:
     """Every per-epoch objective loss of the experiment ends within `rel` of its opening level
     (medians of up to three points at each end)."""
-    for s in exp.scalars:
-        if s.info.role != "loss" or s.info.purpose not in ("objective", None) or s.info.granularity == "batch":
-            continue
+    for s in U.objective_losses(exp):
         v = U.view_of(s, smooth=False).values
         if v.shape[0] < 2:
             continue

@@ -192,15 +192,7 @@ class NoProgress(Detector[StallEvent]):
                 (first - level) / abs(first) if first else float("inf"),
                 metrics[0] if metrics else None,
                 stopped_at=int(view.steps[held]),
-                stopped_beside=sum(
-                    1
-                    for o in exp.scalars
-                    if o is not ref
-                    and o.info.role == "loss"
-                    and o.info.purpose in ("objective", None)
-                    and o.info.granularity != "batch"
-                    and len(o.series) >= 2
-                ),
+                stopped_beside=sum(1 for o in U.objective_losses(exp) if o is not ref),
             )
         ]
 

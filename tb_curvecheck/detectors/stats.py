@@ -480,14 +480,25 @@ def settled_from(values: np.ndarray) -> Optional[int]:
     return int(entered[0])
 
 
+def objective_losses(exp: Experiment) -> List[SeriesRef]:
+    """The experiment's objective losses logged per evaluation or per step (not per batch) with two
+    points or more: the losses whose levels say together whether the run moved."""
+    return [
+        s
+        for s in exp.scalars
+        if s.info.role == "loss"
+        and s.info.purpose in ("objective", None)
+        and s.info.granularity != "batch"
+        and len(s.series) >= 2
+    ]
+
+
 def losses_settled(exp: Experiment, min_points: int) -> Optional[int]:
     """The step from which every objective loss of the experiment (per evaluation or per step, not per
     batch) held settled (`settled_from`); None when one did not, or has fewer than `min_points` but more
     than one evaluation (too few to say)."""
     since = None
-    for s in exp.scalars:
-        if s.info.role != "loss" or s.info.purpose not in ("objective", None) or s.info.granularity == "batch":
-            continue
+    for s in objective_losses(exp):
         view = view_of(s, smooth=False)
         n = len(view)
         if n < 2:

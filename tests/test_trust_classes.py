@@ -712,6 +712,35 @@ def test_a_whole_model_gradient_norm_at_zero_with_a_learning_rate_is_a_warning(t
     assert not [f for f in _loud(_scan(str(tmp_path / "nolr"))) if f.kind == "vanishing_gradients"]
 
 
+def test_a_validation_gradient_norm_at_zero_is_the_evaluation_pass(tmp_path):
+    # SPRT-TANDEM's logger (blind tuned, stop 67) writes every metric for both splits, `val/grad_norm`
+    # included: evaluation runs no backward pass, so it reads 0 at every evaluation of a run that learns.
+    rng = np.random.default_rng(41)
+    steps = np.arange(0, 1250, 250)
+    n = steps.shape[0]
+    falls = 0.99 - 0.22 * (1 - np.exp(-np.arange(n) / 2.0)) + 0.003 * rng.standard_normal(n)
+    for split in ("train", "val"):
+        logwriters.tbx_scalars(
+            str(tmp_path / "learns" / split),
+            {
+                "%s/total_loss" % split: falls,
+                "%s/grad_norm" % split: np.zeros(n) if split == "val" else 0.3 + 0.05 * rng.standard_normal(n),
+                "%s/learning_rate" % split: np.full(n, 1e-4),
+            },
+            steps,
+        )
+    found = [f for f in _scan(str(tmp_path / "learns")) if f.kind == "vanishing_gradients"]
+    assert not found, [(f.tag, f.title) for f in found]
+    # The same zeros on the training split are still told: nothing is being trained.
+    logwriters.tbx_scalars(
+        str(tmp_path / "frozen"),
+        {"train/total_loss": falls, "train/grad_norm": np.zeros(n), "train/learning_rate": np.full(n, 1e-4)},
+        steps,
+    )
+    told = [f for f in _loud(_scan(str(tmp_path / "frozen"))) if f.kind == "vanishing_gradients"]
+    assert told and told[0].tag == "train/grad_norm", [f.title for f in told]
+
+
 def test_one_logged_gradient_norm_of_zero_is_no_vanishing_gradient(tmp_path):
     # A Trainer session stopped at its first logging step left one `train/grad_norm` of 0.0 at step 10
     # in the logdir of a run whose evaluations went on (tuned corpus): one value says nothing of a

@@ -240,6 +240,10 @@ class GradientNorms(GradientMagnitude):
     all_zero_min_steps: int = 3
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[GradientEvent]:
+        if ref.info.split in ("validation", "test"):
+            # An evaluation pass runs no backward pass: a `val/grad_norm` logged beside the training one
+            # reads 0 at every evaluation by construction (SPRT-TANDEM's logger writes both splits).
+            return []
         role = exp.layer_role(ref.run, ref.tag)
         events = self.events(
             ref.run, ref.tag, role, ref.series.steps, ref.series.values, ~np.isfinite(ref.series.values)

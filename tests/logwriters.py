@@ -181,6 +181,24 @@ def keras_regressor(logdir: str, dead_output: bool, epochs: int = 20, seed: int 
     _fit_logged(model, x, y, logdir, epochs, batch_size=32)
 
 
+def keras_r2_regressor(logdir: str, shuffled: bool, epochs: int = 12, seed: int = 0) -> None:
+    """A Keras regressor scored with `R2Score`, trained with `fit` and Keras' TensorBoard callback.  With
+    `shuffled` the targets are permuted apart from their inputs: nothing about them can be learned, so
+    the best the model can do on held-out examples is their mean (R² 0).  2048 examples, so the 512
+    held out put a model with no signal under R² 0.05 at every epoch (its sampling spread there is ~0.01)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(2048, 6)).astype("float32")
+    y = (3.0 + x[:, 0] - 0.5 * x[:, 1] + 0.2 * rng.normal(size=2048)).astype("float32")
+    if shuffled:
+        y = rng.permutation(y)
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", metrics=[keras.metrics.R2Score()])
+    _fit_logged(model, x, y.reshape(-1, 1), logdir, epochs, batch_size=64)
+
+
 def keras_class_prior(
     logdir: str,
     constant_inputs: bool,

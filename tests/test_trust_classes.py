@@ -6237,3 +6237,70 @@ def test_losses_that_came_down_early_and_then_held_still_stopped_improving(tmp_p
         assert f.evidence["how"] == "stopped" and f.evidence["stopped_at_step"] <= 50 * (n // 4 + 1), f.evidence
         assert "stopped improving" in f.title and "within 1 %" in f.title, f.title
         assert "the run's other loss held as still" in f.explanation, f.explanation
+
+
+# --- a regressor's R² that never rose above the mean's score --------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("shuffled", [True, False], ids=["targets_shuffled", "learns"])
+def test_keras_r2_that_never_rose_above_zero_is_never_learned(tmp_path, shuffled, seed):
+    # Blind tuned (stop 67): a CNN regressor's validation R² held at -3e-5 for 50 epochs, told nothing.
+    # Real Keras training on targets permuted apart from their inputs: the held-out R² climbs from below
+    # toward 0 (the output learning the mean) and can go no further.
+    logwriters.keras_r2_regressor(str(tmp_path), shuffled=shuffled, seed=seed)
+    found = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if not shuffled:
+        assert not found, [(f.run, f.tag, f.title) for f in found]
+        return
+    told = [f for f in found if f.run == "validation" and "r2" in f.tag]
+    assert told, [(f.run, f.tag, f.title) for f in found]
+    f = told[0]
+    assert f.severity == "warning" and f.evidence["how"] == "mean"
+    assert f.evidence["best"] < 0.05 and f.evidence["points"] == 12
+    assert "no better than the mean" in f.title
+
+
+def test_an_r2_sinking_below_zero_beside_its_training_twin_is_not_a_collapse(tmp_path):
+    # Blind tuned (stop 67): validation R² -2e-6 at first, sinking to -0.85 while the training R² rose.
+    # It never learned anything to lose: told as never learned, naming the training twin, not collapsed.
+    rng = np.random.default_rng(43)
+    n = 40
+    e = np.arange(n)
+    val = -0.9 * (1 - np.exp(-e / 12.0)) + 0.01 * rng.standard_normal(n)
+    val[0] = -2e-6
+    train = 0.6 * (1 - np.exp(-e / 8.0)) + 0.01 * rng.standard_normal(n)
+    loss = 1.0 - 0.5 * (1 - np.exp(-e / 8.0)) + 0.01 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path), {"val_r2": val, "train_r2": train, "train_loss": loss}, e * 70)
+    loud = _loud(_scan(str(tmp_path)))
+    told = [f for f in loud if f.kind == "never_learned" and f.tag == "val_r2"]
+    assert told and "train_r2" in told[0].explanation, [(f.kind, f.tag, f.title) for f in loud]
+    assert told[0].evidence["training_r2"]["tag"] == "train_r2"
+    assert not [f for f in rw.flatten(_scan(str(tmp_path))) if f.tag == "val_r2" and f.kind != "never_learned"]
+
+
+@pytest.mark.parametrize(
+    "case", ["rises_to_0.3", "five_evaluations", "mae_improves", "agent"], ids=lambda c: c.replace(".", "_")
+)
+def test_r2_controls_stay_quiet(tmp_path, case):
+    rng = np.random.default_rng(44)
+    n = 5 if case == "five_evaluations" else 30
+    e = np.arange(n)
+    r2 = -0.4 + 0.42 * (1 - np.exp(-e / 6.0)) + 0.005 * rng.standard_normal(n)
+    if case == "rises_to_0.3":
+        r2 = -0.4 + 0.7 * (1 - np.exp(-e / 6.0)) + 0.005 * rng.standard_normal(n)
+    tags = {"val/r2": r2, "train/loss": 1.0 - 0.3 * (1 - np.exp(-e / 6.0)) + 0.01 * rng.standard_normal(n)}
+    if case == "mae_improves":
+        # A split's error that clearly fell says the R² beside it is computed wrongly, not that nothing fit.
+        tags["val/mae"] = 2.0 - 1.5 * (1 - np.exp(-e / 6.0)) + 0.01 * rng.standard_normal(n)
+    if case == "agent":
+        tags["rollout/ep_rew_mean"] = 10 + 100 * (1 - np.exp(-e / 6.0)) + rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path), tags, e * 100)
+    found = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned" and "r2" in f.tag]
+    assert not found, [f.title for f in found]
+    # The same R² without the control's reason is told (the controls are what keep it quiet).
+    if case in ("mae_improves", "agent"):
+        logwriters.tbx_scalars(
+            str(tmp_path / "bare"), {k: v for k, v in tags.items() if "r2" in k or k == "train/loss"}, e * 100
+        )
+        assert [f for f in _loud(_scan(str(tmp_path / "bare"))) if f.kind == "never_learned" and "r2" in f.tag]

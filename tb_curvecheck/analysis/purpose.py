@@ -424,6 +424,14 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
     collapsed = {(f.run, f.tag) for f in out if f.kind == "metric_collapse" and at_or_above(f.severity, "warning")}
     # Nor is a loss told as never having learned also one that "stopped improving" early: the first says why.
     never = {(f.run, f.tag) for f in out if f.kind == "never_learned" and at_or_above(f.severity, "warning")}
+    # Nor has an R² that never rose above the mean's score "collapsed" or "dipped" when it sinks further
+    # below it (a validation R² of -0.002 falling to -0.85 while the training loss falls): nothing learned
+    # was lost.
+    unexplained = {
+        (f.run, f.tag)
+        for f in out
+        if f.kind == "never_learned" and (f.evidence or {}).get("how") == "mean" and at_or_above(f.severity, "warning")
+    }
     return [
         f
         for f in out
@@ -432,4 +440,5 @@ def gate(exp: Experiment, findings: List[Finding], overfitting: Optional[Detecto
         and not (f.kind == "loss_divergence" and (f.run, f.tag) in paired)
         and not (f.kind == "overfitting" and not f.related and (f.run, f.tag) in diverged)
         and not (f.kind == "never_learned" and (f.evidence or {}).get("how") == "flat" and (f.run, f.tag) in collapsed)
+        and not (f.kind in ("metric_collapse", "transient_dip") and (f.run, f.tag) in unexplained)
     ]

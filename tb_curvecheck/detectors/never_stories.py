@@ -50,6 +50,10 @@ def finding(det: NeverLearned, e: NeverEvent) -> Finding:
         evidence.update(classes=2, prior_entropy=binary_entropy(e.metric_level or 0.5))
     elif e.classes:
         evidence.update(classes=e.classes, ln_classes=math.log(e.classes))
+    if e.how == "mean":
+        evidence.update(best=e.best, r2_floor=det.r2_floor)
+        if e.partner is not None:
+            evidence["training_r2"] = {"run": e.partner.run, "tag": e.partner.tag}
     if e.how == "split_chance" and e.partner is not None:
         evidence["training_accuracy"] = {"run": e.partner.run, "tag": e.partner.tag, "closing": e.best}
     if e.how == "reward" and e.partner is not None:
@@ -84,7 +88,7 @@ def finding(det: NeverLearned, e: NeverEvent) -> Finding:
     # A loss that still creeps down while no output beats a coin may yet learn, slowly: a warning.
     severity = (
         "warning"
-        if e.how in ("reward", "unsolved", "stalled", "flat", "zero", "no_success", "coin", "zero_part")
+        if e.how in ("reward", "unsolved", "stalled", "flat", "zero", "no_success", "coin", "zero_part", "mean")
         else "error"
     )
     return make_finding(
@@ -579,6 +583,36 @@ def _auc(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: str)
     return title, expl
 
 
+def _mean(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: str) -> Tuple[str, str]:
+    """An R² that never rose above what predicting the targets' mean scores."""
+    view, n = e.view, len(e.view)
+    v = view.values
+    title = "%s never rose above %s over all %d evaluations (best %s): the model predicts no better than the mean" % (
+        name,
+        fmt(det.r2_floor),
+        n,
+        fmt(float(e.best if e.best is not None else np.max(v))),
+    )
+    twin = ""
+    if e.partner is not None:
+        _, tv = U.finite_points(e.partner)
+        twin = (
+            " Its training twin %s reached %s: the model fits the examples it trains on, and none of that "
+            "carries over to these (memorising: too little data for the model; or held-out examples unlike "
+            "the training ones: other subjects, later dates)." % (e.partner.tag, fmt(float(np.max(tv))))
+        )
+    expl = (
+        "R² compares the model's squared error with that of predicting the targets' mean for every input: "
+        "0 is that constant guess, below 0 is worse than it, 1 a perfect fit. %s stayed under %s at every "
+        "one of its %d evaluations (last %s): the model has learned nothing about the target beyond its "
+        "average.%s Check that the output layer can reach the targets' range (a ReLU or a sigmoid on "
+        "standardised targets cuts them off; raw targets in the thousands against outputs near 0), that the "
+        "inputs reach the model intact (constant after preprocessing, or shuffled apart from their targets), "
+        "and the learning rate.%s" % (capital(name), fmt(det.r2_floor), n, fmt(float(v[-1])), twin, lr)
+    )
+    return title, expl
+
+
 def _unsolved(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: str) -> Tuple[str, str]:
     """A return on a known environment stuck in its trap."""
     env = e.env
@@ -734,6 +768,7 @@ _STORIES: Dict[str, _Story] = {
     "absurd": _absurd,
     "blew_up": _blew_up,
     "auc": _auc,
+    "mean": _mean,
     "unsolved": _unsolved,
     "flat": _flat,
     "no_success": _no_success,

@@ -26,7 +26,9 @@ Signatures, each exact enough to name what the model does:
   no longer climbing: the agent is stuck in the task's known trap;
 - a return that ends within its own noise of where it started, never rose in order
   and never stood clearly above its opening, while its episodes kept their length:
-  the policy scores what it scored before training.
+  the policy scores what it scored before training;
+- a regressor's R² that never rose above 0.05: the model predicts no better than
+  the targets' mean, which scores 0 whatever the targets' scale.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class NeverEvent:
     ref: SeriesRef
     view: U.View
     how: str  # "frozen", "repeating", "chance", "stalled", "prior", "absurd", "blew_up", "reward", "unsolved", "auc",
-    # "flat", "tiny_lr", "zero", "split_chance", "no_success", "coin", "still", "zero_part", "nothing"
+    # "flat", "tiny_lr", "zero", "split_chance", "no_success", "coin", "still", "zero_part", "nothing", "mean"
     level: float  # the loss's (or reward's) level over the judged stretch
     metric: Optional[SeriesRef]
     metric_level: Optional[float]
@@ -59,7 +61,7 @@ class NeverEvent:
     period: Optional[int] = None  # repeating: the number of points after which the values repeat
     since_step: Optional[int] = None  # repeating, stalled, prior: the first step of the stretch judged
     env: Optional[environments.Environment] = None  # unsolved: the environment its name gives
-    best: Optional[float] = None  # unsolved: the best level the return reached
+    best: Optional[float] = None  # unsolved: the best level the return reached; mean: the best R²
     exploration: Optional[dict] = None  # unsolved: an exploration rate that reached its floor early
     metric_tol: Optional[float] = None  # prior: the accuracy held within this of its level, not pinned
     # flat: the return's opening level (median of its first tenth); prior: the accuracy's first value
@@ -70,7 +72,8 @@ class NeverEvent:
     lr: Optional[float] = None  # tiny_lr: the largest learning rate logged
     entropy: Optional[dict] = None  # flat: a policy entropy that held (tag, start, end), when it decided
     windows: bool = False  # flat: judged on its window levels (they wander more than its points)
-    # split_chance: the training accuracy that learned (`best`: its closing level); reward: a self-play rating
+    # split_chance: the training accuracy that learned (`best`: its closing level); reward: a self-play rating;
+    # mean: the training R² that rose
     partner: Optional[SeriesRef] = None
 
 
@@ -215,6 +218,13 @@ class NeverLearned(Detector[NeverEvent]):
     # or above; a model with a real AUC of 0.6 measured on 100 + 100 examples, standard error 0.04,
     # leaves the band within a few evaluations).
     auc_min_points: int = 8
+    # R² is 0 for a model that predicts the targets' mean for every input, and below 0 for one that does
+    # worse, whatever the targets' scale (a loss's level needs it).  Never above this at any evaluation ...
+    r2_floor: float = 0.05
+    # ... over at least this many: the least of the tuned corpus's healthy regressors that log R² reaches
+    # 0.26 at its best; a real R² of 0.1 measured on a few hundred examples dips under 0.05 at some
+    # evaluations, not at eight in a row.
+    r2_min_points: int = 8
     # A return with no gain beyond its own noise.  Its closing level (median of the last fifth) is within
     # this many standard errors of its opening level (median of the first tenth): for a return that never
     # moved the difference is one standard normal draw, and 1.5 standard errors leave 93 % of them (one
@@ -293,6 +303,10 @@ class NeverLearned(Detector[NeverEvent]):
             )
         if ref.info.purpose == "task" and ref.info.quantity == "auc" and ref.info.role == "metric_up":
             found = self._auc_at_chance(exp, ref)
+            if found:
+                return found
+        if ref.info.purpose == "task" and ref.info.quantity == "r2" and ref.info.role == "metric_up":
+            found = self._unexplained(exp, ref)
             if found:
                 return found
         if ref.info.purpose == "task" and ref.info.role == "metric_up":
@@ -456,6 +470,35 @@ class NeverLearned(Detector[NeverEvent]):
         ):
             return []
         return [NeverEvent(ref, view, "auc", float(np.median(v)), None, None, None, 1.0, U.zero_learning_rate(exp))]
+
+    def _unexplained(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
+        """A coefficient of determination (R²) under `r2_floor` at every one of at least `r2_min_points`
+        evaluations: at its best the model explained almost none of the targets' variance, which predicting
+        their mean for every input already does (a CNN regressor whose validation R² sits at -3e-5 for 50
+        epochs).  Not for an agent's run, whose explained variance is its critic's (`scalar_critic`)."""
+        if ref.info.granularity == "batch" or U.reinforcement_learning(exp):
+            return []
+        view = U.view_of(ref, smooth=False)
+        v = view.values
+        if len(view) < self.r2_min_points or float(np.max(v)) >= self.r2_floor:
+            return []
+        # Another task metric of the split that clearly improved says the R² is mis-computed, not the model.
+        if any(
+            U.gained(m)
+            for m in exp.find(split=ref.info.split)
+            if m is not ref and m.info.purpose == "task" and m.info.granularity != "batch"
+        ):
+            return []
+        best = float(np.max(v))
+        # A training R² that rose beside it says the model fits what it trains on and none of it carries over.
+        twin = exp.partner(ref) if ref.info.split in ("validation", "test") else None
+        if twin is not None and not (len(twin.series) >= 2 and float(np.nanmax(twin.series.values)) >= self.r2_floor):
+            twin = None
+        return [
+            NeverEvent(
+                ref, view, "mean", best, None, None, None, 1.0, U.zero_learning_rate(exp), best=best, partner=twin
+            )
+        ]
 
     def _frozen_metric(self, exp: Experiment, ref: SeriesRef) -> List[NeverEvent]:
         """A run that logs no loss, only a task metric, and that metric holds one value from its first

@@ -6304,3 +6304,53 @@ def test_r2_controls_stay_quiet(tmp_path, case):
             str(tmp_path / "bare"), {k: v for k, v in tags.items() if "r2" in k or k == "train/loss"}, e * 100
         )
         assert [f for f in _loud(_scan(str(tmp_path / "bare"))) if f.kind == "never_learned" and "r2" in f.tag]
+
+
+# --- a policy whose entropy collapsed before its return improved ----------------------------
+
+
+def _sb3_a2c(rng, entropy: np.ndarray, ret: np.ndarray) -> dict:
+    """Stable-Baselines3's A2C scalars as its logger writes them (entropy_loss is minus the entropy)."""
+    n = ret.shape[0]
+    return {
+        "rollout/ep_rew_mean": ret,
+        "rollout/ep_len_mean": 60 + 5 * rng.standard_normal(n),
+        "train/entropy_loss": -entropy,
+        "train/policy_loss": 0.01 * rng.standard_normal(n),
+        "train/value_loss": np.abs(0.5 + 0.1 * rng.standard_normal(n)),
+        "train/learning_rate": np.full(n, 7e-4),
+    }
+
+
+@pytest.mark.parametrize(
+    "case", ["collapsed_flat", "collapsed_solved", "gradual_flat", "gaussian_crosses_zero", "late_collapse"]
+)
+def test_an_entropy_collapse_before_the_return_improved_is_no_progress(tmp_path, case):
+    # Blind tuned (stop 67, batch ly): an SB3 A2C whose entropy fell 2.04 -> 0.0005 in its first 4 % of
+    # 2.5M steps (SB3's A2C has no entropy bonus by default) and whose return ended where it began, -103
+    # -> -96; it was told nothing.  The controls keep a fast solver, a slow decline, a Gaussian policy and a
+    # late collapse quiet.
+    rng = np.random.default_rng(45)
+    n = 200
+    t = np.arange(n)
+    ln4 = math.log(4)
+    entropy = np.where(t < 12, ln4 * np.exp(-t / 4.0), 0.0005) + 0.0002 * rng.random(n)
+    if case == "late_collapse":
+        entropy = np.where(t < 140, ln4 * (1 - 0.5 * t / 140), 0.0005) + 0.0002 * rng.random(n)
+    if case == "gradual_flat":
+        entropy = ln4 * (1 - 0.7 * t / n) + 0.01 * rng.standard_normal(n)
+    if case == "gaussian_crosses_zero":
+        # A Gaussian policy's entropy falls through zero as its standard deviation shrinks past ~0.24.
+        entropy = 1.4 - 1.4 * (1 - np.exp(-t / 8.0)) + 0.002 * rng.standard_normal(n)
+    ret = -100 + 4 * rng.standard_normal(n)
+    if case == "collapsed_solved":
+        ret = -100 + 300 * (1 - np.exp(-t / 30.0)) + 4 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path), _sb3_a2c(rng, entropy, ret), (t + 1) * 500)
+    found = [f for f in _loud(_scan(str(tmp_path))) if f.evidence and f.evidence.get("how") == "entropy_collapsed"]
+    if case != "collapsed_flat":
+        assert not found, [f.title for f in found]
+        return
+    assert found and found[0].kind == "no_progress" and found[0].tag == "rollout/ep_rew_mean", found
+    f = found[0]
+    assert f.evidence["collapsed_run_share"] < 0.2 and f.evidence["entropy_tag"] == "train/entropy_loss"
+    assert "ent_coef" in f.explanation

@@ -31,7 +31,7 @@ from .scalar_margin import LowMargin
 from .scalar_never import NeverLearned
 from .scalar_oscillation import Oscillation
 from .scalar_pinned import PinnedLoss
-from .scalar_policy import FrozenPolicy
+from .scalar_policy import CollapsedPolicy, FrozenPolicy
 from .scalar_runaway import RunawayLoss
 from .scalar_saturation import SaturatedLoss
 from .scalar_softmax import DoubleSoftmax
@@ -69,6 +69,7 @@ DETECTORS: Tuple[Detector, ...] = (
     IdleDiscriminator(),
     WinningDiscriminator(),
     FrozenPolicy(),
+    CollapsedPolicy(),
     BlindCritic(),
     EpisodesAtLimit(),
     # Histogram symptoms, at severity info: `analysis.histogram_stories` tells them with the curves.

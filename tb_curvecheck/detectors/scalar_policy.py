@@ -1,4 +1,5 @@
-"""`never_learned` read from a policy-gradient agent's own diagnostics: a policy that never moved.
+"""A policy-gradient agent's own diagnostics: a policy that never moved (`never_learned`), and one whose
+entropy collapsed before its return improved (`no_progress`).
 
 PPO logs how far each update moved the policy: `approx_kl`, the KL divergence between the policy
 before and after the update, and `clip_fraction`, the share of samples whose probability ratio hit
@@ -6,18 +7,24 @@ the clip.  Updates that learn move a policy by about a hundredth of a nat and cl
 run whose every update stayed a thousand times smaller, with nothing ever clipped, ends with the
 policy it started with, whatever its return or losses do (an agent at a learning rate of 1e-6 whose
 entropy stays at ln 7, a uniform choice among seven actions).  It needs no return: some runs log
-none."""
+none.
+
+A policy's entropy says how random its choice of action still is: it starts at about ln A (a uniform
+choice among A actions) and falls as the agent settles on what pays.  One that falls to almost nothing in
+the first updates, while the return has not improved, leaves an agent that repeats one behaviour and no
+longer explores: it will not find a reward it has not found already."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 import re
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from ..model import Experiment, Finding, SeriesRef
+from . import environments
 from . import stats as U
 from .base import Detector
 from .wording import capital, fmt, make_finding, short
@@ -138,4 +145,131 @@ class FrozenPolicy(Detector[FrozenPolicyEvent]):
         related = [s for s in (e.clip, e.entropy) if s is not None]
         return make_finding(
             e.ref, "never_learned", "warning", view, 0, len(view) - 1, title, "".join(parts), evidence, related=related
+        )
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class CollapsedPolicyEvent:
+    ref: SeriesRef  # the return that did not improve
+    view: U.View
+    entropy: SeriesRef
+    opening: float  # the entropy's opening level (nats, sign dropped: SB3 logs minus the entropy)
+    collapsed_step: int  # where its running level first reached `collapse_share` of the opening
+    collapsed_share: float  # how far into the run that was
+    held: float  # share of the later entropy points within `held_share` of zero
+
+
+@dataclasses.dataclass(frozen=True)
+class CollapsedPolicy(Detector[CollapsedPolicyEvent]):
+    name = "collapsed_policy"
+    kinds = ("no_progress",)
+
+    # Enough entropy points for "the first fifth" to be several updates, and returns to judge a gain on.
+    min_entropy_points: int = 20
+    min_return_points: int = 10
+    # An opening entropy worth collapsing from: two actions chosen uniformly hold ln 2 = 0.69 nats.
+    min_opening: float = 0.3
+    # Collapsed: the entropy's running level (median over a twentieth of the run) down to this share of
+    # its opening, a policy that picks one action almost always (healthy agents in the corpus that learn
+    # keep a tenth or more of their opening entropy through the first fifth) ...
+    collapse_share: float = 0.05
+    # ... within this share of the run ...
+    collapse_within: float = 0.2
+    # ... and most of what follows stays near zero (a tenth of the opening): no exploration came back.
+    held_share: float = 0.1
+    held_points: float = 0.8
+
+    def measure(self, exp: Experiment, ref: SeriesRef) -> List[CollapsedPolicyEvent]:
+        if not (ref.info.purpose == "task" and ref.info.role == "other" and environments.is_episode_return(ref.tag)):
+            return []
+        if not U.reinforcement_learning(exp):
+            return []
+        _, r = U.finite_points(ref)
+        if r.shape[0] < self.min_return_points or U.gained(ref) or U.climbed_in_opening(r):
+            return []
+        if any(U.gained(o) for o in exp.scalars if o is not ref and o.info.purpose == "task"):
+            return []  # another return of the run improved: the agent did learn something
+        for s in exp.scalars:
+            if s.run != ref.run or not _ENTROPY.search(s.tag):
+                continue
+            found = self._collapse(s)
+            if found is not None:
+                step, share, opening, held = found
+                view = U.view_of(ref, smooth=False)
+                return [CollapsedPolicyEvent(ref, view, s, opening, step, share, held)]
+        return []
+
+    def _collapse(self, s: SeriesRef) -> Optional[Tuple[int, float, float, float]]:
+        steps, h = U.finite_points(s)
+        n = h.shape[0]
+        if n < self.min_entropy_points:
+            return None
+        # A discrete policy's entropy keeps one sign (SB3 logs it negated); a Gaussian policy's crosses
+        # zero as its standard deviation shrinks, and a level near zero says nothing there.
+        if np.any(h > 0.0) and np.any(h < 0.0):
+            return None
+        a = np.abs(h)
+        opening = float(np.median(a[:3]))
+        if opening < self.min_opening:
+            return None
+        floor = self.collapse_share * opening
+        # The first point down there whose running level is too: one low update is no collapse.
+        level = U.running_median(a, max(3, n // 20) | 1)
+        low = np.flatnonzero((level <= floor) & (a <= floor))
+        if low.size == 0 or low[0] >= self.collapse_within * n:
+            return None
+        i = int(low[0])
+        held = float(np.mean(a[i:] <= self.held_share * opening))
+        if held < self.held_points:
+            return None
+        return int(steps[i]), i / n, opening, held
+
+    def describe(self, e: CollapsedPolicyEvent) -> Finding:
+        view = e.view
+        v = view.values
+        name = e.ref.tag
+        ent = short(e.entropy)
+        _, h = U.finite_points(e.entropy)
+        title = (
+            "%s did not improve after the policy's entropy collapsed: %s %s → %s by step %d (%d %% into the run)"
+            % (
+                name,
+                ent,
+                fmt(float(h[0])),
+                fmt(float(h[-1])),
+                e.collapsed_step,
+                round(100 * e.collapsed_share),
+            )
+        )
+        expl = (
+            "A policy's entropy measures how random its choice of action still is: it starts near ln A for A "
+            "actions and should fall gradually, as the agent learns what pays. %s fell to within %d %% of zero by "
+            "step %d, %d %% into the run, and stayed there: the policy turned almost deterministic before it had "
+            "found anything better than where it started (%s %s → %s). With nothing random left to try, the agent "
+            "repeats one behaviour and cannot discover a reward it has not already met. Typical causes: no entropy "
+            "bonus (Stable-Baselines3's PPO and A2C default to ent_coef = 0), a learning rate large enough that a "
+            "few updates make the policy greedy, or rewards so large that the bonus is negligible beside them. "
+            "Raise the entropy coefficient (0.01 is common), lower the learning rate or normalise the rewards, "
+            "and check that the entropy now falls gradually."
+            % (
+                capital(ent),
+                round(100 * self.collapse_share),
+                e.collapsed_step,
+                round(100 * e.collapsed_share),
+                name,
+                fmt(float(v[0])),
+                fmt(float(v[-1])),
+            )
+        )
+        evidence = {
+            "how": "entropy_collapsed",
+            "entropy_tag": e.entropy.tag,
+            "entropy_opening": e.opening,
+            "collapsed_step": e.collapsed_step,
+            "collapsed_run_share": e.collapsed_share,
+            "collapse_share": self.collapse_share,
+            "held_near_zero_share": e.held,
+        }
+        return make_finding(
+            e.ref, "no_progress", "warning", view, 0, len(view) - 1, title, expl, evidence, related=[e.entropy]
         )

@@ -591,7 +591,7 @@ def _mean(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: str
         name,
         fmt(det.r2_floor),
         n,
-        fmt(float(e.best if e.best is not None else np.max(v))),
+        fmt(float(e.best)),
     )
     twin = ""
     if e.partner is not None:

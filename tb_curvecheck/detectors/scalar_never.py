@@ -463,11 +463,7 @@ class NeverLearned(Detector[NeverEvent]):
         if float(np.max(np.abs(v - 0.5))) > self.auc_chance_band:
             return []
         # Another task metric of the split that clearly improved says the AUC is mis-computed, not the model.
-        if any(
-            U.gained(m)
-            for m in exp.find(split=ref.info.split)
-            if m is not ref and m.info.purpose == "task" and m.info.granularity != "batch"
-        ):
+        if _split_metric_gained(exp, ref):
             return []
         return [NeverEvent(ref, view, "auc", float(np.median(v)), None, None, None, 1.0, U.zero_learning_rate(exp))]
 
@@ -483,11 +479,7 @@ class NeverLearned(Detector[NeverEvent]):
         if len(view) < self.r2_min_points or float(np.max(v)) >= self.r2_floor:
             return []
         # Another task metric of the split that clearly improved says the R² is mis-computed, not the model.
-        if any(
-            U.gained(m)
-            for m in exp.find(split=ref.info.split)
-            if m is not ref and m.info.purpose == "task" and m.info.granularity != "batch"
-        ):
+        if _split_metric_gained(exp, ref):
             return []
         best = float(np.max(v))
         # A training R² that rose beside it says the model fits what it trains on and none of it carries over.
@@ -1419,6 +1411,15 @@ def _held_from(v: np.ndarray) -> int:
     """Index of the first value of the stretch at the end of `v` that holds its last value exactly."""
     off = np.flatnonzero(~U.same(v, np.full(v.shape[0], float(v[-1]))))
     return int(off[-1]) + 1 if off.size else 0
+
+
+def _split_metric_gained(exp: Experiment, ref: SeriesRef) -> bool:
+    """Another per-evaluation task metric of `ref`'s split clearly improved."""
+    return any(
+        U.gained(m)
+        for m in exp.find(split=ref.info.split)
+        if m is not ref and m.info.purpose == "task" and m.info.granularity != "batch"
+    )
 
 
 def _another_task_gained(exp: Experiment, ref: SeriesRef) -> bool:

@@ -6354,3 +6354,4 @@ def test_an_entropy_collapse_before_the_return_improved_is_no_progress(tmp_path,
     f = found[0]
     assert f.evidence["collapsed_run_share"] < 0.2 and f.evidence["entropy_tag"] == "train/entropy_loss"
     assert "ent_coef" in f.explanation
+    assert "%" in f.title and "%%" not in f.title + f.explanation, f.title

@@ -170,8 +170,8 @@ class CollapsedPolicy(Detector[CollapsedPolicyEvent]):
     # An opening entropy worth collapsing from: two actions chosen uniformly hold ln 2 = 0.69 nats.
     min_opening: float = 0.3
     # Collapsed: the entropy's running level (median over a twentieth of the run) down to this share of
-    # its opening, a policy that picks one action almost always (healthy agents in the corpus that learn
-    # keep a tenth or more of their opening entropy through the first fifth) ...
+    # its opening, a policy that picks one action almost always (none of the 103 healthy agents of the
+    # corpus and blind batches that log an entropy beside a return falls this far this early) ...
     collapse_share: float = 0.05
     # ... within this share of the run ...
     collapse_within: float = 0.2
@@ -230,21 +230,20 @@ class CollapsedPolicy(Detector[CollapsedPolicyEvent]):
         name = e.ref.tag
         ent = short(e.entropy)
         _, h = U.finite_points(e.entropy)
-        title = (
-            "%s did not improve after the policy's entropy collapsed: %s %s → %s by step %d (%d %% into the run)"
-            % (
-                name,
-                ent,
-                fmt(float(h[0])),
-                fmt(float(h[-1])),
-                e.collapsed_step,
-                round(100 * e.collapsed_share),
-            )
+        pct = round(100 * e.collapsed_share)
+        when = "in the first 1 % of the run" if pct < 1 else "%d %% into the run" % pct
+        title = "%s did not improve after the policy's entropy collapsed: %s %s → %s by step %d, %s" % (
+            name,
+            ent,
+            fmt(float(h[0])),
+            fmt(float(h[-1])),
+            e.collapsed_step,
+            when,
         )
         expl = (
             "A policy's entropy measures how random its choice of action still is: it starts near ln A for A "
-            "actions and should fall gradually, as the agent learns what pays. %s fell to within %d %% of zero by "
-            "step %d, %d %% into the run, and stayed there: the policy turned almost deterministic before it had "
+            "actions and should fall gradually, as the agent learns what pays. %s fell to %d %% of its opening "
+            "level by step %d, %s, and stayed near zero: the policy turned almost deterministic before it had "
             "found anything better than where it started (%s %s → %s). With nothing random left to try, the agent "
             "repeats one behaviour and cannot discover a reward it has not already met. Typical causes: no entropy "
             "bonus (Stable-Baselines3's PPO and A2C default to ent_coef = 0), a learning rate large enough that a "
@@ -255,7 +254,7 @@ class CollapsedPolicy(Detector[CollapsedPolicyEvent]):
                 capital(ent),
                 round(100 * self.collapse_share),
                 e.collapsed_step,
-                round(100 * e.collapsed_share),
+                when,
                 name,
                 fmt(float(v[0])),
                 fmt(float(v[-1])),

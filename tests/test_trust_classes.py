@@ -6355,3 +6355,28 @@ def test_an_entropy_collapse_before_the_return_improved_is_no_progress(tmp_path,
     assert f.evidence["collapsed_run_share"] < 0.2 and f.evidence["entropy_tag"] == "train/entropy_loss"
     assert "ent_coef" in f.explanation
     assert "%" in f.title and "%%" not in f.title + f.explanation, f.title
+
+
+@pytest.mark.parametrize("overfits", [True, False], ids=["valid_rises", "both_fall"])
+def test_catalyst_loader_runs_pair_as_train_and_validation(tmp_path, overfits):
+    # Catalyst's SummaryWriter loggers write one run per loader, `train_log` and `valid_log`, beside
+    # `_base_log` (learning rate, timers), each with `loss/epoch` and `loss/batch` (blind tuned, stop 67).
+    # Read as two unnamed runs, the same tag in each was judged alone, as "loss", with nothing to pair.
+    rng = np.random.default_rng(46)
+    n = 25
+    e = np.arange(1, n + 1)
+    train = 0.07 * np.exp(-e / 6.0) + 0.005 + 0.0005 * rng.standard_normal(n)
+    valid = 0.04 * np.exp(-e / 5.0) + 0.006 + 0.0005 * rng.standard_normal(n)
+    if overfits:
+        valid = valid + 0.0015 * np.clip(e - 10, 0, None)
+    logwriters.tbx_scalars(str(tmp_path / "logs" / "train_log"), {"loss/epoch": train}, e)
+    logwriters.tbx_scalars(str(tmp_path / "logs" / "valid_log"), {"loss/epoch": valid}, e)
+    logwriters.tbx_scalars(str(tmp_path / "logs" / "_base_log"), {"lr/epoch": np.full(n, 1e-3)}, e)
+    loud = _loud(_scan(str(tmp_path)))
+    told = [f for f in loud if f.kind == "overfitting"]
+    if not overfits:
+        assert not loud, [(f.run, f.kind, f.title) for f in loud]
+        return
+    assert told and told[0].run == "logs/valid_log", [(f.run, f.kind, f.title) for f in loud]
+    assert "validation loss" in told[0].title and "training loss" in told[0].title
+    assert {"run": "logs/train_log", "tag": "loss/epoch"} in [dict(r) for r in told[0].related]

@@ -35,8 +35,9 @@ SPLIT_WORDS = {
 }
 
 # A run's own name may also say its split in words no tag uses for one: CatBoost writes its training
-# metrics to `catboost_info/learn` beside `catboost_info/test` (its eval set).
-RUN_SPLIT_WORDS = {**SPLIT_WORDS, "learn": "train"}
+# metrics to `catboost_info/learn` beside `catboost_info/test` (its eval set), and Catalyst writes one run
+# per loader, `train_log` beside `valid_log` (its `_base_log`, learning rate and timers, names no split).
+RUN_SPLIT_WORDS = {**SPLIT_WORDS, "learn": "train", **{w + "_log": s for w, s in SPLIT_WORDS.items()}}
 
 # Words that say how often a value is logged, not what it measures.
 GRANULARITY_WORDS = {

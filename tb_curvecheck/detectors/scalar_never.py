@@ -1043,7 +1043,7 @@ class NeverLearned(Detector[NeverEvent]):
         share = float(np.mean(at_low))
         if share < self.reward_share or not at_low[-1] or not at_low[0]:
             return []
-        if _another_task_gained(exp, ref):
+        if U.another_task_gained(exp, ref):
             return []
         if not np.any(v) and _another_return_moves(exp, ref):
             # Exactly 0 at every summary beside a return of the same run that moves: a reward channel
@@ -1079,7 +1079,7 @@ class NeverLearned(Detector[NeverEvent]):
         if n < self.unsolved_min_points or not environments.is_success_rate(ref.tag, v):
             return []
         best = _best_level(v)
-        if best >= environments.SUCCESS_FLOOR or _another_task_gained(exp, ref):
+        if best >= environments.SUCCESS_FLOOR or U.another_task_gained(exp, ref):
             return []
         return [
             NeverEvent(
@@ -1110,7 +1110,7 @@ class NeverLearned(Detector[NeverEvent]):
             return []
         if U.trend_z(v[n // 2 :]) >= self.unsolved_climb_z:
             return []
-        if _another_task_gained(exp, ref):
+        if U.another_task_gained(exp, ref):
             return []
         end = U.edge_levels(v)[1]
         share = (best - env.floor) / (env.solved - env.floor)
@@ -1170,7 +1170,7 @@ class NeverLearned(Detector[NeverEvent]):
                 return []
         if U.trend_z(v if levels is None else levels) >= self.flat_trend_z:
             return []
-        if _another_task_gained(exp, ref) or self._length_changed(exp, ref):
+        if U.another_task_gained(exp, ref) or self._length_changed(exp, ref):
             return []
         return [
             NeverEvent(
@@ -1420,9 +1420,3 @@ def _split_metric_gained(exp: Experiment, ref: SeriesRef) -> bool:
         for m in exp.find(split=ref.info.split)
         if m is not ref and m.info.purpose == "task" and m.info.granularity != "batch"
     )
-
-
-def _another_task_gained(exp: Experiment, ref: SeriesRef) -> bool:
-    """Another task series of the run gained: `ref` is then a fixed statistic, not the agent's return
-    (the return of the data collected before training, an offline dataset's return)."""
-    return any(U.gained(o) for o in exp.scalars if o is not ref and o.info.purpose == "task")

@@ -187,7 +187,7 @@ class CollapsedPolicy(Detector[CollapsedPolicyEvent]):
         _, r = U.finite_points(ref)
         if r.shape[0] < self.min_return_points or U.gained(ref) or U.climbed_in_opening(r):
             return []
-        if any(U.gained(o) for o in exp.scalars if o is not ref and o.info.purpose == "task"):
+        if U.another_task_gained(exp, ref):
             return []  # another return of the run improved: the agent did learn something
         for s in exp.scalars:
             if s.run != ref.run or not _ENTROPY.search(s.tag):

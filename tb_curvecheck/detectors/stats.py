@@ -1008,6 +1008,13 @@ EPISODE_LENGTH = re.compile(
 )
 
 
+def another_task_gained(exp: Experiment, ref) -> bool:
+    """Another task series of `ref`'s experiment gained: `ref` is then a fixed statistic, not the agent's
+    return (the return of the data collected before training, an offline dataset's return), or the
+    agent learned something whatever `ref` shows."""
+    return any(gained(o) for o in exp.scalars if o is not ref and o.info.purpose == "task")
+
+
 def reinforcement_learning(exp: Experiment) -> bool:
     """An RL agent's run: it logs a return, or, without one (an SB3 agent with no Monitor wrapper writes
     no `rollout/ep_rew_mean`), an agent's own diagnostics.  Its losses are moving-target

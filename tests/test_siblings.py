@@ -217,3 +217,29 @@ def test_real_autoencoder_repeats_stuck_at_a_worse_plateau_are_found_beside_thei
     f = next(f for f in found[sorted(stuck)[0]] if f.evidence.get("how") == "siblings")
     assert f.kind == "no_progress" and f.severity == "warning"
     assert abs(f.evidence["final_level"] - 0.2254) < 0.005 and f.evidence["sibling_final"] < 0.15
+
+
+def _map(rng, epochs: int, fast: bool) -> np.ndarray:
+    # A detector's mAP@0.5:0.95 per epoch from an untrained 0.0003: a sweep run that climbs to about 0.9
+    # within 10 epochs (0.02 at its first), or one doubling every five epochs (0.0003 -> ~0.04 by epoch 35,
+    # a twentieth of the others' gain), 10 % noise.
+    e = np.arange(epochs)
+    level = 0.9 / (1 + np.exp(-(e - 6) / 1.5)) + 0.0003 if fast else 0.0003 * np.exp(e / 7.1)
+    return level * (1 + 0.1 * rng.standard_normal(epochs))
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_a_run_still_climbing_in_order_is_slow_not_stuck_beside_siblings_that_learned_fast(tmp_path, seed):
+    # Lewis-lv0's YOLOv5 sweep (blind batch ms): a 36-epoch run whose mAP rose 0.0002 -> 0.05, steadily,
+    # beside 10- and 15-epoch runs that reached 0.66 and 0.85 was told "never learned".  Its gain is a
+    # sixteenth of theirs, but its second half rises in order: it learns, more slowly.  A run that stays
+    # at the untrained level beside the same siblings is still told.
+    rng = np.random.default_rng(seed)
+    tag = "metrics/mAP_0.5:0.95"
+    runs = {"exp_a": _map(rng, 15, True), "exp_b": _map(rng, 10, True), "exp_slow": _map(rng, 36, False)}
+    runs["exp_stuck"] = 0.0003 * (1 + 0.1 * rng.standard_normal(36))
+    for name, values in runs.items():
+        logwriters.tbx_scalars(str(tmp_path / name), {tag: values})
+    found = pipeline.analyze(read_logdir(str(tmp_path), loader="python")).findings
+    told = {f.run for f in found if f.kind == "never_learned" and at_or_above(f.severity, "warning")}
+    assert told == {"exp_stuck"}, [(f.run, f.title) for f in found]

@@ -5571,6 +5571,23 @@ def test_a_slow_detector_and_a_short_run_are_not_told_they_never_learned(tmp_pat
     assert not [f for f in short if f.evidence.get("how") == "no_detections"], [f.title for f in short]
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_yolov5s_averaged_map_written_by_tensorboardx_is_not_read_as_map50(tmp_path, seed):
+    # YOLOv5 names its averaged mAP `metrics/mAP_0.5:0.95`; tensorboardX writes the colon as an underscore,
+    # and `mAP_0.5_0.95` (0.04 at its best, a fifth of the mAP@0.5 beside it) was judged as an mAP@0.5 that
+    # never reached a twentieth.  The mAP@0.5 itself climbs to 0.2, as a slow healthy detector's does.
+    rng = np.random.default_rng(seed)
+    e = np.arange(20)
+    map50 = np.clip(0.2 * (1 - np.exp(-(e + 1) / 5.0)) * (1 + 0.1 * rng.standard_normal(20)), 0, 1)
+    logwriters.tbx_scalars(str(tmp_path), {"metrics/mAP_0.5": map50, "metrics/mAP_0.5:0.95": map50 / 5})
+    found = _loud(_scan(str(tmp_path)))
+    assert not [f for f in found if f.evidence.get("how") == "no_detections"], [(f.tag, f.title) for f in found]
+    # The same averaged mAP beside an mAP@0.5 that never left the hundredths: told on the mAP@0.5.
+    logwriters.tbx_scalars(str(tmp_path / "stuck"), {"metrics/mAP_0.5": map50 / 8, "metrics/mAP_0.5:0.95": map50 / 40})
+    nd = [f for f in _loud(_scan(str(tmp_path / "stuck"))) if f.evidence.get("how") == "no_detections"]
+    assert [f.tag for f in nd] == ["metrics/mAP_0.5"], [(f.tag, f.title) for f in nd]
+
+
 # --- a sparse validation loss best at its first evaluation, worse at every later one --------------------
 
 

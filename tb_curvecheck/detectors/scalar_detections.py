@@ -22,8 +22,9 @@ from .wording import fmt, make_finding
 
 # mAP or AP at IoU 0.5 as detection frameworks write it: `metrics/mAP_0.5`, `metrics/mAP50(B)`, `AP50`,
 # `mAP@0.5`, YOLOX's `val/COCOAP50` (the 0.5:0.95 average, `mAP50-95`, `COCOAP50_95`, a few times lower
-# for the same detector, is not judged here).
-AP_AT_HALF = re.compile(r"(^|[^a-z]|coco)m?ap[_@]?(0?\.50?|50)(?![0-9:.-]|_9)")
+# for the same detector, is not judged here; nor is YOLOv5's `mAP_0.5:0.95` as tensorboardX writes it,
+# `mAP_0.5_0.95`, the colon made an underscore).
+AP_AT_HALF = re.compile(r"(^|[^a-z]|coco)m?ap[_@]?(0?\.50?|50)(?![0-9:.-]|_9|_0?\.9)")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -6397,3 +6397,41 @@ def test_catalyst_loader_runs_pair_as_train_and_validation(tmp_path, overfits):
     assert told and told[0].run == "logs/valid_log", [(f.run, f.kind, f.title) for f in loud]
     assert "validation loss" in told[0].title and "training loss" in told[0].title
     assert {"run": "logs/train_log", "tag": "loss/epoch"} in [dict(r) for r in told[0].related]
+
+
+# --- a validation loss never computed (exactly 0) beside metrics held at one value ------------------------
+
+
+def _eye_fixation_run(logdir, seed, val_loss):
+    """Bristol's coursework layout, one run folder per metric written by SummaryWriter's add_scalars
+    (`loss_train`, `loss_validation`, `accuracy_validation`, `AUC_validation`): a training loss falling
+    noisily per batch, and ten validation passes whose accuracy and AUC repeat one value each (the model
+    calls every pixel a fixation), beside a validation loss `val_loss` gives."""
+    rng = np.random.default_rng(seed)
+    steps = list(range(9, 7540, 10))
+    batches = len(steps)
+    evals = [754 * (i + 1) for i in range(10)]
+    train = 100.0 * np.exp(-np.arange(batches) / 600.0) * (1 + 0.3 * rng.standard_normal(batches))
+    logwriters.tbx_scalars(str(logdir / "loss_train"), {"loss": np.abs(train)}, steps=steps)
+    logwriters.tbx_scalars(str(logdir / "loss_validation"), {"loss": val_loss}, steps=evals)
+    logwriters.tbx_scalars(str(logdir / "accuracy_validation"), {"accuracy": np.full(10, 0.0399)}, steps=evals)
+    logwriters.tbx_scalars(str(logdir / "AUC_validation"), {"AUC": np.full(10, 0.9162)}, steps=evals)
+    return _loud(_scan(str(logdir)))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_metrics_held_beside_a_validation_loss_of_exactly_zero_are_stuck_and_the_zero_is_not_a_fit(tmp_path, seed):
+    # fo21's eye-fixation CNN (blind batch mx): validation accuracy 0.0399 and AUC 0.9162 at all ten
+    # passes while the validation loss reads exactly 0, never computed.  A loss held still was read as
+    # "converged with its metric", which kept the stuck metrics quiet, and the zero was told as a task with
+    # nothing to learn, which an accuracy of 4 % contradicts.
+    loud = _eye_fixation_run(tmp_path / "zero", seed, np.zeros(10))
+    stuck = [f for f in loud if f.kind == "stuck_metric"]
+    assert {f.tag for f in stuck} >= {"AUC"}, [(f.run, f.kind, f.tag, f.title) for f in loud]
+    never = [f for f in loud if f.kind == "never_learned" and f.tag == "loss"]
+    assert never and "not computed" in never[0].title and "nothing to learn" not in never[0].title
+    # A validation loss that was computed and holds (0.3120 +- 0.0001) says predictions and confidence
+    # settled together: converged, not stuck, as before.
+    settled = 0.312 + 0.0001 * np.random.default_rng(seed).standard_normal(10)
+    loud = _eye_fixation_run(tmp_path / "settled", seed, settled)
+    assert not [f for f in loud if f.kind == "stuck_metric"], [(f.run, f.kind, f.tag, f.title) for f in loud]

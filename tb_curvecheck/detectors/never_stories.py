@@ -153,9 +153,39 @@ def _frozen(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: s
     return title, expl
 
 
+# A held accuracy below this share cannot sit beside a loss of exactly 0 (every prediction right): fewer
+# than half right is no perfect fit on any data, so the zero is a loss that was never computed.
+_ZERO_LOSS_CONTRADICTED = 0.5
+
+
+def _uncomputed(e: NeverEvent) -> bool:
+    """The held metric says the predictions are far from the perfect ones a loss of 0 would mean."""
+    metric, level = e.metric, e.metric_level
+    if metric is None or level is None or metric.info.role != "metric_up":
+        return False
+    return level / (100.0 if metric.info.percent else 1.0) < _ZERO_LOSS_CONTRADICTED
+
+
 def _nothing(det: NeverLearned, e: NeverEvent, name: str, m: Optional[str], lr: str) -> Tuple[str, str]:
     """A loss at exactly 0 from the first evaluation: no error, so no gradient, ever."""
     n = len(e.view)
+    if _uncomputed(e):
+        title = "%s was exactly 0 at every one of %d evaluations while %s held %s: the loss is not computed" % (
+            name,
+            n,
+            m,
+            fmt(e.metric_level),
+        )
+        expl = (
+            "%s reads 0 from its first evaluation (step %d) to its last (step %d), which would mean every "
+            "prediction is right, yet %s held %s: the two cannot describe the same predictions. The loss is "
+            "most likely never computed for these evaluations (a loop that logs its running total before "
+            "adding to it, a loss summed over no elements because every position is masked or ignored, an "
+            "empty loader), so it says nothing. Read the metric instead: held at one value, the model gives "
+            "the same answer for every input.%s"
+            % (capital(name), int(e.view.steps[0]), int(e.view.steps[-1]), m, fmt(e.metric_level), lr)
+        )
+        return title, expl
     title = "%s was exactly 0 at every one of %d evaluations%s: the model had nothing to learn" % (
         name,
         n,

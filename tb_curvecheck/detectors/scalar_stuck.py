@@ -169,6 +169,10 @@ class StuckMetric(Detector[StuckEvent]):
             return []
         view = U.view_of(ref, smooth=False)
         loss = exp.loss_for(ref)
+        if loss is not None and _never_computed(loss):
+            # A loss exactly 0 at every evaluation was never computed (a validation loop that logs its
+            # accumulator before adding to it): it says nothing of whether the model converged.
+            loss = None
         if error:
             # The "deaf" test reads an accuracy against its class prior; an error metric has no such
             # reading, so it gets the constant-stretch rules only.
@@ -342,6 +346,11 @@ def _facing_up(view: U.View) -> U.View:
     v = view.values
     scale = float(np.max(np.abs(v))) if v.size else 0.0
     return dataclasses.replace(view, values=-v / scale if scale > 0 else -v, raw=None)
+
+
+def _never_computed(loss: SeriesRef) -> bool:
+    _, v = U.finite_points(loss)
+    return v.shape[0] >= 2 and bool(np.all(np.abs(v) <= U.SAME_VALUE_ATOL))
 
 
 def _longest_constant_run(values: np.ndarray) -> Optional[Tuple[int, int]]:

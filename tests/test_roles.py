@@ -73,6 +73,12 @@ from tests import logwriters
         # ... whose key names its split among other words (`add_scalars("Loss", {"test_loss": ...})`)
         ("runs/exp/Loss_test_loss", "Loss", "loss", "loss", "test", "step"),
         ("runs/exp/Accuracy_train_acc", "Accuracy", "metric_up", "accuracy", "train", "step"),
+        # ... or, when the main tag names the model, its quantity too (FLTrack's
+        # `add_scalars("Baseline Model", {"Training Loss": ..., "Validation Loss": ...})`)
+        ("runs/x/Baseline Model_Validation Loss", "Baseline Model", "loss", "loss", "validation", "step"),
+        ("runs/x/Global Model - FL_Training Loss", "Global Model - FL", "loss", "loss", "train", "step"),
+        ("runs/x/Model_val_acc", "Model", "metric_up", "accuracy", "validation", "step"),
+        ("runs/x/Model_train", "Model", "unknown", "model", "train", "step"),
         # ... but a run named like that holding another tag says nothing of splits
         ("runs/exp/Loss_test_loss", "Reward", "other", "reward", None, "step"),
         # correlation with the targets (STS-B, quality estimation), higher is better ...
@@ -172,6 +178,18 @@ def test_tensorboardx_add_scalars_runs_pair(tmp_path):
     assert exp.partner(train_loss).run == "exp/Loss/val"
     val_acc = exp.find("accuracy", "validation")[0]
     assert exp.loss_for(val_acc).run == "exp/Loss/val"
+
+
+def test_torch_add_scalars_keys_that_name_split_and_quantity_pair(tmp_path):
+    # PyTorch's `add_scalars(main, {key: ...})` writes each key to the run `<exp>/<main>_<key>`, holding
+    # the tag `<main>`.  FLTrack's main tag names the model and its keys the split and the quantity.
+    for key, values in (("Training Loss", [0.9, 0.5, 0.3, 0.2]), ("Validation Loss", [1.0, 0.7, 0.6, 0.65])):
+        logwriters.tbx_scalars(str(tmp_path / "exp" / ("Client_1_Model_" + key)), {"Client_1_Model": values})
+    (exp,) = build_experiments(reading.read_logdir(str(tmp_path)).scalars)
+    assert exp.name == "exp"
+    val = exp.find("loss", "validation")[0]
+    assert val.run == "exp/Client_1_Model_Validation Loss"
+    assert exp.partner(val).run == "exp/Client_1_Model_Training Loss"
 
 
 def test_plain_tags_in_one_run_pair(tmp_path):

@@ -456,9 +456,20 @@ def classify(run: str, tag: str) -> TagInfo:
         # The tag was only a counter word such as `epoch` or `step`.
         return TagInfo(role="other", quantity="_".join(toks), split=split or run_split(run), granularity="step")
     role, quantity = _quantity(rest)
+    if role == "unknown" and add_scalars_split(run, tag) is not None:
+        # `add_scalars("Baseline Model", {"Training Loss": ..., "Validation Loss": ...})`: the main tag
+        # names the model, and each key names its split and what is measured.
+        keyed = _quantity([t for t in _tokens(_add_scalars_key_text(run, tag)) if t not in SPLIT_WORDS])
+        if keyed[0] != "unknown":
+            role, quantity = keyed
     if split is None:
         split = run_split(run) or add_scalars_split(run, tag)
     return TagInfo(role=role, quantity=quantity, split=split, granularity=granularity)
+
+
+def _add_scalars_key_text(run: str, tag: str) -> str:
+    """The key of a PyTorch `add_scalars` run `<main tag>_<key>` holding the tag `<main tag>`."""
+    return run.rstrip("/").split("/")[-1][len(tag.replace("/", "_")) + 1 :]
 
 
 def _compared_splits(run: str, tag: str, toks: List[str]) -> Optional[str]:

@@ -170,8 +170,9 @@ class StuckMetric(Detector[StuckEvent]):
         view = U.view_of(ref, smooth=False)
         loss = exp.loss_for(ref)
         if loss is not None and _never_computed(loss):
-            # A loss exactly 0 at every evaluation was never computed (a validation loop that logs its
-            # accumulator before adding to it): it says nothing of whether the model converged.
+            # A loss exactly 0 at every evaluation measured nothing the metric could have settled with (a
+            # loss never computed for that split, or summed over no elements): it cannot say the model
+            # converged, which is what a loss holding still beside a held metric is read as below.
             loss = None
         if error:
             # The "deaf" test reads an accuracy against its class prior; an error metric has no such

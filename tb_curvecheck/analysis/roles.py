@@ -459,7 +459,7 @@ def classify(run: str, tag: str) -> TagInfo:
     if role == "unknown" and add_scalars_split(run, tag) is not None:
         # `add_scalars("Baseline Model", {"Training Loss": ..., "Validation Loss": ...})`: the main tag
         # names the model, and each key names its split and what is measured.
-        keyed = _quantity([t for t in _tokens(_add_scalars_key_text(run, tag)) if t not in SPLIT_WORDS])
+        keyed = _quantity([t for t in _tokens(_add_scalars_key_text(run, tag) or "") if t not in SPLIT_WORDS])
         if keyed[0] != "unknown":
             role, quantity = keyed
     if split is None:
@@ -467,9 +467,14 @@ def classify(run: str, tag: str) -> TagInfo:
     return TagInfo(role=role, quantity=quantity, split=split, granularity=granularity)
 
 
-def _add_scalars_key_text(run: str, tag: str) -> str:
-    """The key of a PyTorch `add_scalars` run `<main tag>_<key>` holding the tag `<main tag>`."""
-    return run.rstrip("/").split("/")[-1][len(tag.replace("/", "_")) + 1 :]
+def _add_scalars_key_text(run: str, tag: str) -> Optional[str]:
+    """The key of a PyTorch `add_scalars` run `<main tag>_<key>` holding the tag `<main tag>`, or None
+    for a run not named so."""
+    last = run.rstrip("/").split("/")[-1]
+    prefix = tag.replace("/", "_") + "_"
+    if run in ("", ".") or not last.lower().startswith(prefix.lower()):
+        return None
+    return last[len(prefix) :]
 
 
 def _compared_splits(run: str, tag: str, toks: List[str]) -> Optional[str]:
@@ -484,11 +489,10 @@ def add_scalars_split(run: str, tag: str) -> Optional[str]:
     """The split PyTorch's `add_scalars("Loss", {"train_loss": ..., "test_loss": ...})` names in the run it
     writes each key to: `<main tag>_<key>` holding the tag `<main tag>`, the split a word of the key
     (`Loss_test_loss` -> test); None for any other run."""
-    last = run.rstrip("/").split("/")[-1]
-    prefix = tag.replace("/", "_") + "_"
-    if run in ("", ".") or not last.lower().startswith(prefix.lower()):
+    key = _add_scalars_key_text(run, tag)
+    if key is None:
         return None
-    splits = {SPLIT_WORDS[t] for t in _tokens(last[len(prefix) :]) if t in SPLIT_WORDS}
+    splits = {SPLIT_WORDS[t] for t in _tokens(key) if t in SPLIT_WORDS}
     return splits.pop() if len(splits) == 1 else None
 
 

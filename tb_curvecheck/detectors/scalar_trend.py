@@ -788,6 +788,11 @@ class Overfitting(Detector[OverfitEvent]):
     # rise, 1.056 -> ~1.75 with points 0.15 apart, is certain from its level, not from one point);
     # the best level is then also taken as the lowest running median of `end_points`.
     level_k: float = 4.0
+    # On a curve of at least this many `end_points` blocks, that standard error is also read from the
+    # blocks' medians (`_block_se`) and the larger figure kept.  From 20 blocks a few level steps (epoch
+    # boundaries, the rise itself) cannot move the median residual; on a dozen evaluations they are most
+    # of it and read as noise (a 12-epoch validation loss rising 27 -> 36 in order would go untold).
+    block_noise_min: int = 20
     # ... and give back this share of what the validation loss had learned (first minus best);
     # early stopping's "patience" wobble stays well under it.
     min_span_share: float = 0.15
@@ -859,6 +864,15 @@ class Overfitting(Detector[OverfitEvent]):
         k = max(1, min(self.end_points, v.shape[0] - after))
         return float(np.median(v[-k:]))
 
+    def _block_se(self, v: np.ndarray, k_end: int) -> float:
+        """The standard error of the best-against-end level difference read from the spread of medians of
+        consecutive `end_points` blocks: what one level window really varies by, where neighbouring points
+        share their noise (one validation batch per step: a lag-one correlation of 0.33 halves the
+        point-to-point figure `residual_noise` reads)."""
+        m = v.shape[0] // self.end_points * self.end_points
+        blocks = np.median(v[:m].reshape(-1, self.end_points), axis=1)
+        return U.residual_noise(blocks) * float(np.sqrt(1.0 + self.end_points / k_end))
+
     @staticmethod
     def _share(rel: float, best: float, log_scale: bool) -> float:
         """`rel` of the best level: on a log scale, the log-ratio that is."""
@@ -874,6 +888,8 @@ class Overfitting(Detector[OverfitEvent]):
         # `end_points`): a long noisy rise is measured on its level, with that median's standard error.
         k_end = max(self.end_points, (n - 1 - best_i) // 3)
         se = MEDIAN_SE * sigma * np.sqrt(1.0 / self.end_points + 1.0 / k_end)
+        if not single and v.shape[0] >= self.block_noise_min * self.end_points:
+            se = max(se, self._block_se(v, k_end))
         noise_thr = min(self.noise_k * sigma, self.level_k * se) if single else self.level_k * se
         thr = max(
             noise_thr,

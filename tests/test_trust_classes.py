@@ -1656,6 +1656,30 @@ def test_a_high_accuracy_that_converged_on_a_small_eval_set_is_not_stuck(tmp_pat
     assert stuck, [f.title for f in _loud(_scan(str(tmp_path / "prior")))]
 
 
+def test_a_few_noisy_minibatch_losses_are_no_divergence_unless_the_loss_doubled(tmp_path):
+    # A Lightning run restarted into its folder: TensorBoard keeps only the new session's five per-step
+    # losses, 0.0959, 0.109, 0.0802, 0.1113, 0.0943 (blind sibling batch nd). Alternating noise makes
+    # the median residual tiny, so the last two read as a climb of six "noise units": an error.
+    steps = [49, 99, 149, 199, 249]
+    logwriters.tbx_scalars(
+        str(tmp_path / "restart"), {"train_loss_step": [0.0959, 0.109, 0.0802, 0.1113, 0.0943]}, steps
+    )
+    assert not [f for f in _loud(_scan(str(tmp_path / "restart"))) if f.kind == "loss_divergence"]
+    # White noise of 12 % on five to seven points: no divergence. Before the eight-point floor 30 of 1,200
+    # such curves were told (1 of these 120): the floor makes it none, since none of them doubles.
+    rng = np.random.default_rng(5)
+    told = 0
+    for i in range(120):
+        n = 5 + i % 3
+        path = str(tmp_path / ("noise%d" % i))
+        logwriters.tbx_scalars(path, {"train_loss_step": 0.1 + 0.012 * rng.standard_normal(n)}, range(n))
+        told += bool([f for f in _loud(_scan(path)) if f.kind == "loss_divergence"])
+    assert told == 0, told
+    # Five points whose last ones at least double the best are a blow-up, however few.
+    logwriters.tbx_scalars(str(tmp_path / "doubled"), {"train_loss_step": [0.0959, 0.109, 0.0802, 0.19, 0.23]}, steps)
+    assert [f for f in _loud(_scan(str(tmp_path / "doubled"))) if f.kind == "loss_divergence"]
+
+
 def test_a_validation_loss_that_blows_up_is_a_divergence_not_overfitting(tmp_path):
     # A graph network (Lightning): the training loss falls 0.32 -> 0.08 while the validation loss on
     # unseen graphs goes 2.5e4 -> 1e4 at its best, then grows about threefold every epoch to ~1e14.

@@ -454,10 +454,16 @@ class Experiment:
         return out
 
     def partner(self, ref: SeriesRef) -> Optional[SeriesRef]:
-        """The same quantity on the other split (train <-> validation), same granularity."""
-        other = {"train": "validation", "validation": "train"}.get(ref.info.split or "")
+        """The same quantity on the other split (train <-> validation), same granularity.  A test set
+        evaluated during a run that logs no validation split of the quantity is that run's held-out curve
+        (PyTorch coursework's `add_scalars("loss", {"train": ..., "test": ...})`), paired as one."""
+        other = {"train": "validation", "validation": "train", "test": "train"}.get(ref.info.split or "")
         if other is None:
             return None
+        if ref.info.split == "test" and self.find(ref.info.quantity, "validation"):
+            return None  # beside a validation curve, a test curve is the final check, not the held-out one
+        if other == "validation" and not self.find(ref.info.quantity, "validation"):
+            other = "test"
         hits = self.find(ref.info.quantity, other, granularity=ref.info.granularity)
         if ref.info.granularity != "batch" and not any(len(s.series) >= 2 for s in hits):
             # Lightning logs `train_loss_epoch` beside `val_loss`: same cadence, other names.  A

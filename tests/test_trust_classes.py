@@ -4369,6 +4369,30 @@ def test_tenfold_alternation_needs_swings_on_the_losss_own_scale_and_no_agent(tm
         assert osc[0].start_step <= 15 and osc[0].end_step >= 18
 
 
+def test_a_test_loss_logged_during_training_without_a_validation_split_pairs_with_the_training_loss(tmp_path):
+    # PyTorch's add_scalars("loss", {"train": ..., "test": ...}) in a run with no validation split (Bristol
+    # coursework: runs `loss_train` per step and `loss_test` per epoch). The test curve is the run's
+    # held-out curve, as overfitting already read it; no_progress had held it alone, and a noisy test loss
+    # that improved 1.10 -> ~0.92 beside a training loss falling 2.3 -> 0.2 was told "did not improve"
+    # in 7 of these 20 seeds. Paired, none is; a test loss flat at ln 10 while training learns still is,
+    # in all 20.
+    told = {"learns": 0, "flat": 0}
+    steps = np.arange(1, 501) * 20
+    t = np.arange(25)
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        train = 0.2 + 2.1 * np.exp(-np.arange(500) / 40.0) + 0.05 * rng.standard_normal(500)
+        learns = 1.10 - 0.18 * (1 - np.exp(-t / 6.0)) + 0.09 * rng.standard_normal(25)
+        flat = 2.31 + 0.01 * rng.standard_normal(25)
+        for case, test in (("learns", learns), ("flat", flat)):
+            root = tmp_path / ("%s%d" % (case, seed))
+            logwriters.tbx_scalars(str(root / "loss_train"), {"loss": train}, steps)
+            logwriters.tbx_scalars(str(root / "loss_test"), {"loss": test}, steps[19::20])
+            loud = _loud(_scan(str(root)))
+            told[case] += any(f.kind == "no_progress" and f.run == "loss_test" for f in loud)
+    assert told["learns"] <= 1 and told["flat"] >= 18, told
+
+
 def _add_scalars(root, main: str, keys: dict, torch_layout: bool) -> None:
     """`writer.add_scalars(main, {key: value})` at each step: tensorboardX writes each key to
     `<root>/<main>/<key>`; PyTorch to `<root>/<main>_<key>` (reproduced with the same writer: one

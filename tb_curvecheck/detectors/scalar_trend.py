@@ -1094,10 +1094,8 @@ class Overfitting(Detector[OverfitEvent]):
         ]
 
     def _training_side(self, exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
-        """The training series `ref` is held against: its partner on the training split.  A test set
-        evaluated every epoch of a run that logs no validation split is that run's held-out curve."""
-        if ref.info.split == "test" and not exp.find(ref.info.quantity, "validation"):
-            ref = dataclasses.replace(ref, info=dataclasses.replace(ref.info, split="validation"))
+        """The training series `ref` is held against: its partner on the training split (for a test curve in
+        a run that logs no validation split, too: `Experiment.partner`)."""
         train = exp.partner(ref)
         if train is None and ref.info.role != "loss":
             # A validation ROUGE or F1 with no training twin is held against the training objective.

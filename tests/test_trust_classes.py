@@ -4393,6 +4393,37 @@ def test_a_test_loss_logged_during_training_without_a_validation_split_pairs_wit
     assert told["learns"] <= 1 and told["flat"] >= 18, told
 
 
+def test_a_frozen_models_per_batch_loss_is_no_training_going_on_around_its_pinned_epoch_loss(tmp_path):
+    # A Lightning run whose model never changed (blind sibling batch nd): `train_loss_epoch` exactly 0.1659
+    # and `val_loss` exactly 0.1624 at all 120 epochs, while `train_loss_step` varies from batch to batch
+    # around 0.167. The pinned losses were also told as saturated "while training loss moved 0.1197 ->
+    # 0.1355": two batches' values, no training. It never learned, and that is all.
+    rng = np.random.default_rng(3)
+    epochs = 256 * np.arange(1, 121) - 1
+    batch_steps = 50 * np.arange(1, 615) - 1
+
+    def write(root, step_loss):
+        tags = {
+            "train_loss_epoch": (epochs, [0.1659] * 120),
+            "val_loss": (epochs, [0.1624] * 120),
+            "train_loss_step": (batch_steps, step_loss),
+        }
+        logwriters.tbx_scalars(str(root), tags)
+        return rw.flatten(_scan(str(root)))
+
+    frozen = write(tmp_path / "frozen", 0.167 + 0.03 * rng.standard_normal(614))
+    kinds = {(f.kind, f.tag) for f in frozen if at_or_above(f.severity, "warning")}
+    assert ("never_learned", "train_loss_epoch") in kinds and ("never_learned", "val_loss") in kinds, kinds
+    assert not [f for f in frozen if f.kind == "saturated_loss"], [
+        f.title for f in frozen if f.kind == "saturated_loss"
+    ]
+    # The same pinned epoch loss beside a per-step loss whose level really falls (0.30 -> 0.10): training
+    # goes on around a loss that holds one value, which is the saturation story.
+    t = np.arange(614)
+    moving = write(tmp_path / "moving", 0.10 + 0.20 * np.exp(-t / 150.0) + 0.03 * rng.standard_normal(614))
+    assert [f for f in moving if f.kind == "saturated_loss" and f.tag == "train_loss_epoch"]
+
+
 def _add_scalars(root, main: str, keys: dict, torch_layout: bool) -> None:
     """`writer.add_scalars(main, {key: value})` at each step: tensorboardX writes each key to
     `<root>/<main>/<key>`; PyTorch to `<root>/<main>_<key>` (reproduced with the same writer: one

@@ -48,6 +48,12 @@ class PinnedLoss(Detector[PinnedEvent]):
     # goes on around the still one (when everything holds, `never_learned` and `frozen_weights`
     # tell that story).
     moving_rel: float = 0.01
+    # A loss logged at least `finer_share` times as often as the still one over its stretch samples batches
+    # between its evaluations: its level must also move by `mover_k` standard errors of the two thirds'
+    # medians, since a per-batch level wanders by more than a percent between thirds by sampling alone
+    # (noise 0.03 on 0.167 over 600 batches: 0.004).  A loss logged as often is an evaluation like it.
+    finer_share: float = 2.0
+    mover_k: float = 4.0
     # The series is logged finely enough to show a move: its smallest step between distinct values
     # is under this share of its level, and the held value is not a number of this many significant
     # digits (a loss rounded to two decimals repeats by rounding; a clipped one reads 7.6666, -13.828).
@@ -103,7 +109,7 @@ class PinnedLoss(Detector[PinnedEvent]):
         if clip is None and a == 0 and b == n - 1 and self._negligible(exp, ref, value):
             return []
         lo, hi = int(view.end_steps[a]), int(view.end_steps[b])
-        mover = self._mover(exp, ref, lo, hi)
+        mover = self._mover(exp, ref, lo, hi, b - a + 1)
         if mover is None and clip is None:
             return []
         m, m_from, m_to = mover if mover is not None else (None, float("nan"), float("nan"))
@@ -125,13 +131,24 @@ class PinnedLoss(Detector[PinnedEvent]):
                 return 10.0**-k
         return None
 
-    def _mover(self, exp: Experiment, ref: SeriesRef, lo: int, hi: int):
+    def _mover(self, exp: Experiment, ref: SeriesRef, lo: int, hi: int, points: int):
+        """A loss of the run whose level (the median of its first and of its last third over lo..hi) moved
+        by `moving_rel` (and `mover_k` standard errors when logged finer).  Its range alone moves for a per-batch loss of a
+        model that is not learning at all, one batch scoring worse than the next (a frozen network's epoch
+        loss held at 0.1659 while its per-step loss wandered 0.11-0.32 around 0.167 from first third to last)."""
         for s in exp.scalars:
             if s is ref or s.info.role != "loss":
                 continue
-            m = U.motion(s, lo, hi, self.moving_rel)
-            if m is not None and m["points"] >= 3 and m["moves"] and not self._mostly_still(s, lo, hi):
-                return s, m["first"], m["last"]
+            seg = s.series.values[(s.series.steps >= lo) & (s.series.steps <= hi) & np.isfinite(s.series.values)]
+            if seg.shape[0] < 3 or self._mostly_still(s, lo, hi):
+                continue
+            k = max(1, seg.shape[0] // 3)
+            first, last = float(np.median(seg[:k])), float(np.median(seg[-k:]))
+            need = self.moving_rel * max(abs(float(np.median(seg))), 1e-12)
+            if seg.shape[0] >= self.finer_share * points:
+                need = max(need, self.mover_k * U.MEDIAN_SE * U.residual_noise(seg) * np.sqrt(2.0 / k))
+            if abs(last - first) > need:
+                return s, first, last
         return None
 
     def _mostly_still(self, s: SeriesRef, lo: int, hi: int) -> bool:

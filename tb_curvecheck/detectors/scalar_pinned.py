@@ -133,17 +133,18 @@ class PinnedLoss(Detector[PinnedEvent]):
 
     def _mover(self, exp: Experiment, ref: SeriesRef, lo: int, hi: int, points: int):
         """A loss of the run whose level (the median of its first and of its last third over lo..hi) moved
-        by `moving_rel` (and `mover_k` standard errors when logged finer).  Its range alone moves for a per-batch loss of a
-        model that is not learning at all, one batch scoring worse than the next (a frozen network's epoch
-        loss held at 0.1659 while its per-step loss wandered 0.11-0.32 around 0.167 from first third to last)."""
+        by `moving_rel`, and by `mover_k` standard errors when logged finer than the still one.  Its range
+        alone moves for a per-batch loss of a model that is not learning at all, one batch scoring worse
+        than the next (a frozen network's epoch loss held at 0.1659 while its per-step loss wandered
+        0.11-0.32 around 0.167 from first third to last)."""
         for s in exp.scalars:
             if s is ref or s.info.role != "loss":
                 continue
             seg = s.series.values[(s.series.steps >= lo) & (s.series.steps <= hi) & np.isfinite(s.series.values)]
-            if seg.shape[0] < 3 or self._mostly_still(s, lo, hi):
+            if seg.shape[0] < 3 or self._mostly_still(seg):
                 continue
             k = max(1, seg.shape[0] // 3)
-            first, last = float(np.median(seg[:k])), float(np.median(seg[-k:]))
+            first, last = U.end_medians(seg, k)
             need = self.moving_rel * max(abs(float(np.median(seg))), 1e-12)
             if seg.shape[0] >= self.finer_share * points:
                 need = max(need, self.mover_k * U.MEDIAN_SE * U.residual_noise(seg) * np.sqrt(2.0 / k))
@@ -151,13 +152,11 @@ class PinnedLoss(Detector[PinnedEvent]):
                 return s, first, last
         return None
 
-    def _mostly_still(self, s: SeriesRef, lo: int, hi: int) -> bool:
-        """`s` repeats its previous value at most of its evaluations over lo..hi: a loss held too, whose
-        rare blips made its spread (a GAN whose two players both froze: D at 0.6265 with three
-        excursions, G at 1.3133).  Then nothing moves around the still loss, and this is no saturation."""
-        seg = s.series.values[(s.series.steps >= lo) & (s.series.steps <= hi) & np.isfinite(s.series.values)]
-        if seg.shape[0] < 3:
-            return False
+    def _mostly_still(self, seg: np.ndarray) -> bool:
+        """A loss's values over the still stretch (at least 3, finite) repeat their previous value at most
+        evaluations: a loss held too, whose rare blips made its spread (a GAN whose two players both froze:
+        D at 0.6265 with three excursions, G at 1.3133).  Then nothing moves around the still loss, and
+        this is no saturation."""
         same = np.abs(np.diff(seg)) <= self.pinned_rel * np.maximum(np.abs(seg[1:]), 1e-12)
         return float(np.mean(same)) >= self.min_moving_share
 

@@ -243,3 +243,42 @@ def test_a_run_still_climbing_in_order_is_slow_not_stuck_beside_siblings_that_le
     found = pipeline.analyze(read_logdir(str(tmp_path), loader="python")).findings
     told = {f.run for f in found if f.kind == "never_learned" and at_or_above(f.severity, "warning")}
     assert told == {"exp_stuck"}, [(f.run, f.title) for f in found]
+
+
+def _games(rng, means: np.ndarray, games: int) -> np.ndarray:
+    # Tic-tac-toe outcomes (+1 win, 0 draw, -1 loss), averaged over `games` games per summary; a third
+    # of the games are draws and the rest split to give `means`.
+    draws = rng.random((means.shape[0], games)) < 1 / 3
+    wins = rng.random((means.shape[0], games)) < np.clip((means[:, None] / (2 / 3) + 1) / 2, 0, 1)
+    return np.where(draws, 0.0, np.where(wins, 1.0, -1.0)).mean(axis=1)
+
+
+def _never_told_on_training_reward(tmp_path, seeds, test_gain: float) -> int:
+    told = 0
+    for seed in seeds:
+        rng = np.random.default_rng(seed)
+        n = 40
+        where = tmp_path / ("s%d" % seed)
+        logwriters.tbx_scalars(
+            str(where),
+            {
+                # The exploring policy's training reward: epsilon-greedy games scoring what they scored.
+                "train/reward": (np.arange(1, n + 1) * 1000, _games(rng, np.full(n, 0.2), 7)),
+                "test/reward": (np.arange(n) * 1000, _games(rng, np.linspace(0.0, test_gain, n), 5)),
+            },
+        )
+        findings = pipeline.analyze(read_logdir(str(where), loader="python")).findings
+        told += any(
+            f.kind == "never_learned" and f.tag == "train/reward" and at_or_above(f.severity, "warning")
+            for f in rw.flatten(findings)
+        )
+    return told
+
+
+def test_a_training_return_that_wandered_beside_a_test_return_that_rose_in_order_learned(tmp_path):
+    # A tianshou DQN on tic-tac-toe logs the epsilon-greedy training reward (7 games per summary) and the
+    # greedy test reward (5 games per test).  The test reward rising -0.0 -> 0.6 in order over 40 tests
+    # says the policy learned, even where its five-game noise hides the gain from an edge-level test.
+    assert _never_told_on_training_reward(tmp_path / "rose", range(20), 0.6) <= 3
+    # Control: beside a test reward that stayed where it started, the wandering training reward is told.
+    assert _never_told_on_training_reward(tmp_path / "still", range(20), 0.0) >= 8

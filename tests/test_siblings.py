@@ -277,7 +277,7 @@ def _never_told_on_training_reward(tmp_path, seeds, test_gain: float) -> int:
 
 def test_a_training_return_that_wandered_beside_a_test_return_that_rose_in_order_learned(tmp_path):
     # A tianshou DQN on tic-tac-toe logs the epsilon-greedy training reward (7 games per summary) and the
-    # greedy test reward (5 games per test).  The test reward rising -0.0 -> 0.6 in order over 40 tests
+    # greedy test reward (5 games per test).  The test reward rising 0 -> 0.6 in order over 40 tests
     # says the policy learned, even where its five-game noise hides the gain from an edge-level test.
     assert _never_told_on_training_reward(tmp_path / "rose", range(20), 0.6) <= 3
     # Control: beside a test reward that stayed where it started, the wandering training reward is told.

@@ -4615,6 +4615,28 @@ def test_an_evaluation_that_flips_between_right_and_wrong_with_no_training_curve
         assert osc[0].evidence["how"] == "erratic" and osc[0].evidence["falls"] >= 10
 
 
+@pytest.mark.parametrize(
+    "examples,swing,warned",
+    [(40, 3 / 40, False), (40, 12 / 40, True), (10000, 3 / 40, True)],
+)
+def test_an_accuracy_alternating_within_its_validation_sets_sampling_is_no_oscillation(
+    tmp_path, examples, swing, warned
+):
+    # A blind tuned Ultralytics classifier: top-1 accuracy on 40 validation images alternates
+    # 0.825 0.775 0.875 0.75 0.9 0.775 ... for 13 epochs while climbing to 0.95, its training loss falling
+    # 0.88 -> 0.09.  Three images either way is what models an epoch apart differ by on 40 images (one
+    # standard error of the difference is 0.07 at 0.85), so it was a false "alternates" warning.  The same
+    # alternation on 10,000 images, or twelve images either way on 40, is the weights swinging.
+    n = 20
+    level = np.linspace(0.8, 0.93, n)
+    acc = level + np.where(np.arange(n) % 2 == 0, swing / 2, -swing / 2) * (np.arange(n) < 14)
+    acc = np.round(np.clip(acc, 0, 1) * examples) / examples
+    train = 0.9 * np.exp(-np.arange(n) / 6.0) + 0.05
+    logwriters.tbx_scalars(str(tmp_path), {"metrics/accuracy_top1": acc, "train/loss": train}, steps=range(1, n + 1))
+    osc = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "oscillation"]
+    assert bool(osc) == warned, [(f.tag, f.title) for f in osc]
+
+
 @pytest.mark.parametrize("case", ["one_high_point", "collapse"])
 def test_a_collapse_is_a_fall_of_the_level_not_from_one_high_point(tmp_path, case):
     # A blind tuned TF1 CIFAR-10 run (lr 1e-2) logs its accuracy on one batch of 128 every 5,000 steps:

@@ -448,6 +448,30 @@ def test_a_reward_that_never_gained_and_ends_far_below_its_start_never_learned(t
     assert "worse than" in col[0].explanation
 
 
+@pytest.mark.parametrize("end,kind", [(-2000.0, "metric_collapse"), (-280.0, "never_learned")])
+def test_a_return_that_never_rose_and_fell_by_more_than_its_opening_level_collapsed(tmp_path, end, kind):
+    # Unity ML-Agents agents (fresh blind batches, tuned) whose cumulative reward never rose above its
+    # opening and then fell -267 -> -3,295 or -2.5 -> -8.0: a fall of several opening levels is the
+    # agent's behaviour collapsing, as SPEC names a sharp fall that stays, not a metric that never moved.
+    # The same opening sliding by two fifths of itself (-200 -> -280) is an agent that learned nothing.
+    rng = np.random.default_rng(4)
+    n = 100
+    t = np.arange(n)
+    reward = np.where(t < 40, -200.0, -200.0 + (end + 200.0) * np.minimum((t - 40) / 20.0, 1.0))
+    reward = reward + 10.0 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path), {"Environment/Cumulative Reward": reward}, t * 10000)
+    found = [f for f in _loud(_scan(str(tmp_path))) if "Cumulative" in f.tag]
+    assert {f.kind for f in found} == {kind}, [(f.kind, f.title) for f in found]
+    fell = [f for f in found if "never rose above where it started" in f.title or "collapsed" in f.title]
+    assert fell and fell[0].severity == "error", [f.title for f in found]
+    assert fell[0].evidence["final_level"] < fell[0].evidence["start_level"] - 60
+    if kind == "metric_collapse":
+        assert "ended worse than the one it began with" in fell[0].explanation
+        assert "how" not in fell[0].evidence
+    else:
+        assert fell[0].evidence["how"] == "regressed"
+
+
 def test_a_reward_that_starts_lucky_dips_and_comes_back_is_not_a_collapse(tmp_path):
     # A first policy that scores by luck, an exploration dip, and a return back at its start level.
     rng = np.random.default_rng(11)

@@ -410,6 +410,8 @@ class RewardCollapseEvent:
     trained: Optional[SeriesRef] = None
     # A collapse in the closing summaries only, too few for a level window: how many of them.
     closing: int = 0
+    # Never rose, and fell by more than its opening level's own magnitude: a collapse, not a standstill.
+    far: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -438,6 +440,13 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
     # again at the end (adversarial self-play, a noisy evaluation); one that never did and now gives
     # back 40 % or more of all it learned has met something new.
     partial_gave_back: float = 0.4
+    # A return that never rose and fell by more than this share of its opening level's magnitude (-164 ->
+    # -4,523, -2,153 -> -8,848, -2.5 -> -8.0) moved far, by SPEC's measure a collapse of what the agent does,
+    # not a metric that never moved; within it (-94 -> -98, 0.64 -> 0.20, -1,122 -> -1,579) the agent
+    # learned nothing and drifted below its first scores, which `never_learned` tells.  One opening
+    # magnitude is the largest drift of that kind among the labelled runs, and every one beyond it was
+    # labelled a collapse or no progress.
+    never_fall_share: float = 1.0
     clean_climb: float = 0.25
     # The share of its level an opening climb must gain to count as held (`gained`'s tenth): the first
     # summaries of a running-mean return average a handful of episodes, and wobble many noise units of
@@ -541,9 +550,11 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         held = learned and rise > max(self.noise_k * se, self.held_share * max(abs(peak), abs(float(v[0]))))
         never = not closing and regressed and not (learned and (peak_i >= k or held)) and end < float(np.min(v[:3]))
         trained = self._trained_return(exp, ref) if never else None
+        # (An opening within its own noise of zero, 3 +- 4, is no magnitude to measure a fall in.)
+        far = never and abs(start) > self.noise_k * se and start - end > self.never_fall_share * abs(start)
         return [
             RewardCollapseEvent(
-                ref, view, start, peak_i, peak, onset, end, thr, sigma, learned, never, trained, closing
+                ref, view, start, peak_i, peak, onset, end, thr, sigma, learned, never, trained, closing, far
             )
         ]
 
@@ -587,7 +598,8 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
         view = e.view
         name = e.ref.tag
         best_step = int(view.end_steps[e.peak_i])
-        if not e.never:
+        never = e.never and not e.far
+        if not never:
             title = "%s collapsed %s → %s from step %d and has not recovered" % (
                 name,
                 fmt(e.peak),
@@ -646,10 +658,12 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
             evidence["how"] = "closing"
             evidence["closing_summaries"] = e.closing
         if e.never:
-            # Nothing was healthy to go back to; "how" names the never_learned signature.
+            # Nothing was healthy to go back to.
             del evidence["last_healthy_step"]
+        if never:
+            # "how" names the never_learned signature.
             evidence["how"] = "regressed"
-        kind = "never_learned" if e.never else "metric_collapse"
+        kind = "never_learned" if never else "metric_collapse"
         return make_finding(e.ref, kind, "error", view, e.onset, len(view) - 1, title, expl, evidence)
 
     def _describe_diverged(self, e: RewardCollapseEvent) -> Finding:

@@ -440,6 +440,7 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
     # again at the end (adversarial self-play, a noisy evaluation); one that never did and now gives
     # back 40 % or more of all it learned has met something new.
     partial_gave_back: float = 0.4
+    clean_climb: float = 0.25
     # A return that never rose and fell by more than this share of its opening level's magnitude (-164 ->
     # -4,523, -2,153 -> -8,848, -2.5 -> -8.0) moved far, by SPEC's measure a collapse of what the agent does,
     # not a metric that never moved; within it (-94 -> -98, 0.64 -> 0.20, -1,122 -> -1,579) the agent
@@ -447,7 +448,6 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
     # magnitude is the largest drift of that kind among the labelled runs, and every one beyond it was
     # labelled a collapse or no progress.
     never_fall_share: float = 1.0
-    clean_climb: float = 0.25
     # The share of its level an opening climb must gain to count as held (`gained`'s tenth): the first
     # summaries of a running-mean return average a handful of episodes, and wobble many noise units of
     # its smooth later curve (an SB3 drone return -96.1 -> -91.7 -> -97.6 never learned).

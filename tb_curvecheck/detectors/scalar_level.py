@@ -445,8 +445,8 @@ class RewardCollapse(Detector[RewardCollapseEvent]):
     # -4,523, -2,153 -> -8,848, -2.5 -> -8.0) moved far, by SPEC's measure a collapse of what the agent does,
     # not a metric that never moved; within it (-94 -> -98, 0.64 -> 0.20, -1,122 -> -1,579) the agent
     # learned nothing and drifted below its first scores, which `never_learned` tells.  One opening
-    # magnitude is the largest drift of that kind among the labelled runs, and every one beyond it was
-    # labelled a collapse or no progress.
+    # magnitude is above every drift labelled never_learned (the largest 69 %), and every fall beyond it
+    # was labelled a collapse or no progress.
     never_fall_share: float = 1.0
     # The share of its level an opening climb must gain to count as held (`gained`'s tenth): the first
     # summaries of a running-mean return average a handful of episodes, and wobble many noise units of

@@ -1198,9 +1198,7 @@ class NeverLearned(Detector[NeverEvent]):
         test return beside an exploring training one (a tic-tac-toe DQN's test reward -0.2 -> 0.8 over 40
         tests of five games, z 2.4, while its epsilon-greedy training reward wandered) says the policy
         learned, though its noise hides the gain from the edge-level test of `another_task_gained`."""
-        for s in exp.scalars:
-            if s is ref or s.run != ref.run or s.info.purpose != "task" or s.info.role != "other":
-                continue
+        for s in _other_returns(exp, ref):
             v = U.view_of(s, smooth=False).values
             if v.shape[0] >= self.flat_entropy_min_points and U.trend_z(v) >= self.flat_trend_z:
                 return True
@@ -1316,11 +1314,18 @@ def _head_words(tag: str, kind_words: set) -> frozenset:
     return frozenset(w for w in words if w not in kind_words and w not in _FRAME_WORDS)
 
 
+def _other_returns(exp: Experiment, ref: SeriesRef):
+    """The returns (task series of role `other`) of `ref`'s run besides `ref`."""
+    return (
+        s
+        for s in exp.scalars
+        if s is not ref and s.run == ref.run and s.info.purpose == "task" and s.info.role == "other"
+    )
+
+
 def _another_return_moves(exp: Experiment, ref: SeriesRef) -> bool:
     """Another return of `ref`'s run takes more than one value."""
-    for s in exp.scalars:
-        if s is ref or s.run != ref.run or s.info.purpose != "task" or s.info.role != "other":
-            continue
+    for s in _other_returns(exp, ref):
         _, v = U.finite_points(s)
         if v.shape[0] >= 2 and float(np.ptp(v)) > 0.0:
             return True

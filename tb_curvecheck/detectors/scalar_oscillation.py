@@ -99,10 +99,7 @@ class ErraticTest:
         size = U.evaluation_size(v)
         drop = self.alone_drop if alone else self.drop
         if size is not None:
-            # At the curve's typical level, not the point a fall starts from: that one is a local high
-            # by selection (1.0 on 25 examples has no sampling error, 0.9 around it has 0.06).
-            p = min(max(float(np.median(seg)), 0.0), 1.0)
-            drop = max(drop, self.sampling_k * float(np.sqrt(2.0 * p * (1.0 - p) / size)))
+            drop = max(drop, self.sampling_k * U.accuracy_difference_se(seg, size))
         falls = []
         for i in range(a + 1, n):
             before = v[i - 1]
@@ -192,8 +189,7 @@ class Oscillation(Detector[OscillationEvent]):
         size = U.evaluation_size(v)
         if size is None:
             return False
-        p = min(max(float(np.median(v[a : b + 1])), 0.0), 1.0)
-        return swing < self.alternation.noise_k * float(np.sqrt(2.0 * p * (1.0 - p) / size))
+        return swing < self.alternation.noise_k * U.accuracy_difference_se(v[a : b + 1], size)
 
     def _outgrown(self, ref: SeriesRef, v: np.ndarray, a: int, b: int, swing: float) -> bool:
         post = v[b + 1 :]

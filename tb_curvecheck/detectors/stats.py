@@ -249,6 +249,14 @@ def quantum(values: np.ndarray) -> float:
 QUANTUM_MIN_DISTINCT = 8
 
 
+def accuracy_difference_se(values: np.ndarray, size: int) -> float:
+    """Standard error of the difference of two 0-1 accuracies on `size` examples, at the values' typical
+    level (their median, not one point: a local high is one by selection, and 1.0 on 25 examples has no
+    sampling error while 0.9 around it has 0.06)."""
+    p = min(max(float(np.median(values)), 0.0), 1.0)
+    return float(np.sqrt(2.0 * p * (1.0 - p) / size))
+
+
 def evaluation_size(values: np.ndarray, max_n: int = 1000, min_distinct: int = 5) -> Optional[int]:
     """The number of examples a 0-1 metric was measured on, when every value is a whole number of
     examples over it (an accuracy on 32 examples reads 9/32, 13/32, ...): the smallest such N up to

@@ -487,22 +487,31 @@ class NoProgress(Detector[StallEvent]):
 
     def _twin_learned(self, exp: Experiment, ref: SeriesRef) -> bool:
         """The same loss logged at another cadence learned (Lightning's `train_loss_step` beside
-        `train_loss_epoch`): a few sampled batches of it are noisier evidence than every epoch's mean."""
+        `train_loss_epoch`): a few sampled batches of it are noisier evidence than every epoch's mean.
+        The twin may sit in another run of the job (an `add_scalars("loss", {"train": ...})` run beside
+        the per-step loss), its tag naming no cadence: it counts when it holds `EPOCH_AXIS_RATIO` times
+        fewer points, and is read on the per-step axis when it counts its steps in epochs."""
         steps = ref.series.steps
         for s in exp.scalars:
+            coarser = s.run != ref.run and U.EPOCH_AXIS_RATIO * len(s.series) <= len(ref.series)
             if (
                 s is ref
-                or s.run != ref.run
+                or (s.run != ref.run and not coarser)
                 or s.info.role != "loss"
                 or s.info.quantity != ref.info.quantity
                 or s.info.split != ref.info.split
-                or s.info.granularity in (ref.info.granularity, "batch")
+                or (s.info.granularity in (ref.info.granularity, "batch") and not coarser)
                 or not U.judged(s, ("loss",))
             ):
                 continue
+            at = s.series.steps
+            if coarser:
+                at = U.on_axis_of(U.view_of(s, smooth=False), U.view_of(ref, smooth=False))
+                if at.shape[0] != len(s.series):
+                    continue  # non-finite points were dropped: the mapped steps no longer line up
             # Over the steps `ref` covers only: a twin that learned in an epoch `ref` never sampled says
             # nothing about the stretch `ref` shows flat.
-            keep = (s.series.steps >= steps[0]) & (s.series.steps <= steps[-1])
+            keep = (at >= steps[0]) & (at <= steps[-1])
             if int(np.sum(keep)) < self.min_points:
                 continue
             if ref.info.granularity == "epoch" and s.info.granularity == "step" and int(np.sum(keep)) < len(ref.series):

@@ -2641,6 +2641,28 @@ def test_an_agent_whose_episodes_all_hit_the_time_limit_and_whose_return_never_r
     assert never[0].evidence["time_limit"] == 50 and never[0].evidence["episode_length_tag"] == "rollout/ep_len_mean"
 
 
+@pytest.mark.parametrize("per_step", [4.5, 0.45])
+def test_a_return_paid_for_surviving_every_step_is_no_goal_missed_at_the_time_limit(tmp_path, per_step):
+    # A blind tuned CS285 DAgger run on Ant (stop 71): every evaluation ran the full 1000 steps while the
+    # evaluation return held at the expert's level from the first iteration (4602, 4251-4613), and was
+    # told "never improved while every episode ran to the time limit".  A return of 4.5 a step was paid
+    # for surviving and moving (MuJoCo pays 1 a step for staying up); running to the limit is then what
+    # the agent is paid for, no goal it never reached.  The same curve scaled to 0.45 a step, where a
+    # task could be paying a cost or a share of a goal until the limit, is still told.
+    rng = np.random.default_rng(5)
+    n = 10
+    ret = per_step * 1000.0 * (1.0 + 0.03 * rng.standard_normal(n))
+    steps = list(range(n))
+    logwriters.tbx_scalars(
+        str(tmp_path), {"Eval_AverageReturn": (steps, ret), "Eval_AverageEpLen": (steps, [1000.0] * n)}
+    )
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "time_limit"]
+    if per_step >= 1.0:
+        assert never == [], [f.title for f in never]
+    else:
+        assert [(f.kind, f.tag) for f in never] == [("never_learned", "Eval_AverageReturn")], [f.title for f in never]
+
+
 @pytest.mark.parametrize(
     "return_tag, length_tag",
     [

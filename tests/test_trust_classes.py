@@ -2641,6 +2641,23 @@ def test_an_agent_whose_episodes_all_hit_the_time_limit_and_whose_return_never_r
     assert never[0].evidence["time_limit"] == 50 and never[0].evidence["episode_length_tag"] == "rollout/ep_len_mean"
 
 
+@pytest.mark.parametrize("success", [1.0, 0.0])
+def test_a_success_rate_held_at_one_is_no_reward_never_reached(tmp_path, success):
+    # A blind tuned actor-critic loop (stop 71) logs `Average Success` 1 at every one of 858 summaries beside
+    # an `Average Reward` that wanders around -300; the success rate was told "held at 1 ...: the agent never
+    # reached a reward", in eleven runs of that repository.  Held at 1 every episode reached the goal; held
+    # at 0 none did, and that is still told.
+    rng = np.random.default_rng(3)
+    n = 200
+    reward = -300.0 + 40.0 * rng.standard_normal(n)
+    logwriters.tbx_scalars(str(tmp_path), {"Average Reward": reward, "Average Success": [success] * n})
+    told = [f for f in _loud(_scan(str(tmp_path))) if "Success" in f.tag and f.kind == "never_learned"]
+    if success:
+        assert told == [], [f.title for f in told]
+    else:
+        assert told, [(f.kind, f.tag, f.title) for f in _loud(_scan(str(tmp_path)))]
+
+
 @pytest.mark.parametrize("per_step", [4.5, 0.45])
 def test_a_return_paid_for_surviving_every_step_is_no_goal_missed_at_the_time_limit(tmp_path, per_step):
     # A blind tuned CS285 DAgger run on Ant (stop 71): every evaluation ran the full 1000 steps while the

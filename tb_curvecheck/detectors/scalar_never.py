@@ -1036,6 +1036,10 @@ class NeverLearned(Detector[NeverEvent]):
         if n < self.reward_min_points:
             return []
         low = float(np.min(v))
+        if low >= environments.SUCCESS_FLOOR and environments.is_success_rate(ref.tag, v):
+            # A success rate held at a share of episodes that reached the goal (1 at every summary) is no
+            # reward the agent never reached; one held near 0 is, and `_no_success` tells it so too.
+            return []
         # Held "at" its lowest to `frozen_rel` of it: a return summed over a long episode (8760 hourly
         # costs of -3.2e8) that varies in its seventh digit between evaluations is one policy's score
         # plus rounding; a policy that changes moves its return by far more than 0.01 %.

@@ -2641,6 +2641,17 @@ def test_an_agent_whose_episodes_all_hit_the_time_limit_and_whose_return_never_r
     assert never[0].evidence["time_limit"] == 50 and never[0].evidence["episode_length_tag"] == "rollout/ep_len_mean"
 
 
+def test_a_return_never_computed_beside_lengths_at_the_limit_is_no_time_limit_story(tmp_path):
+    # A return NaN at every summary beside episode lengths at the limit: the survival-wage reading has no
+    # value to read, and that must neither break the detector nor tell a time-limit story.
+    n = 20
+    nan = float("nan")
+    logwriters.tbx_scalars(str(tmp_path), {"rollout/ep_rew_mean": [nan] * n, "rollout/ep_len_mean": [50.0] * n})
+    result = pipeline.analyze(read_logdir(str(tmp_path), loader="python"))
+    assert not [f for f in result.findings if f.evidence.get("how") == "time_limit"]
+    assert not result.run_errors, result.run_errors
+
+
 @pytest.mark.parametrize("success", [1.0, 0.0])
 def test_a_success_rate_held_at_one_is_no_reward_never_reached(tmp_path, success):
     # A blind tuned actor-critic loop (stop 71) logs `Average Success` 1 at every one of 858 summaries beside

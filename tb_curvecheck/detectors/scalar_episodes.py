@@ -66,6 +66,9 @@ class EpisodesAtLimit(Detector[TimeLimitEvent]):
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[TimeLimitEvent]:
         if ref.info.purpose != "task" or ref.info.role != "other" or len(ref.series) < self.min_points:
             return []
+        _, paid = U.finite_points(ref)
+        if paid.shape[0] < self.min_points:
+            return []  # a return never (or seldom) computed: `non_finite`'s to tell, with nothing to read here
         length = self._length(exp, ref)
         if length is None:
             return []
@@ -77,7 +80,7 @@ class EpisodesAtLimit(Detector[TimeLimitEvent]):
             return []
         _, v = U.finite_points(length)
         limit = float(np.max(v))
-        if float(np.min(U.finite_points(ref)[1])) >= self.survival_wage * limit:
+        if float(np.min(paid)) >= self.survival_wage * limit:
             return []
         at = np.abs(v - limit) <= self.limit_rtol * limit
         start, end, _, _ = U.edge_levels(view.values)

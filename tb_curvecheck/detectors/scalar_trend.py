@@ -493,7 +493,11 @@ class NoProgress(Detector[StallEvent]):
         fewer points, and is read on the per-step axis when it counts its steps in epochs."""
         steps = ref.series.steps
         for s in exp.scalars:
-            coarser = s.run != ref.run and U.EPOCH_AXIS_RATIO * len(s.series) <= len(ref.series)
+            coarser = (
+                s.run != ref.run
+                and len(s.series) >= self.min_points
+                and U.EPOCH_AXIS_RATIO * len(s.series) <= len(ref.series)
+            )
             if (
                 s is ref
                 or (s.run != ref.run and not coarser)

@@ -964,6 +964,32 @@ def test_a_validation_loss_that_learned_before_its_first_evaluation_and_held_is_
         assert stalls, [(f.kind, f.title) for f in loud]
 
 
+@pytest.mark.parametrize("later", ["jumped", "held"])
+def test_a_test_loss_whose_first_evaluation_stays_its_best_by_far_is_overfitting(tmp_path, later):
+    # A blind tuned UrbanSound8K CNN (stop 71), `add_scalars` runs `loss_train` and `loss_test`: the test
+    # loss read 1.21 at its first evaluation and 1.59-1.78 at each of the nine after it, while the training
+    # loss fell 2.17 -> 0.002.  The median of its first three evaluations (1.66) takes in the jump, so the
+    # run read as one that learned before its first evaluation and held there; it got worse from its first
+    # evaluation, which is overfitting.  The same first evaluation with later ones within 3 % of it held.
+    rng = np.random.default_rng(7)
+    train_steps = np.arange(9, 79050, 10)
+    train = 0.002 + 2.2 * np.exp(-train_steps / 4000.0) * (1 + 0.3 * rng.standard_normal(train_steps.shape[0]))
+    test_steps = np.arange(7905, 79051, 7905)
+    level = 1.68 if later == "jumped" else 1.225
+    test = np.concatenate([[1.206], level + 0.02 * rng.standard_normal(9)])
+    logwriters.tbx_scalars(str(tmp_path / "loss_train"), {"loss": (train_steps, np.abs(train))})
+    logwriters.tbx_scalars(str(tmp_path / "loss_test"), {"loss": (test_steps, test)})
+    loud = [f for f in _loud(_scan(str(tmp_path))) if f.run == "loss_test"]
+    over = [f for f in loud if f.kind == "overfitting"]
+    if later == "jumped":
+        assert over, [(f.kind, f.title) for f in loud]
+        assert (
+            over[0].evidence["best_value"] == pytest.approx(1.206, rel=1e-3) and over[0].evidence["best_step"] == 7905
+        )
+    else:
+        assert not loud, [(f.kind, f.title) for f in loud]
+
+
 @pytest.mark.parametrize("order", ["ordered", "noisy"])
 def test_a_validation_loss_creeping_up_in_order_from_its_first_epoch_is_overfitting(tmp_path, order):
     # An autoencoder (tuned, Lightning): validation loss 6859 -> 7228 over 50 epochs, higher at nearly

@@ -54,20 +54,11 @@ class EpisodesAtLimit(Detector[TimeLimitEvent]):
     # reached; the finding says the return rose instead of "never improved".
     rise_z: float = 1.64
     rise_share: float = 0.1
-    # A return of at least this much per step of the limit at every summary was paid for surviving: the
-    # wage CartPole and MuJoCo's healthy reward pay (1 a step), while a task that ends at its goal pays
-    # nothing or a cost until then (MountainCar and Fetch -1 a step, a reacher its distance; the
-    # findings this detector made on labelled runs paid at most 0.53 a step).  There, running to the
-    # limit is what the agent is paid for, no goal it missed, and the return's own flatness is
-    # `NeverLearned`'s to judge (an imitation policy at its expert's 4,600 on Ant from the first
-    # evaluation, an SAC arm earning 2.8-3.0 a step from its first summary).
-    survival_wage: float = 1.0
 
     def measure(self, exp: Experiment, ref: SeriesRef) -> List[TimeLimitEvent]:
         if ref.info.purpose != "task" or ref.info.role != "other" or len(ref.series) < self.min_points:
             return []
-        _, paid = U.finite_points(ref)
-        if paid.shape[0] < self.min_points:
+        if U.finite_points(ref)[1].shape[0] < self.min_points:
             return []  # a return never (or seldom) computed: `non_finite`'s to tell, with nothing to read here
         length = self._length(exp, ref)
         if length is None:
@@ -80,8 +71,6 @@ class EpisodesAtLimit(Detector[TimeLimitEvent]):
             return []
         _, v = U.finite_points(length)
         limit = float(np.max(v))
-        if float(np.min(paid)) >= self.survival_wage * limit:
-            return []
         at = np.abs(v - limit) <= self.limit_rtol * limit
         start, end, _, _ = U.edge_levels(view.values)
         rose = U.trend_z(view.values) >= self.rise_z and end - start >= self.rise_share * max(abs(start), abs(end))

@@ -496,6 +496,7 @@ class NoProgress(Detector[StallEvent]):
         the per-step loss), its tag naming no cadence: it counts when it holds `EPOCH_AXIS_RATIO` times
         fewer points, and is read on the per-step axis when it counts its steps in epochs."""
         steps = ref.series.steps
+        ref_view: Optional[U.View] = None  # read once, only when a coarser twin needs the per-step axis
         for s in exp.scalars:
             coarser = (
                 s.run != ref.run
@@ -514,7 +515,9 @@ class NoProgress(Detector[StallEvent]):
                 continue
             at = s.series.steps
             if coarser:
-                at = U.on_axis_of(U.view_of(s, smooth=False), U.view_of(ref, smooth=False))
+                if ref_view is None:
+                    ref_view = U.view_of(ref, smooth=False)
+                at = U.on_axis_of(U.view_of(s, smooth=False), ref_view)
                 if at.shape[0] != len(s.series):
                     continue  # non-finite points were dropped: the mapped steps no longer line up
             # Over the steps `ref` covers only: a twin that learned in an epoch `ref` never sampled says

@@ -2668,6 +2668,39 @@ def test_an_agent_whose_episodes_all_hit_the_time_limit_and_whose_return_never_r
     assert never[0].evidence["time_limit"] == 50 and never[0].evidence["episode_length_tag"] == "rollout/ep_len_mean"
 
 
+@pytest.mark.parametrize(
+    "name,told",
+    [
+        ("hw1/q2_dagger_ant_Ant-v4_14-07-2025", False),
+        ("simple_spread_v2/DQNFighter_v0", False),
+        ("hw1/q2_dagger_Walker2d-v4", False),
+        ("hw1/q2_dagger_Reach-v1", True),
+        ("hw1/q2_dagger_antmaze_AntMaze-v4", True),
+    ],
+)
+def test_a_task_no_goal_ends_tells_no_time_limit_story(tmp_path, name, told):
+    # A blind tuned CS285 DAgger run on Ant: its evaluation return holds 4,250-4,610, its expert's level,
+    # from the first evaluation, and every episode runs the full 1000 steps.  Ant's episodes end only when
+    # the body falls, so running to the limit is surviving, not a goal missed; an MPE `simple_spread` agent
+    # runs a fixed 75 steps whatever it learned.  The same curves under a task whose name says nothing of
+    # the kind, or under AntMaze (a goal task, though it starts with "Ant"), are still told.
+    rng = np.random.default_rng(7)
+    n = 12
+    run = tmp_path / name
+    run.mkdir(parents=True)
+    tags = {
+        "Eval_AverageReturn": 4450.0 + 120.0 * rng.standard_normal(n),
+        "Train_AverageReturn": 4500.0 + 120.0 * rng.standard_normal(n),
+        "Eval_AverageEpLen": np.full(n, 1000.0),
+    }
+    logwriters.tbx_scalars(str(run), tags, np.arange(n))
+    limit = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "time_limit"]
+    if told:
+        assert {f.tag for f in limit} >= {"Eval_AverageReturn"}, [f.title for f in _loud(_scan(str(tmp_path)))]
+    else:
+        assert limit == [], [f.title for f in limit]
+
+
 def test_a_return_never_computed_beside_lengths_at_the_limit_is_no_time_limit_story(tmp_path):
     # A return NaN at every summary beside episode lengths at the limit: there is no return to read, and
     # that must neither break the detector (its description quoted the first and last value) nor tell a

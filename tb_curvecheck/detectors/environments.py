@@ -143,6 +143,28 @@ def is_policy_entropy(tag: str) -> bool:
     return "entropy" in words and not words & {"cross", "coef", "coefficient", "target", "alpha", "temperature"}
 
 
+# Tasks in which no goal ends an episode: it runs a fixed number of steps (HalfCheetah, Swimmer, Reacher and
+# Pusher in MuJoCo; the classic Pendulum; the multi-agent particle tasks, `simple_spread` and kin, 25 steps
+# a cycle) or ends only when the agent fails (the pole or the body falls: CartPole, InvertedPendulum,
+# InvertedDoublePendulum, Hopper, Walker2d, Ant, Humanoid).  In them an episode that runs to the time limit
+# is what a working agent does, not a goal it never reached.  A bare `ant` counts only as a word of its own,
+# so AntMaze (a goal task) is not one.
+_NO_GOAL = re.compile(
+    r"(?<![a-z0-9])(?:half_?cheetah|swimmer|reacher|pusher|hopper|walker_?2d|ant|humanoid(?:_?standup)?"
+    r"|cart_?pole|inverted_?(?:double_?)?pendulum|pendulum"
+    r"|simple_(?:spread|tag|adversary|reference|speaker_listener|push|crypto|world_comm))"
+    r"(?:[-_]?v\d+)?(?![a-z0-9])",
+    re.IGNORECASE,
+)
+
+
+def no_goal_ends_episodes(name: str) -> Optional[str]:
+    """The task named in `name` (a run path with its tags) whose episodes no goal ends, as written there
+    (`Ant-v4`, `simple_spread_v2`); None when no such task is named."""
+    m = _NO_GOAL.search(name)
+    return m.group(0) if m else None
+
+
 def candidates(name: str) -> List[Tuple[Environment, bool]]:
     """The environments a run path or tag names (`logs/LunarLander-v2/dqn`, `cartpole_ppo_1`), each
     with whether its version was named too (`CartPole-v0` is both a CartPole and its v0)."""

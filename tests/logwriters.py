@@ -88,16 +88,18 @@ def tf1_scalars(logdir: str, tag: str, values: Sequence[float]) -> None:
 def tbx_scalars(logdir: str, tag_values: dict, steps: Sequence[int] = None) -> None:
     """PyTorch-style `simple_value` events, written by tensorboardX.  A value given as a
     `(steps, values)` pair is logged on its own steps (a validation every 100 epochs beside a
-    per-epoch training loss, in one writer as Lightning does)."""
+    per-epoch training loss, in one writer as Lightning does); a `(steps, values, wall_times)`
+    triple also on its own wall-clock times, in seconds since the epoch."""
     from tensorboardX import SummaryWriter
 
     w = SummaryWriter(logdir)
     for tag, values in tag_values.items():
         st = steps if steps is not None else range(len(values))
+        walls = None
         if isinstance(values, tuple):
-            st, values = values
-        for step, value in zip(st, values):
-            w.add_scalar(tag, float(value), int(step))
+            st, values, walls = values if len(values) == 3 else (*values, None)
+        for i, (step, value) in enumerate(zip(st, values)):
+            w.add_scalar(tag, float(value), int(step), walltime=None if walls is None else float(walls[i]))
     w.close()
 
 

@@ -2668,6 +2668,49 @@ def test_an_agent_whose_episodes_all_hit_the_time_limit_and_whose_return_never_r
     assert never[0].evidence["time_limit"] == 50 and never[0].evidence["episode_length_tag"] == "rollout/ep_len_mean"
 
 
+@pytest.mark.parametrize("case", ["one_pass", "spread", "epoch_axis", "burst"])
+def test_a_test_loss_logged_per_batch_of_one_pass_is_no_trend(tmp_path, case):
+    # A blind tuned CIFAR-10 loop adds each test batch's loss at its own step once training ends: 157
+    # points at steps 628-784 beside a per-batch training loss over steps 0-3124.  Within that one pass the
+    # values follow the order of the batches (the test set comes in blocks of classes), not the model, and
+    # were told "test mb_loss rose 0.4677 -> 0.9506 ... while training mb_loss fell".  The same values
+    # spread over the whole run, one evaluation every 20 steps, are a test loss that never got below its
+    # first evaluations while training fell: still told.  So are they on an axis of their own (steps 0-156,
+    # as dense and as short in steps as the pass) when they were written over the whole run, or all at once
+    # while training still ran (a loop that logs its stored epoch losses in one go).
+    rng = np.random.default_rng(5)
+    n_train, n_test = 3125, 157
+    t = np.arange(n_train)
+    train = 1.2 + 1.1 * np.exp(-t / 300.0) + 0.15 * rng.standard_normal(n_train)
+    blocks = [(31, 0.65), (40, 1.8), (20, 1.5), (20, 1.1), (46, 0.95)]
+    test = np.concatenate([np.full(k, level) for k, level in blocks]) + 0.12 * rng.standard_normal(n_test)
+    # Training takes ten minutes, a batch every 0.19 s; the pass over the test set takes five seconds after it.
+    t0 = 1.587e9
+    train_walls = t0 + 0.192 * t
+    if case == "one_pass":
+        test_steps, test_walls = 628 + np.arange(n_test), t0 + 600.0 + 0.032 * np.arange(n_test)
+    else:
+        test_steps = 20 * np.arange(n_test)
+        test_walls = t0 + 0.192 * test_steps
+        if case in ("epoch_axis", "burst"):
+            test_steps = np.arange(n_test)
+        if case == "burst":
+            test_walls = t0 + 300.0 + 0.002 * np.arange(n_test)
+    logwriters.tbx_scalars(
+        str(tmp_path),
+        {
+            "train/mb_loss": (t.tolist(), train.tolist(), train_walls.tolist()),
+            "test/mb_loss": (test_steps.tolist(), test.tolist(), test_walls.tolist()),
+        },
+    )
+    found = [f for f in _loud(_scan(str(tmp_path))) if f.tag == "test/mb_loss"]
+    trend = [f for f in found if f.kind in ("overfitting", "no_progress")]
+    if case == "one_pass":
+        assert trend == [], [f.title for f in trend]
+    else:
+        assert trend, [f.title for f in found]
+
+
 @pytest.mark.parametrize(
     "name,told",
     [

@@ -206,7 +206,7 @@ class NoProgress(Detector[StallEvent]):
         return next((e for e in self._stall(exp, ref, twins=True) if e.rose_to is not None), None)
 
     def _stall(self, exp: Experiment, ref: SeriesRef, twins: bool) -> List[StallEvent]:
-        if not self._objective(exp, ref):
+        if not self._objective(exp, ref) or U.one_evaluation_pass(exp, ref):
             return []
         view = U.view_of(ref, smooth=False)
         n = len(view)
@@ -1191,6 +1191,8 @@ class Overfitting(Detector[OverfitEvent]):
         return events
 
     def _measure(self, exp: Experiment, ref: SeriesRef) -> List[OverfitEvent]:
+        if U.one_evaluation_pass(exp, ref):
+            return []
         train = self._training_side(exp, ref)
         if train is None or len(train.series) < 2:
             return self._unpaired(exp, ref)

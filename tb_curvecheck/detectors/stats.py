@@ -501,6 +501,43 @@ def objective_losses(exp: Experiment) -> List[SeriesRef]:
     ]
 
 
+# A validation or test series logged once per batch of a single evaluation pass (a hand-written loop that
+# adds each test batch's loss at its own step once training ends) is no curve over training: within the
+# pass its values follow the order of the batches (a test set sorted by class), not the model.  Read as one
+# when it is as dense as a training series of the same role (its median step gap no wider) and spans under
+# this share of that series' steps and of its wall-clock time, all written after that series' last point.
+# An evaluation curve is sparser than the training it samples, or spans it; one on an epoch axis beside a
+# per-batch training loss (steps 0-20 beside 0-20,000) is as dense and as short in steps, but was written
+# over the whole run, or (a loop that logs its stored epoch losses at once) while training still ran.
+ONE_PASS_SPAN = 0.1
+
+
+def one_evaluation_pass(exp: Experiment, ref: SeriesRef) -> bool:
+    """`ref`, a validation or test series, holds the batches of one evaluation pass (`ONE_PASS_SPAN`)."""
+    if ref.info.split not in ("validation", "test"):
+        return False
+    vs, _ = finite_points(ref)
+    if vs.shape[0] < 3:
+        return False
+    vw = ref.series.wall_times[np.isfinite(ref.series.values)]
+    gap, span, wall = float(np.median(np.diff(vs))), float(vs[-1] - vs[0]), float(np.ptp(vw))
+    for s in exp.scalars:
+        if s.info.split != "train" or s.info.role != ref.info.role:
+            continue
+        ts, _ = finite_points(s)
+        if ts.shape[0] < 3 or ts[-1] <= ts[0]:
+            continue
+        tw = s.series.wall_times[np.isfinite(s.series.values)]
+        if (
+            gap <= float(np.median(np.diff(ts)))
+            and span < ONE_PASS_SPAN * float(ts[-1] - ts[0])
+            and wall < ONE_PASS_SPAN * float(np.ptp(tw))
+            and float(np.min(vw)) >= float(np.max(tw))
+        ):
+            return True
+    return False
+
+
 def losses_settled(exp: Experiment, min_points: int) -> Optional[int]:
     """The step from which every objective loss of the experiment (per evaluation or per step, not per
     batch) held settled (`settled_from`); None when one did not, or has fewer than `min_points` but more

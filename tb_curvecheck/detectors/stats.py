@@ -516,24 +516,22 @@ def one_evaluation_pass(exp: Experiment, ref: SeriesRef) -> bool:
     """`ref`, a validation or test series, holds the batches of one evaluation pass (`ONE_PASS_SPAN`)."""
     if ref.info.split not in ("validation", "test"):
         return False
-    vs, _ = finite_points(ref)
+    ok = np.isfinite(ref.series.values)
+    vs, vw = ref.series.steps[ok], ref.series.wall_times[ok]
     if vs.shape[0] < 3:
         return False
-    vw = ref.series.wall_times[np.isfinite(ref.series.values)]
-    gap, span, wall = float(np.median(np.diff(vs))), float(vs[-1] - vs[0]), float(np.ptp(vw))
+    gap, span = float(np.median(np.diff(vs))), float(vs[-1] - vs[0])
     for s in exp.scalars:
         if s.info.split != "train" or s.info.role != ref.info.role:
             continue
-        ts, _ = finite_points(s)
+        ok = np.isfinite(s.series.values)
+        ts = s.series.steps[ok]
         if ts.shape[0] < 3 or ts[-1] <= ts[0]:
             continue
-        tw = s.series.wall_times[np.isfinite(s.series.values)]
-        if (
-            gap <= float(np.median(np.diff(ts)))
-            and span < ONE_PASS_SPAN * float(ts[-1] - ts[0])
-            and wall < ONE_PASS_SPAN * float(np.ptp(tw))
-            and float(np.min(vw)) >= float(np.max(tw))
-        ):
+        if gap > float(np.median(np.diff(ts))) or span >= ONE_PASS_SPAN * float(ts[-1] - ts[0]):
+            continue  # sparser or longer than the training it sits beside: evaluations over training
+        tw = s.series.wall_times[ok]
+        if float(np.ptp(vw)) < ONE_PASS_SPAN * float(np.ptp(tw)) and float(np.min(vw)) >= float(np.max(tw)):
             return True
     return False
 

@@ -6819,3 +6819,43 @@ def test_a_held_out_metric_that_slides_while_its_loss_falls_is_no_overfitting(tm
         assert told == [], [f.title for f in told]
     else:
         assert told, loss
+
+
+# A blind tuned SB3 PPO run (Sonic, 33 updates of 8192 steps) whose return never rose, as it logged them.
+PPO_RETURN = [-31621.0] * 11 + [-35075.0] * 8 + [-33053.0] * 6  # from step 81920
+PPO_LOSS = [4.8205, 4.0396, 4.0702, 1.699, 46171.0, 2.0072, 3.6693, 5.6471, 2.976, 3.2536, 2.7759, 1.3772, 3.4003]
+PPO_LOSS += [1.3077, 2.6133, 2.3843, 31757.0, 2.1596, 1.0227, 1.2278, 2.4281, 1.3574, 0.75316, 2.1412, 173.43]
+PPO_LOSS += [2.8942, 27.9, 1.8752, 2.0814, 2.5432, 1.0548, 6.7228, 5.5209]
+PPO_SURROGATE = [-0.0038253, -0.0054093, -0.0059881, -0.0057395, -0.0017004, -0.0046577, -0.005104, -0.0051795]
+PPO_SURROGATE += [-0.00056346, -0.00026046, -0.0031747, -0.0042137, -0.0025659, -0.0015378, 0.0015687, 0.0014697]
+PPO_SURROGATE += [0.0018894, 0.00018221, -0.0011302, -0.00080749, -0.001557, -0.0017533, -0.0021419, -0.00065766]
+PPO_SURROGATE += [0.0033403, 0.0017811, 0.0034644, 0.0040829, 0.0052189, 0.003842, 0.0070173, 0.012959, 0.014253]
+
+
+@pytest.mark.parametrize("case", ["wandered", "learned", "blew_up"])
+def test_a_surrogate_loss_wandering_across_zero_has_not_diverged(tmp_path, case):
+    # That run's clipped surrogate (policy_gradient_loss) sat at -0.002 to -0.006 and drifted to +0.014 as
+    # the clip fraction climbed, and was told as an error, "policy_gradient_loss diverged: -0.006 -> 0.0143,
+    # never back".  PPO's surrogate is held near zero by construction: its first value stood under two noise
+    # units above its best, nothing learned to give back, so there is no divergence to tell (the return's
+    # own finding tells what went wrong).  The same climb after the loss had clearly learned (down to -0.04
+    # first) gives back what it learned, and a climb to a thousand times anything logged before is a
+    # blow-up whatever it learned: both still told.
+    surrogate = np.asarray(PPO_SURROGATE)
+    if case == "learned":
+        surrogate[2:13] = np.linspace(-0.01, -0.04, 11)
+    if case == "blew_up":
+        surrogate[-4:] = (9.5, 31.0, 48.0, 52.0)
+    steps = [8192 * (k + 2) for k in range(len(PPO_LOSS))]
+    logwriters.tbx_scalars(
+        str(tmp_path / "PPO_3"),
+        {
+            "rollout/ep_rew_mean": ([8192 * (k + 10) for k in range(len(PPO_RETURN))], PPO_RETURN),
+            "train/loss": (steps, PPO_LOSS),
+            "train/policy_gradient_loss": (steps, surrogate.tolist()),
+        },
+    )
+    found = _loud(_scan(str(tmp_path)))
+    told = [f for f in found if f.kind == "loss_divergence" and f.tag == "train/policy_gradient_loss"]
+    assert bool(told) == (case != "wandered"), [f.title for f in told]
+    assert any(f.tag == "rollout/ep_rew_mean" for f in found), [f.title for f in found]

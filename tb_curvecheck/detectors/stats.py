@@ -716,6 +716,11 @@ class DivergenceTest:
     # ... and in any case at least this share of what it had learned, so a loss near zero
     # (or crossing zero by design) does not "diverge" by a rounding error.
     min_span_share: float = 0.1
+    # A loss that crosses zero learned something to give back only when its first value stood this many
+    # noise units above its best: a surrogate held near zero by construction (PPO's clipped objective,
+    # -0.004 -> -0.006 -> +0.014 at noise 0.0012) wanders there, it never learned a level, and only a
+    # blow-up (`BLOWUP_FACTOR`) is a divergence.
+    crossing_learned_k: float = 3.0
     # The climb starts at the first point this many noise units above the best level (half the
     # threshold when the curve has no measurable noise).
     onset_noise_k: float = 3.0
@@ -811,8 +816,14 @@ class DivergenceTest:
         learned = span >= self.learned_share * abs(best)
         if float(np.min(v)) < 0.0 < float(np.max(v)):
             # A loss that crosses zero (an energy, a log-likelihood offset) has no level to double:
-            # only giving back what it learned counts, and one that learned nothing has not diverged.
+            # only giving back what it learned counts, and one that learned nothing (within its noise)
+            # has not diverged.
             if span <= 0:
+                return None
+            before = float(np.max(np.abs(v[: best_i + 1])))
+            if span < self.crossing_learned_k * sigma and float(np.max(v[best_i:])) < BLOWUP_FACTOR * before:
+                # Nothing learned to give back, and no blow-up far beyond anything it logged up to its best
+                # (an A3C worker's loss -4.4 -> 1.3e5 is one).
                 return None
             thr = max(self.noise_k * sigma, self.rel_span * span)
         else:

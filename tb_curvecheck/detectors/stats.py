@@ -820,8 +820,9 @@ class DivergenceTest:
             # has not diverged.
             if span <= 0:
                 return None
-            before = float(np.max(np.abs(v[: best_i + 1])))
-            if span < self.crossing_learned_k * sigma and float(np.max(v[best_i:])) < BLOWUP_FACTOR * before:
+            if span < self.crossing_learned_k * sigma and float(np.max(v[best_i:])) < BLOWUP_FACTOR * float(
+                np.max(np.abs(v[: best_i + 1]))
+            ):
                 # Nothing learned to give back, and no blow-up far beyond anything it logged up to its best
                 # (an A3C worker's loss -4.4 -> 1.3e5 is one).
                 return None

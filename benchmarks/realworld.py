@@ -115,6 +115,8 @@ def extract(logdir: str, out_path: str) -> None:
             arrays["a%d_steps" % i] = s.steps
             arrays["a%d_values" % i] = s.values
             arrays["a%d_wall" % i] = s.wall_times
+            if s.superseded is not None:
+                arrays["a%d_superseded" % i] = s.superseded
     for run in sorted(data.histograms):
         for tag in sorted(data.histograms[run]):
             h = data.histograms[run][tag]
@@ -145,6 +147,8 @@ def load_extracted(path: str) -> Tuple[Scalars, Histograms]:
                     wall,
                     restarts=meta["restarts"],
                     sampled=meta["sampled"],
+                    # Extracts written before stop 75 kept no overwritten values.
+                    superseded=z["a%d_superseded" % i].astype(np.float64) if "a%d_superseded" % i in z else None,
                 )
             else:
                 cuts = np.cumsum(z["a%d_nbuckets" % i])[:-1]

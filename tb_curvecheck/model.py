@@ -128,6 +128,8 @@ class ScalarSeries:
     `values` keeps NaN and +-Inf exactly as logged.  `restarts` counts the
     places where the writer went back to an earlier step (a run resumed from
     a checkpoint); the newest value per step (by wall time) is the one kept.
+    `superseded` holds, in logged order, the values a restart overwrote: what
+    TensorBoard no longer shows of the sessions before the one it keeps.
     """
 
     steps: np.ndarray  # int64, strictly increasing
@@ -135,6 +137,7 @@ class ScalarSeries:
     wall_times: np.ndarray  # float64, seconds since the epoch
     restarts: int = 0
     sampled: bool = False  # True when TensorBoard kept only a sample of the points
+    superseded: Optional[np.ndarray] = None  # float64, or None when no restart dropped a point
 
     def __len__(self) -> int:
         return int(self.steps.shape[0])

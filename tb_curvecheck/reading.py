@@ -271,11 +271,13 @@ def _scalar_series(data: Sequence, limit: Optional[int]) -> ScalarSeries:
     values = np.asarray(values_raw, dtype=np.float64).reshape(-1)
     walls = np.fromiter((d.wall_time for d in data), dtype=np.float64, count=n)
     idx, backs = _preempted(steps)
+    superseded = None
     if backs:
+        superseded = np.delete(values, idx)
         steps, values, walls = steps[idx], values[idx], walls[idx]
     sampled = bool(limit is not None and limit > 0 and n >= limit)
     series = ScalarSeries.from_points(steps, values, walls, sampled=sampled)
-    return dataclasses.replace(series, restarts=backs) if backs else series
+    return dataclasses.replace(series, restarts=backs, superseded=superseded) if backs else series
 
 
 def _histogram_series(data: Sequence, limit: Optional[int]) -> HistogramSeries:
@@ -407,11 +409,13 @@ def _scalar_columns(data: _Columns, limit: Optional[int]) -> ScalarSeries:
     steps, values, walls = data.steps, data.values, data.wall_times
     n = steps.shape[0]
     idx, backs = _preempted(steps)
+    superseded = None
     if backs:
+        superseded = np.delete(values, idx)
         steps, values, walls = steps[idx], values[idx], walls[idx]
     sampled = bool(limit is not None and limit > 0 and n >= limit)
     series = ScalarSeries.from_points(steps, values, walls, sampled=sampled)
-    return dataclasses.replace(series, restarts=backs) if backs else series
+    return dataclasses.replace(series, restarts=backs, superseded=superseded) if backs else series
 
 
 def read_scalars(

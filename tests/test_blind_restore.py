@@ -17,6 +17,7 @@ import pytest
 from benchmarks import blind_restore as br
 from benchmarks import realworld as rw
 from tests import logwriters
+from tests.corpus_entries import run_entry
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 
@@ -58,21 +59,15 @@ def _snapshot_and_ledger(tmp_path, split="held_out"):
         ("nan", "pathology", ["non_finite"], "missed"),
     ):
         runs.append(
-            {
-                "id": "someone__repo/runs/" + name,
-                "repo": "someone/repo",
-                "path": "runs/" + name,
-                "writer": "tensorboardx",
-                "domain": "regression",
-                "label": label,
-                "kinds": kinds,
-                "steps": [25, 39] if kinds else None,
-                "reason": "written by this test",
-                "split": split,
-                "files": _record(repo, "runs/" + name),
-                "blind_outcome": first,
-                "scored_with": "abc1234",
-            }
+            run_entry(
+                name,
+                label,
+                kinds,
+                split,
+                files=_record(repo, "runs/" + name),
+                blind_outcome=first,
+                scored_with="abc1234",
+            )
         )
     # The repository moves on: the newest commit no longer holds the healthy run.
     _git(repo, "rm", "-q", "-r", "runs/good")

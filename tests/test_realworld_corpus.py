@@ -177,6 +177,28 @@ def test_extraction_round_trip_keeps_every_point(tmp_path):
                 np.testing.assert_array_equal(a, b)
 
 
+def test_extraction_keeps_what_a_restart_overwrote(tmp_path):
+    """The values a second session overwrote (TensorBoard shows only the newest per step) survive an
+    extract: the analysis reads them to tell a resumed model from one that never learned."""
+    import time
+
+    from tests import logwriters
+
+    run = str(tmp_path / "twice")
+    logwriters.tbx_scalars(run, {"loss": [1.0 / (i + 1) for i in range(30)]})
+    time.sleep(1.1)
+    logwriters.tbx_scalars(run, {"loss": [0.03 + 0.001 * (i % 2) for i in range(20)]})
+    out = str(tmp_path / "run.npz")
+    rw.extract(run, out)
+    scalars, _ = rw.load_extracted(out)
+    direct = reading.read_logdir(run, loader="python").scalars
+    (name,) = direct
+    got, want = scalars[name]["loss"], direct[name]["loss"]
+    assert want.restarts >= 1 and want.superseded is not None and len(want.superseded) == 30
+    np.testing.assert_array_equal(got.values, want.values)
+    np.testing.assert_array_equal(got.superseded, want.superseded)
+
+
 def _finding(kind, severity):
     return Finding(
         run=".", tag="loss", kind=kind, severity=severity, start_step=0, end_step=10, title="t", explanation="e"
@@ -291,6 +313,7 @@ def test_runs_read_from_another_data_folder(tmp_path, monkeypatch):
 def _outside_batch(tmp_path):
     """A two-run batch (one healthy, one ending in NaN) in a folder of its own: data/ beside fragment.json."""
     from tests import logwriters
+    from tests.corpus_entries import run_entry
 
     steps = list(range(40))
     healthy = {"loss": [2.0 * 0.93**i + 0.1 for i in steps], "val_loss": [2.1 * 0.94**i + 0.15 for i in steps]}
@@ -299,21 +322,15 @@ def _outside_batch(tmp_path):
     for name, tags, label, kinds in (("good", healthy, "healthy", []), ("nan", broken, "pathology", ["non_finite"])):
         logwriters.tbx_scalars(str(tmp_path / "data" / "someone__repo" / "runs" / name), tags)
         runs.append(
-            {
-                "id": "someone__repo/runs/" + name,
-                "repo": "someone/repo",
-                "path": "runs/" + name,
-                "writer": "tensorboardx",
-                "domain": "regression",
-                "label": label,
-                "kinds": kinds,
-                "steps": [25, 39] if kinds else None,
-                "reason": "written by this test",
-                "split": "held_out",
-                "stored": "raw",
-                "data": "data/someone__repo/runs/" + name,
-                "files": [{"path": "runs/%s/events" % name, "size": 1, "sha256": "0" * 64}],
-            }
+            run_entry(
+                name,
+                label,
+                kinds,
+                "held_out",
+                stored="raw",
+                data="data/someone__repo/runs/" + name,
+                files=[{"path": "runs/%s/events" % name, "size": 1, "sha256": "0" * 64}],
+            )
         )
         if not kinds:
             # A collector may leave a healthy run's kinds and steps out of its fragment.

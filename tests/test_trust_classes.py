@@ -6859,3 +6859,29 @@ def test_a_surrogate_loss_wandering_across_zero_has_not_diverged(tmp_path, case)
     told = [f for f in found if f.kind == "loss_divergence" and f.tag == "train/policy_gradient_loss"]
     assert bool(told) == (case != "wandered"), [f.title for f in told]
     assert any(f.tag == "rollout/ep_rew_mean" for f in found), [f.title for f in found]
+
+
+@pytest.mark.parametrize("second", ["resumed", "from_scratch"])
+def test_a_loop_run_twice_into_one_folder_is_judged_with_what_its_first_call_learned(tmp_path, second):
+    # Seen in three tutorial notebooks (a linear regression, two FashionMNIST loops): the training loop is
+    # called twice on the same model into the same folder, both calls logging from step 0.  TensorBoard keeps
+    # the newest value per step, so it shows only the second call, flat where the first one ended
+    # (0.352 -> 0.0075, then 0.0075 for 200 steps), and "did not improve" was told on a run that learned.
+    # A second call that starts again from scratch and stays where it began never learned: still told.
+    import time
+
+    rng = np.random.default_rng(0)
+    steps = np.arange(200)
+    first = 0.345 * np.exp(-steps / 12.0) + 0.0075 + rng.normal(0.0, 4e-5, steps.shape)
+    run = str(tmp_path / "simple_linear_regression")
+    logwriters.tbx_scalars(run, {"loss": first})
+    time.sleep(1.1)  # the second call opens a new event file
+    level = 0.0075 if second == "resumed" else 0.352
+    logwriters.tbx_scalars(run, {"loss": level + rng.normal(0.0, level * 0.006, steps.shape)})
+    result = pipeline.analyze(read_logdir(str(tmp_path), loader="python"))
+    series = result.experiments[0].scalars[0].series
+    # The reader keeps the second call and what it overwrote, in logged order.
+    assert series.restarts >= 1 and series.superseded is not None and len(series.superseded) == 200
+    assert series.superseded[0] == pytest.approx(first[0], rel=1e-6)
+    stalled = [f for f in _loud(result.findings) if f.kind == "no_progress" and f.tag == "loss"]
+    assert bool(stalled) == (second == "from_scratch"), [f.title for f in stalled]

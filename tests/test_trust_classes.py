@@ -6885,3 +6885,31 @@ def test_a_loop_run_twice_into_one_folder_is_judged_with_what_its_first_call_lea
     assert series.superseded[0] == pytest.approx(first[0], rel=1e-6)
     stalled = [f for f in _loud(result.findings) if f.kind == "no_progress" and f.tag == "loss"]
     assert bool(stalled) == (second == "from_scratch"), [f.title for f in stalled]
+
+
+@pytest.mark.parametrize("case", ["chance_stretch", "drifting", "clipped"])
+def test_a_ratio_passing_through_the_clip_cost_is_no_saturation(tmp_path, case):
+    # A healthy TF1 classifier logged every step (10,000 steps) read as "loss saturated from step 5323:
+    # 0.4066 = (1 - accuracy 0.975) x 16.118": its loss over its error scatters 10-19 from batch to batch,
+    # and five batches in a row landed within 1.5 % of 16.118 by chance.  A stretch that short among
+    # scattered points is no onset.  A ratio drifting slowly through the band sits in it for hundreds of
+    # batches, but the band then holds no more points per width than its neighbourhood.  A model whose
+    # wrong answers all sit at Keras' clip piles its ratio onto 16.118 from that point on: still told,
+    # from there.
+    n = 3000
+    i = np.arange(n)
+    err = 0.02 + 0.04 * ((i * 0.7548776662) % 1.0)  # 0.02-0.06 wrong in a batch, low-discrepancy
+    if case == "drifting":
+        ratio = np.linspace(19.0, 13.0, n) + 0.05 * np.sin(i)
+    else:
+        ratio = 10.0 + 9.0 * ((i * 0.5698402910) % 1.0)  # 10-19: how much a wrong answer costs
+        # Five batches in a row that happen to cost 16.118 each, their errors moving by more than a tenth.
+        ratio[1500:1505] = 16.118 * np.array([1.004, 0.997, 1.009, 0.994, 1.002])
+        err[1500:1505] = (0.025, 0.031, 0.046, 0.038, 0.029)
+    if case == "clipped":
+        ratio[2000:] = 16.118 * (1.0 + 0.004 * np.sin(i[2000:]))
+    logwriters.tbx_scalars(str(tmp_path / "run"), {"Loss": err * ratio, "Accuracy": 1.0 - err})
+    told = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "saturated_loss"]
+    assert bool(told) == (case == "clipped"), [f.title for f in told]
+    if told:
+        assert told[0].start_step >= 2000 - 1, told[0].title

@@ -61,6 +61,17 @@ class SaturatedLoss(Detector[SaturationEvent]):
     min_error_swing: float = 0.10
     # The episode extends to the last saturated point while at least this share of its points is.
     episode_min_share: float = 0.5
+    # A ratio that only passes through the band is no signature: the band must hold at least
+    # `min_contrast` times as many points per width as its neighbourhood out to `ring_k` band-widths
+    # each side.  A healthy per-batch loss over its accuracy scatters 10-19 on a long run and crosses
+    # 16.1 often enough to make three points in a row by chance (31 in the band beside 153 in the
+    # neighbourhood: 1.8 times its density); a clipped model's ratio piles up on the clip cost.
+    ring_k: float = 10.0
+    min_contrast: float = 3.0
+    # An episode starts where the signature holds: at least `episode_min_share` of the `onset_window`
+    # points from its first one keep it (fewer at the end of a run), not at a chance stretch before it
+    # (five batches in a row in the band among scattered ones fill a quarter of twenty).
+    onset_window: int = 20
     # The accuracy fell by this much (0-1 scale) when the signature appeared: then it is an error.
     accuracy_fall: float = 0.10
 
@@ -111,16 +122,17 @@ class SaturatedLoss(Detector[SaturationEvent]):
             length = b - a + 1
             e = err[a : b + 1][np.isfinite(err[a : b + 1])]
             moving = bool(e.size and e.max() > 0 and (e.max() - e.min()) / e.max() >= self.min_error_swing)
-            if (
-                pinned[a : b + 1].sum() >= self.min_pinned
-                or (length >= self.min_points_moving and (moving or fell))
-                or (fell and b == n - 1)
+            held = float(np.mean(sat[a : a + self.onset_window])) >= self.episode_min_share
+            if pinned[a : b + 1].sum() >= self.min_pinned or (
+                held and (length >= self.min_points_moving and (moving or fell) or (fell and b == n - 1))
             ):
                 chosen = (a, b)
                 break
         if chosen is None:
             return []
         a, b = chosen
+        if not pinned[a : b + 1].any() and not self._piled_up(ratio, keras[a : b + 1].sum() >= torch[a : b + 1].sum()):
+            return []
         # The episode runs on while most points keep the signature (a running mean that mixes in a few
         # unsaturated batches drifts out of the band and back).
         share = np.cumsum(sat[a:]) / np.arange(1, n - a + 1)
@@ -131,6 +143,14 @@ class SaturatedLoss(Detector[SaturationEvent]):
         p_pts = np.flatnonzero(pinned[a : b + 1]) + a
         cost = TORCH_WRONG_COST if t_pts.size > k_pts.size else KERAS_WRONG_COST
         return [SaturationEvent(ref, acc, steps, L, A, ratio, a, b, self._fell(A, a, b), k_pts, t_pts, p_pts, cost)]
+
+    def _piled_up(self, ratio: np.ndarray, keras: bool) -> bool:
+        """The whole run's loss/error ratios crowd onto the clip cost (`min_contrast`, `ring_k`)."""
+        off = np.abs(ratio / (KERAS_WRONG_COST if keras else TORCH_WRONG_COST) - 1.0)
+        off = off[np.isfinite(off)]
+        band = int(np.count_nonzero(off <= self.ratio_rtol))
+        ring = int(np.count_nonzero((off > self.ratio_rtol) & (off <= self.ring_k * self.ratio_rtol)))
+        return band >= self.min_contrast * ring / (self.ring_k - 1.0)
 
     def _fell(self, A: np.ndarray, a: int, b: int) -> bool:
         before = A[:a][np.isfinite(A[:a])]

@@ -6913,3 +6913,29 @@ def test_a_ratio_passing_through_the_clip_cost_is_no_saturation(tmp_path, case):
     assert bool(told) == (case == "clipped"), [f.title for f in told]
     if told:
         assert told[0].start_step >= 2000 - 1, told[0].title
+
+
+@pytest.mark.parametrize("ending", ["blew_up", "drifted"])
+def test_a_loss_that_blows_up_after_its_level_came_back_has_diverged(tmp_path, ending):
+    # A resumed SQuAD model's per-batch NLL (tensorboardX, 18,746 batches) ran at ~2.4, its binned level
+    # wandering above its best and back, then climbed 32 -> 218 -> 2.5e4 over its last batches and never
+    # came back: told as "did not improve", since the first excursion's return hid the climb after it.
+    # A loss that creeps up by four fifths of where it ran, well above its best but short of doubling,
+    # has not blown up.
+    rng = np.random.default_rng(3)
+    n = 600
+    i = np.arange(n)
+    # Its level wanders by ~40 % over a few hundred batches: crests that stand above its best by more
+    # than the noise between neighbouring batches, and come back.
+    nll = 2.4 * (1.0 + 0.4 * np.sin(2.0 * np.pi * i / 150.0)) * np.exp(0.1 * rng.standard_normal(n))
+    nll[:60] *= np.linspace(2.5, 1.0, 60)
+    if ending == "blew_up":
+        nll[560:] = np.geomspace(30.0, 2.5e4, 40)
+    else:
+        nll[450:] = 2.4 * np.linspace(1.0, 1.8, 150) * np.exp(0.1 * rng.standard_normal(150))
+    logwriters.tbx_scalars(str(tmp_path / "tar-sru"), {"train/NLL": nll})
+    found = _loud(_scan(str(tmp_path)))
+    told = [f for f in found if f.kind == "loss_divergence" and f.tag == "train/NLL"]
+    assert bool(told) == (ending == "blew_up"), [f.title for f in found]
+    if told:
+        assert 540 <= told[0].start_step <= 565, told[0].title

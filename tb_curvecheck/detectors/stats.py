@@ -729,6 +729,10 @@ class DivergenceTest:
     learned_share: float = 0.1
     # "Does not come back": after the climb, no point falls back below best + this share of the climb threshold.
     stays_above: float = 0.5
+    # A climb that follows an excursion which came back must hold this many evaluations to the end: the
+    # last two batches of a heavy-tailed per-batch loss can both be spikes; three in a row above the climb
+    # threshold, none back near the best, are not.
+    min_stayed_points: int = 3
     # A positive loss that learned little has no "what it learned" to give back, and a doubling is a
     # blow-up; between the two, a climb that is certain from its order counts too: at least
     # `steady_min_points` evaluations from its lowest running median on, later ones above earlier ones
@@ -840,8 +844,22 @@ class DivergenceTest:
         if not above.size:
             return None
         onset_full = best_i + 1 + int(above[0])
-        if (v[onset_full:] <= best + self.stays_above * thr).any():
-            return None
+        back = np.flatnonzero(v[onset_full:] <= best + self.stays_above * thr)
+        if back.size:
+            # An excursion that came back does not hide a climb that stayed after it: the climb is judged
+            # from the last point back near the best (a binned per-batch NLL at ~2.4 whose level rose above
+            # its best and came back, then went 32 -> 218 -> 2.5e4 to the end).
+            rest = onset_full + int(back[-1]) + 1
+            later = np.flatnonzero(v[rest:] > best + thr)
+            if not later.size or n - (rest + int(later[0])) < self.min_stayed_points:
+                return None
+            # Measured against where the loss ran before it (the median up to the last point back), not
+            # against its luckiest batch: it must at least have doubled (`rel_best`).  A noisy per-batch
+            # test loss drifting 0.6 -> 1.0 stays above a lucky 0.47 without blowing up.
+            ran = float(np.median(v[:rest]))
+            if not (ran > 0 and float(np.median(v[rest + int(later[0]) :])) >= (1.0 + self.rel_best) * ran):
+                return None
+            onset_full = rest + int(later[0])
         if onset_full == n - 1 and not (best > 0 and v[-1] >= (1.0 + self.rel_best) * best):
             # Only the last evaluation stands above: one point has nothing after it to come back on, and
             # a noisy loss's last epoch 1.5x its best (0.0084 -> 0.0127 on a curve wandering 0.0087-0.0103)

@@ -29,8 +29,7 @@ from collections import Counter, defaultdict
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from .blind_ledger import BLIND
-
-SPLITS = ("tuned", "held_out")
+from .realworld import SPLITS
 
 
 def snapshot(mirrors: str, repo: str) -> Optional[str]:
@@ -141,9 +140,8 @@ def _matches(path: str, f: Mapping) -> bool:
     return len(data) == f["size"] and hashlib.sha256(data).hexdigest() == f["sha256"]
 
 
-def since(fragment: Mapping, report: Mapping) -> Dict[str, Counter]:
-    """Per split, how many runs went from each first outcome to each outcome now."""
-    now = {v["id"]: v["outcome"] for v in report["verdicts"]}
+def since(fragment: Mapping, now: Mapping[str, str]) -> Dict[str, Counter]:
+    """Per split, how many runs went from each first outcome to each outcome `now` (run id -> outcome)."""
     moves: Dict[str, Counter] = {split: Counter() for split in SPLITS}
     for run in fragment["runs"]:
         if run["id"] in now:
@@ -153,18 +151,18 @@ def since(fragment: Mapping, report: Mapping) -> Dict[str, Counter]:
 
 def since_lines(fragment: Mapping, report: Mapping) -> List[str]:
     """`since` as a table, with the tuned runs whose outcome changed named (held-out runs only counted)."""
-    moves = since(fragment, report)
+    now = {v["id"]: v["outcome"] for v in report["verdicts"]}
+    moves = since(fragment, now)
     lines = ["%-9s %-13s %-13s %5s" % ("split", "first", "now", "runs")]
     for split in SPLITS:
-        for (first, now), n in sorted(moves[split].items()):
-            lines.append("%-9s %-13s %-13s %5d" % (split, first, now, n))
+        for (first, later), n in sorted(moves[split].items()):
+            lines.append("%-9s %-13s %-13s %5d" % (split, first, later, n))
     for split in SPLITS:
         for first, better in (("false_alarm", ("quiet",)), ("missed", ("caught",)), ("misnamed", ("caught",))):
             total = sum(n for (f, _), n in moves[split].items() if f == first)
             if total:
-                fixed = sum(n for (f, now), n in moves[split].items() if f == first and now in better)
+                fixed = sum(n for (f, later), n in moves[split].items() if f == first and later in better)
                 lines.append("%s: first-scoring %s now %s: %d/%d" % (split, first, "/".join(better), fixed, total))
-    now = {v["id"]: v["outcome"] for v in report["verdicts"]}
     changed = [
         r
         for r in fragment["runs"]

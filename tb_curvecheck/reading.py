@@ -261,6 +261,21 @@ def _preempted(steps: np.ndarray) -> Tuple[np.ndarray, int]:
 _NUMBER_TYPES = (float, int)
 
 
+def _kept_series(steps: np.ndarray, values: np.ndarray, walls: np.ndarray, limit: Optional[int]) -> ScalarSeries:
+    """The points TensorBoard keeps of a scalar series (`_preempted`), with the values a restart
+    overwrote kept beside them (`ScalarSeries.superseded`)."""
+    n = steps.shape[0]
+    idx, backs = _preempted(steps)
+    if not backs:
+        return ScalarSeries.from_points(steps, values, walls, sampled=_sampled(n, limit))
+    series = ScalarSeries.from_points(steps[idx], values[idx], walls[idx], sampled=_sampled(n, limit))
+    return dataclasses.replace(series, restarts=backs, superseded=np.delete(values, idx))
+
+
+def _sampled(n: int, limit: Optional[int]) -> bool:
+    return bool(limit is not None and limit > 0 and n >= limit)
+
+
 def _scalar_series(data: Sequence, limit: Optional[int]) -> ScalarSeries:
     n = len(data)
     values_raw = [d.value for d in data]
@@ -270,14 +285,7 @@ def _scalar_series(data: Sequence, limit: Optional[int]) -> ScalarSeries:
     steps = np.fromiter((d.step for d in data), dtype=np.int64, count=n)
     values = np.asarray(values_raw, dtype=np.float64).reshape(-1)
     walls = np.fromiter((d.wall_time for d in data), dtype=np.float64, count=n)
-    idx, backs = _preempted(steps)
-    superseded = None
-    if backs:
-        superseded = np.delete(values, idx)
-        steps, values, walls = steps[idx], values[idx], walls[idx]
-    sampled = bool(limit is not None and limit > 0 and n >= limit)
-    series = ScalarSeries.from_points(steps, values, walls, sampled=sampled)
-    return dataclasses.replace(series, restarts=backs, superseded=superseded) if backs else series
+    return _kept_series(steps, values, walls, limit)
 
 
 def _histogram_series(data: Sequence, limit: Optional[int]) -> HistogramSeries:
@@ -293,8 +301,7 @@ def _histogram_series(data: Sequence, limit: Optional[int]) -> HistogramSeries:
     if backs:
         steps, walls = steps[idx], walls[idx]
         buckets = [buckets[i] for i in idx.tolist()]
-    sampled = bool(limit is not None and limit > 0 and n >= limit)
-    series = HistogramSeries.from_points(steps, buckets, walls, sampled=sampled)
+    series = HistogramSeries.from_points(steps, buckets, walls, sampled=_sampled(n, limit))
     return dataclasses.replace(series, restarts=backs) if backs else series
 
 
@@ -406,16 +413,7 @@ def _columns_reader(provider) -> Optional[Callable]:
 
 
 def _scalar_columns(data: _Columns, limit: Optional[int]) -> ScalarSeries:
-    steps, values, walls = data.steps, data.values, data.wall_times
-    n = steps.shape[0]
-    idx, backs = _preempted(steps)
-    superseded = None
-    if backs:
-        superseded = np.delete(values, idx)
-        steps, values, walls = steps[idx], values[idx], walls[idx]
-    sampled = bool(limit is not None and limit > 0 and n >= limit)
-    series = ScalarSeries.from_points(steps, values, walls, sampled=sampled)
-    return dataclasses.replace(series, restarts=backs, superseded=superseded) if backs else series
+    return _kept_series(data.steps, data.values, data.wall_times, limit)
 
 
 def read_scalars(

@@ -200,7 +200,7 @@ class NoProgress(Detector[StallEvent]):
             )
         ]
 
-    def _learned_before_restart(self, ref: SeriesRef, first: float, sigma: float) -> bool:
+    def _learned_before_restart(self, ref: SeriesRef, first: float, v: np.ndarray) -> bool:
         """The session TensorBoard shows resumed a model that had learned in one it overwrote: the earlier
         session opened clearly above where this one opens (by `min_rel` of its level and `noise_k` standard
         errors of the two opening medians).  A notebook that trains a regression 0.352 -> 0.0075, then calls
@@ -214,7 +214,7 @@ class NoProgress(Detector[StallEvent]):
         if earlier.shape[0] < self.start_points or not np.isfinite(first):
             return False
         opened = float(np.median(earlier[: self.start_points]))
-        se = MEDIAN_SE * sigma * np.sqrt(2.0 / self.start_points)
+        se = MEDIAN_SE * U.residual_noise(v) * np.sqrt(2.0 / self.start_points)
         return opened - first >= max(self.min_rel * abs(opened), self.noise_k * se)
 
     def rose_from_start(self, exp: Experiment, ref: SeriesRef) -> Optional[StallEvent]:
@@ -240,7 +240,7 @@ class NoProgress(Detector[StallEvent]):
             # loss weight of 0), not a loss that failed to improve.
             return []
         first = float(np.median(v[: self.start_points]))
-        if self._learned_before_restart(ref, first, U.residual_noise(v)):
+        if self._learned_before_restart(ref, first, v):
             return []
         width = max(self.min_width, int(self.best_width_share * n)) | 1
         smooth = U.running_median(v, width)

@@ -2484,7 +2484,17 @@ def test_a_uniform_ppo_policy_with_one_larger_first_update_never_learned(tmp_pat
 
 
 @pytest.mark.parametrize(
-    "case", ["blind", "learns", "learns_late", "short", "rollouts_without_variance", "regressor_score"]
+    "case",
+    [
+        "blind",
+        "blind_longer_episodes",
+        "blind_return_climbs",
+        "learns",
+        "learns_late",
+        "short",
+        "rollouts_without_variance",
+        "regressor_score",
+    ],
 )
 def test_a_critic_that_never_explained_the_returns_is_a_stuck_metric(tmp_path, case):
     # SB3 logs `train/explained_variance`: a value head under an unscaled reward (value loss ~1e5) predicts a
@@ -2507,24 +2517,42 @@ def test_a_critic_that_never_explained_the_returns_is_a_stuck_metric(tmp_path, c
         "train/value_loss": (steps, [1e5 * (1 + 0.5 * math.sin(i)) for i in range(n)]),
         "rollout/ep_rew_mean": (steps, [-1.4e5 + 2e4 * math.sin(0.7 * i) for i in range(n)]),
     }
+    if case == "blind_longer_episodes":
+        # Episodes that grow longer are no return that rose (`ep_len_mean` shares the `ep` of `ep_rew_mean`).
+        tags["rollout/ep_len_mean"] = (steps, [100.0 + 10.0 * i for i in range(n)])
+    if case == "blind_return_climbs":
+        # A car racer on an unscaled reward: the critic explains nothing, the return climbs 40 -> 1.1e5 all
+        # the same.  Still told (what the critic fails to do is true), and the finding says the return rose.
+        tags["rollout/ep_rew_mean"] = (steps, [40.0 * 1.14**i * (1 + 0.05 * math.sin(i)) for i in range(n)])
     if case == "regressor_score":
         # sklearn's explained_variance_score beside a regressor's loss: no agent, no critic to blame.
         tags = {"val/explained_variance": (steps, ev), "val/loss": (steps, [1.0 + 0.01 * r for r in rounding])}
     logwriters.tbx_scalars(str(tmp_path), tags)
-    blind = [f for f in _loud(_scan(str(tmp_path))) if f.evidence.get("how") == "blind_critic"]
-    if case != "blind":
+    told = [f for f in rw.flatten(_scan(str(tmp_path))) if f.evidence.get("how") == "blind_critic"]
+    blind = [f for f in told if at_or_above(f.severity, "warning")]
+    if case == "blind_return_climbs":
+        assert [(f.kind, f.severity) for f in told] == [("stuck_metric", "warning")], [f.title for f in told]
+        assert told[0].evidence["return_learned_tag"] == "rollout/ep_rew_mean"
+        assert "rose all the same" in told[0].title
+        return
+    if not case.startswith("blind"):
         assert not blind, [f.title for f in blind]
         return
     assert [(f.kind, f.severity, f.tag) for f in blind] == [("stuck_metric", "warning", "train/explained_variance")]
     assert blind[0].evidence["share_near_zero"] == 1.0 and blind[0].evidence["value_loss_tag"] == "train/value_loss"
     assert "VecNormalize" in blind[0].explanation
+    # No return rose: longer episodes are not one, and the finding does not say one did.
+    assert blind[0].evidence["return_learned_tag"] is None and "rose all the same" not in blind[0].title
 
 
 def test_a_real_sb3_agent_whose_critic_never_explained_the_returns_is_told_so():
-    # A committed PPO agent on 2048 (4,396 updates): explained variance within 1e-3 of 0 at every one.
+    # A committed PPO agent on 2048 (4,396 updates): explained variance within 1e-3 of 0 at every one, while
+    # its mean return climbed 1121 -> 7222 all the same: told, naming the return that rose.
     sc, hi, _ = rw.read_run(_run("MrPio__2048_RL/logs/PPO_0"))
-    blind = [f for f in _loud(rw.analyze_series(sc, hi)) if f.evidence.get("how") == "blind_critic"]
-    assert [f.kind for f in blind] == ["stuck_metric"] and blind[0].evidence["share_near_zero"] >= 0.99
+    blind = [f for f in rw.flatten(rw.analyze_series(sc, hi)) if f.evidence.get("how") == "blind_critic"]
+    assert [(f.kind, f.severity) for f in blind] == [("stuck_metric", "warning")]
+    assert blind[0].evidence["share_near_zero"] >= 0.99
+    assert blind[0].evidence["return_learned_tag"] == "rollout/ep_rew_mean"
 
 
 def test_real_text_classifiers_whose_loss_stalled_at_the_class_prior_never_learned():

@@ -28,6 +28,12 @@ _EXPLAINED = re.compile(r"(^|[/_.])explained_?var(iance)?$", re.I)
 _VALUE_LOSS = re.compile(r"(^|[/_.])(value_loss|vf_loss)$", re.I)
 
 
+def _is_return(ref: SeriesRef) -> bool:
+    """An episode's return (`rollout/ep_rew_mean`), not its length (`rollout/ep_len_mean`, whose `ep` the
+    looser `environments.is_episode_return` also reads)."""
+    return environments.is_episode_return(ref.tag) and not U.EPISODE_LENGTH.search(ref.tag)
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class BlindCriticEvent:
     ref: SeriesRef
@@ -37,6 +43,7 @@ class BlindCriticEvent:
     largest: float  # the largest |explained variance| among them
     updates: int  # judged updates
     value_loss: Optional[SeriesRef]
+    learned: Optional[SeriesRef]  # a return of the run that gained all the same
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,9 +84,10 @@ class BlindCritic(Detector[BlindCriticEvent]):
         if share < self.min_share:
             return []
         loss = next((s for s in own if _VALUE_LOSS.search(s.tag)), None)
+        learned = next((s for s in own if _is_return(s) and U.gained(s)), None)
         return [
             BlindCriticEvent(
-                ref, view, int(idx[start]), share, float(np.max(np.abs(judged))), int(judged.shape[0]), loss
+                ref, view, int(idx[start]), share, float(np.max(np.abs(judged))), int(judged.shape[0]), loss, learned
             )
         ]
 
@@ -92,6 +100,15 @@ class BlindCritic(Detector[BlindCriticEvent]):
             int(round(100 * e.share)),
             e.updates,
         )
+        gain = ""
+        if e.learned is not None:
+            _, rv = U.finite_points(e.learned)
+            title += "; %s rose all the same" % short(e.learned)
+            gain = (
+                " Here %s rose all the same (%s at the first summary, %s at the last): the agent learns "
+                "without a baseline, which costs samples and stability, and a normalised reward would "
+                "likely learn faster and steadier." % (short(e.learned), fmt(float(rv[0])), fmt(float(rv[-1])))
+            )
         scale = ""
         if e.value_loss is not None:
             _, lv = U.finite_points(e.value_loss)
@@ -109,8 +126,8 @@ class BlindCritic(Detector[BlindCriticEvent]):
             "the value head cannot reach%s, which reward normalisation fixes (SB3's VecNormalize with "
             "norm_reward=True, or a scaled reward); a value loss that does not train the critic (a value "
             "coefficient of 0, a value head left out of the optimiser or detached); or observations that do "
-            "not say what the return depends on. Check the reward's scale first."
-            % (capital(name), int(view.steps[e.judged_from]), int(view.end_steps[-1]), scale)
+            "not say what the return depends on. Check the reward's scale first.%s"
+            % (capital(name), int(view.steps[e.judged_from]), int(view.end_steps[-1]), scale, gain)
         )
         evidence = {
             "how": "blind_critic",
@@ -119,8 +136,12 @@ class BlindCritic(Detector[BlindCriticEvent]):
             "largest_judged": e.largest,
             "updates": e.updates,
             "value_loss_tag": e.value_loss.tag if e.value_loss is not None else None,
+            "return_learned_tag": e.learned.tag if e.learned is not None else None,
         }
-        related = [e.value_loss] if e.value_loss is not None else []
+        related = [s for s in (e.value_loss, e.learned) if s is not None]
+        # Still a warning beside a return that climbed: labellers split on those runs (five SB3 agents on
+        # unscaled rewards called healthy, four called this very pathology), and what the critic fails
+        # to do is true either way; the finding says the return rose, so the reader can weigh it.
         return make_finding(
             e.ref,
             "stuck_metric",

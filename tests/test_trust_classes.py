@@ -448,6 +448,37 @@ def test_a_reward_that_never_gained_and_ends_far_below_its_start_never_learned(t
     assert "worse than" in col[0].explanation
 
 
+# An ML-Agents PPO run at the toolkit's defaults (a summary every 50k steps of 500k: ten), as a committed
+# domino agent logged it: the return wanders -6.9..-6.0 around where it began while the entropy drifts
+# 1.93 -> 1.80 (7 %, more than a held entropy allows) and the episodes keep their length.
+_TEN_SUMMARY_RETURN = [-6.46, -6.86, -6.678, -6.497, -6.53, -6.805, -6.032, -6.385, -6.09, -6.463]
+_TEN_SUMMARY_ENTROPY = [1.931, 1.925, 1.885, 1.859, 1.847, 1.832, 1.83, 1.82, 1.816, 1.804]
+_TEN_SUMMARY_LENGTH = [11.01, 10.98, 11.06, 11.09, 11.04, 11.0, 11.16, 11.01, 11.27, 11.06]
+
+
+@pytest.mark.parametrize("case", ["agent", "shifted", "imitation", "learns"])
+def test_a_policy_learner_flat_over_ten_summaries_never_learned(tmp_path, case):
+    steps = np.arange(1, 11) * 50000
+    reward = np.array(_TEN_SUMMARY_RETURN)
+    if case == "shifted":
+        reward = reward + 20.0  # the level of the return says nothing; its motion does
+    if case == "learns":
+        reward = reward + np.linspace(0.0, 11.0, 10)  # -6.5 -> +5, as the same environment's third run
+    tags = {"Environment/Cumulative Reward": reward, "Environment/Episode Length": _TEN_SUMMARY_LENGTH}
+    if case != "imitation":
+        # A learner from its own episodes logs its policy's entropy; an imitation learner (behaviour
+        # cloning, whose first summary follows a whole epoch on the demonstrations) does not.
+        tags["Policy/Entropy"] = _TEN_SUMMARY_ENTROPY
+    logwriters.tbx_scalars(str(tmp_path), tags, steps)
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned"]
+    if case in ("agent", "shifted"):
+        assert [f.tag.replace("_", " ") for f in never] == ["Environment/Cumulative Reward"], [f.title for f in never]
+        assert never[0].evidence["how"] == "flat"
+        assert "10 summaries" in never[0].title
+    else:
+        assert not never, [f.title for f in never]
+
+
 @pytest.mark.parametrize("end,kind", [(-2000.0, "metric_collapse"), (-280.0, "never_learned")])
 def test_a_return_that_never_rose_and_fell_by_more_than_its_opening_level_collapsed(tmp_path, end, kind):
     # Unity ML-Agents agents (fresh blind batches, tuned) whose cumulative reward never rose above its

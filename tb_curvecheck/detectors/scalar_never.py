@@ -240,6 +240,16 @@ class NeverLearned(Detector[NeverEvent]):
     flat_gain_z: float = 2.0
     # ... over at least this many summaries (fewer say little about a policy's trend) ...
     flat_min_points: int = 15
+    # ... or at least `flat_entropy_min_points` when the run logs a policy entropy beside the return that
+    # did not fall by `flat_short_entropy_fall` or more: the agent learns from its own episodes (a
+    # policy-gradient or ML-Agents learner), so its first summary is an early policy's score, and its
+    # action distribution did not grow much surer.  Ten summaries are ML-Agents' defaults (one per 50k
+    # steps of 500k), its commonest run; the stalled ones of the blind ledgers kept their entropy within
+    # 16 % or raised it.  An imitation learner logs no entropy, and its first summary already follows a
+    # whole epoch of fitting the demonstrations (CS285's behaviour cloning at the expert's return from
+    # iteration 0); a policy whose entropy fell by a third grew surer of something: with so few summaries
+    # both are judged only by the tests above.
+    flat_short_entropy_fall: float = 0.25
     # A return whose first summary comes this share of the way to its last or later opened far into
     # training (SB3 resumed with its step counter kept: 1.0M -> 3.0M): a run logged from its start at
     # the `flat_min_points` summaries asked has its first within a fifteenth of the way.
@@ -1145,7 +1155,7 @@ class NeverLearned(Detector[NeverEvent]):
         if n < self.flat_entropy_min_points:
             return []
         entropy = self._entropy_held(exp, ref)
-        if n < self.flat_min_points and entropy is None:
+        if n < self.flat_min_points and entropy is None and not self._entropy_kept(exp, ref):
             return []
         steps = view.steps
         # A log that opens far into training continues a run from a checkpoint: its opening level is
@@ -1231,9 +1241,7 @@ class NeverLearned(Detector[NeverEvent]):
         """The policy entropy of `ref`'s run (ML-Agents' `Policy/Entropy`, SB3's `train/entropy_loss`,
         which is its negative, CleanRL's `losses/entropy`) when it ended within `flat_entropy_rel` of
         where it began and every level between stayed within twice that."""
-        for s in exp.scalars:
-            if s.run != ref.run or not environments.is_policy_entropy(s.tag):
-                continue
+        for s in self._policy_entropies(exp, ref):
             _, v = U.finite_points(s)
             n = v.shape[0]
             if n < self.flat_entropy_min_points // 2:
@@ -1247,6 +1255,23 @@ class NeverLearned(Detector[NeverEvent]):
                 continue
             return {"tag": s.tag, "start": a, "end": b}
         return None
+
+    @staticmethod
+    def _policy_entropies(exp: Experiment, ref: SeriesRef) -> List[SeriesRef]:
+        return [s for s in exp.scalars if s.run == ref.run and environments.is_policy_entropy(s.tag)]
+
+    def _entropy_kept(self, exp: Experiment, ref: SeriesRef) -> bool:
+        """A policy entropy of `ref`'s run (SB3's `entropy_loss` is its negative) that closed less than
+        `flat_short_entropy_fall` below where it opened."""
+        for s in self._policy_entropies(exp, ref):
+            _, v = U.finite_points(s)
+            n = v.shape[0]
+            if n < self.flat_entropy_min_points // 2:
+                continue
+            a, b = float(np.median(v[: max(2, n // 10)])), float(np.median(v[-max(2, n // 5) :]))
+            if a * b > 0.0 and abs(b) > (1.0 - self.flat_short_entropy_fall) * abs(a):
+                return True
+        return False
 
     def _length_changed(self, exp: Experiment, ref: SeriesRef) -> bool:
         for s in exp.scalars:

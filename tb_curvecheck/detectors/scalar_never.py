@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import List, Optional, Tuple
+from typing import Iterator, List, Optional, Tuple
 
 import numpy as np
 
@@ -1241,12 +1241,8 @@ class NeverLearned(Detector[NeverEvent]):
         """The policy entropy of `ref`'s run (ML-Agents' `Policy/Entropy`, SB3's `train/entropy_loss`,
         which is its negative, CleanRL's `losses/entropy`) when it ended within `flat_entropy_rel` of
         where it began and every level between stayed within twice that."""
-        for s in self._policy_entropies(exp, ref):
-            _, v = U.finite_points(s)
+        for s, v, a, b in self._policy_entropies(exp, ref):
             n = v.shape[0]
-            if n < self.flat_entropy_min_points // 2:
-                continue
-            a, b = float(np.median(v[: max(2, n // 10)])), float(np.median(v[-max(2, n // 5) :]))
             scale = max(abs(a), abs(b))
             if scale <= 0.0 or abs(b - a) > self.flat_entropy_rel * scale:
                 continue
@@ -1256,22 +1252,27 @@ class NeverLearned(Detector[NeverEvent]):
             return {"tag": s.tag, "start": a, "end": b}
         return None
 
-    @staticmethod
-    def _policy_entropies(exp: Experiment, ref: SeriesRef) -> List[SeriesRef]:
-        return [s for s in exp.scalars if s.run == ref.run and environments.is_policy_entropy(s.tag)]
-
-    def _entropy_kept(self, exp: Experiment, ref: SeriesRef) -> bool:
-        """A policy entropy of `ref`'s run (SB3's `entropy_loss` is its negative) that closed less than
-        `flat_short_entropy_fall` below where it opened."""
-        for s in self._policy_entropies(exp, ref):
+    def _policy_entropies(
+        self, exp: Experiment, ref: SeriesRef
+    ) -> Iterator[Tuple[SeriesRef, np.ndarray, float, float]]:
+        """Each policy entropy of `ref`'s run with enough points to read, with its finite values and its
+        opening (median of the first tenth) and closing (median of the last fifth) levels."""
+        for s in exp.scalars:
+            if s.run != ref.run or not environments.is_policy_entropy(s.tag):
+                continue
             _, v = U.finite_points(s)
             n = v.shape[0]
             if n < self.flat_entropy_min_points // 2:
                 continue
-            a, b = float(np.median(v[: max(2, n // 10)])), float(np.median(v[-max(2, n // 5) :]))
-            if a * b > 0.0 and abs(b) > (1.0 - self.flat_short_entropy_fall) * abs(a):
-                return True
-        return False
+            yield s, v, float(np.median(v[: max(2, n // 10)])), float(np.median(v[-max(2, n // 5) :]))
+
+    def _entropy_kept(self, exp: Experiment, ref: SeriesRef) -> bool:
+        """A policy entropy of `ref`'s run (SB3's `entropy_loss` is its negative) that closed less than
+        `flat_short_entropy_fall` below where it opened."""
+        return any(
+            a * b > 0.0 and abs(b) > (1.0 - self.flat_short_entropy_fall) * abs(a)
+            for _, _, a, b in self._policy_entropies(exp, ref)
+        )
 
     def _length_changed(self, exp: Experiment, ref: SeriesRef) -> bool:
         for s in exp.scalars:

@@ -6998,3 +6998,29 @@ def test_a_loss_that_blows_up_after_its_level_came_back_has_diverged(tmp_path, e
     assert bool(told) == (ending == "blew_up"), [f.title for f in found]
     if told:
         assert 540 <= told[0].start_step <= 565, told[0].title
+
+
+@pytest.mark.parametrize("rise", [0.35, 0.1, 0.0])
+def test_a_rise_after_a_fall_from_an_untrained_opening_is_judged_on_its_best_level(tmp_path, rise, seed=77):
+    # A validation loss that opens at an untrained 21, learns to ~1.0 and then climbs 35 % over its last
+    # 8 epochs (too few for the order test) while the training loss keeps falling: a rise asked to give back 15 % of a fall of 20
+    # (3.0) would never be told however clear, because the opening says nothing of what the held-out
+    # error is worth.  A rise of 15 % of the best level, certain from its noise, is; 10 % is not, and a
+    # validation loss that holds its best is quiet.
+    rng = np.random.default_rng(seed)
+    n, turn = 24, 15
+    e = np.arange(n, dtype=float)
+    up = rise * np.clip((e - turn) / (n - 1 - turn), 0.0, None)
+    val = (1.0 + 20.0 * np.exp(-e / 2.0) + up) * (1 + 0.015 * rng.standard_normal(n))
+    train = 0.05 + 25.0 * np.exp(-e / 5.0) * (1 + 0.01 * rng.standard_normal(n))
+    best = float(np.min(val))
+    end = float(np.median(val[-5:]))
+    # The mechanism's preconditions: the climb, if any, is under 15 % of what the loss learned.
+    assert end - best < 0.15 * (val[0] - best)
+    logwriters.tbx_scalars(str(tmp_path), {"train/loss": train, "val/loss": val})
+    over = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "overfitting"]
+    if rise > 0.3:
+        assert [f.tag for f in over] == ["val/loss"], [(f.kind, f.title) for f in over]
+        assert 12 <= over[0].evidence["best_step"] <= turn + 2
+    else:
+        assert not over, [(f.kind, f.title) for f in over]

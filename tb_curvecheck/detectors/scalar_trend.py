@@ -4,6 +4,7 @@ keeps falling) and `no_progress` (the loss does not improve meaningfully)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import List, Optional, Tuple
 
 import numpy as np
@@ -845,6 +846,7 @@ class Overfitting(Detector[OverfitEvent]):
     # ... and give back this share of what the validation loss had learned (first minus best);
     # early stopping's "patience" wobble stays well under it.
     min_span_share: float = 0.15
+    # (... or `steady_rel` of its best level when that is less: see there.)
     # ... and this share of its best level: a validation loss that creeps up 2 % after a run that
     # learned almost everything in its first epoch is not worth a warning.
     min_rel_level: float = 0.05
@@ -894,12 +896,14 @@ class Overfitting(Detector[OverfitEvent]):
     stayed_train_fall: float = 0.3
     # ... and the evaluations after the best stay within this factor of each other (those runs: 1.7x-2.5x).
     stayed_max_spread: float = 4.0
-    # A rise certain from its order (`_steady_rise`) must give back `min_span_share` of what the loss
-    # learned, or this share of its best level if that is less: the span share of a curve that merely
-    # halved is 15 % of its level, while after a fall of 2.5 decades (judged on the log scale) it asks for
-    # a factor of 2.4, and after a fivefold fall for 60 %.  Once the order makes the rise certain, a loss
-    # 15 % worse than its best is worth telling however far it fell first (a regression's validation MSE
-    # 0.076 -> 0.088 over 230 epochs in order, Mann-Kendall z = 20, beside a training loss still falling).
+    # A rise certain from its order (`_steady_rise`) or from its level against its noise (`_rise`,
+    # `_short_rise`) must give back `min_span_share` of what the loss learned, or this share of its best
+    # level if that is less: the span share of a curve that merely halved is 15 % of its level, while after
+    # a fall of 2.5 decades (judged on the log scale) it asks for a factor of 2.4, and after a fivefold fall
+    # for 60 %.  Once the rise is certain, a loss 15 % worse than its best is worth telling however far it
+    # fell first: an untrained opening (20 for a best of 1.0) says nothing of what the held-out error is
+    # worth (a regression's validation MSE 0.076 -> 0.088 over 230 epochs in order, Mann-Kendall z = 20,
+    # beside a training loss still falling; a validation loss 21 -> 1.0 -> 1.4 over 40 epochs).
     steady_rel: float = 0.15
     # A training loss that never learned has nothing to overfit: judged as no_progress judges it.
     # A short curve (up to `stayed_max_points`) whose last evaluations gave back half or more of a clear
@@ -935,6 +939,11 @@ class Overfitting(Detector[OverfitEvent]):
         """`rel` of the best level: on a log scale, the log-ratio that is."""
         return float(np.log1p(rel)) if log_scale else rel * abs(best)
 
+    def _given(self, span: float, best: float, log_scale: bool) -> float:
+        """What a rise certain from its noise or its order must give back of a fall of `span` to a best
+        level of `best`: `min_span_share` of it, or `steady_rel` of the best level when that is less."""
+        return min(self.min_span_share * span, self._share(self.steady_rel, best, log_scale))
+
     def _rise(self, v: np.ndarray, best_i: int, best: float, sigma: float, single: bool, log_scale: bool = False):
         """(best index, best level, threshold, end level) when the curve rose clearly after best_i."""
         n = v.shape[0]
@@ -950,7 +959,7 @@ class Overfitting(Detector[OverfitEvent]):
         noise_thr = min(self.noise_k * sigma, self.level_k * se) if single else self.level_k * se
         thr = max(
             noise_thr,
-            self.min_span_share * span if span > 0 else self._share(self.min_rel_best, best, log_scale),
+            self._given(span, best, log_scale) if span > 0 else self._share(self.min_rel_best, best, log_scale),
             self._share(self.min_rel_level, best, log_scale),
         )
         end = float(np.median(v[-k_end:]))
@@ -972,7 +981,7 @@ class Overfitting(Detector[OverfitEvent]):
             return None
         best, end = float(v[best_i]), float(v[-1])
         span = float(v[0] - best)
-        thr = max(self._share(self.short_rel, best, log_scale), self.min_span_share * span if span > 0 else 0.0)
+        thr = max(self._share(self.short_rel, best, log_scale), self._given(span, best, log_scale) if span > 0 else 0.0)
         if end - best < thr or thr <= 0:
             return None
         return best_i, best, thr, end
@@ -1065,9 +1074,8 @@ class Overfitting(Detector[OverfitEvent]):
         best = float(level[li])
         rise = U.sen_slope(post) * (post.shape[0] - 1)
         span = float(v[0] - best)
-        given = min(self.min_span_share * span, self._share(self.steady_rel, best, log_scale))
         thr = max(
-            given if span > 0 else self._share(self.min_rel_best, best, log_scale),
+            self._given(span, best, log_scale) if span > 0 else self._share(self.min_rel_best, best, log_scale),
             self._share(self.min_rel_level, best, log_scale),
         )
         end = float(np.median(v[-max(self.end_points, post.shape[0] // 3) :]))
@@ -1075,10 +1083,12 @@ class Overfitting(Detector[OverfitEvent]):
             return None
         return li, best, thr, end
 
-    def _rose(self, view: U.View, sigma: float, log_scale: bool, short: bool = True):
+    def _rose(self, view: U.View, sigma: float, log_scale: bool, short: bool = True, stands=None):
         """(got, level_best, steady): the first of the rise tests that holds for `view` (a loss, or a
         metric turned over), whatever the training side did.  Without `short`, only the tests that make
-        the rise certain from the curve's own level and noise, or its order over many evaluations."""
+        the rise certain from the curve's own level and noise, or its order over many evaluations.  With
+        `stands` (`_rise_stands` for the curve), a level rise that does not stand gives way to the order
+        test, which can: a creep at a loss's floor, small against its untrained opening, in order."""
         v, n = view.values, len(view)
         got = None
         level_best = False  # `got`'s best is the middle of a running-median window
@@ -1096,6 +1106,8 @@ class Overfitting(Detector[OverfitEvent]):
             li = int(np.argmin(level))
             got = self._rise(v, li, float(level[li]), sigma, single=False, log_scale=log_scale)
             level_best = got is not None
+        if got is not None and stands is not None and not stands(got, False):
+            got, level_best = None, False
         steady = False
         if got is None:
             got = self._steady_rise(view.unsmoothed, log_scale)
@@ -1103,7 +1115,7 @@ class Overfitting(Detector[OverfitEvent]):
             level_best = steady
         return got, level_best, steady
 
-    def _rise_stands(self, ref: SeriesRef, view: U.View, got, sign: float, log_scale: bool, steady: bool) -> bool:
+    def _rise_stands(self, ref: SeriesRef, view: U.View, got, steady: bool, sign: float, log_scale: bool) -> bool:
         """What every rise must also be, judged on the held-out curve alone."""
         best_i, best, thr, end = got
         v = view.values
@@ -1139,8 +1151,9 @@ class Overfitting(Detector[OverfitEvent]):
         # A short curve's few evaluations rising in order (`_short_rise`, the lowest single point) are
         # overfitting when a training loss falls beside them; alone they are as likely a noisy evaluation
         # set (an Estimator's eval loss 0.031, 0.28, 0.027, 0.12, 0.16): only the level and order tests.
-        got, level_best, steady = self._rose(view, sigma, log_scale, short=False)
-        if got is None or not self._rise_stands(ref, view, got, 1.0, log_scale, steady):
+        stands = functools.partial(self._rise_stands, ref, view, sign=1.0, log_scale=log_scale)
+        got, level_best, steady = self._rose(view, sigma, log_scale, short=False, stands=stands)
+        if got is None or not stands(got, steady=steady):
             return []
         best_i, _, thr, end = got
         nan = float("nan")
@@ -1253,7 +1266,8 @@ class Overfitting(Detector[OverfitEvent]):
         if n < self.short_min_points or len(tview) < 2:
             return []
         sigma = U.residual_noise(view.unsmoothed)
-        got, level_best, steady = self._rose(view, sigma, log_scale)
+        stands = functools.partial(self._rise_stands, ref, view, sign=sign, log_scale=log_scale)
+        got, level_best, steady = self._rose(view, sigma, log_scale, stands=stands)
         stayed = False
         if got is None and sign > 0 and n <= self.stayed_max_points:
             got = self._stayed_above(v, log_scale)
@@ -1275,7 +1289,7 @@ class Overfitting(Detector[OverfitEvent]):
         best_i, best, thr, end = got
         if sign < 0 and best >= v[0]:
             return []  # a metric best at its first evaluation (precision 1.0 on a few positives) learned nothing to give back
-        if not self._rise_stands(ref, view, got, sign, log_scale, steady):
+        if not stands(got, steady=steady):
             return []
         # The training loss on the validation's axis: its level over each validation interval (a
         # per-batch loss every 50 steps against a validation every 1000, or per epoch), so the two

@@ -7024,3 +7024,29 @@ def test_a_rise_after_a_fall_from_an_untrained_opening_is_judged_on_its_best_lev
         assert 12 <= over[0].evidence["best_step"] <= turn + 2
     else:
         assert not over, [(f.kind, f.title) for f in over]
+
+
+@pytest.mark.parametrize("case", ["at_chance", "dipped"])
+def test_a_noisy_loss_held_at_ln_c_is_at_chance_whatever_its_luckiest_epochs(tmp_path, case, seed=3):
+    # A three-class model that never learned, over 200 epochs: its validation loss at ln 3 with 4 % noise
+    # per epoch, its accuracy at 1/3.  The least of its 66 window medians lands ~7 % under ln 3 by chance
+    # alone, and was read as a model that learned something and lost it (told nothing).  A loss that
+    # really sat 15 % under ln 3 for 30 epochs before coming back learned something: not at chance.
+    rng = np.random.default_rng(seed)
+    n = 200
+    ln3 = math.log(3)
+    val = ln3 * (1 + 0.04 * rng.standard_normal(n))
+    if case == "dipped":
+        val[80:110] *= 0.85
+    train = ln3 * (1 + 0.5 * np.exp(-np.arange(n) / 10.0)) * (1 + 0.02 * rng.standard_normal(n))
+    acc = 1.0 / 3 + 0.02 * rng.standard_normal(n)
+    # The mechanism's precondition: the least running median of three sits well under ln 3 either way.
+    least = float(np.min(np.convolve(val, np.ones(3) / 3, mode="valid")))
+    assert least < 0.96 * ln3
+    logwriters.tbx_scalars(str(tmp_path), {"train_loss": train, "val_loss": val, "val_acc": acc}, np.arange(1, n + 1))
+    never = [f for f in _loud(_scan(str(tmp_path))) if f.kind == "never_learned" and f.tag == "val_loss"]
+    if case == "at_chance":
+        assert never, [(f.kind, f.tag, f.title) for f in _loud(_scan(str(tmp_path)))]
+        assert "ln 3" in never[0].title
+    else:
+        assert not never, [f.title for f in never]

@@ -425,7 +425,7 @@ class NeverLearned(Detector[NeverEvent]):
         # right side, as the seed falls, and a model that learned nothing stays there.
         if m_level - 0.5 > self._tol(n_eval, 0.5, self.chance_metric_tol):
             return []
-        lowest = float(np.min(U.running_median(v, 3)))
+        lowest = _lowest_level(v)
         tail_level = self._tail_level(v)
         if lowest < math.log(2) * (1 - self.coin_below) or tail_level >= self.absurd_level:
             return []
@@ -666,7 +666,7 @@ class NeverLearned(Detector[NeverEvent]):
                     ref, view, "blew_up", float(np.nanmax(v)), metric, m_level, None, 1.0, zero_lr, sampling=sampling
                 )
             ]
-        lowest = float(np.min(U.running_median(v, 3)))
+        lowest = _lowest_level(v)
         # The majority class's share (the accuracy held at one value) and a loss at its prior's entropy:
         # the model outputs the class shares for every input.
         # The accuracy need only hold near that share (give or take an example, a stray evaluation)
@@ -1368,6 +1368,27 @@ def _self_play_rating(exp: Experiment, ref: SeriesRef) -> Optional[SeriesRef]:
         if s.run == ref.run and s.info.purpose == "task" and "elo" in U.words(s.tag):
             return s
     return None
+
+
+# Windows of three a curve needs before its least window median is discounted for chance (`_lowest_level`):
+# from ten, the median residual that measures the noise is no longer one event's.
+LOWEST_MIN_WINDOWS = 10
+
+
+def _lowest_level(v: np.ndarray) -> float:
+    """The lowest level a loss sat at (the least running median of three), raised by what the least of
+    its n/3 window medians falls under their common level by chance alone: the universal bound
+    sqrt(2 ln m) standard errors for the least of m Gaussian draws.  A loss held at ln 3 for 200 epochs
+    with 4 % noise per epoch has a least window median 7 % under ln 3 without ever having learned; a dip
+    that says the model learned something and lost it again must reach below that.  Only from
+    `LOWEST_MIN_WINDOWS` windows: on a shorter curve the residual noise is read from a handful of points,
+    among them the dip itself (a model that learned for three epochs of eight and then collapsed)."""
+    least = float(np.min(U.running_median(v, 3)))
+    m = v.shape[0] // 3
+    if m < LOWEST_MIN_WINDOWS:
+        return least
+    se = U.MEDIAN_SE * U.residual_noise(v) / math.sqrt(3.0)
+    return least + se * math.sqrt(2.0 * math.log(m))
 
 
 def _a_reward_moves(exp: Experiment, ref: SeriesRef) -> bool:

@@ -843,10 +843,10 @@ class Overfitting(Detector[OverfitEvent]):
     # boundaries, the rise itself) cannot move the median residual; on a dozen evaluations they are most
     # of it and read as noise (a 12-epoch validation loss rising 27 -> 36 in order would go untold).
     block_noise_min: int = 20
-    # ... and give back this share of what the validation loss had learned (first minus best);
-    # early stopping's "patience" wobble stays well under it.
+    # ... and give back this share of what the validation loss had learned (first minus best), or
+    # `steady_rel` of its best level when that is less (see there); early stopping's "patience" wobble
+    # stays well under it.
     min_span_share: float = 0.15
-    # (... or `steady_rel` of its best level when that is less: see there.)
     # ... and this share of its best level: a validation loss that creeps up 2 % after a run that
     # learned almost everything in its first epoch is not worth a warning.
     min_rel_level: float = 0.05
@@ -1083,12 +1083,13 @@ class Overfitting(Detector[OverfitEvent]):
             return None
         return li, best, thr, end
 
-    def _rose(self, view: U.View, sigma: float, log_scale: bool, short: bool = True, stands=None):
+    def _rose(self, view: U.View, sigma: float, log_scale: bool, stands, short: bool = True):
         """(got, level_best, steady): the first of the rise tests that holds for `view` (a loss, or a
         metric turned over), whatever the training side did.  Without `short`, only the tests that make
-        the rise certain from the curve's own level and noise, or its order over many evaluations.  With
-        `stands` (`_rise_stands` for the curve), a level rise that does not stand gives way to the order
-        test, which can: a creep at a loss's floor, small against its untrained opening, in order."""
+        the rise certain from the curve's own level and noise, or its order over many evaluations.  A
+        level rise that does not stand (`stands`: `_rise_stands` for the curve) gives way to the order
+        test, which can: a creep at a loss's floor, small against its untrained opening, in order.  (The
+        caller still judges whatever this returns with `stands`, as it does the rise tests after it.)"""
         v, n = view.values, len(view)
         got = None
         level_best = False  # `got`'s best is the middle of a running-median window
@@ -1106,7 +1107,7 @@ class Overfitting(Detector[OverfitEvent]):
             li = int(np.argmin(level))
             got = self._rise(v, li, float(level[li]), sigma, single=False, log_scale=log_scale)
             level_best = got is not None
-        if got is not None and stands is not None and not stands(got, False):
+        if got is not None and not stands(got, steady=False):
             got, level_best = None, False
         steady = False
         if got is None:
@@ -1152,7 +1153,7 @@ class Overfitting(Detector[OverfitEvent]):
         # overfitting when a training loss falls beside them; alone they are as likely a noisy evaluation
         # set (an Estimator's eval loss 0.031, 0.28, 0.027, 0.12, 0.16): only the level and order tests.
         stands = functools.partial(self._rise_stands, ref, view, sign=1.0, log_scale=log_scale)
-        got, level_best, steady = self._rose(view, sigma, log_scale, short=False, stands=stands)
+        got, level_best, steady = self._rose(view, sigma, log_scale, stands, short=False)
         if got is None or not stands(got, steady=steady):
             return []
         best_i, _, thr, end = got
@@ -1267,7 +1268,7 @@ class Overfitting(Detector[OverfitEvent]):
             return []
         sigma = U.residual_noise(view.unsmoothed)
         stands = functools.partial(self._rise_stands, ref, view, sign=sign, log_scale=log_scale)
-        got, level_best, steady = self._rose(view, sigma, log_scale, stands=stands)
+        got, level_best, steady = self._rose(view, sigma, log_scale, stands)
         stayed = False
         if got is None and sign > 0 and n <= self.stayed_max_points:
             got = self._stayed_above(v, log_scale)
